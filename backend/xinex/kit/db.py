@@ -1,0 +1,98 @@
+"""Engine, sessions and the one-commit-per-request unit of work."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from xinex.kit.tenancy import bind_tenant, system_scope
+
+AFTER_COMMIT_KEY = "xinex.after_commit"
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        kwargs: dict[str, Any] = {"echo": echo}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs.update(pool_size=20, max_overflow=20, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def session(
+        self, *, tenant_id: uuid.UUID | None = None, system: str | None = None
+    ) -> AsyncIterator[AsyncSession]:
+        """A unit of work: commits on success, rolls back on error, runs after-commit hooks."""
+        async with self.sessionmaker() as session:
+            if tenant_id is not None:
+                bind_tenant(session, tenant_id)
+            elif system:
+                system_scope(session, system)
+            try:
+                yield session
+                await commit(session)
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def after_commit(session: AsyncSession, hook: Callable[[], Awaitable[None]]) -> None:
+    """Run `hook` only once the current unit of work has committed (jobs, fan-out, mail)."""
+    session.sync_session.info.setdefault(AFTER_COMMIT_KEY, []).append(hook)
+
+
+async def commit(session: AsyncSession) -> None:
+    await session.commit()
+    hooks = session.sync_session.info.pop(AFTER_COMMIT_KEY, [])
+    for hook in hooks:
+        await hook()
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request, committed once after the endpoint returns."""
+    db: Database = request.app.state.db
+    async with db.sessionmaker() as session:
+        request.state.db_session = session
+        try:
+            yield session
+            if session.in_transaction() or session.sync_session.info.get(AFTER_COMMIT_KEY):
+                await commit(session)
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+# scope="function": the commit happens before the response is sent (durable before acknowledged).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+DatabaseDep = Annotated[Database, Depends(get_db)]

@@ -1,0 +1,123 @@
+"""The error catalog (DESIGN §1): every error leaves as {"error", "code", "details"}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("xinex.errors")
+
+# code -> (default status, what it means). Documented in docs/errors.md and in OpenAPI.
+CATALOG: dict[str, tuple[int, str]] = {
+    "VALIDATION_FAILED": (422, "The request body, query or path did not validate; details lists each field."),
+    "BAD_REQUEST": (400, "The request is malformed."),
+    "UNAUTHENTICATED": (401, "No valid credential was presented."),
+    "FORBIDDEN": (403, "The credential is valid but may not do this."),
+    "NOT_FOUND": (404, "No such object (or it belongs to another tenant)."),
+    "METHOD_NOT_ALLOWED": (405, "This path does not accept that method."),
+    "CONFLICT": (409, "The object conflicts with an existing one."),
+    "IDEMPOTENCY_KEY_IN_USE": (409, "A request with this Idempotency-Key is still being processed."),
+    "IDEMPOTENCY_KEY_REUSED": (422, "This Idempotency-Key was used with a different request."),
+    "PRECONDITION_FAILED": (412, "If-Match did not match the current version."),
+    "PAYLOAD_TOO_LARGE": (413, "The request body is too large."),
+    "TIER_LIMIT_EXCEEDED": (403, "The tenant's plan does not allow more of this."),
+    "FEATURE_NOT_IN_TIER": (403, "The tenant's plan does not include this feature."),
+    "SSO_REQUIRED": (403, "This tenant requires single sign-on."),
+    "RATE_LIMITED": (429, "Too many requests; retry after Retry-After seconds."),
+    "TOKEN_INVALID": (400, "The token is invalid, expired or already used."),
+    "INTERNAL_ERROR": (500, "An unexpected error occurred; the request id identifies it."),
+    "SERVICE_UNAVAILABLE": (503, "A dependency is unavailable; retry later."),
+}
+
+
+class AppError(Exception):
+    """Raise anywhere; the handler turns it into the catalog format."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str | None = None,
+        *,
+        status: int | None = None,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        default_status, default_message = CATALOG[code]
+        self.code = code
+        self.status = status or default_status
+        self.message = message or default_message
+        self.details = details or {}
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+def not_found(what: str = "object") -> AppError:
+    return AppError("NOT_FOUND", f"{what} not found")
+
+
+class ErrorBody(BaseModel):
+    error: str
+    code: str
+    details: dict[str, Any] = {}
+
+
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None, headers=None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": message, "code": code, "details": details or {}}, status_code=status, headers=headers
+    )
+
+
+def _field_name(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or (str(loc[0]) if loc else "request")
+
+
+_STATUS_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    412: "PRECONDITION_FAILED",
+    413: "PAYLOAD_TOO_LARGE",
+    429: "RATE_LIMITED",
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError):
+        return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        fields: dict[str, str] = {}
+        for err in exc.errors():
+            name = _field_name(tuple(err.get("loc", ())))
+            fields.setdefault(name, err.get("msg", "invalid"))
+        return error_response(422, "VALIDATION_FAILED", "The request did not validate", {"fields": fields})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        code = _STATUS_CODES.get(exc.status_code, "BAD_REQUEST" if exc.status_code < 500 else "INTERNAL_ERROR")
+        message = CATALOG[code][1] if exc.status_code in (404, 405) else str(exc.detail)
+        return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error", extra={"request_id": getattr(request.state, "request_id", None)})
+        return error_response(500, "INTERNAL_ERROR", CATALOG["INTERNAL_ERROR"][1])
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for the catalog statuses an endpoint can answer."""
+    return {code: {"model": ErrorBody, "description": "Error in the catalog format"} for code in codes}

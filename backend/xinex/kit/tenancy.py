@@ -1,0 +1,145 @@
+"""Fail-closed tenancy (DESIGN §3).
+
+Every query on a `TenantOwned` model gets the tenant criterion added by the session itself;
+inserts get `tenant_id` stamped; a tenant-owned query with no tenant context raises. Cross-tenant
+work names its reason through `system_scope(...)`. PostgreSQL row-level security keyed on the
+per-transaction setting `xinex.tenant_id` is the second wall (see alembic/rls.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import event, text
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlmodel import Field, SQLModel
+
+from xinex.kit.types import Entity
+
+TENANT_KEY = "xinex.tenant_id"
+SYSTEM_KEY = "xinex.system_scope"
+
+
+class TenantContextMissing(RuntimeError):
+    """A tenant-owned query ran without a tenant or a named system scope: a bug, never a leak."""
+
+
+class CrossTenantWrite(RuntimeError):
+    """An object of one tenant was flushed under another tenant's context."""
+
+
+class TenantOwned(Entity):
+    """Mixin for every tenant-owned table: `tenant_id NOT NULL`, indexed, filtered automatically."""
+
+    tenant_id: uuid.UUID = Field(
+        default=None, foreign_key="tenants.id", index=True, nullable=False, ondelete="CASCADE"
+    )
+
+
+@dataclass(frozen=True)
+class TenantContext:
+    tenant_id: uuid.UUID
+
+
+def bind_tenant(session, tenant_id: uuid.UUID | None) -> None:
+    """Bind the session (sync or async) to one tenant; safe to call mid-transaction."""
+    sync = getattr(session, "sync_session", session)
+    sync.info[TENANT_KEY] = tenant_id
+    sync.info.pop(SYSTEM_KEY, None)
+    _apply_rls_setting(sync)
+
+
+def system_scope(session, reason: str) -> None:
+    """Explicit cross-tenant access for sweepers, schedulers and credential lookups."""
+    if not reason:
+        raise ValueError("a system scope needs a reason")
+    sync = getattr(session, "sync_session", session)
+    sync.info[SYSTEM_KEY] = reason
+    sync.info.pop(TENANT_KEY, None)
+    _apply_rls_setting(sync)
+
+
+def current_tenant(session) -> uuid.UUID | None:
+    sync = getattr(session, "sync_session", session)
+    return sync.info.get(TENANT_KEY)
+
+
+def _rls_values(sync: Session) -> tuple[str, str]:
+    tenant = sync.info.get(TENANT_KEY)
+    system = sync.info.get(SYSTEM_KEY)
+    return (str(tenant) if tenant else "", "on" if system else "")
+
+
+def _apply_rls_setting(sync: Session) -> None:
+    # Only meaningful inside an open PostgreSQL transaction; after_begin covers new ones.
+    if not sync.in_transaction():
+        return
+    bind = sync.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    tenant, system = _rls_values(sync)
+    sync.connection().execute(
+        text("SELECT set_config('xinex.tenant_id', :t, true), set_config('xinex.system', :s, true)"),
+        {"t": tenant, "s": system},
+    )
+
+
+@event.listens_for(Session, "after_begin")
+def _set_rls_on_begin(session: Session, transaction, connection) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    tenant, system = _rls_values(session)
+    connection.execute(
+        text("SELECT set_config('xinex.tenant_id', :t, true), set_config('xinex.system', :s, true)"),
+        {"t": tenant, "s": system},
+    )
+
+
+def _touches_tenant_owned(state: ORMExecuteState) -> bool:
+    for mapper in state.all_mappers:
+        if issubclass(mapper.class_, TenantOwned):
+            return True
+    return False
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _add_tenant_criteria(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.is_column_load or state.is_relationship_load:
+        return  # the parent query already carried the criterion
+    if not _touches_tenant_owned(state):
+        return
+    info = state.session.info
+    if info.get(SYSTEM_KEY):
+        return
+    tenant_id = info.get(TENANT_KEY)
+    if tenant_id is None:
+        raise TenantContextMissing("tenant-owned query without a tenant context or a system scope")
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_tenant(session: Session, flush_context, instances) -> None:
+    tenant_id = session.info.get(TENANT_KEY)
+    system = session.info.get(SYSTEM_KEY)
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, TenantOwned):
+            continue
+        if obj.tenant_id is None:
+            if tenant_id is None:
+                raise TenantContextMissing(f"insert of {type(obj).__name__} without a tenant context")
+            obj.tenant_id = tenant_id
+        elif tenant_id is not None and obj.tenant_id != tenant_id and not system:
+            raise CrossTenantWrite(f"{type(obj).__name__} of another tenant flushed in this context")
+
+
+def all_tenant_tables() -> list[str]:
+    return sorted(
+        mapper.class_.__tablename__
+        for mapper in SQLModel._sa_registry.mappers
+        if issubclass(mapper.class_, TenantOwned)
+    )

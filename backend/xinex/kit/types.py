@@ -1,0 +1,66 @@
+"""Column and schema types shared by every model."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import PlainSerializer
+from sqlalchemy import JSON, DateTime, TypeDecorator
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_rfc3339(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# Every datetime leaves the API as RFC 3339 UTC with a "Z".
+UTCDatetime = Annotated[datetime, PlainSerializer(to_rfc3339, return_type=str, when_used="json")]
+
+
+class UTCDateTimeType(TypeDecorator):
+    """Timezone-aware UTC on every engine (SQLite drops the offset; we put it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utc_field(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTimeType, **kwargs)
+
+
+class Entity(SQLModel):
+    """id, created_at, updated_at on every persisted object."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTimeType, nullable=False)
+    updated_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=UTCDateTimeType,
+        nullable=False,
+        sa_column_kwargs={"onupdate": utcnow},
+    )

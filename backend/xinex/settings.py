@@ -1,0 +1,106 @@
+"""Configuration: environment variables with the XINEX_ prefix (README lists them)."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev-insecure-secret-key"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="XINEX_", env_file=None, extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("./var")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    otlp_grpc_port: int = 4317
+    otlp_http_port: int = 4318
+    # Empty means the embedded default: SQLite under data_dir.
+    database_url: str = ""
+    # Empty means in-process rate limits, fan-out and jobs.
+    redis_url: str = ""
+    # Empty means chdb under data_dir.
+    clickhouse_url: str = ""
+    secret_key: str = "dev-insecure-secret-key"
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_url: str = ""
+    mail_from: str = "Xinex <no-reply@xinex.local>"
+    outbound_allow_private: bool = False
+
+    # Sessions
+    session_idle_timeout_s: int = 60 * 60 * 24 * 7
+    session_absolute_timeout_s: int = 60 * 60 * 24 * 30
+    cookie_secure: bool = True
+
+    # argon2id; OWASP minimum is m=19 MiB, t=2, p=1. Tests may lower it; production refuses to.
+    argon2_time_cost: int = 3
+    argon2_memory_cost_kib: int = 65536
+    argon2_parallelism: int = 1
+
+    # Rate limits ("limits" notation)
+    rate_limit_default: str = "600/minute"
+    rate_limit_login_ip: str = "30/minute"
+    rate_limit_login_account: str = "10/minute"
+    rate_limit_reset: str = "5/minute"
+    rate_limit_token: str = "60/minute"
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    # JWT access tokens of our OAuth server (mobile)
+    jwt_access_ttl_s: int = 900
+    refresh_token_ttl_s: int = 60 * 60 * 24 * 30
+    mobile_client_id: str = "xinex-mobile"
+    mobile_redirect_uris: list[str] = Field(default_factory=lambda: ["xinex://oauth/callback"])
+
+    # OAuth login providers: a provider is enabled when its client id is set.
+    oauth_google_client_id: str = ""
+    oauth_google_client_secret: str = ""
+    oauth_google_metadata_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    oauth_microsoft_client_id: str = ""
+    oauth_microsoft_client_secret: str = ""
+    oauth_microsoft_metadata_url: str = (
+        "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration"
+    )
+    oauth_github_client_id: str = ""
+    oauth_github_client_secret: str = ""
+    oauth_github_authorize_url: str = "https://github.com/login/oauth/authorize"
+    oauth_github_token_url: str = "https://github.com/login/oauth/access_token"
+    oauth_github_api_url: str = "https://api.github.com"
+    oauth_apple_client_id: str = ""
+    oauth_apple_client_secret: str = ""
+    oauth_apple_metadata_url: str = "https://appleid.apple.com/.well-known/openid-configuration"
+    oauth_apple_jwks_url: str = "https://appleid.apple.com/auth/keys"
+    oauth_apple_issuer: str = "https://appleid.apple.com"
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        if self.env == "production":
+            if self.secret_key in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
+                raise ValueError("XINEX_SECRET_KEY must be set to a random value of 32+ characters in production")
+            if self.argon2_memory_cost_kib < 19456 or self.argon2_time_cost < 2:
+                raise ValueError("argon2 parameters below the OWASP minimum are refused in production")
+        for proxy in self.trusted_proxies:
+            ipaddress.ip_network(proxy, strict=False)
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        return not self.database_url
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'xinex.db').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
