@@ -40,9 +40,9 @@ class Database:
         """A unit of work: commits on success, rolls back on error, runs after-commit hooks."""
         async with self.sessionmaker() as session:
             if tenant_id is not None:
-                bind_tenant(session, tenant_id)
+                await bind_tenant(session, tenant_id)
             elif system:
-                system_scope(session, system)
+                await system_scope(session, system)
             try:
                 yield session
                 await commit(session)

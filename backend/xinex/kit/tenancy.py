@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlmodel import Field, SQLModel
 
@@ -42,22 +43,22 @@ class TenantContext:
     tenant_id: uuid.UUID
 
 
-def bind_tenant(session, tenant_id: uuid.UUID | None) -> None:
-    """Bind the session (sync or async) to one tenant; safe to call mid-transaction."""
-    sync = getattr(session, "sync_session", session)
+async def bind_tenant(session: AsyncSession, tenant_id: uuid.UUID | None) -> None:
+    """Bind the session to one tenant; safe to call mid-transaction."""
+    sync = session.sync_session
     sync.info[TENANT_KEY] = tenant_id
     sync.info.pop(SYSTEM_KEY, None)
-    _apply_rls_setting(sync)
+    await _apply_rls_setting(session)
 
 
-def system_scope(session, reason: str) -> None:
+async def system_scope(session: AsyncSession, reason: str) -> None:
     """Explicit cross-tenant access for sweepers, schedulers and credential lookups."""
     if not reason:
         raise ValueError("a system scope needs a reason")
-    sync = getattr(session, "sync_session", session)
+    sync = session.sync_session
     sync.info[SYSTEM_KEY] = reason
     sync.info.pop(TENANT_KEY, None)
-    _apply_rls_setting(sync)
+    await _apply_rls_setting(session)
 
 
 def current_tenant(session) -> uuid.UUID | None:
@@ -71,15 +72,13 @@ def _rls_values(sync: Session) -> tuple[str, str]:
     return (str(tenant) if tenant else "", "on" if system else "")
 
 
-def _apply_rls_setting(sync: Session) -> None:
+async def _apply_rls_setting(session: AsyncSession) -> None:
     # Only meaningful inside an open PostgreSQL transaction; after_begin covers new ones.
-    if not sync.in_transaction():
-        return
-    bind = sync.get_bind()
-    if bind.dialect.name != "postgresql":
+    sync = session.sync_session
+    if not sync.in_transaction() or session.bind.dialect.name != "postgresql":
         return
     tenant, system = _rls_values(sync)
-    sync.connection().execute(
+    await session.execute(
         text("SELECT set_config('xinex.tenant_id', :t, true), set_config('xinex.system', :s, true)"),
         {"t": tenant, "s": system},
     )

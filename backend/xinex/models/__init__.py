@@ -1,16 +1,8 @@
-"""SQLModel tables, one module per aggregate. Importing this package registers them all."""
+"""SQLModel tables, one module per aggregate. Importing this package registers every module in it,
+so a new aggregate needs no edit here."""
 
-from xinex.models.audit import AuditEvent
-from xinex.models.identity import ApiToken, EmailToken, User, UserSession
-from xinex.models.tenant import Invitation, Membership, Tenant
+import importlib
+import pkgutil
 
-__all__ = [
-    "ApiToken",
-    "AuditEvent",
-    "EmailToken",
-    "Invitation",
-    "Membership",
-    "Tenant",
-    "User",
-    "UserSession",
-]
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")

@@ -36,6 +36,8 @@ class Tenant(Entity, table=True):
     name: str = Field(max_length=200)
     slug: str = Field(max_length=80, unique=True, index=True)
     tier: str = Field(default=Tier.free.value, max_length=20)
+    # When on, members may only sign in through this tenant's SAML IdP (no password, no OAuth).
+    sso_enforced: bool = Field(default=False)
 
 
 class Membership(Entity, table=True):

@@ -1,0 +1,86 @@
+"""The FastAPI application: middlewares, error catalog, routers, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from xinex import __version__
+from xinex.kit.db import Database
+from xinex.kit.errors import install_error_handlers
+from xinex.kit.http import HttpContractMiddleware
+from xinex.kit.idempotency import IdempotencyMiddleware
+from xinex.kit.jobs import ArqQueue, InProcessQueue, set_queue
+from xinex.kit.logging import configure_logging
+from xinex.kit.ratelimit import RateLimiter
+from xinex.settings import Settings, get_settings
+
+log = logging.getLogger("xinex.app")
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    """Every domain's router, mounted under /api/v1."""
+    from xinex.routes import ROUTERS
+
+    router = APIRouter(prefix=API_PREFIX)
+    for sub in ROUTERS:
+        router.include_router(sub)
+    return router
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging()
+    database = db or Database(settings.effective_database_url)
+    limiter = RateLimiter(settings.redis_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if settings.redis_url and not getattr(app.state, "force_inprocess_jobs", False):
+            queue = await ArqQueue.connect(settings.redis_url)
+        else:
+            queue = InProcessQueue({"db": database, "settings": settings})
+        app.state.jobs = queue
+        set_queue(queue)
+        try:
+            yield
+        finally:
+            await queue.close()
+            if db is None:
+                await database.dispose()
+
+    app = FastAPI(
+        title="Xinex API",
+        version=__version__,
+        description="Monitoring and on-call platform. Errors use one catalog: see docs/errors.md.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.limiter = limiter
+    app.state.extra_bearer_resolvers = []
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["platform"])
+    async def health() -> dict:
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(api_router())
+    from xinex.routes import PUBLIC_ROOT_ROUTERS
+
+    for sub in PUBLIC_ROOT_ROUTERS:
+        app.include_router(sub)
+
+    # Outermost first: the contract middleware wraps idempotency so replays carry the headers too.
+    app.add_middleware(IdempotencyMiddleware, get_db=lambda: database)
+    app.add_middleware(
+        HttpContractMiddleware,
+        limiter=limiter,
+        default_limit=settings.rate_limit_default,
+        trusted_proxies=tuple(settings.trusted_proxies),
+    )
+    return app

@@ -1,0 +1,1 @@
+"""Audit log: sign-ins, credential changes and every mutation."""

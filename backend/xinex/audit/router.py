@@ -1,0 +1,46 @@
+"""GET /audit-log: the tenant's audit trail, newest first (admins and owners)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from xinex.audit.service import list_events
+from xinex.auth.deps import Authorize
+from xinex.auth.principal import Principal
+from xinex.kit.db import SessionDep
+from xinex.kit.errors import error_responses
+from xinex.kit.pagination import Page, PageDep
+from xinex.kit.types import UTCDatetime
+from xinex.models.tenant import Role
+
+router = APIRouter(tags=["audit"])
+
+AuditReader = Annotated[Principal, Depends(Authorize("audit", write=False, min_role=Role.admin))]
+
+
+class AuditEventOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID | None
+    actor_user_id: uuid.UUID | None
+    actor_type: str
+    actor_label: str | None
+    action: str
+    target_type: str | None
+    target_id: str | None
+    outcome: str
+    ip: str | None
+    user_agent: str | None
+    details: dict
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+@router.get("/audit-log", response_model=Page[AuditEventOut], responses=error_responses(401, 403, 422))
+async def audit_log(principal: AuditReader, params: PageDep, session: SessionDep,
+                    action: Annotated[str | None, Query(max_length=80)] = None):
+    rows, total = await list_events(session, principal.tenant_id, params, action)
+    return Page.of([AuditEventOut.model_validate(r, from_attributes=True) for r in rows], total, params)

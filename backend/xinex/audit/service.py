@@ -1,0 +1,60 @@
+"""Write and read audit events. Nothing secret goes in: callers pass ids and labels, never tokens."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinex.auth.principal import Principal
+from xinex.kit.pagination import PageParams, paginate
+from xinex.models.audit import AuditEvent
+
+FORBIDDEN_DETAIL_KEYS = {"password", "token", "secret", "code", "refresh_token", "access_token", "id_token"}
+
+
+def _clean(details: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in details.items() if k.lower() not in FORBIDDEN_DETAIL_KEYS}
+
+
+def record(
+    session: AsyncSession,
+    action: str,
+    *,
+    request: Request | None = None,
+    principal: Principal | None = None,
+    tenant_id: uuid.UUID | None = None,
+    actor_user_id: uuid.UUID | None = None,
+    actor_label: str | None = None,
+    target_type: str | None = None,
+    target_id: Any = None,
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        tenant_id=tenant_id or (principal.tenant_id if principal else None),
+        actor_user_id=actor_user_id or (principal.user_id if principal else None),
+        actor_type=principal.kind if principal else ("user" if actor_user_id else "anonymous"),
+        actor_label=actor_label or (principal.email if principal else None),
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id) if target_id is not None else None,
+        outcome=outcome,
+        ip=getattr(request.state, "client_ip", None) if request else None,
+        user_agent=(request.headers.get("user-agent", "")[:400] or None) if request else None,
+        details=_clean(details or {}),
+    )
+    session.add(event)
+    return event
+
+
+async def list_events(
+    session: AsyncSession, tenant_id: uuid.UUID, params: PageParams, action: str | None = None
+) -> tuple[list[AuditEvent], int]:
+    stmt = select(AuditEvent).where(AuditEvent.tenant_id == tenant_id)
+    if action:
+        stmt = stmt.where(AuditEvent.action.startswith(action))
+    return await paginate(session, stmt.order_by(AuditEvent.created_at.desc(), AuditEvent.id), params)

@@ -1,0 +1,1 @@
+"""Identity: credentials, sessions, API tokens, sign-in methods."""

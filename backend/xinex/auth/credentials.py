@@ -1,0 +1,140 @@
+"""Resolve whatever credential a request carries into a `Principal`, or refuse with 401."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import Request
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinex.auth.principal import Principal
+from xinex.auth.secrets import looks_like_api_token, sha256_hex
+from xinex.kit.errors import AppError
+from xinex.kit.tenancy import bind_tenant, system_scope
+from xinex.kit.types import utcnow
+from xinex.models.identity import ApiToken, User, UserSession
+from xinex.models.tenant import Membership, Role
+
+SESSION_COOKIE = "xinex_session"
+CSRF_COOKIE = "xinex_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# last-used/last-seen are written at most this often, so reads stay reads.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def unauthenticated(message: str = "A valid credential is required") -> AppError:
+    return AppError("UNAUTHENTICATED", message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def presented_credential(request: Request) -> tuple[str, str] | None:
+    auth = request.headers.get("authorization")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise unauthenticated("Authorization must be 'Bearer <token>'")
+        value = value.strip()
+        if value.startswith("xinex_"):
+            return "api_token", value
+        if value.count(".") == 2:
+            return "jwt", value
+        return "bearer", value
+    api_key = request.headers.get("x-api-key")
+    if api_key:
+        return "api_token", api_key.strip()
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return "session", cookie
+    return None
+
+
+async def resolve_api_token(session: AsyncSession, raw: str) -> Principal:
+    if not looks_like_api_token(raw):
+        raise unauthenticated("Invalid API token")
+    await system_scope(session, "auth.api_token_lookup")
+    row = (
+        await session.execute(
+            select(ApiToken, Membership.role, User.email)
+            .join(Membership, and_(Membership.tenant_id == ApiToken.tenant_id, Membership.user_id == ApiToken.user_id))
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == sha256_hex(raw))
+        )
+    ).first()
+    now = utcnow()
+    if row is None:
+        raise unauthenticated("Invalid API token")
+    token, role, email = row
+    if token.revoked_at is not None and token.revoked_at <= now:
+        raise unauthenticated("API token revoked")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise unauthenticated("API token expired")
+    if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
+        await session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+    await bind_tenant(session, token.tenant_id)
+    return Principal(
+        user_id=token.user_id, tenant_id=token.tenant_id, role=Role(role), kind="api_token",
+        credential_id=token.id, scopes=frozenset(token.scopes), email=email,
+    )
+
+
+async def resolve_session(session: AsyncSession, raw: str, request: Request | None) -> Principal:
+    from xinex.settings import get_settings
+
+    settings = get_settings()
+    now = utcnow()
+    row = (
+        await session.execute(
+            select(UserSession, User.email).join(User, User.id == UserSession.user_id)
+            .where(UserSession.token_hash == sha256_hex(raw))
+        )
+    ).first()
+    if row is None:
+        raise unauthenticated("Session expired or signed out")
+    user_session, email = row
+    idle_deadline = user_session.last_seen_at + timedelta(seconds=settings.session_idle_timeout_s)
+    if user_session.revoked_at is not None or user_session.expires_at <= now or idle_deadline <= now:
+        raise unauthenticated("Session expired or signed out")
+    if request is not None and request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        from xinex.auth.secrets import constant_time_equal
+
+        if not sent or not constant_time_equal(sent, user_session.csrf_token):
+            raise AppError("FORBIDDEN", "Missing or wrong X-CSRF-Token for a cookie-authenticated request")
+    if now - user_session.last_seen_at > TOUCH_EVERY:
+        await session.execute(update(UserSession).where(UserSession.id == user_session.id).values(last_seen_at=now))
+    role = None
+    tenant_id = user_session.active_tenant_id
+    if tenant_id is not None:
+        role = (
+            await session.execute(
+                select(Membership.role).where(Membership.tenant_id == tenant_id, Membership.user_id == user_session.user_id)
+            )
+        ).scalar_one_or_none()
+        if role is None:  # removed from that tenant since: no tenant until they switch
+            tenant_id = None
+    await bind_tenant(session, tenant_id)
+    return Principal(
+        user_id=user_session.user_id, tenant_id=tenant_id, role=Role(role) if role else None, kind="session",
+        credential_id=user_session.id, csrf_token=user_session.csrf_token, email=email,
+    )
+
+
+async def resolve_principal(session: AsyncSession, request: Request) -> Principal:
+    presented = presented_credential(request)
+    if presented is None:
+        raise unauthenticated()
+    kind, raw = presented
+    if kind == "api_token":
+        return await resolve_api_token(session, raw)
+    if kind == "session":
+        return await resolve_session(session, raw, request)
+    if kind == "jwt":
+        from xinex.auth.oauth_server.access import resolve_access_token
+
+        return await resolve_access_token(session, raw)
+    for resolver in getattr(request.app.state, "extra_bearer_resolvers", []):
+        principal = await resolver(session, raw)
+        if principal is not None:
+            return principal
+    raise unauthenticated("Unrecognised bearer token")

@@ -1,0 +1,55 @@
+"""Typed auth dependencies: `CurrentPrincipal`, `TenantPrincipal`, and `Authorize(area)`.
+
+Routers declare what they need once (e.g. `Annotated[Principal, Depends(Authorize("monitors"))]`);
+reads need `<area>:read`, mutations `<area>:write` and a role above viewer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from xinex.auth.credentials import resolve_principal
+from xinex.auth.principal import Principal
+from xinex.kit.db import SessionDep
+from xinex.kit.errors import AppError
+from xinex.models.tenant import Role
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+async def current_principal(request: Request, session: SessionDep) -> Principal:
+    principal = await resolve_principal(session, request)
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+async def tenant_principal(principal: CurrentPrincipal) -> Principal:
+    if principal.tenant_id is None:
+        raise AppError("FORBIDDEN", "No active tenant: join or create one, or switch to one")
+    return principal
+
+
+TenantPrincipal = Annotated[Principal, Depends(tenant_principal)]
+
+
+class Authorize:
+    """Scope and role check for one area; `write` defaults to 'is this a mutating method'."""
+
+    def __init__(self, area: str, *, write: bool | None = None, min_role: Role | None = None) -> None:
+        self.area = area
+        self.write = write
+        self.min_role = min_role
+
+    async def __call__(self, request: Request, principal: TenantPrincipal) -> Principal:
+        write = self.write if self.write is not None else request.method in WRITE_METHODS
+        if not principal.allows(self.area, write):
+            raise AppError("FORBIDDEN", f"This token lacks the {self.area}:{'write' if write else 'read'} scope")
+        needed = self.min_role or (Role.member if write else Role.viewer)
+        if not principal.has_role(needed):
+            raise AppError("FORBIDDEN", f"Requires the {needed.value} role or higher")
+        return principal

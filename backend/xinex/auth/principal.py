@@ -1,0 +1,43 @@
+"""The one `Principal` every credential resolves to (DESIGN §2)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from xinex.models.tenant import ROLE_RANK, Role
+
+# Token scopes are "<area>:read" / "<area>:write"; "*" stands for every area. write implies read.
+SCOPE_AREAS = (
+    "account", "tenant", "tokens", "audit", "monitors", "heartbeats", "incidents", "oncall",
+    "notifications", "statuspages", "billing", "telemetry", "webhooks", "probes",
+)
+
+
+def valid_scope(scope: str) -> bool:
+    area, _, level = scope.partition(":")
+    return level in ("read", "write") and (area == "*" or area in SCOPE_AREAS)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: uuid.UUID
+    tenant_id: uuid.UUID | None
+    role: Role | None
+    kind: str  # session | api_token | jwt | prober
+    credential_id: uuid.UUID
+    scopes: frozenset[str] | None = None  # None: everything the role allows
+    csrf_token: str | None = None
+    email: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def has_role(self, minimum: Role) -> bool:
+        return self.role is not None and ROLE_RANK[self.role] >= ROLE_RANK[minimum]
+
+    def allows(self, area: str, write: bool) -> bool:
+        if self.scopes is None:
+            return True
+        wanted = {f"{area}:write", "*:write"}
+        if not write:
+            wanted |= {f"{area}:read", "*:read"}
+        return bool(self.scopes & wanted)

@@ -1,0 +1,129 @@
+"""Password sign-in, registration, sign-out, reset and verification; /me and /sessions."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, Response
+
+from xinex.audit import service as audit
+from xinex.auth import service
+from xinex.auth.deps import CurrentPrincipal
+from xinex.auth.schemas import (
+    LoginIn,
+    LoginOut,
+    MeOut,
+    MessageOut,
+    MeUpdate,
+    PasswordResetConfirmIn,
+    PasswordResetIn,
+    RegisterIn,
+    SessionOut,
+    VerifyEmailIn,
+)
+from xinex.auth.sessions import active_sessions, clear_cookies, revoke_session
+from xinex.auth.views import me_out, user_out
+from xinex.kit.db import SessionDep
+from xinex.kit.errors import AppError, error_responses
+from xinex.kit.pagination import Page, PageDep
+from xinex.models.identity import User
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post("/auth/register", status_code=201, response_model=LoginOut, responses=error_responses(409, 422, 429))
+async def register(data: RegisterIn, request: Request, response: Response, session: SessionDep) -> LoginOut:
+    user, tenant_id, user_session = await service.register(session, request, response, data)
+    return LoginOut(user=user_out(user), tenant_id=tenant_id, csrf_token=user_session.csrf_token,
+                    session_expires_at=user_session.expires_at)
+
+
+@router.post("/auth/login", response_model=LoginOut, responses=error_responses(401, 403, 422, 429))
+async def login(data: LoginIn, request: Request, response: Response, session: SessionDep) -> LoginOut:
+    try:
+        user, tenant_id, user_session = await service.login(session, request, response, data)
+    except AppError:
+        await session.commit()  # keep the failure's audit record
+        raise
+    return LoginOut(user=user_out(user), tenant_id=tenant_id, csrf_token=user_session.csrf_token,
+                    session_expires_at=user_session.expires_at)
+
+
+@router.post("/auth/logout", status_code=204, responses=error_responses(401, 403))
+async def logout(principal: CurrentPrincipal, request: Request, response: Response, session: SessionDep) -> Response:
+    if principal.kind == "session":
+        await service.logout(session, request, principal.credential_id)
+    audit.record(session, "auth.logout", request=request, principal=principal)
+    out = Response(status_code=204)
+    clear_cookies(out)
+    return out
+
+
+@router.post("/auth/password-reset", status_code=202, response_model=MessageOut, responses=error_responses(422, 429))
+async def password_reset(data: PasswordResetIn, request: Request, session: SessionDep) -> MessageOut:
+    await service.request_password_reset(session, request, data.email)
+    return MessageOut(message="If an account exists for this address, a reset link is on its way")
+
+
+@router.post("/auth/password-reset/confirm", response_model=MessageOut, responses=error_responses(400, 422, 429))
+async def password_reset_confirm(data: PasswordResetConfirmIn, request: Request, session: SessionDep) -> MessageOut:
+    settings_limit = request.app.state.settings.rate_limit_reset
+    await request.app.state.limiter.enforce(settings_limit, "reset-confirm-ip", getattr(request.state, "client_ip", "?"))
+    await service.confirm_password_reset(session, request, data.token, data.password)
+    return MessageOut(message="Password changed; every session was signed out")
+
+
+@router.post("/auth/verify-email", response_model=MessageOut, responses=error_responses(400, 422))
+async def verify_email(data: VerifyEmailIn, request: Request, session: SessionDep) -> MessageOut:
+    await service.verify_email(session, request, data.token)
+    return MessageOut(message="E-mail address confirmed")
+
+
+@router.post("/auth/verify-email/resend", status_code=202, response_model=MessageOut, responses=error_responses(401, 429))
+async def resend_verification(principal: CurrentPrincipal, request: Request, session: SessionDep) -> MessageOut:
+    await request.app.state.limiter.enforce(request.app.state.settings.rate_limit_reset, "verify-resend", str(principal.user_id))
+    user = await session.get(User, principal.user_id)
+    if user.email_verified_at is None:
+        await service.send_email_token(session, user, "verify_email")
+    return MessageOut(message="Verification e-mail sent")
+
+
+@router.get("/me", response_model=MeOut, responses=error_responses(401))
+async def get_me(principal: CurrentPrincipal, session: SessionDep) -> MeOut:
+    user = await session.get(User, principal.user_id)
+    return await me_out(session, user, principal)
+
+
+@router.put("/me", response_model=MeOut, responses=error_responses(401, 403, 422))
+async def update_me(data: MeUpdate, principal: CurrentPrincipal, request: Request, session: SessionDep) -> MeOut:
+    if not principal.allows("account", write=True):
+        raise AppError("FORBIDDEN", "This token lacks the account:write scope")
+    user = await session.get(User, principal.user_id)
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    for field, value in changes.items():
+        setattr(user, field, value)
+    audit.record(session, "user.updated", request=request, principal=principal, target_type="user",
+                 target_id=user.id, details={"fields": sorted(changes)})
+    await session.flush()
+    return await me_out(session, user, principal)
+
+
+@router.get("/sessions", response_model=Page[SessionOut], responses=error_responses(401))
+async def list_sessions(principal: CurrentPrincipal, params: PageDep, session: SessionDep) -> Page[SessionOut]:
+    rows = await active_sessions(session, principal.user_id)
+    items = [
+        SessionOut(id=s.id, ip=s.ip, user_agent=s.user_agent, active_tenant_id=s.active_tenant_id,
+                   current=principal.kind == "session" and s.id == principal.credential_id,
+                   created_at=s.created_at, updated_at=s.updated_at, last_seen_at=s.last_seen_at, expires_at=s.expires_at)
+        for s in rows
+    ]
+    return Page.of(items[params.offset: params.offset + params.per_page], len(items), params)
+
+
+@router.delete("/sessions/{session_id}", status_code=204, responses=error_responses(401, 404))
+async def delete_session(session_id: uuid.UUID, principal: CurrentPrincipal, request: Request, session: SessionDep) -> Response:
+    if not await revoke_session(session, principal.user_id, session_id):
+        raise AppError("NOT_FOUND", "session not found")
+    audit.record(session, "auth.session_revoked", request=request, principal=principal, target_type="session",
+                 target_id=session_id)
+    return Response(status_code=204)

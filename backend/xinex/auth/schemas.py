@@ -1,0 +1,108 @@
+"""Request and response bodies of the identity endpoints."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from xinex.auth.passwords import MIN_PASSWORD_LENGTH
+from xinex.kit.types import UTCDatetime
+
+
+class RegisterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: EmailStr
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+    name: str = Field(default="", max_length=200)
+    tenant_name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: EmailStr
+    password: str = Field(min_length=1, max_length=1024)
+    tenant_id: uuid.UUID | None = None
+
+
+class TenantBrief(BaseModel):
+    id: uuid.UUID
+    name: str
+    slug: str
+    role: str
+    tier: str
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    name: str
+    timezone: str
+    email_verified: bool
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class MeOut(UserOut):
+    tenant_id: uuid.UUID | None
+    role: str | None
+    credential: str
+    tenants: list[TenantBrief]
+
+
+class MeUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown IANA timezone") from exc
+        return value
+
+
+class LoginOut(BaseModel):
+    user: UserOut
+    tenant_id: uuid.UUID | None
+    csrf_token: str
+    session_expires_at: UTCDatetime
+
+
+class SessionOut(BaseModel):
+    id: uuid.UUID
+    ip: str | None
+    user_agent: str | None
+    active_tenant_id: uuid.UUID | None
+    current: bool
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+    last_seen_at: UTCDatetime
+    expires_at: UTCDatetime
+
+
+class PasswordResetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: EmailStr
+
+
+class PasswordResetConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=10, max_length=200)
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+
+
+class VerifyEmailIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=10, max_length=200)
+
+
+class MessageOut(BaseModel):
+    message: str

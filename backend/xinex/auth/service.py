@@ -1,0 +1,159 @@
+"""Registration, password sign-in, password reset and e-mail verification."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import Request, Response
+from sqlalchemy import exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinex.audit import service as audit
+from xinex.auth.passwords import hash_password, verify_password
+from xinex.auth.schemas import LoginIn, RegisterIn
+from xinex.auth.secrets import new_opaque_token, sha256_hex
+from xinex.auth.sessions import pick_tenant, revoke_all_sessions, start_session
+from xinex.kit.errors import AppError
+from xinex.kit.jobs import enqueue
+from xinex.kit.mail import send_email
+from xinex.kit.ratelimit import key_for_secret
+from xinex.kit.types import utcnow
+from xinex.models.identity import EmailToken, User, UserSession
+from xinex.models.tenant import Membership, Tenant
+from xinex.settings import get_settings
+from xinex.tenants.provisioning import create_tenant_with_owner
+
+RESET_TTL = timedelta(hours=1)
+VERIFY_TTL = timedelta(days=3)
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    return (await session.execute(select(User).where(User.email == normalize_email(email)))).scalar_one_or_none()
+
+
+async def sso_enforced_for(session: AsyncSession, user_id) -> bool:
+    stmt = select(exists().where(Membership.user_id == user_id, Membership.tenant_id == Tenant.id,
+                                 Tenant.sso_enforced.is_(True)))
+    return bool((await session.execute(stmt)).scalar())
+
+
+async def register(session: AsyncSession, request: Request, response: Response, data: RegisterIn):
+    email = normalize_email(data.email)
+    if await user_by_email(session, email) is not None:
+        raise AppError("CONFLICT", "An account with this e-mail already exists", details={"field": "email"})
+    user = User(email=email, name=data.name, password_hash=await hash_password(data.password))
+    session.add(user)
+    await session.flush()
+    tenant = await create_tenant_with_owner(session, user, data.tenant_name or f"{data.name or email.split('@')[0]}'s team")
+    user_session = await start_session(session, request, response, user, tenant.id)
+    audit.record(session, "user.registered", request=request, tenant_id=tenant.id, actor_user_id=user.id,
+                 actor_label=email, target_type="user", target_id=user.id)
+    await send_email_token(session, user, "verify_email")
+    return user, tenant.id, user_session
+
+
+async def login(session: AsyncSession, request: Request, response: Response, data: LoginIn):
+    limiter = request.app.state.limiter
+    settings = get_settings()
+    ip = getattr(request.state, "client_ip", "unknown")
+    email = normalize_email(data.email)
+    await limiter.enforce(settings.rate_limit_login_ip, "login-ip", ip)
+    await limiter.enforce(settings.rate_limit_login_account, "login-account", key_for_secret(email))
+    user = await user_by_email(session, email)
+    ok, new_hash = await verify_password(user.password_hash if user else None, data.password)
+    if not ok or user is None:
+        audit.record(session, "auth.login", request=request, outcome="failure", actor_label=email,
+                     tenant_id=user.default_tenant_id if user else None, actor_user_id=user.id if user else None,
+                     details={"method": "password", "reason": "bad_credentials"})
+        raise AppError("UNAUTHENTICATED", "Wrong e-mail or password")
+    if await sso_enforced_for(session, user.id):
+        audit.record(session, "auth.login", request=request, outcome="failure", actor_label=email,
+                     tenant_id=user.default_tenant_id, actor_user_id=user.id,
+                     details={"method": "password", "reason": "sso_required"})
+        raise AppError("SSO_REQUIRED", "Your organization requires single sign-on; use /api/v1/sso/login")
+    if new_hash:
+        user.password_hash = new_hash
+    tenant_id = await pick_tenant(session, user, data.tenant_id)
+    user_session = await start_session(session, request, response, user, tenant_id)
+    audit.record(session, "auth.login", request=request, tenant_id=tenant_id, actor_user_id=user.id,
+                 actor_label=email, details={"method": "password"})
+    return user, tenant_id, user_session
+
+
+async def send_email_token(session: AsyncSession, user: User, purpose: str) -> None:
+    raw = new_opaque_token()
+    ttl = RESET_TTL if purpose == "password_reset" else VERIFY_TTL
+    session.add(EmailToken(user_id=user.id, purpose=purpose, token_hash=sha256_hex(raw), email=user.email,
+                           expires_at=utcnow() + ttl))
+    base = get_settings().public_url.rstrip("/")
+    if purpose == "password_reset":
+        subject = "Reset your Xinex password"
+        text = (f"Someone asked to reset the password of {user.email}.\n\n"
+                f"Open {base}/reset-password?token={raw} within an hour, or use this token: {raw}\n\n"
+                "If it was not you, ignore this message.")
+    else:
+        subject = "Confirm your e-mail address for Xinex"
+        text = f"Confirm {user.email}: open {base}/verify-email?token={raw} or use this token: {raw}\n"
+    enqueue(session, send_email, to=user.email, subject=subject, text=text)
+
+
+async def request_password_reset(session: AsyncSession, request: Request, email: str) -> None:
+    """Always answers the same way, so it does not reveal whether an account exists."""
+    settings = get_settings()
+    limiter = request.app.state.limiter
+    await limiter.enforce(settings.rate_limit_reset, "reset-ip", getattr(request.state, "client_ip", "unknown"))
+    await limiter.enforce(settings.rate_limit_reset, "reset-account", key_for_secret(normalize_email(email)))
+    user = await user_by_email(session, email)
+    if user is None:
+        return
+    await send_email_token(session, user, "password_reset")
+    audit.record(session, "auth.password_reset_requested", request=request, tenant_id=user.default_tenant_id,
+                 actor_user_id=user.id, actor_label=user.email)
+
+
+async def consume_email_token(session: AsyncSession, raw: str, purpose: str) -> EmailToken:
+    """Single use, by compare-and-set: two concurrent confirmations cannot both win."""
+    now = utcnow()
+    result = await session.execute(
+        update(EmailToken)
+        .where(EmailToken.token_hash == sha256_hex(raw), EmailToken.purpose == purpose,
+               EmailToken.used_at.is_(None), EmailToken.expires_at > now)
+        .values(used_at=now)
+        .returning(EmailToken.id, EmailToken.user_id, EmailToken.email)
+    )
+    row = result.first()
+    if row is None:
+        raise AppError("TOKEN_INVALID", "This link is invalid, expired or already used")
+    return EmailToken(id=row[0], user_id=row[1], email=row[2], purpose=purpose, token_hash="", expires_at=now)
+
+
+async def confirm_password_reset(session: AsyncSession, request: Request, raw: str, password: str) -> None:
+    token = await consume_email_token(session, raw, "password_reset")
+    user = await session.get(User, token.user_id)
+    user.password_hash = await hash_password(password)
+    if user.email_verified_at is None and user.email == token.email:
+        user.email_verified_at = utcnow()  # they proved they read this inbox
+    await revoke_all_sessions(session, user.id)
+    await session.execute(update(EmailToken).where(EmailToken.user_id == user.id, EmailToken.purpose == "password_reset",
+                                                   EmailToken.used_at.is_(None)).values(used_at=utcnow()))
+    audit.record(session, "auth.password_reset", request=request, tenant_id=user.default_tenant_id,
+                 actor_user_id=user.id, actor_label=user.email)
+
+
+async def verify_email(session: AsyncSession, request: Request, raw: str) -> User:
+    token = await consume_email_token(session, raw, "verify_email")
+    user = await session.get(User, token.user_id)
+    if user.email != token.email:
+        raise AppError("TOKEN_INVALID", "This link was for a previous e-mail address")
+    user.email_verified_at = utcnow()
+    audit.record(session, "auth.email_verified", request=request, tenant_id=user.default_tenant_id,
+                 actor_user_id=user.id, actor_label=user.email)
+    return user
+
+
+async def logout(session: AsyncSession, request: Request, session_id) -> None:
+    await session.execute(update(UserSession).where(UserSession.id == session_id).values(revoked_at=utcnow()))

@@ -1,0 +1,56 @@
+"""`xinex` command: api, worker, migrate, run (embedded all-in-one)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _migrate() -> None:
+    from xinex.migrate import upgrade
+
+    upgrade()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="xinex", description="Xinex monitoring and on-call platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+    api = sub.add_parser("api", help="serve the HTTP API (production: behind a load balancer)")
+    api.add_argument("--host")
+    api.add_argument("--port", type=int)
+    sub.add_parser("worker", help="run the arq job worker (needs XINEX_REDIS_URL)")
+    sub.add_parser("migrate", help="apply database migrations")
+    run = sub.add_parser("run", help="embedded all-in-one: migrate, then API + jobs in one process")
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
+    args = parser.parse_args(argv)
+
+    from xinex.settings import get_settings
+
+    settings = get_settings()
+    if args.command == "migrate":
+        _migrate()
+        return 0
+    if args.command == "worker":
+        if not settings.redis_url:
+            print("xinex worker needs XINEX_REDIS_URL", file=sys.stderr)
+            return 2
+        from arq import run_worker
+
+        from xinex.worker import WorkerSettings
+
+        run_worker(WorkerSettings)
+        return 0
+    import uvicorn
+
+    if args.command == "run":
+        _migrate()
+    host = args.host or settings.http_host
+    port = args.port or settings.http_port
+    uvicorn.run("xinex.app:create_app", factory=True, host=host, port=port, proxy_headers=False,
+                log_level="info")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

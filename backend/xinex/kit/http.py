@@ -1,0 +1,131 @@
+"""One pure-ASGI middleware for the response contract of DESIGN §1.
+
+Request id, rate-limit headers on every response (429 + Retry-After past the limit), ETag on
+GET with If-None-Match → 304, and `Cache-Control: no-store` + `Vary` on anything that depends on
+the caller. Pure ASGI (not BaseHTTPMiddleware) because it wraps every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from xinex.kit.clientip import client_ip
+from xinex.kit.ratelimit import RateLimiter, key_for_secret, rate_limited
+
+CREDENTIAL_HEADERS = (b"authorization", b"x-api-key", b"cookie")
+
+
+def etag_for(body: bytes) -> str:
+    return 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def credential_of(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name in (b"authorization", b"x-api-key"):
+            return value.decode("latin-1")
+        if name == b"cookie" and b"xinex_session=" in value:
+            return value.decode("latin-1")
+    return None
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _etag_matches(if_none_match: str, etag: str) -> bool:
+    if if_none_match.strip() == "*":
+        return True
+    wanted = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return etag.removeprefix("W/") in wanted
+
+
+class HttpContractMiddleware:
+    def __init__(self, app: ASGIApp, limiter: RateLimiter, default_limit: str, trusted_proxies: tuple[str, ...]):
+        self.app = app
+        self.limiter = limiter
+        self.default_limit = default_limit
+        self.trusted_proxies = trusted_proxies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        if len(request_id) > 64 or not request_id.replace("-", "").isalnum():
+            request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        ip = client_ip(scope, self.trusted_proxies)
+        scope["state"]["client_ip"] = ip
+        credential = credential_of(scope)
+        identity = ("cred:" + key_for_secret(credential)) if credential else ("ip:" + ip)
+        state = await self.limiter.hit(self.default_limit, "global", identity)
+        rl_headers = [
+            (b"x-ratelimit-limit", str(state.limit).encode()),
+            (b"x-ratelimit-remaining", str(state.remaining).encode()),
+            (b"x-ratelimit-reset", str(state.reset).encode()),
+        ]
+        common = [(b"x-request-id", request_id.encode())]
+        if not state.allowed:
+            err = rate_limited(state)
+            body = json.dumps({"error": err.message, "code": err.code, "details": err.details}).encode()
+            await send({
+                "type": "http.response.start",
+                "status": 429,
+                "headers": common + rl_headers + [
+                    (b"content-type", b"application/json"),
+                    (b"retry-after", err.headers["Retry-After"].encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            })
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        is_get = scope["method"] in ("GET", "HEAD")
+        if_none_match = _header(scope, b"if-none-match") if is_get else None
+        personal = credential is not None
+        buffered: dict = {}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in (b"x-ratelimit-limit", b"x-ratelimit-remaining", b"x-ratelimit-reset")]
+                headers += common + rl_headers
+                names = {k.lower() for k, _ in headers}
+                if personal and b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-store"))
+                if b"vary" not in names:
+                    headers.append((b"vary", b"Authorization, Cookie, X-API-Key"))
+                message["headers"] = headers
+                if is_get and message["status"] == 200 and b"etag" not in names:
+                    buffered["start"] = message  # hold until the body is known
+                    buffered["chunks"] = []
+                    return
+                await send(message)
+                return
+            if "start" in buffered:
+                buffered["chunks"].append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                body = b"".join(buffered["chunks"])
+                start = buffered.pop("start")
+                etag = etag_for(body)
+                if if_none_match and _etag_matches(if_none_match, etag):
+                    headers = [(k, v) for k, v in start["headers"] if k.lower() not in (b"content-length", b"content-type")]
+                    await send({"type": "http.response.start", "status": 304, "headers": headers + [(b"etag", etag.encode())]})
+                    await send({"type": "http.response.body", "body": b""})
+                    return
+                start["headers"].append((b"etag", etag.encode()))
+                await send(start)
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        scope["state"]["started_at"] = time.perf_counter()
+        await self.app(scope, receive, send_wrapper)

@@ -1,0 +1,153 @@
+"""Idempotency-Key on POST/PUT/PATCH with Stripe semantics.
+
+Scoped per credential (hash), kept 24 h. Same key + same body → the stored response is replayed;
+same key + different body → 422 IDEMPOTENCY_KEY_REUSED; while the first is still running → 409.
+Responses that say the request never ran (validation, auth, rate limit, 5xx) are not stored, so
+the client may fix and retry with the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from xinex.kit.http import credential_of
+from xinex.kit.types import utcnow
+from xinex.models.idempotency import IdempotencyRecord
+
+TTL = timedelta(hours=24)
+LEASE = timedelta(seconds=60)  # an in-flight record older than this was abandoned by a dead worker
+NOT_STORED = {400, 401, 403, 422, 429}
+REPLAYED_HEADERS = {b"content-type", b"location", b"etag"}
+
+
+def _json_error(status: int, code: str, message: str) -> tuple[int, bytes]:
+    return status, json.dumps({"error": message, "code": code, "details": {}}).encode()
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp, get_db):
+        self.app = app
+        self.get_db = get_db
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        key = None
+        for name, value in scope["headers"]:
+            if name == b"idempotency-key":
+                key = value.decode("latin-1").strip()
+        if not key:
+            await self.app(scope, receive, send)
+            return
+        if len(key) > 255:
+            await self._reply(send, *_json_error(400, "BAD_REQUEST", "Idempotency-Key is longer than 255 characters"))
+            return
+
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        credential = credential_of(scope) or "anonymous"
+        scope_hash = hashlib.sha256(credential.encode()).hexdigest()
+        request_hash = hashlib.sha256(scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + body).hexdigest()
+
+        db = self.get_db()
+        outcome = await self._claim(db, scope_hash, key, request_hash)
+        if outcome is not None:
+            status, headers, payload = outcome
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": payload})
+            return
+
+        sent_body = False
+
+        async def replay_receive() -> Message:
+            nonlocal sent_body
+            if not sent_body:
+                sent_body = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        captured: dict = {"chunks": []}
+
+        async def capture_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = message.get("headers", [])
+            elif message["type"] == "http.response.body":
+                captured["chunks"].append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, replay_receive, capture_send)
+        except BaseException:
+            await self._forget(db, scope_hash, key)
+            raise
+        status = captured.get("status", 500)
+        if status in NOT_STORED or status >= 500:
+            await self._forget(db, scope_hash, key)
+            return
+        headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in captured.get("headers", []) if k.lower() in REPLAYED_HEADERS]
+        async with db.session(system="idempotency") as session:
+            await session.execute(
+                update(IdempotencyRecord)
+                .where(IdempotencyRecord.scope == scope_hash, IdempotencyRecord.key == key)
+                .values(state="done", status_code=status, response_headers=headers,
+                        response_body=b"".join(captured["chunks"]).decode("utf-8", "replace"))
+            )
+
+    async def _claim(self, db, scope_hash: str, key: str, request_hash: str):
+        now = utcnow()
+        async with db.session(system="idempotency") as session:
+            await session.execute(delete(IdempotencyRecord).where(
+                IdempotencyRecord.scope == scope_hash, IdempotencyRecord.key == key, IdempotencyRecord.expires_at < now))
+        try:
+            async with db.session(system="idempotency") as session:
+                session.add(IdempotencyRecord(scope=scope_hash, key=key, request_hash=request_hash,
+                                              locked_until=now + LEASE, expires_at=now + TTL))
+            return None
+        except IntegrityError:
+            pass
+        async with db.session(system="idempotency") as session:
+            record = (await session.execute(select(IdempotencyRecord).where(
+                IdempotencyRecord.scope == scope_hash, IdempotencyRecord.key == key))).scalar_one_or_none()
+            if record is None:  # expired and removed between our two statements; treat as new
+                session.add(IdempotencyRecord(scope=scope_hash, key=key, request_hash=request_hash,
+                                              locked_until=now + LEASE, expires_at=now + TTL))
+                return None
+            if record.request_hash != request_hash:
+                status, payload = _json_error(422, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request")
+                return status, [(b"content-type", b"application/json")], payload
+            if record.state != "done":
+                if record.locked_until > now:
+                    status, payload = _json_error(409, "IDEMPOTENCY_KEY_IN_USE", "A request with this Idempotency-Key is still being processed")
+                    return status, [(b"content-type", b"application/json"), (b"retry-after", b"1")], payload
+                # Abandoned by a crashed worker: take it over with compare-and-set.
+                taken = await session.execute(update(IdempotencyRecord).where(
+                    IdempotencyRecord.id == record.id, IdempotencyRecord.state == "in_flight",
+                    IdempotencyRecord.locked_until == record.locked_until).values(locked_until=now + LEASE))
+                if taken.rowcount == 1:
+                    return None
+                status, payload = _json_error(409, "IDEMPOTENCY_KEY_IN_USE", "A request with this Idempotency-Key is still being processed")
+                return status, [(b"content-type", b"application/json")], payload
+            headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in record.response_headers]
+            headers.append((b"idempotent-replayed", b"true"))
+            return record.status_code, headers, (record.response_body or "").encode()
+
+    async def _forget(self, db, scope_hash: str, key: str) -> None:
+        async with db.session(system="idempotency") as session:
+            await session.execute(delete(IdempotencyRecord).where(
+                IdempotencyRecord.scope == scope_hash, IdempotencyRecord.key == key))
+
+    async def _reply(self, send: Send, status: int, payload: bytes) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,24 @@
+"""Log setup. Query strings are dropped from access logs: the WebSocket feed carries tokens there."""
+
+from __future__ import annotations
+
+import logging
+
+
+class _DropQueryString(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        # uvicorn.access args: (client, method, path_with_query, http_version, status)
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) >= 3:
+            args = list(record.args)
+            args[2] = str(args[2]).split("?", 1)[0]
+            record.args = tuple(args)
+        return True
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _DropQueryString) for f in access.filters):
+        access.addFilter(_DropQueryString())

@@ -1,0 +1,1 @@
+"""Tenants (organizations), memberships, invitations, switching the active tenant."""

@@ -1,0 +1,1 @@
+"""Plans (free, pro, team, enterprise), their limits and the one gating helper."""

@@ -1,0 +1,66 @@
+"""What each tier allows. The single source for gating, public tier pages and feature gates."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from xinex.models.tenant import Tier
+
+UNLIMITED = None
+
+
+@dataclass(frozen=True)
+class TierLimits:
+    monitors: int | None
+    heartbeats: int | None
+    members: int | None
+    status_pages: int | None
+    telemetry_retention_days: int
+    check_interval_floor_s: int
+    sso: bool
+    price_month_usd: int
+    price_year_usd: int
+
+
+TIERS: dict[Tier, TierLimits] = {
+    Tier.free: TierLimits(10, 10, 3, 1, 3, 300, False, 0, 0),
+    Tier.pro: TierLimits(50, 100, 10, 3, 15, 60, False, 29, 290),
+    Tier.team: TierLimits(250, 500, 50, 10, 30, 30, False, 99, 990),
+    Tier.enterprise: TierLimits(UNLIMITED, UNLIMITED, UNLIMITED, UNLIMITED, 90, 10, True, 499, 4990),
+}
+
+# Limit name -> human label (used in error messages and the comparison table).
+LIMIT_LABELS = {
+    "monitors": "Uptime monitors",
+    "heartbeats": "Heartbeats",
+    "members": "Team members",
+    "status_pages": "Status pages",
+    "telemetry_retention_days": "Telemetry retention (days)",
+    "check_interval_floor_s": "Shortest check interval (s)",
+    "sso": "SAML single sign-on",
+}
+
+FEATURES: dict[str, Tier] = {
+    "sso": Tier.enterprise,
+    "audit_log": Tier.free,
+    "api_tokens": Tier.free,
+    "status_pages": Tier.free,
+    "multi_region_probes": Tier.pro,
+    "ai_heartbeats": Tier.pro,
+    "telemetry": Tier.free,
+    "escalation_policies": Tier.pro,
+    "custom_roles": Tier.enterprise,
+}
+TIER_ORDER = [Tier.free, Tier.pro, Tier.team, Tier.enterprise]
+
+
+def limits_for(tier: str) -> TierLimits:
+    return TIERS[Tier(tier)]
+
+
+def tier_dict(tier: Tier) -> dict:
+    return {"tier": tier.value, **asdict(TIERS[tier])}
+
+
+def feature_enabled(tier: str, feature: str) -> bool:
+    return TIER_ORDER.index(Tier(tier)) >= TIER_ORDER.index(FEATURES[feature])

@@ -1,0 +1,171 @@
+"""Shared fixtures: real PostgreSQL (non-superuser role, so RLS applies), a real SMTP server,
+the app over ASGI, and helpers that sign up tenants.
+
+scripts/test.sh provisions PostgreSQL and Redis and exports XINEX_TEST_*; running pytest directly
+provisions them the same way through tests/_services.py.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+
+if not os.environ.get("XINEX_TEST_DATABASE_URL"):
+    from tests import _services
+
+    _services.provision_for_pytest()
+
+os.environ.update({
+    "XINEX_ENV": "test",
+    "XINEX_DATABASE_URL": os.environ["XINEX_TEST_DATABASE_URL"],
+    "XINEX_REDIS_URL": "",
+    "XINEX_COOKIE_SECURE": "false",
+    "XINEX_ARGON2_TIME_COST": "1",
+    "XINEX_ARGON2_MEMORY_COST_KIB": "1024",
+    "XINEX_RATE_LIMIT_DEFAULT": "100000/minute",
+    "XINEX_RATE_LIMIT_LOGIN_IP": "100000/minute",
+    "XINEX_RATE_LIMIT_LOGIN_ACCOUNT": "100000/minute",
+    "XINEX_RATE_LIMIT_RESET": "100000/minute",
+    "XINEX_OUTBOUND_ALLOW_PRIVATE": "true",
+    "XINEX_DATA_DIR": os.environ.get("XINEX_TEST_DATA_DIR", f"/tmp/xinex-test-{os.getpid()}"),
+})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Mailbox:
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    box = _Mailbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    os.environ["XINEX_SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+    from xinex.settings import get_settings
+
+    get_settings.cache_clear()
+    yield box
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(smtp_server):
+    from xinex.settings import get_settings
+
+    get_settings.cache_clear()
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+async def db(settings):
+    from xinex.kit.db import Database
+    from xinex.migrate import upgrade
+
+    upgrade(settings.database_url)
+    database = Database(settings.database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture(scope="session")
+async def app(settings, db):
+    from xinex.app import create_app
+
+    application = create_app(settings, db=db)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app):
+    import httpx
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        yield c
+
+
+@dataclass
+class Account:
+    """A signed-up user with their own tenant, plus an API token for it."""
+
+    email: str
+    password: str
+    user_id: str
+    tenant_id: str
+    csrf: str
+    cookies: dict
+    token: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def bearer(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def session_headers(self) -> dict:
+        return {"X-CSRF-Token": self.csrf}
+
+
+@pytest.fixture
+def signup(app):
+    """await signup() -> Account with a fresh tenant (each call is a new, unrelated tenant)."""
+    import httpx
+
+    async def _signup(scopes: list[str] | None = None, **body) -> Account:
+        email = body.pop("email", f"user-{uuid.uuid4().hex[:10]}@example.com")
+        password = body.pop("password", "correct horse battery staple")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+            r = await c.post("/api/v1/auth/register", json={"email": email, "password": password, "name": "Test", **body})
+            assert r.status_code == 201, r.text
+            data = r.json()
+            cookies = dict(c.cookies)
+            r2 = await c.post("/api/v1/api-tokens", json={"name": "test", "scopes": scopes or ["*:write"]},
+                              headers={"X-CSRF-Token": data["csrf_token"]})
+            assert r2.status_code == 201, r2.text
+        return Account(email=email, password=password, user_id=data["user"]["id"], tenant_id=data["tenant_id"],
+                       csrf=data["csrf_token"], cookies=cookies, token=r2.json()["token"])
+
+    return _signup
+
+
+@pytest.fixture
+async def alice(signup) -> Account:
+    return await signup()
+
+
+@pytest.fixture
+async def outsider(signup) -> Account:
+    """Another tenant: must see 404 for everything of alice's."""
+    return await signup()
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["code"] == code, body
+    assert isinstance(body["error"], str) and body["error"]
+    assert isinstance(body["details"], dict)
+    return body
