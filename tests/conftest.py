@@ -14,10 +14,21 @@ from dataclasses import dataclass, field
 
 import pytest
 
-if not os.environ.get("XINEX_TEST_DATABASE_URL"):
+if not os.environ.get("XINEX_TEST_DATABASE_URL") or not os.environ.get("XINEX_TEST_REDIS_URL"):
+    # pytest run directly (not through scripts/test.sh): provision the same way, tear down at exit.
+    import atexit
+    import contextlib
+
     from tests import _services
 
-    _services.provision_for_pytest()
+    _stack = contextlib.ExitStack()
+    atexit.register(_stack.close)
+    if not os.environ.get("XINEX_TEST_DATABASE_URL"):
+        _pg = _stack.enter_context(_services.postgres())
+        os.environ["XINEX_TEST_DATABASE_URL"] = _pg.app_url
+        os.environ["XINEX_TEST_ADMIN_DATABASE_URL"] = _pg.admin_url
+    if not os.environ.get("XINEX_TEST_REDIS_URL"):
+        os.environ["XINEX_TEST_REDIS_URL"] = _stack.enter_context(_services.redis_server())
 
 os.environ.update({
     "XINEX_ENV": "test",
