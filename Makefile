@@ -1,0 +1,52 @@
+# Xinex — see README.md / docs. All targets install what is missing first (fast when nothing changed).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON   ?= python3
+VENV     := .venv
+PY       := $(VENV)/bin/python
+UV       := $(VENV)/bin/uv
+UV_VERSION ?= 0.13.9
+STAMP    := .stamp-install
+# Extra arguments: make test ARGS="-k heartbeats -x"
+ARGS     ?=
+
+.PHONY: help install system-deps run test bench lint migrate
+
+help:
+	@echo "make install   system packages (if missing), .venv, pinned Python deps, xinex (editable)"
+	@echo "make run       embedded default in the foreground (HTTP 8000, OTLP 4317/4318, data in ./var)"
+	@echo "make test      provision PostgreSQL + Redis, run the test suite (ARGS=... for pytest)"
+	@echo "make bench     run the benchmarks"
+	@echo "make lint      ruff"
+	@echo "make migrate   apply database migrations"
+
+install: $(STAMP)
+
+system-deps:
+	@scripts/install-system-deps.sh
+
+$(PY): | system-deps
+	$(PYTHON) -m venv $(VENV)
+
+$(UV): | $(PY)
+	$(PY) -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(STAMP): requirements.txt pyproject.toml | system-deps $(UV)
+	$(UV) pip install --python $(PY) --only-binary=lxml,xmlsec -r requirements.txt -e .
+	@touch $@
+
+run: install
+	$(VENV)/bin/xinex run
+
+test: install
+	scripts/test.sh $(ARGS)
+
+bench: install
+	$(PY) -m bench $(ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check backend mobile_api tests
+
+migrate: install
+	$(VENV)/bin/xinex migrate
