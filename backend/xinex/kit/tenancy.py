@@ -95,11 +95,8 @@ def _set_rls_on_begin(session: Session, transaction, connection) -> None:
     )
 
 
-def _touches_tenant_owned(state: ORMExecuteState) -> bool:
-    for mapper in state.all_mappers:
-        if issubclass(mapper.class_, TenantOwned):
-            return True
-    return False
+def _tenant_owned_classes(state: ORMExecuteState) -> list[type]:
+    return [m.class_ for m in state.all_mappers if issubclass(m.class_, TenantOwned)]
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -108,7 +105,8 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
         return
     if state.is_column_load or state.is_relationship_load:
         return  # the parent query already carried the criterion
-    if not _touches_tenant_owned(state):
+    classes = _tenant_owned_classes(state)
+    if not classes:
         return
     info = state.session.info
     if info.get(SYSTEM_KEY):
@@ -117,7 +115,10 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
     if tenant_id is None:
         raise TenantContextMissing("tenant-owned query without a tenant context or a system scope")
     state.statement = state.statement.options(
-        with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
+        *(
+            with_loader_criteria(cls, lambda c: c.tenant_id == tenant_id, include_aliases=True)
+            for cls in classes
+        )
     )
 
 
