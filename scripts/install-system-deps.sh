@@ -10,6 +10,7 @@
 #   xmlsec1             program used by pysaml2 (test IdP)
 #   libxmlsec1-openssl  xmlsec crypto backend
 #   chromium, chromium-driver   browser tests
+#   wrk                 load generator for make bench
 #
 # XINEX_SKIP_SYSTEM_DEPS=1 skips everything.
 set -euo pipefail
@@ -33,9 +34,10 @@ have_cmd xmlsec1 || missing+=(xmlsec1)
 have_pkg libxmlsec1-openssl || missing+=(libxmlsec1-openssl)
 have_cmd chromium || have_pkg chromium || missing+=(chromium)
 have_cmd chromedriver || have_pkg chromium-driver || missing+=(chromium-driver)
+have_cmd wrk || missing+=(wrk)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-    echo "system deps: all present (postgresql, redis-server, xmlsec1, libxmlsec1-openssl, chromium, chromium-driver)"
+    echo "system deps: all present (postgresql, redis-server, xmlsec1, libxmlsec1-openssl, chromium, chromium-driver, wrk)"
     exit 0
 fi
 
