@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 
@@ -46,9 +47,17 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             queue = InProcessQueue({"db": database, "settings": settings})
         app.state.jobs = queue
         set_queue(queue)
+        # Long-running loops (e.g. the heartbeat sweeper) run here when embedded; workers run them otherwise.
+        from xinex.routes import BACKGROUND_TASKS
+
+        stop = asyncio.Event()
+        embedded = isinstance(queue, InProcessQueue)
+        app.state.background = [asyncio.create_task(fn(database, stop)) for fn in BACKGROUND_TASKS] if embedded else []
         try:
             yield
         finally:
+            stop.set()
+            await asyncio.gather(*app.state.background, return_exceptions=True)
             await queue.close()
             if db is None:
                 await database.dispose()

@@ -1,0 +1,1 @@
+"""Heartbeats: cron/job monitoring with healthchecks.io semantics, three ping dialects, one engine."""

@@ -1,0 +1,63 @@
+"""The drop-in job-events dialect: `POST /heartbeat/{start,log,end,ping}` with `{"name": ...}`.
+
+Authenticated with an API token (`X-API-Key` or Bearer); the attribution headers
+`X-Hexcovery-Host`, `X-Hexcovery-Service`, `X-Hexcovery-Project` are stored on the job. The first
+event for an unknown name creates the job (1 day interval + 1 h grace unless given), within the
+tenant's tier limit.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from xinex.auth.deps import Authorize
+from xinex.auth.principal import Principal
+from xinex.heartbeats import intake, manage, service
+from xinex.heartbeats.schemas import CompatPingIn, PingAck
+from xinex.kit.db import SessionDep
+from xinex.kit.errors import error_responses
+
+router = APIRouter(prefix="/heartbeat", tags=["heartbeats (compatible)"])
+HeartbeatsPrincipal = Annotated[Principal, Depends(Authorize("heartbeats"))]
+RESPONSES = error_responses(401, 403, 422)
+
+
+def _end_kind(data: CompatPingIn) -> str:
+    if data.exit_code is not None:
+        return service.kind_for_exit_code(data.exit_code)
+    return "fail" if data.status in ("failure", "fail") else "success"
+
+
+async def _handle(request: Request, principal: Principal, session, data: CompatPingIn, kind: str) -> PingAck:
+    hb = await manage.find_or_create_by_name(session, principal.tenant_id, data.name, data.interval, data.grace)
+    message = (data.message or "").encode()
+    ping = intake.ping_input(request, kind, body=message, body_size=len(message), dialect="compat",
+                             exit_code=data.exit_code, run_id=data.run_id)
+    result = await service.record_ping(session, hb.id, ping)
+    manage.set_attribution(
+        result.heartbeat, request.headers.get("x-hexcovery-host"), request.headers.get("x-hexcovery-service"),
+        request.headers.get("x-hexcovery-project"),
+    )
+    return intake.ack(result)
+
+
+@router.post("/start", response_model=PingAck, responses=RESPONSES)
+async def compat_start(data: CompatPingIn, request: Request, principal: HeartbeatsPrincipal, session: SessionDep):
+    return await _handle(request, principal, session, data, "start")
+
+
+@router.post("/log", response_model=PingAck, responses=RESPONSES)
+async def compat_log(data: CompatPingIn, request: Request, principal: HeartbeatsPrincipal, session: SessionDep):
+    return await _handle(request, principal, session, data, "log")
+
+
+@router.post("/end", response_model=PingAck, responses=RESPONSES)
+async def compat_end(data: CompatPingIn, request: Request, principal: HeartbeatsPrincipal, session: SessionDep):
+    return await _handle(request, principal, session, data, _end_kind(data))
+
+
+@router.post("/ping", response_model=PingAck, responses=RESPONSES)
+async def compat_ping(data: CompatPingIn, request: Request, principal: HeartbeatsPrincipal, session: SessionDep):
+    return await _handle(request, principal, session, data, _end_kind(data))

@@ -1,0 +1,61 @@
+"""The healthchecks.io-compatible ping dialect, mounted at the root: `/ping/{uuid}[/start|/fail|/log|/{code}]`.
+
+Public and unauthenticated: the random ping id is the capability. Answers `OK` (text/plain)
+only after the ping is committed (SessionDep commits before the response is sent).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse
+
+from xinex.heartbeats import intake, service
+from xinex.heartbeats.schemas import RUN_ID_RE
+from xinex.kit.db import SessionDep
+from xinex.kit.errors import AppError, error_responses
+
+router = APIRouter(prefix="/ping", tags=["heartbeat pings"])
+METHODS = ["GET", "POST", "HEAD"]
+RESPONSES = {200: {"content": {"text/plain": {"example": "OK"}}, "description": "Stored"},
+             **error_responses(404)}
+
+
+async def _ping(request: Request, session, uuid_str: str, kind: str, exit_code: int | None = None):
+    hb_id = await service.heartbeat_id_for_ping_id(session, uuid_str)
+    body, size = await intake.read_bounded_body(request) if request.method == "POST" else (b"", 0)
+    run_id = request.query_params.get("rid")
+    if run_id is not None and not RUN_ID_RE.match(run_id):
+        raise AppError("VALIDATION_FAILED", details={"fields": {"rid": "1-64 characters of [A-Za-z0-9._:-]"}})
+    ping = intake.ping_input(request, kind, body=body, body_size=size, dialect="ping", exit_code=exit_code,
+                             run_id=run_id)
+    await service.record_ping(session, hb_id, ping)
+    return PlainTextResponse("OK")
+
+
+@router.api_route("/{ping_id}", methods=METHODS, response_class=PlainTextResponse, responses=RESPONSES)
+async def ping_success(ping_id: str, request: Request, session: SessionDep):
+    return await _ping(request, session, ping_id, "success")
+
+
+@router.api_route("/{ping_id}/start", methods=METHODS, response_class=PlainTextResponse, responses=RESPONSES)
+async def ping_start(ping_id: str, request: Request, session: SessionDep):
+    return await _ping(request, session, ping_id, "start")
+
+
+@router.api_route("/{ping_id}/fail", methods=METHODS, response_class=PlainTextResponse, responses=RESPONSES)
+async def ping_fail(ping_id: str, request: Request, session: SessionDep):
+    return await _ping(request, session, ping_id, "fail")
+
+
+@router.api_route("/{ping_id}/log", methods=METHODS, response_class=PlainTextResponse, responses=RESPONSES)
+async def ping_log(ping_id: str, request: Request, session: SessionDep):
+    return await _ping(request, session, ping_id, "log")
+
+
+@router.api_route("/{ping_id}/{exit_code}", methods=METHODS, response_class=PlainTextResponse, responses=RESPONSES)
+async def ping_exit_code(ping_id: str, exit_code: str, request: Request, session: SessionDep):
+    # Like healthchecks: only /0../255 are routes; anything else is an unknown URL (404).
+    if not exit_code.isdigit() or not 0 <= int(exit_code) <= 255:
+        raise AppError("NOT_FOUND", "unknown ping endpoint: exit codes are 0-255")
+    code = int(exit_code)
+    return await _ping(request, session, ping_id, service.kind_for_exit_code(code), exit_code=code)

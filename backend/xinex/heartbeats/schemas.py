@@ -1,0 +1,204 @@
+"""Request and response shapes of the heartbeat API (native and compatible dialects)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from xinex.heartbeats.schedule import valid_cron, valid_timezone
+from xinex.kit.types import UTCDatetime
+
+MAX_PERIOD_S = 365 * 86400
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,98}$")
+RUN_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def _check_tags(tags: list[str] | None) -> list[str] | None:
+    if tags is None:
+        return None
+    cleaned = []
+    for tag in tags:
+        tag = tag.strip()
+        if not tag or len(tag) > 50:
+            raise ValueError("each tag must be 1-50 characters")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > 20:
+        raise ValueError("at most 20 tags")
+    return cleaned
+
+
+class _ScheduleFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    interval: int | None = Field(default=None, ge=1, le=MAX_PERIOD_S, description="seconds between pings")
+    grace: int | None = Field(default=None, ge=0, le=MAX_PERIOD_S, description="seconds of tolerance")
+    cron: str | None = Field(default=None, max_length=120, description="5-field cron; replaces interval")
+    timezone: str | None = Field(default=None, max_length=64)
+    max_runtime: int | None = Field(default=None, ge=1, le=MAX_PERIOD_S, description="'ran too long' after")
+    tags: list[str] | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str | None) -> str | None:
+        if v is None or v.strip() == "":
+            return None
+        v = " ".join(v.split())
+        if not valid_cron(v):
+            raise ValueError("not a valid 5-field cron expression")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str | None) -> str | None:
+        if v is not None and not valid_timezone(v):
+            raise ValueError("unknown IANA timezone")
+        return v
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v):
+        return _check_tags(v)
+
+
+class HeartbeatCreate(_ScheduleFields):
+    name: str = Field(min_length=1, max_length=200)
+    slug: str | None = Field(default=None, max_length=99)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("must not be blank")
+        return v
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, v: str | None) -> str | None:
+        if v is not None and not SLUG_RE.match(v):
+            raise ValueError("lowercase letters, digits and '-' only")
+        return v
+
+
+class HeartbeatUpdate(_ScheduleFields):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    slug: str | None = Field(default=None, max_length=99)
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, v: str | None) -> str | None:
+        return HeartbeatCreate._slug(v)
+
+
+class Attribution(BaseModel):
+    host: str | None = None
+    service: str | None = None
+    project: str | None = None
+
+
+class HeartbeatOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    slug: str
+    kind: Literal["simple", "cron"]
+    interval: int
+    grace: int
+    cron: str | None
+    timezone: str
+    max_runtime: int | None
+    status: str
+    ping_url: str
+    tags: list[str]
+    attribution: Attribution
+    last_ping_at: UTCDatetime | None
+    last_start_at: UTCDatetime | None
+    last_duration_ms: int | None
+    late_at: UTCDatetime | None = Field(description="when the next ping is overdue")
+    down_at: UTCDatetime | None = Field(description="when grace runs out")
+    n_pings: int
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class RunOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    heartbeat_id: uuid.UUID
+    run_id: str
+    started_at: UTCDatetime
+    ended_at: UTCDatetime | None
+    duration_ms: int | None
+    exit_code: int | None
+    outcome: str
+    ran_too_long: bool
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class PingOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    heartbeat_id: uuid.UUID
+    seq: int
+    kind: str
+    exit_code: int | None
+    run_id: str | None
+    duration_ms: int | None
+    dialect: str
+    method: str
+    remote_ip: str | None
+    user_agent: str | None
+    body: str
+    body_size: int
+    received_at: UTCDatetime
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class NativePingIn(BaseModel):
+    """Body of POST /hb/{slug} (optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["success", "fail", "start", "log"] | None = None
+    exit_code: int | None = Field(default=None, ge=0, le=255)
+    run_id: str | None = Field(default=None, pattern=RUN_ID_RE.pattern)
+    message: str | None = Field(default=None, max_length=100_000)
+
+
+class CompatPingIn(BaseModel):
+    """Body of POST /heartbeat/{start,log,end,ping}: the job is addressed by name."""
+
+    model_config = ConfigDict(extra="ignore")  # drop-in: tolerate fields other clients send
+    name: str = Field(min_length=1, max_length=200)
+    status: Literal["success", "failure", "fail"] | None = None
+    exit_code: int | None = Field(default=None, ge=0, le=255)
+    run_id: str | None = Field(default=None, pattern=RUN_ID_RE.pattern)
+    message: str | None = Field(default=None, max_length=100_000)
+    interval: int | None = Field(default=None, ge=1, le=MAX_PERIOD_S)
+    grace: int | None = Field(default=None, ge=0, le=MAX_PERIOD_S)
+
+    @model_validator(mode="after")
+    def _strip(self) -> CompatPingIn:
+        self.name = self.name.strip()
+        if not self.name:
+            raise ValueError("name must not be blank")
+        return self
+
+
+class PingAck(BaseModel):
+    """What the authenticated dialects answer once the ping is committed."""
+
+    ok: bool = True
+    heartbeat_id: uuid.UUID
+    slug: str
+    name: str
+    kind: str
+    status: str
+    run_id: str | None
+    duration_ms: int | None
+    received_at: UTCDatetime

@@ -1,0 +1,141 @@
+"""Deadline sweeper and ping-history exporter: the two long-running heartbeat loops.
+
+Both are plain `async def loop(db, stop_event)` tasks. Embedded mode starts them in the app
+lifespan (routes.BACKGROUND_TASKS); in production the worker process starts them on startup
+(long-running tasks, not arq cron jobs: cron granularity cannot keep state changes within ~1 s).
+Running several copies is safe: rows are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL and
+every flip is a compare-and-set, so an event is emitted once per transition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinex.heartbeats.service import flag_ran_too_long, flip_due
+from xinex.kit.db import Database
+from xinex.kit.types import utcnow
+from xinex.models.heartbeats import Heartbeat, HeartbeatPing, HeartbeatRun
+from xinex.models.heartbeats import HeartbeatStatus as S
+
+log = logging.getLogger("xinex.heartbeats.sweeper")
+
+SWEEP_SCOPE = "heartbeats.sweeper"
+EXPORT_SCOPE = "heartbeats.exporter"
+MAX_SLEEP_S = 0.5
+BATCH = 500
+EXPORT_BATCH = 1000
+PING_COLUMNS = ["tenant_id", "heartbeat_id", "ping_id", "timestamp", "kind", "exit_code", "run_id", "duration_ms",
+                "dialect", "method", "source_ip", "user_agent", "body", "attributes"]
+
+
+def _claim(session: AsyncSession, stmt, of=None):
+    if session.bind.dialect.name == "postgresql":
+        return stmt.with_for_update(skip_locked=True, of=of) if of is not None else stmt.with_for_update(
+            skip_locked=True)
+    return stmt
+
+
+async def sweep_due(db: Database, now: datetime | None = None, limit: int = BATCH) -> int:
+    """Flip every heartbeat whose deadline passed and flag runs over their max runtime.
+    Returns the number of transitions made (and events emitted) by this call."""
+    now = now or utcnow()
+    done = 0
+    async with db.session(system=SWEEP_SCOPE) as session:
+        due = _claim(session, select(Heartbeat).where(
+            Heartbeat.alert_after <= now, Heartbeat.status.in_([S.up.value, S.late.value])
+        ).order_by(Heartbeat.alert_after).limit(limit))
+        for hb in (await session.execute(due)).scalars().all():
+            if await flip_due(session, hb, now):
+                done += 1
+        overdue = _claim(session, select(HeartbeatRun, Heartbeat).join(Heartbeat, Heartbeat.id == HeartbeatRun.heartbeat_id)
+                         .where(HeartbeatRun.timeout_at <= now, HeartbeatRun.outcome == "running",
+                                Heartbeat.status != S.paused.value)
+                         .order_by(HeartbeatRun.timeout_at).limit(limit), of=HeartbeatRun)
+        for run, hb in (await session.execute(overdue)).all():
+            if await flag_ran_too_long(session, run, hb, now):
+                done += 1
+    return done
+
+
+async def next_deadline(db: Database) -> datetime | None:
+    async with db.session(system=SWEEP_SCOPE) as session:
+        a = (await session.execute(select(func.min(Heartbeat.alert_after)).where(
+            Heartbeat.status.in_([S.up.value, S.late.value])))).scalar_one_or_none()
+        b = (await session.execute(select(func.min(HeartbeatRun.timeout_at)))).scalar_one_or_none()
+    found = [d for d in (a, b) if d is not None]
+    return min(found) if found else None
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=max(0.0, seconds))
+    except TimeoutError:
+        pass
+
+
+async def run_sweeper(db: Database, stop: asyncio.Event, max_sleep: float = MAX_SLEEP_S) -> None:
+    """Sweep, then sleep until the next deadline but never more than `max_sleep`."""
+    while not stop.is_set():
+        try:
+            made = await sweep_due(db)
+            if made >= BATCH:
+                continue  # more are waiting
+            upcoming = await next_deadline(db)
+            wait = max_sleep
+            if upcoming is not None:
+                wait = min(max_sleep, (upcoming - utcnow()).total_seconds())
+        except Exception:
+            log.exception("heartbeat sweep failed")
+            wait = 1.0
+        await _wait(stop, wait)
+
+
+# --- ping history → time-series store ---------------------------------------------------------
+
+_migrated: set[int] = set()
+
+
+async def export_pings(db: Database, store=None, limit: int = EXPORT_BATCH) -> int:
+    """Copy not-yet-exported pings to the time-series store, then mark them. A batch that lands
+    twice (crash between insert and commit) is dropped by ClickHouse's deduplication token."""
+    if store is None:
+        from xinex.timeseries.store import get_store
+
+        store = get_store()
+    if id(store) not in _migrated:
+        await store.migrate()  # idempotent; the app may have done it already
+        _migrated.add(id(store))
+    async with db.session(system=EXPORT_SCOPE) as session:
+        stmt = _claim(session, select(HeartbeatPing).where(HeartbeatPing.exported.is_(False))
+                      .order_by(HeartbeatPing.received_at).limit(limit))
+        pings = list((await session.execute(stmt)).scalars().all())
+        if not pings:
+            return 0
+        rows = [[p.tenant_id, p.heartbeat_id, p.id, p.received_at, p.kind, p.exit_code, p.run_id or "",
+                 float(p.duration_ms) if p.duration_ms is not None else None, p.dialect, p.method,
+                 p.remote_ip or "", p.user_agent or "", p.body, {}] for p in pings]
+        token = hashlib.sha256(b"".join(p.id.bytes for p in pings)).hexdigest()
+        await store.insert("heartbeat_pings", PING_COLUMNS, rows, settings={"insert_deduplication_token": token})
+        await session.execute(update(HeartbeatPing).where(HeartbeatPing.id.in_([p.id for p in pings]))
+                              .values(exported=True).execution_options(synchronize_session=False))
+    return len(pings)
+
+
+async def run_ping_exporter(db: Database, stop: asyncio.Event, idle_sleep: float = 2.0) -> None:
+    failures = 0
+    while not stop.is_set():
+        try:
+            copied = await export_pings(db)
+            failures = 0
+            wait = 0.0 if copied >= EXPORT_BATCH else idle_sleep
+        except Exception as exc:  # the store is down: the pings wait in PostgreSQL
+            failures += 1
+            log.warning("heartbeat ping export failed (%s attempts): %s", failures, exc)
+            wait = min(60.0, idle_sleep * 2 ** min(failures, 5))
+        await _wait(stop, wait)
