@@ -1,0 +1,25 @@
+"""ClickHouse time-series store (DESIGN §4): check results, heartbeat pings, telemetry."""
+
+from xinex.timeseries.store import (
+    ChdbStore,
+    ClickHouseServerStore,
+    QueryResult,
+    StoreQueryError,
+    StoreUnavailableError,
+    TimeSeriesError,
+    TimeSeriesStore,
+    close_store,
+    get_store,
+)
+
+__all__ = [
+    "ChdbStore",
+    "ClickHouseServerStore",
+    "QueryResult",
+    "StoreQueryError",
+    "StoreUnavailableError",
+    "TimeSeriesError",
+    "TimeSeriesStore",
+    "close_store",
+    "get_store",
+]
