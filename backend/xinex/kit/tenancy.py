@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.expression import TableClause
 from sqlmodel import Field, SQLModel
 
 from xinex.kit.types import Entity
@@ -95,8 +97,30 @@ def _set_rls_on_begin(session: Session, transaction, connection) -> None:
     )
 
 
+_TABLES: dict[str, type] = {}
+_TABLES_SEEN = 0
+
+
+def _tenant_tables() -> dict[str, type]:
+    """Table name -> TenantOwned class, rebuilt when models are added to the registry."""
+    global _TABLES_SEEN
+    mappers = SQLModel._sa_registry.mappers
+    if len(mappers) != _TABLES_SEEN:
+        _TABLES.clear()
+        _TABLES.update({m.local_table.name: m.class_ for m in mappers if issubclass(m.class_, TenantOwned)})
+        _TABLES_SEEN = len(mappers)
+    return _TABLES
+
+
 def _tenant_owned_classes(state: ORMExecuteState) -> list[type]:
-    return [m.class_ for m in state.all_mappers if issubclass(m.class_, TenantOwned)]
+    # `all_mappers` only sees the statement's top-level entities: `select(func.count()).select_from(M)`,
+    # a count over a subquery, or `X.id.in_(select(M.x))` would slip through. Walk every table instead.
+    found = {m.class_ for m in state.all_mappers if issubclass(m.class_, TenantOwned)}
+    tables = _tenant_tables()
+    for element in visitors.iterate(state.statement):
+        if isinstance(element, TableClause) and element.name in tables:
+            found.add(tables[element.name])
+    return sorted(found, key=lambda cls: cls.__name__)
 
 
 @event.listens_for(Session, "do_orm_execute")
