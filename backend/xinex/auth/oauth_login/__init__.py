@@ -1,0 +1,1 @@
+"""OAuth/OpenID Connect login with Google, GitHub, Microsoft and Apple (Authlib + joserfc)."""

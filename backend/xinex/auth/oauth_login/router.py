@@ -1,0 +1,155 @@
+"""OAuth login endpoints: provider list, start, callback (GET, and POST for Apple's form_post),
+Apple native sign-in, and the signed-in user's linked identities."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from xinex.audit import service as audit
+from xinex.auth.deps import CurrentPrincipal
+from xinex.auth.oauth_login import service
+from xinex.auth.oauth_login import state as flow_state
+from xinex.auth.oauth_login.providers import configured, get_provider, start_url
+from xinex.auth.oauth_login.schemas import (
+    AppleNativeIn,
+    AuthorizeOut,
+    IdentityOut,
+    OAuthLoginOut,
+    ProviderOut,
+)
+from xinex.auth.views import user_out
+from xinex.kit.db import SessionDep
+from xinex.kit.errors import AppError, error_responses
+from xinex.kit.pagination import Page, PageDep
+from xinex.settings import Settings
+
+router = APIRouter(prefix="/auth/oauth", tags=["auth"])
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _client_ip(request: Request) -> str:
+    return getattr(request.state, "client_ip", None) or "unknown"
+
+
+async def _audited(session, request: Request, method: str, run: Callable[[], Awaitable]):
+    """Run a sign-in; on refusal keep nothing of it but one failure audit record."""
+    try:
+        return await run()
+    except AppError as exc:
+        user = getattr(exc, "user", None)
+        who = (user.id, user.email, user.default_tenant_id) if user is not None else (None, None, None)
+        await session.rollback()
+        audit.record(session, "auth.login", request=request, outcome="failure", actor_user_id=who[0],
+                     actor_label=who[1], tenant_id=who[2],
+                     details={"method": method, "reason": getattr(exc, "audit_reason", exc.code.lower())})
+        await session.commit()
+        raise
+
+
+def _login_out(result: service.SignedIn, provider: str) -> OAuthLoginOut:
+    return OAuthLoginOut(user=user_out(result.user), tenant_id=result.tenant_id,
+                         csrf_token=result.user_session.csrf_token,
+                         session_expires_at=result.user_session.expires_at, provider=provider,
+                         created=result.created, linked=result.linked, next=result.next_path)
+
+
+@router.get("/providers", response_model=Page[ProviderOut], responses=error_responses(422))
+async def list_providers(request: Request, params: PageDep) -> Page[ProviderOut]:
+    settings = _settings(request)
+    items = [ProviderOut(name=p.name, display_name=p.display_name, authorize_url=start_url(settings, p.name))
+             for p in configured(settings).values()]
+    return Page.of(items[params.offset: params.offset + params.per_page], len(items), params)
+
+
+@router.get("/identities", response_model=Page[IdentityOut], responses=error_responses(401, 403, 422))
+async def list_identities(principal: CurrentPrincipal, params: PageDep, session: SessionDep) -> Page[IdentityOut]:
+    if not principal.allows("account", write=False):
+        raise AppError("FORBIDDEN", "This token lacks the account:read scope")
+    rows, total = await service.list_identities(session, principal.user_id, params)
+    return Page.of([IdentityOut.model_validate(r, from_attributes=True) for r in rows], total, params)
+
+
+@router.delete("/identities/{identity_id}", status_code=204, responses=error_responses(401, 403, 404, 409, 422))
+async def unlink_identity(identity_id: uuid.UUID, principal: CurrentPrincipal, request: Request,
+                          session: SessionDep) -> Response:
+    if not principal.allows("account", write=True):
+        raise AppError("FORBIDDEN", "This token lacks the account:write scope")
+    identity = await service.unlink_identity(session, principal.user_id, identity_id)
+    audit.record(session, "auth.oauth_unlinked", request=request, principal=principal,
+                 target_type="oauth_identity", target_id=identity_id, details={"method": identity.provider})
+    return Response(status_code=204)
+
+
+@router.post("/apple/native", response_model=OAuthLoginOut, responses=error_responses(401, 403, 404, 409, 422, 429, 503))
+async def apple_native(data: AppleNativeIn, request: Request, response: Response, session: SessionDep) -> OAuthLoginOut:
+    settings = _settings(request)
+    provider = get_provider(settings, "apple")
+    await request.app.state.limiter.enforce(settings.rate_limit_login_ip, "oauth-native-ip", _client_ip(request))
+    result = await _audited(session, request, "apple", lambda: service.apple_native(
+        session, request, response, settings, provider, data.id_token, data.nonce, data.name))
+    response.headers.update(NO_STORE)
+    return _login_out(result, "apple")
+
+
+@router.get("/{provider}", status_code=302, response_model=AuthorizeOut,
+            responses={**error_responses(404, 422, 429, 503), 302: {"description": "Redirect to the provider"}})
+async def start(provider: str, request: Request, session: SessionDep,
+                next: str | None = Query(default=None, max_length=1000)) -> Response:
+    settings = _settings(request)
+    chosen = get_provider(settings, provider)
+    next_path = flow_state.safe_next(next)
+    await request.app.state.limiter.enforce(settings.rate_limit_login_ip, "oauth-start-ip", _client_ip(request))
+    url, binder = await service.start_flow(session, request, settings, chosen, next_path)
+    out: Response = (JSONResponse({"authorize_url": url}, headers=NO_STORE) if _wants_json(request)
+                     else RedirectResponse(url, status_code=302, headers=NO_STORE))
+    out.set_cookie(flow_state.BINDER_COOKIE, binder, max_age=int(flow_state.STATE_TTL.total_seconds()),
+                   path=flow_state.BINDER_PATH, httponly=True, secure=settings.cookie_secure,
+                   # Apple's form_post is a cross-site POST: only SameSite=None (with Secure) comes along.
+                   samesite="none" if settings.cookie_secure else "lax")
+    return out
+
+
+async def _callback(provider: str, request: Request, session, params: dict[str, str]) -> Response:
+    settings = _settings(request)
+    chosen = get_provider(settings, provider)
+    await request.app.state.limiter.enforce(settings.rate_limit_login_ip, "oauth-callback-ip", _client_ip(request))
+    carrier = Response()  # collects the session cookies until the final response is known
+    result = await _audited(session, request, chosen.name,
+                            lambda: service.finish_flow(session, request, carrier, chosen, params))
+    if _wants_json(request):
+        out: Response = JSONResponse(_login_out(result, chosen.name).model_dump(mode="json"), headers=NO_STORE)
+    else:
+        out = RedirectResponse(f"{settings.public_url.rstrip('/')}{result.next_path}", 302, headers=NO_STORE)
+    out.raw_headers.extend((k, v) for k, v in carrier.raw_headers if k == b"set-cookie")
+    out.delete_cookie(flow_state.BINDER_COOKIE, path=flow_state.BINDER_PATH)
+    return out
+
+
+@router.get("/{provider}/callback", responses={**error_responses(400, 401, 403, 404, 409, 422, 429, 503),
+                                               302: {"description": "Signed in: redirect to next"}})
+async def callback(provider: str, request: Request, session: SessionDep) -> Response:
+    return await _callback(provider, request, session, dict(request.query_params))
+
+
+@router.post("/{provider}/callback", responses={**error_responses(400, 401, 403, 404, 405, 409, 422, 429, 503),
+                                                302: {"description": "Signed in: redirect to next"}})
+async def callback_form_post(provider: str, request: Request, session: SessionDep) -> Response:
+    chosen = get_provider(_settings(request), provider)
+    if chosen.response_mode != "form_post":
+        raise AppError("METHOD_NOT_ALLOWED", f"{chosen.display_name} answers with a redirect, not a form POST")
+    form = await request.form()
+    params = {k: v for k, v in form.items() if isinstance(v, str)}
+    return await _callback(provider, request, session, params)
+
