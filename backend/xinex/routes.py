@@ -4,6 +4,7 @@ from xinex.audit.router import router as audit_router
 from xinex.auth.router import router as auth_router
 from xinex.auth.oauth_login.router import router as oauth_login_router
 from xinex.auth.tokens import router as tokens_router
+from xinex.heartbeats import mount as heartbeats_mount
 from xinex.tenants.router import router as tenants_router
 from xinex.tiers.router import router as tiers_router
 
@@ -11,3 +12,8 @@ from xinex.tiers.router import router as tiers_router
 ROUTERS = [auth_router, tokens_router, tenants_router, tiers_router, audit_router, oauth_login_router]
 # Mounted at the root (compatible surfaces such as /ping/{uuid}, /oauth/*)
 PUBLIC_ROOT_ROUTERS: list = []
+
+ROUTERS += heartbeats_mount.API_ROUTERS
+PUBLIC_ROOT_ROUTERS += heartbeats_mount.ROOT_ROUTERS
+# Long-running loops `fn(db, stop_event)`: started by the app lifespan in embedded mode.
+BACKGROUND_TASKS: list = [*heartbeats_mount.BACKGROUND]
