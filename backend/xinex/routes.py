@@ -1,6 +1,7 @@
 """The list of routers the app mounts: one line per domain."""
 
 from xinex.audit.router import router as audit_router
+from xinex.auth.oauth_server.router import router as oauth_server_router
 from xinex.auth.router import router as auth_router
 from xinex.auth.oauth_login.router import router as oauth_login_router
 from xinex.auth.tokens import router as tokens_router
@@ -11,7 +12,7 @@ from xinex.tiers.router import router as tiers_router
 # Mounted under /api/v1
 ROUTERS = [auth_router, tokens_router, tenants_router, tiers_router, audit_router, oauth_login_router]
 # Mounted at the root (compatible surfaces such as /ping/{uuid}, /oauth/*)
-PUBLIC_ROOT_ROUTERS: list = []
+PUBLIC_ROOT_ROUTERS: list = [oauth_server_router]
 
 ROUTERS += heartbeats_mount.API_ROUTERS
 PUBLIC_ROOT_ROUTERS += heartbeats_mount.ROOT_ROUTERS

@@ -1,0 +1,144 @@
+"""HTTP surface of our OAuth 2 server (mounted at the root): /oauth/authorize, /oauth/token,
+/oauth/revoke, /.well-known/jwks.json and /.well-known/oauth-authorization-server.
+
+Token and revocation errors keep the RFC 6749 shape (`error`, `error_description`) that OAuth
+clients parse, plus the catalog's `code` and `details`, so both kinds of client understand them.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from xinex.auth.oauth_server import service
+from xinex.auth.oauth_server.keys import ALG, published_jwks
+from xinex.auth.principal import SCOPE_AREAS
+from xinex.kit.db import SessionDep
+from xinex.kit.errors import AppError, error_responses
+
+router = APIRouter(tags=["oauth-server"])
+
+OAUTH_TO_CATALOG = {
+    "invalid_request": "BAD_REQUEST",
+    "invalid_client": "BAD_REQUEST",  # UNAUTHENTICATED when Authlib answers 401 (see oauth_error)
+    "invalid_grant": "TOKEN_INVALID",
+    "unauthorized_client": "FORBIDDEN",
+    "access_denied": "FORBIDDEN",
+    "unsupported_grant_type": "BAD_REQUEST",
+    "unsupported_response_type": "BAD_REQUEST",
+    "unsupported_token_type": "BAD_REQUEST",
+    "invalid_scope": "BAD_REQUEST",
+    "insecure_transport": "BAD_REQUEST",
+}
+FORM_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "additionalProperties": {"type": "string"}}}},
+    }
+}
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def oauth_error(status: int, error: str, description: str, headers: dict | None = None) -> JSONResponse:
+    body = {
+        "error": error,
+        "error_description": description,
+        "code": "UNAUTHENTICATED" if status == 401 else OAUTH_TO_CATALOG.get(error, "BAD_REQUEST"),
+        "details": {"oauth_error": error, "error_description": description},
+    }
+    return JSONResponse(body, status_code=status, headers={**NO_STORE, **(headers or {})})
+
+
+def _respond(result: service.OAuthResult) -> Response:
+    headers = {k: v for k, v in result.headers if k.lower() != "content-type"}
+    if result.status in (302, 303):
+        return Response(status_code=302, headers={**headers, **NO_STORE})
+    body = result.body
+    if result.status >= 400 and isinstance(body, dict) and "error" in body:
+        return oauth_error(result.status, body["error"], body.get("error_description") or body["error"], headers)
+    return JSONResponse(body, status_code=result.status, headers={**headers, **NO_STORE})
+
+
+async def _rate_limit(request: Request) -> JSONResponse | None:
+    settings = request.app.state.settings
+    ip = getattr(request.state, "client_ip", None) or (request.client.host if request.client else "unknown")
+    try:
+        await request.app.state.limiter.enforce(settings.rate_limit_token, "oauth_token", ip)
+    except AppError as exc:
+        return _rate_limited(exc)
+    return None
+
+
+def _rate_limited(exc: AppError) -> JSONResponse:
+    # RFC 6749 has no rate-limit error; the catalog's RATE_LIMITED with Retry-After is what clients get.
+    body = {"error": "rate_limited", "error_description": exc.message, "code": exc.code, "details": exc.details}
+    return JSONResponse(body, status_code=exc.status, headers={**NO_STORE, **exc.headers})
+
+
+@router.get(
+    "/oauth/authorize",
+    status_code=302,
+    responses={302: {"description": "Redirect to redirect_uri with code and state (or error)"},
+               **error_responses(400, 401, 403)},
+)
+async def authorize(
+    request: Request,
+    session: SessionDep,
+    response_type: str | None = Query(None, description="Must be `code`"),
+    client_id: str | None = Query(None),
+    redirect_uri: str | None = Query(None, description="Exactly one of the client's registered URIs"),
+    code_challenge: str | None = Query(None, description="BASE64URL(SHA256(code_verifier))"),
+    code_challenge_method: str | None = Query(None, description="Must be `S256`"),
+    scope: str | None = Query(None, description="Space-separated `<area>:read|write`; omitted = the role's rights"),
+    state: str | None = Query(None, description="Echoed back on the redirect"),
+) -> Response:
+    """Issue a single-use authorization code to the signed-in user (browser session) for the mobile app."""
+    return _respond(await service.authorize(request, session, request.app.state.settings))
+
+
+@router.post("/oauth/token", openapi_extra=FORM_BODY, responses=error_responses(400, 401, 429))
+async def token(request: Request, session: SessionDep) -> Response:
+    """RFC 6749 token endpoint: `authorization_code` (+ PKCE `code_verifier`) and rotating `refresh_token`."""
+    limited = await _rate_limit(request)
+    if limited is not None:
+        return limited
+    result = await service.token(request, session, request.app.state.db, request.app.state.settings)
+    return _respond(result)
+
+
+@router.post("/oauth/revoke", openapi_extra=FORM_BODY, responses=error_responses(400, 429))
+async def revoke(request: Request, session: SessionDep) -> Response:
+    """RFC 7009: revoke a refresh or access token, which revokes its whole family (sign-out on the phone)."""
+    limited = await _rate_limit(request)
+    if limited is not None:
+        return limited
+    return _respond(await service.revoke(request, session, request.app.state.settings))
+
+
+@router.get("/.well-known/jwks.json")
+async def jwks(request: Request) -> JSONResponse:
+    """Public keys that verify our access tokens."""
+    settings = request.app.state.settings
+    body = await published_jwks(request.app.state.db, settings.secret_key)
+    return JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.get("/.well-known/oauth-authorization-server")
+async def metadata(request: Request) -> dict:
+    """RFC 8414 authorization server metadata."""
+    base = request.app.state.settings.public_url.rstrip("/")
+    return {
+        "issuer": request.app.state.settings.public_url,
+        "authorization_endpoint": f"{base}/oauth/authorize",
+        "token_endpoint": f"{base}/oauth/token",
+        "revocation_endpoint": f"{base}/oauth/revoke",
+        "jwks_uri": f"{base}/.well-known/jwks.json",
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "revocation_endpoint_auth_methods_supported": ["none"],
+        "scopes_supported": [f"{a}:{lvl}" for a in ("*", *SCOPE_AREAS) for lvl in ("read", "write")],
+        "access_token_signing_alg_values_supported": [ALG],
+    }
