@@ -1,0 +1,60 @@
+"""Invitations by e-mail: send (admin+), list pending, revoke, accept with the mailed token."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from xinex.auth.deps import Authorize, CurrentPrincipal
+from xinex.auth.principal import Principal
+from xinex.auth.schemas import TenantBrief
+from xinex.kit.db import SessionDep
+from xinex.kit.errors import error_responses
+from xinex.kit.pagination import Page, PageDep
+from xinex.models.tenant import Invitation, Role
+from xinex.tenants import invitations_service as invites
+from xinex.tenants.members import member_out
+from xinex.tenants.schemas import InvitationAccept, InvitationAccepted, InvitationCreate, InvitationOut
+
+router = APIRouter(prefix="/invitations", tags=["invitations"])
+
+InviteAdmin = Annotated[Principal, Depends(Authorize("tenant", write=True, min_role=Role.admin))]
+InviteReader = Annotated[Principal, Depends(Authorize("tenant", write=False, min_role=Role.admin))]
+
+
+def invitation_out(invitation: Invitation) -> InvitationOut:
+    return InvitationOut(id=invitation.id, tenant_id=invitation.tenant_id, email=invitation.email,
+                         role=Role(invitation.role), status=invites.status_of(invitation),
+                         invited_by=invitation.invited_by, expires_at=invitation.expires_at,
+                         accepted_at=invitation.accepted_at, created_at=invitation.created_at,
+                         updated_at=invitation.updated_at)
+
+
+@router.post("", status_code=201, response_model=InvitationOut,
+             responses=error_responses(401, 403, 409, 422, 429))
+async def create_invitation(data: InvitationCreate, principal: InviteAdmin, request: Request, session: SessionDep):
+    invitation = await invites.create_invitation(session, request, principal, data.email, data.role)
+    return invitation_out(invitation)
+
+
+@router.get("", response_model=Page[InvitationOut], responses=error_responses(401, 403, 422))
+async def list_invitations(principal: InviteReader, params: PageDep, session: SessionDep):
+    rows, total = await invites.list_pending(session, params)
+    return Page.of([invitation_out(i) for i in rows], total, params)
+
+
+@router.delete("/{invitation_id}", status_code=204, responses=error_responses(401, 403, 404, 409, 422))
+async def revoke_invitation(invitation_id: uuid.UUID, principal: InviteAdmin, request: Request, session: SessionDep):
+    await invites.revoke_invitation(session, request, principal, invitation_id)
+    return Response(status_code=204)
+
+
+@router.post("/accept", status_code=201, response_model=InvitationAccepted,
+             responses=error_responses(400, 401, 403, 409, 422))
+async def accept_invitation(data: InvitationAccept, principal: CurrentPrincipal, request: Request,
+                            session: SessionDep):
+    membership, user, tenant = await invites.accept_invitation(session, request, principal, data.token)
+    brief = TenantBrief(id=tenant.id, name=tenant.name, slug=tenant.slug, role=membership.role, tier=tenant.tier)
+    return InvitationAccepted(**member_out(membership, user).model_dump(), tenant=brief)
