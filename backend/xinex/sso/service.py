@@ -1,0 +1,101 @@
+"""The tenant's SAML configuration: read, create/replace, delete, and the enforcement switch."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinex.audit import service as audit
+from xinex.auth.principal import Principal
+from xinex.kit.errors import AppError
+from xinex.kit.types import utcnow
+from xinex.models.sso import SamlConfig
+from xinex.models.tenant import Tenant
+from xinex.sso.certs import parse_certificate
+from xinex.sso.saml_settings import saml_settings, sp_urls
+from xinex.sso.schemas import SamlConfigIn, SamlConfigOut
+
+FIELDS = ("idp_entity_id", "idp_sso_url", "idp_slo_url", "idp_x509_cert", "default_role", "allowed_domains",
+          "enabled")
+
+
+async def tenant_by_id(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
+    return (await session.execute(select(Tenant).where(Tenant.id == tenant_id))).scalar_one()
+
+
+async def current_config(session: AsyncSession) -> SamlConfig | None:
+    """The bound tenant's config (the tenancy layer adds the tenant criterion)."""
+    return (await session.execute(select(SamlConfig))).scalar_one_or_none()
+
+
+def config_out(config: SamlConfig, tenant: Tenant) -> SamlConfigOut:
+    cert = parse_certificate(config.idp_x509_cert)
+    urls = sp_urls(tenant.slug)
+    return SamlConfigOut(
+        id=config.id, tenant_id=config.tenant_id, created_at=config.created_at, updated_at=config.updated_at,
+        idp_entity_id=config.idp_entity_id, idp_sso_url=config.idp_sso_url, idp_slo_url=config.idp_slo_url,
+        idp_x509_cert=config.idp_x509_cert, idp_cert_fingerprint_sha256=config.idp_cert_fingerprint,
+        idp_cert_not_after=cert.not_after, idp_cert_subject=cert.subject, default_role=config.default_role,
+        allowed_domains=list(config.allowed_domains), enabled=config.enabled, enforce=tenant.sso_enforced,
+        sp_entity_id=urls.entity_id, sp_acs_url=urls.acs_url, sp_metadata_url=urls.metadata_url,
+        login_url=urls.login_url,
+    )
+
+
+def _invalid(field: str, message: str) -> AppError:
+    return AppError("VALIDATION_FAILED", "The request did not validate", details={"fields": {field: message}})
+
+
+def _check_working(config: SamlConfig, tenant: Tenant, enforce: bool) -> None:
+    """Refuse a config python3-saml would not run with; enforcement needs one that can sign people in."""
+    try:
+        saml_settings(config, tenant.slug)
+    except Exception as exc:  # OneLogin_Saml2_Error lists what it disliked; keep it short
+        raise _invalid("idp_sso_url", f"not usable as a SAML IdP configuration: {str(exc)[:200]}") from exc
+    if enforce:
+        if not config.enabled:
+            raise _invalid("enforce", "enforcing SSO needs an enabled configuration")
+        if parse_certificate(config.idp_x509_cert).not_after <= utcnow():
+            raise _invalid("enforce", "the IdP certificate has expired; members could not sign in")
+
+
+async def put_config(session: AsyncSession, request: Request, principal: Principal,
+                     data: SamlConfigIn, config: SamlConfig | None) -> tuple[SamlConfig, bool]:
+    tenant = await tenant_by_id(session, principal.tenant_id)
+    created = config is None
+    before = {} if created else {f: getattr(config, f) for f in FIELDS}
+    was_enforced = tenant.sso_enforced
+    if created:
+        config = SamlConfig(tenant_id=principal.tenant_id, idp_cert_fingerprint="", **data.model_dump(include=set(FIELDS)))
+    else:
+        for f in FIELDS:
+            setattr(config, f, getattr(data, f))
+    config.idp_cert_fingerprint = parse_certificate(config.idp_x509_cert).fingerprint_sha256
+    _check_working(config, tenant, data.enforce)
+    if created:
+        session.add(config)
+    tenant.sso_enforced = data.enforce
+    config.updated_at = utcnow()
+    await session.flush()
+    changed = sorted(f for f in FIELDS if before.get(f) != getattr(config, f)) if not created else sorted(FIELDS)
+    audit.record(session, "sso.config_updated", request=request, principal=principal, target_type="saml_config",
+                 target_id=config.id, details={
+                     "created": created, "changed": changed, "enabled": config.enabled,
+                     "enforce": data.enforce, "enforce_changed": was_enforced != data.enforce,
+                     "idp_entity_id": config.idp_entity_id, "idp_cert_fingerprint_sha256": config.idp_cert_fingerprint,
+                 })
+    return config, created
+
+
+async def delete_config(session: AsyncSession, request: Request, principal: Principal, config: SamlConfig) -> None:
+    tenant = await tenant_by_id(session, principal.tenant_id)
+    was_enforced = tenant.sso_enforced
+    # Without a config nobody could sign in through SSO, so enforcement goes with it.
+    tenant.sso_enforced = False
+    await session.delete(config)
+    audit.record(session, "sso.config_deleted", request=request, principal=principal, target_type="saml_config",
+                 target_id=config.id, details={"idp_entity_id": config.idp_entity_id,
+                                               "enforce_was": was_enforced})
