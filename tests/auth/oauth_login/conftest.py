@@ -43,7 +43,8 @@ def oauth_settings(app, oidc_provider):
         "oauth_github_token_url": f"{p.base_url}/login/oauth/access_token",
         "oauth_github_api_url": p.base_url,
     }
-    saved = {k: getattr(s, k) for k in values}
+    # Tests may also tighten the sign-in rate limit; it is put back too.
+    saved = {k: getattr(s, k) for k in [*values, "rate_limit_login_ip"]}
     for k, v in values.items():
         setattr(s, k, v)
     p.apple_first_user = None
