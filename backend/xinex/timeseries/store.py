@@ -33,6 +33,7 @@ T = TypeVar("T")
 
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PARAM_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SELECT_RE = re.compile(r"^[\s(]*(SELECT|WITH)\b", re.IGNORECASE)
 # ClickHouse error codes meaning "the query hit a cost limit", not "the query is wrong".
 LIMIT_ERROR_CODES = frozenset({158, 159, 160, 241, 307, 396})
 
@@ -250,9 +251,18 @@ class _ClientStore(TimeSeriesStore):
 
     async def query(self, sql, params=None, settings=None) -> QueryResult:
         check_bound(sql, params)
+        # On a chdb handle (a session), a non-SELECT carrying settings leaves them applied to the
+        # session, and readonly=1 can never be unset: such a handle is replaced afterwards.
+        sticky = bool(settings) and self._serialize and not _SELECT_RE.match(sql)
 
         def do(client: Any) -> QueryResult:
-            r = client.query(sql, parameters=dict(params) if params else None, settings=dict(settings) if settings else None)
+            try:
+                r = client.query(sql, parameters=dict(params) if params else None,
+                                 settings=dict(settings) if settings else None)
+            finally:
+                if sticky:
+                    client.close()
+                    self._reader = self._make_client(self.database)
             return QueryResult([(n, t.name) for n, t in zip(r.column_names, r.column_types)], list(r.result_rows))
 
         return await self._run(do, write=False)
