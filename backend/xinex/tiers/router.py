@@ -7,16 +7,19 @@ from fastapi import APIRouter
 from xinex.auth.deps import TenantPrincipal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import error_responses
+from xinex.kit.pagination import Page, PageDep
+from xinex.models.tenant import Tier
 from xinex.tiers.catalog import FEATURES, LIMIT_LABELS, TIER_ORDER, feature_enabled, limits_for, tier_dict
 from xinex.tiers.gating import tenant_tier
 
 router = APIRouter(tags=["tiers"])
 
 
-@router.get("/public/tiers")
-async def public_tiers() -> dict:
-    return {"items": [tier_dict(t) for t in TIER_ORDER], "total": len(TIER_ORDER), "page": 1,
-            "per_page": 25, "total_pages": 1}
+@router.get("/public/tiers", responses=error_responses(422))
+async def public_tiers(params: PageDep) -> dict:
+    items = [tier_dict(t) for t in TIER_ORDER]
+    page = Page.of(items[params.offset: params.offset + params.per_page], len(items), params)
+    return page.model_dump()
 
 
 @router.get("/public/tier-info")
@@ -42,14 +45,8 @@ async def public_tier_comparison() -> dict:
 @router.get("/feature-gates", responses=error_responses(401, 403))
 async def feature_gates(principal: TenantPrincipal, session: SessionDep) -> dict:
     tier = await tenant_tier(session, principal.tenant_id)
-    return {"tier": tier, "limits": tier_dict(limits_for_tier(tier)),
+    return {"tier": tier, "limits": tier_dict(Tier(tier)),
             "features": {name: feature_enabled(tier, name) for name in FEATURES}}
-
-
-def limits_for_tier(tier: str):
-    from xinex.models.tenant import Tier
-
-    return Tier(tier)
 
 
 # Rollout flags independent of tier; a flag is on for a tenant when listed here for its tier or "all".
