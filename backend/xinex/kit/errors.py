@@ -102,7 +102,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError):
         fields: dict[str, str] = {}
         for err in exc.errors():
-            name = _field_name(tuple(err.get("loc", ())))
+            # Unparseable JSON reports a character offset as its location; name the body instead.
+            loc = ("body",) if err.get("type") == "json_invalid" else tuple(err.get("loc", ()))
+            name = _field_name(loc)
             fields.setdefault(name, err.get("msg", "invalid"))
         return error_response(422, "VALIDATION_FAILED", "The request did not validate", {"fields": fields})
 

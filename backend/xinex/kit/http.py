@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xinex.kit.clientip import client_ip
+from xinex.kit.errors import CATALOG
 from xinex.kit.ratelimit import RateLimiter, key_for_secret, rate_limited
+
+log = logging.getLogger("xinex.errors")
 
 CREDENTIAL_HEADERS = (b"authorization", b"x-api-key", b"cookie")
 
@@ -92,9 +96,12 @@ class HttpContractMiddleware:
         if_none_match = _header(scope, b"if-none-match") if is_get else None
         personal = credential is not None
         buffered: dict = {}
+        started = False
 
         async def send_wrapper(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in (b"x-ratelimit-limit", b"x-ratelimit-remaining", b"x-ratelimit-reset")]
                 headers += common + rl_headers
                 names = {k.lower() for k, _ in headers}
@@ -128,4 +135,15 @@ class HttpContractMiddleware:
             await send(message)
 
         scope["state"]["started_at"] = time.perf_counter()
-        await self.app(scope, receive, send_wrapper)
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception:
+            # Answered here rather than by Starlette's outermost error middleware so the 500 still
+            # carries X-Request-Id and the rate-limit headers; the trace goes to the log only.
+            log.exception("unhandled error", extra={"request_id": request_id})
+            if started:
+                raise
+            body = json.dumps({"error": CATALOG["INTERNAL_ERROR"][1], "code": "INTERNAL_ERROR", "details": {}}).encode()
+            await send_wrapper({"type": "http.response.start", "status": 500, "headers": [
+                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+            await send_wrapper({"type": "http.response.body", "body": body})

@@ -1,0 +1,103 @@
+"""The error catalog: every failure leaves as {"error", "code", "details"}, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from xinex.kit.errors import CATALOG
+
+from tests.conftest import assert_error
+from tests.kit.conftest import client_for
+
+
+async def test_validation_lists_every_bad_field(client, alice):
+    r = await client.post("/api/v1/api-tokens", json={"name": "", "scopes": ["nope:read"], "expires_at": "soon",
+                                                      "surprise": 1}, headers=alice.bearer)
+    body = assert_error(r, 422, "VALIDATION_FAILED")
+    assert set(body["details"]["fields"]) == {"name", "scopes", "expires_at", "surprise"}
+    assert all(isinstance(msg, str) and msg for msg in body["details"]["fields"].values())
+
+
+async def test_validation_of_query_and_path_parameters(client, alice):
+    r = await client.get("/api/v1/api-tokens?page=0&per_page=1000", headers=alice.bearer)
+    body = assert_error(r, 422, "VALIDATION_FAILED")
+    assert set(body["details"]["fields"]) == {"page", "per_page"}
+    r = await client.get("/api/v1/api-tokens/not-a-uuid", headers=alice.bearer)
+    body = assert_error(r, 422, "VALIDATION_FAILED")
+    assert set(body["details"]["fields"]) == {"token_id"}
+
+
+async def test_missing_body_is_a_validation_error(client, alice):
+    r = await client.post("/api/v1/api-tokens", headers=alice.bearer)
+    body = assert_error(r, 422, "VALIDATION_FAILED")
+    assert body["details"]["fields"]
+
+
+async def test_malformed_json_is_422_in_catalog_format(client, alice):
+    r = await client.post("/api/v1/api-tokens", content=b'{"name": "x", ',
+                          headers={**alice.bearer, "Content-Type": "application/json"})
+    body = assert_error(r, 422, "VALIDATION_FAILED")
+    assert body["details"]["fields"] == {"body": body["details"]["fields"]["body"]}
+    # A JSON value of the wrong shape is also a validation error, not a 500.
+    r = await client.post("/api/v1/api-tokens", json=["a", "list"], headers=alice.bearer)
+    assert_error(r, 422, "VALIDATION_FAILED")
+
+
+async def test_unknown_route_is_404_in_catalog_format(client, alice):
+    for path in ("/api/v1/no-such-thing", "/nothing-here", "/api/v2/me"):
+        r = await client.get(path, headers=alice.bearer)
+        body = assert_error(r, 404, "NOT_FOUND")
+        assert body["error"] == CATALOG["NOT_FOUND"][1]
+        assert r.headers["content-type"].startswith("application/json")
+
+
+async def test_wrong_method_is_405_with_allow(client, alice):
+    r = await client.delete("/api/v1/me", headers=alice.bearer)
+    assert_error(r, 405, "METHOD_NOT_ALLOWED")
+    assert "GET" in r.headers["allow"]
+    r = await client.patch("/health")
+    assert_error(r, 405, "METHOD_NOT_ALLOWED")
+
+
+async def test_not_found_object_uses_catalog(client, alice):
+    r = await client.get("/api/v1/api-tokens/00000000-0000-0000-0000-000000000000", headers=alice.bearer)
+    assert_error(r, 404, "NOT_FOUND")
+
+
+async def test_unexpected_exception_is_500_without_stack_trace(build_app, caplog):
+    throwaway = build_app()
+
+    @throwaway.get("/__test__/boom")
+    async def boom():
+        raise RuntimeError("secret internals at /srv/xinex/db.py line 42")
+
+    with caplog.at_level(logging.ERROR, logger="xinex"):
+        async with client_for(throwaway, raise_app_exceptions=False) as c:
+            r = await c.get("/__test__/boom", headers={"X-Request-Id": "trace-me-500"})
+    body = assert_error(r, 500, "INTERNAL_ERROR")
+    assert body["error"] == CATALOG["INTERNAL_ERROR"][1]
+    assert "Traceback" not in r.text and "secret internals" not in r.text and "RuntimeError" not in r.text
+    # The contract headers are there on a 500 too, so the request id can be quoted to support.
+    assert r.headers["x-request-id"] == "trace-me-500"
+    assert r.headers["x-ratelimit-limit"]
+    # ...and the operator's log has the exception, keyed by that id.
+    assert any(rec.exc_info and "secret internals" in str(rec.exc_info[1]) for rec in caplog.records)
+
+
+async def test_unexpected_exception_in_post_is_500_and_not_stored_for_idempotency(build_app, alice):
+    throwaway = build_app()
+    calls = []
+
+    @throwaway.post("/__test__/flaky")
+    async def flaky():
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("first call fails")
+        return {"ok": True}
+
+    async with client_for(throwaway, raise_app_exceptions=False) as c:
+        h = {**alice.bearer, "Idempotency-Key": "flaky-1"}
+        assert_error(await c.post("/__test__/flaky", json={}, headers=h), 500, "INTERNAL_ERROR")
+        r = await c.post("/__test__/flaky", json={}, headers=h)
+        assert r.status_code == 200 and r.json() == {"ok": True}
+    assert len(calls) == 2
