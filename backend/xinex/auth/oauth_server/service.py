@@ -104,7 +104,7 @@ async def authorize(request: Request, session: AsyncSession, settings: Settings)
 
 # --- token endpoint -------------------------------------------------------------------------------
 
-async def _load_code(session: AsyncSession, ctx: GrantContext, raw: str) -> OAuthResult | None:
+async def _load_code(request: Request, session: AsyncSession, ctx: GrantContext, raw: str) -> OAuthResult | None:
     await system_scope(session, "oauth.code_lookup")
     row = (
         await session.execute(select(OAuthAuthorizationCode).where(OAuthAuthorizationCode.code_hash == sha256_hex(raw)))
@@ -115,7 +115,7 @@ async def _load_code(session: AsyncSession, ctx: GrantContext, raw: str) -> OAut
     if row.used_at is not None:
         # RFC 6749 §4.1.2: a code used twice was stolen; revoke everything it issued.
         await revoke_family(session, row.family_id, "code_reuse")
-        audit.record(session, "oauth.code_reuse_detected", request=None, tenant_id=row.tenant_id,
+        audit.record(session, "oauth.code_reuse_detected", request=request, tenant_id=row.tenant_id,
                      actor_user_id=row.user_id, target_type="oauth_token_family", target_id=row.family_id,
                      outcome="failure")
         return _error(InvalidGrantError("Authorization code already used; its tokens are revoked."))
@@ -127,7 +127,7 @@ async def _load_code(session: AsyncSession, ctx: GrantContext, raw: str) -> OAut
     return None
 
 
-async def _load_refresh(session: AsyncSession, ctx: GrantContext, raw: str) -> OAuthResult | None:
+async def _load_refresh(request: Request, session: AsyncSession, ctx: GrantContext, raw: str) -> OAuthResult | None:
     await system_scope(session, "oauth.refresh_lookup")
     found = (
         await session.execute(
@@ -145,7 +145,7 @@ async def _load_refresh(session: AsyncSession, ctx: GrantContext, raw: str) -> O
     if refresh.used_at is not None:
         # A rotated refresh token came back: someone kept a copy. Revoke the whole family.
         await revoke_family(session, family.id, "refresh_reuse")
-        audit.record(session, "oauth.refresh_reuse_detected", tenant_id=family.tenant_id, actor_user_id=family.user_id,
+        audit.record(session, "oauth.refresh_reuse_detected", request=request, tenant_id=family.tenant_id, actor_user_id=family.user_id,
                      target_type="oauth_token_family", target_id=family.id, outcome="failure")
         return _error(InvalidGrantError("Refresh token already used; the session is revoked."))
     if expired(refresh.expires_at):
@@ -179,9 +179,9 @@ async def token(request: Request, session: AsyncSession, db: Database, settings:
 
     grant_type = data.get("grant_type")
     if grant_type == "authorization_code" and data.get("code"):
-        early = await _load_code(session, ctx, data["code"])
+        early = await _load_code(request, session, ctx, data["code"])
     elif grant_type == "refresh_token" and data.get("refresh_token"):
-        early = await _load_refresh(session, ctx, data["refresh_token"])
+        early = await _load_refresh(request, session, ctx, data["refresh_token"])
     else:
         early = None
     if early is not None:
