@@ -23,6 +23,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 OIDC_ISSUERS = ("google", "microsoft", "apple")
+MS_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
 
 def b64url(data: bytes) -> str:
@@ -125,8 +126,9 @@ class LocalProvider:
             name, rest = segs[0], "/".join(segs[1:])
             iss = self.issuer(name)
             if rest == ".well-known/openid-configuration":
+                # Microsoft's multi-tenant endpoint publishes an issuer template filled from `tid`.
                 return h._json(200, {
-                    "issuer": iss, "authorization_endpoint": f"{iss}/authorize", "token_endpoint": f"{iss}/token",
+                    "issuer": f"{iss}/{{tenantid}}/v2.0" if name == "microsoft" else iss, "authorization_endpoint": f"{iss}/authorize", "token_endpoint": f"{iss}/token",
                     "userinfo_endpoint": f"{iss}/userinfo", "jwks_uri": f"{iss}/jwks",
                     "response_types_supported": ["code"], "subject_types_supported": ["public"],
                     "id_token_signing_alg_values_supported": ["RS256"],
@@ -200,8 +202,12 @@ class LocalProvider:
             return h._json(200, {"access_token": access, "token_type": "bearer", "scope": "read:user,user:email"})
         t, self._tweaks = self._tweaks, {}
         claims = {**grant["user"], "nonce": t.get("nonce", grant["nonce"])}
+        issuer = grant["issuer"]
+        if grant["provider"] == "microsoft":
+            claims["tid"] = claims.get("tid") or MS_TENANT
+            issuer = f"{issuer}/{t.get('iss_tid', claims['tid'])}/v2.0"
         if t.get("drop_nonce"):
             claims["nonce"] = None
-        token = self.id_token(t.get("iss", grant["issuer"]), t.get("aud", cid), claims,
+        token = self.id_token(t.get("iss", issuer), t.get("aud", cid), claims,
                               exp_in=t.get("exp_in", 300), rogue=t.get("rogue", False), tamper=t.get("tamper", False))
         h._json(200, {"access_token": access, "token_type": "Bearer", "expires_in": 3600, "id_token": token})

@@ -229,3 +229,23 @@ async def test_start_as_json_for_api_clients(browser):
     assert r.status_code == 200
     assert r.json()["authorize_url"].startswith("http://127.0.0.1:")
     assert "prompt=select_account" in r.json()["authorize_url"]
+
+
+async def test_microsoft_issuer_template_and_domain_verified_email(app, oidc_provider):
+    person = new_person(email_verified=None, xms_edov=True)
+    oidc_provider.user = person
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        b = Browser(c)
+        ok = await b.login("microsoft", headers={"Accept": "application/json"})
+        assert ok.status_code == 200, ok.text
+        assert ok.json()["user"]["email"] == person["email"] and ok.json()["provider"] == "microsoft"
+        ident = (await c.get("/api/v1/auth/oauth/identities")).json()["items"][0]
+        assert ident["issuer"].endswith("/microsoft/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0")
+        # An issuer naming a different directory than the token's tid is refused.
+        oidc_provider.tweak(iss_tid="00000000-0000-0000-0000-000000000000")
+        r = await b.login("microsoft")
+        assert assert_error(r, 401, "UNAUTHENTICATED")["details"]["reason"] == "wrong issuer"
+    # Without a verified e-mail (no email_verified, no xms_edov) no account is created.
+    oidc_provider.user = new_person(email_verified=None)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        assert_error(await Browser(c).login("microsoft"), 403, "FORBIDDEN")
