@@ -1,0 +1,1 @@
+"""Telemetry: OTLP ingest into the time-series store, OQL, annotations (issue 5)."""

@@ -1,0 +1,444 @@
+"""OQL AST → parameterised ClickHouse SQL.
+
+Guarantees (each enforced here, tested in tests/telemetry/test_oql_*.py):
+- only allow-listed sources, fields and functions exist; everything else is an error;
+- every value the user typed is a server-side parameter ({pN:Type}); the SQL text is built
+  only from the schema's own fragments, generated aliases and validated numbers;
+- `tenant_id = {tenant_id:UUID}` and a time bound are always in WHERE, AND-ed with the user's
+  condition in parentheses, so an OR cannot escape them; output aliases are generated (_cN),
+  so no user alias can shadow tenant_id or timestamp;
+- the caller runs the SQL with `settings`: readonly=1 and cost limits.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from xinex.telemetry.oql import parser as ast
+from xinex.telemetry.oql.errors import OQLSemanticError, OQLUnknownField, OQLUnknownFunction, OQLUnknownSource
+from xinex.telemetry.oql.schema import FUNCTIONS, SOURCES, Source, const
+
+DEFAULT_RANGE = timedelta(hours=1)
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 10_000
+MAX_BUCKETS = 10_000
+MAX_IN_VALUES = 1000
+_TIME_PARAM = "DateTime64(6, 'UTC')"
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_NICE_BUCKETS = (1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800)
+_CMP = {"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+@dataclass(frozen=True)
+class CostLimits:
+    max_execution_time: int = 30
+    max_rows_to_read: int = 500_000_000
+    max_memory_usage: int = 2 * 1024**3
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "readonly": 1,
+            "max_execution_time": self.max_execution_time,
+            "max_rows_to_read": self.max_rows_to_read,
+            "max_memory_usage": self.max_memory_usage,
+        }
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    sql: str
+    params: dict[str, Any]
+    settings: dict[str, Any]
+    columns: list[str]  # output names, in SQL column order
+    source: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    bucket_seconds: int | None = None
+
+
+@dataclass(slots=True)
+class _Expr:
+    sql: str
+    kind: str  # string | attr | number | time | uuid | bool | null
+    agg: bool = False
+
+
+@dataclass
+class _Compiler:
+    src: Source
+    window_s: float
+    params: dict[str, Any] = field(default_factory=dict)
+    _keys: dict = field(default_factory=dict)
+    metrics: set = field(default_factory=set)
+
+    def bind(self, value: Any, ch_type: str) -> str:
+        # Equal values share one parameter, so identical expressions compile to identical SQL
+        # (GROUP BY / SELECT matching compares SQL text).
+        key = (ch_type, type(value), value)
+        name = self._keys.get(key)
+        if name is None:
+            name = self._keys[key] = f"p{len(self._keys)}"
+            self.params[name] = value
+        return "{" + name + ":" + ch_type + "}"
+
+    # ---- expressions ------------------------------------------------------------------------
+    def expr(self, node: Any, ctx: str, in_agg: bool = False) -> _Expr:
+        method = getattr(self, "_" + type(node).__name__)
+        return method(node, ctx, in_agg)
+
+    def _Field(self, node: ast.Field, ctx: str, in_agg: bool) -> _Expr:
+        f = self.src.fields.get(node.name)
+        if f is None:
+            raise OQLUnknownField(
+                f"unknown field {node.name!r} in {self.src.name}; valid fields: {', '.join(self.src.valid_fields())}",
+                field=node.name, source=self.src.name, valid=self.src.valid_fields(), line=node.line, column=node.column,
+            )
+        if f.metric:
+            self.metrics.add(f.metric)
+        return _Expr(f.sql, f.kind)
+
+    def _MapAccess(self, node: ast.MapAccess, ctx: str, in_agg: bool) -> _Expr:
+        column = self.src.maps.get(node.map)
+        if column is None:
+            name = f"{node.map}[...]"
+            raise OQLUnknownField(
+                f"unknown field {name!r} in {self.src.name}; valid fields: {', '.join(self.src.valid_fields())}",
+                field=name, source=self.src.name, valid=self.src.valid_fields(), line=node.line, column=node.column,
+            )
+        return _Expr(f"{column}[{self.bind(node.key, 'String')}]", "attr")
+
+    def _Lit(self, node: ast.Lit, ctx: str, in_agg: bool) -> _Expr:
+        v = node.value
+        if isinstance(v, bool):
+            return _Expr(self.bind(v, "Bool"), "bool")
+        if isinstance(v, int):
+            return _Expr(self.bind(v, "Int64"), "number")
+        if isinstance(v, float):
+            return _Expr(self.bind(_finite(v), "Float64"), "number")
+        return _Expr(self.bind(v, "String"), "string")
+
+    def literal_as(self, node: ast.Lit, kind: str) -> _Expr:
+        """Bind a literal with the type of what it is compared to."""
+        v = node.value
+        if kind == "time":
+            return _Expr(self.bind(_to_time(v), _TIME_PARAM), "time")
+        if kind == "uuid":
+            try:
+                return _Expr(self.bind(uuid.UUID(str(v)), "UUID"), "uuid")
+            except ValueError:
+                raise OQLSemanticError(f"{v!r} is not a UUID", value=str(v)) from None
+        if kind == "number" and isinstance(v, str):
+            try:
+                return _Expr(self.bind(_finite(float(v)), "Float64"), "number")
+            except ValueError:
+                raise OQLSemanticError(f"{v!r} is not a number", value=v) from None
+        if kind == "string" and not isinstance(v, str):
+            return _Expr(self.bind(str(v).lower() if isinstance(v, bool) else str(v), "String"), "string")
+        return self._Lit(node, "", False)
+
+    def _Call(self, node: ast.Call, ctx: str, in_agg: bool) -> _Expr:
+        fn = FUNCTIONS.get(node.name)
+        if fn is None:
+            raise OQLUnknownFunction(
+                f"unknown function {node.name!r}; valid functions: {', '.join(sorted(FUNCTIONS))}",
+                function=node.name, valid=sorted(FUNCTIONS), line=node.line, column=node.column,
+            )
+        if ctx in ("where", "group"):
+            clause = "WHERE" if ctx == "where" else "GROUP BY"
+            raise OQLSemanticError(f"aggregate {node.name}() is not allowed in {clause}", function=node.name,
+                                   line=node.line, column=node.column)
+        if in_agg:
+            raise OQLSemanticError("aggregates cannot be nested", function=node.name, line=node.line, column=node.column)
+        if node.star and not fn.allow_star:
+            raise OQLSemanticError(f"{node.name}(*) is not allowed", function=node.name, line=node.line, column=node.column)
+        if not fn.min_args <= len(node.args) <= fn.max_args:
+            raise OQLSemanticError(f"{node.name}() takes {fn.min_args}–{fn.max_args} arguments", function=node.name,
+                                   line=node.line, column=node.column)
+        if node.name == "percentile":
+            q = node.args[1]
+            if not isinstance(q, ast.Lit) or isinstance(q.value, (bool, str)):
+                raise OQLSemanticError("percentile(x, q) needs a number q", line=node.line, column=node.column)
+            args = [self.expr(node.args[0], ctx, True)]
+            return _Expr(f"quantile({_quantile(q.value)})({self.numeric(args[0], node)})", "number", True)
+        args = [self.expr(a, ctx, True) for a in node.args]
+        if fn.quantile is not None:
+            return _Expr(f"quantile({fn.quantile!r})({self.numeric(args[0], node)})", "number", True)
+        if node.name == "count":
+            return _Expr(f"count({args[0].sql})" if args else "count()", "number", True)
+        if node.name == "uniq":
+            return _Expr(f"uniq({args[0].sql})", "number", True)
+        if node.name == "rate":
+            window = self.bind(self.window_s, "Float64")
+            inner = f"sum({self.numeric(args[0], node)})" if args else "count()"
+            return _Expr(f"({inner} / {window})", "number", True)
+        if node.name in ("min", "max") and args[0].kind in ("time", "string", "uuid"):
+            return _Expr(f"{node.name}({args[0].sql})", args[0].kind, True)
+        return _Expr(f"{node.name}({self.numeric(args[0], node)})", "number", True)
+
+    def numeric(self, e: _Expr, where: Any) -> str:
+        if e.kind == "attr":
+            return f"toFloat64OrNull({e.sql})"
+        if e.kind in ("number", "bool", "null"):
+            return e.sql
+        raise OQLSemanticError(f"a number is needed here, got a {e.kind} value",
+                               line=getattr(where, "line", None), column=getattr(where, "column", None))
+
+    def _BinOp(self, node: ast.BinOp, ctx: str, in_agg: bool) -> _Expr:
+        left, right = self.expr(node.left, ctx, in_agg), self.expr(node.right, ctx, in_agg)
+        op = node.op
+        return _Expr(f"({self.numeric(left, node.left)} {op} {self.numeric(right, node.right)})", "number",
+                      left.agg or right.agg)
+
+    def _Neg(self, node: ast.Neg, ctx: str, in_agg: bool) -> _Expr:
+        inner = self.expr(node.expr, ctx, in_agg)
+        return _Expr(f"(-{self.numeric(inner, node.expr)})", "number", inner.agg)
+
+    def _pair(self, left_node: Any, right_node: Any, ctx: str, in_agg: bool) -> tuple[_Expr, _Expr]:
+        left_lit, right_lit = isinstance(left_node, ast.Lit), isinstance(right_node, ast.Lit)
+        if left_lit and not right_lit:
+            right = self.expr(right_node, ctx, in_agg)
+            return self._coerce_lit(left_node, right), right
+        left = self.expr(left_node, ctx, in_agg)
+        right = self._coerce_lit(right_node, left) if right_lit else self.expr(right_node, ctx, in_agg)
+        if not left_lit and not right_lit:
+            if left.kind == "attr" and right.kind == "number":
+                left = _Expr(f"toFloat64OrNull({left.sql})", "number", left.agg)
+            elif right.kind == "attr" and left.kind == "number":
+                right = _Expr(f"toFloat64OrNull({right.sql})", "number", right.agg)
+        return left, right
+
+    def _coerce_lit(self, lit: ast.Lit, other: _Expr) -> _Expr:
+        if other.kind == "attr" and isinstance(lit.value, (int, float)) and not isinstance(lit.value, bool):
+            # attr['http.status_code'] >= 500 compares numbers, not strings
+            other.sql, other.kind = f"toFloat64OrNull({other.sql})", "number"
+            return self._Lit(lit, "", False)
+        if other.kind == "attr":
+            return self.literal_as(lit, "string")
+        return self.literal_as(lit, other.kind)
+
+    def _Compare(self, node: ast.Compare, ctx: str, in_agg: bool) -> _Expr:
+        left, right = self._pair(node.left, node.right, ctx, in_agg)
+        return _Expr(f"({left.sql} {_CMP[node.op]} {right.sql})", "bool", left.agg or right.agg)
+
+    def _BoolOp(self, node: ast.BoolOp, ctx: str, in_agg: bool) -> _Expr:
+        left, right = self.expr(node.left, ctx, in_agg), self.expr(node.right, ctx, in_agg)
+        return _Expr(f"({left.sql} {node.op} {right.sql})", "bool", left.agg or right.agg)
+
+    def _Not(self, node: ast.Not, ctx: str, in_agg: bool) -> _Expr:
+        inner = self.expr(node.expr, ctx, in_agg)
+        return _Expr(f"(NOT {inner.sql})", "bool", inner.agg)
+
+    def _InList(self, node: ast.InList, ctx: str, in_agg: bool) -> _Expr:
+        if len(node.values) > MAX_IN_VALUES:
+            raise OQLSemanticError(f"IN accepts at most {MAX_IN_VALUES} values", count=len(node.values))
+        target = self.expr(node.expr, ctx, in_agg)
+        numeric = [v for v in node.values if isinstance(v.value, (int, float)) and not isinstance(v.value, bool)]
+        if target.kind == "attr" and numeric and len(numeric) == len(node.values):
+            target = _Expr(f"toFloat64OrNull({target.sql})", "number", target.agg)
+        kind = "string" if target.kind == "attr" else target.kind
+        values = [self.literal_as(v, kind).sql for v in node.values]
+        op = "NOT IN" if node.negate else "IN"
+        return _Expr(f"({target.sql} {op} ({', '.join(values)}))", "bool", target.agg)
+
+    def _Like(self, node: ast.Like, ctx: str, in_agg: bool) -> _Expr:
+        target = self.expr(node.expr, ctx, in_agg)
+        if target.kind not in ("string", "attr"):
+            raise OQLSemanticError("LIKE needs a text field", kind=target.kind)
+        op = ("NOT " if node.negate else "") + ("ILIKE" if node.ci else "LIKE")
+        return _Expr(f"({target.sql} {op} {self.bind(node.pattern, 'String')})", "bool", target.agg)
+
+    def _IsNull(self, node: ast.IsNull, ctx: str, in_agg: bool) -> _Expr:
+        if isinstance(node.expr, ast.MapAccess):
+            # A missing map key reads as '', so "IS NULL" means "attribute absent".
+            e = self._MapAccess(node.expr, ctx, in_agg)
+            column = self.src.maps[node.expr.map]
+            test = f"mapContains({column}, {self.bind(node.expr.key, 'String')})"
+            return _Expr(test if node.negate else f"(NOT {test})", "bool", e.agg)
+        e = self.expr(node.expr, ctx, in_agg)
+        return _Expr(f"{'isNotNull' if node.negate else 'isNull'}({e.sql})", "bool", e.agg)
+
+
+# ---- helpers --------------------------------------------------------------------------------
+def _finite(v: float) -> float:
+    if not math.isfinite(v):
+        raise OQLSemanticError("numbers must be finite")
+    return v
+
+
+def _quantile(q: int | float) -> str:
+    q = float(q)
+    if 1 < q <= 100:
+        q /= 100
+    if not 0 <= q <= 1:
+        raise OQLSemanticError("percentile level must be between 0 and 1 (or 0 and 100)", level=q)
+    return repr(q)  # a Python float's repr is a valid ClickHouse number
+
+
+def duration_seconds(text: str) -> float:
+    m = re.fullmatch(r"([0-9]+)(ms|s|m|h|d|w)", text)
+    if not m:
+        raise OQLSemanticError(f"bad duration {text!r}", value=text)
+    return int(m.group(1)) * _UNITS[m.group(2)]
+
+
+def _to_time(v: Any) -> datetime:
+    if isinstance(v, bool):
+        raise OQLSemanticError("a time is needed here")
+    if isinstance(v, (int, float)):
+        try:
+            return datetime.fromtimestamp(v, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise OQLSemanticError(f"{v!r} is not a valid epoch time", value=v) from None
+    try:
+        t = datetime.fromisoformat(str(v).strip())
+    except ValueError:
+        raise OQLSemanticError(f"{v!r} is not an ISO 8601 time", value=str(v)) from None
+    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
+
+
+def _time_point(point: tuple[str, Any], now: datetime) -> datetime:
+    kind, value = point
+    if kind == "now":
+        return now
+    if kind == "ago":
+        return now - timedelta(seconds=duration_seconds(value))
+    return _to_time(value)
+
+
+def _auto_bucket(range_s: float) -> int:
+    for b in _NICE_BUCKETS:
+        if range_s / b <= 300:
+            return b
+    return _NICE_BUCKETS[-1]
+
+
+def compile_oql(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits | None = None) -> CompiledQuery:
+    """Compile OQL for one tenant. Raises OQLError subclasses for anything it will not run."""
+    items, source_tok, clauses = ast.parse(query)
+    src = SOURCES.get(str(source_tok).lower())
+    if src is None:
+        raise OQLUnknownSource(
+            f"unknown source {str(source_tok)!r}; valid sources: {', '.join(sorted(SOURCES))}",
+            source=str(source_tok), valid=sorted(SOURCES), line=source_tok.line, column=source_tok.column,
+        )
+    seen: dict[str, tuple] = {}
+    for kind, value, line, column in clauses:
+        key = "time" if kind in ("last", "since") else kind
+        if key in seen:
+            raise OQLSemanticError(f"{kind.upper()} clause given twice", clause=kind, line=line, column=column)
+        seen[key] = (kind, value, line, column)
+
+    now = now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now.astimezone(timezone.utc)
+    since, until = now - DEFAULT_RANGE, now
+    if "time" in seen:
+        kind, value, line, column = seen["time"]
+        if kind == "last":
+            since = now - timedelta(seconds=duration_seconds(value))
+        else:
+            since, until = _time_point(value[0], now), _time_point(value[1], now)
+    if until <= since:
+        raise OQLSemanticError("the time range is empty (SINCE must be before UNTIL)",
+                               since=since.isoformat(), until=until.isoformat())
+    range_s = (until - since).total_seconds()
+
+    bucket: int | None = None
+    if "timeseries" in seen:
+        _, value, line, column = seen["timeseries"]
+        bucket = _auto_bucket(range_s) if value is None else int(duration_seconds(value))
+        if bucket < 1:
+            raise OQLSemanticError("TIMESERIES buckets are at least 1s", line=line, column=column)
+        if range_s / bucket > MAX_BUCKETS:
+            raise OQLSemanticError(f"TIMESERIES {value} over this range makes more than {MAX_BUCKETS} buckets",
+                                   buckets=math.ceil(range_s / bucket), line=line, column=column)
+
+    c = _Compiler(src, float(bucket or range_s))
+    expanded: list[ast.SelectItem] = []
+    for item in items:
+        if item.expr is None:
+            expanded.extend(ast.SelectItem(ast.Field(n, 0, 0), None, n) for n in src.default_select)
+        else:
+            expanded.append(item)
+    selects = [c.expr(item.expr, "select") for item in expanded]
+    aliases = {item.alias: i for i, item in enumerate(expanded) if item.alias}
+
+    where_sql = None
+    if "where" in seen:
+        where = c.expr(seen["where"][1], "where")
+        if where.kind not in ("bool", "number"):
+            raise OQLSemanticError("WHERE needs a condition, e.g. field = 'value'",
+                                   line=seen["where"][2], column=seen["where"][3])
+        where_sql = where.sql
+
+    groups: list[str] = []
+    for g in seen.get("group", (None, []))[1]:
+        if isinstance(g, ast.Field) and g.name in aliases and not selects[aliases[g.name]].agg:
+            groups.append(selects[aliases[g.name]].sql)
+        else:
+            groups.append(c.expr(g, "group").sql)
+
+    has_agg = any(s.agg for s in selects)
+    if bucket is not None and not has_agg:
+        raise OQLSemanticError("TIMESERIES needs an aggregate in SELECT, e.g. count() or avg(x)")
+    aggregated = has_agg or bool(groups)
+    if aggregated:
+        for item, s in zip(expanded, selects):
+            if not s.agg and s.sql not in groups and s.kind != "null" and not _is_param(s.sql):
+                raise OQLSemanticError(f"{item.text!r} must be inside an aggregate or listed in GROUP BY",
+                                       item=item.text)
+
+    bucket_sql = (f"toDateTime(toStartOfInterval(timestamp, toIntervalSecond({c.bind(bucket, 'UInt32')})), 'UTC')"
+                  if bucket else None)
+    order_sql: list[str] = ["_t ASC"] if bucket else []
+    for expr, direction in seen.get("order", (None, []))[1]:
+        if isinstance(expr, ast.Field) and expr.name in aliases:
+            order_sql.append(f"_c{aliases[expr.name]} {direction}")
+            continue
+        e = c.expr(expr, "order")
+        if e.agg and not aggregated:
+            raise OQLSemanticError("ORDER BY an aggregate needs an aggregated query")
+        if aggregated and not e.agg and e.sql not in groups:
+            raise OQLSemanticError("ORDER BY must use grouped fields or aggregates in an aggregated query")
+        match = next((i for i, s in enumerate(selects) if s.sql == e.sql), None)
+        order_sql.append(f"_c{match} {direction}" if match is not None else f"{e.sql} {direction}")
+
+    limit = seen["limit"][1] if "limit" in seen else (MAX_LIMIT if bucket else DEFAULT_LIMIT)
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise OQLSemanticError(f"LIMIT must be a whole number between 1 and {MAX_LIMIT}", limit=limit)
+
+    params = {
+        "tenant_id": tenant_id if isinstance(tenant_id, uuid.UUID) else uuid.UUID(str(tenant_id)),
+        "t_since": since,
+        "t_until": until,
+    }
+    conditions = [
+        "tenant_id = {tenant_id:UUID}",
+        f"timestamp >= {{t_since:{_TIME_PARAM}}}",
+        f"timestamp < {{t_until:{_TIME_PARAM}}}",
+    ]
+    if c.metrics:
+        conditions.append(f"metric_name IN ({', '.join(const(m) for m in sorted(c.metrics))})")
+    elif src.prefilter:
+        conditions.append(src.prefilter)
+    if where_sql:
+        conditions.append(f"({where_sql})")
+
+    select_sql = ([f"{bucket_sql} AS _t"] if bucket_sql else []) + [f"{s.sql} AS _c{i}" for i, s in enumerate(selects)]
+    group_sql = (["_t"] if bucket_sql else []) + groups
+    sql = f"SELECT {', '.join(select_sql)} FROM {src.table} WHERE {' AND '.join(conditions)}"
+    if group_sql:
+        sql += f" GROUP BY {', '.join(group_sql)}"
+    if order_sql:
+        sql += f" ORDER BY {', '.join(order_sql)}"
+    sql += f" LIMIT {limit}"
+    params.update(c.params)
+    columns = (["time"] if bucket else []) + [item.text for item in expanded]
+    return CompiledQuery(sql, params, (limits or CostLimits()).settings(), columns, src.name, since, until, bucket)
+
+
+def _is_param(sql: str) -> bool:
+    return bool(re.fullmatch(r"\{p\d+:[^}]+\}", sql))

@@ -1,0 +1,251 @@
+"""OQL's allow-list: sources, their fields, and the SQL each field compiles to.
+
+Field SQL is written here by us over the columns of timeseries/ddl (the names must match);
+nothing a user types ever becomes SQL text except through these definitions. Constants below
+(metric names, attribute keys) are our own code, checked against a strict character set.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# kinds: "string", "number", "time", "uuid", "bool"
+_SAFE_CONST = re.compile(r"^[A-Za-z0-9_.]+$")
+
+
+def const(value: str) -> str:
+    """A schema constant as a SQL string literal. Only our own identifiers-like constants."""
+    if not _SAFE_CONST.match(value):
+        raise ValueError(f"unsafe schema constant {value!r}")
+    return f"'{value}'"
+
+
+@dataclass(frozen=True)
+class Field:
+    sql: str
+    kind: str
+    metric: str | None = None  # host fields: the OTel hostmetrics metric they read
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    table: str
+    time_type: str  # parameter type for the time bounds
+    fields: dict[str, Field]
+    maps: dict[str, str]  # attr / resource → Map column
+    default_select: tuple[str, ...]
+    prefilter: str | None = None  # host: restrict rows to host metrics
+
+    def valid_fields(self) -> list[str]:
+        return sorted(self.fields) + [f"{m}['key']" for m in sorted(self.maps)]
+
+
+def _f(sql: str, kind: str) -> Field:
+    return Field(sql, kind)
+
+
+_SPANS = Source(
+    name="spans",
+    table="spans",
+    time_type="DateTime64(9, 'UTC')",
+    fields={
+        "timestamp": _f("timestamp", "time"),
+        "trace_id": _f("trace_id", "string"),
+        "span_id": _f("span_id", "string"),
+        "parent_span_id": _f("parent_span_id", "string"),
+        "name": _f("name", "string"),
+        "kind": _f("kind", "string"),
+        "service": _f("service_name", "string"),
+        "service.name": _f("service_name", "string"),
+        "duration_ns": _f("duration_ns", "number"),
+        "duration_ms": _f("(duration_ns / 1000000.0)", "number"),
+        "status": _f("status_code", "string"),
+        "status_code": _f("status_code", "string"),
+        "status_message": _f("status_message", "string"),
+        "scope": _f("scope_name", "string"),
+        "host.name": _f("resource_attributes['host.name']", "string"),
+        "is_root": _f("(parent_span_id = '')", "bool"),
+        "is_error": _f("(status_code = 'error')", "bool"),
+    },
+    maps={"attr": "attributes", "attributes": "attributes", "resource": "resource_attributes"},
+    default_select=("timestamp", "trace_id", "span_id", "service", "name", "kind", "duration_ms", "status"),
+)
+
+_LOGS = Source(
+    name="logs",
+    table="logs",
+    time_type="DateTime64(9, 'UTC')",
+    fields={
+        "timestamp": _f("timestamp", "time"),
+        "observed_timestamp": _f("observed_timestamp", "time"),
+        "trace_id": _f("trace_id", "string"),
+        "span_id": _f("span_id", "string"),
+        "severity": _f("severity_text", "string"),
+        "severity_text": _f("severity_text", "string"),
+        "severity_number": _f("severity_number", "number"),
+        "body": _f("body", "string"),
+        "service": _f("service_name", "string"),
+        "service.name": _f("service_name", "string"),
+        "scope": _f("scope_name", "string"),
+        "host.name": _f("resource_attributes['host.name']", "string"),
+    },
+    maps={"attr": "attributes", "attributes": "attributes", "resource": "resource_attributes"},
+    default_select=("timestamp", "service", "severity", "body", "trace_id"),
+)
+
+_METRICS = Source(
+    name="metrics",
+    table="metrics",
+    time_type="DateTime64(9, 'UTC')",
+    fields={
+        "timestamp": _f("timestamp", "time"),
+        "metric": _f("metric_name", "string"),
+        "metric_name": _f("metric_name", "string"),
+        "type": _f("metric_type", "string"),
+        "unit": _f("unit", "string"),
+        "value": _f("value", "number"),
+        "service": _f("service_name", "string"),
+        "service.name": _f("service_name", "string"),
+        "host": _f("host_name", "string"),
+        "host.name": _f("host_name", "string"),
+        "temporality": _f("aggregation_temporality", "string"),
+        "hist_count": _f("hist_count", "number"),
+        "hist_sum": _f("hist_sum", "number"),
+        "hist_min": _f("hist_min", "number"),
+        "hist_max": _f("hist_max", "number"),
+    },
+    maps={"attr": "attributes", "attributes": "attributes", "resource": "resource_attributes"},
+    default_select=("timestamp", "metric", "type", "value", "service", "host"),
+)
+
+_CHECKS = Source(
+    name="checks",
+    table="check_results",
+    time_type="DateTime64(3, 'UTC')",
+    fields={
+        "timestamp": _f("timestamp", "time"),
+        "monitor_id": _f("monitor_id", "uuid"),
+        "monitor": _f("monitor_id", "uuid"),
+        "check_id": _f("check_id", "uuid"),
+        "region": _f("region", "string"),
+        "type": _f("monitor_type", "string"),
+        "status": _f("status", "string"),
+        "latency_ms": _f("latency_ms", "number"),
+        "status_code": _f("status_code", "number"),
+        "error": _f("error", "string"),
+        "up": _f("(status = 'up')", "number"),
+    },
+    maps={"details": "details"},
+    default_select=("timestamp", "monitor_id", "region", "status", "latency_ms", "status_code", "error"),
+)
+
+# FROM host: OpenTelemetry Collector hostmetrics receiver names (system.*), one row per data
+# point in `metrics`. Each field reads one metric (optionally one attribute value) and is NULL
+# on other rows, so aggregates over it ignore the rest: avg(cpu_user_pct) averages only the
+# user-state CPU utilisation points.
+# name: (metric, attribute key, attribute value, SQL applied to `value`)
+HOST_METRICS: dict[str, tuple[str, str | None, str | None, str]] = {
+    "cpu_user_pct": ("system.cpu.utilization", "state", "user", "value * 100"),
+    "cpu_system_pct": ("system.cpu.utilization", "state", "system", "value * 100"),
+    "cpu_idle_pct": ("system.cpu.utilization", "state", "idle", "value * 100"),
+    "cpu_iowait_pct": ("system.cpu.utilization", "state", "wait", "value * 100"),
+    "cpu_steal_pct": ("system.cpu.utilization", "state", "steal", "value * 100"),
+    "cpu_nice_pct": ("system.cpu.utilization", "state", "nice", "value * 100"),
+    "cpu_irq_pct": ("system.cpu.utilization", "state", "interrupt", "value * 100"),
+    "cpu_softirq_pct": ("system.cpu.utilization", "state", "softirq", "value * 100"),
+    "cpu_used_pct": ("system.cpu.utilization", "state", "idle", "100 - value * 100"),
+    "cpu_time_seconds": ("system.cpu.time", None, None, "value"),
+    "load_1m": ("system.cpu.load_average.1m", None, None, "value"),
+    "load_5m": ("system.cpu.load_average.5m", None, None, "value"),
+    "load_15m": ("system.cpu.load_average.15m", None, None, "value"),
+    "mem_used_bytes": ("system.memory.usage", "state", "used", "value"),
+    "mem_free_bytes": ("system.memory.usage", "state", "free", "value"),
+    "mem_cached_bytes": ("system.memory.usage", "state", "cached", "value"),
+    "mem_buffered_bytes": ("system.memory.usage", "state", "buffered", "value"),
+    "mem_used_pct": ("system.memory.utilization", "state", "used", "value * 100"),
+    "swap_used_bytes": ("system.paging.usage", "state", "used", "value"),
+    "disk_read_bytes": ("system.disk.io", "direction", "read", "value"),
+    "disk_write_bytes": ("system.disk.io", "direction", "write", "value"),
+    "disk_read_ops": ("system.disk.operations", "direction", "read", "value"),
+    "disk_write_ops": ("system.disk.operations", "direction", "write", "value"),
+    "fs_used_bytes": ("system.filesystem.usage", "state", "used", "value"),
+    "fs_free_bytes": ("system.filesystem.usage", "state", "free", "value"),
+    "fs_used_pct": ("system.filesystem.utilization", None, None, "value * 100"),
+    "net_rx_bytes": ("system.network.io", "direction", "receive", "value"),
+    "net_tx_bytes": ("system.network.io", "direction", "transmit", "value"),
+    "net_rx_packets": ("system.network.packets", "direction", "receive", "value"),
+    "net_tx_packets": ("system.network.packets", "direction", "transmit", "value"),
+    "net_rx_errors": ("system.network.errors", "direction", "receive", "value"),
+    "net_tx_errors": ("system.network.errors", "direction", "transmit", "value"),
+    "net_rx_dropped": ("system.network.dropped", "direction", "receive", "value"),
+    "net_tx_dropped": ("system.network.dropped", "direction", "transmit", "value"),
+    "processes": ("system.processes.count", None, None, "value"),
+}
+
+
+def _host_field(metric: str, key: str | None, val: str | None, expr: str) -> Field:
+    cond = f"metric_name = {const(metric)}"
+    if key is not None and val is not None:
+        cond += f" AND attributes[{const(key)}] = {const(val)}"
+    return Field(f"if({cond}, {expr}, NULL)", "number", metric=metric)
+
+
+_HOST = Source(
+    name="host",
+    table="metrics",
+    time_type="DateTime64(9, 'UTC')",
+    fields={
+        "timestamp": _f("timestamp", "time"),
+        "host": _f("host_name", "string"),
+        "host.name": _f("host_name", "string"),
+        "metric": _f("metric_name", "string"),
+        "value": _f("value", "number"),
+        "cpu": _f("attributes['cpu']", "string"),
+        "state": _f("attributes['state']", "string"),
+        "device": _f("attributes['device']", "string"),
+        "mountpoint": _f("attributes['mountpoint']", "string"),
+        "direction": _f("attributes['direction']", "string"),
+        **{name: _host_field(*spec) for name, spec in HOST_METRICS.items()},
+    },
+    maps={"attr": "attributes", "attributes": "attributes", "resource": "resource_attributes"},
+    default_select=("timestamp", "host.name", "metric", "value"),
+    prefilter="startsWith(metric_name, 'system.')",
+)
+
+SOURCES: dict[str, Source] = {
+    "spans": _SPANS,
+    "traces": _SPANS,
+    "logs": _LOGS,
+    "metrics": _METRICS,
+    "host": _HOST,
+    "checks": _CHECKS,
+}
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    min_args: int
+    max_args: int
+    allow_star: bool = False
+    quantile: float | None = None  # p50 … p99
+    numeric: bool = True  # converts string arguments (attributes) to numbers
+
+
+FUNCTIONS: dict[str, Function] = {
+    "count": Function("count", 0, 1, allow_star=True, numeric=False),
+    "avg": Function("avg", 1, 1),
+    "sum": Function("sum", 1, 1),
+    "min": Function("min", 1, 1),
+    "max": Function("max", 1, 1),
+    "uniq": Function("uniq", 1, 1, numeric=False),
+    "percentile": Function("percentile", 2, 2),
+    "p50": Function("p50", 1, 1, quantile=0.5),
+    "p75": Function("p75", 1, 1, quantile=0.75),
+    "p90": Function("p90", 1, 1, quantile=0.9),
+    "p95": Function("p95", 1, 1, quantile=0.95),
+    "p99": Function("p99", 1, 1, quantile=0.99),
+    "rate": Function("rate", 0, 1, allow_star=True),
+}
