@@ -56,5 +56,5 @@ async def list_events(
 ) -> tuple[list[AuditEvent], int]:
     stmt = select(AuditEvent).where(AuditEvent.tenant_id == tenant_id)
     if action:
-        stmt = stmt.where(AuditEvent.action.startswith(action))
+        stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))  # "_" is literal
     return await paginate(session, stmt.order_by(AuditEvent.created_at.desc(), AuditEvent.id), params)
