@@ -7,6 +7,7 @@ signed in when the flow started, or is refused with CONFLICT.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 
@@ -103,8 +104,6 @@ async def finish_flow(session: AsyncSession, request: Request, response: Respons
 
 def apple_user_name(raw: str) -> str:
     """Apple posts `user` (name only on the first sign-in) as unsigned JSON: used for the name only."""
-    import json
-
     try:
         data = json.loads(raw[:2000])
         name = data.get("name") or {}
