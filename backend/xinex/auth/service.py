@@ -58,7 +58,7 @@ async def register(session: AsyncSession, request: Request, response: Response, 
 
 async def login(session: AsyncSession, request: Request, response: Response, data: LoginIn):
     limiter = request.app.state.limiter
-    settings = get_settings()
+    settings = request.app.state.settings  # the app's own limits, not the process-wide defaults
     ip = getattr(request.state, "client_ip", "unknown")
     email = normalize_email(data.email)
     await limiter.enforce(settings.rate_limit_login_ip, "login-ip", ip)
@@ -103,7 +103,7 @@ async def send_email_token(session: AsyncSession, user: User, purpose: str) -> N
 
 async def request_password_reset(session: AsyncSession, request: Request, email: str) -> None:
     """Always answers the same way, so it does not reveal whether an account exists."""
-    settings = get_settings()
+    settings = request.app.state.settings
     limiter = request.app.state.limiter
     await limiter.enforce(settings.rate_limit_reset, "reset-ip", getattr(request.state, "client_ip", "unknown"))
     await limiter.enforce(settings.rate_limit_reset, "reset-account", key_for_secret(normalize_email(email)))

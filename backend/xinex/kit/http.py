@@ -102,9 +102,10 @@ class HttpContractMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in (b"x-ratelimit-limit", b"x-ratelimit-remaining", b"x-ratelimit-reset")]
-                headers += common + rl_headers
+                headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
+                # A specific limit that answered (login, reset: 429) describes itself; else the global one.
+                headers += common if b"x-ratelimit-limit" in names else common + rl_headers
                 if personal and b"cache-control" not in names:
                     headers.append((b"cache-control", b"no-store"))
                 if b"vary" not in names:
