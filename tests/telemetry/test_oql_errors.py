@@ -81,3 +81,19 @@ def test_all_errors_share_a_base_with_details():
 def test_overlong_query_refused():
     with pytest.raises(OQLSyntaxError):
         c("SELECT count() FROM spans WHERE name = '" + "x" * 30_000 + "'")
+
+
+def test_token_soup_only_raises_oql_errors():
+    import random
+
+    rng = random.Random(7)
+    tokens = ["SELECT", "FROM", "spans", "host", "WHERE", "GROUP", "BY", "ORDER", "LIMIT", "LAST", "SINCE", "UNTIL",
+              "TIMESERIES", "AND", "OR", "NOT", "IN", "LIKE", "IS", "NULL", "AS", "(", ")", ",", "*", "-", "+", "/",
+              "=", "<", "count", "avg", "p99", "percentile", "rate", "name", "duration_ms", "attr", "['x']", "'v'",
+              "1", "0.5", "1h", "5m", "ago", "now", "99999999999999999999", "'2026-01-01'", ";", "`", "\\", "'"]
+    for _ in range(2000):
+        query = "SELECT " + " ".join(rng.choice(tokens) for _ in range(rng.randint(1, 14)))
+        try:
+            c(query)
+        except OQLError:
+            pass

@@ -29,6 +29,9 @@ MAX_LIMIT = 10_000
 MAX_BUCKETS = 10_000
 MAX_IN_VALUES = 1000
 _TIME_PARAM = "DateTime64(6, 'UTC')"
+# DateTime64(9) (nanosecond columns) ends in April 2262.
+_MIN_TIME = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MAX_TIME = datetime(2262, 1, 1, tzinfo=timezone.utc)
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _NICE_BUCKETS = (1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800)
 _CMP = {"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -117,6 +120,8 @@ class _Compiler:
         if isinstance(v, bool):
             return _Expr(self.bind(v, "Bool"), "bool")
         if isinstance(v, int):
+            if not -(2**63) <= v < 2**63:
+                raise OQLSemanticError(f"{v} does not fit a 64-bit integer", value=str(v))
             return _Expr(self.bind(v, "Int64"), "number")
         if isinstance(v, float):
             return _Expr(self.bind(_finite(v), "Float64"), "number")
@@ -283,7 +288,10 @@ def duration_seconds(text: str) -> float:
     m = re.fullmatch(r"([0-9]+)(ms|s|m|h|d|w)", text)
     if not m:
         raise OQLSemanticError(f"bad duration {text!r}", value=text)
-    return int(m.group(1)) * _UNITS[m.group(2)]
+    seconds = int(m.group(1)) * _UNITS[m.group(2)]
+    if seconds > 300 * 365 * 86400:
+        raise OQLSemanticError(f"duration {text!r} is too long", value=text)
+    return seconds
 
 
 def _to_time(v: Any) -> datetime:
@@ -291,14 +299,20 @@ def _to_time(v: Any) -> datetime:
         raise OQLSemanticError("a time is needed here")
     if isinstance(v, (int, float)):
         try:
-            return datetime.fromtimestamp(v, tz=timezone.utc)
+            return _in_range(datetime.fromtimestamp(v, tz=timezone.utc))
         except (OverflowError, OSError, ValueError):
             raise OQLSemanticError(f"{v!r} is not a valid epoch time", value=v) from None
     try:
         t = datetime.fromisoformat(str(v).strip())
     except ValueError:
         raise OQLSemanticError(f"{v!r} is not an ISO 8601 time", value=str(v)) from None
-    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
+    return _in_range(t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc))
+
+
+def _in_range(t: datetime) -> datetime:
+    if not _MIN_TIME <= t <= _MAX_TIME:
+        raise OQLSemanticError(f"times must be between {_MIN_TIME.date()} and {_MAX_TIME.date()}", time=t.isoformat())
+    return t
 
 
 def _time_point(point: tuple[str, Any], now: datetime) -> datetime:
@@ -341,6 +355,8 @@ def compile_oql(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLim
             since = now - timedelta(seconds=duration_seconds(value))
         else:
             since, until = _time_point(value[0], now), _time_point(value[1], now)
+    for t in (since, until):
+        _in_range(t)
     if until <= since:
         raise OQLSemanticError("the time range is empty (SINCE must be before UNTIL)",
                                since=since.isoformat(), until=until.isoformat())
