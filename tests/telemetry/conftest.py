@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from xinex.timeseries.store import ChdbStore, ClickHouseServerStore, get_store
 from xinex.timeseries.testing import ChdbHttpServer
 
@@ -81,7 +80,7 @@ async def ts_store():
 
 @pytest.fixture(scope="session")
 async def seed(ts_store) -> Seed:
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     s = Seed(tenant=uuid.uuid4(), outsider=uuid.uuid4(), now=now, monitor=uuid.uuid4())
     await _seed(ts_store, s)
     return s

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from xinex.telemetry.oql import compile_oql
 from xinex.telemetry.oql.errors import OQLSemanticError
 
-NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 TENANT = uuid.UUID("11111111-2222-3333-4444-555555555555")
 
 
@@ -35,7 +34,7 @@ def test_default_range_is_last_hour_and_last_clause():
     q = c("SELECT count() FROM logs LAST 15m")
     assert q.since == NOW - timedelta(minutes=15)
     q = c("select count() from logs since '2025-12-31T00:00:00Z' until 1767225600")
-    assert q.since == datetime(2025, 12, 31, tzinfo=timezone.utc) and q.until == datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert q.since == datetime(2025, 12, 31, tzinfo=UTC) and q.until == datetime(2026, 1, 1, tzinfo=UTC)
     q = c("SELECT count() FROM logs SINCE 2h ago")
     assert (q.since, q.until) == (NOW - timedelta(hours=2), NOW)
 

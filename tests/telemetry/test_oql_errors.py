@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-
 from xinex.telemetry.oql import (
     OQLError,
     OQLSyntaxError,
@@ -16,7 +15,7 @@ from xinex.telemetry.oql import (
     compile_oql,
 )
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def c(query: str):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from xinex.telemetry.oql import compile_oql, run_oql
 from xinex.timeseries.store import StoreQueryError
 
@@ -112,3 +111,10 @@ async def test_cost_limits_stop_expensive_queries(ts_store, seed):
     with pytest.raises(StoreQueryError) as err:
         await run_oql(ts_store, compiled)
     assert err.value.limit_exceeded
+
+
+async def test_boolean_fields(store, seed):
+    out = await oql(store, seed, "SELECT count() FROM spans WHERE is_error = true")
+    assert out["rows"] == [[1]]
+    out = await oql(store, seed, "SELECT count() FROM spans WHERE is_root AND NOT is_error")
+    assert out["rows"] == [[5]]

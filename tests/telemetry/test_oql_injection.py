@@ -5,7 +5,6 @@ rows — marked with SECRET — must never come back."""
 from __future__ import annotations
 
 import pytest
-
 from xinex.telemetry.oql import OQLError, compile_oql, run_oql
 
 from .conftest import SECRET

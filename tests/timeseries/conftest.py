@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
 from xinex.timeseries.store import ChdbStore, ClickHouseServerStore, get_store
 from xinex.timeseries.testing import ChdbHttpServer
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from xinex.timeseries.migrations import load_migrations
 from xinex.timeseries.store import (
     ChdbStore,
@@ -28,7 +27,7 @@ def _check_row(tenant, monitor, ts, status="up", latency=10.0, error="", details
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=123000)
+    return datetime.now(UTC).replace(microsecond=123000)
 
 
 async def test_migrate_is_idempotent_and_recorded(store):
@@ -125,7 +124,7 @@ async def test_query_errors_carry_the_code(store):
 async def test_dedup_token_stores_a_retried_batch_once(store):
     tenant = uuid.uuid4()
     token = {"insert_deduplication_token": uuid.uuid4().hex}
-    for attempt in range(2):
+    for _ in range(2):
         rows = [_check_row(tenant, uuid.uuid4(), _now())]  # a retry may rebuild rows (new ids)
         await store.insert("check_results", CHECK_COLS, rows, settings=token)
     res = await store.query("SELECT count() FROM check_results WHERE tenant_id = {t:UUID}", {"t": tenant})
@@ -178,7 +177,7 @@ async def test_changed_ddl_is_refused(ts_store):
     try:
         assert await other.migrate() == [m.version for m in load_migrations()]
         await other.insert("schema_migrations", ["version", "name", "checksum", "applied_at"],
-                           [[1, "check_results", "edited", datetime.now(timezone.utc) + timedelta(hours=1)]])
+                           [[1, "check_results", "edited", datetime.now(UTC) + timedelta(hours=1)]])
         from xinex.timeseries.migrations import MigrationError
 
         with pytest.raises(MigrationError, match="changed after it was applied"):

@@ -159,8 +159,8 @@ class TimeSeriesStore(abc.ABC):
             lock = self.__dict__["_mlock"] = asyncio.Lock()
         return lock
 
-    def _forget_types(self) -> None:
-        pass
+    def _forget_types(self) -> None:  # noqa: B027 - optional hook: engines that cache column types
+        return None
 
 
 class _ClientStore(TimeSeriesStore):
@@ -263,7 +263,7 @@ class _ClientStore(TimeSeriesStore):
                 if sticky:
                     client.close()
                     self._reader = self._make_client(self.database)
-            return QueryResult([(n, t.name) for n, t in zip(r.column_names, r.column_types)], list(r.result_rows))
+            return QueryResult([(n, t.name) for n, t in zip(r.column_names, r.column_types, strict=True)], list(r.result_rows))
 
         return await self._run(do, write=False)
 

@@ -16,7 +16,7 @@ import math
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from xinex.telemetry.oql import parser as ast
@@ -30,8 +30,8 @@ MAX_BUCKETS = 10_000
 MAX_IN_VALUES = 1000
 _TIME_PARAM = "DateTime64(6, 'UTC')"
 # DateTime64(9) (nanosecond columns) ends in April 2262.
-_MIN_TIME = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MAX_TIME = datetime(2262, 1, 1, tzinfo=timezone.utc)
+_MIN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_TIME = datetime(2262, 1, 1, tzinfo=UTC)
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _NICE_BUCKETS = (1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800)
 _CMP = {"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -137,6 +137,11 @@ class _Compiler:
                 return _Expr(self.bind(uuid.UUID(str(v)), "UUID"), "uuid")
             except ValueError:
                 raise OQLSemanticError(f"{v!r} is not a UUID", value=str(v)) from None
+        if kind == "bool":
+            text = str(v).lower()
+            if text not in ("true", "false", "1", "0"):
+                raise OQLSemanticError(f"{v!r} is not true or false", value=str(v))
+            return _Expr(self.bind(text in ("true", "1"), "Bool"), "bool")
         if kind == "number" and isinstance(v, str):
             try:
                 return _Expr(self.bind(_finite(float(v)), "Float64"), "number")
@@ -299,14 +304,14 @@ def _to_time(v: Any) -> datetime:
         raise OQLSemanticError("a time is needed here")
     if isinstance(v, (int, float)):
         try:
-            return _in_range(datetime.fromtimestamp(v, tz=timezone.utc))
+            return _in_range(datetime.fromtimestamp(v, tz=UTC))
         except (OverflowError, OSError, ValueError):
             raise OQLSemanticError(f"{v!r} is not a valid epoch time", value=v) from None
     try:
         t = datetime.fromisoformat(str(v).strip())
     except ValueError:
         raise OQLSemanticError(f"{v!r} is not an ISO 8601 time", value=str(v)) from None
-    return _in_range(t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc))
+    return _in_range(t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC))
 
 
 def _in_range(t: datetime) -> datetime:
@@ -347,7 +352,7 @@ def compile_oql(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLim
             raise OQLSemanticError(f"{kind.upper()} clause given twice", clause=kind, line=line, column=column)
         seen[key] = (kind, value, line, column)
 
-    now = now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now.astimezone(timezone.utc)
+    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
     since, until = now - DEFAULT_RANGE, now
     if "time" in seen:
         kind, value, line, column = seen["time"]
@@ -402,7 +407,7 @@ def compile_oql(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLim
         raise OQLSemanticError("TIMESERIES needs an aggregate in SELECT, e.g. count() or avg(x)")
     aggregated = has_agg or bool(groups)
     if aggregated:
-        for item, s in zip(expanded, selects):
+        for item, s in zip(expanded, selects, strict=True):
             if not s.agg and s.sql not in groups and s.kind != "null" and not _is_param(s.sql):
                 raise OQLSemanticError(f"{item.text!r} must be inside an aggregate or listed in GROUP BY",
                                        item=item.text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
@@ -20,7 +20,7 @@ def json_value(v: Any) -> Any:
     if isinstance(v, float):
         return v if math.isfinite(v) else None
     if isinstance(v, datetime):
-        v = v.replace(tzinfo=timezone.utc) if v.tzinfo is None else v.astimezone(timezone.utc)
+        v = v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
         return v.isoformat().replace("+00:00", "Z")
     if isinstance(v, date):
         return v.isoformat()
@@ -45,6 +45,6 @@ async def run_oql(store: TimeSeriesStore, compiled: CompiledQuery) -> dict[str, 
     .limit_exceeded for queries stopped by the cost limits).
     """
     result = await store.query(compiled.sql, compiled.params, compiled.settings)
-    columns = [{"name": name, "type": ch_type} for name, (_, ch_type) in zip(compiled.columns, result.columns)]
+    columns = [{"name": name, "type": ch_type} for name, (_, ch_type) in zip(compiled.columns, result.columns, strict=True)]
     rows = [[json_value(v) for v in row] for row in result.rows]
     return {"columns": columns, "rows": rows}
