@@ -25,6 +25,7 @@ from xinex.auth.sessions import active_sessions, clear_cookies, revoke_session
 from xinex.auth.views import me_out, user_out
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
+from xinex.kit.etag import check_if_match_tag, representation_tag
 from xinex.kit.pagination import Page, PageDep
 from xinex.models.identity import User
 
@@ -88,24 +89,35 @@ async def resend_verification(principal: CurrentPrincipal, request: Request, ses
     return MessageOut(message="Verification e-mail sent")
 
 
+def _me_tag(out: MeOut) -> str:
+    # /me is the user row plus memberships and role, so the tag covers the whole representation.
+    return representation_tag(out.model_dump_json())
+
+
 @router.get("/me", response_model=MeOut, responses=error_responses(401))
-async def get_me(principal: CurrentPrincipal, session: SessionDep) -> MeOut:
+async def get_me(principal: CurrentPrincipal, response: Response, session: SessionDep) -> MeOut:
     user = await session.get(User, principal.user_id)
-    return await me_out(session, user, principal)
+    out = await me_out(session, user, principal)
+    response.headers["ETag"] = _me_tag(out)
+    return out
 
 
-@router.put("/me", response_model=MeOut, responses=error_responses(401, 403, 422))
-async def update_me(data: MeUpdate, principal: CurrentPrincipal, request: Request, session: SessionDep) -> MeOut:
+@router.put("/me", response_model=MeOut, responses=error_responses(401, 403, 412, 422))
+async def update_me(data: MeUpdate, principal: CurrentPrincipal, request: Request, response: Response,
+                    session: SessionDep) -> MeOut:
     if not principal.allows("account", write=True):
         raise AppError("FORBIDDEN", "This token lacks the account:write scope")
     user = await session.get(User, principal.user_id)
+    check_if_match_tag(request, _me_tag(await me_out(session, user, principal)))
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     for field, value in changes.items():
         setattr(user, field, value)
     audit.record(session, "user.updated", request=request, principal=principal, target_type="user",
                  target_id=user.id, details={"fields": sorted(changes)})
     await session.flush()
-    return await me_out(session, user, principal)
+    out = await me_out(session, user, principal)
+    response.headers["ETag"] = _me_tag(out)
+    return out
 
 
 @router.get("/sessions", response_model=Page[SessionOut], responses=error_responses(401))

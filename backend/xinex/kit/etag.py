@@ -18,12 +18,22 @@ def set_version(response: Response, obj) -> None:
     response.headers["ETag"] = version_tag(obj)
 
 
+def representation_tag(payload: str | bytes) -> str:
+    """ETag of a whole representation, for objects whose response is more than one row."""
+    raw = payload.encode() if isinstance(payload, str) else payload
+    return 'W/"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
+
+
 def check_if_match(request: Request, obj) -> None:
     """Call before changing `obj`; a stale If-Match means someone else changed it first."""
+    check_if_match_tag(request, version_tag(obj))
+
+
+def check_if_match_tag(request: Request, current_tag: str) -> None:
     wanted = request.headers.get("if-match")
     if not wanted:
         return
-    current = version_tag(obj).removeprefix("W/")
+    current = current_tag.removeprefix("W/")
     tags = {t.strip().removeprefix("W/") for t in wanted.split(",")}
     if "*" not in tags and current not in tags:
-        raise AppError("PRECONDITION_FAILED", details={"current_etag": version_tag(obj)})
+        raise AppError("PRECONDITION_FAILED", details={"current_etag": current_tag})

@@ -111,12 +111,23 @@ class HttpContractMiddleware:
                 if b"vary" not in names:
                     headers.append((b"vary", b"Authorization, Cookie, X-API-Key"))
                 message["headers"] = headers
+                if is_get and message["status"] == 200 and b"etag" in names and if_none_match:
+                    # The endpoint versioned the object itself (set_version): compare against that tag.
+                    etag = next(v for k, v in headers if k.lower() == b"etag").decode("latin-1")
+                    if _etag_matches(if_none_match, etag):
+                        buffered["not_modified"] = True
+                        kept = [(k, v) for k, v in headers if k.lower() not in (b"content-length", b"content-type")]
+                        await send({"type": "http.response.start", "status": 304, "headers": kept})
+                        await send({"type": "http.response.body", "body": b""})
+                        return
                 if is_get and message["status"] == 200 and b"etag" not in names:
                     buffered["start"] = message  # hold until the body is known
                     buffered["chunks"] = []
                     return
                 await send(message)
                 return
+            if buffered.get("not_modified"):
+                return  # the 304 went out already; drop the endpoint's body
             if "start" in buffered:
                 buffered["chunks"].append(message.get("body", b""))
                 if message.get("more_body"):
