@@ -7,11 +7,11 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import select, update
-
-from tests.conftest import assert_error
-from tests.tenancy.helpers import invite, join, mailed_token
 from xinex.kit.types import utcnow
 from xinex.models.tenant import Invitation
+
+from tests.conftest import assert_error
+from tests.tenancy.helpers import deliver, invite, join, mailed_token
 
 
 def new_email() -> str:
@@ -32,7 +32,7 @@ async def test_invite_sends_mail_and_stores_only_a_hash(app, client, smtp_server
     assert body["tenant_id"] == alice.tenant_id and body["invited_by"] == alice.user_id
     assert body["id"] and body["created_at"].endswith("Z") and body["accepted_at"] is None
     assert "token" not in body and "token_hash" not in body
-    await app.state.jobs.drain()
+    await deliver(app)
     message = smtp_server.to(email)[-1]
     assert alice.email in message.get_content()
     raw = mailed_token(smtp_server, email)

@@ -104,7 +104,6 @@ async def test_delete_current_tenant(app, client, smtp_server, signup, alice, db
     assert_error(await client.get("/api/v1/members", headers=member.bearer), 401, "UNAUTHENTICATED")
     # Its tenant-owned rows are gone with it.
     from sqlalchemy import func, select
-
     from xinex.models.identity import ApiToken
     from xinex.models.tenant import Invitation
 
