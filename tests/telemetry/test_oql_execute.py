@@ -118,3 +118,9 @@ async def test_boolean_fields(store, seed):
     assert out["rows"] == [[1]]
     out = await oql(store, seed, "SELECT count() FROM spans WHERE is_root AND NOT is_error")
     assert out["rows"] == [[5]]
+
+
+async def test_empty_result_keeps_columns(store, seed):
+    out = await oql(store, seed, "SELECT name, duration_ms FROM spans WHERE name = 'no such span'")
+    assert out == {"columns": [{"name": "name", "type": "LowCardinality(String)"},
+                               {"name": "duration_ms", "type": "Float64"}], "rows": []}

@@ -185,3 +185,8 @@ async def test_changed_ddl_is_refused(ts_store):
     finally:
         await other.command(f"DROP DATABASE IF EXISTS {other.database}")
         await other.close()
+
+
+async def test_empty_result_still_has_typed_columns(store):
+    res = await store.query("SELECT error, latency_ms FROM check_results WHERE tenant_id = {t:UUID}", {"t": uuid.uuid4()})
+    assert res == ([("error", "String"), ("latency_ms", "Float64")], [])

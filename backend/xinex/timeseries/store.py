@@ -263,7 +263,12 @@ class _ClientStore(TimeSeriesStore):
                 if sticky:
                     client.close()
                     self._reader = self._make_client(self.database)
-            return QueryResult([(n, t.name) for n, t in zip(r.column_names, r.column_types, strict=True)], list(r.result_rows))
+            columns = [(n, t.name) for n, t in zip(r.column_names, r.column_types, strict=True)]
+            if not columns and _SELECT_RE.match(sql):
+                # chdb sends no Native block at all for an empty result: ask for the columns.
+                d = client.query(f"DESCRIBE ({sql})", parameters=dict(params) if params else None)
+                columns = [(row[0], row[1]) for row in d.result_rows]
+            return QueryResult(columns, list(r.result_rows))
 
         return await self._run(do, write=False)
 
