@@ -106,7 +106,8 @@ class HttpContractMiddleware:
                 names = {k.lower() for k, _ in headers}
                 # A specific limit that answered (login, reset: 429) describes itself; else the global one.
                 headers += common if b"x-ratelimit-limit" in names else common + rl_headers
-                if personal and b"cache-control" not in names:
+                # A response that issues a session (login, register) is as private as one that uses it.
+                if (personal or b"set-cookie" in names) and b"cache-control" not in names:
                     headers.append((b"cache-control", b"no-store"))
                 if b"vary" not in names:
                     headers.append((b"vary", b"Authorization, Cookie, X-API-Key"))
