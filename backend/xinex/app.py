@@ -13,7 +13,7 @@ from xinex.kit.db import Database
 from xinex.kit.errors import install_error_handlers
 from xinex.kit.http import HttpContractMiddleware
 from xinex.kit.idempotency import IdempotencyMiddleware
-from xinex.kit.jobs import ArqQueue, InProcessQueue, set_queue
+from xinex.kit.jobs import ArqQueue, InProcessQueue, current_queue, set_queue
 from xinex.kit.logging import configure_logging
 from xinex.kit.ratelimit import RateLimiter
 from xinex.settings import Settings, get_settings
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         else:
             queue = InProcessQueue({"db": database, "settings": settings})
         app.state.jobs = queue
+        previous_queue = current_queue()
         set_queue(queue)
         # Long-running loops (e.g. the heartbeat sweeper) run here when embedded; workers run them otherwise.
         from xinex.routes import BACKGROUND_TASKS
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             stop.set()
             await asyncio.gather(*app.state.background, return_exceptions=True)
             await queue.close()
+            set_queue(previous_queue)  # another app in the same process (tests) keeps its own
             if db is None:
                 await database.dispose()
 

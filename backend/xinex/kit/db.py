@@ -84,6 +84,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     db: Database = request.app.state.db
     async with db.sessionmaker() as session:
         request.state.db_session = session
+        session.sync_session.info["xinex.job_queue"] = getattr(request.app.state, "jobs", None)
         try:
             yield session
             if session.in_transaction() or session.sync_session.info.get(AFTER_COMMIT_KEY):

@@ -85,11 +85,16 @@ class ArqQueue(JobQueue):
 
 
 _queue: JobQueue | None = None
+QUEUE_KEY = "xinex.job_queue"
 
 
 def set_queue(queue: JobQueue | None) -> None:
     global _queue
     _queue = queue
+
+
+def current_queue() -> JobQueue | None:
+    return _queue
 
 
 def get_queue() -> JobQueue:
@@ -102,8 +107,11 @@ def enqueue(session, fn: JobFn | str, **kwargs: Any) -> None:
     """Queue a job to start only after `session` commits."""
     name = fn if isinstance(fn, str) else fn.job_name  # type: ignore[union-attr]
 
+    # A request session carries its own app's queue (several apps can share a process in tests).
+    queue = session.sync_session.info.get(QUEUE_KEY)
+
     async def _send() -> None:
-        await get_queue().enqueue(name, kwargs)
+        await (queue or get_queue()).enqueue(name, kwargs)
 
     after_commit(session, _send)
 
