@@ -101,3 +101,18 @@ async def test_unexpected_exception_in_post_is_500_and_not_stored_for_idempotenc
         r = await c.post("/__test__/flaky", json={}, headers=h)
         assert r.status_code == 200 and r.json() == {"ok": True}
     assert len(calls) == 2
+
+
+def test_docs_list_every_catalog_code():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text()
+    for code, (status, _) in CATALOG.items():
+        assert f"| `{code}` | {status} |" in doc, code
+
+
+async def test_openapi_documents_error_responses(client):
+    spec = (await client.get("/openapi.json")).json()
+    create = spec["paths"]["/api/v1/api-tokens"]["post"]["responses"]
+    assert {"401", "403", "422"} <= set(create)
+    assert "ErrorBody" in str(create["401"])
