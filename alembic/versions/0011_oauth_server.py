@@ -6,12 +6,13 @@ Create Date: 2026-11-23 20:40:56.789280
 
 Signing keys (shared by replicas), single-use PKCE codes, token families and rotating refresh tokens.
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 import xinex.kit.types
-from xinex.kit.rls import enable_tenant_rls, disable_tenant_rls
 from sqlalchemy.dialects import postgresql
+from xinex.kit.rls import disable_tenant_rls, enable_tenant_rls
+
+from alembic import op
 
 revision = '0011_oauth_server'
 down_revision = '0001_core'

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from authlib.oauth2.rfc6749 import (
@@ -154,7 +154,6 @@ class GrantContext:
     user: GrantUser | None = None
     code: CodeView | None = None
     token: FamilyTokenView | None = None
-    issued_refresh_ids: list[uuid.UUID] = field(default_factory=list)
 
 
 class S256CodeChallenge(CodeChallenge):
@@ -287,7 +286,6 @@ class XinexAuthorizationServer(AuthorizationServer):
             expires_at=utcnow() + timedelta(seconds=self.ctx.settings.refresh_token_ttl_s),
         )
         self.ctx.session.add(row)
-        self.ctx.issued_refresh_ids.append(row.id)
 
     def create_oauth2_request(self, request):
         return request  # the service builds StarletteOAuth2Request itself (the body is read async)
