@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
@@ -29,11 +28,11 @@ async def test_hashes_are_argon2id_with_configured_parameters(db, settings, alic
 
 async def test_login_rehashes_when_parameters_rise(client, db, settings, alice):
     before = await _stored_hash(db, alice.user_id)
-    raised = {"XINEX_ARGON2_TIME_COST": str(settings.argon2_time_cost + 1),
-              "XINEX_ARGON2_MEMORY_COST_KIB": str(settings.argon2_memory_cost_kib * 2)}
-    saved = {k: os.environ.get(k) for k in raised}
-    os.environ.update(raised)
-    get_settings.cache_clear()
+    # Raise the parameters on the live settings object (what get_settings() hands out), not through a
+    # cache_clear: other tests hold that very object and must keep seeing their changes take effect.
+    assert get_settings() is settings
+    old_t, old_m = settings.argon2_time_cost, settings.argon2_memory_cost_kib
+    settings.argon2_time_cost, settings.argon2_memory_cost_kib = old_t + 1, old_m * 2
     try:
         # A failed login never rewrites the hash.
         assert_error(await client.post("/api/v1/auth/login", json={"email": alice.email, "password": "wrong one!"}),
@@ -43,17 +42,12 @@ async def test_login_rehashes_when_parameters_rise(client, db, settings, alice):
         assert r.status_code == 200
         after = await _stored_hash(db, alice.user_id)
         assert after != before and after.startswith("$argon2id$")
-        assert f"m={settings.argon2_memory_cost_kib * 2},t={settings.argon2_time_cost + 1},p=1$" in after
+        assert f"m={old_m * 2},t={old_t + 1},p=1$" in after
         # The new hash verifies, and a second login at the same parameters leaves it alone.
         assert (await client.post("/api/v1/auth/login", json={"email": alice.email, "password": alice.password})).status_code == 200
         assert await _stored_hash(db, alice.user_id) == after
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        get_settings.cache_clear()
+        settings.argon2_time_cost, settings.argon2_memory_cost_kib = old_t, old_m
     # Back at the old (lower) parameters the stronger hash still verifies.
     assert (await client.post("/api/v1/auth/login", json={"email": alice.email, "password": alice.password})).status_code == 200
 
