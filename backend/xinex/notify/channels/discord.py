@@ -1,0 +1,29 @@
+"""Discord webhook: `content` plus one embed (title, description, colour, fields)."""
+
+from __future__ import annotations
+
+from xinex.notify.channels.common import webhook_url_kind
+from xinex.notify.message import EVENT_LABELS, NotificationMessage, color_for, headline
+
+validate, mask, merge = webhook_url_kind({"username", "avatar_url"})
+TRANSPORT = "http"
+
+
+def render(config: dict, message: NotificationMessage) -> tuple[str, dict, dict]:
+    embed: dict = {
+        "title": headline(message)[:256],
+        "description": message.body[:4000],
+        "color": color_for(message),
+        "fields": [
+            {"name": "Status", "value": EVENT_LABELS.get(message.event, message.event), "inline": True},
+            {"name": "Severity", "value": message.severity, "inline": True},
+        ],
+    }
+    if message.url:
+        embed["url"] = message.url
+    payload: dict = {"content": headline(message)[:2000], "embeds": [embed],
+                     "allowed_mentions": {"parse": []}}  # incident text must never ping @everyone
+    for key in ("username", "avatar_url"):
+        if config.get(key):
+            payload[key] = config[key]
+    return config["webhook_url"], payload, {}

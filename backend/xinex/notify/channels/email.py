@@ -1,0 +1,45 @@
+"""E-mail channel: a list of addresses, sent over the platform's SMTP relay."""
+
+from __future__ import annotations
+
+import re
+
+from xinex.notify.channels.common import invalid, only_keys
+from xinex.notify.message import EVENT_LABELS, NotificationMessage, headline
+
+TRANSPORT = "smtp"
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
+
+
+def validate(config: dict) -> dict:
+    only_keys(config, {"addresses"})
+    addresses = config.get("addresses")
+    if not isinstance(addresses, list) or not 1 <= len(addresses) <= 50:
+        raise invalid("addresses", "one to 50 e-mail addresses")
+    for address in addresses:
+        if not isinstance(address, str) or not _EMAIL.match(address):
+            raise invalid("addresses", "each entry must be an e-mail address")
+    return {"addresses": sorted({a.strip().lower() for a in addresses})}
+
+
+def mask(config: dict) -> dict:
+    return dict(config)  # addresses are not credentials
+
+
+def merge(new: dict, old: dict) -> dict:
+    return new
+
+
+def render_mail(message: NotificationMessage) -> tuple[str, str]:
+    subject = headline(message)[:200]
+    lines = [
+        headline(message),
+        "",
+        f"Status: {EVENT_LABELS.get(message.event, message.event)}",
+        f"Severity: {message.severity}",
+        "",
+        message.body,
+    ]
+    if message.url:
+        lines += ["", f"View: {message.url}"]
+    return subject, "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""Real-time feed: `publish(tenant_id, event)` and the `/ws` WebSocket endpoint."""

@@ -1,0 +1,1 @@
+"""Outgoing webhooks: subscriptions by event type, Standard Webhooks signing, durable deliveries."""
