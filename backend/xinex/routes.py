@@ -6,6 +6,7 @@ from xinex.auth.router import router as auth_router
 from xinex.auth.oauth_login.router import router as oauth_login_router
 from xinex.auth.tokens import router as tokens_router
 from xinex.heartbeats import mount as heartbeats_mount
+from xinex.incidents import mount as incidents_mount
 from xinex.sso.router import router as sso_router
 from xinex.tenants.router import router as tenants_router
 from xinex.tiers.router import router as tiers_router
@@ -20,3 +21,5 @@ PUBLIC_ROOT_ROUTERS += heartbeats_mount.ROOT_ROUTERS
 # Long-running loops `fn(db, stop_event)`: started by the app lifespan in embedded mode.
 BACKGROUND_TASKS: list = [*heartbeats_mount.BACKGROUND]
 ROUTERS.append(sso_router)
+ROUTERS += incidents_mount.API_ROUTERS
+BACKGROUND_TASKS += incidents_mount.BACKGROUND

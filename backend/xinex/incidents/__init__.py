@@ -1,0 +1,1 @@
+"""Incidents: outbox events → alerts → deduplicated incidents, correlation, silences."""

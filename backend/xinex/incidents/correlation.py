@@ -1,0 +1,58 @@
+"""Correlation: incidents on the same host/service/project within a window form one group, and
+only the group's primary pages — one outage, one page."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinex.models.incidents import CorrelationGroup, Incident, IncidentStatus
+
+WINDOW = timedelta(minutes=5)
+
+
+def key_for(host: str | None, service: str | None, project: str | None) -> str | None:
+    """The most specific attribution wins: a host outage takes down every service on it."""
+    for name, value in (("host", host), ("service", service), ("project", project)):
+        if value:
+            return f"{name}:{value}"
+    return None
+
+
+async def attach(session: AsyncSession, incident: Incident, at: datetime,
+                 window: timedelta = WINDOW) -> tuple[CorrelationGroup | None, bool]:
+    """Join a live group for this incident's key or start one. Returns (group, is_primary).
+    A group is live while its primary is open, unsuppressed and it saw an alert within `window`."""
+    key = key_for(incident.host, incident.service, incident.project)
+    if key is None:
+        return None, True
+    stmt = (select(CorrelationGroup, Incident).join(Incident, Incident.id == CorrelationGroup.primary_incident_id)
+            .where(CorrelationGroup.key == key, CorrelationGroup.last_alert_at >= at - window,
+                   Incident.status != IncidentStatus.resolved.value, Incident.suppressed.is_(False))
+            .order_by(CorrelationGroup.opened_at.desc()).limit(1))
+    if session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=CorrelationGroup)
+    found = (await session.execute(stmt)).first()
+    if found is not None:
+        group, _primary = found
+        group.incident_count += 1
+        group.last_alert_at = max(group.last_alert_at, at)
+        incident.group_id = group.id
+        return group, False
+    group = CorrelationGroup(tenant_id=incident.tenant_id, key=key, primary_incident_id=incident.id,
+                             opened_at=at, last_alert_at=at)
+    session.add(group)
+    incident.group_id = group.id
+    return group, True
+
+
+async def touch(session: AsyncSession, incident: Incident, at: datetime) -> None:
+    """A new alert on a grouped incident keeps its group live."""
+    if incident.group_id is None:
+        return
+    group = (await session.execute(select(CorrelationGroup).where(CorrelationGroup.id == incident.group_id))
+             ).scalar_one_or_none()
+    if group is not None and group.last_alert_at < at:
+        group.last_alert_at = at

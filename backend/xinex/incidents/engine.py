@@ -1,0 +1,239 @@
+"""The incident engine: outbox state change → alert → dedup → incident → route → page.
+
+PagerDuty Events semantics: a trigger with an open incident for its dedup key appends to it
+(never re-pages; an acknowledged incident stays quiet), a recovery resolves it when the route
+allows, and a trigger after resolve opens a new incident. Each event is handled in one
+tenant-bound transaction that also marks it processed; the unique `alerts.outbox_event_id` and
+`incidents.open_key` make a replayed or racing event a no-op instead of a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinex.events.outbox import claim_batch, mark_processed
+from xinex.incidents import correlation, timeline
+from xinex.incidents.service import resolve
+from xinex.incidents.silences import is_suppressed
+from xinex.kit.db import Database
+from xinex.kit.jobs import job
+from xinex.kit.types import utcnow
+from xinex.models.incidents import Alert, Incident, IncidentStatus
+from xinex.models.outbox import OutboxEvent
+from xinex.oncall import escalation
+from xinex.oncall.paging import create_page
+from xinex.oncall.routing import AlertFacts, fallback_policy, route, snapshot_policy
+
+log = logging.getLogger("xinex.incidents.engine")
+
+SCOPE = "incidents.engine"
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2, "critical": 3}
+TRIGGER_SUFFIXES = ("down", "late", "degraded", "ran_too_long", "failed", "missed", "breached", "expiring",
+                    "offline", "error", "triggered")
+RESOLVE_SUFFIXES = ("up", "recovered", "resolved", "online", "ok", "renewed")
+
+
+def action_for(event_type: str) -> str | None:
+    suffix = event_type.rsplit(".", 1)[-1]
+    if suffix in TRIGGER_SUFFIXES:
+        return "trigger"
+    if suffix in RESOLVE_SUFFIXES:
+        return "resolve"
+    return None
+
+
+def _attr(payload: dict, name: str) -> str | None:
+    value = payload.get(name) or (payload.get("attribution") or {}).get(name)
+    return str(value)[:255] if value else None
+
+
+def facts_of(event: OutboxEvent) -> AlertFacts:
+    payload = event.payload or {}
+    tags = payload.get("tags") or []
+    return AlertFacts(source_type=event.source_type, source_id=event.source_id, severity=event.severity,
+                      tags=[str(t) for t in tags] if isinstance(tags, list) else [],
+                      host=_attr(payload, "host"), service=_attr(payload, "service"),
+                      project=_attr(payload, "project"))
+
+
+def summary_of(event: OutboxEvent) -> str:
+    payload = event.payload or {}
+    name = payload.get("name") or payload.get("url") or f"{event.source_type} {event.source_id}"
+    what = event.event_type.split(".", 1)[-1].replace("_", " ")
+    return f"{name} is {what}"[:500] if payload.get("summary") is None else str(payload["summary"])[:500]
+
+
+async def _open_incident(session: AsyncSession, event: OutboxEvent) -> Incident | None:
+    stmt = select(Incident).where(Incident.open_key == event.dedup_key)
+    if session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def _alert(event: OutboxEvent, facts: AlertFacts, action: str, incident: Incident | None, outcome: str) -> Alert:
+    return Alert(tenant_id=event.tenant_id, outbox_event_id=event.id, incident_id=incident.id if incident else None,
+                 action=action, event_type=event.event_type, dedup_key=event.dedup_key,
+                 source_type=event.source_type, source_id=event.source_id, severity=event.severity,
+                 summary=summary_of(event), payload=event.payload or {}, host=facts.host, service=facts.service,
+                 project=facts.project, occurred_at=event.occurred_at, outcome=outcome)
+
+
+async def _start_paging(session: AsyncSession, incident: Incident, now: datetime) -> None:
+    for channel in incident.route_channel_ids or []:
+        await create_page(session, incident, event="incident.triggered", target_type="channel",
+                          target_id=uuid.UUID(str(channel)), step_index=-1, cycle=0, now=now)
+    escalation.start(incident)
+    await session.flush()
+    await escalation.advance(session, incident, now)
+
+
+async def _open(session: AsyncSession, event: OutboxEvent, facts: AlertFacts, now: datetime) -> Incident:
+    at = event.occurred_at
+    incident = Incident(tenant_id=event.tenant_id, dedup_key=event.dedup_key, open_key=event.dedup_key,
+                        title=summary_of(event), severity=event.severity, source_type=event.source_type,
+                        source_id=event.source_id, host=facts.host, service=facts.service, project=facts.project,
+                        tags=facts.tags, opened_at=at, last_alert_at=at, alert_count=1)
+    rule = await route(session, facts)
+    if rule is not None:
+        incident.routing_rule_id = rule.id
+        incident.auto_resolve = rule.auto_resolve
+        incident.route_channel_ids = list(rule.channel_ids or [])
+        if rule.escalation_policy_id:
+            incident.policy_snapshot, incident.rr_offset = await snapshot_policy(session, rule.escalation_policy_id)
+    else:
+        incident.policy_snapshot = await fallback_policy(session, event.tenant_id)
+    session.add(incident)
+    session.add(_alert(event, facts, "trigger", incident, "opened"))
+    timeline.add(session, incident, "alert", f"Triggered: {incident.title}", at,
+                 data={"event_type": event.event_type, "severity": event.severity})
+    timeline.add(session, incident, "routed",
+                 f"Routed by rule {rule.name}" if rule else "No routing rule matched: default route", at,
+                 data={"rule_id": str(rule.id) if rule else None,
+                       "policy": (incident.policy_snapshot or {}).get("name"),
+                       "channels": incident.route_channel_ids})
+    suppression = await is_suppressed(session, facts.source_type, facts.source_id, facts.tags, at,
+                                      severity=facts.severity, host=facts.host, service=facts.service,
+                                      project=facts.project)
+    if suppression is not None:
+        incident.suppressed, incident.suppression = True, suppression.as_dict()
+        timeline.add(session, incident, "suppressed", f"Paging suppressed by {suppression.kind} {suppression.name}",
+                     at, data=suppression.as_dict())
+    else:
+        group, primary = await correlation.attach(session, incident, at)
+        if group is not None and not primary:
+            timeline.add(session, incident, "correlated",
+                         f"Grouped with incident {group.primary_incident_id} ({group.key}): not paged separately",
+                         at, data={"group_id": str(group.id), "primary_incident_id": str(group.primary_incident_id)})
+        else:
+            await session.flush()
+            await _start_paging(session, incident, now)
+    timeline.publish(session, incident.tenant_id, timeline.incident_event("incident.triggered", incident))
+    return incident
+
+
+async def _append(session: AsyncSession, incident: Incident, event: OutboxEvent, facts: AlertFacts,
+                  now: datetime) -> None:
+    at = event.occurred_at
+    session.add(_alert(event, facts, "trigger", incident, "appended"))
+    incident.alert_count += 1
+    incident.last_alert_at = max(incident.last_alert_at, at)
+    if SEVERITY_RANK.get(event.severity, 0) > SEVERITY_RANK.get(incident.severity, 0):
+        incident.severity = event.severity
+    note = " (acknowledged: not paging)" if incident.status == IncidentStatus.acknowledged.value else ""
+    timeline.add(session, incident, "alert", f"Alert appended: {summary_of(event)}{note}", at,
+                 data={"event_type": event.event_type, "severity": event.severity})
+    await correlation.touch(session, incident, at)
+    if incident.suppressed and incident.status == IncidentStatus.triggered.value:
+        still = await is_suppressed(session, facts.source_type, facts.source_id, facts.tags, at,
+                                    severity=facts.severity, host=facts.host, service=facts.service,
+                                    project=facts.project)
+        if still is None:
+            # The window ended while the source is still failing: page now.
+            incident.suppressed, incident.suppression = False, None
+            timeline.add(session, incident, "unsuppressed", "Suppression ended while still failing: paging", at)
+            await session.flush()
+            await _start_paging(session, incident, now)
+    timeline.publish(session, incident.tenant_id, timeline.incident_event("incident.alert", incident))
+
+
+async def handle(session: AsyncSession, event: OutboxEvent, now: datetime | None = None) -> Alert | None:
+    """Apply one outbox event inside the caller's transaction (tenant-bound session)."""
+    now = now or utcnow()
+    done = (await session.execute(select(Alert).where(Alert.outbox_event_id == event.id))).scalar_one_or_none()
+    if done is not None:
+        return done
+    action = action_for(event.event_type)
+    if action is None:
+        return None
+    facts = facts_of(event)
+    incident = await _open_incident(session, event)
+    if action == "trigger":
+        if incident is None:
+            incident = await _open(session, event, facts, now)
+        else:
+            await _append(session, incident, event, facts, now)
+    elif incident is None:
+        session.add(_alert(event, facts, "resolve", None, "no_open_incident"))
+    else:
+        session.add(_alert(event, facts, "resolve", incident, "recovered"))
+        timeline.add(session, incident, "alert", f"Recovered: {summary_of(event)}", event.occurred_at,
+                     data={"event_type": event.event_type})
+        if incident.auto_resolve:
+            await session.flush()
+            await resolve(session, incident, user_id=None, at=event.occurred_at, reason="recovery")
+    await session.flush()
+    return (await session.execute(select(Alert).where(Alert.outbox_event_id == event.id))).scalar_one_or_none()
+
+
+async def process_one(db: Database, event: OutboxEvent, now: datetime | None = None) -> None:
+    for attempt in (1, 2):
+        try:
+            async with db.session(tenant_id=event.tenant_id) as session:
+                await handle(session, event, now)
+                await mark_processed(session, event.id)
+            return
+        except IntegrityError:
+            # A racing consumer opened the incident (open_key) or stored this alert first:
+            # the second pass appends or finds the alert.
+            if attempt == 2:
+                raise
+
+
+async def process_pending(db: Database, now: datetime | None = None, limit: int = 100) -> int:
+    """Claim a batch of outbox events and apply each; returns how many were claimed."""
+    async with db.session(system=SCOPE) as session:
+        events = await claim_batch(session, limit)
+    for event in events:
+        try:
+            await process_one(db, event, now)
+        except Exception:
+            log.exception("outbox event failed", extra={"event_id": str(event.id), "event_type": event.event_type})
+    return len(events)
+
+
+async def run_incident_engine(db: Database, stop: asyncio.Event, idle_sleep: float = 0.25) -> None:
+    """The outbox consumer loop (embedded: app lifespan; production: the worker's startup)."""
+    while not stop.is_set():
+        try:
+            claimed = await process_pending(db)
+            wait = 0.0 if claimed >= 100 else idle_sleep
+        except Exception:
+            log.exception("incident engine pass failed")
+            wait = 1.0
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=wait)
+        except TimeoutError:
+            pass
+
+
+@job
+async def incident_engine_tick(ctx) -> int:
+    """arq-compatible single pass for deployments that schedule it instead of running the loop."""
+    return await process_pending(ctx["db"])

@@ -1,0 +1,207 @@
+"""Incident, alert, correlation-group, silence and maintenance-window schemas."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from xinex.kit.types import UTCDatetime
+
+Severity = Literal["critical", "error", "warning", "info"]
+
+
+class IncidentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    title: str
+    status: str
+    severity: str
+    dedup_key: str
+    source_type: str
+    source_id: uuid.UUID | None
+    host: str | None
+    service: str | None
+    project: str | None
+    tags: list[str]
+    opened_at: UTCDatetime
+    last_alert_at: UTCDatetime
+    alert_count: int
+    acknowledged_at: UTCDatetime | None
+    acknowledged_by: uuid.UUID | None
+    resolved_at: UTCDatetime | None
+    resolved_by: uuid.UUID | None
+    resolve_reason: str | None
+    suppressed: bool
+    suppression: dict | None
+    group_id: uuid.UUID | None
+    routing_rule_id: uuid.UUID | None
+    escalation_policy: dict | None = None
+    next_escalation_at: UTCDatetime | None
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class TimelineEntry(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    at: UTCDatetime
+    kind: str
+    actor_type: str
+    actor_id: uuid.UUID | None
+    message: str
+    data: dict[str, Any]
+
+
+class PageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    event: str
+    target_type: str
+    target_id: uuid.UUID
+    step_index: int
+    cycle: int
+    via_schedule_id: uuid.UUID | None
+    status: str
+    attempts: int
+    sent_at: UTCDatetime | None
+    created_at: UTCDatetime
+
+
+class IncidentDetail(IncidentOut):
+    timeline: list[TimelineEntry]
+    pages: list[PageOut]
+
+
+class AlertOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    incident_id: uuid.UUID | None
+    action: str
+    event_type: str
+    dedup_key: str
+    source_type: str
+    source_id: uuid.UUID | None
+    severity: str
+    summary: str
+    payload: dict[str, Any]
+    host: str | None
+    service: str | None
+    project: str | None
+    outcome: str
+    occurred_at: UTCDatetime
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class CorrelationGroupOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    key: str
+    primary_incident_id: uuid.UUID
+    incident_ids: list[uuid.UUID] = []
+    incident_count: int
+    opened_at: UTCDatetime
+    last_alert_at: UTCDatetime
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+def _span(starts_at: datetime, ends_at: datetime) -> None:
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise ValueError("starts_at and ends_at need a UTC offset")
+    if ends_at <= starts_at:
+        raise ValueError("ends_at must be after starts_at")
+
+
+class SilenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    comment: str | None = Field(default=None, max_length=1000)
+    source_type: str | None = Field(default=None, max_length=40)
+    source_id: uuid.UUID | None = None
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    severities: list[Severity] = Field(default_factory=list)
+    host: str | None = Field(default=None, max_length=255)
+    service: str | None = Field(default=None, max_length=255)
+    project: str | None = Field(default=None, max_length=255)
+    starts_at: datetime | None = None  # default: now
+    ends_at: datetime
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.starts_at is not None:
+            _span(self.starts_at, self.ends_at)
+        elif self.ends_at.tzinfo is None:
+            raise ValueError("ends_at needs a UTC offset")
+        if not any([self.source_type, self.source_id, self.tags, self.severities, self.host, self.service,
+                    self.project]):
+            raise ValueError("a silence needs at least one matcher")
+        return self
+
+
+class SilenceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    comment: str | None
+    source_type: str | None
+    source_id: uuid.UUID | None
+    tags: list[str]
+    severities: list[str]
+    host: str | None
+    service: str | None
+    project: str | None
+    starts_at: UTCDatetime
+    ends_at: UTCDatetime
+    active: bool = False
+    created_by: uuid.UUID | None
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class MaintenanceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    starts_at: datetime
+    ends_at: datetime
+    source_type: str | None = Field(default=None, max_length=40)
+    source_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _check(self):
+        _span(self.starts_at, self.ends_at)
+        return self
+
+
+class MaintenanceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    description: str | None
+    starts_at: UTCDatetime
+    ends_at: UTCDatetime
+    source_type: str | None
+    source_ids: list[uuid.UUID]
+    tags: list[str]
+    active: bool = False
+    created_at: UTCDatetime
+    updated_at: UTCDatetime

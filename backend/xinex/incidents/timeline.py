@@ -1,0 +1,52 @@
+"""Timeline entries and real-time fan-out of incident events."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinex.kit.db import after_commit
+from xinex.kit.types import to_rfc3339
+from xinex.models.incidents import Incident, IncidentLog
+
+log = logging.getLogger("xinex.incidents")
+
+
+def add(session: AsyncSession, incident: Incident, kind: str, message: str, at: datetime, *,
+        actor_id: uuid.UUID | None = None, data: dict[str, Any] | None = None) -> IncidentLog:
+    entry = IncidentLog(tenant_id=incident.tenant_id, incident_id=incident.id, at=at, kind=kind,
+                        actor_type="user" if actor_id else "system", actor_id=actor_id, message=message[:1000],
+                        data=data or {})
+    session.add(entry)
+    return entry
+
+
+def incident_event(event: str, incident: Incident, **extra: Any) -> dict[str, Any]:
+    return {"type": event, "incident": {
+        "id": str(incident.id), "title": incident.title, "status": incident.status,
+        "severity": incident.severity, "dedup_key": incident.dedup_key, "suppressed": incident.suppressed,
+        "opened_at": to_rfc3339(incident.opened_at),
+        "group_id": str(incident.group_id) if incident.group_id else None}, **extra}
+
+
+def publish(session: AsyncSession, tenant_id: uuid.UUID, event: dict[str, Any]) -> None:
+    """Fan the event out to the real-time feed once the transaction commits."""
+
+    async def _send() -> None:
+        try:
+            from xinex import realtime
+        except ImportError:  # the real-time feed is built separately; nothing to fan out to yet
+            return
+        try:
+            result = realtime.publish(tenant_id, event)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:  # the feed is best effort; the incident is already committed
+            log.exception("real-time publish failed")
+
+    after_commit(session, _send)

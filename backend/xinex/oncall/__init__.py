@@ -1,0 +1,1 @@
+"""On-call: routing rules, escalation policies and their runner, schedules, pages."""

@@ -1,0 +1,166 @@
+"""Pages: exactly one per (incident, event, target, step, cycle), delivered at least once.
+
+1. The transaction that decides to page inserts the Page with ON CONFLICT DO NOTHING on the unique
+   key: a re-run of that decision (a retried job, a second runner) inserts nothing and enqueues
+   nothing. The delivery job is enqueued only after that transaction commits.
+2. `deliver_page` claims the row pending→sending with a lease (compare-and-set), sends, and marks
+   it sent. Two copies of the job: one claim wins. A worker killed between claim and mark leaves
+   `sending` with a lease that expires; the sweeper re-enqueues it and the notify side, idempotent
+   per (page id, channel), does not send a second external message.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinex.incidents import timeline
+from xinex.kit.db import Database
+from xinex.kit.jobs import enqueue, get_queue, job
+from xinex.kit.types import utcnow
+from xinex.models.incidents import Incident, IncidentStatus
+from xinex.models.oncall import Page, PageStatus
+
+log = logging.getLogger("xinex.oncall.paging")
+
+LEASE = timedelta(seconds=60)
+SWEEP_GRACE = timedelta(seconds=30)  # a fresh page's own job normally delivers it well within this
+MAX_ATTEMPTS = 8
+SCOPE = "oncall.paging"
+PAGING_EVENTS = ("incident.triggered", "incident.escalated")
+
+
+def _insert(session: AsyncSession):
+    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(Page)
+
+
+async def create_page(session: AsyncSession, incident: Incident, *, event: str, target_type: str,
+                      target_id: uuid.UUID, step_index: int, cycle: int, now: datetime,
+                      via_schedule_id: uuid.UUID | None = None) -> uuid.UUID | None:
+    """Insert the page unless it exists; returns the new id (and enqueues delivery) or None."""
+    page_id = uuid.uuid4()
+    stmt = _insert(session).values(
+        id=page_id, tenant_id=incident.tenant_id, created_at=now, updated_at=now, incident_id=incident.id,
+        event=event, target_type=target_type, target_id=target_id, step_index=step_index, cycle=cycle,
+        via_schedule_id=via_schedule_id, status=PageStatus.pending.value, attempts=0,
+        next_attempt_at=now + SWEEP_GRACE,
+    ).on_conflict_do_nothing(index_elements=["incident_id", "event", "target_type", "target_id", "step_index",
+                                             "cycle"]).returning(Page.id)
+    inserted = (await session.execute(stmt)).scalar_one_or_none()
+    if inserted is None:
+        return None
+    timeline.add(session, incident, "page", f"{event}: paging {target_type} {target_id}", now,
+                 data={"page_id": str(page_id), "target_type": target_type, "target_id": str(target_id),
+                       "step_index": step_index, "cycle": cycle, "event": event,
+                       "via_schedule_id": str(via_schedule_id) if via_schedule_id else None})
+    enqueue(session, deliver_page, page_id=str(page_id))
+    return page_id
+
+
+async def claim(session: AsyncSession, page_id: uuid.UUID, now: datetime) -> Page | None:
+    """pending → sending (or re-take an expired `sending` lease); None if someone else holds it."""
+    stmt = (update(Page).where(Page.id == page_id, or_(
+        Page.status == PageStatus.pending.value,
+        and_(Page.status == PageStatus.sending.value, Page.lease_until < now)))
+        .values(status=PageStatus.sending.value, lease_until=now + LEASE, attempts=Page.attempts + 1,
+                updated_at=now)
+        .returning(Page.id).execution_options(synchronize_session=False))
+    if (await session.execute(stmt)).scalar_one_or_none() is None:
+        return None
+    return (await session.execute(select(Page).where(Page.id == page_id)
+                                  .execution_options(populate_existing=True))).scalar_one()
+
+
+async def _finish(session: AsyncSession, page: Page, now: datetime, **values) -> bool:
+    """Compare-and-set on our own claim (status + attempt number): a stale worker changes nothing."""
+    stmt = (update(Page).where(Page.id == page.id, Page.status == PageStatus.sending.value,
+                               Page.attempts == page.attempts)
+            .values(lease_until=None, updated_at=now, **values).returning(Page.id)
+            .execution_options(synchronize_session=False))
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+def _message(incident: Incident, page: Page, public_url: str):
+    from xinex.notify.send import NotificationMessage
+
+    verb = {"incident.triggered": "Triggered", "incident.escalated": "Escalated",
+            "incident.acknowledged": "Acknowledged", "incident.resolved": "Resolved"}.get(page.event, page.event)
+    body = (f"{verb}: {incident.title}\nSeverity: {incident.severity}\nStatus: {incident.status}\n"
+            f"Alerts: {incident.alert_count}\nSource: {incident.source_type} {incident.source_id or ''}".rstrip())
+    return NotificationMessage(
+        tenant_id=incident.tenant_id, event=page.event, title=f"[{incident.severity.upper()}] {incident.title}",
+        body=body, severity=incident.severity, incident_id=incident.id,
+        url=f"{public_url.rstrip('/')}/incidents/{incident.id}", dedup_key=str(page.id))
+
+
+async def _send(session: AsyncSession, incident: Incident, page: Page, public_url: str) -> None:
+    from xinex.notify import send as notify  # ImportError until notify exists: retried like any failure
+
+    message = _message(incident, page, public_url)
+    if page.target_type == "channel":
+        await notify.send_to_channel(session, page.target_id, message)
+    else:
+        await notify.send_to_user(session, page.target_id, message)
+
+
+@job
+async def deliver_page(ctx, page_id: str, now: datetime | None = None) -> str:
+    """Claim, send, mark. Returns the outcome (for tests and logs)."""
+    db: Database = ctx["db"]
+    settings = ctx.get("settings")
+    public_url = getattr(settings, "public_url", "") or ""
+    now = now or utcnow()
+    pid = uuid.UUID(str(page_id))
+    async with db.session(system=SCOPE) as session:
+        page = await claim(session, pid, now)
+        if page is None:
+            return "not-claimed"
+        tenant_id = page.tenant_id
+    async with db.session(tenant_id=tenant_id) as session:
+        incident = (await session.execute(select(Incident).where(Incident.id == page.incident_id))).scalar_one()
+        if page.event in PAGING_EVENTS and incident.status != IncidentStatus.triggered.value:
+            # Acknowledged or resolved while the page waited: ack stops paging.
+            await _finish(session, page, now, status="skipped", last_error=f"incident {incident.status}")
+            return "skipped"
+        try:
+            await _send(session, incident, page, public_url)
+        except Exception as exc:  # transport or missing sender: retry with backoff, bounded
+            await session.rollback()
+            failed = page.attempts >= MAX_ATTEMPTS
+            await _finish(session, page, now,
+                          status=PageStatus.failed.value if failed else PageStatus.pending.value,
+                          next_attempt_at=None if failed else now + timedelta(seconds=min(900, 15 * 2 ** page.attempts)),
+                          last_error=f"{type(exc).__name__}: {exc}"[:1000])
+            log.warning("page delivery failed", extra={"page_id": str(pid), "attempt": page.attempts})
+            return "failed" if failed else "retry"
+        if await _finish(session, page, now, status=PageStatus.sent.value, sent_at=now, last_error=None):
+            timeline.add(session, incident, "notified", f"{page.event} sent to {page.target_type} {page.target_id}",
+                         now, data={"page_id": str(pid), "attempt": page.attempts})
+            return "sent"
+        return "lost-lease"
+
+
+async def sweep_pages(db: Database, now: datetime | None = None, limit: int = 200) -> int:
+    """Re-enqueue pages whose job died (expired `sending` lease) or is overdue/backing off."""
+    now = now or utcnow()
+    async with db.session(system=SCOPE) as session:
+        stmt = select(Page.id).where(or_(
+            and_(Page.status == PageStatus.pending.value, Page.next_attempt_at <= now),
+            and_(Page.status == PageStatus.sending.value, Page.lease_until < now),
+        )).limit(limit)
+        if session.bind.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        ids = list((await session.execute(stmt)).scalars().all())
+        if ids:
+            # Push the next look out, so one stuck page is re-enqueued once per grace period.
+            await session.execute(update(Page).where(Page.id.in_(ids), Page.status == PageStatus.pending.value)
+                                  .values(next_attempt_at=now + SWEEP_GRACE)
+                                  .execution_options(synchronize_session=False))
+    for pid in ids:
+        await get_queue().enqueue(deliver_page.job_name, {"page_id": str(pid)})
+    return len(ids)

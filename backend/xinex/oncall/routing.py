@@ -1,0 +1,81 @@
+"""Alert routing: ordered rules, first match wins, default rules last; the policy snapshot."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinex.models.oncall import EscalationPolicy, RoutingRule
+from xinex.models.tenant import Membership, Role
+
+
+@dataclass
+class AlertFacts:
+    """What routing, silences and correlation match on."""
+
+    source_type: str
+    source_id: uuid.UUID | None
+    severity: str
+    tags: list[str] = field(default_factory=list)
+    host: str | None = None
+    service: str | None = None
+    project: str | None = None
+
+
+def rule_matches(rule: RoutingRule, facts: AlertFacts) -> bool:
+    if rule.is_default:
+        return True
+    if rule.source_type and rule.source_type != facts.source_type:
+        return False
+    if rule.source_ids and str(facts.source_id) not in {str(i) for i in rule.source_ids}:
+        return False
+    if rule.tags and not set(rule.tags) <= set(facts.tags):
+        return False
+    if rule.severities and facts.severity not in rule.severities:
+        return False
+    for attr in ("host", "service", "project"):
+        wanted = getattr(rule, attr)
+        if wanted and wanted != getattr(facts, attr):
+            return False
+    return True
+
+
+async def route(session: AsyncSession, facts: AlertFacts) -> RoutingRule | None:
+    rules = (await session.execute(
+        select(RoutingRule).where(RoutingRule.enabled.is_(True))
+        .order_by(RoutingRule.is_default, RoutingRule.position, RoutingRule.created_at, RoutingRule.id)
+    )).scalars().all()
+    return next((r for r in rules if rule_matches(r, facts)), None)
+
+
+async def snapshot_policy(session: AsyncSession, policy_id: uuid.UUID) -> tuple[dict | None, int]:
+    """A frozen copy of the policy plus this incident's round-robin offset (the policy's cursor,
+    bumped atomically so concurrent incidents get different offsets)."""
+    policy = (await session.execute(select(EscalationPolicy).where(EscalationPolicy.id == policy_id))).scalar_one_or_none()
+    if policy is None:
+        return None, 0
+    offset = 0
+    if any(step.get("round_robin") for step in policy.steps or []):
+        offset = (await session.execute(
+            update(EscalationPolicy).where(EscalationPolicy.id == policy_id)
+            .values(rr_cursor=EscalationPolicy.rr_cursor + 1).returning(EscalationPolicy.rr_cursor)
+            .execution_options(synchronize_session=False)
+        )).scalar_one() - 1
+    return {"id": str(policy.id), "name": policy.name, "steps": list(policy.steps or []),
+            "repeat": policy.repeat, "repeat_delay_minutes": policy.repeat_delay_minutes}, offset
+
+
+async def fallback_policy(session: AsyncSession, tenant_id: uuid.UUID) -> dict:
+    """No rule matched: page the tenant's owners and admins so no incident goes unannounced."""
+    users = (await session.execute(
+        select(Membership.user_id).where(Membership.tenant_id == tenant_id,
+                                         Membership.role.in_([Role.owner.value, Role.admin.value]))
+        .order_by(Membership.created_at)
+    )).scalars().all()
+    return {"id": None, "name": "Tenant owners and admins (no routing rule matched)",
+            "steps": [{"delay_minutes": 0, "round_robin": False,
+                       "targets": [{"type": "user", "id": str(u)} for u in users]}],
+            "repeat": 0, "repeat_delay_minutes": 30}

@@ -1,0 +1,242 @@
+"""On-call request/response schemas: routing rules, escalation policies, schedules, overrides."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from xinex.kit.types import UTCDatetime
+
+Severity = Literal["critical", "error", "warning", "info"]
+HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+Name = Field(min_length=1, max_length=200)
+Short = Field(default=None, max_length=255)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- routing rules -----------------------------------------------------------------------------
+
+class RoutingRuleIn(_In):
+    name: str = Name
+    position: int = Field(default=0, ge=0, le=100_000)
+    enabled: bool = True
+    is_default: bool = False
+    source_type: str | None = Field(default=None, max_length=40)
+    source_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    severities: list[Severity] = Field(default_factory=list)
+    host: str | None = Short
+    service: str | None = Short
+    project: str | None = Short
+    escalation_policy_id: uuid.UUID | None = None
+    channel_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+    auto_resolve: bool = True
+
+    @model_validator(mode="after")
+    def _has_destination(self):
+        if self.escalation_policy_id is None and not self.channel_ids:
+            raise ValueError("a rule needs an escalation_policy_id and/or channel_ids")
+        return self
+
+
+class RoutingRuleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    position: int
+    enabled: bool
+    is_default: bool
+    source_type: str | None
+    source_ids: list[uuid.UUID]
+    tags: list[str]
+    severities: list[str]
+    host: str | None
+    service: str | None
+    project: str | None
+    escalation_policy_id: uuid.UUID | None
+    channel_ids: list[uuid.UUID]
+    auto_resolve: bool
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+# --- escalation policies -----------------------------------------------------------------------
+
+class Target(_In):
+    type: Literal["user", "schedule", "channel"]
+    id: uuid.UUID
+
+
+class StepIn(_In):
+    delay_minutes: int = Field(default=0, ge=0, le=10_080)  # wait before this step fires
+    targets: list[Target] = Field(min_length=1, max_length=50)
+    round_robin: bool = False
+
+
+class PolicyIn(_In):
+    name: str = Name
+    description: str | None = Field(default=None, max_length=2000)
+    steps: list[StepIn] = Field(min_length=1, max_length=20)
+    repeat: int = Field(default=0, ge=0, le=10)
+    repeat_delay_minutes: int = Field(default=30, ge=1, le=10_080)
+
+
+class StepOut(BaseModel):
+    delay_minutes: int
+    targets: list[Target]
+    round_robin: bool = False
+
+
+class PolicyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    description: str | None
+    steps: list[StepOut]
+    repeat: int
+    repeat_delay_minutes: int
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+# --- schedules ---------------------------------------------------------------------------------
+
+class RestrictionIn(_In):
+    days: list[int] = Field(default_factory=list, max_length=7)  # Monday = 0; empty = every day
+    start: str
+    end: str
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, v: list[int]) -> list[int]:
+        if any(d < 0 or d > 6 for d in v):
+            raise ValueError("days are 0 (Monday) to 6 (Sunday)")
+        return sorted(set(v))
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        if not HHMM.match(v):
+            raise ValueError("use HH:MM (24-hour)")
+        return v
+
+
+class LayerIn(_In):
+    name: str = Field(default="", max_length=200)
+    rotation: Literal["daily", "weekly", "custom"]
+    shift_hours: int | None = Field(default=None, ge=1, le=8760)
+    # The first handoff in the schedule's local wall-clock time (an offset, if given, is converted).
+    start: datetime
+    users: list[uuid.UUID] = Field(min_length=1, max_length=100)
+    restrictions: list[RestrictionIn] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _custom_length(self):
+        if self.rotation == "custom" and not self.shift_hours:
+            raise ValueError("a custom rotation needs shift_hours")
+        if self.rotation != "custom":
+            self.shift_hours = 24 if self.rotation == "daily" else 168
+        return self
+
+
+def _check_tz(v: str) -> str:
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("unknown IANA timezone") from exc
+    return v
+
+
+class ScheduleIn(_In):
+    name: str = Name
+    description: str | None = Field(default=None, max_length=2000)
+    timezone: str = Field(default="UTC", max_length=64)
+    layers: list[LayerIn] = Field(default_factory=list, max_length=20)
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_tz(v)))
+
+
+class LayerOut(BaseModel):
+    name: str
+    rotation: str
+    shift_hours: int
+    start: datetime
+    users: list[uuid.UUID]
+    restrictions: list[RestrictionIn]
+
+
+class ScheduleOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    description: str | None
+    timezone: str
+    layers: list[LayerOut]
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class OverrideIn(_In):
+    user_id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+
+    @model_validator(mode="after")
+    def _span(self):
+        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
+            raise ValueError("starts_at and ends_at need a UTC offset")
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class OverrideOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    schedule_id: uuid.UUID
+    user_id: uuid.UUID
+    starts_at: UTCDatetime
+    ends_at: UTCDatetime
+    created_by: uuid.UUID | None
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class OnCallOut(BaseModel):
+    schedule_id: uuid.UUID
+    at: UTCDatetime
+    user_id: uuid.UUID | None
+    source: str | None  # layer | override | None (nobody)
+    layer: int | None = None
+    override_id: uuid.UUID | None = None
+
+
+class ShiftOut(BaseModel):
+    start: UTCDatetime
+    end: UTCDatetime
+    user_id: uuid.UUID
+    source: str
+    layer: int | None = None
+    override_id: uuid.UUID | None = None
+
+
+class ShiftsOut(BaseModel):
+    schedule_id: uuid.UUID
+    timezone: str
+    start: UTCDatetime
+    end: UTCDatetime
+    shifts: list[ShiftOut]
