@@ -123,3 +123,21 @@ async def test_get_and_delete_ignore_the_header(client, alice):
     r1 = await client.get("/api/v1/me", headers={**alice.bearer, "Idempotency-Key": key})
     r2 = await client.get("/api/v1/me", headers={**alice.bearer, "Idempotency-Key": key})
     assert r1.status_code == r2.status_code == 200 and "idempotent-replayed" not in r2.headers
+
+
+async def test_replayed_secret_is_not_stored_in_clear(client, alice, db):
+    """A replayed token creation returns the secret, but the stored record holds only ciphertext."""
+    from sqlalchemy import select
+
+    from xinex.models.idempotency import IdempotencyRecord
+
+    headers = {**alice.bearer, "Idempotency-Key": "secret-at-rest-check"}
+    first = await client.post("/api/v1/api-tokens", json={"name": "ci"}, headers=headers)
+    assert first.status_code == 201
+    secret = first.json()["token"]
+    replay = await client.post("/api/v1/api-tokens", json={"name": "ci"}, headers=headers)
+    assert replay.json()["token"] == secret
+    async with db.session(system="test.idempotency_inspection") as session:
+        rows = (await session.execute(select(IdempotencyRecord.response_body).where(
+            IdempotencyRecord.key == "secret-at-rest-check"))).scalars().all()
+    assert rows and all(secret not in (body or "") and secret[6:20] not in (body or "") for body in rows)

@@ -4,12 +4,18 @@ Scoped per credential (hash), kept 24 h. Same key + same body → the stored res
 same key + different body → 422 IDEMPOTENCY_KEY_REUSED; while the first is still running → 409.
 Responses that say the request never ran (validation, auth, rate limit, 5xx) are not stored, so
 the client may fix and retry with the same key.
+
+Stored bodies are encrypted with a key derived from the raw credential and the Idempotency-Key,
+neither of which is stored: a replayed "create API token" response holds a secret, and the
+database must not become a second place to read it from.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import os
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
@@ -19,6 +25,24 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from xinex.kit.http import credential_of
 from xinex.kit.types import utcnow
 from xinex.models.idempotency import IdempotencyRecord
+
+def _body_key(credential: str, key: str) -> bytes:
+    return hashlib.sha256(b"xinex-idempotency-body\0" + credential.encode() + b"\0" + key.encode()).digest()
+
+
+def seal_body(credential: str, key: str, body: bytes) -> str:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = os.urandom(12)
+    return base64.b64encode(nonce + AESGCM(_body_key(credential, key)).encrypt(nonce, body, None)).decode()
+
+
+def open_body(credential: str, key: str, sealed: str) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    raw = base64.b64decode(sealed)
+    return AESGCM(_body_key(credential, key)).decrypt(raw[:12], raw[12:], None)
+
 
 TTL = timedelta(hours=24)
 LEASE = timedelta(seconds=60)  # an in-flight record older than this was abandoned by a dead worker
@@ -61,7 +85,7 @@ class IdempotencyMiddleware:
         request_hash = hashlib.sha256(scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + body).hexdigest()
 
         db = self.get_db()
-        outcome = await self._claim(db, scope_hash, key, request_hash)
+        outcome = await self._claim(db, scope_hash, key, request_hash, credential)
         if outcome is not None:
             status, headers, payload = outcome
             await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -102,10 +126,10 @@ class IdempotencyMiddleware:
                 update(IdempotencyRecord)
                 .where(IdempotencyRecord.scope == scope_hash, IdempotencyRecord.key == key)
                 .values(state="done", status_code=status, response_headers=headers,
-                        response_body=b"".join(captured["chunks"]).decode("utf-8", "replace"))
+                        response_body=seal_body(credential, key, b"".join(captured["chunks"])))
             )
 
-    async def _claim(self, db, scope_hash: str, key: str, request_hash: str):
+    async def _claim(self, db, scope_hash: str, key: str, request_hash: str, credential: str):
         now = utcnow()
         async with db.session(system="idempotency") as session:
             await session.execute(delete(IdempotencyRecord).where(
@@ -141,7 +165,8 @@ class IdempotencyMiddleware:
                 return status, [(b"content-type", b"application/json")], payload
             headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in record.response_headers]
             headers.append((b"idempotent-replayed", b"true"))
-            return record.status_code, headers, (record.response_body or "").encode()
+            body = open_body(credential, key, record.response_body) if record.response_body else b""
+            return record.status_code, headers, body
 
     async def _forget(self, db, scope_hash: str, key: str) -> None:
         async with db.session(system="idempotency") as session:
