@@ -110,6 +110,7 @@ async def _open(session: AsyncSession, event: OutboxEvent, facts: AlertFacts, no
     else:
         incident.policy_snapshot = await fallback_policy(session, event.tenant_id)
     session.add(incident)
+    await session.flush()  # no ORM relationships: the incident row must exist before its children
     session.add(_alert(event, facts, "trigger", incident, "opened"))
     timeline.add(session, incident, "alert", f"Triggered: {incident.title}", at,
                  data={"event_type": event.event_type, "severity": event.severity})

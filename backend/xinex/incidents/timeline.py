@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 import uuid
 from datetime import datetime
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xinex.kit.db import after_commit
 from xinex.kit.types import to_rfc3339
 from xinex.models.incidents import Incident, IncidentLog
+from xinex.realtime.bus import publish as realtime_publish
 
 log = logging.getLogger("xinex.incidents")
 
@@ -39,13 +39,7 @@ def publish(session: AsyncSession, tenant_id: uuid.UUID, event: dict[str, Any]) 
 
     async def _send() -> None:
         try:
-            from xinex import realtime
-        except ImportError:  # the real-time feed is built separately; nothing to fan out to yet
-            return
-        try:
-            result = realtime.publish(tenant_id, event)
-            if inspect.isawaitable(result):
-                await result
+            await realtime_publish(tenant_id, event)
         except Exception:  # the feed is best effort; the incident is already committed
             log.exception("real-time publish failed")
 

@@ -92,9 +92,11 @@ def _message(incident: Incident, page: Page, public_url: str):
             "incident.acknowledged": "Acknowledged", "incident.resolved": "Resolved"}.get(page.event, page.event)
     body = (f"{verb}: {incident.title}\nSeverity: {incident.severity}\nStatus: {incident.status}\n"
             f"Alerts: {incident.alert_count}\nSource: {incident.source_type} {incident.source_id or ''}".rstrip())
+    # notify names the second-highest level "high"; incidents use PagerDuty's "error".
+    severity = "high" if incident.severity == "error" else incident.severity
     return NotificationMessage(
         tenant_id=incident.tenant_id, event=page.event, title=f"[{incident.severity.upper()}] {incident.title}",
-        body=body, severity=incident.severity, incident_id=incident.id,
+        body=body, severity=severity, incident_id=incident.id,
         url=f"{public_url.rstrip('/')}/incidents/{incident.id}", dedup_key=str(page.id))
 
 
