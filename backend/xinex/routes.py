@@ -7,6 +7,7 @@ from xinex.auth.oauth_login.router import router as oauth_login_router
 from xinex.auth.tokens import router as tokens_router
 from xinex.heartbeats import mount as heartbeats_mount
 from xinex.incidents import mount as incidents_mount
+from xinex.notify import mount as notify_mount
 from xinex.sso.router import router as sso_router
 from xinex.tenants.router import router as tenants_router
 from xinex.tiers.router import router as tiers_router
@@ -23,3 +24,4 @@ BACKGROUND_TASKS: list = [*heartbeats_mount.BACKGROUND]
 ROUTERS.append(sso_router)
 ROUTERS += incidents_mount.API_ROUTERS
 BACKGROUND_TASKS += incidents_mount.BACKGROUND
+ROUTERS += notify_mount.API_ROUTERS; BACKGROUND_TASKS += notify_mount.BACKGROUND  # noqa: E702

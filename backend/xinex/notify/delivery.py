@@ -56,8 +56,9 @@ async def send_mail(addresses: list[str], message: NotificationMessage) -> Outco
     subject, text = email_kind.render_mail(message)
     started = time.monotonic()
     try:
-        await asyncio.to_thread(_send_blocking, settings.smtp_url, settings.mail_from, ", ".join(addresses),
-                                subject, text)
+        # One message per address: recipients of an alert list do not see each other.
+        for address in addresses:
+            await asyncio.to_thread(_send_blocking, settings.smtp_url, settings.mail_from, address, subject, text)
     except smtplib.SMTPResponseException as exc:
         # 4xx SMTP replies are transient by definition; 5xx are permanent.
         return Outcome("failed", exc.smtp_code, f"SMTP {exc.smtp_code}", _ms(started),

@@ -81,8 +81,13 @@ class Hub:
         from redis.asyncio import Redis
 
         self._redis = Redis.from_url(self.redis_url)
-        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        self._pubsub = self._redis.pubsub()
         await self._pubsub.psubscribe(CHANNEL_PREFIX + "*")
+        # Wait for the confirmation: events published after subscribe() returns must not be missed.
+        for _ in range(50):
+            msg = await self._pubsub.get_message(timeout=0.1)
+            if msg and msg.get("type") == "psubscribe":
+                break
         self._reader = asyncio.create_task(self._read())
 
     async def _stop_redis(self) -> None:

@@ -1,0 +1,118 @@
+"""`/notification-channels` CRUD and test sends, and `/notification-log`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import select
+
+from xinex.audit import service as audit
+from xinex.auth.deps import Authorize
+from xinex.auth.principal import Principal
+from xinex.kit.db import SessionDep
+from xinex.kit.errors import error_responses
+from xinex.kit.etag import check_if_match, set_version
+from xinex.kit.pagination import Page, PageDep, paginate
+from xinex.models.notify import NotificationAttempt, NotificationChannel
+from xinex.notify import service
+from xinex.notify.message import NotificationMessage
+from xinex.notify.schemas import AttemptOut, ChannelCreate, ChannelOut, ChannelUpdate
+from xinex.notify.send import send_to_channel
+
+router = APIRouter(tags=["notifications"])
+NotifyPrincipal = Annotated[Principal, Depends(Authorize("notifications"))]
+KindFilter = Literal["slack", "discord", "teams", "webhook", "email", "push"]
+
+
+@router.get("/notification-channels", response_model=Page[ChannelOut], responses=error_responses(401, 403, 422))
+async def list_channels(principal: NotifyPrincipal, session: SessionDep, params: PageDep,
+                        kind: KindFilter | None = None):
+    stmt = select(NotificationChannel)
+    if kind:
+        stmt = stmt.where(NotificationChannel.kind == kind)
+    items, total = await paginate(session, stmt.order_by(NotificationChannel.name, NotificationChannel.id), params)
+    return Page.of([service.to_out(c) for c in items], total, params)
+
+
+@router.post("/notification-channels", status_code=201, response_model=ChannelOut,
+             responses=error_responses(401, 403, 409, 422))
+async def create_channel(data: ChannelCreate, request: Request, response: Response, principal: NotifyPrincipal,
+                         session: SessionDep):
+    channel = await service.create(session, principal.tenant_id, principal.user_id, data)
+    audit.record(session, "notification_channel.created", request=request, principal=principal,
+                 target_type="notification_channel", target_id=channel.id,
+                 details={"name": channel.name, "kind": channel.kind})
+    set_version(response, channel)
+    return service.to_out(channel)
+
+
+@router.get("/notification-channels/{channel_id}", response_model=ChannelOut,
+            responses=error_responses(401, 403, 404, 422))
+async def read_channel(channel_id: uuid.UUID, response: Response, principal: NotifyPrincipal, session: SessionDep):
+    channel = await service.get(session, channel_id)
+    set_version(response, channel)
+    return service.to_out(channel)
+
+
+@router.put("/notification-channels/{channel_id}", response_model=ChannelOut,
+            responses=error_responses(401, 403, 404, 412, 422))
+async def update_channel(channel_id: uuid.UUID, data: ChannelUpdate, request: Request, response: Response,
+                         principal: NotifyPrincipal, session: SessionDep):
+    channel = await service.get(session, channel_id)
+    check_if_match(request, channel)
+    await service.update(session, channel, data)
+    audit.record(session, "notification_channel.updated", request=request, principal=principal,
+                 target_type="notification_channel", target_id=channel.id,
+                 details={"fields": sorted(data.model_fields_set)})
+    set_version(response, channel)
+    return service.to_out(channel)
+
+
+@router.delete("/notification-channels/{channel_id}", status_code=204,
+               responses=error_responses(401, 403, 404, 412, 422))
+async def delete_channel(channel_id: uuid.UUID, request: Request, principal: NotifyPrincipal, session: SessionDep):
+    channel = await service.get(session, channel_id)
+    check_if_match(request, channel)
+    await session.delete(channel)
+    audit.record(session, "notification_channel.deleted", request=request, principal=principal,
+                 target_type="notification_channel", target_id=channel.id, details={"name": channel.name})
+    return Response(status_code=204)
+
+
+@router.post("/notification-channels/{channel_id}/test", response_model=AttemptOut,
+             responses=error_responses(401, 403, 404, 422))
+async def test_channel(channel_id: uuid.UUID, request: Request, principal: NotifyPrincipal, session: SessionDep):
+    """Sends a real message now and answers with its log entry (status, response code, timing)."""
+    channel = await service.get(session, channel_id)
+    public_url = request.app.state.settings.public_url.rstrip("/")
+    message = NotificationMessage(
+        tenant_id=principal.tenant_id, event="test", title=f"Test notification for {channel.name}",
+        body="This is a test from Xinex: if you can read it, the channel works.", severity="info",
+        incident_id=uuid.UUID(int=0), url=f"{public_url}/notification-channels/{channel.id}",
+        dedup_key=f"test:{uuid.uuid4()}")
+    row = await send_to_channel(session, channel.id, message)
+    audit.record(session, "notification_channel.tested", request=request, principal=principal,
+                 target_type="notification_channel", target_id=channel.id, details={"status": row.status})
+    return AttemptOut.model_validate(row, from_attributes=True)
+
+
+@router.get("/notification-log", response_model=Page[AttemptOut], responses=error_responses(401, 403, 422))
+async def notification_log(principal: NotifyPrincipal, session: SessionDep, params: PageDep,
+                           channel_id: uuid.UUID | None = None, incident_id: uuid.UUID | None = None,
+                           user_id: uuid.UUID | None = None,
+                           status: Annotated[Literal["sending", "retrying", "succeeded", "failed", "recorded",
+                                                     "no_devices", "suppressed", "skipped"] | None, Query()] = None):
+    stmt = select(NotificationAttempt)
+    if channel_id:
+        stmt = stmt.where(NotificationAttempt.channel_id == channel_id)
+    if incident_id:
+        stmt = stmt.where(NotificationAttempt.incident_id == incident_id)
+    if user_id:
+        stmt = stmt.where(NotificationAttempt.user_id == user_id)
+    if status:
+        stmt = stmt.where(NotificationAttempt.status == status)
+    stmt = stmt.order_by(NotificationAttempt.created_at.desc(), NotificationAttempt.id)
+    items, total = await paginate(session, stmt, params)
+    return Page.of([AttemptOut.model_validate(r, from_attributes=True) for r in items], total, params)

@@ -1,0 +1,68 @@
+"""Channel management: per-kind validation, secret masking, membership checks for push."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinex.kit.errors import AppError, not_found
+from xinex.models.notify import NotificationChannel
+from xinex.models.tenant import Membership
+from xinex.notify.channels import KINDS
+from xinex.notify.schemas import ChannelCreate, ChannelOut, ChannelUpdate
+
+MAX_CHANNELS = 200
+
+
+def to_out(channel: NotificationChannel) -> ChannelOut:
+    return ChannelOut(id=channel.id, tenant_id=channel.tenant_id, name=channel.name, kind=channel.kind,
+                      config=KINDS[channel.kind].mask(channel.config or {}), enabled=channel.enabled,
+                      created_at=channel.created_at, updated_at=channel.updated_at)
+
+
+async def get(session: AsyncSession, channel_id: uuid.UUID) -> NotificationChannel:
+    channel = (await session.execute(select(NotificationChannel).where(
+        NotificationChannel.id == channel_id))).scalar_one_or_none()
+    if channel is None:
+        raise not_found("notification channel")
+    return channel
+
+
+async def _validate(session: AsyncSession, tenant_id: uuid.UUID, kind: str, config: dict) -> dict:
+    clean = KINDS[kind].validate(config)
+    if kind == "push":
+        wanted = {uuid.UUID(u) for u in clean["user_ids"]}
+        found = set((await session.execute(select(Membership.user_id).where(
+            Membership.tenant_id == tenant_id, Membership.user_id.in_(wanted)))).scalars())
+        if wanted - found:
+            raise AppError("VALIDATION_FAILED", "The request did not validate",
+                           details={"fields": {"config.user_ids": "every user must be a member of this tenant"}})
+    return clean
+
+
+async def create(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID,
+                 data: ChannelCreate) -> NotificationChannel:
+    count = (await session.execute(select(func.count()).select_from(NotificationChannel))).scalar_one()
+    if count >= MAX_CHANNELS:
+        raise AppError("CONFLICT", f"At most {MAX_CHANNELS} notification channels per tenant")
+    config = await _validate(session, tenant_id, data.kind, data.config)
+    channel = NotificationChannel(tenant_id=tenant_id, name=data.name.strip(), kind=data.kind, config=config,
+                                  enabled=data.enabled, created_by=user_id)
+    session.add(channel)
+    await session.flush()
+    return channel
+
+
+async def update(session: AsyncSession, channel: NotificationChannel, data: ChannelUpdate) -> None:
+    if data.name is not None:
+        channel.name = data.name.strip()
+    if data.enabled is not None:
+        channel.enabled = data.enabled
+    if data.config is not None:
+        module = KINDS[channel.kind]
+        merged = module.merge(data.config, channel.config or {})
+        channel.config = await _validate(session, channel.tenant_id, channel.kind, merged)
+    await session.flush()
+    await session.refresh(channel)

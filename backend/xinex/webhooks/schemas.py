@@ -1,0 +1,116 @@
+"""Request and response shapes of the outgoing-webhook API."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from xinex.kit.types import UTCDatetime
+from xinex.models.webhooks import WEBHOOK_EVENTS
+
+EventType = Literal[
+    "monitor.down", "monitor.up", "incident.created", "incident.acknowledged", "incident.resolved",
+    "heartbeat.missed", "certificate.expiring", "server.offline", "server.online", "*",
+]
+assert set(EventType.__args__) == {*WEBHOOK_EVENTS, "*"}
+
+
+def _check_url(v: str) -> str:
+    v = v.strip()
+    parts = urlsplit(v)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL")
+    if parts.username or parts.password:
+        raise ValueError("must not carry credentials")
+    return v
+
+
+def _check_events(v: list[str]) -> list[str]:
+    out = sorted(set(v))
+    return ["*"] if "*" in out else out
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=2000)
+    description: str = Field(default="", max_length=500)
+    event_types: list[EventType] = Field(min_length=1, max_length=20)
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return _check_url(v)
+
+    @field_validator("event_types")
+    @classmethod
+    def _events(cls, v: list[str]) -> list[str]:
+        return _check_events(v)
+
+
+class WebhookUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(default=None, min_length=1, max_length=2000)
+    description: str | None = Field(default=None, max_length=500)
+    event_types: list[EventType] | None = Field(default=None, min_length=1, max_length=20)
+    enabled: bool | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        return None if v is None else _check_url(v)
+
+    @field_validator("event_types")
+    @classmethod
+    def _events(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else _check_events(v)
+
+
+class RotateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    overlap_seconds: int = Field(default=86400, ge=0, le=7 * 86400,
+                                 description="how long the previous secret keeps signing too")
+
+
+class WebhookOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    url: str
+    description: str
+    event_types: list[str]
+    enabled: bool
+    disabled_reason: str | None
+    secret_hint: str = Field(description="the secret's first characters; the secret itself is shown once")
+    previous_secret_expires_at: UTCDatetime | None
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class WebhookWithSecret(WebhookOut):
+    secret: str = Field(description="whsec_<base64>; shown only in this response")
+
+
+class DeliveryOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    webhook_id: uuid.UUID
+    event_type: str
+    payload: dict
+    status: str
+    attempts: int
+    response_code: int | None
+    response_excerpt: str | None
+    error: str | None
+    duration_ms: int | None
+    next_attempt_at: UTCDatetime | None
+    last_attempt_at: UTCDatetime | None
+    delivered_at: UTCDatetime | None
+    is_test: bool
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
