@@ -28,14 +28,12 @@ async def get(session: AsyncSession, incident_id: uuid.UUID, *, lock: bool = Fal
 
 
 async def _notify_channels(session: AsyncSession, incident: Incident, event: str, now: datetime) -> None:
-    """Tell the channels that heard about the incident that it changed (users are not re-paged)."""
-    if incident.suppressed:
-        return
+    """Tell the channels that heard about the incident that it changed (users are not re-paged);
+    a channel whose page never went out (it will be skipped now) hears nothing."""
     paged = (await session.execute(select(Page.target_id).where(
-        Page.incident_id == incident.id, Page.target_type == "channel",
+        Page.incident_id == incident.id, Page.target_type == "channel", Page.status.in_(["sent", "sending"]),
         Page.event.in_(["incident.triggered", "incident.escalated"])))).scalars().all()
-    channels = {uuid.UUID(str(c)) for c in incident.route_channel_ids or []} | set(paged)
-    for channel in sorted(channels, key=str):
+    for channel in sorted(set(paged), key=str):
         await create_page(session, incident, event=event, target_type="channel", target_id=channel,
                           step_index=0, cycle=0, now=now)
 
