@@ -7,6 +7,7 @@ from xinex.auth.oauth_login.router import router as oauth_login_router
 from xinex.auth.tokens import router as tokens_router
 from xinex.heartbeats import mount as heartbeats_mount
 from xinex.incidents import mount as incidents_mount
+from xinex.maintenance import mount as maintenance_mount
 from xinex.notify import mount as notify_mount
 from xinex.sso.router import router as sso_router
 from xinex.tenants.router import router as tenants_router
@@ -25,3 +26,5 @@ ROUTERS.append(sso_router)
 ROUTERS += incidents_mount.API_ROUTERS
 BACKGROUND_TASKS += incidents_mount.BACKGROUND
 ROUTERS += notify_mount.API_ROUTERS; BACKGROUND_TASKS += notify_mount.BACKGROUND  # noqa: E702
+# First: its /maintenance-windows (one-off + recurring) supersedes the incidents router's one-off routes.
+ROUTERS[:0] = maintenance_mount.API_ROUTERS; BACKGROUND_TASKS += maintenance_mount.BACKGROUND  # noqa: E702

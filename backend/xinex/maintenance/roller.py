@@ -1,0 +1,26 @@
+"""Long-running loop: keep each recurring window's row on its current or next occurrence, so the
+incident engine's plain time-range lookup on maintenance_windows sees recurring windows too."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from xinex.kit.db import Database
+from xinex.maintenance.service import roll_forward
+
+log = logging.getLogger("xinex.maintenance.roller")
+SCOPE = "maintenance.roller"
+
+
+async def run_roller(db: Database, stop: asyncio.Event, every: float = 1.0) -> None:
+    while not stop.is_set():
+        try:
+            async with db.session(system=SCOPE) as session:
+                await roll_forward(session)
+        except Exception:
+            log.exception("maintenance roll-forward failed")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        except TimeoutError:
+            pass

@@ -1,0 +1,99 @@
+"""/maintenance-windows: one-off and recurring windows, and which are active at an instant."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import func, select
+
+from xinex.audit import service as audit
+from xinex.auth.deps import Authorize
+from xinex.auth.principal import Principal
+from xinex.kit.db import SessionDep
+from xinex.kit.errors import AppError, error_responses
+from xinex.kit.etag import check_if_match, set_version
+from xinex.kit.pagination import Page, PageDep
+from xinex.kit.types import utcnow
+from xinex.maintenance import service
+from xinex.maintenance.schemas import WindowIn, WindowOut
+from xinex.models.incidents import MaintenanceWindow
+from xinex.models.maintenance import MaintenanceSchedule
+
+router = APIRouter(tags=["maintenance"])
+MonitorsPrincipal = Annotated[Principal, Depends(Authorize("monitors"))]
+
+
+@router.get("/maintenance-windows", response_model=Page[WindowOut], responses=error_responses(401, 403, 422))
+async def list_windows(principal: MonitorsPrincipal, session: SessionDep, params: PageDep):
+    stmt = (select(MaintenanceWindow, MaintenanceSchedule)
+            .outerjoin(MaintenanceSchedule, MaintenanceSchedule.window_id == MaintenanceWindow.id)
+            .order_by(MaintenanceWindow.created_at.desc(), MaintenanceWindow.id))
+    total = (await session.execute(select(func.count()).select_from(MaintenanceWindow))).scalar_one()
+    rows = (await session.execute(stmt.offset(params.offset).limit(params.per_page))).all()
+    now = utcnow()
+    return Page.of([service.to_out(w, s, now) for w, s in rows], total, params)
+
+
+@router.get("/maintenance-windows/active", response_model=Page[WindowOut], responses=error_responses(401, 403, 422))
+async def active_windows(principal: MonitorsPrincipal, session: SessionDep, params: PageDep,
+                         at: Annotated[datetime | None, Query(description="instant (RFC 3339); default now")] = None,
+                         source_type: Annotated[str | None, Query(pattern="^(monitor|heartbeat|ai_heartbeat)$")] = None,
+                         source_id: uuid.UUID | None = None,
+                         tag: Annotated[list[str] | None, Query(max_length=20)] = None):
+    if at is not None and at.tzinfo is None:
+        raise AppError("VALIDATION_FAILED", "The request did not validate", details={"fields": {"at": "needs a UTC offset"}})
+    if source_id is not None and source_type is None:
+        raise AppError("VALIDATION_FAILED", "The request did not validate",
+                       details={"fields": {"source_type": "required with source_id"}})
+    at = at or utcnow()
+    windows = await service.active_windows(session, source_type=source_type, source_id=source_id, tags=tag or [],
+                                           at=at)
+    page = windows[params.offset:params.offset + params.per_page]
+    scheds = {s.window_id: s for s in (await session.execute(select(MaintenanceSchedule).where(
+        MaintenanceSchedule.window_id.in_([w.id for w in page])))).scalars().all()} if page else {}
+    return Page.of([service.to_out(w, scheds.get(w.id), at) for w in page], len(windows), params)
+
+
+@router.post("/maintenance-windows", status_code=201, response_model=WindowOut,
+             responses=error_responses(401, 403, 422))
+async def create_window(data: WindowIn, request: Request, response: Response, principal: MonitorsPrincipal,
+                        session: SessionDep):
+    w, sched = await service.create(session, data)
+    audit.record(session, "maintenance_window.created", request=request, principal=principal,
+                 target_type="maintenance_window", target_id=w.id, details={"name": w.name, "kind": sched.kind})
+    set_version(response, w)
+    return service.to_out(w, sched)
+
+
+@router.get("/maintenance-windows/{window_id}", response_model=WindowOut,
+            responses=error_responses(401, 403, 404, 422))
+async def read_window(window_id: uuid.UUID, response: Response, principal: MonitorsPrincipal, session: SessionDep):
+    w, sched = await service.get(session, window_id)
+    set_version(response, w)
+    return service.to_out(w, sched)
+
+
+@router.put("/maintenance-windows/{window_id}", response_model=WindowOut,
+            responses=error_responses(401, 403, 404, 412, 422))
+async def update_window(window_id: uuid.UUID, data: WindowIn, request: Request, response: Response,
+                        principal: MonitorsPrincipal, session: SessionDep):
+    w, sched = await service.get(session, window_id)
+    check_if_match(request, w)
+    sched = await service.update(session, w, sched, data)
+    audit.record(session, "maintenance_window.updated", request=request, principal=principal,
+                 target_type="maintenance_window", target_id=w.id, details={"name": w.name, "kind": sched.kind})
+    set_version(response, w)
+    return service.to_out(w, sched)
+
+
+@router.delete("/maintenance-windows/{window_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
+async def delete_window(window_id: uuid.UUID, request: Request, principal: MonitorsPrincipal, session: SessionDep):
+    w, sched = await service.get(session, window_id)
+    check_if_match(request, w)
+    await session.delete(w)  # its schedule row goes with it (ON DELETE CASCADE)
+    audit.record(session, "maintenance_window.deleted", request=request, principal=principal,
+                 target_type="maintenance_window", target_id=w.id, details={"name": w.name})
+    return Response(status_code=204)

@@ -1,0 +1,119 @@
+"""Request and response shapes of /maintenance-windows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from xinex.heartbeats.schedule import valid_cron, valid_timezone
+from xinex.kit.types import UTCDatetime
+
+MAX_DURATION_MIN = 31 * 24 * 60
+
+
+class WindowIn(BaseModel):
+    """One-off: starts_at + ends_at. Recurring: cron (+ timezone) + duration_minutes, optionally
+    bounded by starts_at / ends_at (the series). No scope at all covers the whole tenant; ids and
+    tags narrow together (an id list and a tag list must both match)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    cron: str | None = Field(default=None, max_length=120)
+    timezone: str = Field(default="UTC", max_length=64)
+    duration_minutes: int | None = Field(default=None, ge=1, le=MAX_DURATION_MIN)
+    monitor_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
+    heartbeat_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be blank")
+        return v.strip()
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = " ".join(v.split())
+        if not valid_cron(v):
+            raise ValueError("not a valid 5-field cron expression")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        if not valid_timezone(v):
+            raise ValueError("unknown IANA timezone")
+        return v
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError("needs a UTC offset")
+        return v
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: list[str]) -> list[str]:
+        out: list[str] = []
+        for tag in v:
+            tag = tag.strip()
+            if not tag or len(tag) > 50:
+                raise ValueError("each tag must be 1-50 characters")
+            if tag not in out:
+                out.append(tag)
+        return out
+
+    @model_validator(mode="after")
+    def _shape(self):
+        if self.cron:
+            if self.duration_minutes is None:
+                raise ValueError("duration_minutes is required with cron")
+        else:
+            if self.starts_at is None or self.ends_at is None:
+                raise ValueError("a one-off window needs starts_at and ends_at (or give cron for a recurring one)")
+            if self.duration_minutes is not None:
+                raise ValueError("duration_minutes applies to recurring windows (with cron)")
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return "recurring" if self.cron else "once"
+
+
+class Occurrence(BaseModel):
+    starts_at: UTCDatetime
+    ends_at: UTCDatetime
+
+
+class WindowOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    description: str | None
+    kind: Literal["once", "recurring"]
+    starts_at: UTCDatetime | None
+    ends_at: UTCDatetime | None
+    cron: str | None
+    timezone: str
+    duration_minutes: int | None
+    monitor_ids: list[uuid.UUID]
+    heartbeat_ids: list[uuid.UUID]
+    tags: list[str]
+    active: bool
+    current_or_next: Occurrence | None = Field(description="the occurrence in progress, else the next one")
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
