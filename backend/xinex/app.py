@@ -54,6 +54,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         stop = asyncio.Event()
         embedded = isinstance(queue, InProcessQueue)
         app.state.background = [asyncio.create_task(fn(database, stop)) for fn in BACKGROUND_TASKS] if embedded else []
+        if settings.redis_url:
+            # Other replicas' credential changes clear this process's API-token cache.
+            from xinex.auth.credential_cache import run_invalidation_listener
+
+            app.state.background.append(asyncio.create_task(run_invalidation_listener(settings.redis_url, stop)))
         try:
             yield
         finally:

@@ -25,6 +25,11 @@ async def _create(client, account, **body) -> dict:
 async def _set_column(db, token_id: str, column: str, value) -> None:
     async with db.session(system="test: move token clock") as s:
         await s.execute(text(f"UPDATE api_tokens SET {column} = :v WHERE id = :id"), {"v": value, "id": uuid.UUID(token_id)})
+    # Raw SQL bypasses the ORM events that invalidate the credential cache (its TTL bounds that in
+    # production); here the clock is moved by hand, so drop the cache like a TTL expiry would.
+    from xinex.auth.credential_cache import CACHE
+
+    CACHE.clear()
 
 
 def _bearer(secret: str) -> dict:
@@ -196,3 +201,18 @@ async def test_token_lifecycle_is_audited_without_secrets(client, alice):
     actions = {e["action"] for e in log.json()["items"] if e.get("target_id") == created["id"]}
     assert {"api_token.created", "api_token.rotated"} <= actions
     assert created["token"] not in log.text
+
+
+async def test_cached_token_is_dropped_when_membership_is_removed(client, signup, db):
+    """The credential cache must not outlive a change that revokes access (here: membership)."""
+    from sqlalchemy import delete
+
+    from xinex.models.tenant import Membership
+
+    owner = await signup()
+    created = await _create(client, owner)
+    h = _bearer(created["token"])
+    assert (await client.get("/api/v1/me", headers=h)).status_code == 200  # now cached
+    async with db.session(system="test: remove membership") as s:
+        await s.execute(delete(Membership).where(Membership.user_id == uuid.UUID(owner.user_id)))
+    assert_error(await client.get("/api/v1/me", headers=h), 401, "UNAUTHENTICATED")

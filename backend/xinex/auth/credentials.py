@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from fastapi import Request
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinex.auth import credential_cache
 from xinex.auth.principal import Principal
 from xinex.auth.secrets import looks_like_api_token, sha256_hex
 from xinex.kit.errors import AppError
@@ -52,30 +54,48 @@ def presented_credential(request: Request) -> tuple[str, str] | None:
 async def resolve_api_token(session: AsyncSession, raw: str) -> Principal:
     if not looks_like_api_token(raw):
         raise unauthenticated("Invalid API token")
+    token_hash = sha256_hex(raw)
+    now = utcnow()
+    entry = credential_cache.CACHE.get(token_hash)
+    if entry is None:
+        entry = await _load_api_token(session, token_hash)
+    if entry.revoked_at is not None and entry.revoked_at <= now:
+        raise unauthenticated("API token revoked")
+    if entry.expires_at is not None and entry.expires_at <= now:
+        raise unauthenticated("API token expired")
+    if entry.last_used_at is None or now - entry.last_used_at > TOUCH_EVERY:
+        await system_scope(session, "auth.api_token_touch")
+        await session.execute(
+            update(ApiToken).where(ApiToken.id == entry.principal.credential_id).values(last_used_at=now),
+            execution_options={credential_cache.NEUTRAL_OPTION: True},
+        )
+        entry.last_used_at = now
+    await bind_tenant(session, entry.principal.tenant_id)
+    return entry.principal
+
+
+async def _load_api_token(session: AsyncSession, token_hash: str) -> credential_cache.CachedToken:
+    generation = credential_cache.CACHE.generation
     await system_scope(session, "auth.api_token_lookup")
     row = (
         await session.execute(
             select(ApiToken, Membership.role, User.email)
             .join(Membership, and_(Membership.tenant_id == ApiToken.tenant_id, Membership.user_id == ApiToken.user_id))
             .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == sha256_hex(raw))
+            .where(ApiToken.token_hash == token_hash)
         )
     ).first()
-    now = utcnow()
     if row is None:
         raise unauthenticated("Invalid API token")
     token, role, email = row
-    if token.revoked_at is not None and token.revoked_at <= now:
-        raise unauthenticated("API token revoked")
-    if token.expires_at is not None and token.expires_at <= now:
-        raise unauthenticated("API token expired")
-    if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
-        await session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-    await bind_tenant(session, token.tenant_id)
-    return Principal(
+    principal = Principal(
         user_id=token.user_id, tenant_id=token.tenant_id, role=Role(role), kind="api_token",
         credential_id=token.id, scopes=frozenset(token.scopes), email=email,
     )
+    entry = credential_cache.CachedToken(principal, token.expires_at, token.revoked_at, token.last_used_at,
+                                         time.monotonic())
+    credential_cache.CACHE.put(token_hash, entry, generation)
+    return entry
 
 
 async def resolve_session(session: AsyncSession, raw: str, request: Request | None) -> Principal:

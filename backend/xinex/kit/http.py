@@ -70,7 +70,7 @@ class HttpContractMiddleware:
         scope["state"]["client_ip"] = ip
         credential = credential_of(scope)
         identity = ("cred:" + key_for_secret(credential)) if credential else ("ip:" + ip)
-        state = await self.limiter.hit(self.default_limit, "global", identity)
+        state = await self.limiter.hit_fixed_window(self.default_limit, "global", identity)
         rl_headers = [
             (b"x-ratelimit-limit", str(state.limit).encode()),
             (b"x-ratelimit-remaining", str(state.remaining).encode()),

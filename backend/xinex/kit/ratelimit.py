@@ -33,6 +33,19 @@ class RateLimiter:
         stats = await self.limiter.get_window_stats(item, *identifiers)
         return LimitState(item.amount, max(0, stats.remaining), int(stats.reset_time), allowed)
 
+    async def hit_fixed_window(self, limit_text: str, *identifiers: str) -> LimitState:
+        """One round trip: a counter per aligned window (for the limit applied to every request).
+
+        Windows are aligned to the clock, so the reset time is known without asking the store.
+        """
+        item = parse(limit_text)
+        period = item.get_expiry()
+        window = int(time.time()) // period
+        key = item.key_for(*identifiers, str(window))
+        count = await self.storage.incr(key, period)
+        reset = (window + 1) * period
+        return LimitState(item.amount, max(0, item.amount - count), reset, count <= item.amount)
+
     async def enforce(self, limit_text: str, *identifiers: str) -> LimitState:
         state = await self.hit(limit_text, *identifiers)
         if not state.allowed:
