@@ -171,37 +171,3 @@ class SilenceOut(BaseModel):
     created_by: uuid.UUID | None
     created_at: UTCDatetime
     updated_at: UTCDatetime
-
-
-class MaintenanceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
-    starts_at: datetime
-    ends_at: datetime
-    source_type: str | None = Field(default=None, max_length=40)
-    source_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
-    tags: list[str] = Field(default_factory=list, max_length=50)
-
-    @model_validator(mode="after")
-    def _check(self):
-        _span(self.starts_at, self.ends_at)
-        return self
-
-
-class MaintenanceOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    tenant_id: uuid.UUID
-    name: str
-    description: str | None
-    starts_at: UTCDatetime
-    ends_at: UTCDatetime
-    source_type: str | None
-    source_ids: list[uuid.UUID]
-    tags: list[str]
-    active: bool = False
-    created_at: UTCDatetime
-    updated_at: UTCDatetime

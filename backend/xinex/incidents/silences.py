@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinex.models.incidents import MaintenanceWindow, SilenceRule
+from xinex.maintenance.service import active_windows
+from xinex.models.incidents import SilenceRule
 
 
 @dataclass(frozen=True)
@@ -20,14 +21,6 @@ class Suppression:
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "id": str(self.id), "name": self.name}
-
-
-def window_matches(w: MaintenanceWindow, source_type: str, source_id: uuid.UUID | None, tags: list[str]) -> bool:
-    if w.source_type and w.source_type != source_type:
-        return False
-    if w.source_ids and str(source_id) not in {str(i) for i in w.source_ids}:
-        return False
-    return not w.tags or bool(set(w.tags) & set(tags))
 
 
 def silence_matches(rule: SilenceRule, source_type: str, source_id: uuid.UUID | None, tags: list[str],
@@ -48,12 +41,10 @@ async def is_suppressed(session: AsyncSession, source_type: str, source_id: uuid
                         at: datetime, *, severity: str | None = None, host: str | None = None,
                         service: str | None = None, project: str | None = None) -> Suppression | None:
     """The maintenance window or silence rule covering this source at `at`, or None."""
-    windows = (await session.execute(select(MaintenanceWindow).where(
-        MaintenanceWindow.starts_at <= at, MaintenanceWindow.ends_at > at).order_by(MaintenanceWindow.starts_at)
-    )).scalars().all()
-    for w in windows:
-        if window_matches(w, source_type, source_id, tags):
-            return Suppression("maintenance", w.id, w.name)
+    # The maintenance package owns windows (one-off and recurring) and their scope rules.
+    windows = await active_windows(session, source_type=source_type, source_id=source_id, tags=tags, at=at)
+    if windows:
+        return Suppression("maintenance", windows[0].id, windows[0].name)
     rules = (await session.execute(select(SilenceRule).where(
         SilenceRule.starts_at <= at, SilenceRule.ends_at > at).order_by(SilenceRule.starts_at))).scalars().all()
     for rule in rules:
