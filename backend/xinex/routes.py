@@ -1,5 +1,6 @@
 """The list of routers the app mounts: one line per domain."""
 
+from xinex.ai_heartbeats import mount as ai_heartbeats_mount
 from xinex.audit.router import router as audit_router
 from xinex.auth.oauth_server.router import router as oauth_server_router
 from xinex.auth.router import router as auth_router
@@ -10,6 +11,7 @@ from xinex.incidents import mount as incidents_mount
 from xinex.maintenance import mount as maintenance_mount
 from xinex.notify import mount as notify_mount
 from xinex.sso.router import router as sso_router
+from xinex.telemetry import mount as telemetry_mount
 from xinex.tenants.router import router as tenants_router
 from xinex.tiers.router import router as tiers_router
 
@@ -28,3 +30,5 @@ BACKGROUND_TASKS += incidents_mount.BACKGROUND
 ROUTERS += notify_mount.API_ROUTERS; BACKGROUND_TASKS += notify_mount.BACKGROUND  # noqa: E702
 # First: its /maintenance-windows (one-off + recurring) supersedes the incidents router's one-off routes.
 ROUTERS[:0] = maintenance_mount.API_ROUTERS; BACKGROUND_TASKS += maintenance_mount.BACKGROUND  # noqa: E702
+ROUTERS += telemetry_mount.API_ROUTERS; BACKGROUND_TASKS += telemetry_mount.BACKGROUND  # noqa: E702
+ROUTERS += ai_heartbeats_mount.API_ROUTERS; BACKGROUND_TASKS += ai_heartbeats_mount.BACKGROUND  # noqa: E702

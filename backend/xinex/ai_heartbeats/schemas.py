@@ -1,0 +1,187 @@
+"""Request and response shapes of /ai-heartbeats."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from xinex.heartbeats.schedule import valid_cron, valid_timezone
+from xinex.kit.types import UTCDatetime
+
+MAX_PERIOD_S = 365 * 86400
+RUN_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+class Budgets(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_failure_rate: float | None = Field(default=None, ge=0, le=1, description="e.g. 0.2 = 20% of runs")
+    window_s: int = Field(default=3600, ge=60, le=30 * 86400, description="failure-rate and p95 window")
+    min_runs: int = Field(default=5, ge=1, le=10000, description="runs needed in the window to judge")
+    max_cost_per_run_usd: float | None = Field(default=None, ge=0)
+    max_cost_per_day_usd: float | None = Field(default=None, ge=0)
+    max_p95_latency_ms: float | None = Field(default=None, gt=0)
+
+
+class AiHeartbeatIn(BaseModel):
+    """Schedule: interval (+ grace) or cron (+ timezone, + grace); neither = no missed-run alerts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    interval: int | None = Field(default=None, ge=60, le=MAX_PERIOD_S, description="seconds between runs")
+    grace: int = Field(default=300, ge=0, le=MAX_PERIOD_S)
+    cron: str | None = Field(default=None, max_length=120)
+    timezone: str = Field(default="UTC", max_length=64)
+    budgets: Budgets = Field(default_factory=Budgets)
+    tags: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be blank")
+        return v.strip()
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = " ".join(v.split())
+        if not valid_cron(v):
+            raise ValueError("not a valid 5-field cron expression")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        if not valid_timezone(v):
+            raise ValueError("unknown IANA timezone")
+        return v
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: list[str]) -> list[str]:
+        out: list[str] = []
+        for tag in v:
+            tag = tag.strip()
+            if not tag or len(tag) > 50:
+                raise ValueError("each tag must be 1-50 characters")
+            if tag not in out:
+                out.append(tag)
+        return out
+
+    @model_validator(mode="after")
+    def _one_schedule(self):
+        if self.cron and self.interval:
+            raise ValueError("give interval or cron, not both")
+        return self
+
+
+class AiHeartbeatOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    description: str | None
+    schedule: Literal["none", "simple", "cron"]
+    interval: int | None
+    grace: int
+    cron: str | None
+    timezone: str
+    budgets: Budgets
+    tags: list[str]
+    status: Literal["new", "ok", "breached", "late", "down"]
+    status_changed_at: UTCDatetime | None
+    breaches: list[dict]
+    last_event_at: UTCDatetime | None
+    late_at: UTCDatetime | None
+    down_at: UTCDatetime | None
+    n_runs: int
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class RunEventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event: Literal["start", "step", "end"]
+    run_id: str | None = Field(default=None, description="groups events of one run; generated on start if absent")
+    outcome: Literal["success", "failure", "error"] | None = None
+    model: str | None = Field(default=None, max_length=200)
+    input_tokens: int = Field(default=0, ge=0, le=10**12)
+    output_tokens: int = Field(default=0, ge=0, le=10**12)
+    cost_usd: float = Field(default=0.0, ge=0, le=10**6)
+    latency_ms: float | None = Field(default=None, ge=0, le=30 * 86400 * 1000)
+    error: str | None = Field(default=None, max_length=2000)
+    step_name: str | None = Field(default=None, max_length=200)
+    metadata: dict[str, str | int | float | bool | None] = Field(default_factory=dict, max_length=50)
+
+    @field_validator("run_id")
+    @classmethod
+    def _rid(cls, v: str | None) -> str | None:
+        if v is not None and not RUN_ID_RE.match(v):
+            raise ValueError("1-64 characters of A-Z a-z 0-9 . _ : -")
+        return v
+
+    @field_validator("metadata")
+    @classmethod
+    def _meta(cls, v: dict) -> dict:
+        for key, value in v.items():
+            if not 1 <= len(key) <= 100 or len(str(value)) > 1000:
+                raise ValueError("keys 1-100 characters, values up to 1000")
+        return v
+
+    @model_validator(mode="after")
+    def _shape(self):
+        if self.event == "end" and self.outcome is None:
+            raise ValueError("an end event needs outcome")
+        if self.event != "end" and self.outcome is not None:
+            raise ValueError("outcome belongs on the end event")
+        if self.event == "step" and self.run_id is None:
+            raise ValueError("a step event needs run_id")
+        return self
+
+
+class RunOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    ai_heartbeat_id: uuid.UUID
+    run_id: str
+    started_at: UTCDatetime
+    ended_at: UTCDatetime | None
+    outcome: str
+    model: str | None
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    latency_ms: float | None
+    error: str | None
+    steps: int
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class RunEventAck(BaseModel):
+    event_id: uuid.UUID
+    run: RunOut
+    status: str
+
+
+class Summary(BaseModel):
+    ai_heartbeat_id: uuid.UUID
+    status: str
+    window_s: int
+    runs: int
+    failures: int
+    failure_rate: float | None
+    cost_today_usd: float
+    p95_latency_ms: float | None
+    running: int
+    breaches: list[dict]
