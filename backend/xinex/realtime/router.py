@@ -21,11 +21,13 @@ from xinex.auth.deps import TenantPrincipal
 from xinex.auth.principal import Principal
 from xinex.kit.errors import AppError, error_responses
 from xinex.models.tenant import Role
+from xinex.realtime import logfilter
 from xinex.realtime.bus import hub_for
 from xinex.realtime.tickets import TICKET_PREFIX, store_for
 
 log = logging.getLogger("xinex.realtime")
 router = APIRouter(tags=["realtime"])
+logfilter.install()
 
 POLICY_VIOLATION = 1008
 TRY_AGAIN = 1013
