@@ -4,12 +4,13 @@ Revision ID: 0031_notify
 Revises: 0001_core
 Create Date: 2026-11-23 21:03:31.108199
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 import xinex.kit.types
-from xinex.kit.rls import enable_tenant_rls, disable_tenant_rls
 from sqlalchemy.dialects import postgresql
+from xinex.kit.rls import disable_tenant_rls, enable_tenant_rls
+
+from alembic import op
 
 revision = '0031_notify'
 down_revision = '0001_core'

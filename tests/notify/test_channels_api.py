@@ -123,8 +123,9 @@ async def test_teams_message_card_and_adaptive_card(client, alice, receiver):
 
 
 async def test_generic_webhook_headers_and_signature(client, alice, receiver):
-    from tests.notify.receiver import verify_standard_webhook
     from xinex.webhooks.signing import new_secret
+
+    from tests.notify.receiver import verify_standard_webhook
 
     secret = new_secret()
     ch = await make(client, alice, "webhook", {"url": receiver.url("/generic"), "headers": {"X-Team": "ops-123"},

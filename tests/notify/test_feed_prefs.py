@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+from xinex.notify.send import send_to_user
+
 from tests.conftest import assert_error
 from tests.notify.test_send import message
-from xinex.notify.send import send_to_user
 
 PREFS = "/api/v1/users/me/notification-prefs"
 FEED = "/api/v1/notifications/feed"

@@ -7,13 +7,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-
-from tests.notify.test_channels_api import make
 from xinex.kit.types import utcnow
 from xinex.models.notify import FeedItem, NotificationAttempt
 from xinex.notify import ledger, prefs
 from xinex.notify.retrier import retry_due
 from xinex.notify.send import NotificationMessage, send_to_channel, send_to_user
+
+from tests.notify.test_channels_api import make
 
 
 def message(account, **kw) -> NotificationMessage:

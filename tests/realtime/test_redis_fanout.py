@@ -8,9 +8,9 @@ import uuid
 
 from redis.asyncio import Redis
 from websockets.asyncio.client import connect
+from xinex.realtime.bus import CHANNEL_PREFIX, publish
 
 from tests.realtime.conftest import next_event, serve, ticket
-from xinex.realtime.bus import CHANNEL_PREFIX, publish
 
 
 async def test_events_cross_instances_through_redis(client, settings, db, alice, outsider):

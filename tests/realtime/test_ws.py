@@ -10,11 +10,11 @@ import uuid
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
+from xinex.realtime.bus import publish
+from xinex.realtime.tickets import TICKET_TTL_S, store_for
 
 from tests.conftest import assert_error
 from tests.realtime.conftest import next_event, serve, ticket
-from xinex.realtime.bus import publish
-from xinex.realtime.tickets import TICKET_TTL_S, store_for
 
 
 async def refused(url: str, **kw) -> int:
@@ -125,8 +125,9 @@ async def test_query_string_never_logged(client, app, alice):
 
 
 async def test_feed_items_are_published_to_the_tenant(client, server, db, alice):
-    from tests.notify.test_send import message
     from xinex.notify.send import send_to_user
+
+    from tests.notify.test_send import message
 
     async with connect(f"ws://{server}/api/v1/ws?token={await ticket(client, alice)}") as ws:
         msg = message(alice, title="page for alice")

@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from tests.conftest import assert_error
-from tests.notify.receiver import verify_standard_webhook
 from xinex.kit.types import utcnow
 from xinex.models.webhooks import WebhookDelivery, WebhookSubscription
 from xinex.webhooks import dispatcher
 from xinex.webhooks.dispatcher import emit_webhook_event
+
+from tests.conftest import assert_error
+from tests.notify.receiver import verify_standard_webhook
 
 BASE = "/api/v1/webhooks"
 
