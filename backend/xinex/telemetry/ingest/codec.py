@@ -1,0 +1,125 @@
+"""OTLP message types, protobuf/JSON decoding, bounded decompression, responses and statuses."""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.message import DecodeError
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from xinex.telemetry.ingest.receiver import BadRequest, IngestError, IngestResult, TooLarge, UnsupportedMedia
+
+# signal → (request type, response type, partial-success counter field)
+MESSAGES = {
+    "traces": (trace_service_pb2.ExportTraceServiceRequest, trace_service_pb2.ExportTraceServiceResponse,
+               "rejected_spans"),
+    "logs": (logs_service_pb2.ExportLogsServiceRequest, logs_service_pb2.ExportLogsServiceResponse,
+             "rejected_log_records"),
+    "metrics": (metrics_service_pb2.ExportMetricsServiceRequest, metrics_service_pb2.ExportMetricsServiceResponse,
+                "rejected_data_points"),
+}
+# OTLP/JSON carries these ids as hex, not base64 like proto3 JSON does for bytes.
+_ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"})
+_BAD_ID = base64.b64encode(b"\xff").decode()  # wrong length on purpose: the item is rejected, not the batch
+
+
+def decompress(data: bytes, encoding: str, limit: int) -> bytes:
+    """gzip/deflate with an output cap, so a small bomb cannot expand past the size limit."""
+    if encoding in ("", "identity"):
+        if len(data) > limit:
+            raise TooLarge(f"request body exceeds {limit} bytes")
+        return data
+    if encoding not in ("gzip", "deflate"):
+        raise UnsupportedMedia(f"unsupported Content-Encoding {encoding!r} (use gzip or none)")
+    d = zlib.decompressobj(wbits=31 if encoding == "gzip" else 15)
+    try:
+        out = d.decompress(data, limit + 1)
+        if len(out) > limit or (d.unconsumed_tail and len(out) >= limit):
+            raise TooLarge(f"decompressed request body exceeds {limit} bytes")
+        out += d.flush()
+    except zlib.error as exc:
+        raise BadRequest(f"invalid {encoding} body: {exc}") from None
+    if len(out) > limit:
+        raise TooLarge(f"decompressed request body exceeds {limit} bytes")
+    return out
+
+
+def decode_protobuf(signal: str, data: bytes) -> Any:
+    msg = MESSAGES[signal][0]()
+    try:
+        msg.ParseFromString(data)
+    except DecodeError as exc:
+        raise BadRequest(f"invalid protobuf payload: {exc}") from None
+    return msg
+
+
+def _hex_ids(node: Any) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _ID_KEYS and isinstance(value, str):
+                try:
+                    node[key] = base64.b64encode(bytes.fromhex(value)).decode()
+                except ValueError:
+                    node[key] = _BAD_ID
+            else:
+                _hex_ids(value)
+    elif isinstance(node, list):
+        for item in node:
+            _hex_ids(item)
+
+
+def decode_json(signal: str, data: bytes) -> Any:
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"invalid JSON payload: {exc}") from None
+    if not isinstance(doc, dict):
+        raise BadRequest("the JSON payload must be an object")
+    _hex_ids(doc)
+    msg = MESSAGES[signal][0]()
+    try:
+        json_format.ParseDict(doc, msg, ignore_unknown_fields=True)
+    except json_format.ParseError as exc:
+        raise BadRequest(f"invalid OTLP JSON payload: {exc}") from None
+    return msg
+
+
+def response(signal: str, result: IngestResult) -> Any:
+    _, response_type, field = MESSAGES[signal]
+    resp = response_type()
+    if result.rejected or result.message:
+        setattr(resp.partial_success, field, result.rejected)
+        resp.partial_success.error_message = result.message
+    return resp
+
+
+_GRPC_CODES = {
+    "UNAUTHENTICATED": code_pb2.UNAUTHENTICATED, "PERMISSION_DENIED": code_pb2.PERMISSION_DENIED,
+    "INVALID_ARGUMENT": code_pb2.INVALID_ARGUMENT, "RESOURCE_EXHAUSTED": code_pb2.RESOURCE_EXHAUSTED,
+    "UNAVAILABLE": code_pb2.UNAVAILABLE, "INTERNAL": code_pb2.INTERNAL,
+}
+
+
+def retry_info(seconds: int) -> error_details_pb2.RetryInfo:
+    return error_details_pb2.RetryInfo(retry_delay=Duration(seconds=seconds))
+
+
+def status(exc: IngestError) -> status_pb2.Status:
+    """google.rpc.Status: the OTLP/HTTP error body and gRPC's grpc-status-details-bin."""
+    st = status_pb2.Status(code=_GRPC_CODES[exc.grpc], message=exc.message)
+    if exc.retry_after:
+        st.details.add().Pack(retry_info(exc.retry_after))
+    return st
+
+
+def encode(msg: Any, as_json: bool) -> bytes:
+    if as_json:
+        return json_format.MessageToJson(msg, indent=None).encode()
+    return msg.SerializeToString()

@@ -1,0 +1,76 @@
+"""Shared OTLP → row helpers: attribute values as strings, resources, scopes, ids.
+
+Attribute values are stored as strings (DDL 0003_telemetry): scalars in their natural text form,
+arrays and key-value lists as JSON, bytes as base64. OQL converts to numbers where it needs to.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+SERVICE_NAME = "service.name"
+HOST_NAME = "host.name"
+
+
+def any_value(v: Any) -> str:
+    """An OTLP AnyValue as the text we store."""
+    kind = v.WhichOneof("value")
+    if kind == "string_value":
+        return v.string_value
+    if kind == "int_value":
+        return str(v.int_value)
+    if kind == "bool_value":
+        return "true" if v.bool_value else "false"
+    if kind == "double_value":
+        return repr(v.double_value)
+    if kind is None:
+        return ""
+    return json.dumps(_py(v), separators=(",", ":"), ensure_ascii=False)
+
+
+def _py(v: Any) -> Any:
+    kind = v.WhichOneof("value")
+    if kind is None:
+        return None
+    if kind == "array_value":
+        return [_py(x) for x in v.array_value.values]
+    if kind == "kvlist_value":
+        return {kv.key: _py(kv.value) for kv in v.kvlist_value.values}
+    if kind == "bytes_value":
+        return base64.b64encode(v.bytes_value).decode()
+    return getattr(v, kind)
+
+
+def attributes(kvs: Any) -> dict[str, str]:
+    # Fast path: most attributes are strings; WhichOneof once per value.
+    out = {}
+    for kv in kvs:
+        v = kv.value
+        out[kv.key] = v.string_value if v.WhichOneof("value") == "string_value" else any_value(v)
+    return out
+
+
+def now_ns() -> int:
+    return time.time_ns()
+
+
+class Rejections:
+    """Counts invalid items and keeps the first few reasons for the partial-success message."""
+
+    __slots__ = ("count", "reasons")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.reasons: list[str] = []
+
+    def add(self, reason: str, n: int = 1) -> None:
+        self.count += n
+        if len(self.reasons) < 5 and reason not in self.reasons:
+            self.reasons.append(reason)
+
+    @property
+    def message(self) -> str:
+        return "; ".join(self.reasons)

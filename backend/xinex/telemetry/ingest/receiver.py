@@ -1,0 +1,197 @@
+"""The transport-independent OTLP receiver: credential → tenant, bounded in-flight batches,
+mapping to rows and one awaited insert per batch (durable before acknowledged, DESIGN §4).
+
+The gRPC and HTTP servers translate `IngestError`s into their status codes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from xinex.kit.db import Database
+from xinex.telemetry.ingest.common import Rejections
+from xinex.telemetry.ingest.logs import LOG_COLUMNS, log_rows
+from xinex.telemetry.ingest.metrics import METRIC_COLUMNS, metric_rows
+from xinex.telemetry.ingest.spans import SPAN_COLUMNS, span_rows
+from xinex.timeseries.store import StoreUnavailableError, TimeSeriesError, TimeSeriesStore
+
+log = logging.getLogger("xinex.otlp")
+
+# signal → (table, columns, mapper)
+SIGNALS = {
+    "traces": ("spans", SPAN_COLUMNS, span_rows),
+    "logs": ("logs", LOG_COLUMNS, log_rows),
+    "metrics": ("metrics", METRIC_COLUMNS, metric_rows),
+}
+
+
+class IngestError(Exception):
+    """http: HTTP status; grpc: grpc.StatusCode name; retry_after: seconds, for retryable errors."""
+
+    http = 500
+    grpc = "INTERNAL"
+
+    def __init__(self, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+class Unauthenticated(IngestError):
+    http, grpc = 401, "UNAUTHENTICATED"
+
+
+class PermissionDenied(IngestError):
+    http, grpc = 403, "PERMISSION_DENIED"
+
+
+class BadRequest(IngestError):
+    http, grpc = 400, "INVALID_ARGUMENT"
+
+
+class TooLarge(IngestError):
+    http, grpc = 413, "RESOURCE_EXHAUSTED"
+
+
+class UnsupportedMedia(IngestError):
+    http, grpc = 415, "INVALID_ARGUMENT"
+
+
+class Overloaded(IngestError):
+    http, grpc = 429, "RESOURCE_EXHAUSTED"
+
+
+class Unavailable(IngestError):
+    http, grpc = 503, "UNAVAILABLE"
+
+
+@dataclass(frozen=True)
+class ReceiverConfig:
+    max_body_bytes: int = 8 * 1024 * 1024  # decompressed request size
+    max_inflight: int = 64  # batches being decoded/inserted at once, across both transports
+    retry_after_s: int = 5
+    token_cache_s: float = 5.0  # a revoked token keeps working for at most this long
+
+
+@dataclass(frozen=True)
+class TenantIngest:
+    tenant_id: uuid.UUID
+    retention_days: int
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    accepted: int
+    rejected: int
+    message: str
+
+
+class Receiver:
+    def __init__(self, db: Database, store: TimeSeriesStore, config: ReceiverConfig | None = None):
+        self.db = db
+        self.store = store
+        self.config = config or ReceiverConfig()
+        self._inflight = 0
+        self._tokens: dict[bytes, tuple[float, TenantIngest]] = {}
+        self._migrated = False
+
+    # ---- credentials ------------------------------------------------------------------------
+    async def authenticate(self, credential: str | None) -> TenantIngest:
+        """The tenant comes only from the API token, never from the payload (DESIGN §3)."""
+        if not credential:
+            raise Unauthenticated("an API token is required (authorization: Bearer xinex_… or x-api-key)")
+        key = hashlib.sha256(credential.encode()).digest()
+        now = time.monotonic()
+        hit = self._tokens.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        tenant = await self._resolve(credential)
+        if len(self._tokens) > 10_000:
+            self._tokens.clear()
+        self._tokens[key] = (now + self.config.token_cache_s, tenant)
+        return tenant
+
+    async def _resolve(self, raw: str) -> TenantIngest:
+        from xinex.auth.credentials import resolve_api_token
+        from xinex.kit.errors import AppError
+        from xinex.models.tenant import Role
+        from xinex.tiers.catalog import limits_for
+        from xinex.tiers.gating import tenant_tier
+
+        try:
+            async with self.db.session(system="otlp.api_token") as session:
+                try:
+                    principal = await resolve_api_token(session, raw)
+                except AppError as exc:
+                    raise Unauthenticated(exc.message) from None
+                if not principal.allows("telemetry", write=True) or not principal.has_role(Role.member):
+                    raise PermissionDenied("this API token lacks the telemetry:write scope")
+                tier = await tenant_tier(session, principal.tenant_id)
+        except IngestError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the database is down: the client retries
+            log.warning("otlp token lookup failed: %s", exc)
+            raise Unavailable("credential store unavailable", self.config.retry_after_s) from exc
+        return TenantIngest(principal.tenant_id, limits_for(tier).telemetry_retention_days)
+
+    # ---- backpressure -----------------------------------------------------------------------
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Refuse at once (429 / RESOURCE_EXHAUSTED + retry info) when max_inflight batches run."""
+        if self._inflight >= self.config.max_inflight:
+            raise Overloaded("too many batches in flight; retry later", self.config.retry_after_s)
+        self._inflight += 1
+        try:
+            yield
+        finally:
+            self._inflight -= 1
+
+    @property
+    def inflight(self) -> int:
+        return self._inflight
+
+    # ---- ingest -----------------------------------------------------------------------------
+    async def ensure_schema(self) -> None:
+        if not self._migrated:
+            await self.store.migrate()
+            self._migrated = True
+
+    async def ingest(self, signal: str, tenant: TenantIngest, request: Any, dedup: bytes | None = None) -> IngestResult:
+        """Map and insert one export request; returns only once the rows are in the store."""
+        table, columns, mapper = SIGNALS[signal]
+        rows, rejected = mapper(request, tenant.tenant_id, tenant.retention_days)
+        if rows:
+            await self._insert(table, columns, rows, tenant, dedup)
+        return IngestResult(len(rows), rejected.count, _message(rejected, signal))
+
+    async def _insert(self, table: str, columns: list[str], rows: list[list], tenant: TenantIngest,
+                      dedup: bytes | None) -> None:
+        settings = None
+        if dedup is not None:
+            # A client retrying the same batch (after a timeout) lands it once.
+            token = hashlib.blake2b(tenant.tenant_id.bytes + table.encode() + dedup, digest_size=16).hexdigest()
+            settings = {"insert_deduplication_token": token}
+        try:
+            await self.ensure_schema()
+            await self.store.insert(table, columns, rows, settings=settings)
+        except StoreUnavailableError as exc:
+            log.warning("otlp insert into %s failed, store unavailable: %s", table, exc)
+            raise Unavailable("telemetry store unavailable; retry later", self.config.retry_after_s) from exc
+        except TimeSeriesError as exc:
+            # Not the client's fault and not lost silently: retryable, and logged for us.
+            log.error("otlp insert into %s failed: %s", table, exc)
+            raise Unavailable("telemetry store error; retry later", self.config.retry_after_s) from exc
+
+
+def _message(rejected: Rejections, signal: str) -> str:
+    if not rejected.count:
+        return ""
+    what = {"traces": "spans", "logs": "log records", "metrics": "data points"}[signal]
+    return f"{rejected.count} {what} rejected: {rejected.message}"
