@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     api.add_argument("--port", type=int)
     sub.add_parser("worker", help="run the arq job worker (needs XINEX_REDIS_URL)")
     sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("otlp", help="run the OTLP receivers alone (gRPC :4317, HTTP :4318)").add_argument("--host")
     run = sub.add_parser("run", help="embedded all-in-one: migrate, then API + jobs in one process")
     run.add_argument("--host")
     run.add_argument("--port", type=int)
@@ -30,6 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     if args.command == "migrate":
         _migrate()
+        return 0
+    if args.command == "otlp":
+        import asyncio
+
+        from xinex.telemetry.receivers import serve
+
+        asyncio.run(serve(args.host))
         return 0
     if args.command == "worker":
         if not settings.redis_url:

@@ -1,6 +1,7 @@
 """The list of routers the app mounts: one line per domain."""
 
 from xinex.ai_heartbeats import mount as ai_heartbeats_mount
+from xinex.analytics import mount as analytics_mount
 from xinex.audit.router import router as audit_router
 from xinex.auth.oauth_server.router import router as oauth_server_router
 from xinex.auth.router import router as auth_router
@@ -32,3 +33,4 @@ ROUTERS += notify_mount.API_ROUTERS; BACKGROUND_TASKS += notify_mount.BACKGROUND
 ROUTERS[:0] = maintenance_mount.API_ROUTERS; BACKGROUND_TASKS += maintenance_mount.BACKGROUND  # noqa: E702
 ROUTERS += telemetry_mount.API_ROUTERS; BACKGROUND_TASKS += telemetry_mount.BACKGROUND  # noqa: E702
 ROUTERS += ai_heartbeats_mount.API_ROUTERS; BACKGROUND_TASKS += ai_heartbeats_mount.BACKGROUND  # noqa: E702
+ROUTERS += analytics_mount.API_ROUTERS

@@ -33,6 +33,14 @@ CATALOG: dict[str, tuple[int, str]] = {
     "TOKEN_INVALID": (400, "The token is invalid, expired or already used."),
     "INTERNAL_ERROR": (500, "An unexpected error occurred; the request id identifies it."),
     "SERVICE_UNAVAILABLE": (503, "A dependency is unavailable; retry later."),
+    # OQL (POST /dsl): details carry line/column/expected, or the valid fields/sources/functions.
+    "OQL_SYNTAX_ERROR": (400, "The OQL query does not parse; details give line, column and what was expected."),
+    "OQL_UNKNOWN_SOURCE": (400, "The OQL query reads a source that does not exist; details list the valid ones."),
+    "OQL_UNKNOWN_FIELD": (400, "The OQL query names a field the source does not have; details list the valid ones."),
+    "OQL_UNKNOWN_FUNCTION": (400, "The OQL query calls a function that does not exist; details list the valid ones."),
+    "OQL_INVALID_QUERY": (400, "The OQL query is well-formed but cannot run as written."),
+    "OQL_INVALID": (400, "The OQL query is invalid."),
+    "QUERY_LIMIT_EXCEEDED": (422, "The query hit a cost limit (time, rows read or memory); narrow it."),
 }
 
 

@@ -1,0 +1,1 @@
+"""Annotations API: GET/POST /annotations, PUT/DELETE /annotations/{id}."""

@@ -1,0 +1,85 @@
+"""GET/POST /annotations, PUT/DELETE /annotations/{id}: deploy markers (e.g. from CI with an API
+token holding telemetry:write); reads need telemetry:read."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from xinex.annotations import service
+from xinex.annotations.schemas import AnnotationCreate, AnnotationOut, AnnotationUpdate, clean_tags
+from xinex.audit import service as audit
+from xinex.auth.deps import Authorize
+from xinex.auth.principal import Principal
+from xinex.kit.db import SessionDep
+from xinex.kit.errors import AppError, error_responses
+from xinex.kit.etag import check_if_match, set_version
+from xinex.kit.pagination import Page, PageDep, paginate
+
+router = APIRouter(tags=["annotations"])
+TelemetryPrincipal = Annotated[Principal, Depends(Authorize("telemetry"))]
+
+
+@router.get("/annotations", response_model=Page[AnnotationOut], responses=error_responses(401, 403, 422))
+async def list_annotations(principal: TelemetryPrincipal, session: SessionDep, params: PageDep,
+                           since: Annotated[datetime | None, Query(alias="from")] = None,
+                           until: Annotated[datetime | None, Query(alias="to")] = None,
+                           name: Annotated[str | None, Query(max_length=200, description="name prefix")] = None,
+                           tag: Annotated[list[str] | None, Query(description="repeat: all must match")] = None):
+    try:
+        tags = clean_tags(tag)
+    except ValueError as exc:
+        raise AppError("VALIDATION_FAILED", "The request did not validate", details={"fields": {"tag": str(exc)}}) from None
+    if since is not None and until is not None and until < since:
+        raise AppError("VALIDATION_FAILED", "The request did not validate",
+                       details={"fields": {"to": "must not be before from"}})
+    items, total = await paginate(session, service.filtered(session, since, until, name, tags), params)
+    return Page.of([service.to_out(a) for a in items], total, params)
+
+
+@router.post("/annotations", status_code=201, response_model=AnnotationOut, responses=error_responses(401, 403, 422))
+async def create_annotation(data: AnnotationCreate, request: Request, response: Response,
+                            principal: TelemetryPrincipal, session: SessionDep):
+    a = await service.create(session, principal.tenant_id, data)
+    audit.record(session, "annotation.created", request=request, principal=principal, target_type="annotation",
+                 target_id=a.id, details={"name": a.name})
+    set_version(response, a)
+    return service.to_out(a)
+
+
+@router.get("/annotations/{annotation_id}", response_model=AnnotationOut,
+            responses=error_responses(401, 403, 404, 422))
+async def read_annotation(annotation_id: uuid.UUID, response: Response, principal: TelemetryPrincipal,
+                          session: SessionDep):
+    a = await service.get(session, annotation_id)
+    set_version(response, a)
+    return service.to_out(a)
+
+
+@router.put("/annotations/{annotation_id}", response_model=AnnotationOut,
+            responses=error_responses(401, 403, 404, 412, 422))
+async def update_annotation(annotation_id: uuid.UUID, data: AnnotationUpdate, request: Request, response: Response,
+                            principal: TelemetryPrincipal, session: SessionDep):
+    a = await service.get(session, annotation_id)
+    check_if_match(request, a)
+    service.update(a, data)
+    audit.record(session, "annotation.updated", request=request, principal=principal, target_type="annotation",
+                 target_id=a.id, details={"fields": sorted(data.model_fields_set)})
+    await session.flush()
+    await session.refresh(a)
+    set_version(response, a)
+    return service.to_out(a)
+
+
+@router.delete("/annotations/{annotation_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
+async def delete_annotation(annotation_id: uuid.UUID, request: Request, principal: TelemetryPrincipal,
+                            session: SessionDep):
+    a = await service.get(session, annotation_id)
+    check_if_match(request, a)
+    await session.delete(a)
+    audit.record(session, "annotation.deleted", request=request, principal=principal, target_type="annotation",
+                 target_id=a.id, details={"name": a.name})
+    return Response(status_code=204)

@@ -1,0 +1,99 @@
+"""Annotation request/response shapes. A marker is a point (`time`) or a range (`start`/`end`)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from xinex.kit.types import UTCDatetime
+
+MAX_TAGS = 20
+
+
+def clean_tags(tags: list[str] | None) -> list[str] | None:
+    if tags is None:
+        return None
+    out: list[str] = []
+    for tag in tags:
+        tag = tag.strip()
+        if not tag or len(tag) > 100:
+            raise ValueError("each tag must be 1-100 characters")
+        if tag not in out:
+            out.append(tag)
+    if len(out) > MAX_TAGS:
+        raise ValueError(f"at most {MAX_TAGS} tags")
+    return out
+
+
+def _utc(v: datetime | None) -> datetime | None:
+    if v is None:
+        return None
+    return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+
+
+class _Fields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = Field(default=None, max_length=4000)
+    time: datetime | None = Field(default=None, description="a point in time (same as start without end)")
+    start: datetime | None = None
+    end: datetime | None = None
+    tags: list[str] | None = None
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v):
+        return clean_tags(v)
+
+    @field_validator("time", "start", "end")
+    @classmethod
+    def _tz(cls, v):
+        return _utc(v)
+
+    @model_validator(mode="after")
+    def _range(self):
+        if self.time is not None and (self.start is not None or self.end is not None):
+            raise ValueError("give either time, or start (and optionally end)")
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError("end must not be before start")
+        return self
+
+
+def _name(v: str) -> str:
+    v = v.strip()
+    if not v:
+        raise ValueError("must not be blank")
+    return v
+
+
+class AnnotationCreate(_Fields):
+    name: str = Field(min_length=1, max_length=200)
+
+    @field_validator("name")
+    @classmethod
+    def _n(cls, v: str) -> str:
+        return _name(v)
+
+
+class AnnotationUpdate(_Fields):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("name")
+    @classmethod
+    def _n(cls, v: str | None) -> str | None:
+        return None if v is None else _name(v)
+
+
+class AnnotationOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    description: str
+    time: UTCDatetime
+    start: UTCDatetime
+    end: UTCDatetime | None
+    tags: list[str]
+    created_at: UTCDatetime
+    updated_at: UTCDatetime

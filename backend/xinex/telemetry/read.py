@@ -1,0 +1,152 @@
+"""Dashboard reads: a trace as a span tree, log search, the service list. Every query binds the
+tenant and a time range as server-side parameters (DESIGN §3)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from xinex.telemetry.oql.execute import json_value
+from xinex.timeseries.store import TimeSeriesStore
+
+MAX_TRACE_SPANS = 10_000
+READ_SETTINGS = {"readonly": 1, "max_execution_time": 30}
+_TS = "DateTime64(6, 'UTC')"
+
+_SPAN_FIELDS = ("span_id", "parent_span_id", "name", "kind", "service_name", "timestamp", "duration_ns",
+                "status_code", "status_message", "scope_name", "attributes", "resource_attributes",
+                "events_timestamp", "events_name", "events_attributes", "links_trace_id", "links_span_id",
+                "links_attributes")
+
+
+def _time_where(since: datetime | None, until: datetime | None, params: dict) -> str:
+    sql = ""
+    if since is not None:
+        sql += f" AND timestamp >= {{since:{_TS}}}"
+        params["since"] = since
+    if until is not None:
+        sql += f" AND timestamp < {{until:{_TS}}}"
+        params["until"] = until
+    return sql
+
+
+async def trace_tree(store: TimeSeriesStore, tenant_id: uuid.UUID, trace_id: str,
+                     since: datetime | None, until: datetime | None) -> dict[str, Any] | None:
+    params: dict[str, Any] = {"tenant_id": tenant_id, "trace_id": trace_id}
+    sql = (f"SELECT {', '.join(_SPAN_FIELDS)} FROM spans WHERE tenant_id = {{tenant_id:UUID}} "
+           f"AND trace_id = {{trace_id:String}}{_time_where(since, until, params)} "
+           f"ORDER BY timestamp, span_id LIMIT {MAX_TRACE_SPANS + 1}")
+    result = await store.query(sql, params, READ_SETTINGS)
+    if not result.rows:
+        return None
+    nodes: dict[str, dict] = {}
+    order: list[dict] = []
+    for row in result.rows[:MAX_TRACE_SPANS]:
+        r = dict(zip(_SPAN_FIELDS, row, strict=True))
+        start_ns = _ns(r["timestamp"])
+        node = {
+            "span_id": r["span_id"], "parent_span_id": r["parent_span_id"] or None, "name": r["name"],
+            "kind": r["kind"], "service": r["service_name"], "start": json_value(r["timestamp"]),
+            "start_unix_nano": start_ns, "duration_ns": r["duration_ns"],
+            "duration_ms": r["duration_ns"] / 1e6, "status": r["status_code"],
+            "status_message": r["status_message"], "scope": r["scope_name"], "attributes": r["attributes"],
+            "resource": r["resource_attributes"],
+            "events": [{"time": json_value(t), "name": n, "attributes": a}
+                       for t, n, a in zip(r["events_timestamp"], r["events_name"], r["events_attributes"], strict=True)],
+            "links": [{"trace_id": t, "span_id": s, "attributes": a}
+                      for t, s, a in zip(r["links_trace_id"], r["links_span_id"], r["links_attributes"], strict=True)],
+            "children": [],
+        }
+        nodes.setdefault(node["span_id"], node)  # a duplicate span id (client retry) shows once
+        order.append(node)
+    roots: list[dict] = []
+    for node in nodes.values():
+        parent = nodes.get(node["parent_span_id"] or "")
+        if parent is not None and parent is not node:
+            parent["children"].append(node)
+        else:
+            # A root, or an orphan whose parent has not arrived (or was dropped): shown at the top.
+            node["orphan"] = node["parent_span_id"] is not None
+            roots.append(node)
+    start = min(n["start_unix_nano"] for n in nodes.values())
+    end = max(n["start_unix_nano"] + n["duration_ns"] for n in nodes.values())
+    return {
+        "trace_id": trace_id,
+        "span_count": len(nodes),
+        "truncated": len(result.rows) > MAX_TRACE_SPANS,
+        "services": sorted({n["service"] for n in nodes.values()}),
+        "start": json_value(min(r[5] for r in result.rows)),
+        "duration_ms": (end - start) / 1e6,
+        "error_count": sum(1 for n in nodes.values() if n["status"] == "error"),
+        "roots": roots,
+    }
+
+
+def _ns(ts: datetime) -> int:
+    # DateTime64(9) values arrive as datetimes (microsecond precision): enough for layout.
+    return int(ts.timestamp() * 1_000_000) * 1000
+
+
+_LOG_FIELDS = ("timestamp", "observed_timestamp", "service_name", "severity_text", "severity_number", "body",
+               "trace_id", "span_id", "scope_name", "attributes", "resource_attributes")
+
+
+async def search_logs(store: TimeSeriesStore, tenant_id: uuid.UUID, since: datetime, until: datetime, *,
+                      service: str | None, severity: str | None, min_severity: int | None, q: str | None,
+                      trace_id: str | None, offset: int, limit: int) -> tuple[list[dict], int]:
+    params: dict[str, Any] = {"tenant_id": tenant_id}
+    where = "tenant_id = {tenant_id:UUID}" + _time_where(since, until, params)
+    if service:
+        where += " AND service_name = {service:String}"
+        params["service"] = service
+    if severity:
+        where += " AND upper(severity_text) = upper({severity:String})"
+        params["severity"] = severity
+    if min_severity is not None:
+        where += " AND severity_number >= {min_severity:UInt8}"
+        params["min_severity"] = min_severity
+    if q:
+        where += " AND positionCaseInsensitiveUTF8(body, {q:String}) > 0"
+        params["q"] = q
+    if trace_id:
+        where += " AND trace_id = {trace_id:String}"
+        params["trace_id"] = trace_id
+    total = (await store.query(f"SELECT count() FROM logs WHERE {where}", params, READ_SETTINGS)).rows[0][0]
+    result = await store.query(
+        f"SELECT {', '.join(_LOG_FIELDS)} FROM logs WHERE {where} ORDER BY timestamp DESC "
+        f"LIMIT {int(limit)} OFFSET {int(offset)}", params, READ_SETTINGS)
+    items = []
+    for row in result.rows:
+        r = dict(zip(_LOG_FIELDS, row, strict=True))
+        items.append({
+            "timestamp": json_value(r["timestamp"]), "observed_timestamp": json_value(r["observed_timestamp"]),
+            "service": r["service_name"], "severity": r["severity_text"], "severity_number": r["severity_number"],
+            "body": r["body"], "trace_id": r["trace_id"] or None, "span_id": r["span_id"] or None,
+            "scope": r["scope_name"], "attributes": r["attributes"], "resource": r["resource_attributes"],
+        })
+    return items, int(total)
+
+
+async def services(store: TimeSeriesStore, tenant_id: uuid.UUID, since: datetime, until: datetime) -> list[dict]:
+    params: dict[str, Any] = {"tenant_id": tenant_id}
+    where = "tenant_id = {tenant_id:UUID}" + _time_where(since, until, params)
+    spans = await store.query(
+        "SELECT service_name, count(), countIf(status_code = 'error'), quantile(0.95)(duration_ns) / 1e6, "
+        f"max(timestamp) FROM spans WHERE {where} GROUP BY service_name", params, READ_SETTINGS)
+    logs = await store.query(
+        f"SELECT service_name, count(), max(timestamp) FROM logs WHERE {where} GROUP BY service_name",
+        params, READ_SETTINGS)
+    out: dict[str, dict] = {}
+    for name, n, errors, p95, last in spans.rows:
+        out[name] = {"name": name, "span_count": n, "error_count": errors, "error_rate": errors / n if n else 0.0,
+                     "p95_ms": json_value(p95), "log_count": 0, "last_seen": last}
+    for name, n, last in logs.rows:
+        entry = out.setdefault(name, {"name": name, "span_count": 0, "error_count": 0, "error_rate": 0.0,
+                                      "p95_ms": None, "log_count": 0, "last_seen": last})
+        entry["log_count"] = n
+        entry["last_seen"] = max(entry["last_seen"], last)
+    items = sorted(out.values(), key=lambda s: s["name"])
+    for item in items:
+        item["last_seen"] = json_value(item["last_seen"])
+    return items

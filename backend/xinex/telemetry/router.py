@@ -1,0 +1,105 @@
+"""POST /dsl (OQL) and the dashboard reads under /telemetry: a trace as a span tree, log search,
+services. Reads need the telemetry:read scope (POST /dsl too: it changes nothing)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from xinex.annotations import service as annotations
+from xinex.auth.deps import Authorize
+from xinex.auth.principal import Principal
+from xinex.kit.db import SessionDep
+from xinex.kit.errors import AppError, error_responses
+from xinex.kit.pagination import Page, PageDep
+from xinex.kit.types import utcnow
+from xinex.telemetry import read
+from xinex.telemetry.oql import CostLimits, OQLError, compile_oql, run_oql
+from xinex.telemetry.schemas import DslIn, DslOut, LogOut, ServiceOut
+from xinex.telemetry.store_access import ensure_schema, store_errors, store_for
+
+router = APIRouter(tags=["telemetry"])
+Reader = Annotated[Principal, Depends(Authorize("telemetry", write=False))]
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _range(since: datetime | None, until: datetime | None, default: timedelta) -> tuple[datetime, datetime]:
+    until = until or utcnow()
+    since = since or until - default
+    if until <= since:
+        raise AppError("VALIDATION_FAILED", "The request did not validate",
+                       details={"fields": {"to": "must be after from"}})
+    return since, until
+
+
+From = Annotated[datetime | None, Query(alias="from", description="RFC 3339 start (inclusive)")]
+To = Annotated[datetime | None, Query(alias="to", description="RFC 3339 end (exclusive)")]
+
+
+@router.post("/dsl", response_model=DslOut, response_model_exclude_none=True,
+             responses=error_responses(400, 401, 403, 422, 503))
+async def run_dsl(data: DslIn, request: Request, principal: Reader, session: SessionDep):
+    try:
+        limits = getattr(request.app.state, "oql_limits", None) or CostLimits()
+        compiled = compile_oql(data.query, principal.tenant_id, utcnow(), limits)
+    except OQLError as exc:
+        raise AppError(exc.code, exc.message, status=400, details=exc.details) from None
+    store = store_for(request)
+    async with store_errors():
+        await ensure_schema(store)
+        out = await run_oql(store, compiled)
+    if data.annotations:
+        out["annotations"] = await annotations.overlay(session, compiled.since, compiled.until)
+    return out
+
+
+@router.get("/telemetry/traces/{trace_id}", responses=error_responses(401, 403, 404, 422, 503))
+async def get_trace(request: Request, principal: Reader,
+                    trace_id: Annotated[str, Path(description="32 hex digits")],
+                    since: From = None, until: To = None):
+    trace_id = trace_id.lower()
+    if not _HEX32.match(trace_id):
+        raise AppError("VALIDATION_FAILED", "The request did not validate",
+                       details={"fields": {"trace_id": "must be 32 hexadecimal digits"}})
+    if since is not None and until is not None and until <= since:
+        raise AppError("VALIDATION_FAILED", "The request did not validate",
+                       details={"fields": {"to": "must be after from"}})
+    store = store_for(request)
+    async with store_errors():
+        await ensure_schema(store)
+        tree = await read.trace_tree(store, principal.tenant_id, trace_id, since, until)
+    if tree is None:
+        raise AppError("NOT_FOUND", "trace not found")
+    return JSONResponse(tree)
+
+
+@router.get("/telemetry/logs", response_model=Page[LogOut], responses=error_responses(401, 403, 422, 503))
+async def search_logs(request: Request, principal: Reader, params: PageDep, since: From = None, until: To = None,
+                      service: Annotated[str | None, Query(max_length=200)] = None,
+                      severity: Annotated[str | None, Query(max_length=20, description="e.g. ERROR")] = None,
+                      min_severity: Annotated[int | None, Query(ge=0, le=24, description="OTLP number")] = None,
+                      q: Annotated[str | None, Query(max_length=500, description="text in the body")] = None,
+                      trace_id: Annotated[str | None, Query(pattern="^[0-9a-fA-F]{32}$")] = None):
+    since, until = _range(since, until, timedelta(hours=1))
+    store = store_for(request)
+    async with store_errors():
+        await ensure_schema(store)
+        items, total = await read.search_logs(
+            store, principal.tenant_id, since, until, service=service, severity=severity,
+            min_severity=min_severity, q=q, trace_id=trace_id.lower() if trace_id else None,
+            offset=params.offset, limit=params.per_page)
+    return Page.of(items, total, params)
+
+
+@router.get("/telemetry/services", response_model=Page[ServiceOut], responses=error_responses(401, 403, 422, 503))
+async def list_services(request: Request, principal: Reader, params: PageDep, since: From = None, until: To = None):
+    since, until = _range(since, until, timedelta(hours=24))
+    store = store_for(request)
+    async with store_errors():
+        await ensure_schema(store)
+        items = await read.services(store, principal.tenant_id, since, until)
+    return Page.of(items[params.offset:params.offset + params.per_page], len(items), params)
