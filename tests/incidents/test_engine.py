@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -144,3 +145,22 @@ async def test_routing_first_match_wins_and_default_route(db, client, alice):
     await settle(db, *ids)
     got = [(await incidents(db, alice.tenant_id, f"monitor:{s}"))[0].policy_snapshot["id"] for s in (s1, s2, s3)]
     assert got == [p_db["id"], p_crit["id"], p_default["id"]]
+
+
+async def test_racing_consumers_open_one_incident_per_dedup_key(db, alice):
+    from sqlalchemy import select
+    from xinex.incidents.engine import process_one
+    from xinex.models.outbox import OutboxEvent
+
+    t0, source = start_time(), uuid.uuid4()
+    ids = [await emit_event(db, alice.tenant_id, "monitor.down", t0 + timedelta(seconds=i), source_id=source)
+           for i in range(4)]
+    async with db.session(system="test") as s:
+        events = list((await s.execute(select(OutboxEvent).where(OutboxEvent.id.in_(ids)))).scalars().all())
+    # Four consumers each handed a different event for the same key at once (bypassing the claim).
+    await asyncio.gather(*[process_one(db, e, now=t0) for e in events])
+    await settle(db, *ids)
+    [inc] = await incidents(db, alice.tenant_id, f"monitor:{source}")
+    assert inc.alert_count == 4 and len(await alerts(db, alice.tenant_id, inc.id)) == 4
+    await run_due(db, now=t0)
+    assert len(await pages(db, alice.tenant_id, inc.id)) == 1

@@ -193,18 +193,19 @@ async def handle(session: AsyncSession, event: OutboxEvent, now: datetime | None
     return (await session.execute(select(Alert).where(Alert.outbox_event_id == event.id))).scalar_one_or_none()
 
 
-async def process_one(db: Database, event: OutboxEvent, now: datetime | None = None) -> None:
-    for attempt in (1, 2):
+async def process_one(db: Database, event: OutboxEvent, now: datetime | None = None, tries: int = 5) -> None:
+    for attempt in range(1, tries + 1):
         try:
             async with db.session(tenant_id=event.tenant_id) as session:
                 await handle(session, event, now)
                 await mark_processed(session, event.id)
             return
         except IntegrityError:
-            # A racing consumer opened the incident (open_key) or stored this alert first:
-            # the second pass appends or finds the alert.
-            if attempt == 2:
+            # A racing consumer opened the incident (open_key) or stored this very alert first:
+            # the next pass appends, or finds the alert and only marks the event.
+            if attempt == tries:
                 raise
+            await asyncio.sleep(0.01 * attempt)
 
 
 async def process_pending(db: Database, now: datetime | None = None, limit: int = 100) -> int:
