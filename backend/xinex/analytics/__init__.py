@@ -1,0 +1,1 @@
+"""Uptime and response-time analytics from the time-series store's check results."""

@@ -1,0 +1,98 @@
+"""Time-weighted uptime: each check result holds until the next one; maintenance counts as up.
+
+ClickHouse returns only the status changes in the range (plus the result in force at its start),
+so a year of 10-second checks is a handful of rows; Python intersects those segments with the
+periods and the maintenance intervals.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+DOWN_STATUSES = ("down", "error")
+
+TRANSITIONS_SQL = """
+SELECT timestamp, status FROM (
+    SELECT timestamp, status,
+           lagInFrame(status, 1, '') OVER (ORDER BY timestamp ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS prev
+    FROM check_results
+    WHERE tenant_id = {tenant:UUID} AND monitor_id = {monitor:UUID}
+      AND timestamp >= {start:DateTime64(3, 'UTC')} AND timestamp < {end:DateTime64(3, 'UTC')}
+) WHERE status != prev ORDER BY timestamp
+"""
+BEFORE_SQL = """
+SELECT timestamp, status FROM check_results
+WHERE tenant_id = {tenant:UUID} AND monitor_id = {monitor:UUID} AND timestamp < {start:DateTime64(3, 'UTC')}
+ORDER BY timestamp DESC LIMIT 1
+"""
+
+
+def period_starts(start: datetime, end: datetime, period: str) -> list[tuple[datetime, datetime]]:
+    """UTC calendar periods (day, ISO week from Monday, month) covering [start, end), clipped."""
+    cur = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "week":
+        cur -= timedelta(days=cur.weekday())
+    elif period == "month":
+        cur = cur.replace(day=1)
+    out = []
+    while cur < end:
+        if period == "day":
+            nxt = cur + timedelta(days=1)
+        elif period == "week":
+            nxt = cur + timedelta(days=7)
+        else:
+            nxt = cur.replace(year=cur.year + (cur.month == 12), month=cur.month % 12 + 1)
+        out.append((max(cur, start), min(nxt, end)))
+        cur = nxt
+    return out
+
+
+def _overlap(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> float:
+    return max(0.0, (min(a[1], b[1]) - max(a[0], b[0])).total_seconds())
+
+
+def compute(transitions: list[tuple[datetime, str]], maintenance: list[tuple[datetime, datetime]],
+            periods: list[tuple[datetime, datetime]], end: datetime) -> list[dict]:
+    """Per period: up/down/maintenance/no-data seconds and uptime %."""
+    segments = []  # (start, end, is_down)
+    for i, (ts, status) in enumerate(transitions):
+        seg_end = transitions[i + 1][0] if i + 1 < len(transitions) else end
+        if seg_end > ts:
+            segments.append((ts, seg_end, status in DOWN_STATUSES))
+    out = []
+    for p in periods:
+        up = down = excused = 0.0
+        for s, e, is_down in segments:
+            span = _overlap((s, e), p)
+            if not span:
+                continue
+            if not is_down:
+                up += span
+                continue
+            # Downtime inside maintenance counts as up.
+            covered = sum(_overlap((max(s, p[0]), min(e, p[1])), m) for m in maintenance)
+            excused += covered
+            down += span - covered
+        total = (p[1] - p[0]).total_seconds()
+        known = up + down + excused
+        out.append({
+            "period_start": p[0], "period_end": p[1],
+            "uptime_pct": round(100.0 * (up + excused) / known, 4) if known else None,
+            "up_seconds": round(up + excused, 3), "down_seconds": round(down, 3),
+            "maintenance_downtime_seconds": round(excused, 3), "no_data_seconds": round(max(0.0, total - known), 3),
+        })
+    return out
+
+
+async def transitions(store, tenant_id: uuid.UUID, monitor_id: uuid.UUID, start: datetime,
+                      end: datetime) -> list[tuple[datetime, str]]:
+    params = {"tenant": tenant_id, "monitor": monitor_id, "start": start}
+    before = (await store.query(BEFORE_SQL, params)).rows
+    inside = (await store.query(TRANSITIONS_SQL, {**params, "end": end})).rows
+    rows = [(start, before[0][1])] if before else []
+    for ts, status in inside:
+        if rows and rows[-1][1] == status:
+            continue
+        rows.append((ts, status))
+    return rows
