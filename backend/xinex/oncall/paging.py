@@ -23,7 +23,7 @@ from xinex.incidents import timeline
 from xinex.kit.db import Database
 from xinex.kit.jobs import enqueue, get_queue, job
 from xinex.kit.types import utcnow
-from xinex.models.incidents import Incident, IncidentStatus
+from xinex.models.incidents import Incident, IncidentLog, IncidentStatus
 from xinex.models.oncall import Page, PageStatus
 
 log = logging.getLogger("xinex.oncall.paging")
@@ -139,6 +139,10 @@ async def deliver_page(ctx, page_id: str, now: datetime | None = None) -> str:
                           next_attempt_at=None if failed else now + timedelta(seconds=min(900, 15 * 2 ** page.attempts)),
                           last_error=f"{type(exc).__name__}: {exc}"[:1000])
             log.warning("page delivery failed", extra={"page_id": str(pid), "attempt": page.attempts})
+            if failed:
+                session.add(IncidentLog(tenant_id=page.tenant_id, incident_id=page.incident_id, at=now,
+                                        kind="page_failed", message=f"Giving up on {page.target_type} "
+                                        f"{page.target_id} after {page.attempts} attempts", data={"page_id": str(pid)}))
             return "failed" if failed else "retry"
         if await _finish(session, page, now, status=PageStatus.sent.value, sent_at=now, last_error=None):
             timeline.add(session, incident, "notified", f"{page.event} sent to {page.target_type} {page.target_id}",
