@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
-
 from xinex.kit.db import Database
 from xinex.migrate import upgrade
 from xinex.models.notify import NotificationAttempt, NotificationChannel
