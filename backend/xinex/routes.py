@@ -34,3 +34,7 @@ ROUTERS[:0] = maintenance_mount.API_ROUTERS; BACKGROUND_TASKS += maintenance_mou
 ROUTERS += telemetry_mount.API_ROUTERS; BACKGROUND_TASKS += telemetry_mount.BACKGROUND  # noqa: E702
 ROUTERS += ai_heartbeats_mount.API_ROUTERS; BACKGROUND_TASKS += ai_heartbeats_mount.BACKGROUND  # noqa: E702
 ROUTERS += analytics_mount.API_ROUTERS
+# Loops that only make sense inside the single embedded process (the OTLP receivers own their
+# ports); `xinex worker` runs every other loop. They all claim work with compare-and-set or
+# SKIP LOCKED, so several workers can run them side by side.
+EMBEDDED_ONLY_TASKS: list = [*telemetry_mount.BACKGROUND]

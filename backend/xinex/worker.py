@@ -1,23 +1,41 @@
-"""arq worker settings: one entry point dispatching to the job registry."""
+"""`xinex worker`: the arq job runner plus the long-running loops (sweepers, the incident engine,
+escalations, delivery retries) that the API runs in-process only in embedded mode."""
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
 
 from arq.connections import RedisSettings
 
 from xinex.kit.db import Database
-from xinex.kit.jobs import run_registered_job
+from xinex.kit.jobs import ArqQueue, run_registered_job, set_queue
 from xinex.settings import get_settings
 
 
-async def _startup(ctx) -> None:
-    import xinex.routes  # noqa: F401  (imports every domain, registering its jobs)
+def worker_loops() -> list:
+    from xinex.routes import BACKGROUND_TASKS, EMBEDDED_ONLY_TASKS
 
+    return [fn for fn in BACKGROUND_TASKS if fn not in EMBEDDED_ONLY_TASKS]
+
+
+async def _startup(ctx) -> None:
     settings = get_settings()
     ctx["settings"] = settings
     ctx["db"] = Database(settings.effective_database_url)
+    # Jobs that enqueue follow-up jobs (after commit) need a queue in this process too.
+    queue = await ArqQueue.connect(settings.redis_url)
+    ctx["queue"] = queue
+    set_queue(queue)
+    ctx["stop"] = asyncio.Event()
+    ctx["loops"] = [asyncio.create_task(fn(ctx["db"], ctx["stop"])) for fn in worker_loops()]
 
 
 async def _shutdown(ctx) -> None:
+    ctx["stop"].set()
+    with contextlib.suppress(Exception):
+        await asyncio.gather(*ctx["loops"], return_exceptions=True)
+    await ctx["queue"].close()
     await ctx["db"].dispose()
 
 
