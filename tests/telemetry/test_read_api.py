@@ -1,0 +1,89 @@
+"""Dashboard reads: a trace as a span tree, log search with filters (envelope), the service list."""
+
+from __future__ import annotations
+
+import logging
+
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+from tests.conftest import assert_error
+
+from .otlp_support import export, make_logs, make_spans, otlp_fixture, unique  # noqa: F401
+
+
+async def _send_trace(otlp, account, service, **kw):
+    spans, trace_id = make_spans(service, **kw)
+    await export(OTLPSpanExporter(endpoint=f"{otlp.http_endpoint}/v1/traces", headers={"x-api-key": account.token}),
+                 spans)
+    return trace_id
+
+
+async def test_trace_tree(otlp, client, alice, outsider):
+    service = unique("tree")
+    trace_id = await _send_trace(otlp, alice, service, children=3, error=True)
+    r = await client.get(f"/api/v1/telemetry/traces/{trace_id.upper()}", headers=alice.bearer)
+    assert r.status_code == 200, r.text
+    tree = r.json()
+    assert tree["trace_id"] == trace_id and tree["span_count"] == 4 and tree["services"] == [service]
+    assert tree["error_count"] == 1 and tree["duration_ms"] > 0 and tree["start"].endswith("Z")
+    [root] = tree["roots"]
+    assert root["parent_span_id"] is None and root["orphan"] is False and root["kind"] == "server"
+    assert root["status"] == "error" and root["attributes"]["http.route"] == "/checkout"
+    assert [c["name"] for c in root["children"]] == ["SELECT 0", "SELECT 1", "SELECT 2"]
+    assert all(c["parent_span_id"] == root["span_id"] and c["children"] == [] for c in root["children"])
+    assert root["resource"]["service.name"] == service
+    # Another tenant's trace answers like a missing one.
+    assert_error(await client.get(f"/api/v1/telemetry/traces/{trace_id}", headers=outsider.bearer), 404, "NOT_FOUND")
+    assert_error(await client.get("/api/v1/telemetry/traces/not-a-trace-id", headers=alice.bearer),
+                 422, "VALIDATION_FAILED")
+    assert_error(await client.get(f"/api/v1/telemetry/traces/{trace_id}?from=2026-01-02T00:00:00Z"
+                                  "&to=2026-01-01T00:00:00Z", headers=alice.bearer), 422, "VALIDATION_FAILED")
+
+
+async def test_log_search_filters_and_envelope(otlp, client, alice, outsider):
+    service = unique("logsvc")
+    records, trace_id = make_logs(service, [(logging.ERROR, "Payment FAILED for order 7"),
+                                            (logging.INFO, "payment retried"), (logging.WARNING, "slow payment"),
+                                            (logging.INFO, "unrelated")])
+    await export(OTLPLogExporter(endpoint=f"{otlp.http_endpoint}/v1/logs", headers={"x-api-key": alice.token}),
+                 records)
+    base = f"/api/v1/telemetry/logs?service={service}"
+    r = await client.get(base, headers=alice.bearer)
+    assert r.status_code == 200, r.text
+    page = r.json()
+    assert page["total"] == 4 and page["page"] == 1 and page["per_page"] == 25 and page["total_pages"] == 1
+    r = await client.get(base + "&q=payment&per_page=2", headers=alice.bearer)
+    page = r.json()
+    assert page["total"] == 3 and len(page["items"]) == 2 and page["total_pages"] == 2
+    r = await client.get(base + "&severity=error", headers=alice.bearer)
+    [item] = r.json()["items"]
+    assert item["body"] == "Payment FAILED for order 7" and item["trace_id"] == trace_id
+    assert item["severity_number"] == 17 and item["timestamp"].endswith("Z")
+    r = await client.get(base + "&min_severity=13", headers=alice.bearer)
+    assert {i["severity"] for i in r.json()["items"]} == {"ERROR", "WARN"}
+    r = await client.get(base + f"&trace_id={trace_id}", headers=alice.bearer)
+    assert r.json()["total"] == 1
+    # The outsider's search never returns alice's logs.
+    r = await client.get(base, headers=outsider.bearer)
+    assert r.status_code == 200 and r.json()["total"] == 0 and r.json()["items"] == []
+    assert_error(await client.get(base + "&trace_id=xyz", headers=alice.bearer), 422, "VALIDATION_FAILED")
+    assert_error(await client.get(base + "&per_page=1000", headers=alice.bearer), 422, "VALIDATION_FAILED")
+    assert_error(await client.get(base + "&from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", headers=alice.bearer),
+                 422, "VALIDATION_FAILED")
+
+
+async def test_service_list(otlp, client, alice, outsider):
+    service = unique("svc-list")
+    await _send_trace(otlp, alice, service, children=1, error=True)
+    r = await client.get("/api/v1/telemetry/services", headers=alice.bearer)
+    assert r.status_code == 200, r.text
+    page = r.json()
+    mine = next(s for s in page["items"] if s["name"] == service)
+    assert mine["span_count"] == 2 and mine["error_count"] == 1 and mine["error_rate"] == 0.5
+    assert mine["p95_ms"] is not None and mine["last_seen"].endswith("Z")
+    r = await client.get("/api/v1/telemetry/services", headers=outsider.bearer)
+    assert service not in [s["name"] for s in r.json()["items"]]
+    assert_error(await client.get("/api/v1/telemetry/services?from=bogus", headers=alice.bearer),
+                 422, "VALIDATION_FAILED")
+    assert_error(await client.get("/api/v1/telemetry/services"), 401, "UNAUTHENTICATED")
