@@ -114,6 +114,9 @@ async def serve(host: str | None = None) -> None:
     """`xinex otlp`: the receivers alone, until SIGINT/SIGTERM."""
     import signal
 
+    from xinex.kit.logging import configure_logging
+
+    configure_logging()
     settings = get_settings()
     db = Database(settings.effective_database_url)
     receivers = from_settings(db, settings, host=host)
