@@ -206,7 +206,6 @@ async def test_token_lifecycle_is_audited_without_secrets(client, alice):
 async def test_cached_token_is_dropped_when_membership_is_removed(client, signup, db):
     """The credential cache must not outlive a change that revokes access (here: membership)."""
     from sqlalchemy import delete
-
     from xinex.models.tenant import Membership
 
     owner = await signup()

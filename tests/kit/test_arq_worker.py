@@ -7,7 +7,6 @@ import uuid
 
 from arq.connections import RedisSettings
 from arq.worker import Worker
-
 from xinex.kit.jobs import ArqQueue, enqueue, run_registered_job
 from xinex.kit.mail import send_email
 

@@ -128,7 +128,6 @@ async def test_get_and_delete_ignore_the_header(client, alice):
 async def test_replayed_secret_is_not_stored_in_clear(client, alice, db):
     """A replayed token creation returns the secret, but the stored record holds only ciphertext."""
     from sqlalchemy import select
-
     from xinex.models.idempotency import IdempotencyRecord
 
     headers = {**alice.bearer, "Idempotency-Key": "secret-at-rest-check"}

@@ -26,6 +26,7 @@ from xinex.kit.http import credential_of
 from xinex.kit.types import utcnow
 from xinex.models.idempotency import IdempotencyRecord
 
+
 def _body_key(credential: str, key: str) -> bytes:
     return hashlib.sha256(b"xinex-idempotency-body\0" + credential.encode() + b"\0" + key.encode()).digest()
 
