@@ -41,7 +41,6 @@ async def trace_tree(store: TimeSeriesStore, tenant_id: uuid.UUID, trace_id: str
     if not result.rows:
         return None
     nodes: dict[str, dict] = {}
-    order: list[dict] = []
     for row in result.rows[:MAX_TRACE_SPANS]:
         r = dict(zip(_SPAN_FIELDS, row, strict=True))
         start_ns = _ns(r["timestamp"])
@@ -59,7 +58,6 @@ async def trace_tree(store: TimeSeriesStore, tenant_id: uuid.UUID, trace_id: str
             "children": [],
         }
         nodes.setdefault(node["span_id"], node)  # a duplicate span id (client retry) shows once
-        order.append(node)
     roots: list[dict] = []
     for node in nodes.values():
         parent = nodes.get(node["parent_span_id"] or "")
