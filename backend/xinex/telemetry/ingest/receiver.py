@@ -78,7 +78,9 @@ class ReceiverConfig:
     max_body_bytes: int = 8 * 1024 * 1024  # decompressed request size
     max_inflight: int = 64  # batches being decoded/inserted at once, across both transports
     retry_after_s: int = 5
-    token_cache_s: float = 5.0  # a revoked token keeps working for at most this long
+    # Upper bound only: any committed credential change in this process (the credential cache's
+    # generation moves) drops the entry at once, so revocation is immediate here too.
+    token_cache_s: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ class Receiver:
         self.store = store
         self.config = config or ReceiverConfig()
         self._inflight = 0
-        self._tokens: dict[bytes, tuple[float, TenantIngest]] = {}
+        self._tokens: dict[bytes, tuple[float, int, TenantIngest]] = {}
         self._migrated = False
 
     # ---- credentials ------------------------------------------------------------------------
@@ -108,15 +110,18 @@ class Receiver:
         """The tenant comes only from the API token, never from the payload (DESIGN §3)."""
         if not credential:
             raise Unauthenticated("an API token is required (authorization: Bearer xinex_… or x-api-key)")
+        from xinex.auth.credential_cache import CACHE
+
         key = hashlib.sha256(credential.encode()).digest()
         now = time.monotonic()
         hit = self._tokens.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        if hit is not None and hit[0] > now and hit[1] == CACHE.generation:
+            return hit[2]
+        generation = CACHE.generation
         tenant = await self._resolve(credential)
         if len(self._tokens) > 10_000:
             self._tokens.clear()
-        self._tokens[key] = (now + self.config.token_cache_s, tenant)
+        self._tokens[key] = (now + self.config.token_cache_s, generation, tenant)
         return tenant
 
     async def _resolve(self, raw: str) -> TenantIngest:
