@@ -10,6 +10,7 @@ from xinex.auth.tokens import router as tokens_router
 from xinex.heartbeats import mount as heartbeats_mount
 from xinex.incidents import mount as incidents_mount
 from xinex.maintenance import mount as maintenance_mount
+from xinex.monitors import mount as monitors_mount
 from xinex.notify import mount as notify_mount
 from xinex.sso.router import router as sso_router
 from xinex.telemetry import mount as telemetry_mount
@@ -34,6 +35,7 @@ ROUTERS[:0] = maintenance_mount.API_ROUTERS; BACKGROUND_TASKS += maintenance_mou
 ROUTERS += telemetry_mount.API_ROUTERS; BACKGROUND_TASKS += telemetry_mount.BACKGROUND  # noqa: E702
 ROUTERS += ai_heartbeats_mount.API_ROUTERS; BACKGROUND_TASKS += ai_heartbeats_mount.BACKGROUND  # noqa: E702
 ROUTERS += analytics_mount.API_ROUTERS
+ROUTERS += monitors_mount.API_ROUTERS; BACKGROUND_TASKS += monitors_mount.BACKGROUND  # noqa: E702
 # Loops that only make sense inside the single embedded process (the OTLP receivers own their
 # ports); `xinex worker` runs every other loop. They all claim work with compare-and-set or
 # SKIP LOCKED, so several workers can run them side by side.

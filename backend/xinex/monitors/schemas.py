@@ -1,0 +1,293 @@
+"""Request and response shapes of the monitor API. Input is flat (`type` picks the fields)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import ssl
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+from xinex.kit import outbound
+from xinex.kit.types import UTCDatetime
+
+REGION_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
+HEADER_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
+HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$")
+STATUS_RANGE_RE = re.compile(r"^([1-5])xx$|^(\d{3})-(\d{3})$")
+SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-api-key", "x-auth-token"}
+MASK = "********"
+MAX_INTERVAL_S = 86400
+
+
+def _check_tags(tags: list[str]) -> list[str]:
+    cleaned: list[str] = []
+    for tag in tags:
+        tag = tag.strip()
+        if not tag or len(tag) > 50:
+            raise ValueError("each tag must be 1-50 characters")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > 20:
+        raise ValueError("at most 20 tags")
+    return cleaned
+
+
+def _check_regions(regions: list[str]) -> list[str]:
+    out: list[str] = []
+    for region in regions:
+        region = region.strip().lower()
+        if not REGION_RE.match(region):
+            raise ValueError("regions are lowercase letters, digits and dashes (1-50)")
+        if region not in out:
+            out.append(region)
+    if len(out) > 10:
+        raise ValueError("at most 10 regions")
+    return out
+
+
+def _check_host(host: str) -> str:
+    host = host.strip()
+    bare = host.strip("[]")
+    try:
+        ipaddress.ip_address(bare)
+        return bare
+    except ValueError:
+        pass
+    if not HOST_RE.match(host):
+        raise ValueError("not a valid host name or IP address")
+    return host.rstrip(".").lower()
+
+
+def status_matches(code: int, expected: list[int | str]) -> bool:
+    for item in expected:
+        if isinstance(item, int):
+            if code == item:
+                return True
+            continue
+        m = STATUS_RANGE_RE.match(item)
+        if m and m.group(1) and code // 100 == int(m.group(1)):
+            return True
+        if m and m.group(2) and int(m.group(2)) <= code <= int(m.group(3)):
+            return True
+    return False
+
+
+class _Common(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    interval: int = Field(default=300, ge=1, le=MAX_INTERVAL_S, description="seconds between checks")
+    timeout: float = Field(default=10.0, ge=0.5, le=60, description="seconds before a check fails")
+    latency_threshold_ms: int | None = Field(default=None, ge=1, le=120_000, description="slower → degraded")
+    confirmation_period: int = Field(default=1, ge=1, le=20, description="consecutive failures before down")
+    recovery_period: int = Field(default=1, ge=1, le=20, description="consecutive successes before up")
+    regions: list[str] = Field(default_factory=list, description="probe regions; empty = checked by the platform")
+    tags: list[str] = Field(default_factory=list)
+    paused: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be blank")
+        return v.strip()
+
+    _tags = field_validator("tags")(classmethod(lambda cls, v: _check_tags(v)))
+    _regions = field_validator("regions")(classmethod(lambda cls, v: _check_regions(v)))
+
+
+class HttpMonitorIn(_Common):
+    type: Literal["http"]
+    url: str = Field(max_length=2000)
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str | None = Field(default=None, max_length=65536)
+    expected_status: list[int | str] = Field(default_factory=lambda: ["200-299"], min_length=1, max_length=20)
+    keyword: str | None = Field(default=None, min_length=1, max_length=500)
+    keyword_absent: bool = Field(default=False, description="degraded when the keyword IS present")
+    follow_redirects: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        try:
+            outbound.check_url(v.strip(), allow_private=True)  # syntax and scheme; addresses at check time
+        except outbound.OutboundError as exc:
+            raise ValueError(str(exc)) from None
+        return v.strip()
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, v: dict[str, str]) -> dict[str, str]:
+        if len(v) > 50:
+            raise ValueError("at most 50 headers")
+        for name, value in v.items():
+            if not HEADER_RE.match(name) or len(value) > 4000 or any(c in value for c in "\r\n\0"):
+                raise ValueError(f"invalid header {name[:40]!r}")
+            if name.lower() in ("host", "content-length", "transfer-encoding", "connection"):
+                raise ValueError(f"header {name} is set by the client")
+        return v
+
+    @field_validator("expected_status")
+    @classmethod
+    def _statuses(cls, v: list[int | str]) -> list[int | str]:
+        for item in v:
+            if isinstance(item, int):
+                if not 100 <= item <= 599:
+                    raise ValueError("status codes are 100-599")
+                continue
+            m = STATUS_RANGE_RE.match(item)
+            if not m or (m.group(2) and not 100 <= int(m.group(2)) <= int(m.group(3)) <= 599):
+                raise ValueError("use a code (200), a range ('200-299') or a class ('2xx')")
+        return v
+
+
+class TcpMonitorIn(_Common):
+    type: Literal["tcp"]
+    host: str = Field(max_length=253)
+    port: int = Field(ge=1, le=65535)
+
+    _host = field_validator("host")(classmethod(lambda cls, v: _check_host(v)))
+
+
+class DnsMonitorIn(_Common):
+    type: Literal["dns"]
+    hostname: str = Field(max_length=253)
+    record_type: Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"] = "A"
+    expected_value: str | None = Field(default=None, min_length=1, max_length=500)
+    nameserver: str | None = Field(default=None, description="IP address of the resolver to ask")
+    nameserver_port: int = Field(default=53, ge=1, le=65535)
+
+    _hostname = field_validator("hostname")(classmethod(lambda cls, v: _check_host(v)))
+
+    @field_validator("nameserver")
+    @classmethod
+    def _nameserver(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        try:
+            return str(ipaddress.ip_address(v.strip().strip("[]")))
+        except ValueError:
+            raise ValueError("nameserver must be an IP address") from None
+
+
+class TlsMonitorIn(_Common):
+    type: Literal["tls"]
+    host: str = Field(max_length=253)
+    port: int = Field(default=443, ge=1, le=65535)
+    warn_days: int = Field(default=14, ge=0, le=365, description="degraded when expiring within this many days")
+    ca_pem: str | None = Field(default=None, max_length=100_000, description="trust this CA instead of the system's")
+
+    _host = field_validator("host")(classmethod(lambda cls, v: _check_host(v)))
+
+    @field_validator("ca_pem")
+    @classmethod
+    def _ca(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        try:
+            ssl.create_default_context(cadata=v)
+        except (ssl.SSLError, ValueError):
+            raise ValueError("not a PEM certificate") from None
+        return v
+
+
+MonitorIn = Annotated[HttpMonitorIn | TcpMonitorIn | DnsMonitorIn | TlsMonitorIn, Field(discriminator="type")]
+MONITOR_IN: TypeAdapter = TypeAdapter(MonitorIn)
+COMMON_FIELDS = set(_Common.model_fields) | {"type"}
+
+
+class MonitorUpdate(BaseModel):
+    """Partial update: fields given replace the current ones; the result is validated as a whole."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str | None = None
+    type: Literal["http", "tcp", "dns", "tls"] | None = None
+    interval: int | None = None
+    timeout: float | None = None
+    latency_threshold_ms: int | None = None
+    confirmation_period: int | None = None
+    recovery_period: int | None = None
+    regions: list[str] | None = None
+    tags: list[str] | None = None
+
+
+class MonitorOut(BaseModel):
+    """Common fields plus the type's own fields (url, host, port, record_type, …) at the top level."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    type: str
+    interval: int
+    timeout: float
+    latency_threshold_ms: int | None
+    confirmation_period: int
+    recovery_period: int
+    regions: list[str]
+    tags: list[str]
+    status: str
+    paused: bool
+    status_changed_at: UTCDatetime | None
+    next_check_at: UTCDatetime | None
+    last_checked_at: UTCDatetime | None
+    last_result: str | None
+    last_latency_ms: float | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class RegionStatus(BaseModel):
+    region: str
+    result: str | None
+    checked_at: UTCDatetime | None
+    latency_ms: float | None
+    status_code: int | None
+    error: str | None
+    reason: str | None
+
+
+class Advisory(BaseModel):
+    code: str
+    message: str
+    regions: list[str] = Field(default_factory=list)
+
+
+class LastCheck(BaseModel):
+    checked_at: UTCDatetime | None
+    result: str | None
+    latency_ms: float | None
+    status_code: int | None
+    error: str | None
+    reason: str | None
+
+
+class MonitorStatusOut(BaseModel):
+    monitor_id: uuid.UUID
+    status: str
+    status_changed_at: UTCDatetime | None
+    latency_ms: float | None
+    last_check: LastCheck | None
+    next_check_at: UTCDatetime | None
+    confirmation: dict[str, Any]
+    regions: list[RegionStatus]
+    advisories: list[Advisory]
+
+
+class CheckOut(BaseModel):
+    check_id: uuid.UUID
+    timestamp: UTCDatetime
+    region: str
+    status: str
+    latency_ms: float
+    status_code: int | None
+    error: str
+    details: dict[str, str]
