@@ -1,4 +1,4 @@
-"""`xinex` command: api, worker, migrate, run (embedded all-in-one)."""
+"""`xinex` command: api, worker, migrate, otlp, probe, run (embedded all-in-one)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker", help="run the arq job worker (needs XINEX_REDIS_URL)")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("otlp", help="run the OTLP receivers alone (gRPC :4317, HTTP :4318)").add_argument("--host")
+    probe = sub.add_parser("probe", help="remote probe: run this region's checks for a Xinex platform")
+    probe.add_argument("--url", required=True)
+    probe.add_argument("--token", required=True, help="prober token (xinex_probe_...)")
+    probe.add_argument("--once", action="store_true", help="one round, then exit")
     run = sub.add_parser("run", help="embedded all-in-one: migrate, then API + jobs in one process")
     run.add_argument("--host")
     run.add_argument("--port", type=int)
@@ -31,6 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     if args.command == "migrate":
         _migrate()
+        return 0
+    if args.command == "probe":
+        import asyncio
+
+        from xinex.monitors.probe_agent import run_probe
+
+        asyncio.run(run_probe(args.url, args.token, once=args.once))
         return 0
     if args.command == "otlp":
         import asyncio

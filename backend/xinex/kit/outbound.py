@@ -99,9 +99,11 @@ def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | 
         return "link_local_address"
     if isinstance(ip, ipaddress.IPv4Address) and ip in CGNAT:
         return "shared_address"
+    if ip.is_reserved:
+        return "reserved_address"
     if ip.is_private:
         return "private_address"
-    if ip.is_reserved or not ip.is_global:
+    if not ip.is_global:
         return "reserved_address"
     return None
 
@@ -294,7 +296,10 @@ async def _send(method, url, headers, content, timeouts, max_body, follow, max_r
         while True:
             req = client.build_request(method, current, headers=headers, content=content)
             try:
-                resp = await client.send(req, stream=True)
+                # The transport, not client.send: httpx would parse Location itself and choke on
+                # notations we want to name precisely (e.g. 0177.0.0.1).
+                resp = await transport.handle_async_request(req)
+                resp.request = req
             except OutboundError:
                 raise
             except httpx.ConnectTimeout as exc:

@@ -1,0 +1,74 @@
+"""`xinex probe`: the remote agent. Pulls its region's due checks, runs them with the platform's
+check code (and this host's SSRF policy), posts the results; repeats."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+
+from xinex.monitors.checks import CheckResult, run_check
+
+log = logging.getLogger("xinex.probe")
+POLL_S = 2.0
+MAX_CONCURRENT = 50
+
+
+def _payload(spec: dict, result: CheckResult) -> dict:
+    data = result.to_json()
+    data.pop("reason", None)
+    return {**data, "monitor_id": spec["monitor_id"], "reason": result.reason[:60],
+            "details": {k: str(v)[:500] for k, v in list(result.details.items())[:20]}}
+
+
+async def run_once(client: httpx.AsyncClient, *, allow_private: bool | None = None) -> int:
+    """One round: fetch assignments, run them concurrently, post the results. Returns checks run."""
+    resp = await client.get("/api/v1/probe/assignments")
+    resp.raise_for_status()
+    specs = resp.json()["items"]
+    if not specs:
+        return 0
+    gate = asyncio.Semaphore(MAX_CONCURRENT)
+
+    async def one(spec: dict) -> dict:
+        async with gate:
+            return _payload(spec, await run_check(spec, allow_private=allow_private))
+
+    results = await asyncio.gather(*(one(s) for s in specs))
+    posted = await client.post("/api/v1/probe/results", json={"results": results})
+    posted.raise_for_status()
+    return len(results)
+
+
+def client_for(url: str, token: str, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {token}"},
+                             timeout=30.0, transport=transport)
+
+
+async def run_probe(url: str, token: str, *, once: bool = False, poll_s: float = POLL_S,
+                    stop: asyncio.Event | None = None, transport: httpx.AsyncBaseTransport | None = None) -> int:
+    stop = stop or asyncio.Event()
+    total = 0
+    async with client_for(url, token, transport) as client:
+        while not stop.is_set():
+            try:
+                ran = await run_once(client)
+                total += ran
+            except httpx.HTTPStatusError as exc:
+                if exc.response.status_code == 401:
+                    log.error("the platform refused this prober token")
+                    return total
+                log.warning("probe round failed: HTTP %s", exc.response.status_code)
+                ran = 0
+            except httpx.HTTPError as exc:
+                log.warning("probe round failed: %s", type(exc).__name__)
+                ran = 0
+            if once:
+                return total
+            if not ran:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=poll_s)
+                except TimeoutError:
+                    pass
+    return total
