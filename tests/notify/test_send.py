@@ -158,16 +158,18 @@ def test_quiet_hours_window_crosses_midnight_in_the_users_zone():
     assert not prefs.in_quiet_hours({**quiet, "enabled": False}, datetime(2026, 1, 10, 22, 30, tzinfo=UTC))
 
 
-async def test_private_targets_are_refused_unless_allowed():
-    import pytest
-    from xinex.notify.transport import TargetRefused, check_target, post_bytes
+async def test_private_targets_are_refused_unless_allowed(settings):
+    """Notifications go through kit.outbound: with the guard on, private targets never get a request."""
+    from xinex.notify.transport import post_bytes
 
-    for url in ("http://127.0.0.1:9/x", "http://10.0.0.5/x", "http://169.254.169.254/latest", "http://[::1]/x",
-                "http://localhost/x"):
-        with pytest.raises(TargetRefused):
-            await check_target(url, allow_private=False)
-    await check_target("http://127.0.0.1:9/x", allow_private=True)
-    with pytest.raises(TargetRefused):
-        await check_target("file:///etc/passwd", allow_private=True)
+    guarded = settings.outbound_allow_private
+    settings.outbound_allow_private = False
+    try:
+        for url in ("http://127.0.0.1:9/x", "http://10.0.0.5/x", "http://169.254.169.254/latest", "http://[::1]/x",
+                    "http://localhost/x", "http://0177.0.0.1/x", "http://[::ffff:127.0.0.1]/x"):
+            result = await post_bytes(url, b"{}", {})
+            assert result.status is None and result.retryable is False and "refused" in result.error, url
+    finally:
+        settings.outbound_allow_private = guarded
     result = await post_bytes("gopher://127.0.0.1/x", b"{}", {})
     assert result.status is None and result.retryable is False and "refused" in result.error

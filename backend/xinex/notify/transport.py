@@ -57,43 +57,21 @@ async def post_bytes(url: str, body: bytes, headers: dict[str, str], *, timeout:
 
 
 class TargetRefused(Exception):
-    """The SSRF guard refused the destination."""
-
-
-async def check_target(url: str, allow_private: bool) -> None:
-    """Interim SSRF guard (kit.outbound replaces it): every resolved address must be public."""
-    import asyncio
-    import ipaddress
-    import socket
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise TargetRefused("only http(s) URLs")
-    if allow_private:
-        return
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise ConnectionError(f"cannot resolve {parts.hostname}") from exc
-    for info in infos:
-        ip = ipaddress.ip_address(info[4][0])
-        if not ip.is_global or ip.is_multicast:
-            raise TargetRefused(f"{parts.hostname} resolves to a non-public address")
+    """The SSRF guard (xinex.kit.outbound) refused the destination."""
 
 
 async def _adapter(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, dict, bytes]:
-    """Interim transport until xinex.kit.outbound lands; swapped for it in one place."""
-    import httpx
+    """Every notification and webhook leaves through the platform's one SSRF-safe client."""
+    from xinex.kit import outbound
 
-    from xinex.settings import get_settings
-
-    await check_target(url, get_settings().outbound_allow_private)
-
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-        resp = await client.post(url, content=body, headers=headers)
-        return resp.status_code, dict(resp.headers), resp.content[:EXCERPT_BYTES]
+    try:
+        resp = await outbound.request(
+            "POST", url, headers=headers, content=body, follow_redirects=False, max_body=EXCERPT_BYTES * 4,
+            timeouts=outbound.Timeouts(connect=min(5.0, timeout), read=timeout, total=timeout),
+        )
+    except outbound.OutboundBlocked as exc:
+        raise TargetRefused(exc.reason) from None
+    return resp.status_code, dict(resp.headers), resp.content[:EXCERPT_BYTES]
 
 
 def _ms(started: float) -> int:
