@@ -45,6 +45,10 @@ async def test_crud_roundtrip(client, alice, http_target, db):
         assert row.config["headers"]["Authorization"] == "Bearer s3cret"
     assert_error(await client.put(f"{BASE}/{m['id']}", headers={**alice.bearer, "If-Match": etag},
                                   json={"name": "stale"}), 412, "PRECONDITION_FAILED")
+    r = await client.put(f"{BASE}/{m['id']}", headers=alice.bearer, json={"keyword": None, "latency_threshold_ms": None})
+    assert r.status_code == 200 and r.json()["keyword"] is None and r.json()["latency_threshold_ms"] is None
+    assert_error(await client.put(f"{BASE}/{m['id']}", headers=alice.bearer, json={"name": None}), 422,
+                 "VALIDATION_FAILED")
 
     # Switching type drops the old type's fields and needs the new ones.
     assert_error(await client.put(f"{BASE}/{m['id']}", headers=alice.bearer, json={"type": "tcp"}),

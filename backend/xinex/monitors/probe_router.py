@@ -12,7 +12,7 @@ from sqlalchemy import select
 from xinex.audit import service as audit
 from xinex.auth.deps import Authorize
 from xinex.auth.principal import Principal
-from xinex.kit.db import SessionDep
+from xinex.kit.db import SessionDep, commit
 from xinex.kit.errors import error_responses
 from xinex.kit.etag import set_version
 from xinex.kit.pagination import Page, PageDep, paginate
@@ -147,7 +147,7 @@ async def post_results(data: ResultsIn, probe: CurrentProbe, session: SessionDep
         outcomes.append(outcome)
         if outcome["accepted"]:
             stored.append((item.monitor_id, "", probe.region, result))
-    await session.commit()  # state first; history follows (best effort)
+    await commit(session)  # state first; history follows (best effort)
     if stored:
         await write_results(probe.tenant_id, stored)
     return {"results": outcomes}

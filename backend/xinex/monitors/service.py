@@ -175,7 +175,7 @@ async def update(session: AsyncSession, m: Monitor, data: MonitorUpdate, *, allo
     if isinstance(given.get("headers"), dict):
         old = (m.config or {}).get("headers") or {}
         given["headers"] = {k: (old.get(k, v) if v == MASK else v) for k, v in given["headers"].items()}
-    merged = {**current, **{k: v for k, v in given.items() if v is not None or k == "latency_threshold_ms"}}
+    merged = {**current, **given}  # an explicit null clears an optional field (keyword, body, …)
     parsed = parse(merged)
     await _check_against_tier(session, m.tenant_id, parsed)
     _guard_literal_targets(parsed, allow_private)
