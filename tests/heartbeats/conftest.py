@@ -56,3 +56,25 @@ async def events(db, hb: dict) -> list[str]:
         rows = await session.execute(select(OutboxEvent).where(OutboxEvent.source_id == uuid.UUID(hb["id"]))
                                      .order_by(OutboxEvent.occurred_at, OutboxEvent.created_at))
         return [e.event_type for e in rows.scalars().all()]
+
+
+async def drain_exports(db, hb: dict, timeout: float = 10.0) -> None:
+    """Copy this heartbeat's pings to the time-series store; the app's own exporter may hold some
+    of them (SKIP LOCKED) mid-batch, so wait until every one is marked exported."""
+    import asyncio
+
+    from sqlalchemy import func
+    from xinex.heartbeats.sweeper import export_pings
+    from xinex.models.heartbeats import HeartbeatPing
+
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while loop.time() < end:
+        await export_pings(db)
+        async with db.session(system="test") as session:
+            left = (await session.execute(select(func.count()).select_from(HeartbeatPing).where(
+                HeartbeatPing.heartbeat_id == uuid.UUID(hb["id"]), HeartbeatPing.exported.is_(False)))).scalar_one()
+        if not left:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("pings were not exported in time")

@@ -10,7 +10,7 @@ from xinex.heartbeats import service
 from xinex.heartbeats.sweeper import sweep_due
 from xinex.kit.errors import AppError
 
-from tests.heartbeats.conftest import events, load, ping, runs
+from tests.heartbeats.conftest import drain_exports, events, load, ping, runs
 
 
 async def test_new_up_late_down_up(db, make_hb, t0):
@@ -154,15 +154,13 @@ async def test_body_truncated_and_size_kept(db, make_hb, t0):
 
 async def test_pings_kept_bounded_once_exported(db, make_hb, t0):
     from sqlalchemy import select
-    from xinex.heartbeats.sweeper import export_pings
     from xinex.models.heartbeats import HeartbeatPing
 
     hb = await make_hb()
     first = service.KEEP_PINGS + 2 * service.PRUNE_EVERY
     for i in range(first):
         await ping(db, hb, "log", t0 + timedelta(milliseconds=i))
-    while await export_pings(db):  # the history is in the time-series store: now prunable
-        pass
+    await drain_exports(db, hb)  # the history is in the time-series store: now prunable
     for i in range(service.PRUNE_EVERY):
         await ping(db, hb, "log", t0 + timedelta(seconds=1, milliseconds=i))
     async with db.session(system="test") as session:
