@@ -31,12 +31,22 @@ async def _insert(store, tenant: str, monitor: uuid.UUID, rows: list[tuple[datet
                        [[uuid.UUID(tenant), monitor, uuid.uuid4(), ts, status, lat] for ts, status, lat in rows])
 
 
+async def _real_monitor(client, account) -> uuid.UUID:
+    """A paused monitor of the tenant: analytics only answers for monitors that exist."""
+    r = await client.post("/api/v1/monitors", headers=account.bearer, json={
+        "name": "analytics target", "type": "tcp", "host": "db.example.com", "port": 5432, "interval": 300})
+    assert r.status_code == 201, r.text
+    monitor_id = r.json()["id"]
+    assert (await client.post(f"/api/v1/monitors/{monitor_id}/pause", headers=account.bearer)).status_code == 200
+    return uuid.UUID(monitor_id)
+
+
 def iso(dt: datetime) -> str:
     return dt.isoformat().replace("+00:00", "Z")
 
 
 async def test_uptime_time_weighted_with_maintenance(client, store, alice, outsider):
-    monitor = uuid.uuid4()
+    monitor = await _real_monitor(client, alice)
     # Day 1: up 00:00-06:00, down 06:00-12:00 (of which 06:00-09:00 in maintenance), up after.
     # Day 2: a result before the range holds: up all day except down 12:00-18:00.
     await _insert(store, alice.tenant_id, monitor, [
@@ -82,7 +92,7 @@ async def test_uptime_validation(client, alice):
 
 
 async def test_response_time_quantiles(client, store, alice, outsider):
-    monitor = uuid.uuid4()
+    monitor = await _real_monitor(client, alice)
     rows = [(DAY + timedelta(seconds=i), "up", float(i + 1)) for i in range(100)]  # 1..100 ms in bucket 1
     rows += [(DAY + timedelta(minutes=5, seconds=i), "up", 500.0) for i in range(10)]  # flat bucket 2
     rows += [(DAY + timedelta(minutes=5, seconds=30), "down", 99999.0)]  # failed checks are not response times
