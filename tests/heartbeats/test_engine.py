@@ -208,3 +208,29 @@ async def test_cas_loses_to_a_ping_that_moved_the_deadline(db, make_hb, t0):
         assert await service.flip_due(session, stale, t0 + timedelta(seconds=3700)) is None
     assert (await load(db, hb)).status == "up"
     assert await events(db, hb) == []
+
+
+async def test_schedule_change_moves_deadlines_and_resolves_late(db, make_hb, t0):
+    from xinex.heartbeats import manage
+    from xinex.heartbeats.schemas import HeartbeatUpdate
+
+    hb = await make_hb(interval=3600, grace=600)
+    await ping(db, hb, "success", t0)
+    await sweep_due(db, now=t0 + timedelta(seconds=3700))
+    assert (await load(db, hb)).status == "late"
+    async with db.session(tenant_id=(await load(db, hb)).tenant_id) as session:
+        row = await session.get(service.Heartbeat, (await load(db, hb)).id)
+        await manage.update(session, row, HeartbeatUpdate(interval=7200), now=t0 + timedelta(seconds=3700))
+    row = await load(db, hb)
+    assert row.status == "up" and row.late_at == t0 + timedelta(seconds=7200)
+    assert row.alert_after == row.late_at
+    assert await events(db, hb) == ["heartbeat.late", "heartbeat.up"]
+
+
+async def test_concurrent_pings_lose_no_update(client, make_hb, db):
+    hb = await make_hb()
+    pid = hb["ping_url"].rsplit("/", 1)[1]
+    results = await asyncio.gather(*(client.post(f"/ping/{pid}") for _ in range(20)))
+    assert all(r.text == "OK" for r in results)
+    row = await load(db, hb)
+    assert row.n_pings == 20 and row.status == "up"
