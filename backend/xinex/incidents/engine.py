@@ -24,7 +24,7 @@ from xinex.incidents.service import resolve
 from xinex.incidents.silences import is_suppressed
 from xinex.kit.db import Database
 from xinex.kit.jobs import job
-from xinex.kit.types import utcnow
+from xinex.kit.types import to_rfc3339, utcnow
 from xinex.models.incidents import Alert, Incident, IncidentStatus
 from xinex.models.outbox import OutboxEvent
 from xinex.oncall import escalation
@@ -135,7 +135,7 @@ async def _open(session: AsyncSession, event: OutboxEvent, facts: AlertFacts, no
         else:
             await session.flush()
             await _start_paging(session, incident, now)
-    timeline.publish(session, incident.tenant_id, timeline.incident_event("incident.triggered", incident))
+    await timeline.announce(session, incident, "incident.triggered")
     return incident
 
 
@@ -164,12 +164,32 @@ async def _append(session: AsyncSession, incident: Incident, event: OutboxEvent,
     timeline.publish(session, incident.tenant_id, timeline.incident_event("incident.alert", incident))
 
 
+# Source state changes that subscribers of outgoing webhooks hear about directly (API reference names).
+SOURCE_WEBHOOK_EVENTS = {
+    "monitor.down": "monitor.down",
+    "monitor.up": "monitor.up",
+    "heartbeat.down": "heartbeat.missed",
+}
+
+
+async def _source_webhook(session: AsyncSession, event: OutboxEvent) -> None:
+    name = SOURCE_WEBHOOK_EVENTS.get(event.event_type)
+    if name is None:
+        return
+    from xinex.webhooks.dispatcher import emit_webhook_event
+
+    await emit_webhook_event(session, event.tenant_id, name, {
+        "source_type": event.source_type, "source_id": str(event.source_id), "severity": event.severity,
+        "occurred_at": to_rfc3339(event.occurred_at), **{k: v for k, v in event.payload.items() if k != "body"}})
+
+
 async def handle(session: AsyncSession, event: OutboxEvent, now: datetime | None = None) -> Alert | None:
     """Apply one outbox event inside the caller's transaction (tenant-bound session)."""
     now = now or utcnow()
     done = (await session.execute(select(Alert).where(Alert.outbox_event_id == event.id))).scalar_one_or_none()
     if done is not None:
         return done
+    await _source_webhook(session, event)
     action = action_for(event.event_type)
     if action is None:
         return None

@@ -52,8 +52,7 @@ async def acknowledge(session: AsyncSession, incident: Incident, *, user_id: uui
     timeline.add(session, incident, "acknowledged", "Acknowledged" + ("" if user_id else " by the system"), at,
                  actor_id=user_id)
     await _notify_channels(session, incident, "incident.acknowledged", at)
-    timeline.publish(session, incident.tenant_id, timeline.incident_event("incident.acknowledged", incident,
-                                                                         actor_id=str(user_id) if user_id else None))
+    await timeline.announce(session, incident, "incident.acknowledged", actor_id=str(user_id) if user_id else None)
     return True
 
 
@@ -72,6 +71,5 @@ async def resolve(session: AsyncSession, incident: Incident, *, user_id: uuid.UU
                                           else "Resolved by the system")
     timeline.add(session, incident, "resolved", message, at, actor_id=user_id, data={"reason": reason})
     await _notify_channels(session, incident, "incident.resolved", at)
-    timeline.publish(session, incident.tenant_id, timeline.incident_event("incident.resolved", incident,
-                                                                         actor_id=str(user_id) if user_id else None))
+    await timeline.announce(session, incident, "incident.resolved", actor_id=str(user_id) if user_id else None)
     return True

@@ -44,3 +44,21 @@ def publish(session: AsyncSession, tenant_id: uuid.UUID, event: dict[str, Any]) 
             log.exception("real-time publish failed")
 
     after_commit(session, _send)
+
+
+# Incident lifecycle → the outgoing-webhook event names of the API reference.
+WEBHOOK_EVENT_OF = {
+    "incident.triggered": "incident.created",
+    "incident.acknowledged": "incident.acknowledged",
+    "incident.resolved": "incident.resolved",
+}
+
+
+async def announce(session: AsyncSession, incident: Incident, event: str, **extra: Any) -> None:
+    """Real-time feed after commit, and outgoing webhook deliveries in this same transaction."""
+    from xinex.webhooks.dispatcher import emit_webhook_event
+
+    body = incident_event(event, incident, **extra)
+    publish(session, incident.tenant_id, body)
+    if event in WEBHOOK_EVENT_OF:
+        await emit_webhook_event(session, incident.tenant_id, WEBHOOK_EVENT_OF[event], body["incident"] | extra)
