@@ -15,7 +15,6 @@ from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 
 router = APIRouter(prefix="/ping", tags=["heartbeat pings"])
-METHODS = ["GET", "POST", "HEAD"]
 RESPONSES = {200: {"content": {"text/plain": {"example": "OK"}}, "description": "Stored"},
              **error_responses(404)}
 
@@ -32,30 +31,35 @@ async def _ping(request: Request, session, uuid_str: str, kind: str, exit_code: 
     return PlainTextResponse("OK")
 
 
-@router.api_route("/{ping_id}", methods=METHODS, response_class=PlainTextResponse, responses=RESPONSES)
 async def ping_success(ping_id: str, request: Request, session: SessionDep):
     return await _ping(request, session, ping_id, "success")
 
 
-@router.api_route("/{ping_id}/start", methods=METHODS, response_class=PlainTextResponse, responses=RESPONSES)
 async def ping_start(ping_id: str, request: Request, session: SessionDep):
     return await _ping(request, session, ping_id, "start")
 
 
-@router.api_route("/{ping_id}/fail", methods=METHODS, response_class=PlainTextResponse, responses=RESPONSES)
 async def ping_fail(ping_id: str, request: Request, session: SessionDep):
     return await _ping(request, session, ping_id, "fail")
 
 
-@router.api_route("/{ping_id}/log", methods=METHODS, response_class=PlainTextResponse, responses=RESPONSES)
 async def ping_log(ping_id: str, request: Request, session: SessionDep):
     return await _ping(request, session, ping_id, "log")
 
 
-@router.api_route("/{ping_id}/{exit_code}", methods=METHODS, response_class=PlainTextResponse, responses=RESPONSES)
 async def ping_exit_code(ping_id: str, exit_code: str, request: Request, session: SessionDep):
     # Like healthchecks: only /0../255 are routes; anything else is an unknown URL (404).
     if not exit_code.isdigit() or not 0 <= int(exit_code) <= 255:
         raise AppError("NOT_FOUND", "unknown ping endpoint: exit codes are 0-255")
     code = int(exit_code)
     return await _ping(request, session, ping_id, service.kind_for_exit_code(code), exit_code=code)
+
+
+# Registered once per method family so each has its own OpenAPI operation id.
+for _path, _endpoint in (("/{ping_id}", ping_success), ("/{ping_id}/start", ping_start),
+                         ("/{ping_id}/fail", ping_fail), ("/{ping_id}/log", ping_log),
+                         ("/{ping_id}/{exit_code}", ping_exit_code)):
+    for _method in ("GET", "POST", "HEAD"):
+        router.add_api_route(_path, _endpoint, methods=[_method], response_class=PlainTextResponse,
+                             responses=RESPONSES, name=f"{_endpoint.__name__}_{_method.lower()}",
+                             include_in_schema=_method != "HEAD")
