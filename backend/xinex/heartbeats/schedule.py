@@ -11,24 +11,14 @@ timezone), then mapped back to UTC with zoneinfo:
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+# Classic 5-field cron only (healthchecks semantics); shared with every schema through kit.fields.
+from xinex.kit.fields import valid_cron, valid_timezone  # noqa: F401
+
 MAX_CRON_STEPS = 1000
-
-
-def valid_cron(expr: str) -> bool:
-    # Classic 5-field cron only (healthchecks semantics): no seconds field, no year field.
-    return len(expr.split()) == 5 and croniter.is_valid(expr)
-
-
-def valid_timezone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def _to_utc(local_naive: datetime, tz: ZoneInfo) -> datetime:

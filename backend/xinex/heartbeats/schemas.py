@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from xinex.heartbeats.schedule import valid_cron, valid_timezone
+from xinex.kit.fields import NonBlankStr, OptionalCron, TimeZoneName
 from xinex.kit.types import UTCDatetime
 
 MAX_PERIOD_S = 365 * 86400
@@ -36,27 +36,12 @@ class _ScheduleFields(BaseModel):
 
     interval: int | None = Field(default=None, ge=1, le=MAX_PERIOD_S, description="seconds between pings")
     grace: int | None = Field(default=None, ge=0, le=MAX_PERIOD_S, description="seconds of tolerance")
-    cron: str | None = Field(default=None, max_length=120, description="5-field cron; replaces interval")
-    timezone: str | None = Field(default=None, max_length=64)
+    cron: OptionalCron = Field(default=None, max_length=120, description="5-field cron; replaces interval")
+    timezone: TimeZoneName | None = Field(default=None, max_length=64)
     max_runtime: int | None = Field(default=None, ge=1, le=MAX_PERIOD_S, description="'ran too long' after")
     tags: list[str] | None = None
 
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, v: str | None) -> str | None:
-        if v is None or v.strip() == "":
-            return None
-        v = " ".join(v.split())
-        if not valid_cron(v):
-            raise ValueError("not a valid 5-field cron expression")
-        return v
 
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str | None) -> str | None:
-        if v is not None and not valid_timezone(v):
-            raise ValueError("unknown IANA timezone")
-        return v
 
     @field_validator("tags")
     @classmethod
@@ -65,16 +50,9 @@ class _ScheduleFields(BaseModel):
 
 
 class HeartbeatCreate(_ScheduleFields):
-    name: str = Field(min_length=1, max_length=200)
+    name: NonBlankStr = Field(min_length=1, max_length=200)
     slug: str | None = Field(default=None, max_length=99)
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        v = v.strip()
-        if not v:
-            raise ValueError("must not be blank")
-        return v
 
     @field_validator("slug")
     @classmethod

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from xinex.heartbeats.schedule import valid_cron, valid_timezone
+from xinex.kit.fields import NonBlankStr, OptionalCron, TimeZoneName
 from xinex.kit.types import UTCDatetime
 
 MAX_DURATION_MIN = 31 * 24 * 60
@@ -21,40 +21,19 @@ class WindowIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: NonBlankStr = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
-    cron: str | None = Field(default=None, max_length=120)
-    timezone: str = Field(default="UTC", max_length=64)
+    cron: OptionalCron = Field(default=None, max_length=120)
+    timezone: TimeZoneName = Field(default="UTC", max_length=64)
     duration_minutes: int | None = Field(default=None, ge=1, le=MAX_DURATION_MIN)
     monitor_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
     heartbeat_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
     tags: list[str] = Field(default_factory=list, max_length=50)
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("must not be blank")
-        return v.strip()
 
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, v: str | None) -> str | None:
-        if v is None or not v.strip():
-            return None
-        v = " ".join(v.split())
-        if not valid_cron(v):
-            raise ValueError("not a valid 5-field cron expression")
-        return v
 
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        if not valid_timezone(v):
-            raise ValueError("unknown IANA timezone")
-        return v
 
     @field_validator("starts_at", "ends_at")
     @classmethod
