@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from xinex.kit.fields import NonBlankStr, OptionalCron, TimeZoneName
+from xinex.kit.fields import NonBlankStr, OptionalCron, Tags, TimeZoneName
 from xinex.kit.types import UTCDatetime
 
 MAX_PERIOD_S = 365 * 86400
@@ -38,22 +38,7 @@ class AiHeartbeatIn(BaseModel):
     cron: OptionalCron = Field(default=None, max_length=120)
     timezone: TimeZoneName = Field(default="UTC", max_length=64)
     budgets: Budgets = Field(default_factory=Budgets)
-    tags: list[str] = Field(default_factory=list, max_length=20)
-
-
-
-
-    @field_validator("tags")
-    @classmethod
-    def _tags(cls, v: list[str]) -> list[str]:
-        out: list[str] = []
-        for tag in v:
-            tag = tag.strip()
-            if not tag or len(tag) > 50:
-                raise ValueError("each tag must be 1-50 characters")
-            if tag not in out:
-                out.append(tag)
-        return out
+    tags: Tags = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="after")
     def _one_schedule(self):

@@ -8,27 +8,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from xinex.kit.fields import NonBlankStr, OptionalCron, TimeZoneName
+from xinex.kit.fields import NonBlankStr, OptionalCron, TimeZoneName, clean_tags
 from xinex.kit.types import UTCDatetime
 
 MAX_PERIOD_S = 365 * 86400
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,98}$")
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-
-
-def _check_tags(tags: list[str] | None) -> list[str] | None:
-    if tags is None:
-        return None
-    cleaned = []
-    for tag in tags:
-        tag = tag.strip()
-        if not tag or len(tag) > 50:
-            raise ValueError("each tag must be 1-50 characters")
-        if tag not in cleaned:
-            cleaned.append(tag)
-    if len(cleaned) > 20:
-        raise ValueError("at most 20 tags")
-    return cleaned
 
 
 class _ScheduleFields(BaseModel):
@@ -46,7 +31,7 @@ class _ScheduleFields(BaseModel):
     @field_validator("tags")
     @classmethod
     def _tags(cls, v):
-        return _check_tags(v)
+        return clean_tags(v)
 
 
 class HeartbeatCreate(_ScheduleFields):

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from xinex.kit.fields import NonBlankStr, OptionalCron, TimeZoneName
+from xinex.kit.fields import NonBlankStr, OptionalCron, Tags, TimeZoneName
 from xinex.kit.types import UTCDatetime
 
 MAX_DURATION_MIN = 31 * 24 * 60
@@ -30,10 +30,7 @@ class WindowIn(BaseModel):
     duration_minutes: int | None = Field(default=None, ge=1, le=MAX_DURATION_MIN)
     monitor_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
     heartbeat_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
-    tags: list[str] = Field(default_factory=list, max_length=50)
-
-
-
+    tags: Tags = Field(default_factory=list, max_length=50)
 
     @field_validator("starts_at", "ends_at")
     @classmethod
@@ -41,18 +38,6 @@ class WindowIn(BaseModel):
         if v is not None and v.tzinfo is None:
             raise ValueError("needs a UTC offset")
         return v
-
-    @field_validator("tags")
-    @classmethod
-    def _tags(cls, v: list[str]) -> list[str]:
-        out: list[str] = []
-        for tag in v:
-            tag = tag.strip()
-            if not tag or len(tag) > 50:
-                raise ValueError("each tag must be 1-50 characters")
-            if tag not in out:
-                out.append(tag)
-        return out
 
     @model_validator(mode="after")
     def _shape(self):

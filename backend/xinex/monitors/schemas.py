@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from xinex.kit import outbound
+from xinex.kit.fields import clean_tags
 from xinex.kit.types import UTCDatetime
 
 REGION_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
@@ -20,19 +21,6 @@ STATUS_RANGE_RE = re.compile(r"^([1-5])xx$|^(\d{3})-(\d{3})$")
 SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-api-key", "x-auth-token"}
 MASK = "********"
 MAX_INTERVAL_S = 86400
-
-
-def _check_tags(tags: list[str]) -> list[str]:
-    cleaned: list[str] = []
-    for tag in tags:
-        tag = tag.strip()
-        if not tag or len(tag) > 50:
-            raise ValueError("each tag must be 1-50 characters")
-        if tag not in cleaned:
-            cleaned.append(tag)
-    if len(cleaned) > 20:
-        raise ValueError("at most 20 tags")
-    return cleaned
 
 
 def _check_regions(regions: list[str]) -> list[str]:
@@ -95,7 +83,7 @@ class _Common(BaseModel):
             raise ValueError("must not be blank")
         return v.strip()
 
-    _tags = field_validator("tags")(classmethod(lambda cls, v: _check_tags(v)))
+    _tags = field_validator("tags")(classmethod(lambda cls, v: clean_tags(v)))
     _regions = field_validator("regions")(classmethod(lambda cls, v: _check_regions(v)))
 
 
