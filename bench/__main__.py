@@ -58,10 +58,28 @@ def telemetry_section() -> str:
     return telemetry.report(telemetry.run())
 
 
+def _pg_redis_section(module: str) -> str:
+    """A section measured on PostgreSQL + Redis (production shape) and on the embedded default."""
+    if not have_wrk():
+        raise SystemExit(f"the {module} section needs wrk (scripts/install-system-deps.sh installs it)")
+    import importlib
+
+    from tests import _services
+
+    mod = importlib.import_module(f"bench.{module}")
+    with contextlib.ExitStack() as stack:
+        pg = stack.enter_context(_services.postgres())
+        redis_url = stack.enter_context(_services.redis_server())
+        data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="xinex-bench-"))
+        return mod.report(mod.run(pg.app_url, redis_url, data_dir))
+
+
 # name → function returning the section's markdown; run in this order.
 SECTIONS: dict[str, Callable[[], str]] = {
     "identity": identity_section,
     "telemetry": telemetry_section,
+    "heartbeats": lambda: _pg_redis_section("heartbeats"),
+    "incidents": lambda: _pg_redis_section("incidents"),
 }
 _BLOCK = re.compile(r"<!-- section:(?P<name>[\w-]+) -->\n(?P<body>.*?)<!-- /section:(?P=name) -->\n?", re.S)
 
