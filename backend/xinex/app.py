@@ -85,11 +85,12 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     async def health() -> dict:
         return {"status": "ok", "version": __version__}
 
-    app.include_router(api_router())
     from xinex.routes import PUBLIC_ROOT_ROUTERS
 
+    # Root surfaces first: /ping/{uuid} is the hottest path and should not scan every API route.
     for sub in PUBLIC_ROOT_ROUTERS:
         app.include_router(sub)
+    app.include_router(api_router())
 
     # Outermost first: the contract middleware wraps idempotency so replays carry the headers too.
     app.add_middleware(IdempotencyMiddleware, get_db=lambda: database)

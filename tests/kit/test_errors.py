@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import fastapi
 from xinex.kit.errors import CATALOG
 
 from tests.conftest import assert_error
@@ -116,3 +117,31 @@ async def test_openapi_documents_error_responses(client):
     create = spec["paths"]["/api/v1/api-tokens"]["post"]["responses"]
     assert {"401", "403", "422"} <= set(create)
     assert "ErrorBody" in str(create["401"])
+
+
+async def test_client_disconnect_is_not_an_internal_error(build_app, caplog):
+    """A client that hangs up mid-body gets no 500 and leaves no error trace in the log."""
+    app = build_app()
+
+    @app.post("/api/v1/_test/read-body")
+    async def read_body(request: fastapi.Request):
+        await request.body()
+        return {"ok": True}
+
+    messages = [{"type": "http.request", "body": b"{", "more_body": True}, {"type": "http.disconnect"}]
+    sent: list[dict] = []
+
+    async def receive():
+        return messages.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/api/v1/_test/read-body", "raw_path": b"/api/v1/_test/read-body",
+             "query_string": b"", "headers": [(b"content-type", b"application/json")], "client": ("127.0.0.1", 1),
+             "server": ("testserver", 80), "scheme": "http", "http_version": "1.1", "root_path": ""}
+    with caplog.at_level("ERROR"):
+        await app(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 400, [m for m in sent if m["type"] == "http.response.body"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 log = logging.getLogger("xinex.errors")
 
@@ -121,6 +122,11 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _STATUS_CODES.get(exc.status_code, "BAD_REQUEST" if exc.status_code < 500 else "INTERNAL_ERROR")
         message = CATALOG[code][1] if exc.status_code in (404, 405) else str(exc.detail)
         return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, exc: ClientDisconnect):
+        # The client hung up while sending its body: nothing was stored and nobody reads the answer.
+        return error_response(400, "BAD_REQUEST", "The client disconnected before sending the whole request")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -104,11 +104,13 @@ _TABLES_SEEN = 0
 def _tenant_tables() -> dict[str, type]:
     """Table name -> TenantOwned class, rebuilt when models are added to the registry."""
     global _TABLES_SEEN
-    mappers = SQLModel._sa_registry.mappers
-    if len(mappers) != _TABLES_SEEN:
+    registry = SQLModel._sa_registry
+    # `registry.mappers` builds a new frozenset on every call; the manager count is O(1).
+    if len(registry._managers) != _TABLES_SEEN:
+        mappers = registry.mappers
         _TABLES.clear()
         _TABLES.update({m.local_table.name: m.class_ for m in mappers if issubclass(m.class_, TenantOwned)})
-        _TABLES_SEEN = len(mappers)
+        _TABLES_SEEN = len(registry._managers)
     return _TABLES
 
 
