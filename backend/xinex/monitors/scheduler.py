@@ -75,9 +75,10 @@ async def claim_due(db: Database, now: datetime | None = None, *, limit: int = B
                     .where(Monitor.id.in_([c.id for c in candidates]), Monitor.next_check_at <= now)
                     .with_for_update(skip_locked=True))
             rows = (await session.execute(lock)).all()
-            for row in rows:
-                await session.execute(update(Monitor).where(Monitor.id == row.id).values(
-                    next_check_at=now + _interval(row.interval_s)).execution_options(synchronize_session=False))
+            if rows:
+                # ORM bulk UPDATE by primary key: one executemany, not a round trip per claimed row.
+                await session.execute(update(Monitor), [{"id": r.id, "next_check_at": now + _interval(r.interval_s)}
+                                                        for r in rows])
             return [r.id for r in rows]
         claimed: list[uuid.UUID] = []
         intervals = dict((await session.execute(select(Monitor.id, Monitor.interval_s).where(
@@ -105,24 +106,32 @@ async def _specs(db: Database, ids: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID
 
 
 async def check_one(db: Database, tenant_id: uuid.UUID, spec: dict[str, Any], *,
-                    allow_private: bool | None = None, store=None) -> CheckResult:
+                    allow_private: bool | None = None) -> tuple[CheckResult, bool]:
+    """Run one check and fold it into the monitor's state; (result, still monitored)."""
     async with _gate():
         result = await run_check(spec, allow_private=allow_private)
-    await record_result(db, tenant_id, uuid.UUID(spec["monitor_id"]), result, monitor_type=spec["type"], store=store)
-    return result
+    recorded, _ = await _record_state(db, tenant_id, uuid.UUID(spec["monitor_id"]), result)
+    return result, recorded
 
 
 async def run_monitors(db: Database, ids: Sequence[uuid.UUID], *, allow_private: bool | None = None,
                        store=None) -> list[CheckResult]:
-    """Check these monitors now, concurrently (bounded), and record every result."""
+    """Check these monitors now, concurrently (bounded), record every state, then append the
+    results to check_results in one insert per tenant (per-check inserts cost as much each)."""
     specs = await _specs(db, ids)
-    outcomes = await asyncio.gather(*(check_one(db, t, s, allow_private=allow_private, store=store)
-                                      for t, s in specs), return_exceptions=True)
-    for (_, spec), outcome in zip(specs, outcomes, strict=True):
+    outcomes = await asyncio.gather(*(check_one(db, t, s, allow_private=allow_private) for t, s in specs),
+                                    return_exceptions=True)
+    rows: dict[uuid.UUID, list[tuple[uuid.UUID, str, str, CheckResult]]] = {}
+    for (tenant_id, spec), outcome in zip(specs, outcomes, strict=True):
         if isinstance(outcome, BaseException):
             log.error("monitor check failed to record", extra={"monitor_id": spec["monitor_id"]},
                       exc_info=outcome)
-    return [o for o in outcomes if isinstance(o, CheckResult)]
+        elif outcome[1]:
+            rows.setdefault(tenant_id, []).append((uuid.UUID(spec["monitor_id"]), spec["type"], LOCAL_REGION,
+                                                   outcome[0]))
+    for tenant_id, tenant_rows in rows.items():
+        await write_results(tenant_id, tenant_rows, store=store)
+    return [o[0] for o in outcomes if not isinstance(o, BaseException)]
 
 
 @job
@@ -135,14 +144,21 @@ async def run_checks(ctx: dict[str, Any], monitor_ids: list[str]) -> int:
 async def record_result(db: Database, tenant_id: uuid.UUID, monitor_id: uuid.UUID, result: CheckResult, *,
                         monitor_type: str = "", region: str = LOCAL_REGION, store=None) -> str | None:
     """Fold a platform check into the monitor's state, then append it to check_results."""
-    new_status = None
+    recorded, new_status = await _record_state(db, tenant_id, monitor_id, result)
+    if recorded:
+        await write_results(tenant_id, [(monitor_id, monitor_type, region, result)], store=store)
+    return new_status
+
+
+async def _record_state(db: Database, tenant_id: uuid.UUID, monitor_id: uuid.UUID,
+                        result: CheckResult) -> tuple[bool, str | None]:
+    """The state half of recording: (recorded — False when the monitor was deleted or paused
+    while the check ran —, the new status on a change)."""
     async with db.session(tenant_id=tenant_id) as session:
         m = await lock_monitor(session, monitor_id)
         if m is None or m.status == S.paused:
-            return None  # deleted or paused while the check ran
-        new_status = apply_outcome(session, m, result)
-    await write_results(tenant_id, [(monitor_id, monitor_type, region, result)], store=store)
-    return new_status
+            return False, None
+        return True, apply_outcome(session, m, result)
 
 
 async def write_results(tenant_id: uuid.UUID, rows: list[tuple[uuid.UUID, str, str, CheckResult]],
