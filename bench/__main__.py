@@ -80,6 +80,7 @@ SECTIONS: dict[str, Callable[[], str]] = {
     "telemetry": telemetry_section,
     "heartbeats": lambda: _pg_redis_section("heartbeats"),
     "incidents": lambda: _pg_redis_section("incidents"),
+    "monitors": lambda: __import__("bench.monitors", fromlist=["section"]).section(),
 }
 _BLOCK = re.compile(r"<!-- section:(?P<name>[\w-]+) -->\n(?P<body>.*?)<!-- /section:(?P=name) -->\n?", re.S)
 

@@ -144,6 +144,19 @@ async def insert_monitors(db_url: str, tenant_id: uuid.UUID, target_port: int, t
 
 # --- observation -----------------------------------------------------------------------------
 
+async def client_cost(target_port: int, n: int = 100) -> dict:
+    """CPU per request of the platform's outbound client (what every HTTP check pays), measured in
+    this process against the same target before the run: a ceiling on checks/s per core."""
+    from xinex.kit import outbound
+
+    url = f"http://127.0.0.1:{target_port}/probe"
+    await outbound.request("GET", url, allow_private=True)
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(n):
+        await outbound.request("GET", url, allow_private=True)
+    return {"cpu_ms": (time.process_time() - cpu) / n * 1000, "wall_ms": (time.perf_counter() - wall) / n * 1000}
+
+
 def _server_pid(port: int) -> int | None:
     """The uvicorn process serving `port` (for its CPU time)."""
     for entry in Path("/proc").iterdir():
@@ -245,6 +258,7 @@ def run(db_url: str, data_dir: str) -> dict:
     upgrade(db_url)
     hits = Path(data_dir) / "arrivals.csv"
     with target_server(hits) as target_port, uvicorn_server("xinex.app:create_app", env, factory=True) as api:
+        client = asyncio.run(client_cost(target_port))
         _token, tenant_id = account(api, db_url)
         setup_started = time.time()
         t0 = datetime.now(UTC) + timedelta(seconds=20)  # the bulk insert takes a few seconds
@@ -271,7 +285,8 @@ def run(db_url: str, data_dir: str) -> dict:
         "checks_per_s_steady": sum(a[1] >= steady_lo for a in in_window) / (RUN_S - WARMUP_S),
         "expected_per_s": MONITORS / INTERVAL_S,
         "mean_spacing_s": _intervals(dues, start, start + RUN_S + GRACE_S),
-        "server_cpu_cores": cpu, "polls": watched["polls"], "statuses": watched["statuses"],
+        "server_cpu_cores": cpu, "client_cpu_ms": client["cpu_ms"], "client_wall_ms": client["wall_ms"],
+        "polls": watched["polls"], "statuses": watched["statuses"],
     }
     return res
 
@@ -324,7 +339,11 @@ def report(res: dict) -> str:
         "interval plus jitter (up to 5 % of it, at most 5 s), so even an on-time scheduler runs each monitor a",
         f"little less often than every {res['interval_s']} s: the mean spacing of consecutive due times was "
         f"{'n/a' if spacing is None else f'{spacing:.2f} s'}.",
-        f"API process CPU during the run: {res['server_cpu_cores']:.2f} cores. "
+        f"API process CPU during the run: {res['server_cpu_cores']:.2f} cores (one process: Python runs on one core).",
+        f"The outbound client alone costs **{res['client_cpu_ms']:.1f} ms CPU per request** "
+        f"({res['client_wall_ms']:.1f} ms wall; 100 sequential `xinex.kit.outbound.request` calls to the same",
+        f"target from the bench process before the run), i.e. at most ~{1000 / res['client_cpu_ms']:.0f} checks/s per core "
+        f"before the database and store work of each check.",
         f"Requests for a due time already served, or matching none: {res['all']['duplicates_or_unmatched']}. "
         f"Monitor statuses at the end: {', '.join(f'{k} {v:,}' for k, v in sorted(res['statuses'].items()))}.",
         "",
