@@ -235,6 +235,8 @@ def lag_stats(dues: dict[uuid.UUID, set[float]], arrivals: list[tuple[uuid.UUID,
             "p50_s": percentile(lags, 50) if n else None, "p99_s": percentile(lags, 99) if n else None,
             "max_s": max(finite) if finite else None,
             "under_1s_pct": 100 * sum(x < 1.0 for x in lags) / n if n else None,
+            "ran_p50_s": percentile(finite, 50) if finite else None,
+            "ran_p99_s": percentile(finite, 99) if finite else None,
             "grace_s": measured_until - hi}
 
 
@@ -294,7 +296,7 @@ def run(db_url: str, data_dir: str) -> dict:
 def _s(v: float | None) -> str:
     if v is None:
         return "n/a"
-    return "∞ (checks missing)" if v == float("inf") else f"{v:.3f}"
+    return "∞" if v == float("inf") else f"{v:.3f}"
 
 
 def report(res: dict) -> str:
@@ -302,8 +304,15 @@ def report(res: dict) -> str:
 
     steady = res["steady"]
     met = steady["p99_s"] is not None and steady["p99_s"] < TARGET_P99_S
-    verdict = (f"**Target met**: p99 {_s(steady['p99_s'])} s < {TARGET_P99_S:g} s." if met else
-               f"**Target missed**: p99 {_s(steady['p99_s'])} s, the target is < {TARGET_P99_S:g} s.")
+    if met:
+        verdict = f"**Target met**: p99 {_s(steady['p99_s'])} s < {TARGET_P99_S:g} s."
+    elif steady["p99_s"] == float("inf"):
+        verdict = (f"**Target missed** (p99 < {TARGET_P99_S:g} s): more than 1 % of the checks due in minutes 2–3 "
+                   f"had not run {GRACE_S} s after the window, so p99 lag is unbounded"
+                   + ("; every check that ran was due in the first minute and had waited in the backlog."
+                      if steady["checked"] == 0 else "."))
+    else:
+        verdict = f"**Target missed**: p99 {_s(steady['p99_s'])} s, the target is < {TARGET_P99_S:g} s."
     lines = [
         f"## Monitors: {res['monitors']:,} HTTP monitors at {res['interval_s']} s — schedule lag",
         "",
@@ -320,14 +329,15 @@ def report(res: dict) -> str:
         f"at**; the bench records every `next_check_at` value by polling the table every {POLL_S:g} s (each value",
         "lives about a minute). A due time whose check never arrived counts as infinitely late.",
         "",
-        "| due times in | checks due | checked | missing | p50 lag s | p99 lag s | max s | < 1 s |",
+        "| due times in | checks due | checked | missing | p50 lag s | p99 lag s | < 1 s | checked only: p50 / p99 / max s |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for key, label in (("first_cycle", "first minute (cold start)"), ("steady", "minutes 2–3 (steady)"),
                        ("all", f"all {res['run_s']} s")):
         r = res[key]
         lines.append(f"| {label} | {r['checks_due']:,} | {r['checked']:,} | {r['missing']:,} | {_s(r['p50_s'])} | "
-                     f"{_s(r['p99_s'])} | {_s(r['max_s'])} | {r['under_1s_pct']:.1f}% |")
+                     f"{_s(r['p99_s'])} | {r['under_1s_pct']:.1f}% | {_s(r['ran_p50_s'])} / {_s(r['ran_p99_s'])} / "
+                     f"{_s(r['max_s'])} |")
     spacing = res["mean_spacing_s"]
     lines += [
         "",
@@ -338,12 +348,14 @@ def report(res: dict) -> str:
         f"({res['monitors']:,} / {res['interval_s']} s). The next due time is set from the claim time plus the",
         "interval plus jitter (up to 5 % of it, at most 5 s), so even an on-time scheduler runs each monitor a",
         f"little less often than every {res['interval_s']} s: the mean spacing of consecutive due times was "
-        f"{'n/a' if spacing is None else f'{spacing:.2f} s'}.",
+        f"{'n/a' if spacing is None else f'{spacing:.2f} s'} (this includes the claim lag).",
         f"API process CPU during the run: {res['server_cpu_cores']:.2f} cores (one process: Python runs on one core).",
         f"The outbound client alone costs **{res['client_cpu_ms']:.1f} ms CPU per request** "
         f"({res['client_wall_ms']:.1f} ms wall; 100 sequential `xinex.kit.outbound.request` calls to the same",
         f"target from the bench process before the run), i.e. at most ~{1000 / res['client_cpu_ms']:.0f} checks/s per core "
-        f"before the database and store work of each check.",
+        f"before the database and store work of each check. Most of it is TLS set-up paid even for `http://`:",
+        "`VettedTransport` builds a fresh `ssl.SSLContext` with the CA bundle twice per request (its own and",
+        "`httpx.AsyncHTTPTransport.__init__`'s); with one shared context a request costs about 2 ms.",
         f"Requests for a due time already served, or matching none: {res['all']['duplicates_or_unmatched']}. "
         f"Monitor statuses at the end: {', '.join(f'{k} {v:,}' for k, v in sorted(res['statuses'].items()))}.",
         "",
