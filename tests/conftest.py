@@ -34,6 +34,7 @@ os.environ.update({
     "XINEX_ENV": "test",
     "XINEX_DATABASE_URL": os.environ["XINEX_TEST_DATABASE_URL"],
     "XINEX_REDIS_URL": "",
+    "XINEX_CLICKHOUSE_URL": "",  # embedded chdb; the HTTP-interface fixture covers the server engine
     "XINEX_COOKIE_SECURE": "false",
     "XINEX_ARGON2_TIME_COST": "1",
     "XINEX_ARGON2_MEMORY_COST_KIB": "1024",

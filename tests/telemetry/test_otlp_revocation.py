@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from xinex.telemetry.ingest.receiver import Receiver, Unauthenticated
 from xinex.timeseries.store import get_store
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,9 +27,10 @@ def job(fn: JobFn) -> JobFn:
     return fn
 
 
-class JobQueue:
-    async def enqueue(self, name: str, kwargs: dict[str, Any]) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+class JobQueue(ABC):
+    @abstractmethod
+    async def enqueue(self, name: str, kwargs: dict[str, Any]) -> None:
+        """Schedule the registered job `name` with `kwargs`."""
 
     async def close(self) -> None:
         return None
