@@ -12,6 +12,7 @@ machine `reason` and never the response body.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 import ssl
@@ -244,11 +245,18 @@ class _VettingBackend(httpcore.AsyncNetworkBackend):
         await self.inner.sleep(seconds)
 
 
+@functools.lru_cache(maxsize=2)
+def _shared_ssl_context(verify: bool) -> ssl.SSLContext:
+    # Loading the CA bundle costs tens of milliseconds: build each kind of context once per process.
+    return httpx.create_ssl_context(verify=verify)
+
+
 class VettedTransport(httpx.AsyncHTTPTransport):
     def __init__(self, *, allow_private: bool, verify: bool | ssl.SSLContext = True) -> None:
-        super().__init__(trust_env=False)  # proxies from the environment would bypass the checks
+        context = verify if isinstance(verify, ssl.SSLContext) else _shared_ssl_context(bool(verify))
+        # trust_env=False: proxies from the environment would bypass the checks.
+        super().__init__(trust_env=False, verify=context)
         self.backend = _VettingBackend(allow_private)
-        context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify)
         self._pool = httpcore.AsyncConnectionPool(ssl_context=context, max_connections=10,
                                                   network_backend=self.backend)
 
