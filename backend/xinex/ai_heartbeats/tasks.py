@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.ai_heartbeats.service import flip_due
 from xinex.kit.db import Database
+from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import utcnow
 from xinex.models.ai_heartbeats import AiHeartbeat, AiRunEvent
 from xinex.models.ai_heartbeats import AiStatus as S
@@ -77,13 +78,6 @@ async def export_events(db: Database, store=None, limit: int = 1000, tenant_id: 
     return len(events)
 
 
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=max(0.0, seconds))
-    except TimeoutError:
-        pass
-
-
 async def run_sweeper(db: Database, stop: asyncio.Event, every: float = 0.5) -> None:
     while not stop.is_set():
         try:
@@ -92,7 +86,7 @@ async def run_sweeper(db: Database, stop: asyncio.Event, every: float = 0.5) -> 
         except Exception:
             log.exception("AI heartbeat sweep failed")
             wait = 1.0
-        await _wait(stop, wait)
+        await wait_or_stop(stop, wait)
 
 
 async def run_exporter(db: Database, stop: asyncio.Event, idle: float = 1.0) -> None:
@@ -106,4 +100,4 @@ async def run_exporter(db: Database, stop: asyncio.Event, idle: float = 1.0) -> 
             failures += 1
             log.warning("AI run event export failed (%s attempts): %s", failures, exc)
             wait = min(60.0, idle * 2 ** min(failures, 5))
-        await _wait(stop, wait)
+        await wait_or_stop(stop, wait)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.heartbeats.service import flag_ran_too_long, flip_due
 from xinex.kit.db import Database
+from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import utcnow
 from xinex.models.heartbeats import Heartbeat, HeartbeatPing, HeartbeatRun
 from xinex.models.heartbeats import HeartbeatStatus as S
@@ -72,13 +73,6 @@ async def next_deadline(db: Database) -> datetime | None:
     return min(found) if found else None
 
 
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=max(0.0, seconds))
-    except TimeoutError:
-        pass
-
-
 async def run_sweeper(db: Database, stop: asyncio.Event, max_sleep: float = MAX_SLEEP_S) -> None:
     """Sweep, then sleep until the next deadline but never more than `max_sleep`."""
     while not stop.is_set():
@@ -93,7 +87,7 @@ async def run_sweeper(db: Database, stop: asyncio.Event, max_sleep: float = MAX_
         except Exception:
             log.exception("heartbeat sweep failed")
             wait = 1.0
-        await _wait(stop, wait)
+        await wait_or_stop(stop, wait)
 
 
 # --- ping history → time-series store ---------------------------------------------------------
@@ -138,4 +132,4 @@ async def run_ping_exporter(db: Database, stop: asyncio.Event, idle_sleep: float
             failures += 1
             log.warning("heartbeat ping export failed (%s attempts): %s", failures, exc)
             wait = min(60.0, idle_sleep * 2 ** min(failures, 5))
-        await _wait(stop, wait)
+        await wait_or_stop(stop, wait)

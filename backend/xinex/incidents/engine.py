@@ -24,6 +24,7 @@ from xinex.incidents.service import resolve
 from xinex.incidents.silences import is_suppressed
 from xinex.kit.db import Database
 from xinex.kit.jobs import job
+from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import to_rfc3339, utcnow
 from xinex.models.incidents import Alert, Incident, IncidentStatus
 from xinex.models.outbox import OutboxEvent
@@ -249,10 +250,7 @@ async def run_incident_engine(db: Database, stop: asyncio.Event, idle_sleep: flo
         except Exception:
             log.exception("incident engine pass failed")
             wait = 1.0
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=wait)
-        except TimeoutError:
-            pass
+        await wait_or_stop(stop, wait)
 
 
 @job

@@ -7,6 +7,7 @@ import asyncio
 import logging
 
 from xinex.kit.db import Database
+from xinex.kit.loops import wait_or_stop
 from xinex.maintenance.service import roll_forward
 
 log = logging.getLogger("xinex.maintenance.roller")
@@ -20,7 +21,4 @@ async def run_roller(db: Database, stop: asyncio.Event, every: float = 1.0) -> N
                 await roll_forward(session)
         except Exception:
             log.exception("maintenance roll-forward failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=every)
-        except TimeoutError:
-            pass
+        await wait_or_stop(stop, every)

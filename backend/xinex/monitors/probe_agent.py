@@ -8,6 +8,7 @@ import logging
 
 import httpx
 
+from xinex.kit.loops import wait_or_stop
 from xinex.monitors.checks import CheckResult, run_check
 
 log = logging.getLogger("xinex.probe")
@@ -67,8 +68,5 @@ async def run_probe(url: str, token: str, *, once: bool = False, poll_s: float =
             if once:
                 return total
             if not ran:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=poll_s)
-                except TimeoutError:
-                    pass
+                await wait_or_stop(stop, poll_s)
     return total

@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 
 from xinex.kit.db import Database
 from xinex.kit.jobs import enqueue, job
+from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import utcnow
 from xinex.models.monitors import Monitor
 from xinex.models.monitors import MonitorStatus as S
@@ -212,7 +213,4 @@ async def run_scheduler(db: Database, stop: asyncio.Event, max_sleep: float = ID
         except Exception:
             log.exception("monitor scheduling failed")
             wait = 1.0
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=wait)
-        except TimeoutError:
-            pass
+        await wait_or_stop(stop, wait)

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from xinex.kit.db import Database
+from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import utcnow
 from xinex.models.notify import NotificationAttempt, NotificationChannel
 from xinex.notify import delivery, ledger
@@ -71,7 +72,4 @@ async def run_retrier(db: Database, stop: asyncio.Event) -> None:
             await retry_due(db)
         except Exception:
             log.exception("notification retrier pass failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=POLL_S)
-        except TimeoutError:
-            pass
+        await wait_or_stop(stop, POLL_S)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xinex.incidents import timeline
 from xinex.kit.db import Database
 from xinex.kit.jobs import job
+from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import utcnow
 from xinex.models.incidents import Incident, IncidentStatus
 from xinex.models.oncall import Schedule
@@ -145,13 +146,6 @@ async def next_due(db: Database) -> datetime | None:
             Incident.status == IncidentStatus.triggered.value, Incident.suppressed.is_(False)))).scalar_one_or_none()
 
 
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=max(0.0, seconds))
-    except TimeoutError:
-        pass
-
-
 async def run_escalations(db: Database, stop: asyncio.Event, max_sleep: float = MAX_SLEEP_S) -> None:
     """The long-running loop (embedded: app lifespan; production: the worker's startup)."""
     while not stop.is_set():
@@ -165,7 +159,7 @@ async def run_escalations(db: Database, stop: asyncio.Event, max_sleep: float = 
         except Exception:
             log.exception("escalation pass failed")
             wait = 1.0
-        await _wait(stop, wait)
+        await wait_or_stop(stop, wait)
 
 
 @job

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.kit.db import Database
 from xinex.kit.jobs import enqueue, job
+from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import to_rfc3339, utcnow
 from xinex.models.webhooks import WebhookDelivery, WebhookSubscription
 from xinex.notify import transport
@@ -156,7 +157,4 @@ async def run_dispatcher(db: Database, stop: asyncio.Event) -> None:
             await dispatch_due(db, utcnow() - timedelta(seconds=2))  # leave fresh rows to their jobs
         except Exception:
             log.exception("webhook dispatcher pass failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=POLL_S)
-        except TimeoutError:
-            pass
+        await wait_or_stop(stop, POLL_S)
