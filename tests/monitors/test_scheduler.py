@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from xinex.kit.types import utcnow
 from xinex.models.monitors import Monitor
 from xinex.monitors import scheduler
+from xinex.timeseries.store import get_store
 
 from tests.monitors.conftest import set_tier
 
@@ -89,6 +90,10 @@ async def test_job_runs_claimed_checks_and_writes_results(app, db, client, signu
     filtered = (await client.get(f"/api/v1/monitors/{m['id']}/checks", params={"status": "down"},
                                  headers=account.bearer)).json()
     assert filtered["total"] == 0 and filtered["items"] == []
+    # History is kept as long as the tenant's tier says (pro: 90 days), through the row's TTL column.
+    kept = await get_store().query("SELECT retention_days FROM check_results WHERE tenant_id = {t:UUID}",
+                                   {"t": uuid.UUID(account.tenant_id)})
+    assert [list(r) for r in kept.rows] == [[90]]
 
 
 async def test_schedule_once_enqueues_jobs_after_commit(app, db, signup, make_monitor, tcp_listener):

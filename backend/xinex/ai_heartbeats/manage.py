@@ -42,8 +42,7 @@ async def gate(session: AsyncSession, tenant_id: uuid.UUID) -> None:
 
 
 async def retention_days(session: AsyncSession, tenant_id: uuid.UUID) -> int:
-    # Run history is kept at least a month, longer when the tier keeps telemetry longer.
-    return max(30, limits_for(await tenant_tier(session, tenant_id)).telemetry_retention_days)
+    return limits_for(await tenant_tier(session, tenant_id)).history_retention_days
 
 
 def _apply(hb: AiHeartbeat, data: AiHeartbeatIn) -> None:

@@ -23,6 +23,7 @@ from xinex.monitors import probes
 from xinex.monitors.checks import CheckResult
 from xinex.monitors.scheduler import write_results
 from xinex.monitors.schemas import REGION_RE
+from xinex.tiers.gating import history_retention_days
 
 router = APIRouter(tags=["probes"])
 probe_api = APIRouter(tags=["probes"])
@@ -147,7 +148,8 @@ async def post_results(data: ResultsIn, probe: CurrentProbe, session: SessionDep
         outcomes.append(outcome)
         if outcome["accepted"]:
             stored.append((item.monitor_id, "", probe.region, result))
+    days = await history_retention_days(session, probe.tenant_id)
     await commit(session)  # state first; history follows (best effort)
     if stored:
-        await write_results(probe.tenant_id, stored)
+        await write_results(probe.tenant_id, stored, retention_days=days)
     return {"results": outcomes}

@@ -28,9 +28,12 @@ from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import utcnow
 from xinex.models.monitors import Monitor
 from xinex.models.monitors import MonitorStatus as S
+from xinex.models.tenant import Tenant
 from xinex.monitors import service
 from xinex.monitors.checks import CheckResult, run_check
 from xinex.monitors.state import apply_outcome, lock_monitor
+from xinex.tiers.catalog import limits_for
+from xinex.tiers.gating import history_retention_days
 
 log = logging.getLogger("xinex.monitors.scheduler")
 
@@ -41,7 +44,7 @@ CHUNK = 25  # monitors per job
 MAX_CONCURRENT_CHECKS = 200
 IDLE_SLEEP_S = 0.5
 RESULT_COLUMNS = ["tenant_id", "monitor_id", "check_id", "timestamp", "region", "monitor_type", "status",
-                  "latency_ms", "status_code", "error", "details"]
+                  "latency_ms", "status_code", "error", "details", "retention_days"]
 LOCAL_REGION = ""
 
 _semaphore: asyncio.Semaphore | None = None
@@ -99,11 +102,15 @@ def _interval(interval_s: int):
     return timedelta(seconds=interval_s) + service.jitter(interval_s)
 
 
-async def _specs(db: Database, ids: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+async def _specs(db: Database, ids: Sequence[uuid.UUID]) -> tuple[list[tuple[uuid.UUID, dict[str, Any]]],
+                                                                  dict[uuid.UUID, int]]:
+    """(tenant, spec) of each monitor still checked, and each tenant's history retention (days)."""
     async with db.session(system=SCOPE) as session:
-        rows = (await session.execute(select(Monitor).where(Monitor.id.in_(list(ids)),
-                                                            Monitor.status != S.paused.value))).scalars().all()
-        return [(m.tenant_id, service.spec_of(m)) for m in rows]
+        rows = (await session.execute(
+            select(Monitor, Tenant.tier).join(Tenant, Tenant.id == Monitor.tenant_id)
+            .where(Monitor.id.in_(list(ids)), Monitor.status != S.paused.value))).all()
+        retention = {m.tenant_id: limits_for(tier).history_retention_days for m, tier in rows}
+        return [(m.tenant_id, service.spec_of(m)) for m, _ in rows], retention
 
 
 async def check_one(db: Database, tenant_id: uuid.UUID, spec: dict[str, Any], *,
@@ -119,7 +126,7 @@ async def run_monitors(db: Database, ids: Sequence[uuid.UUID], *, allow_private:
                        store=None) -> list[CheckResult]:
     """Check these monitors now, concurrently (bounded), record every state, then append the
     results to check_results in one insert per tenant (per-check inserts cost as much each)."""
-    specs = await _specs(db, ids)
+    specs, retention = await _specs(db, ids)
     outcomes = await asyncio.gather(*(check_one(db, t, s, allow_private=allow_private) for t, s in specs),
                                     return_exceptions=True)
     rows: dict[uuid.UUID, list[tuple[uuid.UUID, str, str, CheckResult]]] = {}
@@ -131,7 +138,7 @@ async def run_monitors(db: Database, ids: Sequence[uuid.UUID], *, allow_private:
             rows.setdefault(tenant_id, []).append((uuid.UUID(spec["monitor_id"]), spec["type"], LOCAL_REGION,
                                                    outcome[0]))
     for tenant_id, tenant_rows in rows.items():
-        await write_results(tenant_id, tenant_rows, store=store)
+        await write_results(tenant_id, tenant_rows, retention_days=retention[tenant_id], store=store)
     return [o[0] for o in outcomes if not isinstance(o, BaseException)]
 
 
@@ -147,7 +154,10 @@ async def record_result(db: Database, tenant_id: uuid.UUID, monitor_id: uuid.UUI
     """Fold a platform check into the monitor's state, then append it to check_results."""
     recorded, new_status = await _record_state(db, tenant_id, monitor_id, result)
     if recorded:
-        await write_results(tenant_id, [(monitor_id, monitor_type, region, result)], store=store)
+        async with db.session(tenant_id=tenant_id) as session:
+            days = await history_retention_days(session, tenant_id)
+        await write_results(tenant_id, [(monitor_id, monitor_type, region, result)], retention_days=days,
+                            store=store)
     return new_status
 
 
@@ -162,9 +172,10 @@ async def _record_state(db: Database, tenant_id: uuid.UUID, monitor_id: uuid.UUI
         return True, apply_outcome(session, m, result)
 
 
-async def write_results(tenant_id: uuid.UUID, rows: list[tuple[uuid.UUID, str, str, CheckResult]],
-                        store=None) -> None:
-    """Best effort: the state in PostgreSQL is the truth; a store outage loses history only."""
+async def write_results(tenant_id: uuid.UUID, rows: list[tuple[uuid.UUID, str, str, CheckResult]], *,
+                        retention_days: int, store=None) -> None:
+    """Best effort: the state in PostgreSQL is the truth; a store outage loses history only.
+    retention_days comes from the tenant's tier; the table's TTL drops the rows after it."""
     try:
         if store is None:
             from xinex.timeseries.store import get_store
@@ -174,7 +185,7 @@ async def write_results(tenant_id: uuid.UUID, rows: list[tuple[uuid.UUID, str, s
             await store.migrate()
             _migrated.add(id(store))
         data = [[tenant_id, monitor_id, r.check_id, r.checked_at, region, monitor_type, r.status,
-                 float(r.latency_ms), int(r.status_code or 0), r.error, {**r.details, "reason": r.reason}]
+                 float(r.latency_ms), int(r.status_code or 0), r.error, {**r.details, "reason": r.reason}, retention_days]
                 for monitor_id, monitor_type, region, r in rows]
         token = "-".join(str(r.check_id) for *_, r in rows)
         await store.insert("check_results", RESULT_COLUMNS, data, settings={"insert_deduplication_token": token})

@@ -16,6 +16,8 @@ class TierLimits:
     members: int | None
     status_pages: int | None
     telemetry_retention_days: int
+    # Check results, heartbeat pings and AI runs in the time-series store (per-row TTL).
+    history_retention_days: int
     check_interval_floor_s: int
     sso: bool
     price_month_usd: int
@@ -23,10 +25,10 @@ class TierLimits:
 
 
 TIERS: dict[Tier, TierLimits] = {
-    Tier.free: TierLimits(10, 10, 3, 1, 3, 300, False, 0, 0),
-    Tier.pro: TierLimits(50, 100, 10, 3, 15, 60, False, 29, 290),
-    Tier.team: TierLimits(250, 500, 50, 10, 30, 30, False, 99, 990),
-    Tier.enterprise: TierLimits(UNLIMITED, UNLIMITED, UNLIMITED, UNLIMITED, 90, 10, True, 499, 4990),
+    Tier.free: TierLimits(10, 10, 3, 1, 3, 30, 300, False, 0, 0),
+    Tier.pro: TierLimits(50, 100, 10, 3, 15, 90, 60, False, 29, 290),
+    Tier.team: TierLimits(250, 500, 50, 10, 30, 365, 30, False, 99, 990),
+    Tier.enterprise: TierLimits(UNLIMITED, UNLIMITED, UNLIMITED, UNLIMITED, 90, 730, 10, True, 499, 4990),
 }
 
 # Limit name -> human label (used in error messages and the comparison table).
@@ -36,6 +38,7 @@ LIMIT_LABELS = {
     "members": "Team members",
     "status_pages": "Status pages",
     "telemetry_retention_days": "Telemetry retention (days)",
+    "history_retention_days": "Check and ping history (days)",
     "check_interval_floor_s": "Shortest check interval (s)",
     "sso": "SAML single sign-on",
 }

@@ -16,6 +16,11 @@ async def tenant_tier(session: AsyncSession, tenant_id: uuid.UUID) -> str:
     return (await session.execute(select(Tenant.tier).where(Tenant.id == tenant_id))).scalar_one()
 
 
+async def history_retention_days(session: AsyncSession, tenant_id: uuid.UUID) -> int:
+    """Days the time-series store keeps this tenant's check results, pings and AI runs."""
+    return limits_for(await tenant_tier(session, tenant_id)).history_retention_days
+
+
 async def ensure_within_limit(session: AsyncSession, tenant_id: uuid.UUID, limit: str, count_stmt=None,
                               current_count: int | None = None, adding: int = 1) -> None:
     """Refuse to create one more of `limit` when the tenant's tier is full.
