@@ -191,3 +191,30 @@ async def test_changed_ddl_is_refused(ts_store):
 async def test_empty_result_still_has_typed_columns(store):
     res = await store.query("SELECT error, latency_ms FROM check_results WHERE tenant_id = {t:UUID}", {"t": uuid.uuid4()})
     assert res == ([("error", "String"), ("latency_ms", "Float64")], [])
+
+
+async def test_insert_arrow_keeps_values_and_checks_columns(store):
+    import pyarrow as pa
+
+    tenant, monitor, ts = uuid.uuid4(), uuid.uuid4(), _now()
+    n = len(TRICKY)
+    data = pa.table({
+        "tenant_id": pa.array([str(tenant)] * n),
+        "monitor_id": pa.array([str(monitor)] * n),
+        "check_id": pa.array([str(uuid.uuid4()) for _ in range(n)]),
+        "timestamp": pa.array([ts + timedelta(seconds=i) for i in range(n)], pa.timestamp("ms", tz="UTC")),
+        "status": pa.array(["up"] * n),
+        "error": pa.array(TRICKY),
+        "details": pa.array([{"k": s} for s in TRICKY], pa.map_(pa.string(), pa.string())),
+    })
+    assert await store.insert_arrow("check_results", data) == n
+    res = await store.query(
+        "SELECT error, details['k'], timestamp FROM check_results WHERE tenant_id = {t:UUID} ORDER BY timestamp",
+        {"t": tenant},
+    )
+    assert [r[0] for r in res.rows] == TRICKY and [r[1] for r in res.rows] == TRICKY
+    assert res.rows[0][2] == ts
+    with pytest.raises(StoreQueryError):
+        await store.insert_arrow("check_results", pa.table({"no_such_column": pa.array([1])}))
+    with pytest.raises(ValueError):
+        await store.insert_arrow("check_results", pa.table({"x; DROP TABLE check_results": pa.array([1])}))

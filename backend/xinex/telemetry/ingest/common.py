@@ -53,6 +53,25 @@ def attributes(kvs: Any) -> dict[str, str]:
     return out
 
 
+def attributes_into(kvs: Any, keys: list[str], values: list[str]) -> None:
+    """Append KeyValues to parallel key/value lists (the columnar form of a Map column).
+    Most values are non-empty strings: `or` skips the oneof lookup for them."""
+    add_key, add_value = keys.append, values.append
+    for kv in kvs:
+        add_key(kv.key)
+        v = kv.value
+        add_value(v.string_value or any_value(v))
+
+
+def lookup(keys: list[str], values: list[str], start: int, key: str) -> str:
+    """The value of `key` among keys[start:] (the last one wins, as in a dict), else ''."""
+    found = ""
+    for i in range(start, len(keys)):
+        if keys[i] == key:
+            found = values[i]
+    return found
+
+
 def now_ns() -> int:
     return time.time_ns()
 

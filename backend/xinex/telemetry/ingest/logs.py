@@ -1,12 +1,15 @@
-"""ExportLogsServiceRequest → rows of the `logs` table, with trace correlation (trace_id/span_id
-as hex). Records whose trace_id or span_id has a wrong length are rejected (partial success)."""
+"""ExportLogsServiceRequest → an Arrow table of `logs` rows, with trace correlation (trace_id/span_id
+as hex). Records whose trace_id or span_id has a wrong length are rejected (partial success).
+Columnar like spans.py: flat lists, resource and scope values repeated on the Arrow side."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from xinex.telemetry.ingest.common import SERVICE_NAME, Rejections, any_value, attributes, now_ns
+import pyarrow as pa
+from xinex.telemetry.ingest.arrow import STRING, constant, repeat_rows, string_maps, strings, timestamps
+from xinex.telemetry.ingest.common import SERVICE_NAME, Rejections, any_value, attributes_into, lookup, now_ns
 
 LOG_COLUMNS = [
     "tenant_id", "timestamp", "observed_timestamp", "trace_id", "span_id", "trace_flags", "severity_text",
@@ -21,28 +24,80 @@ def severity_text(number: int) -> str:
     return _SEVERITY[number] if 0 <= number < len(_SEVERITY) else ""
 
 
-def log_rows(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[list[list], Rejections]:
-    rows: list[list] = []
+def log_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[pa.Table | None, Rejections]:
     rejected = Rejections()
     received = now_ns()
+    times: list[int] = []
+    observed_times: list[int] = []
+    trace_ids: list[str] = []
+    span_ids: list[str] = []
+    flags: list[int] = []
+    severity_texts: list[str] = []
+    severity_numbers: list[int] = []
+    bodies: list[str] = []
+    dropped: list[int] = []
+    res_offsets, res_keys, res_values = [0], [], []
+    scope_names: list[str] = []
+    scope_versions: list[str] = []
+    services: list[str] = []
+    scope_resource: list[int] = []
+    row_scope: list[int] = []
+    attr_offsets, attr_keys, attr_values = [0], [], []
+
     for rl in request.resource_logs:
-        resource = attributes(rl.resource.attributes)
-        service = resource.get(SERVICE_NAME, "")
+        first = len(res_keys)
+        attributes_into(rl.resource.attributes, res_keys, res_values)
+        res_offsets.append(len(res_keys))
+        service = lookup(res_keys, res_values, first, SERVICE_NAME)
+        resource = len(res_offsets) - 2
         for sl in rl.scope_logs:
-            scope_name, scope_version = sl.scope.name, sl.scope.version
+            scope = len(scope_names)
+            scope_names.append(sl.scope.name)
+            scope_versions.append(sl.scope.version)
+            services.append(service)
+            scope_resource.append(resource)
+            n0 = len(times)
             for rec in sl.log_records:
                 trace_id, span_id = rec.trace_id, rec.span_id
                 if len(trace_id) not in (0, 16) or len(span_id) not in (0, 8):
                     rejected.add("invalid trace_id/span_id length")
                     continue
                 observed = rec.observed_time_unix_nano or received
+                times.append(rec.time_unix_nano or observed)
+                observed_times.append(observed)
+                trace_ids.append(trace_id.hex())
+                span_ids.append(span_id.hex())
+                flags.append(rec.flags & 0xFF)
                 number = rec.severity_number
+                severity_texts.append(rec.severity_text or severity_text(number))
+                severity_numbers.append(number if 0 <= number <= 255 else 0)
                 body = rec.body
-                rows.append([
-                    tenant_id, rec.time_unix_nano or observed, observed, trace_id.hex(), span_id.hex(),
-                    rec.flags & 0xFF, rec.severity_text or severity_text(number), number if 0 <= number <= 255 else 0,
-                    service, body.string_value if body.WhichOneof("value") == "string_value" else any_value(body),
-                    scope_name, scope_version, resource, attributes(rec.attributes),
-                    rec.dropped_attributes_count, retention_days,
-                ])
-    return rows, rejected
+                bodies.append(body.string_value or any_value(body))
+                attributes_into(rec.attributes, attr_keys, attr_values)
+                attr_offsets.append(len(attr_keys))
+                dropped.append(rec.dropped_attributes_count)
+            row_scope += [scope] * (len(times) - n0)
+
+    n = len(times)
+    if not n:
+        return None, rejected
+    resources = string_maps(res_offsets, res_keys, res_values)
+    table = pa.table({
+        "tenant_id": constant(str(tenant_id), n, STRING),
+        "timestamp": timestamps(times),
+        "observed_timestamp": timestamps(observed_times),
+        "trace_id": strings(trace_ids),
+        "span_id": strings(span_ids),
+        "trace_flags": pa.array(flags, pa.uint8()),
+        "severity_text": strings(severity_texts),
+        "severity_number": pa.array(severity_numbers, pa.uint8()),
+        "service_name": repeat_rows(strings(services), row_scope),
+        "body": strings(bodies),
+        "scope_name": repeat_rows(strings(scope_names), row_scope),
+        "scope_version": repeat_rows(strings(scope_versions), row_scope),
+        "resource_attributes": repeat_rows(repeat_rows(resources, scope_resource), row_scope),
+        "attributes": string_maps(attr_offsets, attr_keys, attr_values),
+        "dropped_attributes_count": pa.array(dropped, pa.uint32()),
+        "retention_days": constant(retention_days, n, pa.uint16()),
+    })
+    return table, rejected

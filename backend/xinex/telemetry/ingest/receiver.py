@@ -1,5 +1,6 @@
 """The transport-independent OTLP receiver: credential → tenant, bounded in-flight batches,
-mapping to rows and one awaited insert per batch (durable before acknowledged, DESIGN §4).
+mapping to Arrow columns and an awaited insert (durable before acknowledged, DESIGN §4);
+concurrent batches of one table share an insert (batcher.py).
 
 The gRPC and HTTP servers translate `IngestError`s into their status codes.
 """
@@ -17,19 +18,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from xinex.kit.db import Database
+from xinex.telemetry.ingest.batcher import InsertBatcher
 from xinex.telemetry.ingest.common import Rejections
-from xinex.telemetry.ingest.logs import LOG_COLUMNS, log_rows
-from xinex.telemetry.ingest.metrics import METRIC_COLUMNS, metric_rows
-from xinex.telemetry.ingest.spans import SPAN_COLUMNS, span_rows
+from xinex.telemetry.ingest.logs import log_table
+from xinex.telemetry.ingest.metrics import metric_table
+from xinex.telemetry.ingest.spans import span_table
 from xinex.timeseries.store import StoreUnavailableError, TimeSeriesError, TimeSeriesStore
 
 log = logging.getLogger("xinex.otlp")
 
-# signal → (table, columns, mapper)
+# signal → (table, mapper: request → Arrow table of rows + rejections)
 SIGNALS = {
-    "traces": ("spans", SPAN_COLUMNS, span_rows),
-    "logs": ("logs", LOG_COLUMNS, log_rows),
-    "metrics": ("metrics", METRIC_COLUMNS, metric_rows),
+    "traces": ("spans", span_table),
+    "logs": ("logs", log_table),
+    "metrics": ("metrics", metric_table),
 }
 
 
@@ -104,6 +106,7 @@ class Receiver:
         self._inflight = 0
         self._tokens: dict[bytes, tuple[float, int, TenantIngest]] = {}
         self._migrated = False
+        self.batchers = {table: InsertBatcher(table, self._insert) for table, _ in SIGNALS.values()}
 
     # ---- credentials ------------------------------------------------------------------------
     async def authenticate(self, credential: str | None) -> TenantIngest:
@@ -170,24 +173,18 @@ class Receiver:
             self._migrated = True
 
     async def ingest(self, signal: str, tenant: TenantIngest, request: Any, dedup: bytes | None = None) -> IngestResult:
-        """Map and insert one export request; returns only once the rows are in the store."""
-        table, columns, mapper = SIGNALS[signal]
+        """Map one export request and return once its rows are in a committed insert."""
+        table, mapper = SIGNALS[signal]
         with _no_gc():
-            rows, rejected = mapper(request, tenant.tenant_id, tenant.retention_days)
-        if rows:
-            await self._insert(table, columns, rows, tenant, dedup)
-        return IngestResult(len(rows), rejected.count, _message(rejected, signal))
-
-    async def _insert(self, table: str, columns: list[str], rows: list[list], tenant: TenantIngest,
-                      dedup: bytes | None) -> None:
-        settings = None
+            data, rejected = mapper(request, tenant.tenant_id, tenant.retention_days)
+        if data is None:
+            return IngestResult(0, rejected.count, _message(rejected, signal))
+        token = None
         if dedup is not None:
             # A client retrying the same batch (after a timeout) lands it once.
             token = hashlib.blake2b(tenant.tenant_id.bytes + table.encode() + dedup, digest_size=16).hexdigest()
-            settings = {"insert_deduplication_token": token}
         try:
-            await self.ensure_schema()
-            await self.store.insert(table, columns, rows, settings=settings)
+            await self.batchers[table].submit(data, token)
         except StoreUnavailableError as exc:
             log.warning("otlp insert into %s failed, store unavailable: %s", table, exc)
             raise Unavailable("telemetry store unavailable; retry later", self.config.retry_after_s) from exc
@@ -195,6 +192,11 @@ class Receiver:
             # Not the client's fault and not lost silently: retryable, and logged for us.
             log.error("otlp insert into %s failed: %s", table, exc)
             raise Unavailable("telemetry store error; retry later", self.config.retry_after_s) from exc
+        return IngestResult(data.num_rows, rejected.count, _message(rejected, signal))
+
+    async def _insert(self, table: str, data: Any, settings: Any) -> None:
+        await self.ensure_schema()
+        await self.store.insert_arrow(table, data, settings=settings)
 
 
 @contextmanager

@@ -1,12 +1,27 @@
-"""ExportTraceServiceRequest → rows of the `spans` table (one row per span, events and links as
-parallel arrays). Spans with a malformed trace/span/parent id are rejected (partial success)."""
+"""ExportTraceServiceRequest → an Arrow table of `spans` rows (one row per span, events and links
+as parallel arrays). Spans with a malformed trace/span/parent id are rejected (partial success).
+
+Columnar: one pass over the decoded protobuf appends to flat lists; resource attributes, service
+and scope are read once per resource/scope and repeated per row on the Arrow side.
+"""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from xinex.telemetry.ingest.common import SERVICE_NAME, Rejections, attributes, now_ns
+import pyarrow as pa
+from xinex.telemetry.ingest.arrow import (
+    STRING,
+    TIMESTAMP,
+    constant,
+    lists,
+    repeat_rows,
+    string_maps,
+    strings,
+    timestamps,
+)
+from xinex.telemetry.ingest.common import SERVICE_NAME, Rejections, attributes_into, lookup, now_ns
 
 SPAN_COLUMNS = [
     "tenant_id", "timestamp", "trace_id", "span_id", "parent_span_id", "trace_state", "name", "kind",
@@ -19,15 +34,43 @@ KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
 STATUSES = ("unset", "ok", "error")
 
 
-def span_rows(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[list[list], Rejections]:
-    rows: list[list] = []
+def span_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[pa.Table | None, Rejections]:
     rejected = Rejections()
-    append = rows.append
+    start_ts: list[int] = []
+    duration: list[int] = []
+    trace_ids: list[str] = []
+    span_ids: list[str] = []
+    parent_ids: list[str] = []
+    trace_states: list[str] = []
+    names: list[str] = []
+    kinds: list[str] = []
+    status_codes: list[str] = []
+    status_messages: list[str] = []
+    dropped: list[int] = []
+    # per resource: its attribute map; per scope: name/version/service and the resource index
+    res_offsets, res_keys, res_values = [0], [], []
+    scope_names: list[str] = []
+    scope_versions: list[str] = []
+    services: list[str] = []
+    scope_resource: list[int] = []
+    row_scope: list[int] = []
+    attr_offsets, attr_keys, attr_values = [0], [], []
+    ev_offsets, ev_ts, ev_names, ev_attr_offsets, ev_keys, ev_values = [0], [], [], [0], [], []
+    ln_offsets, ln_trace, ln_span, ln_state, ln_attr_offsets, ln_keys, ln_values = [0], [], [], [], [0], [], []
+
     for rs in request.resource_spans:
-        resource = attributes(rs.resource.attributes)
-        service = resource.get(SERVICE_NAME, "")
+        first = len(res_keys)
+        attributes_into(rs.resource.attributes, res_keys, res_values)
+        res_offsets.append(len(res_keys))
+        service = lookup(res_keys, res_values, first, SERVICE_NAME)
+        resource = len(res_offsets) - 2
         for ss in rs.scope_spans:
-            scope_name, scope_version = ss.scope.name, ss.scope.version
+            scope = len(scope_names)
+            scope_names.append(ss.scope.name)
+            scope_versions.append(ss.scope.version)
+            services.append(service)
+            scope_resource.append(resource)
+            n0 = len(start_ts)
             for span in ss.spans:
                 trace_id, span_id, parent = span.trace_id, span.span_id, span.parent_span_id
                 if len(trace_id) != 16 or len(span_id) != 8 or (parent and len(parent) != 8):
@@ -39,29 +82,70 @@ def span_rows(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[
                 start, end = span.start_time_unix_nano, span.end_time_unix_nano
                 if not start:
                     start = end or now_ns()
+                start_ts.append(start)
+                duration.append(end - start if end > start else 0)
+                trace_ids.append(trace_id.hex())
+                span_ids.append(span_id.hex())
+                parent_ids.append(parent.hex())
+                trace_states.append(span.trace_state)
+                names.append(span.name)
+                kind = span.kind
+                kinds.append(KINDS[kind] if 0 <= kind < 6 else "unspecified")
+                status = span.status
+                code = status.code
+                status_codes.append(STATUSES[code] if 0 <= code < 3 else "unset")
+                status_messages.append(status.message)
+                attributes_into(span.attributes, attr_keys, attr_values)
+                attr_offsets.append(len(attr_keys))
                 events = span.events
                 if events:
-                    ev_ts = [e.time_unix_nano for e in events]
-                    ev_name = [e.name for e in events]
-                    ev_attr = [attributes(e.attributes) for e in events]
-                else:
-                    ev_ts, ev_name, ev_attr = [], [], []
+                    for ev in events:
+                        ev_ts.append(ev.time_unix_nano)
+                        ev_names.append(ev.name)
+                        attributes_into(ev.attributes, ev_keys, ev_values)
+                        ev_attr_offsets.append(len(ev_keys))
+                ev_offsets.append(len(ev_ts))
                 links = span.links
                 if links:
-                    ln_trace = [lk.trace_id.hex() for lk in links]
-                    ln_span = [lk.span_id.hex() for lk in links]
-                    ln_state = [lk.trace_state for lk in links]
-                    ln_attr = [attributes(lk.attributes) for lk in links]
-                else:
-                    ln_trace, ln_span, ln_state, ln_attr = [], [], [], []
-                status = span.status
-                append([
-                    tenant_id, start, trace_id.hex(), span_id.hex(), parent.hex(), span.trace_state, span.name,
-                    KINDS[span.kind] if 0 <= span.kind < 6 else "unspecified", service,
-                    end - start if end > start else 0,
-                    STATUSES[status.code] if 0 <= status.code < 3 else "unset", status.message,
-                    scope_name, scope_version, resource, attributes(span.attributes),
-                    ev_ts, ev_name, ev_attr, ln_trace, ln_span, ln_state, ln_attr,
-                    span.dropped_attributes_count, retention_days,
-                ])
-    return rows, rejected
+                    for lk in links:
+                        ln_trace.append(lk.trace_id.hex())
+                        ln_span.append(lk.span_id.hex())
+                        ln_state.append(lk.trace_state)
+                        attributes_into(lk.attributes, ln_keys, ln_values)
+                        ln_attr_offsets.append(len(ln_keys))
+                ln_offsets.append(len(ln_trace))
+                dropped.append(span.dropped_attributes_count)
+            row_scope += [scope] * (len(start_ts) - n0)
+
+    n = len(start_ts)
+    if not n:
+        return None, rejected
+    resources = string_maps(res_offsets, res_keys, res_values)
+    table = pa.table({
+        "tenant_id": constant(str(tenant_id), n, STRING),
+        "timestamp": timestamps(start_ts),
+        "trace_id": strings(trace_ids),
+        "span_id": strings(span_ids),
+        "parent_span_id": strings(parent_ids),
+        "trace_state": strings(trace_states),
+        "name": strings(names),
+        "kind": strings(kinds),
+        "service_name": repeat_rows(strings(services), row_scope),
+        "duration_ns": pa.array(duration, pa.uint64()),
+        "status_code": strings(status_codes),
+        "status_message": strings(status_messages),
+        "scope_name": repeat_rows(strings(scope_names), row_scope),
+        "scope_version": repeat_rows(strings(scope_versions), row_scope),
+        "resource_attributes": repeat_rows(repeat_rows(resources, scope_resource), row_scope),
+        "attributes": string_maps(attr_offsets, attr_keys, attr_values),
+        "events_timestamp": lists(ev_offsets, timestamps(ev_ts) if ev_ts else pa.array([], TIMESTAMP)),
+        "events_name": lists(ev_offsets, strings(ev_names)),
+        "events_attributes": lists(ev_offsets, string_maps(ev_attr_offsets, ev_keys, ev_values)),
+        "links_trace_id": lists(ln_offsets, strings(ln_trace)),
+        "links_span_id": lists(ln_offsets, strings(ln_span)),
+        "links_trace_state": lists(ln_offsets, strings(ln_state)),
+        "links_attributes": lists(ln_offsets, string_maps(ln_attr_offsets, ln_keys, ln_values)),
+        "dropped_attributes_count": pa.array(dropped, pa.uint32()),
+        "retention_days": constant(retention_days, n, pa.uint16()),
+    })
+    return table, rejected

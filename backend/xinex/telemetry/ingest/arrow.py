@@ -1,0 +1,45 @@
+"""Building the Arrow columns of an insert from flat Python lists.
+
+The mappers walk the decoded protobuf once and append to flat lists (no per-row dicts); these
+helpers turn the lists into typed Arrow arrays, so the insert is encoded in C (pyarrow) and
+parsed in C++ (ClickHouse's Arrow input) instead of clickhouse-connect's pure-Python Native
+encoder. Maps are (offsets, keys, values); lists of maps nest one more offsets array.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+STRING = pa.string()
+TIMESTAMP = pa.timestamp("ns", tz="UTC")
+_INT64_MAX = pa.scalar(2**63 - 1, pa.uint64())
+
+
+def strings(values: list[str]) -> pa.Array:
+    return pa.array(values, STRING)
+
+
+def constant(value: Any, n: int, type_: pa.DataType) -> pa.Array:
+    return pa.repeat(pa.scalar(value, type_), n)
+
+
+def timestamps(nanos: list[int]) -> pa.Array:
+    """OTLP fixed64 nanoseconds; values past DateTime64(9)'s range (year 2262) are clamped."""
+    return pc.min_element_wise(pa.array(nanos, pa.uint64()), _INT64_MAX).cast(pa.int64()).view(TIMESTAMP)
+
+
+def string_maps(offsets: list[int], keys: list[str], values: list[str]) -> pa.Array:
+    """Map(LowCardinality(String), String): row i holds entries offsets[i]:offsets[i + 1]."""
+    return pa.MapArray.from_arrays(pa.array(offsets, pa.int32()), strings(keys), strings(values))
+
+
+def lists(offsets: list[int], values: pa.Array) -> pa.Array:
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values)
+
+
+def repeat_rows(per_group: pa.Array, group_of_row: list[int]) -> pa.Array:
+    """One value per resource/scope, repeated for each of its rows (a C-level take)."""
+    return per_group.take(pa.array(group_of_row, pa.int32()))
