@@ -20,8 +20,9 @@ from xinex.timeseries.store import ChdbStore
 
 TENANT = uuid.UUID("6f1c2a52-8d0e-4b59-9f7a-3c1d2e4f5a60")
 OTHER = uuid.UUID("0b7e9d13-42aa-4c1e-8f00-77aa55cc3311")
-REPEATS = 5
+REPEATS = 15
 BURST = 3  # each timed repeat runs the query this many times back to back (queries take ~20-500 ms)
+WARMUPS = 2
 
 # Spans over the last 24 h: 90 % for TENANT, 10 % for OTHER; 4 services, 10 routes, 6 kinds of
 # span name, lognormal-ish durations, 2 % errors, 5 string attributes per span.
@@ -101,6 +102,16 @@ def _same(a: list, b: list) -> bool:
     return True
 
 
+async def _estimate(store: ChdbStore, sql: str, params: dict | None) -> dict:
+    res = await store.query(f"EXPLAIN ESTIMATE {sql}", params)
+    names = [c for c, _ in res.columns]
+    totals = {"parts": 0, "marks": 0, "rows": 0}
+    for row in res.rows:
+        for key in totals:
+            totals[key] += int(row[names.index(key)])
+    return totals
+
+
 async def main(path: str, rows: int) -> dict:
     store = ChdbStore(path)
     await store.migrate()
@@ -119,8 +130,11 @@ async def main(path: str, rows: int) -> dict:
         sql = hand.format(tenant=TENANT, since=since, until=now.strftime("%Y-%m-%d %H:%M:%S.%f"))
         # Same settings (readonly + cost limits) for both: only the SQL text differs.
         forms = {"oql": (compiled.sql, compiled.params), "hand": (sql, None)}
-        out = {k: await store.query(s, p, compiled.settings) for k, (s, p) in forms.items()}  # warm-up
+        for _ in range(WARMUPS):
+            out = {k: await store.query(s, p, compiled.settings) for k, (s, p) in forms.items()}
         same = _same(out["oql"].rows, out["hand"].rows)
+        # The work each form plans: parts, granules (marks) and rows it will read after index pruning.
+        estimate = {k: await _estimate(store, s, p) for k, (s, p) in forms.items()}
         times: dict[str, list[float]] = {"oql": [], "hand": []}
         for i in range(REPEATS):
             # Alternate which goes first, so neither always runs on the warmer cache.
@@ -132,7 +146,7 @@ async def main(path: str, rows: int) -> dict:
                 times[k].append((time.perf_counter() - t) * 1000 / BURST)
         results.append({"label": label, "oql": oql, "compiled_sql": compiled.sql, "hand_sql": sql,
                         "same_result": same, "result_rows": len(out["oql"].rows), "oql_ms": times["oql"],
-                        "hand_ms": times["hand"]})
+                        "hand_ms": times["hand"], "oql_estimate": estimate["oql"], "hand_estimate": estimate["hand"]})
     await store.close()
     return {"rows": total, "tenant_rows": rows - rows // 10, "generate_s": generate_s, "queries": results}
 
