@@ -32,6 +32,7 @@ SPAN_COLUMNS = [
 ]
 KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
 STATUSES = ("unset", "ok", "error")
+_ZERO_TRACE_ID, _ZERO_SPAN_ID = bytes(16), bytes(8)
 
 
 def span_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[pa.Table | None, Rejections]:
@@ -76,7 +77,7 @@ def span_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple
                 if len(trace_id) != 16 or len(span_id) != 8 or (parent and len(parent) != 8):
                     rejected.add("invalid trace_id/span_id/parent_span_id length")
                     continue
-                if not trace_id.strip(b"\0") or not span_id.strip(b"\0"):
+                if trace_id == _ZERO_TRACE_ID or span_id == _ZERO_SPAN_ID:
                     rejected.add("all-zero trace_id or span_id")
                     continue
                 start, end = span.start_time_unix_nano, span.end_time_unix_nano
