@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import redis.asyncio as aioredis
 
 from tests.conftest import assert_error
@@ -63,3 +65,31 @@ async def test_login_per_ip_limit_shared_across_replicas(build_app):
                      401, "UNAUTHENTICATED")
         assert_error(await a.post("/api/v1/auth/login", json={"email": "x3@example.com", "password": "pw-x3-pw"}),
                      429, "RATE_LIMITED")
+
+
+async def test_concurrent_hits_each_get_their_own_count(build_app):
+    # Hits arriving together share one Redis round trip; each still gets the count it would have
+    # had alone, so exactly the limit passes and the rest are refused with Retry-After.
+    replica = build_app(redis_url=redis_url_for_tests(), rate_limit_default="5/minute")
+    ip = random_ip()
+    async with client_for(replica, ip=ip) as c:
+        responses = await asyncio.gather(*(c.get("/health") for _ in range(8)))
+    passed = [r for r in responses if r.status_code == 200]
+    refused = [r for r in responses if r.status_code == 429]
+    assert len(passed) == 5 and len(refused) == 3
+    assert sorted(int(r.headers["x-ratelimit-remaining"]) for r in passed) == [0, 1, 2, 3, 4]
+    for r in refused:
+        assert_error(r, 429, "RATE_LIMITED")
+        assert int(r.headers["retry-after"]) >= 1 and r.headers["x-ratelimit-remaining"] == "0"
+
+
+async def test_limiter_counts_in_arrival_order_across_batches():
+    from xinex.kit.ratelimit import RateLimiter
+
+    limiter = RateLimiter(redis_url_for_tests())
+    identity = random_ip()
+    first = await asyncio.gather(*(limiter.hit_fixed_window("6/minute", "t", identity) for _ in range(4)))
+    second = await asyncio.gather(*(limiter.hit_fixed_window("6/minute", "t", identity) for _ in range(4)))
+    assert [s.remaining for s in first] == [5, 4, 3, 2]
+    assert [s.remaining for s in second] == [1, 0, 0, 0]
+    assert [s.allowed for s in first + second] == [True] * 6 + [False] * 2

@@ -1,9 +1,11 @@
-"""Process-local cache of resolved API tokens, invalidated on every change that could revoke one.
+"""Process-local caches of what a credential resolves to, invalidated on every change that could alter it.
 
-Revocation stays immediate: any committed change to an API token, a membership, a tenant or a user
-clears this process's cache synchronously at commit, and is broadcast on Redis so other API
-replicas clear theirs (within the pub/sub delivery time). A short TTL bounds anything missed,
-such as a change made by hand in SQL.
+Two kinds of entries share one invalidation: resolved API tokens, and views derived from the same rows
+(the caller's `/me` payload: user, memberships, tenants). Revocation stays immediate: any committed
+change to an API token, a membership, a tenant or a user clears this process's caches synchronously
+at commit, and is broadcast on Redis so other API replicas clear theirs; the broadcast is awaited
+before the request that made the change is acknowledged (kit.db after-commit hooks). A short TTL
+bounds anything missed, such as a change made by hand in SQL.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from xinex.auth.principal import Principal
+from xinex.kit.db import AFTER_COMMIT_KEY
 
 log = logging.getLogger("xinex.auth.cache")
 
@@ -36,33 +40,60 @@ class CachedToken:
     cached_at: float
 
 
-class CredentialCache:
-    def __init__(self, max_entries: int = 10_000, ttl_s: float = 60.0) -> None:
-        self.entries: OrderedDict[str, CachedToken] = OrderedDict()
+class _BoundedTtlMap:
+    """Least-recently-inserted eviction, entries older than the TTL are misses."""
+
+    def __init__(self, max_entries: int, ttl_s: float) -> None:
+        self.entries: OrderedDict[Any, tuple[float, Any]] = OrderedDict()
         self.max_entries = max_entries
         self.ttl_s = ttl_s
-        self.generation = 0
-        self.publisher = None  # async callable set when Redis is configured
 
-    def get(self, token_hash: str) -> CachedToken | None:
-        entry = self.entries.get(token_hash)
-        if entry is None:
+    def get(self, key: Any) -> Any:
+        hit = self.entries.get(key)
+        if hit is None:
             return None
-        if time.monotonic() - entry.cached_at > self.ttl_s:
-            self.entries.pop(token_hash, None)
+        if time.monotonic() - hit[0] > self.ttl_s:
+            self.entries.pop(key, None)
             return None
-        return entry
+        return hit[1]
 
-    def put(self, token_hash: str, entry: CachedToken, generation: int) -> None:
-        if generation != self.generation:
-            return  # invalidated while we were reading: the row we read may already be stale
-        self.entries[token_hash] = entry
+    def put(self, key: Any, value: Any) -> None:
+        self.entries[key] = (time.monotonic(), value)
         if len(self.entries) > self.max_entries:
             self.entries.popitem(last=False)
 
     def clear(self) -> None:
-        self.generation += 1
         self.entries.clear()
+
+
+class CredentialCache:
+    def __init__(self, max_entries: int = 10_000, ttl_s: float = 60.0) -> None:
+        self.tokens = _BoundedTtlMap(max_entries, ttl_s)
+        self.views = _BoundedTtlMap(max_entries, ttl_s)
+        self.generation = 0
+        self.publisher = None  # async callable set when Redis is configured
+
+    def get(self, token_hash: str) -> CachedToken | None:
+        return self.tokens.get(token_hash)
+
+    def put(self, token_hash: str, entry: CachedToken, generation: int) -> None:
+        if generation != self.generation:
+            return  # invalidated while we were reading: the row we read may already be stale
+        self.tokens.put(token_hash, entry)
+
+    def get_view(self, key: Any) -> Any:
+        """A response derived from user/membership/tenant rows (e.g. `/me`), or None."""
+        return self.views.get(key)
+
+    def put_view(self, key: Any, value: Any, generation: int) -> None:
+        if generation != self.generation:
+            return
+        self.views.put(key, value)
+
+    def clear(self) -> None:
+        self.generation += 1
+        self.tokens.clear()
+        self.views.clear()
 
 
 CACHE = CredentialCache()
@@ -75,6 +106,13 @@ def _credential_models() -> tuple[type, ...]:
     return (ApiToken, Membership, Tenant, User)
 
 
+def _view_models() -> tuple[type, ...]:
+    """Rows whose mere creation changes a cached view (a new membership shows up in `/me`)."""
+    from xinex.models.tenant import Membership, Tenant
+
+    return (Membership, Tenant)
+
+
 @event.listens_for(Session, "before_flush")
 def _note_changed_objects(session: Session, flush_context, instances) -> None:
     models = _credential_models()
@@ -82,13 +120,23 @@ def _note_changed_objects(session: Session, flush_context, instances) -> None:
         if isinstance(obj, models):
             session.info[CHANGED_KEY] = True
             return
+    created = _view_models()
+    for obj in session.new:
+        if isinstance(obj, created):
+            session.info[CHANGED_KEY] = True
+            return
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_bulk_changes(state: ORMExecuteState) -> None:
-    if not (state.is_update or state.is_delete) or state.execution_options.get(NEUTRAL_OPTION):
+    if state.is_select or state.execution_options.get(NEUTRAL_OPTION):
         return
-    models = _credential_models()
+    if state.is_update or state.is_delete:
+        models = _credential_models()
+    elif state.is_insert:
+        models = _view_models()
+    else:
+        return
     if any(issubclass(m.class_, models) for m in state.all_mappers):
         state.session.info[CHANGED_KEY] = True
 
@@ -98,11 +146,19 @@ def _invalidate_on_commit(session: Session) -> None:
     if not session.info.pop(CHANGED_KEY, False):
         return
     CACHE.clear()
-    if CACHE.publisher is not None:
-        try:
-            asyncio.get_running_loop().create_task(CACHE.publisher())
-        except RuntimeError:
-            pass
+    if CACHE.publisher is None:
+        return
+    try:
+        task = asyncio.get_running_loop().create_task(CACHE.publisher())
+    except RuntimeError:
+        return
+
+    async def broadcast_sent() -> None:
+        # kit.db.commit awaits this before the request is acknowledged, so another replica hears of
+        # a revocation before the client can send its next request.
+        await task
+
+    session.info.setdefault(AFTER_COMMIT_KEY, []).append(broadcast_sent)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -111,7 +167,7 @@ def _forget_on_rollback(session: Session) -> None:
 
 
 async def run_invalidation_listener(redis_url: str, stop: asyncio.Event) -> None:
-    """Clear this replica's cache whenever another replica commits a credential change."""
+    """Clear this replica's caches whenever another replica commits a credential change."""
     import redis.asyncio as aioredis
 
     client = aioredis.from_url(redis_url)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from xinex.audit import service as audit
 from xinex.auth import service
+from xinex.auth.credential_cache import CACHE
 from xinex.auth.deps import CurrentPrincipal
 from xinex.auth.schemas import (
     LoginIn,
@@ -95,11 +96,19 @@ def _me_tag(out: MeOut) -> str:
 
 
 @router.get("/me", response_model=MeOut, responses=error_responses(401))
-async def get_me(principal: CurrentPrincipal, response: Response, session: SessionDep) -> MeOut:
-    user = await session.get(User, principal.user_id)
-    out = await me_out(session, user, principal)
-    response.headers["ETag"] = _me_tag(out)
-    return out
+async def get_me(principal: CurrentPrincipal, session: SessionDep) -> Response:
+    # Served from the credential cache while nothing it shows has changed: every committed change to
+    # a user, membership or tenant clears it (here and, over Redis, on every replica).
+    key = ("me", principal.user_id, principal.tenant_id, principal.role, principal.kind)
+    cached = CACHE.get_view(key)
+    if cached is None:
+        generation = CACHE.generation
+        user = await session.get(User, principal.user_id)
+        body = (await me_out(session, user, principal)).model_dump_json().encode()
+        cached = (body, representation_tag(body))
+        CACHE.put_view(key, cached, generation)
+    body, tag = cached
+    return Response(body, media_type="application/json", headers={"ETag": tag})
 
 
 @router.put("/me", response_model=MeOut, responses=error_responses(401, 403, 412, 422))
