@@ -11,11 +11,13 @@ from fastapi import APIRouter, FastAPI
 from xinex import __version__
 from xinex.kit.db import Database
 from xinex.kit.errors import install_error_handlers
+from xinex.kit.heap import settle_heap_for_serving
 from xinex.kit.http import HttpContractMiddleware
 from xinex.kit.idempotency import IdempotencyMiddleware
 from xinex.kit.jobs import ArqQueue, InProcessQueue, current_queue, set_queue
 from xinex.kit.logging import configure_logging
 from xinex.kit.ratelimit import RateLimiter
+from xinex.kit.routing import PrefixedRouter
 from xinex.settings import Settings, get_settings
 
 log = logging.getLogger("xinex.app")
@@ -27,7 +29,7 @@ def api_router() -> APIRouter:
     """Every domain's router, mounted under /api/v1."""
     from xinex.routes import ROUTERS
 
-    router = APIRouter(prefix=API_PREFIX)
+    router = PrefixedRouter(prefix=API_PREFIX)
     for sub in ROUTERS:
         router.include_router(sub)
     return router
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             from xinex.auth.credential_cache import run_invalidation_listener
 
             app.state.background.append(asyncio.create_task(run_invalidation_listener(settings.redis_url, stop)))
+        settle_heap_for_serving()
         try:
             yield
         finally:
@@ -87,10 +90,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     from xinex.routes import PUBLIC_ROOT_ROUTERS
 
-    # Root surfaces first: /ping/{uuid} is the hottest path and should not scan every API route.
+    # The API router refuses paths outside /api/v1 without scanning its routes, so root surfaces
+    # (/ping/{uuid}) pay one prefix check for it and API requests skip the root routes.
+    app.include_router(api_router())
     for sub in PUBLIC_ROOT_ROUTERS:
         app.include_router(sub)
-    app.include_router(api_router())
 
     # Outermost first: the contract middleware wraps idempotency so replays carry the headers too.
     app.add_middleware(IdempotencyMiddleware, get_db=lambda: database)

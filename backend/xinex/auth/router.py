@@ -33,6 +33,28 @@ from xinex.models.identity import User
 router = APIRouter(tags=["auth"])
 
 
+# GET /me first: the hottest route here, and routes are matched in order.
+def _me_tag(out: MeOut) -> str:
+    # /me is the user row plus memberships and role, so the tag covers the whole representation.
+    return representation_tag(out.model_dump_json())
+
+
+@router.get("/me", response_model=MeOut, responses=error_responses(401))
+async def get_me(principal: CurrentPrincipal, session: SessionDep) -> Response:
+    # Served from the credential cache while nothing it shows has changed: every committed change to
+    # a user, membership or tenant clears it (here and, over Redis, on every replica).
+    key = ("me", principal.user_id, principal.tenant_id, principal.role, principal.kind)
+    cached = CACHE.get_view(key)
+    if cached is None:
+        generation = CACHE.generation
+        user = await session.get(User, principal.user_id)
+        body = (await me_out(session, user, principal)).model_dump_json().encode()
+        cached = (body, representation_tag(body))
+        CACHE.put_view(key, cached, generation)
+    body, tag = cached
+    return Response(body, media_type="application/json", headers={"ETag": tag})
+
+
 @router.post("/auth/register", status_code=201, response_model=LoginOut, responses=error_responses(409, 422, 429))
 async def register(data: RegisterIn, request: Request, response: Response, session: SessionDep) -> LoginOut:
     user, tenant_id, user_session = await service.register(session, request, response, data)
@@ -88,27 +110,6 @@ async def resend_verification(principal: CurrentPrincipal, request: Request, ses
     if user.email_verified_at is None:
         await service.send_email_token(session, user, "verify_email")
     return MessageOut(message="Verification e-mail sent")
-
-
-def _me_tag(out: MeOut) -> str:
-    # /me is the user row plus memberships and role, so the tag covers the whole representation.
-    return representation_tag(out.model_dump_json())
-
-
-@router.get("/me", response_model=MeOut, responses=error_responses(401))
-async def get_me(principal: CurrentPrincipal, session: SessionDep) -> Response:
-    # Served from the credential cache while nothing it shows has changed: every committed change to
-    # a user, membership or tenant clears it (here and, over Redis, on every replica).
-    key = ("me", principal.user_id, principal.tenant_id, principal.role, principal.kind)
-    cached = CACHE.get_view(key)
-    if cached is None:
-        generation = CACHE.generation
-        user = await session.get(User, principal.user_id)
-        body = (await me_out(session, user, principal)).model_dump_json().encode()
-        cached = (body, representation_tag(body))
-        CACHE.put_view(key, cached, generation)
-    body, tag = cached
-    return Response(body, media_type="application/json", headers={"ETag": tag})
 
 
 @router.put("/me", response_model=MeOut, responses=error_responses(401, 403, 412, 422))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 API_TOKEN_PREFIX = "xinex_"
+_API_TOKEN = re.compile(re.escape(API_TOKEN_PREFIX) + "[0-9a-f]{64}")
 
 
 def sha256_hex(value: str) -> str:
@@ -18,8 +20,7 @@ def new_api_token() -> str:
 
 
 def looks_like_api_token(value: str) -> bool:
-    body = value[len(API_TOKEN_PREFIX):]
-    return value.startswith(API_TOKEN_PREFIX) and len(body) == 64 and all(c in "0123456789abcdef" for c in body)
+    return _API_TOKEN.fullmatch(value) is not None
 
 
 def new_opaque_token() -> str:

@@ -83,16 +83,27 @@ def get_db(request: Request) -> Database:
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request, committed once after the endpoint returns."""
     db: Database = request.app.state.db
-    async with db.sessionmaker() as session:
-        request.state.db_session = session
-        session.sync_session.info["xinex.job_queue"] = getattr(request.app.state, "jobs", None)
-        try:
-            yield session
-            if session.in_transaction() or session.sync_session.info.get(AFTER_COMMIT_KEY):
-                await commit(session)
-        except BaseException:
-            await session.rollback()
-            raise
+    session = db.sessionmaker()
+    request.state.db_session = session
+    session.sync_session.info["xinex.job_queue"] = getattr(request.app.state, "jobs", None)
+    try:
+        yield session
+        if session.in_transaction() or session.sync_session.info.get(AFTER_COMMIT_KEY):
+            await commit(session)
+    except BaseException:
+        await session.rollback()
+        raise
+    finally:
+        await _close(session)
+
+
+async def _close(session: AsyncSession) -> None:
+    # Nothing begun (a request served from caches) or already committed: no connection is held, so
+    # closing does no I/O and needs neither a greenlet nor the shielded task of `async with`.
+    if session.in_transaction():
+        await session.close()
+    else:
+        session.sync_session.close()
 
 
 # scope="function": the commit happens before the response is sent (durable before acknowledged).
