@@ -17,7 +17,7 @@ from xinex.kit.idempotency import IdempotencyMiddleware
 from xinex.kit.jobs import ArqQueue, InProcessQueue, current_queue, set_queue
 from xinex.kit.logging import configure_logging
 from xinex.kit.ratelimit import RateLimiter
-from xinex.kit.routing import PrefixedRouter
+from xinex.kit.routing import PrefixedRouter, seal_route_tree
 from xinex.settings import Settings, get_settings
 
 log = logging.getLogger("xinex.app")
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             from xinex.auth.credential_cache import run_invalidation_listener
 
             app.state.background.append(asyncio.create_task(run_invalidation_listener(settings.redis_url, stop)))
+        seal_route_tree(app.router)
         settle_heap_for_serving()
         try:
             yield
