@@ -51,6 +51,24 @@ def presented_credential(request: Request) -> tuple[str, str] | None:
     return None
 
 
+def cached_api_token_principal(request: Request) -> Principal | None:
+    """The caller when the credential cache alone can vouch for it: an API token that is cached,
+    neither revoked nor expired, and not due a last-used touch. None means "ask the database"
+    (every refusal, too, goes the full way, so its error stays the same)."""
+    presented = presented_credential(request)
+    if presented is None or presented[0] != "api_token" or not looks_like_api_token(presented[1]):
+        return None
+    entry = credential_cache.CACHE.get(sha256_hex(presented[1]))
+    if entry is None:
+        return None
+    now = utcnow()
+    if entry.revoked_at is not None or (entry.expires_at is not None and entry.expires_at <= now):
+        return None
+    if entry.last_used_at is None or now - entry.last_used_at > TOUCH_EVERY:
+        return None
+    return entry.principal
+
+
 async def resolve_api_token(session: AsyncSession, raw: str) -> Principal:
     if not looks_like_api_token(raw):
         raise unauthenticated("Invalid API token")

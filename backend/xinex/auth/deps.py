@@ -1,4 +1,4 @@
-"""Typed auth dependencies: `CurrentPrincipal`, `TenantPrincipal`, and `Authorize(area)`.
+"""Typed auth dependencies: `CurrentPrincipal`, `CachedPrincipal`, `TenantPrincipal`, `Authorize(area)`.
 
 Routers declare what they need once (e.g. `Annotated[Principal, Depends(Authorize("monitors"))]`);
 reads need `<area>:read`, mutations `<area>:write` and a role above viewer.
@@ -10,9 +10,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from xinex.auth.credentials import resolve_principal
+from xinex.auth.credentials import cached_api_token_principal, resolve_principal
 from xinex.auth.principal import Principal
-from xinex.kit.db import SessionDep
+from xinex.kit.db import Database, SessionDep
 from xinex.kit.errors import AppError
 from xinex.models.tenant import Role
 
@@ -26,6 +26,23 @@ async def current_principal(request: Request, session: SessionDep) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+async def cached_principal(request: Request) -> Principal:
+    """The caller, for read endpoints served from in-process caches: no database session is opened
+    when the credential cache can answer; otherwise one short unit of work resolves (and touches)
+    the credential exactly as `current_principal` does. The endpoint opens its own session if it
+    needs one, bound to `principal.tenant_id`."""
+    principal = cached_api_token_principal(request)
+    if principal is None:
+        db: Database = request.app.state.db
+        async with db.session() as session:
+            principal = await resolve_principal(session, request)
+    request.state.principal = principal
+    return principal
+
+
+CachedPrincipal = Annotated[Principal, Depends(cached_principal)]
 
 
 async def tenant_principal(principal: CurrentPrincipal) -> Principal:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from xinex.audit import service as audit
 from xinex.auth import service
 from xinex.auth.credential_cache import CACHE
-from xinex.auth.deps import CurrentPrincipal
+from xinex.auth.deps import CachedPrincipal, CurrentPrincipal
 from xinex.auth.schemas import (
     LoginIn,
     LoginOut,
@@ -24,10 +24,11 @@ from xinex.auth.schemas import (
 )
 from xinex.auth.sessions import active_sessions, clear_cookies, revoke_session
 from xinex.auth.views import me_out, user_out
-from xinex.kit.db import SessionDep
+from xinex.kit.db import Database, SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.etag import check_if_match_tag, representation_tag
 from xinex.kit.pagination import Page, PageDep
+from xinex.kit.tenancy import bind_tenant
 from xinex.models.identity import User
 
 router = APIRouter(tags=["auth"])
@@ -40,15 +41,20 @@ def _me_tag(out: MeOut) -> str:
 
 
 @router.get("/me", response_model=MeOut, responses=error_responses(401))
-async def get_me(principal: CurrentPrincipal, session: SessionDep) -> Response:
+async def get_me(principal: CachedPrincipal, request: Request) -> Response:
     # Served from the credential cache while nothing it shows has changed: every committed change to
-    # a user, membership or tenant clears it (here and, over Redis, on every replica).
+    # a user, membership or tenant clears it (here and, over Redis, on every replica). A cached
+    # caller and a cached view need no database session at all.
     key = ("me", principal.user_id, principal.tenant_id, principal.role, principal.kind)
     cached = CACHE.get_view(key)
     if cached is None:
         generation = CACHE.generation
-        user = await session.get(User, principal.user_id)
-        body = (await me_out(session, user, principal)).model_dump_json().encode()
+        db: Database = request.app.state.db
+        async with db.session(tenant_id=principal.tenant_id) as session:
+            if principal.tenant_id is None:
+                await bind_tenant(session, None)
+            user = await session.get(User, principal.user_id)
+            body = (await me_out(session, user, principal)).model_dump_json().encode()
         cached = (body, representation_tag(body))
         CACHE.put_view(key, cached, generation)
     body, tag = cached
