@@ -78,6 +78,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         version=__version__,
         description="Monitoring and on-call platform. Errors use one catalog: see docs/errors.md.",
         lifespan=lifespan,
+        # FastAPI's native OpenTelemetry hooks would otherwise probe the global providers on every
+        # request; the OTel SDK is installed here for OTLP tests, not to instrument the API itself.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.db = database
