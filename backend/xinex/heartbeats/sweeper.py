@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, case, func, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
-from xinex.heartbeats.service import flag_ran_too_long, flip_due
+from xinex.heartbeats.service import emit_event, flag_ran_too_long, flip_due
 from xinex.kit.db import Database
 from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import utcnow
@@ -51,9 +53,7 @@ async def sweep_due(db: Database, now: datetime | None = None, limit: int = BATC
         due = _claim(session, select(Heartbeat).where(
             Heartbeat.alert_after <= now, Heartbeat.status.in_([S.up.value, S.late.value])
         ).order_by(Heartbeat.alert_after).limit(limit))
-        for hb in (await session.execute(due)).scalars().all():
-            if await flip_due(session, hb, now):
-                done += 1
+        done += await flip_due_batch(session, list((await session.execute(due)).scalars().all()), now)
         overdue = _claim(session, select(HeartbeatRun, Heartbeat).join(Heartbeat, Heartbeat.id == HeartbeatRun.heartbeat_id)
                          .where(HeartbeatRun.timeout_at <= now, HeartbeatRun.outcome == "running",
                                 Heartbeat.status != S.paused.value)
@@ -62,6 +62,47 @@ async def sweep_due(db: Database, now: datetime | None = None, limit: int = BATC
             if await flag_ran_too_long(session, run, hb, now):
                 done += 1
     return done
+
+
+async def flip_due_batch(session: AsyncSession, rows: list[Heartbeat], now: datetime) -> int:
+    """`flip_due` for many rows, one compare-and-set UPDATE per distinct (status, deadline).
+
+    Rows sharing a deadline — a burst, e.g. every job of a `0 * * * *` cron — flip in a single
+    statement instead of one round trip each; the compare-and-set (same status, same deadline,
+    still due) is exactly the per-row one, so an event is still emitted once per transition."""
+    groups: dict[tuple[str, datetime], list[Heartbeat]] = defaultdict(list)
+    for hb in rows:
+        if hb.alert_after is not None and hb.alert_after <= now and hb.status in (S.up, S.late):
+            groups[(hb.status, hb.alert_after)].append(hb)
+    flipped = 0
+    past_down = and_(Heartbeat.down_at.is_not(None), Heartbeat.down_at <= now)
+    for (status, deadline), members in groups.items():
+        if len(members) == 1:
+            flipped += bool(await flip_due(session, members[0], now))
+            continue
+        result = await session.execute(
+            update(Heartbeat)
+            .where(Heartbeat.id.in_([hb.id for hb in members]), Heartbeat.status == status,
+                   Heartbeat.alert_after == deadline)
+            .values(status=case((past_down, S.down.value), else_=S.late.value),
+                    alert_after=case((past_down, null()), else_=Heartbeat.down_at))
+            .returning(Heartbeat.id, Heartbeat.status, Heartbeat.alert_after)
+            .execution_options(synchronize_session=False)
+        )
+        changed = {row.id: (row.status, row.alert_after) for row in result}
+        for hb in members:
+            if hb.id not in changed:
+                continue  # a ping or another sweeper got there first
+            previous = hb.status
+            target, next_deadline = changed[hb.id]
+            # Mirror the row without marking the object dirty (the UPDATE above already wrote it).
+            set_committed_value(hb, "status", target)
+            set_committed_value(hb, "alert_after", next_deadline)
+            event = "heartbeat.down" if target == S.down.value else "heartbeat.late"
+            emit_event(session, hb, event, now, previous_status=previous, reason="missed",
+                       expected_at=hb.late_at.isoformat() if hb.late_at else None)
+            flipped += 1
+    return flipped
 
 
 async def next_deadline(db: Database) -> datetime | None:

@@ -1,0 +1,88 @@
+"""The sweeper flips heartbeats that share a deadline in one compare-and-set statement."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from xinex.heartbeats.sweeper import flip_due_batch, sweep_due
+from xinex.kit.db import Database
+from xinex.kit.types import utcnow
+from xinex.models.heartbeats import Heartbeat
+from xinex.models.outbox import OutboxEvent
+from xinex.models.tenant import Tenant
+
+from tests.heartbeats.conftest import events, load, ping
+
+
+async def _rows(db, hbs: list[dict]) -> list[Heartbeat]:
+    async with db.session(system="test") as session:
+        ids = [uuid.UUID(h["id"]) for h in hbs]
+        return list((await session.execute(select(Heartbeat).where(Heartbeat.id.in_(ids)))).scalars().all())
+
+
+async def test_shared_deadline_flips_once_each_and_respects_a_ping_that_came_first(db, make_hb, t0):
+    hbs = [await make_hb(interval=60, grace=60) for _ in range(4)]
+    for hb in hbs:
+        await ping(db, hb, "success", now=t0)  # all four: late at t0+60, down at t0+120
+    stale = await _rows(db, hbs)
+    assert len({(r.status, r.alert_after) for r in stale}) == 1
+
+    # The last one pings after the sweeper read it: its deadline moved, so the stale claim must not flip it.
+    await ping(db, hbs[3], "success", now=t0 + timedelta(seconds=10))
+    async with db.session(system="test") as session:
+        flipped = await flip_due_batch(session, stale, t0 + timedelta(seconds=90))
+    assert flipped == 3
+    assert [(await load(db, hb)).status for hb in hbs] == ["late", "late", "late", "up"]
+    assert [await events(db, hb) for hb in hbs] == [["heartbeat.late"]] * 3 + [[]]
+
+    # Replaying the same stale rows changes nothing: the compare-and-set sees they moved on.
+    async with db.session(system="test") as session:
+        assert await flip_due_batch(session, stale, t0 + timedelta(seconds=90)) == 0
+
+    # Past every down deadline: the late ones go down, the re-pinged one straight from up to down.
+    later = t0 + timedelta(seconds=200)
+    async with db.session(system="test") as session:
+        assert await flip_due_batch(session, await _rows_in(session, hbs), later) == 4
+    assert [(await load(db, hb)).status for hb in hbs] == ["down"] * 4
+    assert [await events(db, hb) for hb in hbs] == [["heartbeat.late", "heartbeat.down"]] * 3 + [["heartbeat.down"]]
+    downed = await load(db, hbs[0])
+    assert downed.alert_after is None
+
+
+async def _rows_in(session, hbs: list[dict]) -> list[Heartbeat]:
+    ids = [uuid.UUID(h["id"]) for h in hbs]
+    return list((await session.execute(select(Heartbeat).where(Heartbeat.id.in_(ids)))).scalars().all())
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path):
+    from xinex.migrate import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'embedded.db'}"
+    await asyncio.to_thread(upgrade, url)
+    database = Database(url)
+    yield database
+    await database.dispose()
+
+
+async def test_burst_sweep_on_the_embedded_database(sqlite_db):
+    """A cron burst (200 heartbeats, one deadline) on SQLite: one sweep flips all, each event once."""
+    tenant = Tenant(name="t", slug=f"t-{uuid.uuid4().hex[:8]}")
+    async with sqlite_db.session(system="test") as session:
+        session.add(tenant)
+    late = utcnow().replace(microsecond=0) - timedelta(seconds=1)
+    async with sqlite_db.session(tenant_id=tenant.id) as session:
+        session.add_all([Heartbeat(tenant_id=tenant.id, name=f"b{i}", slug=f"b{i}", interval_s=3600, grace_s=3600,
+                                   status="up", last_ping_at=late - timedelta(hours=1), late_at=late,
+                                   down_at=late + timedelta(hours=1), alert_after=late) for i in range(200)])
+    assert await sweep_due(sqlite_db) == 200
+    assert await sweep_due(sqlite_db) == 0
+    async with sqlite_db.session(tenant_id=tenant.id) as session:
+        statuses = (await session.execute(select(Heartbeat.status))).scalars().all()
+        kinds = (await session.execute(select(OutboxEvent.event_type))).scalars().all()
+    assert set(statuses) == {"late"} and len(statuses) == 200
+    assert sorted(kinds) == ["heartbeat.late"] * 200
