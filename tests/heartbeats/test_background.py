@@ -13,6 +13,7 @@ from xinex.models.outbox import OutboxEvent
 from xinex.timeseries.store import get_store
 
 from tests.heartbeats.conftest import drain_exports, events, load
+from tests.tiers.helpers import set_tier
 
 
 async def _wait_for(predicate, timeout: float = 5.0):
@@ -55,6 +56,7 @@ async def test_run_sweeper_stops_on_event(db):
 
 
 async def test_pings_copied_to_time_series_store(client, make_hb, alice, outsider, db):
+    await set_tier(db, alice.tenant_id, "pro")
     hb = await make_hb()
     other = await make_hb(account=outsider)
     pid = hb["ping_url"].rsplit("/", 1)[1]
@@ -69,6 +71,9 @@ async def test_pings_copied_to_time_series_store(client, make_hb, alice, outside
         {"tenant": alice.tenant_id, "hb": hb["id"]},
     )
     assert result.rows == [("start", None, "ts-1", "", "ping"), ("fail", 3, "ts-1", "exit 3", "ping")]
+    kept = await store.query("SELECT DISTINCT retention_days FROM heartbeat_pings WHERE tenant_id = {tenant:UUID}",
+                             {"tenant": alice.tenant_id})
+    assert kept.rows == [(90,)]  # pro keeps 90 days (the table's default would be 30)
     # Another tenant's query never sees these rows.
     leak = await store.query("SELECT count() FROM heartbeat_pings WHERE tenant_id = {tenant:UUID} "
                              "AND heartbeat_id = {hb:UUID}", {"tenant": outsider.tenant_id, "hb": hb["id"]})

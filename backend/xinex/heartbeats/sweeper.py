@@ -25,6 +25,8 @@ from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import utcnow
 from xinex.models.heartbeats import Heartbeat, HeartbeatPing, HeartbeatRun
 from xinex.models.heartbeats import HeartbeatStatus as S
+from xinex.models.tenant import Tenant
+from xinex.tiers.catalog import limits_for
 
 log = logging.getLogger("xinex.heartbeats.sweeper")
 
@@ -34,7 +36,7 @@ MAX_SLEEP_S = 0.5
 BATCH = 500
 EXPORT_BATCH = 1000
 PING_COLUMNS = ["tenant_id", "heartbeat_id", "ping_id", "timestamp", "kind", "exit_code", "run_id", "duration_ms",
-                "dialect", "method", "source_ip", "user_agent", "body", "attributes"]
+                "dialect", "method", "source_ip", "user_agent", "body", "attributes", "retention_days"]
 
 
 def _claim(session: AsyncSession, stmt, of=None):
@@ -147,14 +149,18 @@ async def export_pings(db: Database, store=None, limit: int = EXPORT_BATCH) -> i
         await store.migrate()  # idempotent; the app may have done it already
         _migrated.add(id(store))
     async with db.session(system=EXPORT_SCOPE) as session:
-        stmt = _claim(session, select(HeartbeatPing).where(HeartbeatPing.exported.is_(False))
-                      .order_by(HeartbeatPing.received_at).limit(limit))
-        pings = list((await session.execute(stmt)).scalars().all())
-        if not pings:
+        # The tenant's tier sets how long the store keeps the history (the table's per-row TTL).
+        stmt = _claim(session, select(HeartbeatPing, Tenant.tier).join(Tenant, Tenant.id == HeartbeatPing.tenant_id)
+                      .where(HeartbeatPing.exported.is_(False))
+                      .order_by(HeartbeatPing.received_at).limit(limit), of=HeartbeatPing)
+        claimed = (await session.execute(stmt)).all()
+        if not claimed:
             return 0
+        pings = [p for p, _ in claimed]
         rows = [[p.tenant_id, p.heartbeat_id, p.id, p.received_at, p.kind, p.exit_code, p.run_id or "",
                  float(p.duration_ms) if p.duration_ms is not None else None, p.dialect, p.method,
-                 p.remote_ip or "", p.user_agent or "", p.body, {}] for p in pings]
+                 p.remote_ip or "", p.user_agent or "", p.body, {}, limits_for(tier).history_retention_days]
+                for p, tier in claimed]
         token = hashlib.sha256(b"".join(p.id.bytes for p in pings)).hexdigest()
         await store.insert("heartbeat_pings", PING_COLUMNS, rows, settings={"insert_deduplication_token": token})
         await session.execute(update(HeartbeatPing).where(HeartbeatPing.id.in_([p.id for p in pings]))
