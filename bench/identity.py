@@ -74,27 +74,36 @@ def run(db_url: str, redis_url: str, data_dir: str) -> dict:
 
 
 def report(res: dict) -> str:
+    met = res["ratio"] >= 0.5
+    pairs = [m["rps"] / h["rps"] for m, h in zip(res["rounds"]["me"], res["rounds"]["hello"], strict=False)]
     return "\n".join([
         "## Identity: authenticated `GET /api/v1/me` vs bare hello-world",
         "",
         "Both served by one uvicorn worker (uvloop, httptools) on 127.0.0.1; wrk, 1 thread, 32 connections,",
         f"8 s per run, {ROUNDS} runs of each interleaved; medians. The whole stack runs on the same 2 cores:",
-        "PostgreSQL, Redis, wrk and the server. `/me` passes the full middleware stack (request id, rate limit",
-        "on Redis — one round trip —, idempotency, ETag), resolves the API token (SHA-256, then an in-process",
-        "cache that every committed credential change clears at once and broadcasts to other replicas over",
-        "Redis), and reads the user and their tenants from PostgreSQL in one transaction (with the RLS",
-        "setting). Revocation stays immediate: checked below with the very next request.",
+        "PostgreSQL, Redis, wrk and the server. The hello-world is FastAPI's defaults and one route. `/me`",
+        "passes Xinex's full middleware stack (request id, the global rate limit counted in Redis —",
+        "concurrent hits on one key share one INCRBY per event-loop tick, with exact per-request counts —,",
+        "idempotency, ETag, Cache-Control/Vary), resolves the API token (SHA-256, then the in-process",
+        "credential cache) and answers from the /me view cache. Both caches are cleared by every committed",
+        "change to a credential, user, membership or tenant, here at once and on other replicas over Redis",
+        "before the change's 2xx; a cache miss reads PostgreSQL (with the RLS setting) as before.",
         "",
         "| | requests/s | p50 ms | p99 ms |",
         "|---|---|---|---|",
         f"| `GET /api/v1/me` (API token) | {res['me_rps']:.0f} | {res['me_p50_ms']:.2f} | {res['me_p99_ms']:.2f} |",
         f"| bare FastAPI hello-world | {res['hello_rps']:.0f} | {res['hello_p50_ms']:.2f} | |",
         "",
-        f"**Ratio: {res['ratio']:.2f}** of hello-world (target ≥ 0.5): **missed**. Non-2xx during the `/me` runs: {res['me_non_2xx']}.",
-        "Why: a sequential in-process profile puts `/me` at about 2.5 ms of Python per request (SQLAlchemy",
-        "ORM statement building and result loading, FastAPI dependency resolution and routing, asyncpg and",
-        "Redis round trips) against about 0.1 ms for hello-world; the credential cache removed the token",
-        "lookup, the remaining cost is the endpoint's own two queries and the framework.",
+        f"**Ratio: {res['ratio']:.2f}** of hello-world (target ≥ 0.5): **{'met' if met else 'missed'}**. "
+        f"Per interleaved round: {', '.join(f'{r:.2f}' for r in pairs)}. Non-2xx during the `/me` runs: "
+        f"{res['me_non_2xx']}.",
+        "In-process CPU per request (raw ASGI calls, 32 concurrent, no HTTP parsing) at the time of writing:",
+        "`/me` ≈ 125 µs against ≈ 56 µs for the hello-world; uvicorn's HTTP handling adds ≈ 50 µs to both.",
+        "What it took, from 2.1 ms: no database session when the caches answer (`CachedPrincipal`), the",
+        "coalesced Redis counter, FastAPI's per-match walk of the router tree memoised once the app serves",
+        "(`kit/routing.py`), a frozen start-up heap for the garbage collector (`kit/heap.py`), and FastAPI's",
+        "native OpenTelemetry hooks off. What is left is FastAPI's routing and dependency resolution and",
+        "the contract headers every response carries.",
         f"After `DELETE /api/v1/api-tokens/{{id}}` the very next request answered **{res['status_after_revoke']}**.",
         "",
         f"Password login (argon2id, production parameters t=3, m=64 MiB): p50 **{res['login_p50_ms']:.0f} ms**, "
