@@ -102,6 +102,21 @@ async def db(settings):
     await database.dispose()
 
 
+@pytest.fixture
+async def sqlite_db(tmp_path):
+    """A migrated SQLite database of the embedded default, for code paths that differ on it."""
+    import asyncio
+
+    from xinex.kit.db import Database
+    from xinex.migrate import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'embedded.db'}"
+    await asyncio.to_thread(upgrade, url)
+    database = Database(url)
+    yield database
+    await database.dispose()
+
+
 @pytest.fixture(scope="session")
 async def app(settings, db):
     from xinex.app import create_app

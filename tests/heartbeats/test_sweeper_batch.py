@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 from xinex.heartbeats.sweeper import flip_due_batch, sweep_due
-from xinex.kit.db import Database
 from xinex.kit.types import utcnow
 from xinex.models.heartbeats import Heartbeat
 from xinex.models.outbox import OutboxEvent
@@ -56,17 +53,6 @@ async def test_shared_deadline_flips_once_each_and_respects_a_ping_that_came_fir
 async def _rows_in(session, hbs: list[dict]) -> list[Heartbeat]:
     ids = [uuid.UUID(h["id"]) for h in hbs]
     return list((await session.execute(select(Heartbeat).where(Heartbeat.id.in_(ids)))).scalars().all())
-
-
-@pytest.fixture
-async def sqlite_db(tmp_path):
-    from xinex.migrate import upgrade
-
-    url = f"sqlite+aiosqlite:///{tmp_path / 'embedded.db'}"
-    await asyncio.to_thread(upgrade, url)
-    database = Database(url)
-    yield database
-    await database.dispose()
 
 
 async def test_burst_sweep_on_the_embedded_database(sqlite_db):

@@ -7,7 +7,6 @@ import asyncio
 import uuid
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 from xinex.kit.db import Database
 from xinex.kit.types import utcnow
@@ -15,17 +14,6 @@ from xinex.models.monitors import Monitor
 from xinex.models.outbox import OutboxEvent
 from xinex.models.tenant import Tenant
 from xinex.monitors import scheduler
-
-
-@pytest.fixture
-async def sqlite_db(tmp_path):
-    from xinex.migrate import upgrade
-
-    url = f"sqlite+aiosqlite:///{tmp_path / 'embedded.db'}"
-    await asyncio.to_thread(upgrade, url)
-    database = Database(url)
-    yield database
-    await database.dispose()
 
 
 async def _tenant_with_monitors(db: Database, n: int, at, port: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
