@@ -334,7 +334,9 @@ def report(res: dict) -> str:
         "within one repeat (the two ran back to back, so drift from other load on the shared machine cancels),",
         "with its interquartile range; the ratio of the two medians is shown too. `EXPLAIN ESTIMATE` of both forms",
         "checks that the compiled SQL reads no more than the hand-written one (parts, marks and rows after",
-        "index pruning). The results of both forms are compared (floats within 1 %: `quantile` samples).",
+        "index pruning). The results of both forms are compared in one more run of each with `max_threads=1`",
+        "(`quantile` merges per-thread samples in arrival order, so only a single-threaded run is repeatable;",
+        "floats within 1 %).",
         "",
         "| query | OQL | compiled ms (median) | hand-written ms (median) | ratio of medians | paired ratio, median (IQR) "
         "| rows to read, compiled (vs hand-written) | same result |",
