@@ -37,7 +37,7 @@ async def _handle(request: Request, principal: Principal, session, data: CompatP
                              exit_code=data.exit_code, run_id=data.run_id)
     result = await service.record_ping(session, hb.id, ping)
     manage.set_attribution(
-        result.heartbeat, request.headers.get("x-hexcovery-host"), request.headers.get("x-hexcovery-service"),
+        hb, request.headers.get("x-hexcovery-host"), request.headers.get("x-hexcovery-service"),
         request.headers.get("x-hexcovery-project"),
     )
     return intake.ack(result)

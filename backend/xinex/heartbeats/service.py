@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from xinex.events.outbox import emit
+from xinex.heartbeats import apply as batch
+from xinex.heartbeats.apply import Applied as PingResult
 from xinex.heartbeats.schedule import deadlines
 from xinex.kit.errors import AppError
 from xinex.kit.tenancy import bind_tenant, system_scope
@@ -51,13 +53,6 @@ class PingInput:
     remote_ip: str | None = None
     user_agent: str | None = None
     dialect: str = "native"
-
-
-@dataclass
-class PingResult:
-    heartbeat: Heartbeat
-    ping: HeartbeatPing
-    run: HeartbeatRun | None
 
 
 def kind_for_exit_code(code: int) -> str:
@@ -98,59 +93,6 @@ def _apply_status(session: AsyncSession, hb: Heartbeat, new_status: str, now: da
         emit_event(session, hb, "heartbeat.up", now, previous_status=previous)
 
 
-async def _lock_and_count(session: AsyncSession, hb_id: uuid.UUID) -> Heartbeat:
-    # The counter UPDATE takes the row lock (PostgreSQL) / write lock (SQLite) before we read the
-    # state, so concurrent pings of one heartbeat serialise instead of losing updates.
-    await session.execute(
-        update(Heartbeat).where(Heartbeat.id == hb_id).values(n_pings=Heartbeat.n_pings + 1)
-        .execution_options(synchronize_session=False)
-    )
-    hb = (await session.execute(
-        select(Heartbeat).where(Heartbeat.id == hb_id).execution_options(populate_existing=True)
-    )).scalar_one()
-    return hb
-
-
-async def _open_runs(session: AsyncSession, hb_id: uuid.UUID, run_id: str | None) -> list[HeartbeatRun]:
-    stmt = select(HeartbeatRun).where(HeartbeatRun.heartbeat_id == hb_id, HeartbeatRun.outcome == "running")
-    if run_id is not None:
-        stmt = stmt.where(HeartbeatRun.run_id == run_id, HeartbeatRun.client_rid.is_(True))
-    else:
-        stmt = stmt.where(HeartbeatRun.client_rid.is_(False))
-    return list((await session.execute(stmt.order_by(HeartbeatRun.started_at.desc()))).scalars().all())
-
-
-async def _start_run(session: AsyncSession, hb: Heartbeat, run_id: str | None, now: datetime) -> HeartbeatRun:
-    # A new start supersedes an unfinished run of the same identity: it never reported an end.
-    for stale in await _open_runs(session, hb.id, run_id):
-        stale.outcome, stale.timeout_at, stale.ended_at = "timeout", None, now
-    run = HeartbeatRun(
-        heartbeat_id=hb.id, tenant_id=hb.tenant_id, run_id=run_id or uuid.uuid4().hex,
-        client_rid=run_id is not None, started_at=now,
-        timeout_at=now + timedelta(seconds=hb.max_runtime_s) if hb.max_runtime_s else None,
-    )
-    session.add(run)
-    hb.last_start_at = now
-    return run
-
-
-async def _end_run(session: AsyncSession, hb: Heartbeat, ping: PingInput, now: datetime) -> HeartbeatRun | None:
-    runs = await _open_runs(session, hb.id, ping.run_id)
-    if not runs:
-        hb.last_duration_ms = None
-        return None
-    run = runs[0]
-    run.ended_at = now
-    run.duration_ms = max(0, int((now - run.started_at).total_seconds() * 1000))
-    run.outcome = ping.kind
-    run.exit_code = ping.exit_code
-    run.timeout_at = None
-    hb.last_duration_ms = run.duration_ms
-    if ping.run_id is None:
-        hb.last_start_at = None
-    return run
-
-
 async def _prune(session: AsyncSession, hb: Heartbeat) -> None:
     keep_from = hb.n_pings - KEEP_PINGS
     hard_floor = hb.n_pings - KEEP_UNEXPORTED_PINGS
@@ -174,33 +116,22 @@ async def _prune(session: AsyncSession, hb: Heartbeat) -> None:
 
 async def record_ping(session: AsyncSession, hb_id: uuid.UUID, ping: PingInput,
                       now: datetime | None = None) -> PingResult:
-    """Store one ping and apply it. The caller's unit of work commits it before acknowledging."""
+    """Store one ping and apply it. The caller's unit of work commits it before acknowledging.
+    Unknown (or other-tenant) heartbeat ids -> NOT_FOUND."""
+    validate(ping)
+    item = batch.PendingPing(hb_id, ping, now or utcnow())
+    states = await batch.locate(session, [item], by_ping_id=False)
+    (result,) = await batch.apply(session, [item], states)
+    if result is None:
+        raise AppError("NOT_FOUND", "heartbeat not found")
+    return result
+
+
+def validate(ping: PingInput) -> None:
     if ping.kind not in PING_KINDS:
         raise AppError("VALIDATION_FAILED", details={"fields": {"status": f"must be one of {', '.join(PING_KINDS)}"}})
     if ping.exit_code is not None:
         kind_for_exit_code(ping.exit_code)
-    now = now or utcnow()
-    hb = await _lock_and_count(session, hb_id)
-    run: HeartbeatRun | None = None
-    if ping.kind == "start":
-        run = await _start_run(session, hb, ping.run_id, now)
-    elif ping.kind in ("success", "fail"):
-        run = await _end_run(session, hb, ping, now)
-        hb.last_ping_at = now
-        _apply_status(session, hb, S.up if ping.kind == "success" else S.down, now)
-    body = ping.body[:MAX_BODY_BYTES].decode("utf-8", errors="replace")
-    record = HeartbeatPing(
-        heartbeat_id=hb.id, tenant_id=hb.tenant_id, seq=hb.n_pings, kind=ping.kind, exit_code=ping.exit_code,
-        run_id=run.run_id if run is not None else ping.run_id,
-        duration_ms=run.duration_ms if run is not None and ping.kind != "start" else None,
-        dialect=ping.dialect, method=ping.method[:10], remote_ip=ping.remote_ip,
-        user_agent=(ping.user_agent or "")[:200] or None, body=body,
-        body_size=max(ping.body_size, len(ping.body)), received_at=now,
-    )
-    session.add(record)
-    if hb.n_pings % PRUNE_EVERY == 0:
-        await _prune(session, hb)
-    return PingResult(hb, record, run)
 
 
 async def heartbeat_id_for_ping_id(session: AsyncSession, raw: str) -> uuid.UUID:

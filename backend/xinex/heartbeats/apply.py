@@ -1,0 +1,282 @@
+"""Apply many pings in one transaction with a fixed handful of statements.
+
+The state machine is the one described in `service` (healthchecks semantics); this module only
+changes how it reaches the database:
+1. one `UPDATE heartbeats SET n_pings = n_pings + k ... RETURNING` locks and counts every pinged
+   heartbeat and returns its state (a ping id that matches nothing is simply absent);
+2. the pings are applied in arrival order to in-memory copies of those rows (and of their open
+   runs, loaded in one SELECT only when some ping can pair with a run);
+3. the changes go back as one executemany UPDATE, one multi-row INSERT of ping rows, the run
+   inserts/updates and the outbox events, all in the caller's transaction.
+Both the single-ping path (`service.record_ping`) and the group-commit writer use it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinex.kit.types import utcnow
+from xinex.models.heartbeats import Heartbeat, HeartbeatPing, HeartbeatRun
+from xinex.models.heartbeats import HeartbeatStatus as S
+
+# Imported lazily by name from service to keep one definition of the transitions.
+STATE_COLUMNS = ("id", "tenant_id", "ping_id", "name", "slug", "kind", "interval_s", "grace_s", "cron", "timezone",
+                 "max_runtime_s", "status", "last_ping_at", "last_start_at", "last_duration_ms", "late_at",
+                 "down_at", "alert_after", "n_pings")
+MUTABLE = ("status", "last_ping_at", "last_start_at", "last_duration_ms", "late_at", "down_at", "alert_after")
+RUN_COLUMNS = ("id", "tenant_id", "heartbeat_id", "run_id", "client_rid", "started_at", "ended_at", "duration_ms",
+               "exit_code", "outcome", "timeout_at", "ran_too_long")
+
+
+@dataclass
+class HeartbeatState:
+    """A heartbeat row as the batch sees it; duck-types `Heartbeat` for schedule and event helpers."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    ping_id: uuid.UUID
+    name: str
+    slug: str
+    kind: str
+    interval_s: int
+    grace_s: int
+    cron: str | None
+    timezone: str
+    max_runtime_s: int | None
+    status: str
+    last_ping_at: datetime | None
+    last_start_at: datetime | None
+    last_duration_ms: int | None
+    late_at: datetime | None
+    down_at: datetime | None
+    alert_after: datetime | None
+    n_pings: int
+
+
+@dataclass
+class RunState:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    heartbeat_id: uuid.UUID
+    run_id: str
+    client_rid: bool
+    started_at: datetime
+    ended_at: datetime | None = None
+    duration_ms: int | None = None
+    exit_code: int | None = None
+    outcome: str = "running"
+    timeout_at: datetime | None = None
+    ran_too_long: bool = False
+    is_new: bool = False
+    changed: bool = False
+
+
+@dataclass
+class PingRecord:
+    """The stored ping row (the values inserted)."""
+
+    id: uuid.UUID
+    heartbeat_id: uuid.UUID
+    tenant_id: uuid.UUID
+    seq: int
+    kind: str
+    exit_code: int | None
+    run_id: str | None
+    duration_ms: int | None
+    dialect: str
+    method: str
+    remote_ip: str | None
+    user_agent: str | None
+    body: str
+    body_size: int
+    received_at: datetime
+
+    def row(self, now: datetime) -> dict:
+        values = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return {**values, "created_at": now, "updated_at": now, "exported": False}
+
+
+@dataclass
+class Applied:
+    """What one ping did: the heartbeat after it, its stored row and the run it opened/closed."""
+
+    heartbeat: HeartbeatState
+    ping: PingRecord
+    run: RunState | None
+
+
+@dataclass
+class PendingPing:
+    """One ping to apply: `key` is a heartbeat id or a public ping id (see `locate`)."""
+
+    key: uuid.UUID
+    ping: object  # service.PingInput
+    now: datetime = field(default_factory=utcnow)
+
+
+async def locate(session: AsyncSession, items: list[PendingPing], *, by_ping_id: bool) -> dict[uuid.UUID, HeartbeatState]:
+    """Lock and count every pinged heartbeat in one statement; key -> state before this batch's pings
+    (n_pings is the count before them). Keys that match no heartbeat (of this scope) are absent."""
+    key_col = Heartbeat.ping_id if by_ping_id else Heartbeat.id
+    counts = Counter(item.key for item in items)
+    by_count: dict[int, list[uuid.UUID]] = defaultdict(list)
+    for key, n in counts.items():
+        by_count[n].append(key)
+    extra = [(key_col.in_(keys), n) for n, keys in by_count.items() if n != 1]
+    increment = case(*extra, else_=1) if extra else 1
+    # Sorted keys: concurrent batches (several API processes) lock rows in a similar order.
+    stmt = (update(Heartbeat).where(key_col.in_(sorted(counts)))
+            .values(n_pings=Heartbeat.n_pings + increment)
+            .returning(*(getattr(Heartbeat, c) for c in STATE_COLUMNS))
+            .execution_options(synchronize_session=False))
+    found = {}
+    for row in (await session.execute(stmt)).all():
+        state = HeartbeatState(**row._mapping)
+        state.n_pings -= counts[state.ping_id if by_ping_id else state.id]
+        found[state.ping_id if by_ping_id else state.id] = state
+    return found
+
+
+def _needs_runs(state: HeartbeatState, pings: list) -> bool:
+    # An open run without a client run id always has last_start_at set (a start sets it; only the
+    # end of that run clears it), so plain success/fail pings of a heartbeat with no start pending
+    # cannot pair with a run and need no lookup.
+    return any(p.kind == "start" or (p.run_id is not None and p.kind in ("success", "fail")) for p in pings) or (
+        state.last_start_at is not None and any(p.kind in ("success", "fail") for p in pings))
+
+
+async def _open_runs(session: AsyncSession, hb_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[RunState]]:
+    runs: dict[uuid.UUID, list[RunState]] = defaultdict(list)
+    if not hb_ids:
+        return runs
+    rows = await session.execute(
+        select(*(getattr(HeartbeatRun, c) for c in RUN_COLUMNS))
+        .where(HeartbeatRun.heartbeat_id.in_(hb_ids), HeartbeatRun.outcome == "running")
+    )
+    for row in rows.all():
+        runs[row.heartbeat_id].append(RunState(**row._mapping))
+    return runs
+
+
+def _matching(open_runs: list[RunState], run_id: str | None) -> list[RunState]:
+    found = [r for r in open_runs if r.outcome == "running" and (
+        r.client_rid and r.run_id == run_id if run_id is not None else not r.client_rid)]
+    return sorted(found, key=lambda r: r.started_at, reverse=True)
+
+
+def _start_run(hb: HeartbeatState, open_runs: list[RunState], run_id: str | None, now: datetime) -> RunState:
+    # A new start supersedes an unfinished run of the same identity: it never reported an end.
+    for stale in _matching(open_runs, run_id):
+        stale.outcome, stale.timeout_at, stale.ended_at, stale.changed = "timeout", None, now, True
+    run = RunState(id=uuid.uuid4(), tenant_id=hb.tenant_id, heartbeat_id=hb.id, run_id=run_id or uuid.uuid4().hex,
+                   client_rid=run_id is not None, started_at=now,
+                   timeout_at=now + timedelta(seconds=hb.max_runtime_s) if hb.max_runtime_s else None, is_new=True)
+    open_runs.append(run)
+    hb.last_start_at = now
+    return run
+
+
+def _end_run(hb: HeartbeatState, open_runs: list[RunState], ping, now: datetime) -> RunState | None:
+    runs = _matching(open_runs, ping.run_id)
+    if not runs:
+        hb.last_duration_ms = None
+        return None
+    run = runs[0]
+    run.ended_at = now
+    run.duration_ms = max(0, int((now - run.started_at).total_seconds() * 1000))
+    run.outcome = ping.kind
+    run.exit_code = ping.exit_code
+    run.timeout_at = None
+    run.changed = True
+    hb.last_duration_ms = run.duration_ms
+    if ping.run_id is None:
+        hb.last_start_at = None
+    return run
+
+
+async def apply(session: AsyncSession, items: list[PendingPing], states: dict[uuid.UUID, HeartbeatState]) -> list[Applied | None]:
+    """Apply `items` (all of one tenant, the session's current tenant) to the located `states`;
+    returns one result per item (None for a key with no heartbeat). The caller commits."""
+    from xinex.heartbeats import service  # the transitions and limits live there
+
+    per_hb: dict[uuid.UUID, list] = defaultdict(list)
+    for item in items:
+        if item.key in states:
+            per_hb[item.key].append(item.ping)
+    need_runs = [states[k].id for k, pings in per_hb.items() if _needs_runs(states[k], pings)]
+    open_runs = await _open_runs(session, need_runs)
+    before = {k: {c: getattr(states[k], c) for c in (*MUTABLE, "n_pings")} for k in per_hb}
+
+    results: list[Applied | None] = []
+    records: list[PingRecord] = []
+    for item in items:
+        hb = states.get(item.key)
+        if hb is None:
+            results.append(None)
+            continue
+        ping, now = item.ping, item.now
+        hb.n_pings += 1
+        run = None
+        runs = open_runs[hb.id]
+        if ping.kind == "start":
+            run = _start_run(hb, runs, ping.run_id, now)
+        elif ping.kind in ("success", "fail"):
+            run = _end_run(hb, runs, ping, now)
+            hb.last_ping_at = now
+            service._apply_status(session, hb, S.up if ping.kind == "success" else S.down, now)
+        record = PingRecord(
+            id=uuid.uuid4(), heartbeat_id=hb.id, tenant_id=hb.tenant_id, seq=hb.n_pings, kind=ping.kind,
+            exit_code=ping.exit_code, run_id=run.run_id if run is not None else ping.run_id,
+            duration_ms=run.duration_ms if run is not None and ping.kind != "start" else None,
+            dialect=ping.dialect, method=ping.method[:10], remote_ip=ping.remote_ip,
+            user_agent=(ping.user_agent or "")[:200] or None,
+            body=ping.body[:service.MAX_BODY_BYTES].decode("utf-8", errors="replace"),
+            body_size=max(ping.body_size, len(ping.body)), received_at=now,
+        )
+        records.append(record)
+        results.append(Applied(_snapshot(hb), record, _snapshot(run) if run is not None else None))
+    await _write(session, states, per_hb, before, open_runs, records)
+    return results
+
+
+def _snapshot(obj):
+    return type(obj)(**{k: getattr(obj, k) for k in obj.__dataclass_fields__})
+
+
+async def _write(session: AsyncSession, states, per_hb, before, open_runs, records: list[PingRecord]) -> None:
+    from xinex.heartbeats import service
+
+    now = utcnow()
+    changed = [states[k] for k in per_hb if any(getattr(states[k], c) != before[k][c] for c in MUTABLE)]
+    if changed:
+        # ORM bulk UPDATE by primary key: one executemany.
+        await session.execute(
+            update(Heartbeat),
+            [{"id": hb.id, "updated_at": now, **{c: getattr(hb, c) for c in MUTABLE}} for hb in changed],
+        )
+    new_runs = [r for runs in open_runs.values() for r in runs if r.is_new]
+    if new_runs:
+        await session.execute(insert(HeartbeatRun), [_run_row(r, now) for r in new_runs])
+    ended = [r for runs in open_runs.values() for r in runs if r.changed and not r.is_new]
+    if ended:
+        await session.execute(
+            update(HeartbeatRun),
+            [{"id": r.id, "ended_at": r.ended_at, "duration_ms": r.duration_ms, "exit_code": r.exit_code,
+              "outcome": r.outcome, "timeout_at": r.timeout_at, "updated_at": now} for r in ended],
+        )
+    if records:
+        await session.execute(insert(HeartbeatPing), [r.row(now) for r in records])
+    for key in per_hb:
+        hb = states[key]
+        if before[key]["n_pings"] // service.PRUNE_EVERY != hb.n_pings // service.PRUNE_EVERY:
+            await service._prune(session, hb)
+
+
+def _run_row(run: RunState, now: datetime) -> dict:
+    return {**{c: getattr(run, c) for c in RUN_COLUMNS}, "created_at": now, "updated_at": now}
