@@ -68,6 +68,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         finally:
             stop.set()
             await asyncio.gather(*app.state.background, return_exceptions=True)
+            from xinex.heartbeats.writer import close_writer
+
+            await close_writer(app)
             await queue.close()
             set_queue(previous_queue)  # another app in the same process (tests) keeps its own
             if db is None:

@@ -1,17 +1,19 @@
 """The healthchecks.io-compatible ping dialect, mounted at the root: `/ping/{uuid}[/start|/fail|/log|/{code}]`.
 
 Public and unauthenticated: the random ping id is the capability. Answers `OK` (text/plain)
-only after the ping is committed (SessionDep commits before the response is sent).
+only after the ping is committed (the group-commit writer answers after its transaction).
 """
 
 from __future__ import annotations
+
+import uuid
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
 from xinex.heartbeats import intake, service
 from xinex.heartbeats.schemas import RUN_ID_RE
-from xinex.kit.db import SessionDep
+from xinex.heartbeats.writer import writer_for
 from xinex.kit.errors import AppError, error_responses
 
 router = APIRouter(prefix="/ping", tags=["heartbeat pings"])
@@ -19,40 +21,44 @@ RESPONSES = {200: {"content": {"text/plain": {"example": "OK"}}, "description": 
              **error_responses(404)}
 
 
-async def _ping(request: Request, session, uuid_str: str, kind: str, exit_code: int | None = None):
-    hb_id = await service.heartbeat_id_for_ping_id(session, uuid_str)
+async def _ping(request: Request, uuid_str: str, kind: str, exit_code: int | None = None):
+    try:
+        ping_id = uuid.UUID(uuid_str)
+    except ValueError:
+        raise AppError("NOT_FOUND", "heartbeat not found") from None
     body, size = await intake.read_bounded_body(request) if request.method == "POST" else (b"", 0)
     run_id = request.query_params.get("rid")
     if run_id is not None and not RUN_ID_RE.match(run_id):
         raise AppError("VALIDATION_FAILED", details={"fields": {"rid": "1-64 characters of [A-Za-z0-9._:-]"}})
     ping = intake.ping_input(request, kind, body=body, body_size=size, dialect="ping", exit_code=exit_code,
                              run_id=run_id)
-    await service.record_ping(session, hb_id, ping)
+    # Group commit: answered once the transaction holding this ping has committed.
+    await writer_for(request.app).submit(ping_id, ping)
     return PlainTextResponse("OK")
 
 
-async def ping_success(ping_id: str, request: Request, session: SessionDep):
-    return await _ping(request, session, ping_id, "success")
+async def ping_success(ping_id: str, request: Request):
+    return await _ping(request, ping_id, "success")
 
 
-async def ping_start(ping_id: str, request: Request, session: SessionDep):
-    return await _ping(request, session, ping_id, "start")
+async def ping_start(ping_id: str, request: Request):
+    return await _ping(request, ping_id, "start")
 
 
-async def ping_fail(ping_id: str, request: Request, session: SessionDep):
-    return await _ping(request, session, ping_id, "fail")
+async def ping_fail(ping_id: str, request: Request):
+    return await _ping(request, ping_id, "fail")
 
 
-async def ping_log(ping_id: str, request: Request, session: SessionDep):
-    return await _ping(request, session, ping_id, "log")
+async def ping_log(ping_id: str, request: Request):
+    return await _ping(request, ping_id, "log")
 
 
-async def ping_exit_code(ping_id: str, exit_code: str, request: Request, session: SessionDep):
+async def ping_exit_code(ping_id: str, exit_code: str, request: Request):
     # Like healthchecks: only /0../255 are routes; anything else is an unknown URL (404).
     if not exit_code.isdigit() or not 0 <= int(exit_code) <= 255:
         raise AppError("NOT_FOUND", "unknown ping endpoint: exit codes are 0-255")
     code = int(exit_code)
-    return await _ping(request, session, ping_id, service.kind_for_exit_code(code), exit_code=code)
+    return await _ping(request, ping_id, service.kind_for_exit_code(code), exit_code=code)
 
 
 # Registered once per method family so each has its own OpenAPI operation id.
