@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.kit.types import utcnow
@@ -30,6 +30,7 @@ STATE_COLUMNS = ("id", "tenant_id", "ping_id", "name", "slug", "kind", "interval
                  "max_runtime_s", "status", "last_ping_at", "last_start_at", "last_duration_ms", "late_at",
                  "down_at", "alert_after", "n_pings")
 MUTABLE = ("status", "last_ping_at", "last_start_at", "last_duration_ms", "late_at", "down_at", "alert_after")
+RUN_ENDED = ("ended_at", "duration_ms", "exit_code", "outcome", "timeout_at")
 RUN_COLUMNS = ("id", "tenant_id", "heartbeat_id", "run_id", "client_rid", "started_at", "ended_at", "duration_ms",
                "exit_code", "outcome", "timeout_at", "ran_too_long")
 
@@ -249,33 +250,49 @@ def _snapshot(obj):
     return type(obj)(**{k: getattr(obj, k) for k in obj.__dataclass_fields__})
 
 
+# The writes below are Core statements on the session's connection, run as executemany: the rows
+# were located (and tenant-scoped) by `locate`, so they address them by primary key only, and the
+# ORM's per-row bulk machinery would cost more than the database round trips it replaces.
+_HB, _RUN, _PING = Heartbeat.__table__, HeartbeatRun.__table__, HeartbeatPing.__table__
+_UPDATE_HEARTBEAT = _HB.update().where(_HB.c.id == bindparam("b_id")).values(
+    updated_at=bindparam("b_updated_at"), **{c: bindparam(f"b_{c}") for c in MUTABLE})
+_END_RUN = _RUN.update().where(_RUN.c.id == bindparam("b_id")).values(
+    updated_at=bindparam("b_updated_at"), **{c: bindparam(f"b_{c}") for c in RUN_ENDED})
+_PRUNE_PINGS = _PING.delete().where(
+    _PING.c.heartbeat_id == bindparam("b_hb"), _PING.c.seq <= bindparam("b_keep_from"),
+    or_(_PING.c.exported.is_(True), _PING.c.seq <= bindparam("b_floor")))
+_PRUNE_RUNS = _RUN.delete().where(
+    _RUN.c.heartbeat_id == bindparam("b_hb"), _RUN.c.outcome != "running",
+    _RUN.c.started_at <= select(_RUN.c.started_at).where(_RUN.c.heartbeat_id == bindparam("b_hb"))
+    .order_by(_RUN.c.started_at.desc()).offset(bindparam("b_keep")).limit(1).scalar_subquery())
+
+
 async def _write(session: AsyncSession, states, per_hb, before, open_runs, records: list[PingRecord]) -> None:
     from xinex.heartbeats import service
 
     now = utcnow()
+    conn = await session.connection()
     changed = [states[k] for k in per_hb if any(getattr(states[k], c) != before[k][c] for c in MUTABLE)]
     if changed:
-        # ORM bulk UPDATE by primary key: one executemany.
-        await session.execute(
-            update(Heartbeat),
-            [{"id": hb.id, "updated_at": now, **{c: getattr(hb, c) for c in MUTABLE}} for hb in changed],
-        )
+        await conn.execute(_UPDATE_HEARTBEAT, [
+            {"b_id": hb.id, "b_updated_at": now, **{f"b_{c}": getattr(hb, c) for c in MUTABLE}} for hb in changed])
     new_runs = [r for runs in open_runs.values() for r in runs if r.is_new]
     if new_runs:
-        await session.execute(insert(HeartbeatRun), [_run_row(r, now) for r in new_runs])
+        await conn.execute(_RUN.insert(), [_run_row(r, now) for r in new_runs])
     ended = [r for runs in open_runs.values() for r in runs if r.changed and not r.is_new]
     if ended:
-        await session.execute(
-            update(HeartbeatRun),
-            [{"id": r.id, "ended_at": r.ended_at, "duration_ms": r.duration_ms, "exit_code": r.exit_code,
-              "outcome": r.outcome, "timeout_at": r.timeout_at, "updated_at": now} for r in ended],
-        )
+        await conn.execute(_END_RUN, [
+            {"b_id": r.id, "b_updated_at": now, **{f"b_{c}": getattr(r, c) for c in RUN_ENDED}} for r in ended])
     if records:
-        await session.execute(insert(HeartbeatPing), [r.row(now) for r in records])
-    for key in per_hb:
-        hb = states[key]
-        if before[key]["n_pings"] // service.PRUNE_EVERY != hb.n_pings // service.PRUNE_EVERY:
-            await service._prune(session, hb)
+        await conn.execute(_PING.insert(), [r.row(now) for r in records])
+    # Every PRUNE_EVERY pings a heartbeat drops its oldest exported pings and finished runs.
+    due = [states[k] for k in per_hb
+           if before[k]["n_pings"] // service.PRUNE_EVERY != states[k].n_pings // service.PRUNE_EVERY]
+    if due:
+        await conn.execute(_PRUNE_PINGS, [
+            {"b_hb": hb.id, "b_keep_from": hb.n_pings - service.KEEP_PINGS,
+             "b_floor": hb.n_pings - service.KEEP_UNEXPORTED_PINGS} for hb in due])
+        await conn.execute(_PRUNE_RUNS, [{"b_hb": hb.id, "b_keep": service.KEEP_RUNS} for hb in due])
 
 
 def _run_row(run: RunState, now: datetime) -> dict:

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -24,7 +24,7 @@ from xinex.heartbeats.schedule import deadlines
 from xinex.kit.errors import AppError
 from xinex.kit.tenancy import bind_tenant, system_scope
 from xinex.kit.types import utcnow
-from xinex.models.heartbeats import Heartbeat, HeartbeatPing, HeartbeatRun
+from xinex.models.heartbeats import Heartbeat, HeartbeatRun
 from xinex.models.heartbeats import HeartbeatStatus as S
 
 MAX_BODY_BYTES = 10_000
@@ -91,27 +91,6 @@ def _apply_status(session: AsyncSession, hb: Heartbeat, new_status: str, now: da
         emit_event(session, hb, "heartbeat.down", now, previous_status=previous, reason="fail_ping")
     elif new_status == S.up and previous in (S.late, S.down):
         emit_event(session, hb, "heartbeat.up", now, previous_status=previous)
-
-
-async def _prune(session: AsyncSession, hb: Heartbeat) -> None:
-    keep_from = hb.n_pings - KEEP_PINGS
-    hard_floor = hb.n_pings - KEEP_UNEXPORTED_PINGS
-    await session.execute(
-        delete(HeartbeatPing).where(
-            HeartbeatPing.heartbeat_id == hb.id, HeartbeatPing.seq <= keep_from,
-            or_(HeartbeatPing.exported.is_(True), HeartbeatPing.seq <= hard_floor),
-        ).execution_options(synchronize_session=False)
-    )
-    cutoff = (await session.execute(
-        select(HeartbeatRun.started_at).where(HeartbeatRun.heartbeat_id == hb.id)
-        .order_by(HeartbeatRun.started_at.desc()).offset(KEEP_RUNS).limit(1)
-    )).scalar_one_or_none()
-    if cutoff is not None:
-        await session.execute(
-            delete(HeartbeatRun).where(HeartbeatRun.heartbeat_id == hb.id, HeartbeatRun.started_at <= cutoff,
-                                       HeartbeatRun.outcome != "running")
-            .execution_options(synchronize_session=False)
-        )
 
 
 async def record_ping(session: AsyncSession, hb_id: uuid.UUID, ping: PingInput,
