@@ -14,11 +14,11 @@ Both the single-ping path (`service.record_ping`) and the group-commit writer us
 from __future__ import annotations
 
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.kit.types import utcnow
@@ -29,7 +29,7 @@ from xinex.models.heartbeats import HeartbeatStatus as S
 STATE_COLUMNS = ("id", "tenant_id", "ping_id", "name", "slug", "kind", "interval_s", "grace_s", "cron", "timezone",
                  "max_runtime_s", "status", "last_ping_at", "last_start_at", "last_duration_ms", "late_at",
                  "down_at", "alert_after", "n_pings")
-MUTABLE = ("status", "last_ping_at", "last_start_at", "last_duration_ms", "late_at", "down_at", "alert_after")
+MUTABLE = ("n_pings", "status", "last_ping_at", "last_start_at", "last_duration_ms", "late_at", "down_at", "alert_after")
 RUN_ENDED = ("ended_at", "duration_ms", "exit_code", "outcome", "timeout_at")
 RUN_COLUMNS = ("id", "tenant_id", "heartbeat_id", "run_id", "client_rid", "started_at", "ended_at", "duration_ms",
                "exit_code", "outcome", "timeout_at", "ran_too_long")
@@ -121,25 +121,29 @@ class PendingPing:
     now: datetime = field(default_factory=utcnow)
 
 
-async def locate(session: AsyncSession, items: list[PendingPing], *, by_ping_id: bool) -> dict[uuid.UUID, HeartbeatState]:
-    """Lock and count every pinged heartbeat in one statement; key -> state before this batch's pings
-    (n_pings is the count before them). Keys that match no heartbeat (of this scope) are absent."""
-    key_col = Heartbeat.ping_id if by_ping_id else Heartbeat.id
-    counts = Counter(item.key for item in items)
-    by_count: dict[int, list[uuid.UUID]] = defaultdict(list)
-    for key, n in counts.items():
-        by_count[n].append(key)
-    extra = [(key_col.in_(keys), n) for n, keys in by_count.items() if n != 1]
-    increment = case(*extra, else_=1) if extra else 1
-    # Sorted keys: concurrent batches (several API processes) lock rows in a similar order.
-    stmt = (update(Heartbeat).where(key_col.in_(sorted(counts)))
-            .values(n_pings=Heartbeat.n_pings + increment)
+def _lock_statement(key_col):
+    # `SET n_pings = n_pings` changes nothing but takes the row lock (PostgreSQL) or the write lock
+    # (SQLite) before the state is read, so concurrent batches of one heartbeat serialise; the new
+    # counters are written with the other changes in `_write`. Built once: only the keys vary.
+    return (update(Heartbeat).where(key_col.in_(bindparam("keys", expanding=True)))
+            .values(n_pings=Heartbeat.n_pings)
             .returning(*(getattr(Heartbeat, c) for c in STATE_COLUMNS))
             .execution_options(synchronize_session=False))
+
+
+_LOCK_BY_PING_ID = _lock_statement(Heartbeat.ping_id)
+_LOCK_BY_ID = _lock_statement(Heartbeat.id)
+
+
+async def locate(session: AsyncSession, items: list[PendingPing], *, by_ping_id: bool) -> dict[uuid.UUID, HeartbeatState]:
+    """Lock every pinged heartbeat in one statement (tenant-scoped like any ORM statement); key ->
+    its state before this batch. Keys that match no heartbeat (of this scope) are absent."""
+    # Sorted keys: concurrent batches (several API processes) lock rows in a similar order.
+    keys = sorted({item.key for item in items})
+    rows = await session.execute(_LOCK_BY_PING_ID if by_ping_id else _LOCK_BY_ID, {"keys": keys})
     found = {}
-    for row in (await session.execute(stmt)).all():
-        state = HeartbeatState(**row._mapping)
-        state.n_pings -= counts[state.ping_id if by_ping_id else state.id]
+    for row in rows.all():
+        state = HeartbeatState(*row)
         found[state.ping_id if by_ping_id else state.id] = state
     return found
 
@@ -212,7 +216,7 @@ async def apply(session: AsyncSession, items: list[PendingPing], states: dict[uu
             per_hb[item.key].append(item.ping)
     need_runs = [states[k].id for k, pings in per_hb.items() if _needs_runs(states[k], pings)]
     open_runs = await _open_runs(session, need_runs)
-    before = {k: {c: getattr(states[k], c) for c in (*MUTABLE, "n_pings")} for k in per_hb}
+    pings_before = {k: states[k].n_pings for k in per_hb}
 
     results: list[Applied | None] = []
     records: list[PingRecord] = []
@@ -242,7 +246,7 @@ async def apply(session: AsyncSession, items: list[PendingPing], states: dict[uu
         )
         records.append(record)
         results.append(Applied(_snapshot(hb), record, _snapshot(run) if run is not None else None))
-    await _write(session, states, per_hb, before, open_runs, records)
+    await _write(session, states, per_hb, pings_before, open_runs, records)
     return results
 
 
@@ -267,12 +271,12 @@ _PRUNE_RUNS = _RUN.delete().where(
     .order_by(_RUN.c.started_at.desc()).offset(bindparam("b_keep")).limit(1).scalar_subquery())
 
 
-async def _write(session: AsyncSession, states, per_hb, before, open_runs, records: list[PingRecord]) -> None:
+async def _write(session: AsyncSession, states, per_hb, pings_before, open_runs, records: list[PingRecord]) -> None:
     from xinex.heartbeats import service
 
     now = utcnow()
     conn = await session.connection()
-    changed = [states[k] for k in per_hb if any(getattr(states[k], c) != before[k][c] for c in MUTABLE)]
+    changed = [states[k] for k in per_hb]  # every one: its ping counter moved
     if changed:
         await conn.execute(_UPDATE_HEARTBEAT, [
             {"b_id": hb.id, "b_updated_at": now, **{f"b_{c}": getattr(hb, c) for c in MUTABLE}} for hb in changed])
@@ -287,7 +291,7 @@ async def _write(session: AsyncSession, states, per_hb, before, open_runs, recor
         await conn.execute(_PING.insert(), [r.row(now) for r in records])
     # Every PRUNE_EVERY pings a heartbeat drops its oldest exported pings and finished runs.
     due = [states[k] for k in per_hb
-           if before[k]["n_pings"] // service.PRUNE_EVERY != states[k].n_pings // service.PRUNE_EVERY]
+           if pings_before[k] // service.PRUNE_EVERY != states[k].n_pings // service.PRUNE_EVERY]
     if due:
         await conn.execute(_PRUNE_PINGS, [
             {"b_hb": hb.id, "b_keep_from": hb.n_pings - service.KEEP_PINGS,
