@@ -1,4 +1,4 @@
-"""The sweeper flips heartbeats that share a deadline in one compare-and-set statement."""
+"""The sweeper flips every due heartbeat in one compare-and-set statement, whatever its deadline."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ async def test_shared_deadline_flips_once_each_and_respects_a_ping_that_came_fir
     stale = await _rows(db, hbs)
     assert len({(r.status, r.alert_after) for r in stale}) == 1
 
-    # The last one pings after the sweeper read it: its deadline moved, so the stale claim must not flip it.
-    await ping(db, hbs[3], "success", now=t0 + timedelta(seconds=10))
+    # The last one pings after the sweeper read it: its deadline moved past the sweep (t0+100), so the
+    # stale claim must not flip it.
+    await ping(db, hbs[3], "success", now=t0 + timedelta(seconds=40))
     async with db.session(system="test") as session:
         flipped = await flip_due_batch(session, stale, t0 + timedelta(seconds=90))
     assert flipped == 3
@@ -72,3 +73,29 @@ async def test_burst_sweep_on_the_embedded_database(sqlite_db):
         kinds = (await session.execute(select(OutboxEvent.event_type))).scalars().all()
     assert set(statuses) == {"late"} and len(statuses) == 200
     assert sorted(kinds) == ["heartbeat.late"] * 200
+
+
+async def test_distinct_deadlines_flip_in_one_statement_with_their_own_transition(db, make_hb, t0):
+    """Spread deadlines (up -> late, up -> down past grace, late -> down) in one sweep; a row whose
+    deadline a ping moved but which is due again at sweep time is flipped on its new deadline."""
+    base = t0 + timedelta(seconds=1000)  # every deadline stays in the future for the app's own sweeper
+    fresh, overdue, already_late, repinged = [await make_hb(interval=60, grace=60) for _ in range(4)]
+    for hb, at in ((fresh, 0), (overdue, -100), (already_late, -60), (repinged, 0)):
+        await ping(db, hb, "success", now=base + timedelta(seconds=at))
+    async with db.session(system="test") as session:  # already_late: up -> late at base, down at base+60
+        assert await flip_due_batch(session, await _rows_in(session, [already_late]), base + timedelta(seconds=1)) == 1
+    stale = await _rows(db, [fresh, overdue, already_late, repinged])
+    await ping(db, repinged, "success", now=base + timedelta(seconds=5))  # deadline base+65: due again at base+70
+    async with db.session(system="test") as session:
+        assert await flip_due_batch(session, stale, base + timedelta(seconds=70)) == 4
+    statuses = {k: (await load(db, hb)).status for k, hb in
+                (("fresh", fresh), ("overdue", overdue), ("already_late", already_late), ("repinged", repinged))}
+    assert statuses == {"fresh": "late", "overdue": "down", "already_late": "down", "repinged": "late"}
+    assert await events(db, overdue) == ["heartbeat.down"]
+    assert await events(db, already_late) == ["heartbeat.late", "heartbeat.down"]
+    assert await events(db, repinged) == ["heartbeat.late"]
+    async with db.session(tenant_id=uuid.UUID(repinged["tenant_id"])) as session:
+        event = (await session.execute(select(OutboxEvent).where(
+            OutboxEvent.source_id == uuid.UUID(repinged["id"])))).scalar_one()
+    # The event names the deadline that was actually missed, not the one the sweeper first read.
+    assert event.payload["expected_at"] == (base + timedelta(seconds=65)).isoformat()

@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from xinex.heartbeats.service import emit_event, flag_ran_too_long, flip_due
+from xinex.heartbeats.service import emit_event, flag_ran_too_long
 from xinex.kit.db import Database
 from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import utcnow
@@ -67,43 +66,42 @@ async def sweep_due(db: Database, now: datetime | None = None, limit: int = BATC
 
 
 async def flip_due_batch(session: AsyncSession, rows: list[Heartbeat], now: datetime) -> int:
-    """`flip_due` for many rows, one compare-and-set UPDATE per distinct (status, deadline).
+    """Flip every due row read by the sweeper in one compare-and-set UPDATE … RETURNING.
 
-    Rows sharing a deadline — a burst, e.g. every job of a `0 * * * *` cron — flip in a single
-    statement instead of one round trip each; the compare-and-set (same status, same deadline,
-    still due) is exactly the per-row one, so an event is still emitted once per transition."""
-    groups: dict[tuple[str, datetime], list[Heartbeat]] = defaultdict(list)
-    for hb in rows:
-        if hb.alert_after is not None and hb.alert_after <= now and hb.status in (S.up, S.late):
-            groups[(hb.status, hb.alert_after)].append(hb)
-    flipped = 0
+    The condition is "still due now" (status up/late, deadline passed), not "unchanged since read":
+    a ping that moved the deadline into the future or set another status makes the row miss, and
+    a row another sweeper flipped is either no longer due or due for its next transition, so each
+    transition is made — and its event emitted — exactly once. One statement however many rows
+    and whatever their deadlines: on a busy embedded database every extra write statement is
+    another wait for the lock."""
+    due = [hb for hb in rows if hb.alert_after is not None and hb.alert_after <= now and hb.status in (S.up, S.late)]
+    if not due:
+        return 0
     past_down = and_(Heartbeat.down_at.is_not(None), Heartbeat.down_at <= now)
-    for (status, deadline), members in groups.items():
-        if len(members) == 1:
-            flipped += bool(await flip_due(session, members[0], now))
-            continue
-        result = await session.execute(
-            update(Heartbeat)
-            .where(Heartbeat.id.in_([hb.id for hb in members]), Heartbeat.status == status,
-                   Heartbeat.alert_after == deadline)
-            .values(status=case((past_down, S.down.value), else_=S.late.value),
-                    alert_after=case((past_down, null()), else_=Heartbeat.down_at))
-            .returning(Heartbeat.id, Heartbeat.status, Heartbeat.alert_after)
-            .execution_options(synchronize_session=False)
-        )
-        changed = {row.id: (row.status, row.alert_after) for row in result}
-        for hb in members:
-            if hb.id not in changed:
-                continue  # a ping or another sweeper got there first
-            previous = hb.status
-            target, next_deadline = changed[hb.id]
-            # Mirror the row without marking the object dirty (the UPDATE above already wrote it).
-            set_committed_value(hb, "status", target)
-            set_committed_value(hb, "alert_after", next_deadline)
-            event = "heartbeat.down" if target == S.down.value else "heartbeat.late"
-            emit_event(session, hb, event, now, previous_status=previous, reason="missed",
-                       expected_at=hb.late_at.isoformat() if hb.late_at else None)
-            flipped += 1
+    result = await session.execute(
+        update(Heartbeat)
+        .where(Heartbeat.id.in_([hb.id for hb in due]), Heartbeat.alert_after <= now,
+               Heartbeat.status.in_([S.up.value, S.late.value]))
+        .values(status=case((past_down, S.down.value), else_=S.late.value),
+                alert_after=case((past_down, null()), else_=Heartbeat.down_at))
+        .returning(Heartbeat.id, Heartbeat.status, Heartbeat.alert_after, Heartbeat.late_at)
+        .execution_options(synchronize_session=False)
+    )
+    changed = {row.id: row for row in result}
+    flipped = 0
+    for hb in due:
+        row = changed.get(hb.id)
+        if row is None:
+            continue  # a ping or another sweeper got there first
+        previous = hb.status
+        # Mirror the row without marking the object dirty (the UPDATE above already wrote it).
+        set_committed_value(hb, "status", row.status)
+        set_committed_value(hb, "alert_after", row.alert_after)
+        set_committed_value(hb, "late_at", row.late_at)
+        event = "heartbeat.down" if row.status == S.down.value else "heartbeat.late"
+        emit_event(session, hb, event, now, previous_status=previous, reason="missed",
+                   expected_at=row.late_at.isoformat() if row.late_at else None)
+        flipped += 1
     return flipped
 
 
