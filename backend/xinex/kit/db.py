@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from xinex.kit import sqlite_gate
 from xinex.kit.tenancy import bind_tenant, system_scope
 
 AFTER_COMMIT_KEY = "xinex.after_commit"
@@ -28,6 +29,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            # One writer at a time, served in arrival order (see kit/sqlite_gate.py).
+            self.write_gate = sqlite_gate.install(self.engine.sync_engine)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
 
     @property
