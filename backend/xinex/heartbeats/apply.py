@@ -205,7 +205,8 @@ def _end_run(hb: HeartbeatState, open_runs: list[RunState], ping, now: datetime)
     return run
 
 
-async def apply(session: AsyncSession, items: list[PendingPing], states: dict[uuid.UUID, HeartbeatState]) -> list[Applied | None]:
+async def apply(session: AsyncSession, items: list[PendingPing], states: dict[uuid.UUID, HeartbeatState], *,
+                snapshots: bool = True) -> list[Applied | None]:
     """Apply `items` (all of one tenant, the session's current tenant) to the located `states`;
     returns one result per item (None for a key with no heartbeat). The caller commits."""
     from xinex.heartbeats import service  # the transitions and limits live there
@@ -245,7 +246,10 @@ async def apply(session: AsyncSession, items: list[PendingPing], states: dict[uu
             body_size=max(ping.body_size, len(ping.body)), received_at=now,
         )
         records.append(record)
-        results.append(Applied(_snapshot(hb), record, _snapshot(run) if run is not None else None))
+        # A snapshot per ping is the state right after it (what its acknowledgement shows); callers
+        # that only need found/not-found skip the copies.
+        results.append(Applied(_snapshot(hb), record, _snapshot(run) if run is not None else None) if snapshots
+                       else Applied(hb, record, run))
     await _write(session, states, per_hb, pings_before, open_runs, records)
     return results
 

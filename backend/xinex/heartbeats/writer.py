@@ -3,9 +3,10 @@ is committing goes into the next one, so a burst of N pings costs a handful of s
 commit instead of N transactions. Each caller is answered only after its batch has committed
 (durable before acknowledged); an unknown ping id is answered NOT_FOUND, nothing else is lost.
 
-One batch is in flight per process (measured: two or four concurrent batches made smaller
-batches and cost more CPU per ping than the overlap saved); several API processes are serialised per heartbeat by the
-row locks of `apply.locate`. A batch that fails is retried one ping at a time, so a single bad
+One batch is in flight per process. Measured and dropped: two or four concurrent batches (smaller
+batches, more CPU per ping) and preparing the next batch while the previous one commits (no gain
+beyond noise: on two shared cores the API, PostgreSQL and the load generator already use them).
+Several API processes are serialised per heartbeat by the row locks of `apply.locate`. A batch that fails is retried one ping at a time, so a single bad
 ping (or a deadlock with another process) fails only its own request.
 """
 
@@ -91,7 +92,8 @@ class PingWriter:
     async def _commit(self, items: list[batch.PendingPing]) -> list[PingResult | None]:
         async with self._db.session(system=SCOPE) as session:
             states = await batch.locate(session, items, by_ping_id=True)
-            results = await batch.apply(session, items, states) if states else [None] * len(items)
+            results = (await batch.apply(session, items, states, snapshots=False) if states
+                       else [None] * len(items))
         self.batches += 1
         return results
 
