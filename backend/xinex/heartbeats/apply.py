@@ -121,26 +121,30 @@ class PendingPing:
     now: datetime = field(default_factory=utcnow)
 
 
-def _lock_statement(key_col):
-    # `SET n_pings = n_pings` changes nothing but takes the row lock (PostgreSQL) or the write lock
-    # (SQLite) before the state is read, so concurrent batches of one heartbeat serialise; the new
-    # counters are written with the other changes in `_write`. Built once: only the keys vary.
-    return (update(Heartbeat).where(key_col.in_(bindparam("keys", expanding=True)))
-            .values(n_pings=Heartbeat.n_pings)
-            .returning(*(getattr(Heartbeat, c) for c in STATE_COLUMNS))
+def _lock_statements(key_col):
+    """(PostgreSQL, SQLite) statements that lock the pinged heartbeats and read their state; built
+    once, only the keys vary. PostgreSQL: `SELECT … FOR UPDATE` takes the row locks without writing
+    a row version. SQLite has no row locks: `SET n_pings = n_pings` takes the database write lock
+    before the state is read. Either way concurrent batches of one heartbeat serialise; the new
+    counters are written with the other changes in `_write`."""
+    columns = [getattr(Heartbeat, c) for c in STATE_COLUMNS]
+    keys = key_col.in_(bindparam("keys", expanding=True))
+    # ORDER BY: rows are locked in id order, so batches of several API processes cannot deadlock.
+    return (select(*columns).where(keys).order_by(Heartbeat.id).with_for_update(),
+            update(Heartbeat).where(keys).values(n_pings=Heartbeat.n_pings).returning(*columns)
             .execution_options(synchronize_session=False))
 
 
-_LOCK_BY_PING_ID = _lock_statement(Heartbeat.ping_id)
-_LOCK_BY_ID = _lock_statement(Heartbeat.id)
+_LOCK = {True: _lock_statements(Heartbeat.ping_id), False: _lock_statements(Heartbeat.id)}
 
 
 async def locate(session: AsyncSession, items: list[PendingPing], *, by_ping_id: bool) -> dict[uuid.UUID, HeartbeatState]:
     """Lock every pinged heartbeat in one statement (tenant-scoped like any ORM statement); key ->
     its state before this batch. Keys that match no heartbeat (of this scope) are absent."""
-    # Sorted keys: concurrent batches (several API processes) lock rows in a similar order.
     keys = sorted({item.key for item in items})
-    rows = await session.execute(_LOCK_BY_PING_ID if by_ping_id else _LOCK_BY_ID, {"keys": keys})
+    pg_lock, sqlite_lock = _LOCK[by_ping_id]
+    stmt = pg_lock if session.bind.dialect.name == "postgresql" else sqlite_lock
+    rows = await session.execute(stmt, {"keys": keys})
     found = {}
     for row in rows.all():
         state = HeartbeatState(*row)
