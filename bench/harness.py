@@ -50,6 +50,26 @@ def uvicorn_server(app_ref: str, env: dict[str, str], *, factory: bool = False):
         proc.wait(10)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_settled(pid: int, *, idle_share: float = 0.2, timeout: float = 120.0) -> float:
+    """Wait until a freshly started process stops burning CPU on its start-up (imports, migrations),
+    so a measurement does not share the cores with it; returns the seconds waited."""
+    start = time.time()
+    last = cpu_seconds(pid)
+    while time.time() - start < timeout:
+        time.sleep(1.0)
+        now = cpu_seconds(pid)
+        if now - last < idle_share:
+            break
+        last = now
+    return time.time() - start
+
+
 def have_wrk() -> bool:
     return shutil.which("wrk") is not None
 

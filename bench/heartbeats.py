@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.harness import PYTHON, ROOT, free_port, median, percentile, uvicorn_server, wrk
+from bench.harness import PYTHON, ROOT, free_port, median, percentile, uvicorn_server, wait_until_settled, wrk
 
 ROUNDS = 3
 PING_HEARTBEATS = 200
@@ -77,6 +77,7 @@ def deployment(mode: str, pg_url: str, redis_url: str, root_dir: str):
             worker = subprocess.Popen([str(Path(PYTHON).parent / "xinex"), "worker"], env={**os.environ, **env},
                                       cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             stack.callback(lambda: (worker.terminate(), worker.wait(20)))
+            wait_until_settled(worker.pid)  # its start-up must not share the cores with a measurement
         yield api, db_url
 
 
