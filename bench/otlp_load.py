@@ -210,8 +210,11 @@ def main(cfg: dict) -> dict:
     template, at = _template(cfg, cfg["sender"])
     out = {"acked": 0, "requests": 0, "errors": {}, "bytes_per_request": len(template)}
     worker = _grpc_worker if cfg["transport"] == "grpc" else _http_worker
-    # Start together: the parent writes the start time (wall clock) into the config.
-    time.sleep(max(0.0, cfg["start_at"] - time.time()))
+    # Start together, and only once every generator has finished its imports and built its
+    # requests: say ready, then wait for the parent's start time (wall clock) on stdin.
+    print("ready", flush=True)
+    start_at = float(sys.stdin.readline().split()[1])
+    time.sleep(max(0.0, start_at - time.time()))
     t0 = time.perf_counter()
     stop_at = t0 + cfg["seconds"]
     threads = [threading.Thread(target=worker, args=(cfg, template, at, (cfg["sender"] << 8) | i, stop_at, out))

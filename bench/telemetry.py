@@ -138,14 +138,22 @@ def _token(base: str) -> str:
 
 
 def _load(server: EmbeddedServer, token: str, signal: str, transport: str) -> dict:
-    start_at = time.time() + 3  # imports and request building happen before the clock starts
     procs = []
     for sender in range(SENDERS):
         cfg = {"signal": signal, "transport": transport, "url": f"http://127.0.0.1:{server.otlp_http}",
                "target": f"127.0.0.1:{server.otlp_grpc}", "token": token, "batch": BATCH, "sender": sender,
-               "threads": THREADS, "seconds": SECONDS, "start_at": start_at}
+               "threads": THREADS, "seconds": SECONDS}
         procs.append(subprocess.Popen([PYTHON, "-m", "bench.otlp_load", json.dumps(cfg)], cwd=ROOT,
-                                      stdout=subprocess.PIPE, text=True))
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
+    # The clock starts once every generator has imported and built its requests (seconds of CPU
+    # each), so none of that start-up shares the cores with the measured window.
+    for p in procs:
+        if p.stdout.readline().strip() != "ready":
+            raise RuntimeError("load generator failed before it was ready")
+    start_at = time.time() + 0.2
+    for p in procs:
+        p.stdin.write(f"go {start_at}\n")
+        p.stdin.flush()
     time.sleep(max(0.0, start_at - time.time()))
     cpu0 = server.cpu_seconds()
     outs = []
@@ -201,8 +209,9 @@ def _load_warmup(server: EmbeddedServer, token: str) -> None:
     for signal, transport in WORKLOADS:
         cfg = {"signal": signal, "transport": transport, "url": f"http://127.0.0.1:{server.otlp_http}",
                "target": f"127.0.0.1:{server.otlp_grpc}", "token": token, "batch": BATCH, "sender": 99,
-               "threads": 1, "seconds": 1, "start_at": 0}
-        subprocess.run([PYTHON, "-m", "bench.otlp_load", json.dumps(cfg)], cwd=ROOT, check=True, capture_output=True)
+               "threads": 1, "seconds": 1}
+        subprocess.run([PYTHON, "-m", "bench.otlp_load", json.dumps(cfg)], cwd=ROOT, check=True, capture_output=True,
+                       input="go 0\n", text=True)
 
 
 # ---- compiled vs hand-written SQL -------------------------------------------------------------
@@ -288,7 +297,8 @@ def report(res: dict) -> str:
         "traces of 10 spans, 5–7 HTTP/DB/code attributes, 13 resource attributes, 2 % errors with an exception",
         "event; logs: a text body, severity, trace correlation, 4 attributes), each made unique so the",
         "receiver's retry deduplication does not apply. "
-        f"{SECONDS} s per run, the four workloads interleaved, {ROUNDS} rounds;",
+        f"{SECONDS} s per run, timed from a common start given once every generator has imported and built",
+        f"its requests, the four workloads interleaved, {ROUNDS} rounds;",
         "only 2xx / gRPC OK answers count, and a 2xx is sent only after the batch is inserted in chdb",
         "(requests arriving while an insert runs share the next insert; each is answered after that insert",
         "commits). Requests are mapped to Arrow columns and inserted as Arrow (`insert_arrow`).",
