@@ -32,7 +32,7 @@ log = logging.getLogger("xinex.heartbeats.sweeper")
 SWEEP_SCOPE = "heartbeats.sweeper"
 EXPORT_SCOPE = "heartbeats.exporter"
 MAX_SLEEP_S = 0.5
-BATCH = 500
+BATCH = 2000  # a burst sharing one deadline flips in one transaction, all with the same clock
 EXPORT_BATCH = 1000
 PING_COLUMNS = ["tenant_id", "heartbeat_id", "ping_id", "timestamp", "kind", "exit_code", "run_id", "duration_ms",
                 "dialect", "method", "source_ip", "user_agent", "body", "attributes", "retention_days"]
