@@ -3,11 +3,14 @@ is committing goes into the next one, so a burst of N pings costs a handful of s
 commit instead of N transactions. Each caller is answered only after its batch has committed
 (durable before acknowledged); an unknown ping id is answered NOT_FOUND, nothing else is lost.
 
-One batch is in flight per process. Measured and dropped: two or four concurrent batches (smaller
-batches, more CPU per ping) and preparing the next batch while the previous one commits (no gain
-beyond noise: on two shared cores the API, PostgreSQL and the load generator already use them).
-Several API processes are serialised per heartbeat by the row locks of `apply.locate`. A batch that fails is retried one ping at a time, so a single bad
-ping (or a deadlock with another process) fails only its own request.
+One batch is written at a time per process, and the next is prepared while the previous one
+commits: its locking statement waits on the committing batch's row locks where they share a
+heartbeat, so pings of one heartbeat stay in order (measured with the worker settled: 1,030 →
+1,170–1,500 pings/s at 128 connections). Two or four fully concurrent batches were measured and
+dropped: smaller batches, more CPU per ping. Several API processes are serialised per heartbeat by
+the row locks of `apply.locate`. A batch whose statements fail is retried one ping at a time, so a
+single bad ping (or a deadlock with another process) fails only its own request; a failed COMMIT
+answers its whole batch 503 (retryable).
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from sqlalchemy.exc import DBAPIError
 
 from xinex.heartbeats import apply as batch
 from xinex.heartbeats.service import PingInput, PingResult, validate
-from xinex.kit.db import Database
+from xinex.kit.db import Database, commit
 from xinex.kit.errors import AppError
+from xinex.kit.tenancy import system_scope
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,7 @@ class PingWriter:
         self._queue: list[tuple[batch.PendingPing, asyncio.Future]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._committing: asyncio.Task | None = None
         self.batches = 0  # committed transactions, for tests and the benchmark
 
     async def submit(self, ping_id: uuid.UUID, ping: PingInput) -> PingResult:
@@ -51,6 +56,8 @@ class PingWriter:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        if self._committing is not None:
+            await asyncio.gather(self._committing, return_exceptions=True)
         for _, future in self._queue:
             if not future.done():
                 future.set_exception(AppError("SERVICE_UNAVAILABLE", "the server is shutting down; retry"))
@@ -72,9 +79,20 @@ class PingWriter:
                         _settle(future, exc=exc)
 
     async def _write_group(self, group: list[tuple[batch.PendingPing, asyncio.Future]]) -> None:
+        """Write the group's changes, then hand its COMMIT to a task and return, so the next group
+        is prepared while this one commits. Commits stay in order (at most one in flight), and the
+        next group's row locks wait on this one's where they share a heartbeat."""
+        items = [item for item, _ in group]
+        session = self._db.sessionmaker()
         try:
-            results = await self._commit([item for item, _ in group])
+            await system_scope(session, SCOPE)
+            states = await batch.locate(session, items, by_ping_id=True)
+            results = (await batch.apply(session, items, states, snapshots=False) if states
+                       else [None] * len(items))
         except Exception as exc:  # noqa: BLE001 - isolated below, each request gets its own outcome
+            await session.rollback()
+            await session.close()
+            await self._wait_for_commit()  # retries must not meet an uncommitted batch's locks
             if len(group) == 1:
                 _settle(group[0][1], exc=_as_app_error(exc))
                 return
@@ -82,20 +100,31 @@ class PingWriter:
                         type(exc).__name__)
             for one in group:
                 await self._write_group([one])
+                await self._wait_for_commit()
             return
+        await self._wait_for_commit()
+        self._committing = asyncio.create_task(self._commit(session, group, results))
+
+    async def _wait_for_commit(self) -> None:
+        if self._committing is not None:
+            await self._committing
+            self._committing = None
+
+    async def _commit(self, session, group, results: list[PingResult | None]) -> None:
+        try:
+            await commit(session)
+        except Exception as exc:  # noqa: BLE001 - the batch is lost as a whole; each caller may retry
+            for _, future in group:
+                _settle(future, exc=_as_app_error(exc))
+            return
+        finally:
+            await session.close()
+        self.batches += 1
         for (_, future), result in zip(group, results, strict=True):
             if result is None:
                 _settle(future, exc=AppError("NOT_FOUND", "heartbeat not found"))
             else:
                 _settle(future, result=result)
-
-    async def _commit(self, items: list[batch.PendingPing]) -> list[PingResult | None]:
-        async with self._db.session(system=SCOPE) as session:
-            states = await batch.locate(session, items, by_ping_id=True)
-            results = (await batch.apply(session, items, states, snapshots=False) if states
-                       else [None] * len(items))
-        self.batches += 1
-        return results
 
 
 def _settle(future: asyncio.Future, *, result=None, exc: BaseException | None = None) -> None:
