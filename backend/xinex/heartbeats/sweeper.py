@@ -15,7 +15,6 @@ import logging
 from datetime import datetime
 
 import pyarrow as pa
-
 from sqlalchemy import and_, case, func, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
