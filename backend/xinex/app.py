@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from xinex import __version__
+from xinex.heartbeats.ping_router import PingFastPath
 from xinex.kit.db import Database
 from xinex.kit.errors import install_error_handlers
 from xinex.kit.heap import settle_heap_for_serving
@@ -103,7 +104,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     for sub in PUBLIC_ROOT_ROUTERS:
         app.include_router(sub)
 
-    # Outermost first: the contract middleware wraps idempotency so replays carry the headers too.
+    # Each add wraps the previous: the ping fast path is innermost, the contract middleware outermost
+    # (it wraps idempotency so replays carry the headers too).
+    app.add_middleware(PingFastPath)
     app.add_middleware(IdempotencyMiddleware, get_db=lambda: database)
     app.add_middleware(
         HttpContractMiddleware,

@@ -65,6 +65,31 @@ async def test_ping_dialect_errors(client, make_hb, alice):
     assert (await client.get(f"{BASE}/{hb['id']}", headers=alice.bearer)).json()["n_pings"] == 0
 
 
+async def test_ping_fast_path_keeps_the_http_contract(client, make_hb, alice, outsider, app):
+    """/ping/… is answered by PingFastPath, outside FastAPI's routing: same answers, same headers."""
+    hb = await make_hb()
+    pid = _ping_id(hb)
+    r = await client.head(f"/ping/{pid}")
+    assert r.status_code == 200 and r.content == b""
+    r = await client.get(f"/ping/{pid}/start", headers={"X-Request-Id": "req-123"})
+    assert r.text == "OK" and r.headers["content-type"].startswith("text/plain")
+    assert r.headers["x-request-id"] == "req-123" and "x-ratelimit-remaining" in r.headers
+    # Shapes the fast path passes on still get the routes' catalog answers.
+    assert_error(await client.put(f"/ping/{pid}"), 405, "METHOD_NOT_ALLOWED")
+    assert_error(await client.get(f"/ping/{pid}/start/extra"), 404, "NOT_FOUND")
+    r = await client.get(f"/ping/{uuid.uuid4()}")
+    assert_error(r, 404, "NOT_FOUND")
+    assert "x-request-id" in r.headers
+    # The outsider's ping id is just another id: pinging it touches only the outsider's heartbeat.
+    other = await make_hb(account=outsider)
+    assert (await client.get(f"/ping/{_ping_id(other)}")).text == "OK"
+    assert (await client.get(f"{BASE}/{hb['id']}", headers=alice.bearer)).json()["n_pings"] == 2
+    assert_error(await client.get(f"{BASE}/{other['id']}", headers=alice.bearer), 404, "NOT_FOUND")
+    # The dialect stays documented.
+    paths = app.openapi()["paths"]
+    assert "/ping/{ping_id}" in paths and "/ping/{ping_id}/{exit_code}" in paths
+
+
 async def test_ping_dialect_rid_pairs_overlapping_runs_and_body_is_bounded(client, make_hb, alice, db):
     hb = await make_hb()
     pid = _ping_id(hb)

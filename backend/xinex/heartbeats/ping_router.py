@@ -2,6 +2,9 @@
 
 Public and unauthenticated: the random ping id is the capability. Answers `OK` (text/plain)
 only after the ping is committed (the group-commit writer answers after its transaction).
+
+The routes below document the dialect (OpenAPI) and serve any shape the fast path passes on;
+`PingFastPath` answers the common shapes itself, with the same handler.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ import uuid
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from xinex.heartbeats import intake, service
 from xinex.heartbeats.schemas import RUN_ID_RE
 from xinex.heartbeats.writer import writer_for
-from xinex.kit.errors import AppError, error_responses
+from xinex.kit.errors import AppError, error_response, error_responses
 
 router = APIRouter(prefix="/ping", tags=["heartbeat pings"])
 RESPONSES = {200: {"content": {"text/plain": {"example": "OK"}}, "description": "Stored"},
@@ -59,6 +64,45 @@ async def ping_exit_code(ping_id: str, exit_code: str, request: Request):
         raise AppError("NOT_FOUND", "unknown ping endpoint: exit codes are 0-255")
     code = int(exit_code)
     return await _ping(request, ping_id, service.kind_for_exit_code(code), exit_code=code)
+
+
+_KINDS = {"start": "start", "fail": "fail", "log": "log"}
+
+
+class PingFastPath:
+    """ASGI middleware, innermost: answers `/ping/{uuid}[/start|/fail|/log|/{code}]` (GET, POST,
+    HEAD) with the handler above, skipping FastAPI's route matching, dependency solving and
+    exception middleware, which cost more CPU than storing the ping (pings are the platform's
+    highest-rate request). The contract middlewares (request id, rate limit, idempotency) still
+    wrap it; errors are answered in the catalog format like the routes' handlers do. Anything
+    else, and any other shape under /ping/, goes to the app (its routes answer 404/405).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"] if scope["type"] == "http" else ""
+        if not path.startswith("/ping/") or scope["method"] not in ("GET", "POST", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        parts = path[6:].split("/")
+        if len(parts) > 2 or not all(parts):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            if len(parts) == 1:
+                response = await _ping(request, parts[0], "success")
+            elif parts[1] in _KINDS:
+                response = await _ping(request, parts[0], _KINDS[parts[1]])
+            else:
+                response = await ping_exit_code(parts[0], parts[1], request)
+        except AppError as exc:
+            response = error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+        except ClientDisconnect:
+            response = error_response(400, "BAD_REQUEST", "The client disconnected before sending the whole request")
+        await response(scope, receive, send)
 
 
 # Registered once per method family so each has its own OpenAPI operation id.
