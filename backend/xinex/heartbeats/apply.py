@@ -18,7 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, or_, select, text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.kit.types import utcnow
@@ -279,11 +280,25 @@ _PRUNE_RUNS = _RUN.delete().where(
     .order_by(_RUN.c.started_at.desc()).offset(bindparam("b_keep")).limit(1).scalar_subquery())
 
 
+# PostgreSQL: the ping rows go in as one INSERT … SELECT over parallel arrays (`unnest`): one
+# execution instead of one per row, and no per-row parameter processing in SQLAlchemy. (The
+# heartbeat rows stay an executemany: `UPDATE … FROM unnest(…)` measured ~100 µs more PostgreSQL
+# CPU per ping, its join plan costing more than the per-row executions it saves.)
+def _pg_array(column) -> str:
+    return f"{column.type.compile(dialect=postgresql.dialect())}[]"
+
+
+_PING_COLUMNS = (*PingRecord.__dataclass_fields__, "created_at", "updated_at", "exported")
+_PG_INSERT_PINGS = text(
+    f"INSERT INTO {_PING.name} ({', '.join(_PING_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{c} AS {_pg_array(_PING.c[c])})" for c in _PING_COLUMNS) + ")")
+
 async def _write(session: AsyncSession, states, per_hb, pings_before, open_runs, records: list[PingRecord]) -> None:
     from xinex.heartbeats import service
 
     now = utcnow()
     conn = await session.connection()
+    on_pg = conn.dialect.name == "postgresql"
     changed = [states[k] for k in per_hb]  # every one: its ping counter moved
     if changed:
         await conn.execute(_UPDATE_HEARTBEAT, [
@@ -295,7 +310,12 @@ async def _write(session: AsyncSession, states, per_hb, pings_before, open_runs,
     if ended:
         await conn.execute(_END_RUN, [
             {"b_id": r.id, "b_updated_at": now, **{f"b_{c}": getattr(r, c) for c in RUN_ENDED}} for r in ended])
-    if records:
+    if records and on_pg:
+        n = len(records)
+        await conn.execute(_PG_INSERT_PINGS, {
+            **{c: [getattr(r, c) for r in records] for c in PingRecord.__dataclass_fields__},
+            "created_at": [now] * n, "updated_at": [now] * n, "exported": [False] * n})
+    elif records:
         await conn.execute(_PING.insert(), [r.row(now) for r in records])
     # Every PRUNE_EVERY pings a heartbeat drops its oldest exported pings and finished runs.
     due = [states[k] for k in per_hb
