@@ -131,11 +131,11 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
         return
     if state.is_column_load or state.is_relationship_load:
         return  # the parent query already carried the criterion
-    classes = _tenant_owned_classes(state)
-    if not classes:
-        return
     info = state.session.info
     if info.get(SYSTEM_KEY):
+        return  # a declared cross-tenant scope adds no criterion: skip walking the statement
+    classes = _tenant_owned_classes(state)
+    if not classes:
         return
     tenant_id = info.get(TENANT_KEY)
     if tenant_id is None:
