@@ -102,3 +102,29 @@ async def test_group_commit_on_the_embedded_database(sqlite_db):
     # Each heartbeat: fail -> down, then success -> up: one of each event per heartbeat.
     assert sorted(events) == ["heartbeat.down"] * 8 + ["heartbeat.up"] * 8
     assert stored == 40
+
+
+async def test_embedded_ping_batches_take_the_sqlite_write_gate(sqlite_db):
+    """A ping batch waits its turn behind another unit of work that holds the write gate, rather
+    than meeting SQLite's lock (and its busy-handler sleeps)."""
+    tenant = Tenant(name="t", slug=f"t-{uuid.uuid4().hex[:8]}")
+    async with sqlite_db.session(system="test") as session:
+        session.add(tenant)
+        await session.flush()
+        hb = Heartbeat(tenant_id=tenant.id, name="gated", slug="gated", interval_s=60, grace_s=60)
+        session.add(hb)
+    writer = PingWriter(sqlite_db)
+    gate = sqlite_db.write_gate
+    try:
+        async with sqlite_db.session(system="test") as holder:
+            tenant_row = await holder.get(Tenant, tenant.id)
+            tenant_row.name = "renamed"
+            await holder.flush()  # takes the gate until this transaction ends
+            waits = gate.waits
+            ping = asyncio.create_task(writer.submit(hb.ping_id, PingInput(kind="success", dialect="ping")))
+            await asyncio.sleep(0.2)
+            assert not ping.done() and gate.waits == waits + 1
+        result = await asyncio.wait_for(ping, 5)
+    finally:
+        await writer.close()
+    assert result is not None and result.heartbeat.n_pings == 1
