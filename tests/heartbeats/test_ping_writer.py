@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from xinex.heartbeats.service import PingInput
 from xinex.heartbeats.writer import PingWriter, writer_for
 from xinex.kit.db import Database
 from xinex.kit.errors import AppError
+from xinex.kit.types import utcnow
 from xinex.models.heartbeats import Heartbeat, HeartbeatPing, HeartbeatRun
 from xinex.models.outbox import OutboxEvent
 from xinex.models.tenant import Tenant
@@ -97,6 +99,15 @@ async def test_group_commit_on_the_embedded_database(sqlite_db):
     async with sqlite_db.session(tenant_id=tenant.id) as session:
         rows = (await session.execute(select(Heartbeat))).scalars().all()
         assert {(r.status, r.n_pings) for r in rows} == {("up", 5)}
+        # Written past SQLAlchemy's per-row parameter handling, read back through the ORM.
+        now = utcnow()
+        assert all(timedelta(0) <= now - r.last_ping_at < timedelta(seconds=30) for r in rows)
+        assert all(r.late_at == r.last_ping_at + timedelta(seconds=60) for r in rows)
+        ping = (await session.execute(select(HeartbeatPing).limit(1))).scalar_one()
+        assert ping.heartbeat_id in {r.id for r in rows} and ping.tenant_id == tenant.id
+        assert timedelta(0) <= now - ping.received_at < timedelta(seconds=30) and ping.exported is False
+        assert (await session.execute(select(func.count()).select_from(HeartbeatPing)
+                                      .where(HeartbeatPing.exported.is_(False)))).scalar_one() == 40
         events = (await session.execute(select(OutboxEvent.event_type))).scalars().all()
         stored = (await session.execute(select(func.count()).select_from(HeartbeatPing))).scalar_one()
     # Each heartbeat: fail -> down, then success -> up: one of each event per heartbeat.

@@ -300,6 +300,36 @@ _PG_INSERT_PINGS = text(
     f"INSERT INTO {_PING.name} ({', '.join(_PING_COLUMNS)}) SELECT * FROM unnest("
     + ", ".join(f"CAST(:{c} AS {_pg_array(_PING.c[c])})" for c in _PING_COLUMNS) + ")")
 
+class _DriverExecutemany:
+    """SQLite: an executemany handed to the driver as positional rows. The column types' own bind
+    processors (SQLAlchemy's, so values are stored exactly as the ORM stores them) are applied
+    here; SQLAlchemy's per-row parameter handling, which cost more than SQLite's own work on
+    these rows, is skipped."""
+
+    def __init__(self, stmt) -> None:
+        self._stmt = stmt
+        self._by_dialect: dict = {}
+
+    def _compiled(self, dialect):
+        hit = self._by_dialect.get(dialect)
+        if hit is None:
+            compiled = self._stmt.compile(dialect=dialect)
+            names = list(compiled.positiontup)
+            procs = [compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+            hit = self._by_dialect[dialect] = (str(compiled), names, procs)
+        return hit
+
+    async def run(self, conn, rows: list[dict]) -> None:
+        sql, names, procs = self._compiled(conn.dialect)
+        await conn.exec_driver_sql(sql, [
+            tuple(v if proc is None or v is None else proc(v) for v, proc in zip(
+                (row[n] for n in names), procs, strict=True)) for row in rows])
+
+
+_SQLITE_UPDATE_HEARTBEAT = _DriverExecutemany(_UPDATE_HEARTBEAT)
+_SQLITE_INSERT_PINGS = _DriverExecutemany(_PING.insert().values({c: bindparam(c) for c in _PING_COLUMNS}))
+
+
 async def _write(session: AsyncSession, states, per_hb, pings_before, open_runs, records: list[PingRecord]) -> None:
     from xinex.heartbeats import service
 
@@ -308,8 +338,11 @@ async def _write(session: AsyncSession, states, per_hb, pings_before, open_runs,
     on_pg = conn.dialect.name == "postgresql"
     changed = [states[k] for k in per_hb]  # every one: its ping counter moved
     if changed:
-        await conn.execute(_UPDATE_HEARTBEAT, [
-            {"b_id": hb.id, "b_updated_at": now, **{f"b_{c}": getattr(hb, c) for c in MUTABLE}} for hb in changed])
+        rows = [{"b_id": hb.id, "b_updated_at": now, **{f"b_{c}": getattr(hb, c) for c in MUTABLE}} for hb in changed]
+        if on_pg:
+            await conn.execute(_UPDATE_HEARTBEAT, rows)
+        else:
+            await _SQLITE_UPDATE_HEARTBEAT.run(conn, rows)
     new_runs = [r for runs in open_runs.values() for r in runs if r.is_new]
     if new_runs:
         await conn.execute(_RUN.insert(), [_run_row(r, now) for r in new_runs])
@@ -323,7 +356,7 @@ async def _write(session: AsyncSession, states, per_hb, pings_before, open_runs,
             **{c: [getattr(r, c) for r in records] for c in PingRecord.__dataclass_fields__},
             "created_at": [now] * n, "updated_at": [now] * n, "exported": [False] * n})
     elif records:
-        await conn.execute(_PING.insert(), [r.row(now) for r in records])
+        await _SQLITE_INSERT_PINGS.run(conn, [r.row(now) for r in records])
     # Every PRUNE_EVERY pings a heartbeat drops its oldest exported pings and finished runs.
     due = [states[k] for k in per_hb
            if pings_before[k] // service.PRUNE_EVERY != states[k].n_pings // service.PRUNE_EVERY]
