@@ -301,7 +301,7 @@ _PG_INSERT_PINGS = text(
     + ", ".join(f"CAST(:{c} AS {_pg_array(_PING.c[c])})" for c in _PING_COLUMNS) + ")")
 
 class _DriverExecutemany:
-    """SQLite: an executemany handed to the driver as positional rows. The column types' own bind
+    """An executemany handed to the driver as positional rows. The column types' own bind
     processors (SQLAlchemy's, so values are stored exactly as the ORM stores them) are applied
     here; SQLAlchemy's per-row parameter handling, which cost more than SQLite's own work on
     these rows, is skipped."""
@@ -326,8 +326,9 @@ class _DriverExecutemany:
                 (row[n] for n in names), procs, strict=True)) for row in rows])
 
 
-_SQLITE_UPDATE_HEARTBEAT = _DriverExecutemany(_UPDATE_HEARTBEAT)
-_SQLITE_INSERT_PINGS = _DriverExecutemany(_PING.insert().values({c: bindparam(c) for c in _PING_COLUMNS}))
+_DRIVER_UPDATE_HEARTBEAT = _DriverExecutemany(_UPDATE_HEARTBEAT)
+# SQLite; PostgreSQL inserts ping rows with unnest (above).
+_DRIVER_INSERT_PINGS = _DriverExecutemany(_PING.insert().values({c: bindparam(c) for c in _PING_COLUMNS}))
 
 
 async def _write(session: AsyncSession, states, per_hb, pings_before, open_runs, records: list[PingRecord]) -> None:
@@ -339,10 +340,7 @@ async def _write(session: AsyncSession, states, per_hb, pings_before, open_runs,
     changed = [states[k] for k in per_hb]  # every one: its ping counter moved
     if changed:
         rows = [{"b_id": hb.id, "b_updated_at": now, **{f"b_{c}": getattr(hb, c) for c in MUTABLE}} for hb in changed]
-        if on_pg:
-            await conn.execute(_UPDATE_HEARTBEAT, rows)
-        else:
-            await _SQLITE_UPDATE_HEARTBEAT.run(conn, rows)
+        await _DRIVER_UPDATE_HEARTBEAT.run(conn, rows)
     new_runs = [r for runs in open_runs.values() for r in runs if r.is_new]
     if new_runs:
         await conn.execute(_RUN.insert(), [_run_row(r, now) for r in new_runs])
@@ -356,7 +354,7 @@ async def _write(session: AsyncSession, states, per_hb, pings_before, open_runs,
             **{c: [getattr(r, c) for r in records] for c in PingRecord.__dataclass_fields__},
             "created_at": [now] * n, "updated_at": [now] * n, "exported": [False] * n})
     elif records:
-        await _SQLITE_INSERT_PINGS.run(conn, [r.row(now) for r in records])
+        await _DRIVER_INSERT_PINGS.run(conn, [r.row(now) for r in records])
     # Every PRUNE_EVERY pings a heartbeat drops its oldest exported pings and finished runs.
     due = [states[k] for k in per_hb
            if pings_before[k] // service.PRUNE_EVERY != states[k].n_pings // service.PRUNE_EVERY]
