@@ -362,11 +362,15 @@ def report(res: dict) -> str:
 # Measured in isolation (time.process_time per 1,000-span batch) while writing this section, not re-measured
 # on each run: it explains a miss rather than measuring it.
 INGEST_WHY = (
-    "Why: the receiver's per-item work is still Python under one GIL. Per 1,000 spans (CPU, measured\n"
-    "in isolation while writing this section): protobuf decode ≈ 0.3 ms, the columnar mapping to Arrow\n"
-    "≈ 8 ms (≈ 3 ms of it reading ~6,000 attribute key/values through the protobuf API), and the chdb\n"
-    "insert ≈ 14 ms alone or ≈ 6 ms when 8 requests share it; under load the load generators and chdb's\n"
-    "background merges share the same 2 cores."
+    "Why: both cores are busy (measured 2026-12-01 from /proc per thread during 8 s span runs at\n"
+    "44,000–63,000 spans/s: the machine ≈ 190 % busy). chdb's background merges (MergeMutate threads) take\n"
+    "≈ 0.9 core — every insert is a MergeTree part that merges rewrite several times, and with 8 requests\n"
+    "in flight an insert holds ≈ 3,000 rows; measured alone, written-and-merged CPU per 1,000 rows is ≈ 25 ms\n"
+    "at 2,000 rows per insert, ≈ 17 at 8,000, ≈ 12 at 16,000. The receiver's Python thread takes ≈ 0.8 core:\n"
+    "per 1,000 spans ≈ 12.7 ms of columnar mapping (≈ 45 % of it reading ~4,000 attribute key/values, ≈ 560 ns\n"
+    "each through the protobuf API) plus HTTP and the insert call. Tried and not kept: lingering up to\n"
+    "10–30 ms so more requests share an insert, and `merge_selector_base = 10` — neither moved the median\n"
+    "beyond the run-to-run noise (35,000–48,000 in the same A/B)."
 )
 REPEATS_NOTE = (f"{telemetry_sql.REPEATS} timed repeats of each, interleaved (alternating which goes first), "
                 f"each repeat the mean\nof {telemetry_sql.BURST} back-to-back executions")
