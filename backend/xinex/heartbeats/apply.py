@@ -300,11 +300,12 @@ _PG_INSERT_PINGS = text(
     f"INSERT INTO {_PING.name} ({', '.join(_PING_COLUMNS)}) SELECT * FROM unnest("
     + ", ".join(f"CAST(:{c} AS {_pg_array(_PING.c[c])})" for c in _PING_COLUMNS) + ")")
 
+
 class _DriverExecutemany:
     """An executemany handed to the driver as positional rows. The column types' own bind
     processors (SQLAlchemy's, so values are stored exactly as the ORM stores them) are applied
-    here; SQLAlchemy's per-row parameter handling, which cost more than SQLite's own work on
-    these rows, is skipped."""
+    here; SQLAlchemy's per-row parameter handling is skipped (on SQLite it cost more than
+    SQLite's own work on these rows)."""
 
     def __init__(self, stmt) -> None:
         self._stmt = stmt
