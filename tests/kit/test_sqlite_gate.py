@@ -65,3 +65,33 @@ async def test_a_failed_unit_of_work_releases_the_gate(sqlite_db):
     async with sqlite_db.session(system="test") as session:
         names = (await session.execute(select(Tenant.name))).scalars().all()
     assert names == ["renamed"]
+
+
+async def test_a_savepoint_unit_that_reads_then_writes_holds_the_gate_from_its_start(sqlite_db):
+    """The notification ledger claims in a SAVEPOINT (SELECT, then INSERT). Had it taken the gate
+    only at its INSERT, it would read a snapshot, wait while another writer commits, and then find
+    the snapshot stale ("database is locked", seen in the incidents benchmark as a 30 s retry)."""
+    from xinex.notify import ledger
+
+    async with sqlite_db.session(system="test") as session:
+        tenant = Tenant(name="t", slug=f"t-{uuid.uuid4().hex[:6]}")
+        session.add(tenant)
+    hold, started = asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+    writer = asyncio.create_task(_add_tenant(sqlite_db, "other", order, hold, started))
+    await started.wait()  # another unit of work holds the gate (and SQLite's write lock)
+
+    async def claim() -> object:
+        async with sqlite_db.session(tenant_id=tenant.id) as session:
+            return await ledger.claim(session, tenant.id, "incident:1:triggered", "channel:x",
+                                      {"kind": "webhook", "event": "incident.triggered", "severity": "critical",
+                                       "title": "t", "message": "{}"})
+
+    claiming = asyncio.create_task(claim())
+    await asyncio.sleep(0.1)
+    assert not claiming.done()  # queued at the gate before its SAVEPOINT read
+    hold.set()  # the other writer commits while the claim waits
+    await writer
+    row = await asyncio.wait_for(claiming, 10)
+    assert row is not None and row.status == "sending"
+    assert order == ["other"]

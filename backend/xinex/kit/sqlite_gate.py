@@ -8,7 +8,10 @@ incident engine handled a burst. Here every write transaction of the process fir
 asyncio lock, in arrival order, so the database lock is free when it gets there.
 
 The gate is taken on a unit of work's first write (an ORM INSERT/UPDATE/DELETE or a flush with
-changes) and released when its outermost transaction ends. A wait longer than `TIMEOUT_S` (a
+changes) and released when its outermost transaction ends. A unit that opens a SQLite transaction
+with reads and writes afterwards (a SAVEPOINT begins one, deferred) must take it first, with `hold`:
+otherwise it reads a snapshot, waits here while another writer commits, and its first write finds
+the snapshot stale — SQLite answers "database is locked" at once, without its busy wait. A wait longer than `TIMEOUT_S` (a
 unit of work blocked on another that holds the gate, which SQLite would refuse anyway) goes
 ahead ungated and leaves it to SQLite's own locking.
 """
@@ -21,6 +24,7 @@ import weakref
 
 from sqlalchemy import event
 from sqlalchemy.exc import MissingGreenlet
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.util import await_only
 
@@ -70,6 +74,21 @@ def _enter(session: Session) -> None:
         return
     if acquired:
         session.info[_HELD] = gate
+
+
+async def hold(session: AsyncSession) -> None:
+    """Take the write gate now, before the unit of work's next statement (BEGIN IMMEDIATE's role);
+    released with the session's outermost transaction. No-op on other databases."""
+    sync = session.sync_session
+    if sync.info.get(_HELD):
+        return
+    bind = sync.bind
+    gate = _gates.get(getattr(bind, "engine", bind)) if bind is not None else None
+    if gate is None:
+        return
+    await session.connection()  # a session transaction exists, so its end releases the gate
+    if await gate.acquire():
+        sync.info[_HELD] = gate
 
 
 @event.listens_for(Session, "do_orm_execute")

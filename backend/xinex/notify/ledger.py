@@ -17,6 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from xinex.kit import sqlite_gate
 from xinex.kit.tenancy import bind_tenant
 from xinex.kit.types import utcnow
 from xinex.models.notify import NotificationAttempt
@@ -42,6 +43,8 @@ class Outcome:
 @asynccontextmanager
 async def ledger_session(session: AsyncSession, tenant_id: uuid.UUID) -> AsyncIterator[AsyncSession]:
     if session.bind.dialect.name == "sqlite":
+        # The SAVEPOINT opens a transaction that reads before it writes: take the write gate first.
+        await sqlite_gate.hold(session)
         async with session.begin_nested():
             yield session
         return

@@ -138,7 +138,9 @@ async def deliver_page(ctx, page_id: str, now: datetime | None = None) -> str:
                           status=PageStatus.failed.value if failed else PageStatus.pending.value,
                           next_attempt_at=None if failed else now + timedelta(seconds=min(900, 15 * 2 ** page.attempts)),
                           last_error=f"{type(exc).__name__}: {exc}"[:1000])
-            log.warning("page delivery failed", extra={"page_id": str(pid), "attempt": page.attempts})
+            # The exception's class only: its text may carry a webhook URL with a token in it.
+            log.warning("page delivery failed (%s)", type(exc).__name__,
+                        extra={"page_id": str(pid), "attempt": page.attempts})
             if failed:
                 session.add(IncidentLog(tenant_id=page.tenant_id, incident_id=page.incident_id, at=now,
                                         kind="page_failed", message=f"Giving up on {page.target_type} "
