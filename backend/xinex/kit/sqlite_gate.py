@@ -61,11 +61,16 @@ def install(sync_engine) -> WriteGate:
     return gate
 
 
-def _enter(session: Session) -> None:
+def _gate_to_take(session: Session) -> WriteGate | None:
+    """The gate of the session's SQLite engine, unless the session holds it already (else None)."""
     if session.info.get(_HELD):
-        return
+        return None
     bind = session.bind
-    gate = _gates.get(getattr(bind, "engine", bind)) if bind is not None else None
+    return _gates.get(getattr(bind, "engine", bind)) if bind is not None else None
+
+
+def _enter(session: Session) -> None:
+    gate = _gate_to_take(session)
     if gate is None:
         return
     try:
@@ -80,10 +85,7 @@ async def hold(session: AsyncSession) -> None:
     """Take the write gate now, before the unit of work's next statement (BEGIN IMMEDIATE's role);
     released with the session's outermost transaction. No-op on other databases."""
     sync = session.sync_session
-    if sync.info.get(_HELD):
-        return
-    bind = sync.bind
-    gate = _gates.get(getattr(bind, "engine", bind)) if bind is not None else None
+    gate = _gate_to_take(sync)
     if gate is None:
         return
     await session.connection()  # a session transaction exists, so its end releases the gate
