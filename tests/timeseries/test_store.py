@@ -49,6 +49,21 @@ async def test_tenant_id_leads_every_order_by_and_ttl_follows_retention(store):
         assert "toIntervalDay(retention_days)" in engine, name
 
 
+async def test_every_table_fsyncs_inserts_and_keeps_merged_away_parts(store):
+    """An acknowledged insert survives a power loss: parts are fsynced before the insert returns,
+    and the parts a (not fsynced) merge replaced stay on disk long enough to recover from."""
+    res = await store.query(
+        "SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND engine LIKE '%MergeTree'",
+        {"db": store.database},
+    )
+    tables = dict(res.rows)
+    assert {"schema_migrations", "check_results", "heartbeat_pings", "spans", "logs", "metrics",
+            "ai_run_events"} <= set(tables)
+    for name, engine in tables.items():  # later DDL must create its tables with the same settings
+        for setting in ("fsync_after_insert = 1", "fsync_part_directory = 1", "old_parts_lifetime = 480"):
+            assert setting in engine, (name, setting)
+
+
 async def test_roundtrip_keeps_values_exactly(store):
     tenant, monitor, ts = uuid.uuid4(), uuid.uuid4(), _now()
     rows = [_check_row(tenant, monitor, ts + timedelta(seconds=i), error=s, details={"k": s}) for i, s in enumerate(TRICKY)]
