@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 import httpx
 
 from bench import telemetry_sql
-from bench.harness import PYTHON, ROOT, free_port, median, percentile
+from bench.harness import PYTHON, ROOT, free_port, median, percentile, uvicorn_server, wrk
 
 ROUNDS = 3
 SECONDS = 8  # per ingest run
@@ -214,6 +214,15 @@ def _load_warmup(server: EmbeddedServer, token: str) -> None:
                        input="go 0\n", text=True)
 
 
+def machine_reference() -> dict:
+    """A bare FastAPI hello-world on this machine, in this run: absolute ingest rates differ between
+    machines, and this number says how fast the one that measured them was."""
+    with uvicorn_server("bench.hello:app", {}) as hello:
+        wrk(hello + "/hello", seconds=2)  # warm-up
+        runs = [wrk(hello + "/hello", seconds=4, connections=32)["rps"] for _ in range(3)]
+    return {"hello_rps": median(runs), "runs": runs}
+
+
 # ---- compiled vs hand-written SQL -------------------------------------------------------------
 def sql_compare() -> dict:
     with tempfile.TemporaryDirectory(prefix="xinex-bench-sql-") as data_dir:
@@ -226,7 +235,8 @@ def sql_compare() -> dict:
 
 def run() -> dict:
     t0 = time.perf_counter()
-    res = {"compile": compile_times()}
+    res = {"reference": machine_reference(), "compile": compile_times()}
+    print("reference", res["reference"], flush=True)
     print("compile", res["compile"], flush=True)
     res["ingest"] = ingest()
     res["sql"] = sql_compare()
@@ -302,8 +312,11 @@ def report(res: dict) -> str:
         "only 2xx / gRPC OK answers count, and a 2xx is sent only after the batch is inserted in chdb",
         "(requests arriving while an insert runs share the next insert; each is answered after that insert",
         "commits). Requests are mapped to Arrow columns and inserted as Arrow (`insert_arrow`).",
+        "Every insert fsyncs its part and the part's directory before it returns (DDL 0005).",
         "Server CPU is the `xinex run` process's user+system time during the run (the load generators",
-        "compete for the same cores).",
+        "compete for the same cores). Machine reference, measured in the same run: a bare FastAPI",
+        f"hello-world (`bench/hello.py`, one uvicorn process) served **{res['reference']['hello_rps']:,.0f} req/s** at",
+        "32 connections (wrk, median of 3 × 4 s) — compare results from different machines by this.",
         "",
         "| workload | items/s (median) | min – max | server CPU ms per 1,000 | request size | non-2xx |",
         "|---|---|---|---|---|---|",
