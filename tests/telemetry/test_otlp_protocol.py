@@ -112,6 +112,23 @@ async def test_grpc_partial_success_for_spans_and_logs(otlp, client, alice):
     assert out["rows"] == [["WARN", "disk almost full"]]
 
 
+async def test_grpc_malformed_payload_is_invalid_argument_and_stores_nothing(otlp, client, alice):
+    service = unique("grpc-bad")
+    good = trace_request(service, [span("ok")]).SerializeToString()
+    meta = (("authorization", f"Bearer {alice.token}"),)
+    async with grpc.aio.insecure_channel(otlp.grpc_endpoint) as channel:
+        export = channel.unary_unary("/opentelemetry.proto.collector.trace.v1.TraceService/Export")
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await export(good[:-3], metadata=meta)  # truncated mid-field
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "invalid protobuf payload" in err.value.details()
+        # The same bytes, whole, are accepted afterwards (nothing of the bad one was kept).
+        resp = trace_service_pb2.ExportTraceServiceResponse.FromString(await export(good, metadata=meta))
+        assert not resp.HasField("partial_success")
+    out = await dsl(client, alice, f"SELECT name FROM spans WHERE service = '{service}'")
+    assert out["rows"] == [["ok"]]
+
+
 async def test_metrics_partial_success_over_http(otlp, client, alice):
     service = unique("metrics")
     now = time.time_ns()

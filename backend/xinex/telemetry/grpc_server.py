@@ -3,6 +3,10 @@
 gRPC itself enforces the size limit (grpc.max_receive_message_length → RESOURCE_EXHAUSTED) and
 handles gzip. Errors carry google.rpc.RetryInfo both the standard way (grpc-status-details-bin)
 and as `google.rpc.retryinfo-bin`, which the OpenTelemetry SDK exporters read.
+
+The methods take the request's bytes (an identity deserializer) and decode them here, as the
+HTTP receiver does: the bytes are the retry-dedup key without re-serialising the message, and a
+malformed payload is INVALID_ARGUMENT with the decoder's message rather than gRPC's generic error.
 """
 
 from __future__ import annotations
@@ -11,9 +15,6 @@ import logging
 from typing import Any
 
 import grpc
-from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc
-from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
 from xinex.telemetry.ingest import codec
 from xinex.telemetry.ingest.receiver import IngestError, Receiver
@@ -32,21 +33,39 @@ def credential_from_metadata(metadata: Any) -> str | None:
     return api_key
 
 
-class _Service:
-    signal = ""
+# signal → the OTLP collector service that carries it
+SERVICES = {
+    "traces": "opentelemetry.proto.collector.trace.v1.TraceService",
+    "logs": "opentelemetry.proto.collector.logs.v1.LogsService",
+    "metrics": "opentelemetry.proto.collector.metrics.v1.MetricsService",
+}
 
-    def __init__(self, receiver: Receiver):
+
+class ExportService:
+    """One OTLP collector service: its single `Export` method over the shared Receiver."""
+
+    def __init__(self, receiver: Receiver, signal: str):
         self.receiver = receiver
+        self.signal = signal
 
-    async def Export(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802 - gRPC name
+    async def export(self, data: bytes, context: grpc.aio.ServicerContext) -> Any:
         try:
             tenant = await self.receiver.authenticate(credential_from_metadata(context.invocation_metadata()))
             async with self.receiver.slot():
-                # grpc already parsed the bytes; re-serialising gives the retry-dedup key cheaply.
-                result = await self.receiver.ingest(self.signal, tenant, request, dedup=request.SerializeToString())
+                request = codec.decode_protobuf(self.signal, data)
+                result = await self.receiver.ingest(self.signal, tenant, request, dedup=data)
         except IngestError as exc:
             await context.abort(getattr(grpc.StatusCode, exc.grpc), exc.message, trailing_metadata=_trailers(exc))
         return codec.response(self.signal, result)
+
+    def handler(self) -> grpc.GenericRpcHandler:
+        method = grpc.unary_unary_rpc_method_handler(
+            self.export, request_deserializer=None, response_serializer=_serialize)
+        return grpc.method_handlers_generic_handler(SERVICES[self.signal], {"Export": method})
+
+
+def _serialize(message: Any) -> bytes:
+    return message.SerializeToString()
 
 
 def _trailers(exc: IngestError) -> tuple:
@@ -58,18 +77,6 @@ def _trailers(exc: IngestError) -> tuple:
     )
 
 
-class TraceService(_Service, trace_service_pb2_grpc.TraceServiceServicer):
-    signal = "traces"
-
-
-class LogsService(_Service, logs_service_pb2_grpc.LogsServiceServicer):
-    signal = "logs"
-
-
-class MetricsService(_Service, metrics_service_pb2_grpc.MetricsServiceServicer):
-    signal = "metrics"
-
-
 def build_grpc_server(receiver: Receiver, host: str, port: int) -> tuple[grpc.aio.Server, int]:
     """A grpc.aio server with the three OTLP services; returns (server, bound port)."""
     limit = receiver.config.max_body_bytes
@@ -78,9 +85,7 @@ def build_grpc_server(receiver: Receiver, host: str, port: int) -> tuple[grpc.ai
         ("grpc.max_send_message_length", 4 * 1024 * 1024),
         ("grpc.so_reuseport", 0),
     ])
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(TraceService(receiver), server)
-    logs_service_pb2_grpc.add_LogsServiceServicer_to_server(LogsService(receiver), server)
-    metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(MetricsService(receiver), server)
+    server.add_generic_rpc_handlers(tuple(ExportService(receiver, signal).handler() for signal in SERVICES))
     bound = server.add_insecure_port(f"{host}:{port}")
     if not bound:
         raise OSError(f"cannot bind OTLP gRPC on {host}:{port}")
