@@ -118,3 +118,45 @@ async def test_scopes_and_audit(client, signup, alice):
     assert abs((datetime.now(UTC) - created).total_seconds()) < 60  # no time given: now
     log = (await client.get("/api/v1/audit-log", headers=alice.bearer)).json()
     assert any(e["action"] == "annotation.created" and e["target_id"] == r.json()["id"] for e in log["items"])
+
+
+async def test_times_without_offset_are_utc(client, alice, outsider):
+    """Query and body times with no offset mean UTC (the list was a 500: naive compared with aware)."""
+    r = await client.post("/api/v1/annotations", headers=alice.bearer,
+                          json={"name": "naive point", "time": "2026-03-01T12:00:00"})
+    assert r.status_code == 201, r.text
+    a = r.json()
+    assert a["time"] == a["start"] == "2026-03-01T12:00:00Z"
+    r = await client.post("/api/v1/annotations", headers=alice.bearer,
+                          json={"name": "naive range", "start": "2026-03-01T13:00:00", "end": "2026-03-01T15:00:00+02:00"})
+    assert r.status_code == 201, r.text
+    rng = r.json()
+    assert (rng["start"], rng["end"]) == ("2026-03-01T13:00:00Z", "2026-03-01T13:00:00Z")
+    # end before start, once both are in UTC: 13:00Z vs 14:00+02:00 = 12:00Z.
+    assert_error(await client.post("/api/v1/annotations", headers=alice.bearer, json={
+        "name": "bad", "start": "2026-03-01T13:00:00", "end": "2026-03-01T14:00:00+02:00"}), 422, "VALIDATION_FAILED")
+
+    url = f"/api/v1/annotations/{a['id']}"
+    r = await client.put(url, headers=alice.bearer, json={"start": "2026-03-01T11:00:00", "end": "2026-03-01T11:30:00"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["start"], r.json()["end"]) == ("2026-03-01T11:00:00Z", "2026-03-01T11:30:00Z")
+    # Only `end`, naive, compared with the stored (aware) start.
+    body = assert_error(await client.put(url, headers=alice.bearer, json={"end": "2026-03-01T10:00:00"}),
+                        422, "VALIDATION_FAILED")
+    assert "end" in body["details"]["fields"]
+    assert_error(await client.put(url, headers=outsider.bearer, json={"time": "2026-03-01T12:00:00"}),
+                 404, "NOT_FOUND")
+
+    async def names(who=alice, **params):
+        r = await client.get("/api/v1/annotations", headers=who.bearer, params={"name": "naive ", **params})
+        assert r.status_code == 200, r.text
+        return sorted(i["name"] for i in r.json()["items"])
+
+    assert await names(**{"from": "2026-03-01T11:15:00", "to": "2026-03-01T12:00:00Z"}) == ["naive point"]
+    assert await names(**{"from": "2026-03-01T11:45:00", "to": "2030-01-01T00:00:00Z"}) == ["naive range"]
+    assert await names(**{"from": "2026-03-01T13:00:00+02:00"}) == ["naive point", "naive range"]
+    assert await names(**{"to": "2026-03-01T10:59:59"}) == []
+    assert await names(outsider, **{"from": "2026-03-01T00:00:00", "to": "2026-03-02T00:00:00Z"}) == []
+    assert_error(await client.get("/api/v1/annotations", headers=alice.bearer,
+                                  params={"from": "2026-03-01T12:00:00", "to": "2026-03-01T11:00:00Z"}),
+                 422, "VALIDATION_FAILED")

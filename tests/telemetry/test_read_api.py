@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import logging
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
 from tests.conftest import assert_error
 
+from .conftest import LOG_COLS, SPAN_COLS
 from .otlp_support import export, make_logs, make_spans, otlp_fixture, unique  # noqa: F401
+
+
+def _span_row(tenant: str, ts: datetime, trace_id: str, span_id: str, parent: str, service: str, name: str = "op"):
+    return [uuid.UUID(tenant), ts, trace_id, span_id, parent, name, "server", service, 1_000_000, "ok", {}, {}]
+
+
+def _naive(t: datetime) -> str:
+    return t.replace(tzinfo=None).isoformat()
+
+
+def _z(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
 
 
 async def _send_trace(otlp, account, service, **kw):
@@ -87,3 +102,46 @@ async def test_service_list(otlp, client, alice, outsider):
     assert_error(await client.get("/api/v1/telemetry/services?from=bogus", headers=alice.bearer),
                  422, "VALIDATION_FAILED")
     assert_error(await client.get("/api/v1/telemetry/services"), 401, "UNAUTHENTICATED")
+
+
+async def test_times_without_offset_are_utc(client, alice, outsider, ts_store):
+    """from/to without an offset mean UTC (they were a 500: naive compared with aware)."""
+    service = unique("naive")
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    trace_id = uuid.uuid4().hex
+    await ts_store.insert("spans", SPAN_COLS, [_span_row(alice.tenant_id, at, trace_id, "a" * 16, "", service)])
+    await ts_store.insert("logs", LOG_COLS, [[uuid.UUID(alice.tenant_id), at, at, "INFO", 9, service, "hello", {}]])
+    before, after = at - timedelta(minutes=1), at + timedelta(minutes=1)
+
+    async def log_bodies(who=alice, **params):
+        r = await client.get("/api/v1/telemetry/logs", headers=who.bearer, params={"service": service, **params})
+        assert r.status_code == 200, r.text
+        return [i["body"] for i in r.json()["items"]]
+
+    assert await log_bodies(**{"from": _naive(before)}) == ["hello"]
+    assert await log_bodies(**{"from": _naive(after)}) == []
+    assert await log_bodies(**{"from": _naive(before), "to": _z(after)}) == ["hello"]
+    assert await log_bodies(**{"from": _z(before), "to": _naive(at)}) == []  # to is exclusive, in UTC
+    assert await log_bodies(**{"from": _naive(before), "to": (after + timedelta(hours=2)).strftime(
+        "%Y-%m-%dT%H:%M:%S+02:00")}) == ["hello"]
+    assert await log_bodies(outsider, **{"from": _naive(before)}) == []
+
+    async def service_names(who=alice, **params):
+        r = await client.get("/api/v1/telemetry/services", headers=who.bearer, params={"per_page": 100, **params})
+        assert r.status_code == 200, r.text
+        return [s["name"] for s in r.json()["items"]]
+
+    assert service in await service_names(**{"from": _naive(before)})
+    assert service not in await service_names(**{"from": _naive(after)})
+    assert service not in await service_names(outsider, **{"from": _naive(before)})
+
+    url = f"/api/v1/telemetry/traces/{trace_id}"
+    r = await client.get(url, headers=alice.bearer, params={"from": _naive(before), "to": _z(after)})
+    assert r.status_code == 200, r.text
+    assert r.json()["span_count"] == 1
+    assert_error(await client.get(url, headers=alice.bearer, params={"from": _naive(after), "to": _z(after + timedelta(hours=1))}),
+                 404, "NOT_FOUND")
+    assert_error(await client.get(url, headers=alice.bearer, params={"from": _naive(after), "to": _z(before)}),
+                 422, "VALIDATION_FAILED")
+    assert_error(await client.get(url, headers=outsider.bearer, params={"from": _naive(before), "to": _z(after)}),
+                 404, "NOT_FOUND")

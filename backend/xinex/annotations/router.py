@@ -4,7 +4,6 @@ token holding telemetry:write); reads need telemetry:read."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -18,6 +17,7 @@ from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.etag import check_if_match, set_version
 from xinex.kit.pagination import Page, PageDep, paginate
+from xinex.kit.types import UTCInstant
 
 router = APIRouter(tags=["annotations"])
 TelemetryPrincipal = Annotated[Principal, Depends(Authorize("telemetry"))]
@@ -25,8 +25,8 @@ TelemetryPrincipal = Annotated[Principal, Depends(Authorize("telemetry"))]
 
 @router.get("/annotations", response_model=Page[AnnotationOut], responses=error_responses(401, 403, 422))
 async def list_annotations(principal: TelemetryPrincipal, session: SessionDep, params: PageDep,
-                           since: Annotated[datetime | None, Query(alias="from")] = None,
-                           until: Annotated[datetime | None, Query(alias="to")] = None,
+                           since: Annotated[UTCInstant | None, Query(alias="from", description="no offset = UTC")] = None,
+                           until: Annotated[UTCInstant | None, Query(alias="to", description="no offset = UTC")] = None,
                            name: Annotated[str | None, Query(max_length=200, description="name prefix")] = None,
                            tag: Annotated[list[str] | None, Query(description="repeat: all must match")] = None):
     try:

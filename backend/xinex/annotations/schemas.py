@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from xinex.kit.types import UTCDatetime
+from xinex.kit.types import UTCDatetime, UTCInstant
 
 MAX_TAGS = 20
 
@@ -27,30 +26,20 @@ def clean_tags(tags: list[str] | None) -> list[str] | None:
     return out
 
 
-def _utc(v: datetime | None) -> datetime | None:
-    if v is None:
-        return None
-    return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
-
-
 class _Fields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: str | None = Field(default=None, max_length=4000)
-    time: datetime | None = Field(default=None, description="a point in time (same as start without end)")
-    start: datetime | None = None
-    end: datetime | None = None
+    time: UTCInstant | None = Field(default=None, description="a point in time (same as start without end); "
+                                   "a time without an offset is UTC")
+    start: UTCInstant | None = Field(default=None, description="start of a range; no offset = UTC")
+    end: UTCInstant | None = Field(default=None, description="end of a range; no offset = UTC")
     tags: list[str] | None = None
 
     @field_validator("tags")
     @classmethod
     def _tags(cls, v):
         return clean_tags(v)
-
-    @field_validator("time", "start", "end")
-    @classmethod
-    def _tz(cls, v):
-        return _utc(v)
 
     @model_validator(mode="after")
     def _range(self):

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import PlainSerializer
+from pydantic import AfterValidator, PlainSerializer
 from sqlalchemy import JSON, DateTime, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -24,6 +24,18 @@ def to_rfc3339(value: datetime) -> str:
 
 # Every datetime leaves the API as RFC 3339 UTC with a "Z".
 UTCDatetime = Annotated[datetime, PlainSerializer(to_rfc3339, return_type=str, when_used="json")]
+
+
+def as_utc(value: datetime) -> datetime:
+    """A time without an offset is taken as UTC; one with an offset is converted to UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Every datetime the API accepts (query parameters and bodies): RFC 3339 or ISO 8601; a time given
+# without an offset means UTC. The value is always aware and in UTC, so comparing two inputs, or an
+# input with utcnow() or a stored time, never mixes naive and aware datetimes.
+UTCInstant = Annotated[datetime, AfterValidator(as_utc),
+                       PlainSerializer(to_rfc3339, return_type=str, when_used="json")]
 
 
 class UTCDateTimeType(TypeDecorator):

@@ -16,7 +16,7 @@ from xinex.auth.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.pagination import Page, PageDep
-from xinex.kit.types import utcnow
+from xinex.kit.types import UTCInstant, utcnow
 from xinex.telemetry import read
 from xinex.telemetry.oql import CostLimits, OQLError, compile_oql, run_oql
 from xinex.telemetry.schemas import DslIn, DslOut, LogOut, ServiceOut
@@ -36,8 +36,8 @@ def _range(since: datetime | None, until: datetime | None, default: timedelta) -
     return since, until
 
 
-From = Annotated[datetime | None, Query(alias="from", description="RFC 3339 start (inclusive)")]
-To = Annotated[datetime | None, Query(alias="to", description="RFC 3339 end (exclusive)")]
+From = Annotated[UTCInstant | None, Query(alias="from", description="RFC 3339 start (inclusive); no offset = UTC")]
+To = Annotated[UTCInstant | None, Query(alias="to", description="RFC 3339 end (exclusive); no offset = UTC")]
 
 
 @router.post("/dsl", response_model=DslOut, response_model_exclude_none=True,
