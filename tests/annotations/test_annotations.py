@@ -160,3 +160,31 @@ async def test_times_without_offset_are_utc(client, alice, outsider):
     assert_error(await client.get("/api/v1/annotations", headers=alice.bearer,
                                   params={"from": "2026-03-01T12:00:00", "to": "2026-03-01T11:00:00Z"}),
                  422, "VALIDATION_FAILED")
+
+
+async def test_nul_character_is_a_validation_error(client, alice, outsider):
+    """PostgreSQL refuses NUL in text/JSON: each field carrying one is a 422 naming it (was a 500)."""
+    for body, field in [({"name": "a\u0000b"}, "name"), ({"name": "ok", "description": "x\u0000"}, "description"),
+                        ({"name": "ok", "tags": ["fine", "t\u0000"]}, "tags")]:
+        err = assert_error(await client.post("/api/v1/annotations", headers=alice.bearer, json=body),
+                           422, "VALIDATION_FAILED")
+        assert "NUL" in err["details"]["fields"][field], err
+    r = await client.post("/api/v1/annotations", headers=alice.bearer,
+                          json={"name": "nul-test marker", "tags": ["nul-test"]})
+    assert r.status_code == 201, r.text
+    url = f"/api/v1/annotations/{r.json()['id']}"
+    for body, field in [({"name": "b\u0000"}, "name"), ({"description": "\u0000"}, "description"),
+                        ({"tags": ["\u0000"]}, "tags")]:
+        err = assert_error(await client.put(url, headers=alice.bearer, json=body), 422, "VALIDATION_FAILED")
+        assert "NUL" in err["details"]["fields"][field], err
+    for params, field in [({"name": "a\u0000"}, "name"), ([("tag", "nul-test"), ("tag", "a\u0000")], "tag")]:
+        err = assert_error(await client.get("/api/v1/annotations", headers=alice.bearer, params=params),
+                           422, "VALIDATION_FAILED")
+        assert "NUL" in err["details"]["fields"][field], err
+    # Nothing was changed or stored; the outsider still sees nothing of alice's.
+    r = await client.get("/api/v1/annotations", headers=alice.bearer, params={"tag": "nul-test"})
+    [item] = r.json()["items"]
+    assert item["name"] == "nul-test marker" and item["description"] == "" and item["tags"] == ["nul-test"]
+    assert (await client.get("/api/v1/annotations", headers=outsider.bearer, params={"tag": "nul-test"})
+            ).json()["total"] == 0
+    assert_error(await client.put(url, headers=outsider.bearer, json={"name": "x"}), 404, "NOT_FOUND")

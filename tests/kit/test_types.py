@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from pydantic import BaseModel, TypeAdapter, ValidationError
-from xinex.kit.types import UTCInstant
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from xinex.kit.types import NUL_MESSAGE, NulFreeStr, UTCInstant, no_nul
 
 instant = TypeAdapter(UTCInstant)
 
@@ -35,3 +35,18 @@ def test_serialises_as_rfc3339_z_and_rejects_garbage():
     assert m.model_dump(mode="json") == {"at": "2025-06-01T08:00:00Z", "maybe": None}
     with pytest.raises(ValidationError):
         M(at="yesterday")
+
+
+def test_nul_free_str():
+    class M(BaseModel):
+        name: NulFreeStr = Field(max_length=10)
+        note: NulFreeStr | None = None
+
+    assert M(name="a b", note=None).name == "a b"
+    for bad in ({"name": "a\u0000"}, {"name": "ok", "note": "\u0000x"}):
+        with pytest.raises(ValidationError) as exc:
+            M(**bad)
+        [err] = exc.value.errors()
+        assert err["type"] == "string_nul" and err["msg"] == NUL_MESSAGE and "NUL" in err["msg"]
+    with pytest.raises(ValueError):
+        no_nul("x\x00")

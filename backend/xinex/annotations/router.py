@@ -17,7 +17,7 @@ from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.etag import check_if_match, set_version
 from xinex.kit.pagination import Page, PageDep, paginate
-from xinex.kit.types import UTCInstant
+from xinex.kit.types import NulFreeStr, UTCInstant
 
 router = APIRouter(tags=["annotations"])
 TelemetryPrincipal = Annotated[Principal, Depends(Authorize("telemetry"))]
@@ -27,7 +27,7 @@ TelemetryPrincipal = Annotated[Principal, Depends(Authorize("telemetry"))]
 async def list_annotations(principal: TelemetryPrincipal, session: SessionDep, params: PageDep,
                            since: Annotated[UTCInstant | None, Query(alias="from", description="no offset = UTC")] = None,
                            until: Annotated[UTCInstant | None, Query(alias="to", description="no offset = UTC")] = None,
-                           name: Annotated[str | None, Query(max_length=200, description="name prefix")] = None,
+                           name: Annotated[NulFreeStr | None, Query(max_length=200, description="name prefix")] = None,
                            tag: Annotated[list[str] | None, Query(description="repeat: all must match")] = None):
     try:
         tags = clean_tags(tag)

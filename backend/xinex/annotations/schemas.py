@@ -6,7 +6,7 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from xinex.kit.types import UTCDatetime, UTCInstant
+from xinex.kit.types import NUL_MESSAGE, NulFreeStr, UTCDatetime, UTCInstant
 
 MAX_TAGS = 20
 
@@ -19,6 +19,8 @@ def clean_tags(tags: list[str] | None) -> list[str] | None:
         tag = tag.strip()
         if not tag or len(tag) > 100:
             raise ValueError("each tag must be 1-100 characters")
+        if "\x00" in tag:
+            raise ValueError(f"each tag {NUL_MESSAGE}")
         if tag not in out:
             out.append(tag)
     if len(out) > MAX_TAGS:
@@ -29,7 +31,7 @@ def clean_tags(tags: list[str] | None) -> list[str] | None:
 class _Fields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    description: str | None = Field(default=None, max_length=4000)
+    description: NulFreeStr | None = Field(default=None, max_length=4000)
     time: UTCInstant | None = Field(default=None, description="a point in time (same as start without end); "
                                    "a time without an offset is UTC")
     start: UTCInstant | None = Field(default=None, description="start of a range; no offset = UTC")
@@ -58,7 +60,7 @@ def _name(v: str) -> str:
 
 
 class AnnotationCreate(_Fields):
-    name: str = Field(min_length=1, max_length=200)
+    name: NulFreeStr = Field(min_length=1, max_length=200)
 
     @field_validator("name")
     @classmethod
@@ -67,7 +69,7 @@ class AnnotationCreate(_Fields):
 
 
 class AnnotationUpdate(_Fields):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: NulFreeStr | None = Field(default=None, min_length=1, max_length=200)
 
     @field_validator("name")
     @classmethod

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, PlainSerializer
+from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, DateTime, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -36,6 +37,23 @@ def as_utc(value: datetime) -> datetime:
 # input with utcnow() or a stored time, never mixes naive and aware datetimes.
 UTCInstant = Annotated[datetime, AfterValidator(as_utc),
                        PlainSerializer(to_rfc3339, return_type=str, when_used="json")]
+
+
+NUL_MESSAGE = "must not contain the NUL character (\\u0000)"
+
+
+def no_nul(value: str) -> str:
+    """PostgreSQL refuses NUL in text and JSON: refuse it at the edge (422), not at the INSERT (500)."""
+    if "\x00" in value:
+        raise PydanticCustomError("string_nul", NUL_MESSAGE)
+    return value
+
+
+# For any str that is stored in PostgreSQL or compared with its columns, in bodies and queries:
+# `name: NulFreeStr = Field(max_length=...)`, `Annotated[NulFreeStr | None, Query(...)]`, or the
+# NoNul constraint on another str type, Annotated[str, NoNul, ...]; no_nul() for hand-written checks.
+NoNul = AfterValidator(no_nul)
+NulFreeStr = Annotated[str, NoNul]
 
 
 class UTCDateTimeType(TypeDecorator):
