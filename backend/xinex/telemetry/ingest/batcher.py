@@ -1,10 +1,14 @@
 """Group commit for OTLP inserts: concurrent export requests for one table share one insert.
 
 Each request's rows wait in `submit` until an insert containing them has committed (durable
-before acknowledged), and every waiter of a failed insert gets the store's error. One insert
-per table runs at a time; requests arriving meanwhile are coalesced into the next one, so under
-load the store sees a few large inserts (fewer parts, less per-insert work) instead of one per
-request, and at low load a request is inserted at once, alone.
+before acknowledged). One insert per table runs at a time; requests arriving meanwhile are
+coalesced into the next one, so under load the store sees a few large inserts (fewer parts, less
+per-insert work) instead of one per request, and at low load a request is inserted at once, alone.
+
+A failed insert: when the store is unavailable, every waiter of it gets that error (retrying
+alone would fail the same way). Any other failure may be caused by one request's rows, so an
+insert of several requests is retried request by request: one bad request cannot fail the
+others (other tenants' included), and each waiter gets its own outcome.
 
 Retried batches: a request carries a dedup token (a hash of tenant, table and payload). A token
 seen in a recent committed insert answers at once; one still pending/in flight joins that
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+from xinex.timeseries.store import StoreUnavailableError
 
 Insert = Callable[[str, pa.Table, Mapping[str, Any] | None], Awaitable[Any]]
 
@@ -78,23 +83,7 @@ class InsertBatcher:
             while self._queue:
                 batch = self._take()
                 try:
-                    await self._insert_batch(batch)
-                except asyncio.CancelledError:
-                    for w in batch:
-                        w.done.cancel()
-                    raise
-                except Exception as exc:  # noqa: BLE001 - handed to every waiter of this insert
-                    for w in batch:
-                        if not w.done.done():
-                            w.done.set_exception(exc)
-                else:
-                    for w in batch:
-                        if not w.done.done():
-                            w.done.set_result(None)
-                        if w.token is not None:
-                            self._committed[w.token] = None
-                    while len(self._committed) > self._remember:
-                        self._committed.popitem(last=False)
+                    await self._insert_coalesced(batch)
                 finally:
                     for w in batch:
                         if w.token is not None and self._by_token.get(w.token) is w.done:
@@ -103,6 +92,39 @@ class InsertBatcher:
             self._writer = None
             for w in self._queue:  # only when cancelled (shutdown): nobody will insert these
                 w.done.cancel()
+
+    async def _insert_coalesced(self, batch: list[_Waiting]) -> None:
+        try:
+            await self._insert_batch(batch)
+        except asyncio.CancelledError:
+            for w in batch:
+                w.done.cancel()
+            raise
+        except StoreUnavailableError as exc:
+            self._fail(batch, exc)
+        except Exception as exc:  # noqa: BLE001 - handed to the waiters, or isolated below
+            if len(batch) == 1:
+                self._fail(batch, exc)
+                return
+            for w in batch:  # which request caused it is unknown: each one alone
+                await self._insert_coalesced([w])
+        else:
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Waiting]) -> None:
+        for w in batch:
+            if not w.done.done():
+                w.done.set_result(None)
+            if w.token is not None:
+                self._committed[w.token] = None
+        while len(self._committed) > self._remember:
+            self._committed.popitem(last=False)
+
+    @staticmethod
+    def _fail(batch: list[_Waiting], exc: BaseException) -> None:
+        for w in batch:
+            if not w.done.done():
+                w.done.set_exception(exc)
 
     async def _insert_batch(self, batch: list[_Waiting]) -> None:
         data = batch[0].data if len(batch) == 1 else pa.concat_tables([w.data for w in batch])

@@ -35,6 +35,12 @@ SIGNALS = {
 }
 
 
+# Telemetry tables are partitioned by day, and ClickHouse refuses an insert block touching more
+# than 100 partitions (Code 252) by default. A batch legitimately spans that much (a backfill, a
+# device with a wrong clock): store it rather than refuse a batch the client would retry forever.
+TELEMETRY_INSERT_SETTINGS = {"max_partitions_per_insert_block": 0}
+
+
 class IngestError(Exception):
     """http: HTTP status; grpc: grpc.StatusCode name; retry_after: seconds, for retryable errors."""
 
@@ -196,7 +202,7 @@ class Receiver:
 
     async def _insert(self, table: str, data: Any, settings: Any) -> None:
         await self.ensure_schema()
-        await self.store.insert_arrow(table, data, settings=settings)
+        await self.store.insert_arrow(table, data, settings={**TELEMETRY_INSERT_SETTINGS, **(settings or {})})
 
 
 @contextmanager
