@@ -28,6 +28,7 @@ DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000
 MAX_BUCKETS = 10_000
 MAX_IN_VALUES = 1000
+MAX_NODES = 5000  # expression terms in one query (the parser bounds their nesting: parser.MAX_DEPTH)
 _TIME_PARAM = "DateTime64(6, 'UTC')"
 # DateTime64(9) (nanosecond columns) ends in April 2262.
 _MIN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
@@ -78,6 +79,7 @@ class _Compiler:
     params: dict[str, Any] = field(default_factory=dict)
     _keys: dict = field(default_factory=dict)
     metrics: set = field(default_factory=set)
+    nodes: int = 0
 
     def bind(self, value: Any, ch_type: str) -> str:
         # Equal values share one parameter, so identical expressions compile to identical SQL
@@ -91,6 +93,11 @@ class _Compiler:
 
     # ---- expressions ------------------------------------------------------------------------
     def expr(self, node: Any, ctx: str, in_agg: bool = False) -> _Expr:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise OQLSemanticError(f"query too large: more than {MAX_NODES} expression terms; "
+                                   "for many alternatives use IN (...)", max_nodes=MAX_NODES,
+                                   line=getattr(node, "line", None), column=getattr(node, "column", None))
         method = getattr(self, "_" + type(node).__name__)
         return method(node, ctx, in_agg)
 
@@ -223,6 +230,7 @@ class _Compiler:
         return left, right
 
     def _coerce_lit(self, lit: ast.Lit, other: _Expr) -> _Expr:
+        self.nodes += 1
         if other.kind == "attr" and isinstance(lit.value, (int, float)) and not isinstance(lit.value, bool):
             # attr['http.status_code'] >= 500 compares numbers, not strings
             other.sql, other.kind = f"toFloat64OrNull({other.sql})", "number"
@@ -236,8 +244,9 @@ class _Compiler:
         return _Expr(f"({left.sql} {_CMP[node.op]} {right.sql})", "bool", left.agg or right.agg)
 
     def _BoolOp(self, node: ast.BoolOp, ctx: str, in_agg: bool) -> _Expr:
-        left, right = self.expr(node.left, ctx, in_agg), self.expr(node.right, ctx, in_agg)
-        return _Expr(f"({left.sql} {node.op} {right.sql})", "bool", left.agg or right.agg)
+        # flat: (a OR b OR c), which ClickHouse reads as one or(a, b, c), however long the chain
+        parts = [self.expr(a, ctx, in_agg) for a in node.args]
+        return _Expr("(" + f" {node.op} ".join(p.sql for p in parts) + ")", "bool", any(p.agg for p in parts))
 
     def _Not(self, node: ast.Not, ctx: str, in_agg: bool) -> _Expr:
         inner = self.expr(node.expr, ctx, in_agg)
@@ -338,6 +347,15 @@ def _auto_bucket(range_s: float) -> int:
 
 def compile_oql(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits | None = None) -> CompiledQuery:
     """Compile OQL for one tenant. Raises OQLError subclasses for anything it will not run."""
+    try:
+        return _compile(query, tenant_id, now, limits)
+    except RecursionError:
+        # Not expected (the parser bounds nesting), but a query must never become a 500.
+        raise OQLSemanticError("query too complex to compile; simplify its expressions",
+                               max_depth=ast.MAX_DEPTH) from None
+
+
+def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits | None) -> CompiledQuery:
     items, source_tok, clauses = ast.parse(query)
     src = SOURCES.get(str(source_tok).lower())
     if src is None:
@@ -359,7 +377,7 @@ def compile_oql(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLim
         if kind == "last":
             since = now - timedelta(seconds=duration_seconds(value))
         else:
-            since, until = _time_point(value[0], now), _time_point(value[1], now)
+            since, until = _time_point(value[0], now), _time_point(value[1] or ("now", None), now)
     for t in (since, until):
         _in_range(t)
     if until <= since:

@@ -10,30 +10,41 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from xinex.telemetry.oql.errors import OQLSyntaxError
+from xinex.telemetry.oql.errors import OQLSemanticError, OQLSyntaxError
 
 MAX_QUERY_LENGTH = 20_000
+# Deepest expression nesting (a chain of AND/OR is one level; a + b + c is two). ClickHouse
+# refuses ASTs deeper than 1000 and each OQL level can add a few of its own.
+MAX_DEPTH = 100
 
 
 # ---- AST ------------------------------------------------------------------------------------
+# Every expression node carries the position of its first token (line, column; None for a few
+# literals) and `depth`, its nesting depth, computed bottom-up while parsing so that no
+# recursive pass ever meets a tree deeper than MAX_DEPTH (see _deep).
 @dataclass(slots=True)
 class Field:
     name: str
-    line: int
-    column: int
+    line: int | None
+    column: int | None
+    depth: int = 1
 
 
 @dataclass(slots=True)
 class MapAccess:
     map: str
     key: str
-    line: int
-    column: int
+    line: int | None
+    column: int | None
+    depth: int = 1
 
 
 @dataclass(slots=True)
 class Lit:
     value: Any  # str | int | float | bool
+    line: int | None = None
+    column: int | None = None
+    depth: int = 1
 
 
 @dataclass(slots=True)
@@ -41,8 +52,9 @@ class Call:
     name: str
     args: list
     star: bool
-    line: int
-    column: int
+    line: int | None
+    column: int | None
+    depth: int = 1
 
 
 @dataclass(slots=True)
@@ -50,11 +62,17 @@ class BinOp:
     op: str
     left: Any
     right: Any
+    line: int | None = None
+    column: int | None = None
+    depth: int = 1
 
 
 @dataclass(slots=True)
 class Neg:
     expr: Any
+    line: int | None = None
+    column: int | None = None
+    depth: int = 1
 
 
 @dataclass(slots=True)
@@ -62,18 +80,26 @@ class Compare:
     op: str
     left: Any
     right: Any
+    line: int | None = None
+    column: int | None = None
+    depth: int = 1
 
 
 @dataclass(slots=True)
 class BoolOp:
     op: str  # AND | OR
-    left: Any
-    right: Any
+    args: list  # two or more operands: a chain of one operator is one flat node
+    line: int | None = None
+    column: int | None = None
+    depth: int = 1
 
 
 @dataclass(slots=True)
 class Not:
     expr: Any
+    line: int | None = None
+    column: int | None = None
+    depth: int = 1
 
 
 @dataclass(slots=True)
@@ -81,6 +107,9 @@ class InList:
     expr: Any
     values: list
     negate: bool
+    line: int | None = None
+    column: int | None = None
+    depth: int = 1
 
 
 @dataclass(slots=True)
@@ -89,12 +118,18 @@ class Like:
     pattern: str
     negate: bool
     ci: bool
+    line: int | None = None
+    column: int | None = None
+    depth: int = 1
 
 
 @dataclass(slots=True)
 class IsNull:
     expr: Any
     negate: bool
+    line: int | None = None
+    column: int | None = None
+    depth: int = 1
 
 
 @dataclass(slots=True)
@@ -102,13 +137,6 @@ class SelectItem:
     expr: Any  # None for *
     alias: str | None
     text: str  # the item as typed: the default output column name
-
-
-@dataclass(slots=True)
-class Query:
-    items: list
-    source: Token
-    clauses: list  # (kind, value, line, column)
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "b": "\b", "f": "\f"}
@@ -133,6 +161,21 @@ def _number(text: str) -> int | float:
     return float(text)
 
 
+def _pos(node: Any) -> tuple[int | None, int | None]:
+    return getattr(node, "line", None), getattr(node, "column", None)
+
+
+def _deep(node: Any, *children: Any) -> Any:
+    """Set node's position (its first child's) and depth; refuse trees deeper than MAX_DEPTH."""
+    node.line, node.column = _pos(children[0])
+    node.depth = depth = 1 + max(c.depth for c in children)
+    if depth > MAX_DEPTH:
+        raise OQLSemanticError(
+            f"expression nested too deeply (more than {MAX_DEPTH} levels) at line {node.line}, column {node.column}",
+            max_depth=MAX_DEPTH, line=node.line, column=node.column)
+    return node
+
+
 @v_args(inline=True)
 class _ToAst(Transformer):
     def select_list(self, *items):
@@ -145,71 +188,89 @@ class _ToAst(Transformer):
         return MapAccess(str(name), unquote(key), name.line, name.column)
 
     def call(self, name, *args):
-        return Call(str(name).lower(), list(args), False, name.line, name.column)
+        node = Call(str(name).lower(), list(args), False, name.line, name.column)
+        if args:
+            _deep(node, *args)
+            node.line, node.column = name.line, name.column
+        return node
 
     def call_star(self, name, _star):
         return Call(str(name).lower(), [], True, name.line, name.column)
 
     def binop(self, left, op, right):
-        return BinOp(str(op), left, right)
+        return _deep(BinOp(str(op), left, right), left, right)
 
     def neg(self, expr):
         if isinstance(expr, Lit) and isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool):
-            return Lit(-expr.value)
-        return Neg(expr)
+            return Lit(-expr.value, expr.line, expr.column)
+        return _deep(Neg(expr), expr)
 
     def compare(self, left, op, right):
-        return Compare(str(op), left, right)
+        return _deep(Compare(str(op), left, right), left, right)
+
+    def _bool(self, op: str, left: Any, right: Any) -> BoolOp:
+        # a OR b OR c is one node with three operands (the grammar is left-recursive, so the
+        # chain arrives as ((a OR b) OR c)): the depth does not grow with the length of a chain.
+        more = right.args if isinstance(right, BoolOp) and right.op == op else [right]
+        if isinstance(left, BoolOp) and left.op == op:
+            left.args.extend(more)
+            depth = 1 + max(a.depth for a in more)
+            if depth > left.depth:
+                left.depth = depth
+                if depth > MAX_DEPTH:
+                    _deep(BoolOp(op, more), *more)  # raises, positioned at the deep operand
+            return left
+        return _deep(BoolOp(op, [left, *more]), left, *more)
 
     def and_(self, left, right):
-        return BoolOp("AND", left, right)
+        return self._bool("AND", left, right)
 
     def or_(self, left, right):
-        return BoolOp("OR", left, right)
+        return self._bool("OR", left, right)
 
     def not_(self, expr):
-        return Not(expr)
+        return _deep(Not(expr), expr)
 
     def literal_list(self, *values):
         return list(values)
 
     def in_list(self, expr, values):
-        return InList(expr, values, False)
+        return _deep(InList(expr, values, False), expr)
 
     def not_in_list(self, expr, values):
-        return InList(expr, values, True)
+        return _deep(InList(expr, values, True), expr)
 
     def like(self, expr, op, pattern):
-        return Like(expr, unquote(pattern), False, str(op).lower() == "ilike")
+        return _deep(Like(expr, unquote(pattern), False, str(op).lower() == "ilike"), expr)
 
     def not_like(self, expr, op, pattern):
-        return Like(expr, unquote(pattern), True, str(op).lower() == "ilike")
+        return _deep(Like(expr, unquote(pattern), True, str(op).lower() == "ilike"), expr)
 
     def is_null(self, expr):
-        return IsNull(expr, False)
+        return _deep(IsNull(expr, False), expr)
 
     def is_not_null(self, expr):
-        return IsNull(expr, True)
+        return _deep(IsNull(expr, True), expr)
 
     def string(self, tok):
-        return Lit(unquote(tok))
+        return Lit(unquote(tok), tok.line, tok.column)
 
     def number(self, tok):
-        return Lit(_number(tok))
+        return Lit(_number(tok), tok.line, tok.column)
 
     def neg_number(self, tok):
-        return Lit(-_number(tok))
+        return Lit(-_number(tok), tok.line, tok.column)
 
-    def true(self):
-        return Lit(True)
+    def true(self, tok):
+        return Lit(True, tok.line, tok.column)
 
-    def false(self):
-        return Lit(False)
+    def false(self, tok):
+        return Lit(False, tok.line, tok.column)
 
-    def order_asc(self, expr):
+    def order_asc(self, expr, _dir=None):
         return (expr, "ASC")
 
-    def order_desc(self, expr):
+    def order_desc(self, expr, _dir=None):
         return (expr, "DESC")
 
     def tp_string(self, tok):
@@ -224,29 +285,28 @@ class _ToAst(Transformer):
     def tp_now(self):
         return ("now", None)
 
+    # clauses: (kind, value, line, column), positioned at the clause keyword.
+    def where_clause(self, kw, expr):
+        return ("where", expr, kw.line, kw.column)
 
-    # clauses: (kind, value, line, column); LALR callbacks get no positions, which are
-    # reported for tokens (fields, functions, source) instead.
-    def where_clause(self, expr):
-        return ("where", expr, None, None)
+    def group_clause(self, kw, *exprs):
+        return ("group", list(exprs), kw.line, kw.column)
 
-    def group_clause(self, *exprs):
-        return ("group", list(exprs), None, None)
+    def order_clause(self, kw, *items):
+        return ("order", list(items), kw.line, kw.column)
 
-    def order_clause(self, *items):
-        return ("order", list(items), None, None)
-
-    def limit_clause(self, tok):
+    def limit_clause(self, kw, tok):
         return ("limit", _number(tok), tok.line, tok.column)
 
-    def last_clause(self, tok):
+    def last_clause(self, kw, tok):
         return ("last", str(tok), tok.line, tok.column)
 
-    def since_clause(self, since, until=("now", None)):
-        return ("since", (since, until), None, None)
+    def since_clause(self, kw, since, until=None):
+        # until None: no UNTIL was written (the range ends now)
+        return ("since", (since, until), kw.line, kw.column)
 
-    def timeseries_clause(self, tok=None):
-        return ("timeseries", str(tok) if tok is not None else None, None, None)
+    def timeseries_clause(self, kw, tok=None):
+        return ("timeseries", str(tok) if tok is not None else None, kw.line, kw.column)
 
     def select_all(self, _star):
         return SelectItem(None, None, "*")
@@ -290,7 +350,7 @@ _parser = Lark(_GRAMMAR, parser="lalr", transformer=_ToAst(), maybe_placeholders
 _TERMINAL_TEXT: dict[str, str] = {}
 for _t in _parser.terminals:
     if _t.pattern.type == "str":
-        _TERMINAL_TEXT[_t.name] = _t.pattern.value.upper() if _t.name.startswith("_") else _t.pattern.value
+        _TERMINAL_TEXT[_t.name] = _t.pattern.value.upper() if _t.pattern.value.isalpha() else _t.pattern.value
 _TERMINAL_TEXT.update(
     NAME="a name", STRING="a quoted string", NUMBER="a number", DURATION="a duration (e.g. 15m, 1h, 7d)",
     COMP_OP="a comparison (=, !=, <, <=, >, >=)", LIKE_OP="LIKE", ADD_OP="+ or -", DIV_OP="/ or %",
