@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from xinex.telemetry.schemas import TraceOut
 
 from tests.conftest import assert_error
 
@@ -145,3 +146,60 @@ async def test_times_without_offset_are_utc(client, alice, outsider, ts_store):
                  422, "VALIDATION_FAILED")
     assert_error(await client.get(url, headers=outsider.bearer, params={"from": _naive(before), "to": _z(after)}),
                  404, "NOT_FOUND")
+
+
+def _walk(tree: dict) -> list[tuple[dict, int]]:
+    """Every node of a trace response with its nesting level, in preorder (iterative)."""
+    out, stack = [], [(root, 0) for root in reversed(tree["roots"])]
+    while stack:
+        node, level = stack.pop()
+        out.append((node, level))
+        stack.extend((child, level + 1) for child in reversed(node["children"]))
+    return out
+
+
+async def _insert_trace(ts_store, tenant: str, links: list[tuple[str, str]], service: str) -> str:
+    """One trace of (span_id, parent_span_id) spans, 1 µs apart in list order."""
+    trace_id, t0 = uuid.uuid4().hex, datetime.now(UTC) - timedelta(minutes=5)
+    await ts_store.insert("spans", SPAN_COLS, [
+        _span_row(tenant, t0 + timedelta(microseconds=i), trace_id, sid, parent, service, name=f"op{i}")
+        for i, (sid, parent) in enumerate(links)])
+    return trace_id
+
+
+async def test_parent_loops_and_missing_parents_still_show_every_span(client, alice, outsider, ts_store):
+    service = unique("loops")
+    a, b, c, d, e, f, g, h = (ch * 16 for ch in "abcdef01")
+    x, y = "2" * 16, "3" * 16
+    # a: a plain root with child g; b↔c: a loop (b starts first) with d hanging below c; e: its own parent;
+    # f: parent missing from the trace; x→h→y→x: a 3-span loop (x starts first).
+    trace_id = await _insert_trace(ts_store, alice.tenant_id, [
+        (a, ""), (d, c), (b, c), (c, b), (e, e), (f, "9" * 16), (g, a), (x, h), (h, y), (y, x)], service)
+    r = await client.get(f"/api/v1/telemetry/traces/{trace_id}", headers=alice.bearer)
+    assert r.status_code == 200, r.text
+    tree = r.json()
+    TraceOut.model_validate(tree)  # the documented schema is the response's
+    nodes = _walk(tree)
+    assert tree["span_count"] == 10 and sorted(n["span_id"] for n, _ in nodes) == sorted([a, b, c, d, e, f, g, h, x, y])
+    by_id = {n["span_id"]: n for n, _ in nodes}
+    # Roots in start order: a (true root), the b↔c loop broken at b (earliest), e (self-parent), f (missing parent),
+    # the x→h→y→x loop broken at x (earliest).
+    assert [n["span_id"] for n in tree["roots"]] == [a, b, e, f, x]
+    flags = {n["span_id"]: (n["orphan"], n["cycle"]) for n in tree["roots"]}
+    assert flags == {a: (False, False), b: (True, True), e: (True, True), f: (True, False), x: (True, True)}
+    assert [ch["span_id"] for ch in by_id[b]["children"]] == [c]
+    assert [ch["span_id"] for ch in by_id[c]["children"]] == [d]  # the hanging span stays under its parent
+    assert [ch["span_id"] for ch in by_id[x]["children"]] == [y] and [ch["span_id"] for ch in by_id[y]["children"]] == [h]
+    assert by_id[h]["children"] == [] and by_id[a]["children"][0]["span_id"] == g
+    assert all(not n["orphan"] and not n["cycle"] for n, level in nodes if level > 0)
+    assert_error(await client.get(f"/api/v1/telemetry/traces/{trace_id}", headers=outsider.bearer), 404, "NOT_FOUND")
+
+
+async def test_two_span_loop_is_not_empty(client, alice, outsider, ts_store):
+    a, b = "a" * 16, "b" * 16
+    trace_id = await _insert_trace(ts_store, alice.tenant_id, [(b, a), (a, b)], unique("loop2"))
+    tree = (await client.get(f"/api/v1/telemetry/traces/{trace_id}", headers=alice.bearer)).json()
+    [root] = tree["roots"]  # was: span_count 2, roots []
+    assert root["span_id"] == b and root["parent_span_id"] == a and root["orphan"] and root["cycle"]
+    assert [ch["span_id"] for ch in root["children"]] == [a] and root["children"][0]["children"] == []
+    assert_error(await client.get(f"/api/v1/telemetry/traces/{trace_id}", headers=outsider.bearer), 404, "NOT_FOUND")

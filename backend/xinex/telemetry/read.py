@@ -58,15 +58,7 @@ async def trace_tree(store: TimeSeriesStore, tenant_id: uuid.UUID, trace_id: str
             "children": [],
         }
         nodes.setdefault(node["span_id"], node)  # a duplicate span id (client retry) shows once
-    roots: list[dict] = []
-    for node in nodes.values():
-        parent = nodes.get(node["parent_span_id"] or "")
-        if parent is not None and parent is not node:
-            parent["children"].append(node)
-        else:
-            # A root, or an orphan whose parent has not arrived (or was dropped): shown at the top.
-            node["orphan"] = node["parent_span_id"] is not None
-            roots.append(node)
+    roots = _link(nodes)
     start = min(n["start_unix_nano"] for n in nodes.values())
     end = max(n["start_unix_nano"] + n["duration_ns"] for n in nodes.values())
     return {
@@ -79,6 +71,62 @@ async def trace_tree(store: TimeSeriesStore, tenant_id: uuid.UUID, trace_id: str
         "error_count": sum(1 for n in nodes.values() if n["status"] == "error"),
         "roots": roots,
     }
+
+
+def _link(nodes: dict[str, dict]) -> list[dict]:
+    """Fill each node's children from the parent links; return the roots. Every span appears exactly
+    once. `orphan` marks a span shown as a root although it names a parent: the parent is not in the
+    trace (not arrived, dropped, or outside from/to), or the link closes a loop (`cycle`: the span is
+    its own parent, or A→B→…→A; the loop is broken at its earliest span). Iterative: no recursion."""
+    order = {span_id: i for i, span_id in enumerate(nodes)}  # nodes come in (timestamp, span_id) order
+    kids: dict[str, list[dict]] = {}
+    roots: list[dict] = []
+    for node in nodes.values():
+        parent_id = node["parent_span_id"]
+        node["orphan"] = node["cycle"] = False
+        if parent_id is None:
+            roots.append(node)
+        elif parent_id == node["span_id"] or parent_id not in nodes:
+            node["orphan"] = True
+            node["cycle"] = parent_id == node["span_id"]
+            roots.append(node)
+        else:
+            kids.setdefault(parent_id, []).append(node)
+    placed: set[str] = set()
+
+    def place(root: dict) -> None:
+        placed.add(root["span_id"])
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            for child in kids.get(node["span_id"], ()):
+                if child["span_id"] not in placed:  # the link back to a loop's head is skipped
+                    placed.add(child["span_id"])
+                    node["children"].append(child)
+                    stack.append(child)
+
+    for root in roots:
+        place(root)
+    # What is left hangs off a loop (every unplaced span's parent is unplaced too): walk up to the
+    # loop and break it at its earliest span, which becomes a root.
+    loop_heads: list[dict] = []
+    for node in nodes.values():
+        if node["span_id"] in placed:
+            continue
+        path: list[dict] = []
+        seen: set[str] = set()
+        while node["span_id"] not in seen:
+            seen.add(node["span_id"])
+            path.append(node)
+            node = nodes[node["parent_span_id"]]
+        loop = path[next(i for i, n in enumerate(path) if n is node):]
+        head = min(loop, key=lambda n: order[n["span_id"]])
+        head["orphan"] = head["cycle"] = True
+        loop_heads.append(head)
+        place(head)
+    if loop_heads:
+        roots = sorted(roots + loop_heads, key=lambda n: order[n["span_id"]])
+    return roots
 
 
 def _ns(ts: datetime) -> int:

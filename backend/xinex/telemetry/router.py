@@ -19,7 +19,7 @@ from xinex.kit.pagination import Page, PageDep
 from xinex.kit.types import UTCInstant, utcnow
 from xinex.telemetry import read
 from xinex.telemetry.oql import CostLimits, OQLError, compile_oql, run_oql
-from xinex.telemetry.schemas import DslIn, DslOut, LogOut, ServiceOut
+from xinex.telemetry.schemas import DslIn, DslOut, LogOut, ServiceOut, TraceOut
 from xinex.telemetry.store_access import ensure_schema, store_errors, store_for
 
 router = APIRouter(tags=["telemetry"])
@@ -57,7 +57,9 @@ async def run_dsl(data: DslIn, request: Request, principal: Reader, session: Ses
     return out
 
 
-@router.get("/telemetry/traces/{trace_id}", responses=error_responses(401, 403, 404, 422, 503))
+@router.get("/telemetry/traces/{trace_id}",
+            responses={200: {"model": TraceOut, "description": "the span tree"},
+                       **error_responses(401, 403, 404, 422, 503)})
 async def get_trace(request: Request, principal: Reader,
                     trace_id: Annotated[str, Path(description="32 hex digits")],
                     since: From = None, until: To = None):

@@ -49,3 +49,55 @@ class ServiceOut(BaseModel):
     p95_ms: float | None
     log_count: int
     last_seen: str
+
+
+class SpanEvent(BaseModel):
+    time: str
+    name: str
+    attributes: dict[str, str]
+
+
+class SpanLink(BaseModel):
+    trace_id: str
+    span_id: str
+    attributes: dict[str, str]
+
+
+class SpanNode(BaseModel):
+    """One span of GET /telemetry/traces/{trace_id}, with its children (ordered by start)."""
+
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: str
+    service: str
+    start: str
+    start_unix_nano: int
+    duration_ns: int
+    duration_ms: float
+    status: str
+    status_message: str
+    scope: str
+    attributes: dict[str, str]
+    resource: dict[str, str]
+    events: list[SpanEvent]
+    links: list[SpanLink]
+    orphan: bool = Field(description="shown as a root although parent_span_id names a parent: that parent is not "
+                                     "in the trace (not arrived, dropped, or outside from/to), or the link closes "
+                                     "a loop (see cycle)")
+    cycle: bool = Field(description="the span's parent link closes a loop (it is its own parent, or A→B→…→A); "
+                                    "the loop is broken here, at its earliest span, shown as a root (orphan)")
+    children: list[SpanNode]
+
+
+class TraceOut(BaseModel):
+    """A trace as a span tree. Every span appears exactly once: under its parent, or as a root."""
+
+    trace_id: str
+    span_count: int
+    truncated: bool = Field(description="the trace has more spans than the read returns")
+    services: list[str]
+    start: str
+    duration_ms: float
+    error_count: int
+    roots: list[SpanNode] = Field(description="spans without a parent, orphans and loop-breaking spans, by start")
