@@ -49,6 +49,12 @@ def metric_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tup
     return pa.table(dict(zip(METRIC_COLUMNS, arrays, strict=True))), rejected
 
 
+def temporality_name(value: int) -> str:
+    """Protobuf enums are open: a value this version of OTLP does not define (a newer client, or
+    garbage) is stored as 'unspecified' rather than crash the batch or pass for another one."""
+    return TEMPORALITY[value] if 0 <= value < len(TEMPORALITY) else "unspecified"
+
+
 def _number(p: Any) -> float:
     return p.as_double if p.WhichOneof("value") == "as_double" else float(p.as_int)
 
@@ -71,7 +77,7 @@ def metric_rows(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tupl
                 if not m.name:
                     rejected.add("metric without a name", len(points))
                     continue
-                temporality = TEMPORALITY[data.aggregation_temporality] if kind not in ("gauge", "summary") else ""
+                temporality = temporality_name(data.aggregation_temporality) if kind not in ("gauge", "summary") else ""
                 monotonic = 1 if kind == "sum" and data.is_monotonic else 0
                 metric_type = "exponential_histogram" if kind == "exponential_histogram" else kind
 

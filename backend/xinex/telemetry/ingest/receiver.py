@@ -11,6 +11,7 @@ import gc
 import hashlib
 import logging
 import time
+import traceback
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -181,8 +182,7 @@ class Receiver:
     async def ingest(self, signal: str, tenant: TenantIngest, request: Any, dedup: bytes | None = None) -> IngestResult:
         """Map one export request and return once its rows are in a committed insert."""
         table, mapper = SIGNALS[signal]
-        with _no_gc():
-            data, rejected = mapper(request, tenant.tenant_id, tenant.retention_days)
+        data, rejected = _map(signal, mapper, request, tenant)
         if data is None:
             return IngestResult(0, rejected.count, _message(rejected, signal))
         token = None
@@ -203,6 +203,19 @@ class Receiver:
     async def _insert(self, table: str, data: Any, settings: Any) -> None:
         await self.ensure_schema()
         await self.store.insert_arrow(table, data, settings={**TELEMETRY_INSERT_SETTINGS, **(settings or {})})
+
+
+def _map(signal: str, mapper: Any, request: Any, tenant: TenantIngest) -> tuple[Any, Rejections]:
+    """Run a mapper; a payload it cannot handle is the client's 400, not a 500. Only the
+    exception's class and where it was raised are logged: its message may quote the payload."""
+    try:
+        with _no_gc():
+            return mapper(request, tenant.tenant_id, tenant.retention_days)
+    except Exception as exc:  # noqa: BLE001 - any mapper bug or unforeseen input: refuse the batch
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        log.error("otlp %s payload could not be mapped: %s at %s:%s", signal, type(exc).__name__,
+                  frame.filename, frame.lineno)
+        raise BadRequest("could not map the payload") from None
 
 
 @contextmanager
