@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from xinex.telemetry.read import MAX_TREE_DEPTH
 from xinex.telemetry.schemas import TraceOut
 
 from tests.conftest import assert_error
@@ -202,4 +203,54 @@ async def test_two_span_loop_is_not_empty(client, alice, outsider, ts_store):
     [root] = tree["roots"]  # was: span_count 2, roots []
     assert root["span_id"] == b and root["parent_span_id"] == a and root["orphan"] and root["cycle"]
     assert [ch["span_id"] for ch in root["children"]] == [a] and root["children"][0]["children"] == []
+    assert_error(await client.get(f"/api/v1/telemetry/traces/{trace_id}", headers=outsider.bearer), 404, "NOT_FOUND")
+
+
+async def test_deep_span_chain_is_capped_not_a_500(client, alice, outsider, ts_store):
+    """A 2000-deep parent chain was a 500 (JSON nesting too deep): the tree nests max_depth levels,
+    deeper spans are listed flat at the last level with their true depth."""
+    ids = [f"{i + 1:016x}" for i in range(2000)]
+    trace_id = await _insert_trace(ts_store, alice.tenant_id, [(sid, ids[i - 1] if i else "")
+                                                              for i, sid in enumerate(ids)], unique("deep"))
+    r = await client.get(f"/api/v1/telemetry/traces/{trace_id}", headers=alice.bearer)
+    assert r.status_code == 200, r.text[:300]
+    tree = r.json()
+    TraceOut.model_validate(tree)
+    cap = tree["max_depth"]
+    assert cap == MAX_TREE_DEPTH and 64 <= cap <= 200 and tree["span_count"] == 2000 and tree["depth_capped"] is True
+    nodes = _walk(tree)
+    assert [n["span_id"] for n, _ in nodes] == ids  # each span once, in chain order
+    assert max(level for _, level in nodes) == cap - 1
+    assert all(n["depth"] == i for i, (n, _) in enumerate(nodes))
+    anchor = next(n for n, level in nodes if level == cap - 2)
+    assert anchor["span_id"] == ids[cap - 2] and len(anchor["children"]) == 2000 - (cap - 1)
+    first, *rest = anchor["children"]
+    assert first["span_id"] == ids[cap - 1] and first["flattened"] is False
+    assert all(n["flattened"] and n["children"] == [] for n in rest)
+    assert rest[-1]["depth"] == 1999 and rest[-1]["parent_span_id"] == ids[1998]
+    assert not any(n["flattened"] for n, level in nodes if level < cap - 1)
+    assert_error(await client.get(f"/api/v1/telemetry/traces/{trace_id}", headers=outsider.bearer), 404, "NOT_FOUND")
+
+
+async def test_depth_cap_boundary_and_tree_order(client, alice, outsider, ts_store):
+    cap = MAX_TREE_DEPTH
+    ids = [f"{i + 1:016x}" for i in range(cap)]
+    chain = [(sid, ids[i - 1] if i else "") for i, sid in enumerate(ids)]
+    trace_id = await _insert_trace(ts_store, alice.tenant_id, chain, unique("cap"))
+    tree = (await client.get(f"/api/v1/telemetry/traces/{trace_id}", headers=alice.bearer)).json()
+    nodes = _walk(tree)
+    assert tree["max_depth"] == cap and tree["depth_capped"] is False
+    assert max(level for _, level in nodes) == cap - 1 and len(nodes) == cap
+    assert not any(n["flattened"] for n, _ in nodes)
+
+    # One level more, branching: below the last level, spans keep tree order (preorder).
+    p, p1, q = "e" * 16, "f" * 16, "d" * 16
+    trace_id = await _insert_trace(ts_store, alice.tenant_id, chain + [(p, ids[-1]), (q, ids[-1]), (p1, p)],
+                                   unique("cap"))
+    tree = (await client.get(f"/api/v1/telemetry/traces/{trace_id}", headers=alice.bearer)).json()
+    nodes = _walk(tree)
+    assert tree["depth_capped"] is True and len(nodes) == cap + 3 and max(level for _, level in nodes) == cap - 1
+    anchor = next(n for n, level in nodes if level == cap - 2)
+    assert [(n["span_id"], n["depth"], n["flattened"]) for n in anchor["children"]] == \
+        [(ids[-1], cap - 1, False), (p, cap, True), (p1, cap + 1, True), (q, cap, True)]
     assert_error(await client.get(f"/api/v1/telemetry/traces/{trace_id}", headers=outsider.bearer), 404, "NOT_FOUND")

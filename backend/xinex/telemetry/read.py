@@ -11,6 +11,11 @@ from xinex.telemetry.oql.execute import json_value
 from xinex.timeseries.store import TimeSeriesStore
 
 MAX_TRACE_SPANS = 10_000
+# Span levels in a trace response (each level is two JSON nesting levels: node, children list). Deeper
+# spans are listed flat at the last level, so a 10,000-deep chain never makes the response (or the
+# client parsing it) recurse 20,000 levels. 128, not 256: pydantic stops validating a recursive
+# model at ~255 levels, and no waterfall is readable that deep anyway.
+MAX_TREE_DEPTH = 128
 READ_SETTINGS = {"readonly": 1, "max_execution_time": 30}
 _TS = "DateTime64(6, 'UTC')"
 
@@ -58,13 +63,15 @@ async def trace_tree(store: TimeSeriesStore, tenant_id: uuid.UUID, trace_id: str
             "children": [],
         }
         nodes.setdefault(node["span_id"], node)  # a duplicate span id (client retry) shows once
-    roots = _link(nodes)
+    roots, depth_capped = _link(nodes)
     start = min(n["start_unix_nano"] for n in nodes.values())
     end = max(n["start_unix_nano"] + n["duration_ns"] for n in nodes.values())
     return {
         "trace_id": trace_id,
         "span_count": len(nodes),
         "truncated": len(result.rows) > MAX_TRACE_SPANS,
+        "depth_capped": depth_capped,
+        "max_depth": MAX_TREE_DEPTH,
         "services": sorted({n["service"] for n in nodes.values()}),
         "start": json_value(min(r[5] for r in result.rows)),
         "duration_ms": (end - start) / 1e6,
@@ -73,17 +80,23 @@ async def trace_tree(store: TimeSeriesStore, tenant_id: uuid.UUID, trace_id: str
     }
 
 
-def _link(nodes: dict[str, dict]) -> list[dict]:
-    """Fill each node's children from the parent links; return the roots. Every span appears exactly
-    once. `orphan` marks a span shown as a root although it names a parent: the parent is not in the
-    trace (not arrived, dropped, or outside from/to), or the link closes a loop (`cycle`: the span is
-    its own parent, or A→B→…→A; the loop is broken at its earliest span). Iterative: no recursion."""
+def _link(nodes: dict[str, dict]) -> tuple[list[dict], bool]:
+    """Fill each node's children from the parent links; return (roots, depth_capped). Every span
+    appears exactly once. Iterative: no recursion however deep the trace.
+
+    `orphan` marks a span shown as a root although it names a parent: the parent is not in the trace
+    (not arrived, dropped, or outside from/to), or the link closes a loop (`cycle`: the span is its own
+    parent, or A→B→…→A; the loop is broken at its earliest span). `depth` is the span's true depth
+    below its root. At most MAX_TREE_DEPTH levels nest: the spans below the last level are listed, in
+    tree order (preorder) and without children, in the children of their ancestor one level above the
+    last, with `flattened` true when that is not their parent (depth_capped is then true)."""
     order = {span_id: i for i, span_id in enumerate(nodes)}  # nodes come in (timestamp, span_id) order
     kids: dict[str, list[dict]] = {}
     roots: list[dict] = []
     for node in nodes.values():
         parent_id = node["parent_span_id"]
-        node["orphan"] = node["cycle"] = False
+        node["depth"] = 0
+        node["orphan"] = node["cycle"] = node["flattened"] = False
         if parent_id is None:
             roots.append(node)
         elif parent_id == node["span_id"] or parent_id not in nodes:
@@ -93,15 +106,35 @@ def _link(nodes: dict[str, dict]) -> list[dict]:
         else:
             kids.setdefault(parent_id, []).append(node)
     placed: set[str] = set()
+    capped = False
+
+    def flatten(anchor: dict) -> None:
+        # The anchor is one level above the last: its whole subtree becomes its children list.
+        nonlocal capped
+        stack = list(reversed(kids.get(anchor["span_id"], ())))
+        while stack:
+            node = stack.pop()
+            if node["span_id"] in placed:
+                continue
+            placed.add(node["span_id"])
+            node["depth"] = nodes[node["parent_span_id"]]["depth"] + 1
+            node["flattened"] = node["parent_span_id"] != anchor["span_id"]
+            capped = capped or node["flattened"]
+            anchor["children"].append(node)
+            stack.extend(reversed(kids.get(node["span_id"], ())))
 
     def place(root: dict) -> None:
         placed.add(root["span_id"])
         stack = [root]
         while stack:
             node = stack.pop()
+            if node["depth"] == MAX_TREE_DEPTH - 2:
+                flatten(node)
+                continue
             for child in kids.get(node["span_id"], ()):
                 if child["span_id"] not in placed:  # the link back to a loop's head is skipped
                     placed.add(child["span_id"])
+                    child["depth"] = node["depth"] + 1
                     node["children"].append(child)
                     stack.append(child)
 
@@ -126,7 +159,7 @@ def _link(nodes: dict[str, dict]) -> list[dict]:
         place(head)
     if loop_heads:
         roots = sorted(roots + loop_heads, key=lambda n: order[n["span_id"]])
-    return roots
+    return roots, capped
 
 
 def _ns(ts: datetime) -> int:

@@ -87,7 +87,12 @@ class SpanNode(BaseModel):
                                      "a loop (see cycle)")
     cycle: bool = Field(description="the span's parent link closes a loop (it is its own parent, or A→B→…→A); "
                                     "the loop is broken here, at its earliest span, shown as a root (orphan)")
-    children: list[SpanNode]
+    depth: int = Field(description="true depth below its root (0 for a root), also for a flattened span")
+    flattened: bool = Field(description="the trace nests deeper than max_depth levels: this span, deeper than "
+                                        "the last level, is listed at the last level, in tree order, among the "
+                                        "children of its ancestor one level above (not its parent); its own "
+                                        "descendants follow it there")
+    children: list[SpanNode] = Field(description="child spans by start; empty at the last level (max_depth)")
 
 
 class TraceOut(BaseModel):
@@ -96,6 +101,8 @@ class TraceOut(BaseModel):
     trace_id: str
     span_count: int
     truncated: bool = Field(description="the trace has more spans than the read returns")
+    depth_capped: bool = Field(description="some spans are flattened: the tree nests at most max_depth levels")
+    max_depth: int = Field(description="the most span levels a response nests (roots are level 1)")
     services: list[str]
     start: str
     duration_ms: float
