@@ -68,8 +68,28 @@ class CompiledQuery:
 @dataclass(slots=True)
 class _Expr:
     sql: str
-    kind: str  # string | attr | number | time | uuid | bool | null
-    agg: bool = False
+    kind: str  # string | attr | number | time | uuid | bool
+    agg: bool = False  # contains an aggregate
+    node: Any = None  # the OQL node it compiles (for positions and text in errors)
+    parts: tuple = ()  # sub-expressions outside any aggregate (the GROUP BY check walks them)
+    const: bool = False  # no field in it: a literal or literals combined
+    call: bool = False  # an aggregate call: whatever is inside it is aggregated
+
+
+_KIND_TEXT = {"string": "text", "attr": "an attribute value (text)", "number": "a number", "bool": "true/false",
+              "time": "a time", "uuid": "a UUID"}
+# Kinds that ClickHouse can compare with each other (after attr → number conversion).
+_KIND_GROUP = {"string": "text", "attr": "text", "number": "number", "bool": "number", "time": "time", "uuid": "uuid"}
+
+
+def _where(node: Any) -> str:
+    line, column = getattr(node, "line", None), getattr(node, "column", None)
+    return f" (line {line}, column {column})" if line else ""
+
+
+def _text(node: Any) -> str:
+    text = ast.to_text(node)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @dataclass
@@ -110,7 +130,7 @@ class _Compiler:
             )
         if f.metric:
             self.metrics.add(f.metric)
-        return _Expr(f.sql, f.kind)
+        return _Expr(f.sql, f.kind, node=node)
 
     def _MapAccess(self, node: ast.MapAccess, ctx: str, in_agg: bool) -> _Expr:
         column = self.src.maps.get(node.map)
@@ -120,42 +140,49 @@ class _Compiler:
                 f"unknown field {name!r} in {self.src.name}; valid fields: {', '.join(self.src.valid_fields())}",
                 field=name, source=self.src.name, valid=self.src.valid_fields(), line=node.line, column=node.column,
             )
-        return _Expr(f"{column}[{self.bind(node.key, 'String')}]", "attr")
+        return _Expr(f"{column}[{self.bind(node.key, 'String')}]", "attr", node=node)
 
     def _Lit(self, node: ast.Lit, ctx: str, in_agg: bool) -> _Expr:
         v = node.value
         if isinstance(v, bool):
-            return _Expr(self.bind(v, "Bool"), "bool")
+            return _Expr(self.bind(v, "Bool"), "bool", node=node, const=True)
         if isinstance(v, int):
             if not -(2**63) <= v < 2**63:
-                raise OQLSemanticError(f"{v} does not fit a 64-bit integer", value=str(v))
-            return _Expr(self.bind(v, "Int64"), "number")
+                raise OQLSemanticError(f"{v} does not fit a 64-bit integer", value=str(v), line=node.line,
+                                       column=node.column)
+            return _Expr(self.bind(v, "Int64"), "number", node=node, const=True)
         if isinstance(v, float):
-            return _Expr(self.bind(_finite(v), "Float64"), "number")
-        return _Expr(self.bind(v, "String"), "string")
+            return _Expr(self.bind(_finite(v), "Float64"), "number", node=node, const=True)
+        return _Expr(self.bind(v, "String"), "string", node=node, const=True)
 
     def literal_as(self, node: ast.Lit, kind: str) -> _Expr:
         """Bind a literal with the type of what it is compared to."""
         v = node.value
+        pos = {"line": node.line, "column": node.column}
         if kind == "time":
-            return _Expr(self.bind(_to_time(v), _TIME_PARAM), "time")
+            try:
+                return _Expr(self.bind(_to_time(v), _TIME_PARAM), "time", node=node, const=True)
+            except OQLSemanticError as err:
+                err.details.update(pos)
+                raise
         if kind == "uuid":
             try:
-                return _Expr(self.bind(uuid.UUID(str(v)), "UUID"), "uuid")
+                return _Expr(self.bind(uuid.UUID(str(v)), "UUID"), "uuid", node=node, const=True)
             except ValueError:
-                raise OQLSemanticError(f"{v!r} is not a UUID", value=str(v)) from None
+                raise OQLSemanticError(f"{v!r} is not a UUID", value=str(v), **pos) from None
         if kind == "bool":
             text = str(v).lower()
             if text not in ("true", "false", "1", "0"):
-                raise OQLSemanticError(f"{v!r} is not true or false", value=str(v))
-            return _Expr(self.bind(text in ("true", "1"), "Bool"), "bool")
+                raise OQLSemanticError(f"{v!r} is not true or false", value=str(v), **pos)
+            return _Expr(self.bind(text in ("true", "1"), "Bool"), "bool", node=node, const=True)
         if kind == "number" and isinstance(v, str):
             try:
-                return _Expr(self.bind(_finite(float(v)), "Float64"), "number")
+                return _Expr(self.bind(_finite(float(v)), "Float64"), "number", node=node, const=True)
             except ValueError:
-                raise OQLSemanticError(f"{v!r} is not a number", value=v) from None
+                raise OQLSemanticError(f"{v!r} is not a number", value=v, **pos) from None
         if kind == "string" and not isinstance(v, str):
-            return _Expr(self.bind(str(v).lower() if isinstance(v, bool) else str(v), "String"), "string")
+            return _Expr(self.bind(str(v).lower() if isinstance(v, bool) else str(v), "String"), "string", node=node,
+                         const=True)
         return self._Lit(node, "", False)
 
     def _Call(self, node: ast.Call, ctx: str, in_agg: bool) -> _Expr:
@@ -176,100 +203,128 @@ class _Compiler:
         if not fn.min_args <= len(node.args) <= fn.max_args:
             raise OQLSemanticError(f"{node.name}() takes {fn.min_args}–{fn.max_args} arguments", function=node.name,
                                    line=node.line, column=node.column)
+        sql, kind = self._call_sql(node, fn, ctx)
+        return _Expr(sql, kind, True, node=node, call=True)
+
+    def _call_sql(self, node: ast.Call, fn: Any, ctx: str) -> tuple[str, str]:
         if node.name == "percentile":
             q = node.args[1]
             if not isinstance(q, ast.Lit) or isinstance(q.value, (bool, str)):
                 raise OQLSemanticError("percentile(x, q) needs a number q", line=node.line, column=node.column)
-            args = [self.expr(node.args[0], ctx, True)]
-            return _Expr(f"quantile({_quantile(q.value)})({self.numeric(args[0], node)})", "number", True)
+            arg = self.expr(node.args[0], ctx, True)
+            return f"quantile({_quantile(q.value)})({self.numeric(arg, node)})", "number"
         args = [self.expr(a, ctx, True) for a in node.args]
         if fn.quantile is not None:
-            return _Expr(f"quantile({fn.quantile!r})({self.numeric(args[0], node)})", "number", True)
+            return f"quantile({fn.quantile!r})({self.numeric(args[0], node)})", "number"
         if node.name == "count":
-            return _Expr(f"count({args[0].sql})" if args else "count()", "number", True)
+            return (f"count({args[0].sql})" if args else "count()"), "number"
         if node.name == "uniq":
-            return _Expr(f"uniq({args[0].sql})", "number", True)
+            return f"uniq({args[0].sql})", "number"
         if node.name == "rate":
             window = self.bind(self.window_s, "Float64")
             inner = f"sum({self.numeric(args[0], node)})" if args else "count()"
-            return _Expr(f"({inner} / {window})", "number", True)
+            return f"({inner} / {window})", "number"
         if node.name in ("min", "max") and args[0].kind in ("time", "string", "uuid"):
-            return _Expr(f"{node.name}({args[0].sql})", args[0].kind, True)
-        return _Expr(f"{node.name}({self.numeric(args[0], node)})", "number", True)
+            return f"{node.name}({args[0].sql})", args[0].kind
+        return f"{node.name}({self.numeric(args[0], node)})", "number"
 
     def numeric(self, e: _Expr, where: Any) -> str:
         if e.kind == "attr":
             return f"toFloat64OrNull({e.sql})"
-        if e.kind in ("number", "bool", "null"):
+        if e.kind in ("number", "bool"):
             return e.sql
-        raise OQLSemanticError(f"a number is needed here, got a {e.kind} value",
-                               line=getattr(where, "line", None), column=getattr(where, "column", None))
+        node = e.node if e.node is not None else where
+        raise OQLSemanticError(f"a number is needed here, but {_text(node)}{_where(node)} is {_KIND_TEXT[e.kind]}",
+                               type=e.kind, line=getattr(node, "line", None), column=getattr(node, "column", None))
+
+    def as_number(self, e: _Expr) -> _Expr:
+        """attr['http.status_code'] used as a number: toFloat64OrNull (NULL when not numeric)."""
+        return _Expr(f"toFloat64OrNull({e.sql})", "number", e.agg, e.node, (e,))
+
+    def condition(self, e: _Expr, what: str) -> _Expr:
+        """e is an operand of NOT/AND/OR or the WHERE condition: it must be true/false."""
+        if e.kind != "bool":
+            node = e.node
+            example = "'true'" if e.kind == "attr" else "..."
+            hint = "" if e.const else f"; compare it, e.g. {_text(node)} = {example}"
+            raise OQLSemanticError(
+                f"{what} needs a condition (true/false), but {_text(node)}{_where(node)} is {_KIND_TEXT[e.kind]}{hint}",
+                type=e.kind, line=getattr(node, "line", None), column=getattr(node, "column", None))
+        return e
 
     def _BinOp(self, node: ast.BinOp, ctx: str, in_agg: bool) -> _Expr:
         left, right = self.expr(node.left, ctx, in_agg), self.expr(node.right, ctx, in_agg)
-        op = node.op
-        return _Expr(f"({self.numeric(left, node.left)} {op} {self.numeric(right, node.right)})", "number",
-                      left.agg or right.agg)
+        return _Expr(f"({self.numeric(left, node.left)} {node.op} {self.numeric(right, node.right)})", "number",
+                     left.agg or right.agg, node, (left, right), left.const and right.const)
 
     def _Neg(self, node: ast.Neg, ctx: str, in_agg: bool) -> _Expr:
         inner = self.expr(node.expr, ctx, in_agg)
-        return _Expr(f"(-{self.numeric(inner, node.expr)})", "number", inner.agg)
+        return _Expr(f"(-{self.numeric(inner, node.expr)})", "number", inner.agg, node, (inner,), inner.const)
 
     def _pair(self, left_node: Any, right_node: Any, ctx: str, in_agg: bool) -> tuple[_Expr, _Expr]:
-        left_lit, right_lit = isinstance(left_node, ast.Lit), isinstance(right_node, ast.Lit)
-        if left_lit and not right_lit:
-            right = self.expr(right_node, ctx, in_agg)
-            return self._coerce_lit(left_node, right), right
+        """Both sides of a comparison, a literal typed like the other side; refuse incomparable kinds."""
+        if isinstance(left_node, ast.Lit) and not isinstance(right_node, ast.Lit):
+            right, left = self._with_literal(self.expr(right_node, ctx, in_agg), left_node)
+            return left, right
         left = self.expr(left_node, ctx, in_agg)
-        right = self._coerce_lit(right_node, left) if right_lit else self.expr(right_node, ctx, in_agg)
-        if not left_lit and not right_lit:
-            if left.kind == "attr" and right.kind == "number":
-                left = _Expr(f"toFloat64OrNull({left.sql})", "number", left.agg)
-            elif right.kind == "attr" and left.kind == "number":
-                right = _Expr(f"toFloat64OrNull({right.sql})", "number", right.agg)
+        if isinstance(right_node, ast.Lit):
+            return self._with_literal(left, right_node)
+        right = self.expr(right_node, ctx, in_agg)
+        if left.kind == "attr" and right.kind == "number":
+            left = self.as_number(left)
+        elif right.kind == "attr" and left.kind == "number":
+            right = self.as_number(right)
+        if _KIND_GROUP[left.kind] != _KIND_GROUP[right.kind]:
+            raise OQLSemanticError(
+                f"cannot compare {_text(left.node)} ({_KIND_TEXT[left.kind]}) with {_text(right.node)} "
+                f"({_KIND_TEXT[right.kind]}){_where(left.node)}", left_type=left.kind, right_type=right.kind,
+                line=getattr(left.node, "line", None), column=getattr(left.node, "column", None))
         return left, right
 
-    def _coerce_lit(self, lit: ast.Lit, other: _Expr) -> _Expr:
+    def _with_literal(self, other: _Expr, lit: ast.Lit) -> tuple[_Expr, _Expr]:
+        """(other, the literal bound with other's type)."""
         self.nodes += 1
         if other.kind == "attr" and isinstance(lit.value, (int, float)) and not isinstance(lit.value, bool):
             # attr['http.status_code'] >= 500 compares numbers, not strings
-            other.sql, other.kind = f"toFloat64OrNull({other.sql})", "number"
-            return self._Lit(lit, "", False)
-        if other.kind == "attr":
-            return self.literal_as(lit, "string")
-        return self.literal_as(lit, other.kind)
+            return self.as_number(other), self._Lit(lit, "", False)
+        return other, self.literal_as(lit, "string" if other.kind == "attr" else other.kind)
 
     def _Compare(self, node: ast.Compare, ctx: str, in_agg: bool) -> _Expr:
         left, right = self._pair(node.left, node.right, ctx, in_agg)
-        return _Expr(f"({left.sql} {_CMP[node.op]} {right.sql})", "bool", left.agg or right.agg)
+        return _Expr(f"({left.sql} {_CMP[node.op]} {right.sql})", "bool", left.agg or right.agg, node, (left, right),
+                     left.const and right.const)
 
     def _BoolOp(self, node: ast.BoolOp, ctx: str, in_agg: bool) -> _Expr:
         # flat: (a OR b OR c), which ClickHouse reads as one or(a, b, c), however long the chain
-        parts = [self.expr(a, ctx, in_agg) for a in node.args]
-        return _Expr("(" + f" {node.op} ".join(p.sql for p in parts) + ")", "bool", any(p.agg for p in parts))
+        parts = tuple(self.condition(self.expr(a, ctx, in_agg), node.op) for a in node.args)
+        return _Expr("(" + f" {node.op} ".join(p.sql for p in parts) + ")", "bool", any(p.agg for p in parts), node,
+                     parts, all(p.const for p in parts))
 
     def _Not(self, node: ast.Not, ctx: str, in_agg: bool) -> _Expr:
-        inner = self.expr(node.expr, ctx, in_agg)
-        return _Expr(f"(NOT {inner.sql})", "bool", inner.agg)
+        inner = self.condition(self.expr(node.expr, ctx, in_agg), "NOT")
+        return _Expr(f"(NOT {inner.sql})", "bool", inner.agg, node, (inner,), inner.const)
 
     def _InList(self, node: ast.InList, ctx: str, in_agg: bool) -> _Expr:
         if len(node.values) > MAX_IN_VALUES:
-            raise OQLSemanticError(f"IN accepts at most {MAX_IN_VALUES} values", count=len(node.values))
+            raise OQLSemanticError(f"IN accepts at most {MAX_IN_VALUES} values", count=len(node.values),
+                                   line=node.line, column=node.column)
         target = self.expr(node.expr, ctx, in_agg)
         numeric = [v for v in node.values if isinstance(v.value, (int, float)) and not isinstance(v.value, bool)]
         if target.kind == "attr" and numeric and len(numeric) == len(node.values):
-            target = _Expr(f"toFloat64OrNull({target.sql})", "number", target.agg)
+            target = self.as_number(target)
         kind = "string" if target.kind == "attr" else target.kind
         values = [self.literal_as(v, kind).sql for v in node.values]
         op = "NOT IN" if node.negate else "IN"
-        return _Expr(f"({target.sql} {op} ({', '.join(values)}))", "bool", target.agg)
+        return _Expr(f"({target.sql} {op} ({', '.join(values)}))", "bool", target.agg, node, (target,), target.const)
 
     def _Like(self, node: ast.Like, ctx: str, in_agg: bool) -> _Expr:
         target = self.expr(node.expr, ctx, in_agg)
         if target.kind not in ("string", "attr"):
-            raise OQLSemanticError("LIKE needs a text field", kind=target.kind)
+            raise OQLSemanticError(f"LIKE needs text, but {_text(node.expr)}{_where(node)} is {_KIND_TEXT[target.kind]}",
+                                   type=target.kind, line=node.line, column=node.column)
         op = ("NOT " if node.negate else "") + ("ILIKE" if node.ci else "LIKE")
-        return _Expr(f"({target.sql} {op} {self.bind(node.pattern, 'String')})", "bool", target.agg)
+        return _Expr(f"({target.sql} {op} {self.bind(node.pattern, 'String')})", "bool", target.agg, node, (target,),
+                     target.const)
 
     def _IsNull(self, node: ast.IsNull, ctx: str, in_agg: bool) -> _Expr:
         if isinstance(node.expr, ast.MapAccess):
@@ -277,9 +332,23 @@ class _Compiler:
             e = self._MapAccess(node.expr, ctx, in_agg)
             column = self.src.maps[node.expr.map]
             test = f"mapContains({column}, {self.bind(node.expr.key, 'String')})"
-            return _Expr(test if node.negate else f"(NOT {test})", "bool", e.agg)
+            return _Expr(test if node.negate else f"(NOT {test})", "bool", e.agg, node, (e,))
         e = self.expr(node.expr, ctx, in_agg)
-        return _Expr(f"{'isNotNull' if node.negate else 'isNull'}({e.sql})", "bool", e.agg)
+        return _Expr(f"{'isNotNull' if node.negate else 'isNull'}({e.sql})", "bool", e.agg, node, (e,), e.const)
+
+
+def _check_grouped(e: _Expr, groups: list[str], clause: str) -> None:
+    """In an aggregated query, whatever is outside an aggregate must be a GROUP BY expression
+    (ClickHouse's NOT_AN_AGGREGATE, reported here with the field's position)."""
+    if e.call or e.const or e.sql in groups:
+        return
+    if not e.parts:
+        node = e.node
+        raise OQLSemanticError(
+            f"{_text(node)}{_where(node)} in {clause} must be inside an aggregate or listed in GROUP BY",
+            item=_text(node), line=getattr(node, "line", None), column=getattr(node, "column", None))
+    for part in e.parts:
+        _check_grouped(part, groups, clause)
 
 
 # ---- helpers --------------------------------------------------------------------------------
@@ -407,11 +476,7 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
 
     where_sql = None
     if "where" in seen:
-        where = c.expr(seen["where"][1], "where")
-        if where.kind not in ("bool", "number"):
-            raise OQLSemanticError("WHERE needs a condition, e.g. field = 'value'",
-                                   line=seen["where"][2], column=seen["where"][3])
-        where_sql = where.sql
+        where_sql = c.condition(c.expr(seen["where"][1], "where"), "WHERE").sql
 
     groups: list[str] = []
     for g in seen.get("group", (None, []))[1]:
@@ -425,10 +490,8 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
         raise OQLSemanticError("TIMESERIES needs an aggregate in SELECT, e.g. count() or avg(x)")
     aggregated = has_agg or bool(groups)
     if aggregated:
-        for item, s in zip(expanded, selects, strict=True):
-            if not s.agg and s.sql not in groups and s.kind != "null" and not _is_param(s.sql):
-                raise OQLSemanticError(f"{item.text!r} must be inside an aggregate or listed in GROUP BY",
-                                       item=item.text)
+        for s in selects:
+            _check_grouped(s, groups, "SELECT")
 
     bucket_sql = (f"toDateTime(toStartOfInterval(timestamp, toIntervalSecond({c.bind(bucket, 'UInt32')})), 'UTC')"
                   if bucket else None)
@@ -439,9 +502,10 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
             continue
         e = c.expr(expr, "order")
         if e.agg and not aggregated:
-            raise OQLSemanticError("ORDER BY an aggregate needs an aggregated query")
-        if aggregated and not e.agg and e.sql not in groups:
-            raise OQLSemanticError("ORDER BY must use grouped fields or aggregates in an aggregated query")
+            raise OQLSemanticError("ORDER BY an aggregate needs an aggregated query", line=e.node.line,
+                                   column=e.node.column)
+        if aggregated:
+            _check_grouped(e, groups, "ORDER BY")
         match = next((i for i, s in enumerate(selects) if s.sql == e.sql), None)
         order_sql.append(f"_c{match} {direction}" if match is not None else f"{e.sql} {direction}")
 
@@ -477,7 +541,3 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
     params.update(c.params)
     columns = (["time"] if bucket else []) + [item.text for item in expanded]
     return CompiledQuery(sql, params, (limits or CostLimits()).settings(), columns, src.name, since, until, bucket)
-
-
-def _is_param(sql: str) -> bool:
-    return bool(re.fullmatch(r"\{p\d+:[^}]+\}", sql))

@@ -341,6 +341,19 @@ def to_text(node: Any) -> str:
         return f"{to_text(node.left)} {node.op} {to_text(node.right)}"
     if isinstance(node, Neg):
         return f"-{to_text(node.expr)}"
+    if isinstance(node, Compare):
+        return f"{to_text(node.left)} {node.op} {to_text(node.right)}"
+    if isinstance(node, BoolOp):
+        return f" {node.op} ".join(to_text(a) for a in node.args)
+    if isinstance(node, Not):
+        return f"NOT {to_text(node.expr)}"
+    if isinstance(node, InList):
+        return f"{to_text(node.expr)} {'NOT IN' if node.negate else 'IN'} (...)"
+    if isinstance(node, Like):
+        return f"{to_text(node.expr)} {'NOT ' if node.negate else ''}{'ILIKE' if node.ci else 'LIKE'} " \
+               f"{_quote_text(node.pattern)}"
+    if isinstance(node, IsNull):
+        return f"{to_text(node.expr)} IS {'NOT ' if node.negate else ''}NULL"
     return "expr"
 
 

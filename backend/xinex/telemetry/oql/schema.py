@@ -135,7 +135,7 @@ _CHECKS = Source(
         "latency_ms": _f("latency_ms", "number"),
         "status_code": _f("status_code", "number"),
         "error": _f("error", "string"),
-        "up": _f("(status = 'up')", "number"),
+        "up": _f("(status = 'up')", "bool"),  # avg(up) is the uptime ratio: true/false count as 1/0
     },
     maps={"details": "details"},
     default_select=("timestamp", "monitor_id", "region", "status", "latency_ms", "status_code", "error"),
