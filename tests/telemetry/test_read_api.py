@@ -254,3 +254,45 @@ async def test_depth_cap_boundary_and_tree_order(client, alice, outsider, ts_sto
     assert [(n["span_id"], n["depth"], n["flattened"]) for n in anchor["children"]] == \
         [(ids[-1], cap - 1, False), (p, cap, True), (p1, cap + 1, True), (q, cap, True)]
     assert_error(await client.get(f"/api/v1/telemetry/traces/{trace_id}", headers=outsider.bearer), 404, "NOT_FOUND")
+
+
+async def test_time_range_bounds_are_validation_errors(client, alice, outsider, ts_store):
+    """from/to outside what the store holds were 400 OQL_INVALID_QUERY (a store error on a non-OQL
+    endpoint); a future from without to said "to must be after from"."""
+    service = unique("bounds")
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    await ts_store.insert("logs", LOG_COLS, [[uuid.UUID(alice.tenant_id), at, at, "INFO", 9, service, "in range", {}]])
+    trace_id = await _insert_trace(ts_store, alice.tenant_id, [("a" * 16, "")], service)
+    logs, services, trace = "/api/v1/telemetry/logs", "/api/v1/telemetry/services", f"/api/v1/telemetry/traces/{trace_id}"
+    for url in (logs, services, trace):
+        for params, field in [({"from": "0001-01-01T00:00:00Z"}, "from"), ({"from": "1899-12-31T23:59:59"}, "from"),
+                              ({"to": "2262-04-12T00:00:00Z"}, "to"), ({"to": "9999-12-31T00:00:00Z"}, "to")]:
+            err = assert_error(await client.get(url, headers=alice.bearer, params=params), 422, "VALIDATION_FAILED")
+            assert "between 1900-01-01T00:00:00Z and 2262-04-11T00:00:00Z" in err["details"]["fields"][field], err
+
+    # The widest range accepted reads fine.
+    widest = {"from": "1900-01-01T00:00:00Z", "to": "2262-04-11T00:00:00Z"}
+    r = await client.get(logs, headers=alice.bearer, params={"service": service, **widest})
+    assert r.status_code == 200, r.text
+    assert [i["body"] for i in r.json()["items"]] == ["in range"]
+    r = await client.get(trace, headers=alice.bearer, params=widest)
+    assert r.status_code == 200 and r.json()["span_count"] == 1
+    assert_error(await client.get(trace, headers=outsider.bearer, params=widest), 404, "NOT_FOUND")
+    r = await client.get(logs, headers=outsider.bearer, params={"service": service, **widest})
+    assert r.status_code == 200 and r.json()["total"] == 0
+    # A `to` just after the lower bound: the default window (1 h before it) is clipped, not an error.
+    r = await client.get(logs, headers=alice.bearer, params={"to": "1900-01-01T00:30:00Z"})
+    assert r.status_code == 200 and r.json()["total"] == 0
+
+    # A future from with no to: the error names from.
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    for url in (logs, services):
+        err = assert_error(await client.get(url, headers=alice.bearer, params={"from": future}), 422, "VALIDATION_FAILED")
+        assert list(err["details"]["fields"]) == ["from"] and "future" in err["details"]["fields"]["from"]
+        r = await client.get(url, headers=alice.bearer,
+                             params={"from": future, "to": (datetime.now(UTC) + timedelta(days=2)).isoformat()})
+        assert r.status_code == 200 and r.json()["total"] == 0
+    err = assert_error(await client.get(logs, headers=alice.bearer,
+                                        params={"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}),
+                       422, "VALIDATION_FAILED")
+    assert err["details"]["fields"] == {"to": "must be after from"}

@@ -4,11 +4,13 @@ services. Reads need the telemetry:read scope (POST /dsl too: it changes nothing
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from xinex.annotations import service as annotations
 from xinex.auth.deps import Authorize
@@ -27,17 +29,38 @@ Reader = Annotated[Principal, Depends(Authorize("telemetry", write=False))]
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
 
+# What the time-series store can hold and compare (DateTime64 with nanoseconds ends in April 2262).
+MIN_TIME = datetime(1900, 1, 1, tzinfo=UTC)
+MAX_TIME = datetime(2262, 4, 11, tzinfo=UTC)
+
+
+def _storable(value: datetime) -> datetime:
+    if not MIN_TIME <= value <= MAX_TIME:
+        raise PydanticCustomError("datetime_range", "must be between {min} and {max}",
+                                  {"min": "1900-01-01T00:00:00Z", "max": "2262-04-11T00:00:00Z"})
+    return value
+
+
+TelemetryTime = Annotated[UTCInstant, AfterValidator(_storable)]
+
+
+def _invalid(field: str, message: str) -> AppError:
+    return AppError("VALIDATION_FAILED", "The request did not validate", details={"fields": {field: message}})
+
+
 def _range(since: datetime | None, until: datetime | None, default: timedelta) -> tuple[datetime, datetime]:
-    until = until or utcnow()
-    since = since or until - default
+    if until is None:
+        until = utcnow()
+        if since is not None and since >= until:
+            raise _invalid("from", "is in the future; give an earlier from, or a to after it")
+    since = since or max(until - default, MIN_TIME)
     if until <= since:
-        raise AppError("VALIDATION_FAILED", "The request did not validate",
-                       details={"fields": {"to": "must be after from"}})
+        raise _invalid("to", "must be after from")
     return since, until
 
 
-From = Annotated[UTCInstant | None, Query(alias="from", description="RFC 3339 start (inclusive); no offset = UTC")]
-To = Annotated[UTCInstant | None, Query(alias="to", description="RFC 3339 end (exclusive); no offset = UTC")]
+From = Annotated[TelemetryTime | None, Query(alias="from", description="RFC 3339 start (inclusive); no offset = UTC")]
+To = Annotated[TelemetryTime | None, Query(alias="to", description="RFC 3339 end (exclusive); no offset = UTC")]
 
 
 @router.post("/dsl", response_model=DslOut, response_model_exclude_none=True,
@@ -65,11 +88,9 @@ async def get_trace(request: Request, principal: Reader,
                     since: From = None, until: To = None):
     trace_id = trace_id.lower()
     if not _HEX32.match(trace_id):
-        raise AppError("VALIDATION_FAILED", "The request did not validate",
-                       details={"fields": {"trace_id": "must be 32 hexadecimal digits"}})
+        raise _invalid("trace_id", "must be 32 hexadecimal digits")
     if since is not None and until is not None and until <= since:
-        raise AppError("VALIDATION_FAILED", "The request did not validate",
-                       details={"fields": {"to": "must be after from"}})
+        raise _invalid("to", "must be after from")
     store = store_for(request)
     async with store_errors():
         await ensure_schema(store)
