@@ -337,6 +337,22 @@ class _Compiler:
         return _Expr(f"{'isNotNull' if node.negate else 'isNull'}({e.sql})", "bool", e.agg, node, (e,), e.const)
 
 
+def _position(lit: ast.Lit, count: int, clause: str) -> int:
+    """GROUP BY / ORDER BY <n>: the n-th SELECT item (1-based; after * is expanded; TIMESERIES's
+    time column is not counted). Returns the 0-based index; anything else literal is refused."""
+    n = lit.value
+    if isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= count:
+        return n - 1
+    what = f"{clause} {_text(lit)}{_where(lit)}"
+    if isinstance(n, int) and not isinstance(n, bool):
+        raise OQLSemanticError(f"{what}: there is no SELECT item {n} (positions are 1–{count})",
+                               position=n, line=lit.line, column=lit.column)
+    effect = "it makes one group" if clause == "GROUP BY" else "it orders nothing"
+    raise OQLSemanticError(f"{what} is a constant: {effect}; use a field, an expression or a SELECT position "
+                           f"(1–{count})",
+                           line=lit.line, column=lit.column)
+
+
 def _check_grouped(e: _Expr, groups: list[str], clause: str) -> None:
     """In an aggregated query, whatever is outside an aggregate must be a GROUP BY expression
     (ClickHouse's NOT_AN_AGGREGATE, reported here with the field's position)."""
@@ -480,10 +496,21 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
 
     groups: list[str] = []
     for g in seen.get("group", (None, []))[1]:
-        if isinstance(g, ast.Field) and g.name in aliases and not selects[aliases[g.name]].agg:
+        if isinstance(g, ast.Lit):  # GROUP BY 1: the first SELECT item
+            s = selects[_position(g, len(selects), "GROUP BY")]
+            if s.agg:
+                raise OQLSemanticError(f"GROUP BY {g.value} refers to an aggregate ({expanded[g.value - 1].text})",
+                                       line=g.line, column=g.column)
+            groups.append(s.sql)
+        elif isinstance(g, ast.Field) and g.name in aliases and not selects[aliases[g.name]].agg:
             groups.append(selects[aliases[g.name]].sql)
         else:
-            groups.append(c.expr(g, "group").sql)
+            e = c.expr(g, "group")
+            if e.const:
+                raise OQLSemanticError(f"GROUP BY {_text(g)}{_where(g)} is a constant: it makes one group; "
+                                       "use a field, an expression or a SELECT position (1, 2, …)",
+                                       line=g.line, column=g.column)
+            groups.append(e.sql)
 
     has_agg = any(s.agg for s in selects)
     if bucket is not None and not has_agg:
@@ -497,10 +524,17 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
                   if bucket else None)
     order_sql: list[str] = ["_t ASC"] if bucket else []
     for expr, direction in seen.get("order", (None, []))[1]:
+        if isinstance(expr, ast.Lit):  # ORDER BY 2 DESC: the second SELECT item
+            order_sql.append(f"_c{_position(expr, len(selects), 'ORDER BY')} {direction}")
+            continue
         if isinstance(expr, ast.Field) and expr.name in aliases:
             order_sql.append(f"_c{aliases[expr.name]} {direction}")
             continue
         e = c.expr(expr, "order")
+        if e.const:
+            raise OQLSemanticError(f"ORDER BY {_text(expr)}{_where(expr)} is a constant: it orders nothing; "
+                                   "use a field, an expression or a SELECT position (1, 2, …)",
+                                   line=expr.line, column=expr.column)
         if e.agg and not aggregated:
             raise OQLSemanticError("ORDER BY an aggregate needs an aggregated query", line=e.node.line,
                                    column=e.node.column)
