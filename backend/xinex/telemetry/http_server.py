@@ -3,12 +3,19 @@
 
 A bare ASGI app (no framework routing: this path is hot) served by uvicorn on its own port.
 Status codes per the OTLP spec: 200 with partial success, 400 bad payload, 401/403 credential,
-413 too large (also after decompression, which is capped), 415 media type, 429 backpressure and
-503 store down, both with Retry-After. Error bodies are google.rpc.Status in the request's encoding.
+408 body not received in time, 413 too large (also after decompression, which is capped), 415
+media type, 429 backpressure and 503 store down, both with Retry-After. Error bodies are
+google.rpc.Status in the request's encoding.
+
+The body is received before the batch takes an in-flight slot (Receiver.slot), so a few stalled
+uploads cannot hold every slot and turn all other clients away with 429. Receiving is bounded on
+its own: a deadline per body (408) and a number of bodies received at once (429), which bounds
+the memory they hold.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator
@@ -17,7 +24,13 @@ from typing import Any
 import uvicorn
 
 from xinex.telemetry.ingest import codec
-from xinex.telemetry.ingest.receiver import IngestError, Receiver, TooLarge, UnsupportedMedia
+from xinex.telemetry.ingest.receiver import (
+    IngestError,
+    Receiver,
+    RequestTimeout,
+    TooLarge,
+    UnsupportedMedia,
+)
 
 log = logging.getLogger("xinex.otlp.http")
 PATHS = {"/v1/traces": "traces", "/v1/logs": "logs", "/v1/metrics": "metrics"}
@@ -65,12 +78,22 @@ class OtlpHttpApp:
         if declared and declared.isdigit() and int(declared) > limit:
             raise TooLarge(f"request body exceeds {limit} bytes")
         tenant = await self.receiver.authenticate(_credential(headers))
+        raw = await self._receive_body(receive, limit)
         async with self.receiver.slot():
-            raw = await _read_body(receive, limit)
             data = codec.decompress(raw, headers.get("content-encoding", "").strip().lower(), limit)
             request = codec.decode_json(signal, data) if as_json else codec.decode_protobuf(signal, data)
             result = await self.receiver.ingest(signal, tenant, request, dedup=data)
         return codec.encode(codec.response(signal, result), as_json)
+
+    async def _receive_body(self, receive: Any, limit: int) -> bytes:
+        """The whole body, within the body-read budget and deadline (ReceiverConfig)."""
+        timeout = self.receiver.config.body_read_timeout_s
+        async with self.receiver.body_read():
+            try:
+                async with asyncio.timeout(timeout):
+                    return await _read_body(receive, limit)
+            except TimeoutError:
+                raise RequestTimeout(f"request body not received within {timeout:g} s") from None
 
 
 def _credential(headers: dict[str, str]) -> str | None:
@@ -116,6 +139,8 @@ async def _error(send: Any, exc: IngestError, as_json: bool) -> None:
         extra.append((b"retry-after", str(exc.retry_after).encode()))
     if exc.http == 401:
         extra.append((b"www-authenticate", b"Bearer"))
+    if exc.http == 408:  # the rest of the body may still arrive: the connection cannot be reused
+        extra.append((b"connection", b"close"))
     await _reply(send, exc.http, codec.encode(codec.status(exc), as_json), as_json, extra)
 
 

@@ -2,7 +2,9 @@
 
 Both transports share one `Receiver`, hence one in-flight bound and one token cache.
 Tunables (environment): XINEX_OTLP_HOST (default: XINEX_HTTP_HOST), XINEX_OTLP_MAX_BODY_BYTES
-(8 MiB, decompressed), XINEX_OTLP_MAX_INFLIGHT (64 batches), XINEX_OTLP_RETRY_AFTER_S (5);
+(8 MiB, decompressed), XINEX_OTLP_MAX_INFLIGHT (64 batches), XINEX_OTLP_RETRY_AFTER_S (5),
+XINEX_OTLP_BODY_READ_TIMEOUT_S (30: an OTLP/HTTP body not received by then is answered 408),
+XINEX_OTLP_MAX_BODY_READS (OTLP/HTTP bodies received at once; default 4 × max inflight);
 ports are XINEX_OTLP_GRPC_PORT / XINEX_OTLP_HTTP_PORT.
 """
 
@@ -30,6 +32,8 @@ class OtlpSettings(BaseSettings):
     max_body_bytes: int = 8 * 1024 * 1024
     max_inflight: int = 64
     retry_after_s: int = 5
+    body_read_timeout_s: float = 30.0
+    max_body_reads: int | None = None
 
 
 class OtlpReceivers:
@@ -87,7 +91,8 @@ def from_settings(db: Database, settings: Settings | None = None, store: TimeSer
     settings = settings or get_settings()
     otlp = OtlpSettings()
     config = ReceiverConfig(max_body_bytes=otlp.max_body_bytes, max_inflight=otlp.max_inflight,
-                            retry_after_s=otlp.retry_after_s)
+                            retry_after_s=otlp.retry_after_s, body_read_timeout_s=otlp.body_read_timeout_s,
+                            max_body_reads=otlp.max_body_reads)
     return OtlpReceivers(db, store or get_store(), host=host or otlp.host or settings.http_host,
                          grpc_port=settings.otlp_grpc_port, http_port=settings.otlp_http_port, config=config)
 

@@ -78,6 +78,10 @@ class Overloaded(IngestError):
     http, grpc = 429, "RESOURCE_EXHAUSTED"
 
 
+class RequestTimeout(IngestError):
+    http, grpc = 408, "DEADLINE_EXCEEDED"
+
+
 class Unavailable(IngestError):
     http, grpc = 503, "UNAVAILABLE"
 
@@ -87,9 +91,18 @@ class ReceiverConfig:
     max_body_bytes: int = 8 * 1024 * 1024  # decompressed request size
     max_inflight: int = 64  # batches being decoded/inserted at once, across both transports
     retry_after_s: int = 5
+    # OTLP/HTTP bodies are received before a batch takes an in-flight slot, so slow uploads cannot
+    # hold the slots; these bound what they may hold instead: the time to receive one body, and
+    # how many bodies are received at once (None: 4 × max_inflight), which bounds their memory.
+    body_read_timeout_s: float = 30.0
+    max_body_reads: int | None = None
     # Upper bound only: any committed credential change in this process (the credential cache's
     # generation moves) drops the entry at once, so revocation is immediate here too.
     token_cache_s: float = 5.0
+
+    @property
+    def body_read_limit(self) -> int:
+        return self.max_body_reads if self.max_body_reads is not None else 4 * self.max_inflight
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,7 @@ class Receiver:
         self.store = store
         self.config = config or ReceiverConfig()
         self._inflight = 0
+        self._receiving = 0
         self._tokens: dict[bytes, tuple[float, int, TenantIngest]] = {}
         self._migrated = False
         self.batchers = {table: InsertBatcher(table, self._insert) for table, _ in SIGNALS.values()}
@@ -172,6 +186,22 @@ class Receiver:
     @property
     def inflight(self) -> int:
         return self._inflight
+
+    @asynccontextmanager
+    async def body_read(self) -> AsyncIterator[None]:
+        """Room to receive one request body, taken before (and apart from) an in-flight slot:
+        refused at once (429 + retry info) when max_body_reads bodies are being received."""
+        if self._receiving >= self.config.body_read_limit:
+            raise Overloaded("too many request bodies being received; retry later", self.config.retry_after_s)
+        self._receiving += 1
+        try:
+            yield
+        finally:
+            self._receiving -= 1
+
+    @property
+    def receiving(self) -> int:
+        return self._receiving
 
     # ---- ingest -----------------------------------------------------------------------------
     async def ensure_schema(self) -> None:
