@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from xinex.telemetry.oql import CostLimits
 from xinex.telemetry.read import MAX_TREE_DEPTH
 from xinex.telemetry.schemas import TraceOut
 
@@ -296,3 +297,47 @@ async def test_time_range_bounds_are_validation_errors(client, alice, outsider, 
                                         params={"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}),
                        422, "VALIDATION_FAILED")
     assert err["details"]["fields"] == {"to": "must be after from"}
+
+
+class _RecordingStore:
+    """The store, recording the settings each query runs with."""
+
+    def __init__(self, inner):
+        self.inner, self.settings = inner, []
+
+    async def query(self, sql, params=None, settings=None):
+        self.settings.append(dict(settings or {}))
+        return await self.inner.query(sql, params, settings)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+async def test_reads_run_under_the_oql_cost_limits(app, client, alice, outsider, ts_store):
+    """The trace lookup ran with only readonly + max_execution_time; every dashboard read now runs
+    under the same CostLimits as OQL (app.state.oql_limits)."""
+    service = unique("limits")
+    trace_id = await _insert_trace(ts_store, alice.tenant_id, [("a" * 16, ""), ("b" * 16, "a" * 16)], service)
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    await ts_store.insert("logs", LOG_COLS, [[uuid.UUID(alice.tenant_id), at, at, "INFO", 9, service, "x", {}]] * 2)
+    urls = [f"/api/v1/telemetry/traces/{trace_id}", f"/api/v1/telemetry/logs?service={service}",
+            "/api/v1/telemetry/services"]
+    recording = _RecordingStore(ts_store)
+    app.state.telemetry_store = recording
+    try:
+        for url in urls:
+            assert (await client.get(url, headers=alice.bearer)).status_code == 200
+        assert_error(await client.get(urls[0], headers=outsider.bearer), 404, "NOT_FOUND")
+        expected = CostLimits().settings()
+        assert recording.settings and all(s == expected for s in recording.settings), recording.settings
+        assert {"readonly", "max_execution_time", "max_rows_to_read", "max_memory_usage"} <= set(expected)
+
+        app.state.oql_limits = CostLimits(max_rows_to_read=1, max_memory_usage=123_456_789, max_execution_time=7)
+        recording.settings.clear()
+        results = [await client.get(url, headers=alice.bearer) for url in urls]
+        assert recording.settings and all(s == app.state.oql_limits.settings() for s in recording.settings)
+    finally:
+        app.state.oql_limits = None
+        app.state.telemetry_store = None
+    for r in results:  # the store enforces them: reading more than one row is refused
+        assert_error(r, 422, "QUERY_LIMIT_EXCEEDED")

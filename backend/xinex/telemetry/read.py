@@ -1,5 +1,6 @@
 """Dashboard reads: a trace as a span tree, log search, the service list. Every query binds the
-tenant and a time range as server-side parameters (DESIGN §3)."""
+tenant and a time range as server-side parameters (DESIGN §3), and runs read-only under the same
+cost limits as OQL (CostLimits: execution time, rows read, memory): `settings` is limits.settings()."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from xinex.telemetry.oql import CostLimits
 from xinex.telemetry.oql.execute import json_value
 from xinex.timeseries.store import TimeSeriesStore
 
@@ -16,13 +18,16 @@ MAX_TRACE_SPANS = 10_000
 # client parsing it) recurse 20,000 levels. 128, not 256: pydantic stops validating a recursive
 # model at ~255 levels, and no waterfall is readable that deep anyway.
 MAX_TREE_DEPTH = 128
-READ_SETTINGS = {"readonly": 1, "max_execution_time": 30}
 _TS = "DateTime64(6, 'UTC')"
 
 _SPAN_FIELDS = ("span_id", "parent_span_id", "name", "kind", "service_name", "timestamp", "duration_ns",
                 "status_code", "status_message", "scope_name", "attributes", "resource_attributes",
                 "events_timestamp", "events_name", "events_attributes", "links_trace_id", "links_span_id",
                 "links_attributes")
+
+
+def _limited(settings: dict[str, Any] | None) -> dict[str, Any]:
+    return {**CostLimits().settings(), **(settings or {}), "readonly": 1}
 
 
 def _time_where(since: datetime | None, until: datetime | None, params: dict) -> str:
@@ -37,12 +42,13 @@ def _time_where(since: datetime | None, until: datetime | None, params: dict) ->
 
 
 async def trace_tree(store: TimeSeriesStore, tenant_id: uuid.UUID, trace_id: str,
-                     since: datetime | None, until: datetime | None) -> dict[str, Any] | None:
+                     since: datetime | None, until: datetime | None,
+                     settings: dict[str, Any] | None = None) -> dict[str, Any] | None:
     params: dict[str, Any] = {"tenant_id": tenant_id, "trace_id": trace_id}
     sql = (f"SELECT {', '.join(_SPAN_FIELDS)} FROM spans WHERE tenant_id = {{tenant_id:UUID}} "
            f"AND trace_id = {{trace_id:String}}{_time_where(since, until, params)} "
            f"ORDER BY timestamp, span_id LIMIT {MAX_TRACE_SPANS + 1}")
-    result = await store.query(sql, params, READ_SETTINGS)
+    result = await store.query(sql, params, _limited(settings))
     if not result.rows:
         return None
     nodes: dict[str, dict] = {}
@@ -173,7 +179,9 @@ _LOG_FIELDS = ("timestamp", "observed_timestamp", "service_name", "severity_text
 
 async def search_logs(store: TimeSeriesStore, tenant_id: uuid.UUID, since: datetime, until: datetime, *,
                       service: str | None, severity: str | None, min_severity: int | None, q: str | None,
-                      trace_id: str | None, offset: int, limit: int) -> tuple[list[dict], int]:
+                      trace_id: str | None, offset: int, limit: int,
+                      settings: dict[str, Any] | None = None) -> tuple[list[dict], int]:
+    settings = _limited(settings)
     params: dict[str, Any] = {"tenant_id": tenant_id}
     where = "tenant_id = {tenant_id:UUID}" + _time_where(since, until, params)
     if service:
@@ -191,10 +199,10 @@ async def search_logs(store: TimeSeriesStore, tenant_id: uuid.UUID, since: datet
     if trace_id:
         where += " AND trace_id = {trace_id:String}"
         params["trace_id"] = trace_id
-    total = (await store.query(f"SELECT count() FROM logs WHERE {where}", params, READ_SETTINGS)).rows[0][0]
+    total = (await store.query(f"SELECT count() FROM logs WHERE {where}", params, settings)).rows[0][0]
     result = await store.query(
         f"SELECT {', '.join(_LOG_FIELDS)} FROM logs WHERE {where} ORDER BY timestamp DESC "
-        f"LIMIT {int(limit)} OFFSET {int(offset)}", params, READ_SETTINGS)
+        f"LIMIT {int(limit)} OFFSET {int(offset)}", params, settings)
     items = []
     for row in result.rows:
         r = dict(zip(_LOG_FIELDS, row, strict=True))
@@ -207,15 +215,17 @@ async def search_logs(store: TimeSeriesStore, tenant_id: uuid.UUID, since: datet
     return items, int(total)
 
 
-async def services(store: TimeSeriesStore, tenant_id: uuid.UUID, since: datetime, until: datetime) -> list[dict]:
+async def services(store: TimeSeriesStore, tenant_id: uuid.UUID, since: datetime, until: datetime,
+                   settings: dict[str, Any] | None = None) -> list[dict]:
+    settings = _limited(settings)
     params: dict[str, Any] = {"tenant_id": tenant_id}
     where = "tenant_id = {tenant_id:UUID}" + _time_where(since, until, params)
     spans = await store.query(
         "SELECT service_name, count(), countIf(status_code = 'error'), quantile(0.95)(duration_ns) / 1e6, "
-        f"max(timestamp) FROM spans WHERE {where} GROUP BY service_name", params, READ_SETTINGS)
+        f"max(timestamp) FROM spans WHERE {where} GROUP BY service_name", params, settings)
     logs = await store.query(
         f"SELECT service_name, count(), max(timestamp) FROM logs WHERE {where} GROUP BY service_name",
-        params, READ_SETTINGS)
+        params, settings)
     out: dict[str, dict] = {}
     for name, n, errors, p95, last in spans.rows:
         out[name] = {"name": name, "span_count": n, "error_count": errors, "error_rate": errors / n if n else 0.0,

@@ -44,6 +44,11 @@ def _storable(value: datetime) -> datetime:
 TelemetryTime = Annotated[UTCInstant, AfterValidator(_storable)]
 
 
+def _limits(request: Request) -> CostLimits:
+    """The OQL cost limits (app.state.oql_limits overrides), for /dsl and every dashboard read."""
+    return getattr(request.app.state, "oql_limits", None) or CostLimits()
+
+
 def _invalid(field: str, message: str) -> AppError:
     return AppError("VALIDATION_FAILED", "The request did not validate", details={"fields": {field: message}})
 
@@ -67,8 +72,7 @@ To = Annotated[TelemetryTime | None, Query(alias="to", description="RFC 3339 end
              responses=error_responses(400, 401, 403, 422, 503))
 async def run_dsl(data: DslIn, request: Request, principal: Reader, session: SessionDep):
     try:
-        limits = getattr(request.app.state, "oql_limits", None) or CostLimits()
-        compiled = compile_oql(data.query, principal.tenant_id, utcnow(), limits)
+        compiled = compile_oql(data.query, principal.tenant_id, utcnow(), _limits(request))
     except OQLError as exc:
         raise AppError(exc.code, exc.message, status=400, details=exc.details) from None
     store = store_for(request)
@@ -94,7 +98,8 @@ async def get_trace(request: Request, principal: Reader,
     store = store_for(request)
     async with store_errors():
         await ensure_schema(store)
-        tree = await read.trace_tree(store, principal.tenant_id, trace_id, since, until)
+        tree = await read.trace_tree(store, principal.tenant_id, trace_id, since, until,
+                                     _limits(request).settings())
     if tree is None:
         raise AppError("NOT_FOUND", "trace not found")
     return JSONResponse(tree)
@@ -114,7 +119,7 @@ async def search_logs(request: Request, principal: Reader, params: PageDep, sinc
         items, total = await read.search_logs(
             store, principal.tenant_id, since, until, service=service, severity=severity,
             min_severity=min_severity, q=q, trace_id=trace_id.lower() if trace_id else None,
-            offset=params.offset, limit=params.per_page)
+            offset=params.offset, limit=params.per_page, settings=_limits(request).settings())
     return Page.of(items, total, params)
 
 
@@ -124,5 +129,5 @@ async def list_services(request: Request, principal: Reader, params: PageDep, si
     store = store_for(request)
     async with store_errors():
         await ensure_schema(store)
-        items = await read.services(store, principal.tenant_id, since, until)
+        items = await read.services(store, principal.tenant_id, since, until, _limits(request).settings())
     return Page.of(items[params.offset:params.offset + params.per_page], len(items), params)
