@@ -8,6 +8,8 @@ OTLP point kinds (gauge, sum, histogram, exponential histogram, summary) in one 
   exponential histograms and summaries (their full shape is in the hist_*/exp_*/quantile columns).
 - Invalid points are rejected (partial success): a metric without a name, a histogram whose
   bucket_counts do not match explicit_bounds.
+- Points flagged FLAG_NO_RECORDED_VALUE (Prometheus staleness markers: "this series stopped")
+  carry no value: they are skipped, not stored as a false 0, and not counted as rejected.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ METRIC_COLUMNS = [
     "retention_days",
 ]
 TEMPORALITY = ("unspecified", "delta", "cumulative")
+FLAG_NO_RECORDED_VALUE = 1  # DataPointFlags
 _U64S, _F64S, _MAP = pa.list_(pa.uint64()), pa.list_(pa.float64()), pa.map_(STRING, STRING)
 # Arrow type of each column; None: nanosecond timestamps (ints, converted by arrow.timestamps).
 _TYPES = [
@@ -55,6 +58,13 @@ def temporality_name(value: int) -> str:
     return TEMPORALITY[value] if 0 <= value < len(TEMPORALITY) else "unspecified"
 
 
+def _recorded(points: Any) -> Any:
+    """The points that carry a value (staleness markers are rare: no copy without them)."""
+    if not any(p.flags & FLAG_NO_RECORDED_VALUE for p in points):
+        return points
+    return [p for p in points if not p.flags & FLAG_NO_RECORDED_VALUE]
+
+
 def _number(p: Any) -> float:
     return p.as_double if p.WhichOneof("value") == "as_double" else float(p.as_int)
 
@@ -73,7 +83,7 @@ def metric_rows(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tupl
                 if kind is None:
                     continue
                 data = getattr(m, kind)
-                points = data.data_points
+                points = _recorded(data.data_points)
                 if not m.name:
                     rejected.add("metric without a name", len(points))
                     continue
