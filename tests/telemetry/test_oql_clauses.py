@@ -58,3 +58,80 @@ def test_literals_that_are_not_positions_are_refused(query, column, words):
     assert (err.value.details["line"], err.value.details["column"]) == (1, column)
     for word in words:
         assert word in str(err.value)
+
+
+# ---- TIMESERIES: every bucket, aligned ---------------------------------------------------------
+def epoch(t: str) -> int:
+    return int(datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp())
+
+
+async def test_timeseries_has_every_bucket_with_zero_counts(store, seed):
+    out = await run_oql(store, compile_oql("SELECT count(), avg(duration_ms), rate() FROM spans LAST 1h TIMESERIES 5m",
+                                           seed.tenant, seed.now))
+    times = [epoch(r[0]) for r in out["rows"]]
+    since, until = seed.now.timestamp() - 3600, seed.now.timestamp()
+    # aligned: the first bucket starts at or before SINCE (a whole bucket), the last holds UNTIL
+    assert times[0] % 300 == 0 and since - 300 < times[0] <= since
+    assert times[-1] < until <= times[-1] + 300
+    assert all(b - a == 300 for a, b in zip(times, times[1:], strict=False))  # no gaps
+    counts = [r[1] for r in out["rows"]]
+    assert sum(counts) == 6 and counts.count(0) >= 9
+    for _, n, avg, rate in out["rows"]:
+        assert (avg is None) == (n == 0)  # empty buckets: count 0, avg null (not a fake 0)
+        assert rate == (0 if n == 0 else pytest.approx(n / 300))
+    assert out["columns"][2]["type"].startswith("Nullable(")
+
+
+async def test_first_bucket_is_whole_not_partial(store, seed):
+    # SINCE one second after the first span: the span is in SINCE's bucket, which is counted whole
+    t0 = seed.now.timestamp() - 30 * 60
+    since = datetime.fromtimestamp(t0 + 1, UTC).isoformat()
+    until = datetime.fromtimestamp(t0 + 600, UTC).isoformat()
+    q = compile_oql(f"SELECT count() FROM spans SINCE '{since}' UNTIL '{until}' TIMESERIES 5m", seed.tenant, seed.now)
+    assert q.since.timestamp() == t0 // 300 * 300
+    out = await run_oql(store, q)
+    assert epoch(out["rows"][0][0]) == t0 // 300 * 300
+    assert sum(r[1] for r in out["rows"]) == 6
+
+
+async def test_rate_in_the_last_bucket_is_over_its_elapsed_part(store, seed):
+    t0 = seed.now.timestamp() - 30 * 60
+    until = t0 + 5 * 60 + 20  # 20 s into the minute of the sixth span
+    since = datetime.fromtimestamp(t0, UTC).isoformat()
+    q = compile_oql(f"SELECT count(), rate() FROM spans SINCE '{since}' UNTIL "
+                    f"'{datetime.fromtimestamp(until, UTC).isoformat()}' TIMESERIES 1m", seed.tenant, seed.now)
+    out = await run_oql(store, q)
+    assert sum(r[1] for r in out["rows"]) == 6
+    for t, n, rate in out["rows"]:
+        assert rate == pytest.approx(n / min(60, until - epoch(t)))
+    assert out["rows"][-1][2] > 1 / 60  # the ongoing minute: 1 span over < 60 s
+
+
+async def test_grouped_timeseries_fills_each_series(store, seed):
+    out = await run_oql(store, compile_oql("SELECT service, count() FROM spans GROUP BY service LAST 1h TIMESERIES 5m",
+                                           seed.tenant, seed.now))
+    series: dict[str, list] = {}
+    for t, service, n in out["rows"]:
+        series.setdefault(service, []).append((epoch(t), n))
+    assert list(series) == ["checkout", "db"]  # ordered by group, then time
+    assert len(series["checkout"]) == len(series["db"]) >= 12
+    assert [t for t, _ in series["checkout"]] == [t for t, _ in series["db"]]
+    assert sum(n for _, n in series["checkout"]) == 4 and sum(n for _, n in series["db"]) == 2
+    # ORDER BY on a group key sets that key's direction
+    out = await run_oql(store, compile_oql("SELECT service, count() FROM spans GROUP BY service ORDER BY service DESC "
+                                           "LAST 1h TIMESERIES 5m", seed.tenant, seed.now))
+    assert out["rows"][0][1] == "db" and out["rows"][-1][1] == "checkout"
+    # a group key not in SELECT still fills per group
+    out = await run_oql(store, compile_oql("SELECT count() FROM spans GROUP BY service LAST 1h TIMESERIES 5m",
+                                           seed.tenant, seed.now))
+    assert len(out["rows"]) == 2 * len(series["db"]) and sum(r[1] for r in out["rows"]) == 6
+
+
+def test_too_many_buckets_names_the_bucket_and_position():
+    with pytest.raises(OQLSemanticError) as err:
+        c("SELECT count() FROM spans LAST 1d\nTIMESERIES 1s")
+    assert "TIMESERIES 1s" in str(err.value) and "86400 buckets" in str(err.value)
+    assert (err.value.details["line"], err.value.details["column"]) == (2, 12)
+    # automatic buckets grow to 30 days: even the longest range fits
+    q = c("SELECT count() FROM spans SINCE 0 UNTIL '2261-01-01' TIMESERIES")
+    assert q.bucket_seconds == 30 * 86400

@@ -64,7 +64,7 @@ def test_output_columns_and_generated_aliases():
     q = c("SELECT service, count(*) AS calls, p95(duration_ms) FROM traces GROUP BY service TIMESERIES 1m")
     assert q.columns == ["time", "service", "calls", "p95(duration_ms)"]
     assert " AS _t, " in q.sql and " AS _c2 " in q.sql and "GROUP BY _t, service_name" in q.sql
-    assert q.bucket_seconds == 60 and "ORDER BY _t ASC" in q.sql
+    assert q.bucket_seconds == 60 and "ORDER BY _c0 ASC, _t ASC WITH FILL FROM " in q.sql
 
 
 def test_keywords_case_insensitive_and_clauses_in_any_order():

@@ -34,7 +34,8 @@ _TIME_PARAM = "DateTime64(6, 'UTC')"
 _MIN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_TIME = datetime(2262, 1, 1, tzinfo=UTC)
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_NICE_BUCKETS = (1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800)
+_NICE_BUCKETS = (1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800,
+                 2592000)
 _CMP = {"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
@@ -100,6 +101,7 @@ class _Compiler:
     _keys: dict = field(default_factory=dict)
     metrics: set = field(default_factory=set)
     nodes: int = 0
+    bucket_until: tuple = ()  # TIMESERIES: (bucket seconds, UNTIL epoch) for rate()'s divisor
 
     def bind(self, value: Any, ch_type: str) -> str:
         # Equal values share one parameter, so identical expressions compile to identical SQL
@@ -221,7 +223,13 @@ class _Compiler:
         if node.name == "uniq":
             return f"uniq({args[0].sql})", "number"
         if node.name == "rate":
-            window = self.bind(self.window_s, "Float64")
+            if self.bucket_until:
+                # per bucket: over the bucket's length, or the part of it before UNTIL (the last,
+                # current bucket), so an ongoing bucket does not read as a drop
+                bucket, until = self.bucket_until
+                window = f"least({self.bind(bucket, 'Float64')}, {self.bind(until, 'Float64')} - toUnixTimestamp(_t))"
+            else:
+                window = self.bind(self.window_s, "Float64")
             inner = f"sum({self.numeric(args[0], node)})" if args else "count()"
             return f"({inner} / {window})", "number"
         if node.name in ("min", "max") and args[0].kind in ("time", "string", "uuid"):
@@ -471,16 +479,28 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
     range_s = (until - since).total_seconds()
 
     bucket: int | None = None
+    fill_from = fill_to = 0
     if "timeseries" in seen:
         _, value, line, column = seen["timeseries"]
         bucket = _auto_bucket(range_s) if value is None else int(duration_seconds(value))
         if bucket < 1:
             raise OQLSemanticError("TIMESERIES buckets are at least 1s", line=line, column=column)
-        if range_s / bucket > MAX_BUCKETS:
-            raise OQLSemanticError(f"TIMESERIES {value} over this range makes more than {MAX_BUCKETS} buckets",
-                                   buckets=math.ceil(range_s / bucket), line=line, column=column)
+        # Buckets are aligned to multiples of their size since the epoch (as toStartOfInterval):
+        # the range starts at the start of SINCE's bucket, so the first bucket is whole, not a
+        # part-bucket with a low count/rate. Every bucket up to UNTIL's is in the result.
+        fill_from = math.floor(since.timestamp() / bucket) * bucket
+        fill_to = math.ceil(until.timestamp() / bucket) * bucket
+        buckets = (fill_to - fill_from) // bucket
+        if buckets > MAX_BUCKETS:
+            what = f"TIMESERIES {value}" if value else f"TIMESERIES (automatic buckets of {_format_duration(bucket)})"
+            raise OQLSemanticError(f"{what} over this time range makes {buckets} buckets, more than {MAX_BUCKETS}: "
+                                   "use larger buckets or a shorter range", buckets=buckets, max_buckets=MAX_BUCKETS,
+                                   line=line, column=column)
+        since = datetime.fromtimestamp(fill_from, tz=UTC)
 
     c = _Compiler(src, float(bucket or range_s))
+    if bucket:
+        c.bucket_until = (float(bucket), until.timestamp())
     expanded: list[ast.SelectItem] = []
     for item in items:
         if item.expr is None:
@@ -522,13 +542,13 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
 
     bucket_sql = (f"toDateTime(toStartOfInterval(timestamp, toIntervalSecond({c.bind(bucket, 'UInt32')})), 'UTC')"
                   if bucket else None)
-    order_sql: list[str] = ["_t ASC"] if bucket else []
+    order_keys: list[tuple[str, str]] = []  # (SQL, ASC|DESC)
     for expr, direction in seen.get("order", (None, []))[1]:
         if isinstance(expr, ast.Lit):  # ORDER BY 2 DESC: the second SELECT item
-            order_sql.append(f"_c{_position(expr, len(selects), 'ORDER BY')} {direction}")
+            order_keys.append((f"_c{_position(expr, len(selects), 'ORDER BY')}", direction))
             continue
         if isinstance(expr, ast.Field) and expr.name in aliases:
-            order_sql.append(f"_c{aliases[expr.name]} {direction}")
+            order_keys.append((f"_c{aliases[expr.name]}", direction))
             continue
         e = c.expr(expr, "order")
         if e.const:
@@ -541,7 +561,10 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
         if aggregated:
             _check_grouped(e, groups, "ORDER BY")
         match = next((i for i, s in enumerate(selects) if s.sql == e.sql), None)
-        order_sql.append(f"_c{match} {direction}" if match is not None else f"{e.sql} {direction}")
+        order_keys.append((f"_c{match}" if match is not None else e.sql, direction))
+    if bucket:
+        order_keys, selects = _fill_buckets(order_keys, groups, selects, fill_from, fill_to, bucket)
+    order_sql = [f"{key} {direction}" for key, direction in order_keys]
 
     limit = seen["limit"][1] if "limit" in seen else (MAX_LIMIT if bucket else DEFAULT_LIMIT)
     if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
@@ -574,4 +597,46 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
     sql += f" LIMIT {limit}"
     params.update(c.params)
     columns = (["time"] if bucket else []) + [item.text for item in expanded]
-    return CompiledQuery(sql, params, (limits or CostLimits()).settings(), columns, src.name, since, until, bucket)
+    settings = (limits or CostLimits()).settings()
+    if bucket and groups:
+        settings["use_with_fill_by_sorting_prefix"] = 1  # fill each group's series (the default, made explicit)
+    return CompiledQuery(sql, params, settings, columns, src.name, since, until, bucket)
+
+
+_ZERO_WHEN_EMPTY = frozenset(("count", "uniq", "sum", "rate"))
+_MAX_DATETIME = 4294967295  # the bucket column is a DateTime: seconds up to 2106
+
+
+def _fill_buckets(order_keys: list[tuple[str, str]], groups: list[str], selects: list[_Expr], fill_from: int,
+                  fill_to: int, bucket: int) -> tuple[list[tuple[str, str]], list[_Expr]]:
+    """TIMESERIES: every bucket from the first to the last appears, with ORDER BY _t WITH FILL.
+
+    Without GROUP BY the rows are in time order. With GROUP BY they are ordered by the group keys
+    first (in GROUP BY order, with the direction an ORDER BY gives them), then time: WITH FILL
+    fills each group's series separately (ClickHouse's fill by sorting prefix); other ORDER BY
+    keys only order rows within one group and bucket. A filled row has 0 for count(), uniq(),
+    sum() and rate() (and expressions of only these), NULL for avg, min, max and percentiles.
+    """
+    step = f"toDateTime({fill_from}, 'UTC') TO toDateTime({min(fill_to, _MAX_DATETIME)}, 'UTC') STEP {bucket}"
+    directions = dict(order_keys)
+    prefix = []
+    for g in groups:
+        match = next((f"_c{i}" for i, s in enumerate(selects) if s.sql == g), g)
+        prefix.append((match, directions.pop(match, directions.pop(g, "ASC"))))
+    rest = [(key, d) for key, d in order_keys if key in directions]
+    filled = [s if not s.agg or _zero_when_empty(s) else
+              _Expr(f"toNullable({s.sql})", s.kind, True, s.node, (s,), call=True) for s in selects]
+    return [*prefix, ("_t", f"ASC WITH FILL FROM {step}"), *rest], filled
+
+
+def _zero_when_empty(e: _Expr) -> bool:
+    if e.call:
+        return e.node.name in _ZERO_WHEN_EMPTY
+    return all(_zero_when_empty(p) for p in e.parts)
+
+
+def _format_duration(seconds: int) -> str:
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

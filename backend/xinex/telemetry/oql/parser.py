@@ -306,7 +306,9 @@ class _ToAst(Transformer):
         return ("since", (since, until), kw.line, kw.column)
 
     def timeseries_clause(self, kw, tok=None):
-        return ("timeseries", str(tok) if tok is not None else None, kw.line, kw.column)
+        if tok is None:
+            return ("timeseries", None, kw.line, kw.column)
+        return ("timeseries", str(tok), tok.line, tok.column)
 
     def select_all(self, _star):
         return SelectItem(None, None, "*")
