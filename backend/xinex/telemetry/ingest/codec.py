@@ -60,24 +60,29 @@ def decode_protobuf(signal: str, data: bytes) -> Any:
     return msg
 
 
-def _hex_ids(node: Any) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in _ID_KEYS and isinstance(value, str):
-                try:
-                    node[key] = base64.b64encode(bytes.fromhex(value)).decode()
-                except ValueError:
-                    node[key] = _BAD_ID
-            else:
-                _hex_ids(value)
-    elif isinstance(node, list):
-        for item in node:
-            _hex_ids(item)
+def _hex_ids(doc: Any) -> None:
+    """Rewrite hex ids to base64 in place. Iterative: the document's depth is the client's choice."""
+    pending = [doc]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in _ID_KEYS and isinstance(value, str):
+                    try:
+                        node[key] = base64.b64encode(bytes.fromhex(value)).decode()
+                    except ValueError:
+                        node[key] = _BAD_ID
+                elif isinstance(value, (dict, list)):
+                    pending.append(value)
+        elif isinstance(node, list):
+            pending.extend(item for item in node if isinstance(item, (dict, list)))
 
 
 def decode_json(signal: str, data: bytes) -> Any:
     try:
         doc = json.loads(data)
+    except RecursionError:
+        raise BadRequest("invalid JSON payload: nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"invalid JSON payload: {exc}") from None
     if not isinstance(doc, dict):
@@ -85,6 +90,7 @@ def decode_json(signal: str, data: bytes) -> Any:
     _hex_ids(doc)
     msg = MESSAGES[signal][0]()
     try:
+        # ParseDict refuses messages nested deeper than 100 (as the protobuf decoder does).
         json_format.ParseDict(doc, msg, ignore_unknown_fields=True)
     except json_format.ParseError as exc:
         raise BadRequest(f"invalid OTLP JSON payload: {exc}") from None
