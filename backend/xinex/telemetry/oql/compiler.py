@@ -392,7 +392,8 @@ def _quantile(q: int | float) -> str:
 
 
 def duration_seconds(text: str) -> float:
-    m = re.fullmatch(r"([0-9]+)(ms|s|m|h|d|w)", text)
+    # the lexer admits upper-case units but not M (ambiguous): 1H = 1h, 5MS = 5ms
+    m = re.fullmatch(r"([0-9]+)(ms|s|m|h|d|w)", text if text.islower() or text.isdigit() else text.lower())
     if not m:
         raise OQLSemanticError(f"bad duration {text!r}", value=text)
     seconds = int(m.group(1)) * _UNITS[m.group(2)]
@@ -401,19 +402,21 @@ def duration_seconds(text: str) -> float:
     return seconds
 
 
-def _to_time(v: Any) -> datetime:
+def _to_time(v: Any, check: bool = True) -> datetime:
     if isinstance(v, bool):
         raise OQLSemanticError("a time is needed here")
     if isinstance(v, (int, float)):
         try:
-            return _in_range(datetime.fromtimestamp(v, tz=UTC))
+            t = datetime.fromtimestamp(v, tz=UTC)
         except (OverflowError, OSError, ValueError):
             raise OQLSemanticError(f"{v!r} is not a valid epoch time", value=v) from None
+        return _in_range(t) if check else t
     try:
         t = datetime.fromisoformat(str(v).strip())
     except ValueError:
         raise OQLSemanticError(f"{v!r} is not an ISO 8601 time", value=str(v)) from None
-    return _in_range(t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC))
+    t = t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+    return _in_range(t) if check else t
 
 
 def _in_range(t: datetime) -> datetime:
@@ -428,7 +431,37 @@ def _time_point(point: tuple[str, Any], now: datetime) -> datetime:
         return now
     if kind == "ago":
         return now - timedelta(seconds=duration_seconds(value))
-    return _to_time(value)
+    return _to_time(value, check=False)
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
+
+
+def _time_range(seen: dict, now: datetime) -> tuple[datetime, datetime]:
+    if "time" not in seen:
+        return now - DEFAULT_RANGE, now
+    kind, value, line, column = seen["time"]
+    try:
+        if kind == "last":
+            return _in_range(now - timedelta(seconds=duration_seconds(value))), now
+        since = _time_point(value[0], now)
+        if value[1] is None:  # SINCE alone: until now
+            if since >= now:
+                raise OQLSemanticError(f"SINCE {_iso(since)} is in the future (now is {_iso(now)}): there is nothing "
+                                       "to read yet; use an earlier time, or give UNTIL as well",
+                                       since=_iso(since), now=_iso(now))
+            until = now
+        else:
+            until = _time_point(value[1], now)
+        if until <= since:
+            raise OQLSemanticError(f"the time range is empty: SINCE {_iso(since)} is not before UNTIL {_iso(until)}",
+                                   since=_iso(since), until=_iso(until))
+        return _in_range(since), _in_range(until)
+    except OQLSemanticError as err:
+        err.details.setdefault("line", line)
+        err.details.setdefault("column", column)
+        raise
 
 
 def _auto_bucket(range_s: float) -> int:
@@ -464,18 +497,7 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
         seen[key] = (kind, value, line, column)
 
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
-    since, until = now - DEFAULT_RANGE, now
-    if "time" in seen:
-        kind, value, line, column = seen["time"]
-        if kind == "last":
-            since = now - timedelta(seconds=duration_seconds(value))
-        else:
-            since, until = _time_point(value[0], now), _time_point(value[1] or ("now", None), now)
-    for t in (since, until):
-        _in_range(t)
-    if until <= since:
-        raise OQLSemanticError("the time range is empty (SINCE must be before UNTIL)",
-                               since=since.isoformat(), until=until.isoformat())
+    since, until = _time_range(seen, now)
     range_s = (until - since).total_seconds()
 
     bucket: int | None = None

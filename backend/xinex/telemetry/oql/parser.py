@@ -391,22 +391,87 @@ def parse(text: str) -> tuple[list[SelectItem], Token, list]:
 
 def _syntax_error(ex: UnexpectedInput, text: str) -> OQLSyntaxError:
     line, column = getattr(ex, "line", 1) or 1, getattr(ex, "column", 1) or 1
+    pos, names = getattr(ex, "pos_in_stream", None), set()
     if isinstance(ex, UnexpectedCharacters):
         found = text[ex.pos_in_stream] if ex.pos_in_stream < len(text) else ""
-        expected = _describe(ex.allowed)
+        names = set(ex.allowed or ())
     elif isinstance(ex, UnexpectedToken):
         found = "end of query" if ex.token.type == "$END" else str(ex.token)
-        expected = _describe(ex.accepts or ex.expected)
+        names = set(ex.accepts or ex.expected or ())
+        pos = ex.token.start_pos if ex.token.type != "$END" else None
         if ex.token.type == "$END":
             line, column = _end_position(text)
     elif isinstance(ex, UnexpectedEOF):
-        found, expected = "end of query", _describe(ex.expected)
+        found, names = "end of query", set(ex.expected or ())
         line, column = _end_position(text)
     else:
-        found, expected = "", []
+        found = ""
+    expected = _describe(names)
     where = f"line {line}, column {column}"
     message = f"syntax error at {where}: unexpected {found!r}" + (f"; expected {', '.join(expected)}" if expected else "")
-    return OQLSyntaxError(message, line=line, column=column, expected=expected, found=found)
+    hint = None
+    if pos is not None and found in ("'", '"'):
+        hint = _unclosed_string(text, pos)
+        if hint:
+            message = f"syntax error at {where}: {hint}"
+    elif pos is not None:
+        hint = _duration_hint(text, pos, "DURATION" in names)
+        if hint:
+            message = f"syntax error at {where}: {hint}"
+    details = {"hint": hint} if hint else {}
+    return OQLSyntaxError(message, line=line, column=column, expected=expected, found=found, **details)
+
+
+def _unclosed_string(text: str, pos: int) -> str | None:
+    quote = text[pos]
+    if re.match(r"'(?:[^'\\]|\\.|'')*'" if quote == "'" else r'"(?:[^"\\]|\\.|"")*"', text[pos:], re.DOTALL):
+        return None  # a whole string that was simply not allowed here
+    return f"the string starting here is not closed (add the closing {quote})"
+
+
+_DURATION_UNITS = {"ms": "ms", "msec": "ms", "millisecond": "ms", "milliseconds": "ms",
+                   "s": "s", "sec": "s", "secs": "s", "second": "s", "seconds": "s",
+                   "m": "m", "min": "m", "mins": "m", "minute": "m", "minutes": "m",
+                   "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
+                   "d": "d", "day": "d", "days": "d", "w": "w", "wk": "w", "week": "w", "weeks": "w"}
+_DURATION_DAYS = {"y": 365, "yr": 365, "yrs": 365, "year": 365, "years": 365, "mo": 30, "month": 30, "months": 30}
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_NUMBER_AND_WORD = re.compile(r"([0-9]+(?:\.[0-9]+)?)[ \t]*([A-Za-z]+)")
+_AFTER_TIME_KEYWORD = re.compile(r"(?i)\b(?:since|until)[ \t]+([0-9]+(?:\.[0-9]+)?)[ \t]*$")
+DURATION_HELP = "a duration is a whole number and a unit: ms, s, m, h, d or w (e.g. 15m, 1h, 7d)"
+
+
+def _duration_hint(text: str, pos: int, duration_expected: bool) -> str | None:
+    """'LAST 1y', 'LAST 1 hour', 'SINCE 2 days ago', 'LAST 1.5h': say what a duration is."""
+    m = _NUMBER_AND_WORD.match(text, pos) if duration_expected else None
+    if m is None:  # SINCE 1 hour ago: the number was read as an epoch time, the unit is unexpected
+        before = _AFTER_TIME_KEYWORD.search(text, 0, pos)
+        m = _NUMBER_AND_WORD.match(text, before.start(1)) if before else None
+        if m is None or m.end(2) <= pos:
+            return None
+    number, unit = m.groups()
+    written = m.group(0)
+    if unit == "M":
+        return f"{written!r} is ambiguous (minutes or months?): write {number}m for minutes or use days (30d)"
+    word = unit.lower()
+    if word in _DURATION_DAYS:
+        days = float(number) * _DURATION_DAYS[word]
+        return f"{written!r} is not a duration: {DURATION_HELP}; write {_whole(days * 86400) or f'{days:g}d'}"
+    if word in _DURATION_UNITS:
+        seconds = float(number) * _UNIT_SECONDS[_DURATION_UNITS[word]]
+        suggestion = _whole(seconds)
+        return f"{written!r} is not a duration: {DURATION_HELP}" + (f"; write {suggestion}" if suggestion else "")
+    return f"{written!r} is not a duration: {DURATION_HELP}"
+
+
+def _whole(seconds: float) -> str | None:
+    """The duration as a whole number of the largest unit that divides it, e.g. 5400 → 90m."""
+    for unit in ("w", "d", "h", "m", "s"):
+        n = seconds / _UNIT_SECONDS[unit]
+        if n >= 1 and n == int(n):
+            return f"{int(n)}{unit}"
+    ms = seconds * 1000
+    return f"{int(ms)}ms" if ms >= 1 and ms == int(ms) else None
 
 
 def _end_position(text: str) -> tuple[int, int]:
