@@ -214,7 +214,7 @@ class _Compiler:
             if not isinstance(q, ast.Lit) or isinstance(q.value, (bool, str)):
                 raise OQLSemanticError("percentile(x, q) needs a number q", line=node.line, column=node.column)
             arg = self.expr(node.args[0], ctx, True)
-            return f"quantile({_quantile(q.value)})({self.numeric(arg, node)})", "number"
+            return f"quantile({_quantile(q)})({self.numeric(arg, node)})", "number"
         args = [self.expr(a, ctx, True) for a in node.args]
         if fn.quantile is not None:
             return f"quantile({fn.quantile!r})({self.numeric(args[0], node)})", "number"
@@ -382,12 +382,18 @@ def _finite(v: float) -> float:
     return v
 
 
-def _quantile(q: int | float) -> str:
-    q = float(q)
-    if 1 < q <= 100:
-        q /= 100
-    if not 0 <= q <= 1:
-        raise OQLSemanticError("percentile level must be between 0 and 1 (or 0 and 100)", level=q)
+def _quantile(lit: ast.Lit) -> str:
+    """percentile(x, p): p is a fraction, 0 < p < 1 (0.95), or a percent, 1 < p < 100 (95, 99.9).
+    1 itself is refused (1% or 100%?), and so are 0 and 100 and beyond: use min() / max()."""
+    q = float(lit.value)
+    if 1 < q < 100:
+        q = round(q / 100, 12)  # 99.9 → 0.999, not 0.9990000000000001
+    elif not 0 < q < 1:
+        why = "is ambiguous (1% or 100%?): write 0.01 for the 1st percentile or use max()" if q == 1 else \
+            "is out of range: give a fraction between 0 and 1 (0.95) or a percent between 1 and 100 (95)" + \
+            ("; for the smallest or largest value use min() or max()" if q in (0, 100) else "")
+        raise OQLSemanticError(f"percentile level {lit.value!r}{_where(lit)} {why}", level=lit.value, line=lit.line,
+                               column=lit.column)
     return repr(q)  # a Python float's repr is a valid ClickHouse number
 
 
