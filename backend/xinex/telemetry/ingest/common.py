@@ -76,17 +76,22 @@ def now_ns() -> int:
     return time.time_ns()
 
 
-class Rejections:
-    """Counts invalid items and keeps the first few reasons for the partial-success message."""
+class MappingReport:
+    """What mapping one export request found that the receiver acts on: the invalid items
+    (counted, with the first few reasons, for the partial-success message), and whether the
+    receiver filled in the time of any item that came without one."""
 
-    __slots__ = ("count", "reasons")
+    __slots__ = ("rejected", "reasons", "time_filled")
 
     def __init__(self) -> None:
-        self.count = 0
+        self.rejected = 0
         self.reasons: list[str] = []
+        # Such an item's time is the receive time: the same bytes sent again are another record,
+        # so the request must not be taken for a retry (receiver.py, retry dedup).
+        self.time_filled = False
 
-    def add(self, reason: str, n: int = 1) -> None:
-        self.count += n
+    def reject(self, reason: str, n: int = 1) -> None:
+        self.rejected += n
         if len(self.reasons) < 5 and reason not in self.reasons:
             self.reasons.append(reason)
 

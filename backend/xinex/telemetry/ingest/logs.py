@@ -9,7 +9,14 @@ from typing import Any
 
 import pyarrow as pa
 from xinex.telemetry.ingest.arrow import STRING, constant, repeat_rows, string_maps, strings, timestamps
-from xinex.telemetry.ingest.common import SERVICE_NAME, Rejections, any_value, attributes_into, lookup, now_ns
+from xinex.telemetry.ingest.common import (
+    SERVICE_NAME,
+    MappingReport,
+    any_value,
+    attributes_into,
+    lookup,
+    now_ns,
+)
 
 LOG_COLUMNS = [
     "tenant_id", "timestamp", "observed_timestamp", "trace_id", "span_id", "trace_flags", "severity_text",
@@ -24,8 +31,8 @@ def severity_text(number: int) -> str:
     return _SEVERITY[number] if 0 <= number < len(_SEVERITY) else ""
 
 
-def log_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[pa.Table | None, Rejections]:
-    rejected = Rejections()
+def log_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[pa.Table | None, MappingReport]:
+    report = MappingReport()
     received = now_ns()
     times: list[int] = []
     observed_times: list[int] = []
@@ -60,9 +67,11 @@ def log_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[
             for rec in sl.log_records:
                 trace_id, span_id = rec.trace_id, rec.span_id
                 if len(trace_id) not in (0, 16) or len(span_id) not in (0, 8):
-                    rejected.add("invalid trace_id/span_id length")
+                    report.reject("invalid trace_id/span_id length")
                     continue
                 observed = rec.observed_time_unix_nano or received
+                if not (rec.time_unix_nano or rec.observed_time_unix_nano):
+                    report.time_filled = True
                 times.append(rec.time_unix_nano or observed)
                 observed_times.append(observed)
                 trace_ids.append(trace_id.hex())
@@ -80,7 +89,7 @@ def log_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[
 
     n = len(times)
     if not n:
-        return None, rejected
+        return None, report
     resources = string_maps(res_offsets, res_keys, res_values)
     table = pa.table({
         "tenant_id": constant(str(tenant_id), n, STRING),
@@ -100,4 +109,4 @@ def log_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[
         "dropped_attributes_count": pa.array(dropped, pa.uint32()),
         "retention_days": constant(retention_days, n, pa.uint16()),
     })
-    return table, rejected
+    return table, report

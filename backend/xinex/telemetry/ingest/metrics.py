@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 from xinex.telemetry.ingest.arrow import STRING, timestamps
-from xinex.telemetry.ingest.common import HOST_NAME, SERVICE_NAME, Rejections, attributes, now_ns
+from xinex.telemetry.ingest.common import HOST_NAME, SERVICE_NAME, MappingReport, attributes, now_ns
 
 METRIC_COLUMNS = [
     "tenant_id", "metric_name", "metric_type", "timestamp", "start_timestamp", "service_name", "host_name",
@@ -40,16 +40,16 @@ _TYPES = [
 ]
 
 
-def metric_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[pa.Table | None, Rejections]:
+def metric_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[pa.Table | None, MappingReport]:
     """Metrics are mapped row by row (five point shapes) and then transposed into Arrow columns."""
-    rows, rejected = metric_rows(request, tenant_id, retention_days)
+    rows, report = metric_rows(request, tenant_id, retention_days)
     if not rows:
-        return None, rejected
+        return None, report
     columns = list(zip(*rows, strict=True))
     columns[0] = [str(tenant_id)] * len(rows)
     arrays = [timestamps(list(col)) if type_ is None else pa.array(col, type_)
               for col, type_ in zip(columns, _TYPES, strict=True)]
-    return pa.table(dict(zip(METRIC_COLUMNS, arrays, strict=True))), rejected
+    return pa.table(dict(zip(METRIC_COLUMNS, arrays, strict=True))), report
 
 
 def temporality_name(value: int) -> str:
@@ -69,9 +69,9 @@ def _number(p: Any) -> float:
     return p.as_double if p.WhichOneof("value") == "as_double" else float(p.as_int)
 
 
-def metric_rows(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[list[list], Rejections]:
+def metric_rows(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[list[list], MappingReport]:
     rows: list[list] = []
-    rejected = Rejections()
+    report = MappingReport()
     received = now_ns()
     for rm in request.resource_metrics:
         resource = attributes(rm.resource.attributes)
@@ -85,8 +85,10 @@ def metric_rows(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tupl
                 data = getattr(m, kind)
                 points = _recorded(data.data_points)
                 if not m.name:
-                    rejected.add("metric without a name", len(points))
+                    report.reject("metric without a name", len(points))
                     continue
+                if not report.time_filled and not all(p.time_unix_nano for p in points):
+                    report.time_filled = True  # such points are stored at the receive time
                 temporality = temporality_name(data.aggregation_temporality) if kind not in ("gauge", "summary") else ""
                 monotonic = 1 if kind == "sum" and data.is_monotonic else 0
                 metric_type = "exponential_histogram" if kind == "exponential_histogram" else kind
@@ -101,14 +103,14 @@ def metric_rows(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tupl
                 elif kind == "histogram":
                     for p in points:
                         if p.bucket_counts and len(p.bucket_counts) != len(p.explicit_bounds) + 1:
-                            rejected.add("histogram bucket_counts must have len(explicit_bounds) + 1 entries")
+                            report.reject("histogram bucket_counts must have len(explicit_bounds) + 1 entries")
                             continue
                         append(_row(meta, p, p.sum, p.count, p.sum, p.min if p.HasField("min") else None,
                                     p.max if p.HasField("max") else None, p.bucket_counts, p.explicit_bounds))
                 elif kind == "exponential_histogram":
                     for p in points:
                         if not -10 <= p.scale <= 20:
-                            rejected.add("exponential histogram scale out of range [-10, 20]")
+                            report.reject("exponential histogram scale out of range [-10, 20]")
                             continue
                         append(_row(meta, p, p.sum, p.count, p.sum, p.min if p.HasField("min") else None,
                                     p.max if p.HasField("max") else None, exp=p))
@@ -117,7 +119,7 @@ def metric_rows(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tupl
                         qs = p.quantile_values
                         append(_row(meta, p, p.sum, p.count, p.sum, quantiles=[q.quantile for q in qs],
                                     qvalues=[q.value for q in qs]))
-    return rows, rejected
+    return rows, report
 
 
 def _row(meta: tuple, p: Any, value: float, hcount: int = 0, hsum: float = 0.0, hmin: float | None = None,

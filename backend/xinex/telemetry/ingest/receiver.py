@@ -20,7 +20,7 @@ from typing import Any
 
 from xinex.kit.db import Database
 from xinex.telemetry.ingest.batcher import InsertBatcher
-from xinex.telemetry.ingest.common import Rejections
+from xinex.telemetry.ingest.common import MappingReport
 from xinex.telemetry.ingest.logs import log_table
 from xinex.telemetry.ingest.metrics import metric_table
 from xinex.telemetry.ingest.spans import span_table
@@ -212,12 +212,13 @@ class Receiver:
     async def ingest(self, signal: str, tenant: TenantIngest, request: Any, dedup: bytes | None = None) -> IngestResult:
         """Map one export request and return once its rows are in a committed insert."""
         table, mapper = SIGNALS[signal]
-        data, rejected = _map(signal, mapper, request, tenant)
+        data, report = _map(signal, mapper, request, tenant)
         if data is None:
-            return IngestResult(0, rejected.count, _message(rejected, signal))
+            return IngestResult(0, report.rejected, _message(report, signal))
         token = None
-        if dedup is not None:
-            # A client retrying the same batch (after a timeout) lands it once.
+        if dedup is not None and not report.time_filled:
+            # A client retrying the same batch (after a timeout) lands it once. Not when an item
+            # took the receive time: the same bytes sent again are then new records, not a retry.
             token = hashlib.blake2b(tenant.tenant_id.bytes + table.encode() + dedup, digest_size=16).hexdigest()
         try:
             await self.batchers[table].submit(data, token)
@@ -228,14 +229,14 @@ class Receiver:
             # Not the client's fault and not lost silently: retryable, and logged for us.
             log.error("otlp insert into %s failed: %s", table, exc)
             raise Unavailable("telemetry store error; retry later", self.config.retry_after_s) from exc
-        return IngestResult(data.num_rows, rejected.count, _message(rejected, signal))
+        return IngestResult(data.num_rows, report.rejected, _message(report, signal))
 
     async def _insert(self, table: str, data: Any, settings: Any) -> None:
         await self.ensure_schema()
         await self.store.insert_arrow(table, data, settings={**TELEMETRY_INSERT_SETTINGS, **(settings or {})})
 
 
-def _map(signal: str, mapper: Any, request: Any, tenant: TenantIngest) -> tuple[Any, Rejections]:
+def _map(signal: str, mapper: Any, request: Any, tenant: TenantIngest) -> tuple[Any, MappingReport]:
     """Run a mapper; a payload it cannot handle is the client's 400, not a 500. Only the
     exception's class and where it was raised are logged: its message may quote the payload."""
     try:
@@ -261,8 +262,8 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _message(rejected: Rejections, signal: str) -> str:
-    if not rejected.count:
+def _message(report: MappingReport, signal: str) -> str:
+    if not report.rejected:
         return ""
     what = {"traces": "spans", "logs": "log records", "metrics": "data points"}[signal]
-    return f"{rejected.count} {what} rejected: {rejected.message}"
+    return f"{report.rejected} {what} rejected: {report.message}"

@@ -21,7 +21,7 @@ from xinex.telemetry.ingest.arrow import (
     strings,
     timestamps,
 )
-from xinex.telemetry.ingest.common import SERVICE_NAME, Rejections, attributes_into, lookup, now_ns
+from xinex.telemetry.ingest.common import SERVICE_NAME, MappingReport, attributes_into, lookup, now_ns
 
 SPAN_COLUMNS = [
     "tenant_id", "timestamp", "trace_id", "span_id", "parent_span_id", "trace_state", "name", "kind",
@@ -35,8 +35,8 @@ STATUSES = ("unset", "ok", "error")
 _ZERO_TRACE_ID, _ZERO_SPAN_ID = bytes(16), bytes(8)
 
 
-def span_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[pa.Table | None, Rejections]:
-    rejected = Rejections()
+def span_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[pa.Table | None, MappingReport]:
+    report = MappingReport()
     start_ts: list[int] = []
     duration: list[int] = []
     trace_ids: list[str] = []
@@ -75,13 +75,15 @@ def span_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple
             for span in ss.spans:
                 trace_id, span_id, parent = span.trace_id, span.span_id, span.parent_span_id
                 if len(trace_id) != 16 or len(span_id) != 8 or (parent and len(parent) != 8):
-                    rejected.add("invalid trace_id/span_id/parent_span_id length")
+                    report.reject("invalid trace_id/span_id/parent_span_id length")
                     continue
                 if trace_id == _ZERO_TRACE_ID or span_id == _ZERO_SPAN_ID:
-                    rejected.add("all-zero trace_id or span_id")
+                    report.reject("all-zero trace_id or span_id")
                     continue
                 start, end = span.start_time_unix_nano, span.end_time_unix_nano
                 if not start:
+                    if not end:
+                        report.time_filled = True
                     start = end or now_ns()
                 start_ts.append(start)
                 duration.append(end - start if end > start else 0)
@@ -120,7 +122,7 @@ def span_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple
 
     n = len(start_ts)
     if not n:
-        return None, rejected
+        return None, report
     resources = string_maps(res_offsets, res_keys, res_values)
     table = pa.table({
         "tenant_id": constant(str(tenant_id), n, STRING),
@@ -149,4 +151,4 @@ def span_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple
         "dropped_attributes_count": pa.array(dropped, pa.uint32()),
         "retention_days": constant(retention_days, n, pa.uint16()),
     })
-    return table, rejected
+    return table, report
