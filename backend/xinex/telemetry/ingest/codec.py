@@ -30,25 +30,45 @@ _ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId", "trace_id", "span_id"
 _BAD_ID = base64.b64encode(b"\xff").decode()  # wrong length on purpose: the item is rejected, not the batch
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
 def decompress(data: bytes, encoding: str, limit: int) -> bytes:
-    """gzip/deflate with an output cap, so a small bomb cannot expand past the size limit."""
+    """gzip/deflate with an output cap, so a small bomb cannot expand past the size limit.
+
+    gzip: every member is decoded (concatenated members are one valid stream, RFC 1952 §2.2).
+    A stream cut short or followed by bytes that are no gzip member is a 400: accepting what
+    decoded so far would acknowledge a batch while silently dropping the rest of it."""
     if encoding in ("", "identity"):
         if len(data) > limit:
             raise TooLarge(f"request body exceeds {limit} bytes")
         return data
     if encoding not in ("gzip", "deflate"):
         raise UnsupportedMedia(f"unsupported Content-Encoding {encoding!r} (use gzip or none)")
-    d = zlib.decompressobj(wbits=31 if encoding == "gzip" else 15)
+    if not data:
+        return data
     try:
-        out = d.decompress(data, limit + 1)
-        if len(out) > limit or (d.unconsumed_tail and len(out) >= limit):
-            raise TooLarge(f"decompressed request body exceeds {limit} bytes")
-        out += d.flush()
+        return _inflate(data, encoding, limit)
     except zlib.error as exc:
         raise BadRequest(f"invalid {encoding} body: {exc}") from None
-    if len(out) > limit:
-        raise TooLarge(f"decompressed request body exceeds {limit} bytes")
-    return out
+
+
+def _inflate(data: bytes, encoding: str, limit: int) -> bytes:
+    out = bytearray()
+    rest = data
+    while True:
+        member = zlib.decompressobj(wbits=31 if encoding == "gzip" else 15)
+        # At most one byte past the cap: reaching it means the body is too large.
+        out += member.decompress(rest, limit - len(out) + 1)
+        if len(out) > limit:
+            raise TooLarge(f"decompressed request body exceeds {limit} bytes")
+        if not member.eof:
+            raise BadRequest(f"invalid {encoding} body: the compressed stream is truncated")
+        rest = member.unused_data
+        if not rest:
+            return bytes(out)
+        if encoding != "gzip" or not rest.startswith(_GZIP_MAGIC):
+            raise BadRequest(f"invalid {encoding} body: unexpected data after the compressed stream")
 
 
 def decode_protobuf(signal: str, data: bytes) -> Any:
