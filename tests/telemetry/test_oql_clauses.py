@@ -96,7 +96,8 @@ async def test_first_bucket_is_whole_not_partial(store, seed):
 
 async def test_rate_in_the_last_bucket_is_over_its_elapsed_part(store, seed):
     t0 = seed.now.timestamp() - 30 * 60
-    until = t0 + 5 * 60 + 20  # 20 s into the minute of the sixth span
+    last = (t0 + 300) // 60 * 60  # the minute bucket of the sixth span
+    until = max(t0 + 300.5, last + 20)  # 20-59.5 s into that bucket
     since = datetime.fromtimestamp(t0, UTC).isoformat()
     q = compile_oql(f"SELECT count(), rate() FROM spans SINCE '{since}' UNTIL "
                     f"'{datetime.fromtimestamp(until, UTC).isoformat()}' TIMESERIES 1m", seed.tenant, seed.now)
