@@ -83,9 +83,9 @@ async def test_timeseries_has_every_bucket_with_zero_counts(store, seed):
 
 
 async def test_first_bucket_is_whole_not_partial(store, seed):
-    # SINCE one second after the first span: the span is in SINCE's bucket, which is counted whole
+    # SINCE just after the first span: the span is in SINCE's bucket, which is counted whole
     t0 = seed.now.timestamp() - 30 * 60
-    since = datetime.fromtimestamp(t0 + 1, UTC).isoformat()
+    since = datetime.fromtimestamp(t0 + 0.5, UTC).isoformat()
     until = datetime.fromtimestamp(t0 + 600, UTC).isoformat()
     q = compile_oql(f"SELECT count() FROM spans SINCE '{since}' UNTIL '{until}' TIMESERIES 5m", seed.tenant, seed.now)
     assert q.since.timestamp() == t0 // 300 * 300
