@@ -136,3 +136,31 @@ def test_too_many_buckets_names_the_bucket_and_position():
     # automatic buckets grow to 30 days: even the longest range fits
     q = c("SELECT count() FROM spans SINCE 0 UNTIL '2261-01-01' TIMESERIES")
     assert q.bucket_seconds == 30 * 86400
+
+
+# ---- names: case-insensitive like keywords; attribute keys are data --------------------------
+async def test_field_names_are_case_insensitive(store, seed):
+    assert await rows(store, seed, "select COUNT(*) from SPANS where NAME = 'GET /cart'") == [[3]]
+    assert await rows(store, seed, "SELECT Service, count() AS N FROM spans GROUP BY SERVICE ORDER BY n DESC") == [
+        ["checkout", 4], ["db", 2]]
+    assert await rows(store, seed, "SELECT count() FROM spans WHERE ATTR['http.route'] = '/cart' "
+                                   "AND Attributes['http.route'] IS NOT NULL AND Duration_MS > 10") == [[2]]
+    out = await rows(store, seed, "SELECT AVG(CPU_USER_PCT) FROM HOST WHERE Host.Name = 'web-1'")
+    assert out[0][0] == pytest.approx(25.0)
+    # the key inside attr['…'] is data: a different case is a different (here absent) attribute
+    assert await rows(store, seed, "SELECT count() FROM spans WHERE attr['HTTP.ROUTE'] = '/cart'") == [[0]]
+
+
+def test_output_columns_keep_the_names_as_typed():
+    assert c("SELECT NAME, Duration_Ms FROM spans").columns == ["NAME", "Duration_Ms"]
+
+
+def test_unknown_field_still_unknown_in_any_case():
+    from xinex.telemetry.oql import OQLUnknownField
+
+    with pytest.raises(OQLUnknownField) as err:
+        c("SELECT NAMES FROM spans")
+    assert err.value.details["field"] == "NAMES"
+    with pytest.raises(OQLSemanticError) as err:
+        c("SELECT count() AS n, max(duration_ms) AS N FROM spans")
+    assert "given twice" in str(err.value)

@@ -124,7 +124,8 @@ class _Compiler:
         return method(node, ctx, in_agg)
 
     def _Field(self, node: ast.Field, ctx: str, in_agg: bool) -> _Expr:
-        f = self.src.fields.get(node.name)
+        # field names are case-insensitive like keywords (the schema's are lower case)
+        f = self.src.fields.get(node.name) or self.src.fields.get(node.name.lower())
         if f is None:
             raise OQLUnknownField(
                 f"unknown field {node.name!r} in {self.src.name}; valid fields: {', '.join(self.src.valid_fields())}",
@@ -135,7 +136,8 @@ class _Compiler:
         return _Expr(f.sql, f.kind, node=node)
 
     def _MapAccess(self, node: ast.MapAccess, ctx: str, in_agg: bool) -> _Expr:
-        column = self.src.maps.get(node.map)
+        # ATTR['k'] is attr['k']; the key itself is data and stays case-sensitive
+        column = self.src.maps.get(node.map.lower())
         if column is None:
             name = f"{node.map}[...]"
             raise OQLUnknownField(
@@ -338,7 +340,7 @@ class _Compiler:
         if isinstance(node.expr, ast.MapAccess):
             # A missing map key reads as '', so "IS NULL" means "attribute absent".
             e = self._MapAccess(node.expr, ctx, in_agg)
-            column = self.src.maps[node.expr.map]
+            column = self.src.maps[node.expr.map.lower()]
             test = f"mapContains({column}, {self.bind(node.expr.key, 'String')})"
             return _Expr(test if node.negate else f"(NOT {test})", "bool", e.agg, node, (e,))
         e = self.expr(node.expr, ctx, in_agg)
@@ -536,7 +538,12 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
         else:
             expanded.append(item)
     selects = [c.expr(item.expr, "select") for item in expanded]
-    aliases = {item.alias: i for i, item in enumerate(expanded) if item.alias}
+    aliases: dict[str, int] = {}  # case-insensitive, like field names
+    for i, item in enumerate(expanded):
+        if item.alias:
+            if item.alias.lower() in aliases:
+                raise OQLSemanticError(f"alias {item.alias!r} is given twice", alias=item.alias)
+            aliases[item.alias.lower()] = i
 
     where_sql = None
     if "where" in seen:
@@ -550,8 +557,8 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
                 raise OQLSemanticError(f"GROUP BY {g.value} refers to an aggregate ({expanded[g.value - 1].text})",
                                        line=g.line, column=g.column)
             groups.append(s.sql)
-        elif isinstance(g, ast.Field) and g.name in aliases and not selects[aliases[g.name]].agg:
-            groups.append(selects[aliases[g.name]].sql)
+        elif isinstance(g, ast.Field) and g.name.lower() in aliases and not selects[aliases[g.name.lower()]].agg:
+            groups.append(selects[aliases[g.name.lower()]].sql)
         else:
             e = c.expr(g, "group")
             if e.const:
@@ -575,8 +582,8 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
         if isinstance(expr, ast.Lit):  # ORDER BY 2 DESC: the second SELECT item
             order_keys.append((f"_c{_position(expr, len(selects), 'ORDER BY')}", direction))
             continue
-        if isinstance(expr, ast.Field) and expr.name in aliases:
-            order_keys.append((f"_c{aliases[expr.name]}", direction))
+        if isinstance(expr, ast.Field) and expr.name.lower() in aliases:
+            order_keys.append((f"_c{aliases[expr.name.lower()]}", direction))
             continue
         e = c.expr(expr, "order")
         if e.const:
