@@ -17,20 +17,20 @@ from typing import Any
 import grpc
 
 from xinex.telemetry.ingest import codec
-from xinex.telemetry.ingest.receiver import IngestError, Receiver
+from xinex.telemetry.ingest.receiver import IngestError, Receiver, bearer_token
 
 log = logging.getLogger("xinex.otlp.grpc")
 
 
 def credential_from_metadata(metadata: Any) -> str | None:
-    api_key = None
+    """A Bearer authorization, else x-api-key (an authorization of another scheme is ignored)."""
+    bearer = api_key = None
     for key, value in metadata or ():
         if key == "authorization":
-            scheme, _, token = str(value).partition(" ")
-            return token.strip() if scheme.lower() == "bearer" else None
-        if key == "x-api-key":
-            api_key = str(value).strip()
-    return api_key
+            bearer = bearer or bearer_token(str(value))
+        elif key == "x-api-key":
+            api_key = api_key or str(value).strip() or None
+    return bearer or api_key
 
 
 # signal → the OTLP collector service that carries it

@@ -30,6 +30,7 @@ from xinex.telemetry.ingest.receiver import (
     RequestTimeout,
     TooLarge,
     UnsupportedMedia,
+    bearer_token,
 )
 
 log = logging.getLogger("xinex.otlp.http")
@@ -97,11 +98,7 @@ class OtlpHttpApp:
 
 
 def _credential(headers: dict[str, str]) -> str | None:
-    auth = headers.get("authorization")
-    if auth:
-        scheme, _, token = auth.partition(" ")
-        return token.strip() if scheme.lower() == "bearer" else None
-    return headers.get("x-api-key", "").strip() or None
+    return bearer_token(headers.get("authorization", "")) or headers.get("x-api-key", "").strip() or None
 
 
 async def _read_body(receive: Any, limit: int) -> bytes:

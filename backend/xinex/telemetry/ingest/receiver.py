@@ -86,6 +86,15 @@ class Unavailable(IngestError):
     http, grpc = 503, "UNAVAILABLE"
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer …` value; None for another scheme. Such a header
+    (Basic, added by a proxy in front of the receiver) must not hide the request's x-api-key."""
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
 @dataclass(frozen=True)
 class ReceiverConfig:
     max_body_bytes: int = 8 * 1024 * 1024  # decompressed request size
