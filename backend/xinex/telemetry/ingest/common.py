@@ -72,20 +72,28 @@ def lookup(keys: list[str], values: list[str], start: int, key: str) -> str:
     return found
 
 
+def id_hex(raw: bytes) -> str:
+    """A trace/span id as hex; '' for an absent or all-zero (invalid, W3C) id rather than zeros."""
+    return raw.hex() if raw.lstrip(b"\0") else ""
+
+
 def now_ns() -> int:
     return time.time_ns()
 
 
 class MappingReport:
     """What mapping one export request found that the receiver acts on: the invalid items
-    (counted, with the first few reasons, for the partial-success message), and whether the
-    receiver filled in the time of any item that came without one."""
+    (counted, with the first few reasons, for the partial-success message), parts dropped from
+    stored items, and whether the receiver filled in the time of any item that came without one."""
 
-    __slots__ = ("rejected", "reasons", "time_filled")
+    __slots__ = ("rejected", "reasons", "dropped", "time_filled")
 
     def __init__(self) -> None:
         self.rejected = 0
         self.reasons: list[str] = []
+        # Parts dropped from items that are stored (e.g. a malformed span link): what → how many.
+        # Reported to the client as a partial-success warning, not counted as rejected items.
+        self.dropped: dict[str, int] = {}
         # Such an item's time is the receive time: the same bytes sent again are another record,
         # so the request must not be taken for a retry (receiver.py, retry dedup).
         self.time_filled = False
@@ -94,6 +102,9 @@ class MappingReport:
         self.rejected += n
         if len(self.reasons) < 5 and reason not in self.reasons:
             self.reasons.append(reason)
+
+    def drop(self, what: str, n: int = 1) -> None:
+        self.dropped[what] = self.dropped.get(what, 0) + n
 
     @property
     def message(self) -> str:

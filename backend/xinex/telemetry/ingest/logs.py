@@ -1,5 +1,6 @@
 """ExportLogsServiceRequest → an Arrow table of `logs` rows, with trace correlation (trace_id/span_id
-as hex). Records whose trace_id or span_id has a wrong length are rejected (partial success).
+as hex; '' when absent or all-zero, i.e. not correlated). Records whose trace_id or span_id has a
+wrong length are rejected (partial success).
 Columnar like spans.py: flat lists, resource and scope values repeated on the Arrow side."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from xinex.telemetry.ingest.common import (
     MappingReport,
     any_value,
     attributes_into,
+    id_hex,
     lookup,
     now_ns,
 )
@@ -74,8 +76,8 @@ def log_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[
                     report.time_filled = True
                 times.append(rec.time_unix_nano or observed)
                 observed_times.append(observed)
-                trace_ids.append(trace_id.hex())
-                span_ids.append(span_id.hex())
+                trace_ids.append(id_hex(trace_id))
+                span_ids.append(id_hex(span_id))
                 flags.append(rec.flags & 0xFF)
                 number = rec.severity_number
                 severity_texts.append(rec.severity_text or severity_text(number))

@@ -272,7 +272,10 @@ def _no_gc() -> Iterator[None]:
 
 
 def _message(report: MappingReport, signal: str) -> str:
-    if not report.rejected:
-        return ""
-    what = {"traces": "spans", "logs": "log records", "metrics": "data points"}[signal]
-    return f"{report.rejected} {what} rejected: {report.message}"
+    """The partial-success message: rejected items, then parts dropped from stored items (with
+    nothing rejected this is the spec's warning form: rejected 0 and a message)."""
+    parts = [f"{n} {what}" for what, n in report.dropped.items()]
+    if report.rejected:
+        items = {"traces": "spans", "logs": "log records", "metrics": "data points"}[signal]
+        parts.insert(0, f"{report.rejected} {items} rejected: {report.message}")
+    return "; ".join(parts)

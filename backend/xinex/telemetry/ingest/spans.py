@@ -1,5 +1,8 @@
 """ExportTraceServiceRequest → an Arrow table of `spans` rows (one row per span, events and links
 as parallel arrays). Spans with a malformed trace/span/parent id are rejected (partial success).
+A link with a malformed id is dropped from its span, which is stored: not counted as a rejected
+span, but reported in the partial-success message. A link to an all-zero (invalid) span context,
+which the spec lets SDKs record for its attributes, is kept with '' ids.
 
 Columnar: one pass over the decoded protobuf appends to flat lists; resource attributes, service
 and scope are read once per resource/scope and repeated per row on the Arrow side.
@@ -21,7 +24,7 @@ from xinex.telemetry.ingest.arrow import (
     strings,
     timestamps,
 )
-from xinex.telemetry.ingest.common import SERVICE_NAME, MappingReport, attributes_into, lookup, now_ns
+from xinex.telemetry.ingest.common import SERVICE_NAME, MappingReport, attributes_into, id_hex, lookup, now_ns
 
 SPAN_COLUMNS = [
     "tenant_id", "timestamp", "trace_id", "span_id", "parent_span_id", "trace_state", "name", "kind",
@@ -33,6 +36,7 @@ SPAN_COLUMNS = [
 KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
 STATUSES = ("unset", "ok", "error")
 _ZERO_TRACE_ID, _ZERO_SPAN_ID = bytes(16), bytes(8)
+DROPPED_LINK = "span links dropped: invalid trace_id/span_id length"
 
 
 def span_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[pa.Table | None, MappingReport]:
@@ -111,8 +115,12 @@ def span_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple
                 links = span.links
                 if links:
                     for lk in links:
-                        ln_trace.append(lk.trace_id.hex())
-                        ln_span.append(lk.span_id.hex())
+                        link_trace, link_span = lk.trace_id, lk.span_id
+                        if len(link_trace) != 16 or len(link_span) != 8:
+                            report.drop(DROPPED_LINK)  # the span is fine: keep it, without the link
+                            continue
+                        ln_trace.append(id_hex(link_trace))
+                        ln_span.append(id_hex(link_span))
                         ln_state.append(lk.trace_state)
                         attributes_into(lk.attributes, ln_keys, ln_values)
                         ln_attr_offsets.append(len(ln_keys))
