@@ -48,3 +48,106 @@ async def test_percentile_forms_agree(store, seed):
     pct, frac, p50, p99, p1, top = out["rows"][0]
     assert pct == frac == p50 and 5 < pct < 30
     assert 300 < p99 < top == 400.0 and p1 < 2
+
+
+# ---- rate() / sum() over cumulative counters -------------------------------------------------
+COUNTER_COLS = ["tenant_id", "metric_name", "metric_type", "timestamp", "start_timestamp", "host_name",
+                "aggregation_temporality", "is_monotonic", "value", "attributes", "hist_count", "hist_sum"]
+
+
+class Counters:
+    """One tenant's system.network.io (cumulative, monotonic), every minute for 15 minutes:
+    h1/eth0 +400,000 B/min from 1e9; h1/eth1 +60,000 B/min with a reset to 30,000 three minutes
+    ago; h2/eth0 +6,000 B/min from 1e12. Over the last 5 minutes (5 points per series, each
+    with its predecessor): 2,000,000 + 270,000 + 30,000 = 2,300,000 bytes, 7,666.67 B/s."""
+
+    INCREASE_5M = 2_300_000
+
+    def __init__(self, tenant: uuid.UUID, now: datetime):
+        self.tenant, self.now = tenant, now
+
+    def rows(self) -> list:
+        from datetime import timedelta
+
+        out, start = [], self.now - timedelta(days=1)
+        for k in range(15, 0, -1):  # points at now-15m … now-1m
+            ts, n = self.now - timedelta(minutes=k), 15 - k
+            reset = self.now - timedelta(minutes=3, seconds=30)  # eth1 restarted then
+            eth1, eth1_start = (2e9 + 60_000 * n, start) if k > 3 else (30_000 + 60_000 * (3 - k), reset)
+            for host, device, value, since in (("h1", "eth0", 1e9 + 400_000 * n, start), ("h1", "eth1", eth1, eth1_start),
+                                               ("h2", "eth0", 1e12 + 6_000 * n, start)):
+                out.append([self.tenant, "system.network.io", "sum", ts, since, host, "cumulative", 1, value,
+                            {"device": device, "direction": "receive"}, 0, 0.0])
+            # a delta-temporality counter and a gauge: read as they are
+            out.append([self.tenant, "app.requests", "sum", ts, ts, "h1", "delta", 1, 10.0, {}, 0, 0.0])
+            out.append([self.tenant, "app.queue", "gauge", ts, start, "h1", "", 0, float(n), {}, 0, 0.0])
+            # a cumulative histogram: count +100 and sum +5.0 a minute
+            out.append([self.tenant, "app.latency", "histogram", ts, start, "h1", "cumulative", 0, 0.0, {},
+                        10_000 + 100 * n, 500.0 + 5 * n])
+        return out
+
+
+@pytest.fixture
+async def counters(ts_store):
+    data = Counters(uuid.uuid4(), datetime.now(UTC).replace(microsecond=0))
+    await ts_store.insert("metrics", COUNTER_COLS, data.rows())
+    return data
+
+
+async def q(store, data: Counters, query: str) -> list:
+    return (await run_oql(store, compile_oql(query, data.tenant, data.now)))["rows"]
+
+
+async def test_rate_and_sum_of_cumulative_host_counter(store, counters):
+    # the audit's case: a running total near 1e9 read as values gave rates of ~1e7 B/s
+    [[rate, total]] = await q(store, counters, "SELECT rate(net_rx_bytes), sum(net_rx_bytes) FROM host LAST 5m")
+    assert total == pytest.approx(Counters.INCREASE_5M)
+    assert rate == pytest.approx(Counters.INCREASE_5M / 300)
+    # per series, grouped by host and device
+    out = await q(store, counters, "SELECT host, device, sum(net_rx_bytes), max(net_rx_bytes) - min(net_rx_bytes) "
+                                   "FROM host GROUP BY host, device ORDER BY host, device LAST 5m")
+    assert [r[:3] for r in out] == [["h1", "eth0", 2_000_000.0], ["h1", "eth1", 270_000.0], ["h2", "eth0", 30_000.0]]
+    assert out[0][3] == 1_600_000.0  # max - min sees only the 5 points in range (one interval fewer)
+
+
+async def test_counter_filters_keep_series_whole(store, counters):
+    # a WHERE on series keys is applied before the increases are taken; on values, after
+    assert await q(store, counters, "SELECT sum(net_rx_bytes) FROM host WHERE host = 'h1' AND device = 'eth1' "
+                                    "LAST 5m") == [[270_000.0]]
+    assert await q(store, counters, "SELECT sum(net_rx_bytes) FROM host WHERE net_rx_bytes < 1e12 LAST 5m") == [
+        [2_270_000.0]]
+
+
+async def test_counter_timeseries(store, counters):
+    out = await q(store, counters, "SELECT sum(net_rx_bytes), rate(net_rx_bytes) FROM host LAST 5m TIMESERIES 1m")
+    assert sum(r[1] for r in out) == pytest.approx(Counters.INCREASE_5M)
+    assert out[-1][1:] in ([0.0, 0.0], [466_000.0, pytest.approx(466_000 / 60)])  # the current minute: 0, not null
+    full = [r for r in out if r[1] == 466_000.0]  # a minute with no reset: 400,000 + 60,000 + 6,000
+    assert len(full) >= 3 and all(r[2] == pytest.approx(466_000 / 60) for r in full)
+
+
+async def test_metrics_source_counters_deltas_and_gauges(store, counters):
+    out = await q(store, counters, "SELECT rate(value), sum(value) FROM metrics WHERE metric = 'system.network.io' "
+                                   "AND attr['direction'] = 'receive' LAST 5m")
+    assert out == [[pytest.approx(Counters.INCREASE_5M / 300), Counters.INCREASE_5M]]
+    # delta sums add up as they are; gauges are not differenced
+    assert await q(store, counters, "SELECT sum(value) FROM metrics WHERE metric = 'app.requests' LAST 5m") == [[50.0]]
+    assert await q(store, counters, "SELECT sum(value), avg(value) FROM metrics WHERE metric = 'app.queue' "
+                                    "LAST 5m") == [[10.0 + 11 + 12 + 13 + 14, 12.0]]
+    out = await q(store, counters, "SELECT metric, sum(value) FROM metrics GROUP BY metric ORDER BY metric LAST 5m")
+    assert out == [["app.latency", 0.0], ["app.queue", 60.0], ["app.requests", 50.0],
+                   ["system.network.io", Counters.INCREASE_5M]]
+    # cumulative histograms: count and sum are running totals too
+    out = await q(store, counters, "SELECT rate(hist_count), sum(hist_sum), max(hist_count) FROM metrics "
+                                   "WHERE metric = 'app.latency' LAST 5m")
+    assert out == [[pytest.approx(500 / 300), 25.0, 11_400]]
+
+
+def test_counter_queries_keep_tenant_and_time_bounds_inside_and_out():
+    q_ = c("SELECT rate(net_rx_bytes) FROM host WHERE host = 'a' LAST 5m")
+    inner, outer = q_.sql.split(" FROM (SELECT *, ", 1)[1].split(") WHERE ", 1)
+    assert "FROM metrics WHERE tenant_id = {tenant_id:UUID} AND timestamp >= {t_lookback:" in inner
+    assert outer.startswith("tenant_id = {tenant_id:UUID} AND timestamp >= {t_since:")
+    assert (q_.params["t_since"] - q_.params["t_lookback"]).total_seconds() == 600
+    # other aggregates need no subquery
+    assert "OVER" not in c("SELECT avg(cpu_user_pct), max(net_rx_bytes) FROM host").sql

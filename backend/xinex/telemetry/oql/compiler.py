@@ -21,7 +21,15 @@ from typing import Any
 
 from xinex.telemetry.oql import parser as ast
 from xinex.telemetry.oql.errors import OQLSemanticError, OQLUnknownField, OQLUnknownFunction, OQLUnknownSource
-from xinex.telemetry.oql.schema import FUNCTIONS, SOURCES, Source, const
+from xinex.telemetry.oql.schema import (
+    COUNTER_LOOKBACK_SECONDS,
+    FUNCTIONS,
+    SERIES_KEY,
+    SOURCES,
+    Source,
+    const,
+    counter_increase,
+)
 
 DEFAULT_RANGE = timedelta(hours=1)
 DEFAULT_LIMIT = 1000
@@ -101,6 +109,8 @@ class _Compiler:
     _keys: dict = field(default_factory=dict)
     metrics: set = field(default_factory=set)
     nodes: int = 0
+    counter: bool = False  # compiling rate()/sum()'s argument: counters read their increases
+    counters: set = field(default_factory=set)  # the columns whose increases the query reads
     bucket_until: tuple = ()  # TIMESERIES: (bucket seconds, UNTIL epoch) for rate()'s divisor
 
     def bind(self, value: Any, ch_type: str) -> str:
@@ -133,6 +143,9 @@ class _Compiler:
             )
         if f.metric:
             self.metrics.add(f.metric)
+        if self.counter and f.counter_sql:
+            self.counters.update(f.counter_cols)
+            return _Expr(f.counter_sql, f.kind, node=node)
         return _Expr(f.sql, f.kind, node=node)
 
     def _MapAccess(self, node: ast.MapAccess, ctx: str, in_agg: bool) -> _Expr:
@@ -217,7 +230,11 @@ class _Compiler:
                 raise OQLSemanticError("percentile(x, q) needs a number q", line=node.line, column=node.column)
             arg = self.expr(node.args[0], ctx, True)
             return f"quantile({_quantile(q)})({self.numeric(arg, node)})", "number"
-        args = [self.expr(a, ctx, True) for a in node.args]
+        self.counter = node.name in ("rate", "sum")
+        try:
+            args = [self.expr(a, ctx, True) for a in node.args]
+        finally:
+            self.counter = False
         if fn.quantile is not None:
             return f"quantile({fn.quantile!r})({self.numeric(args[0], node)})", "number"
         if node.name == "count":
@@ -545,9 +562,10 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
                 raise OQLSemanticError(f"alias {item.alias!r} is given twice", alias=item.alias)
             aliases[item.alias.lower()] = i
 
-    where_sql = None
+    where_sql, where = None, None
     if "where" in seen:
-        where_sql = c.condition(c.expr(seen["where"][1], "where"), "WHERE").sql
+        where = c.condition(c.expr(seen["where"][1], "where"), "WHERE")
+        where_sql = where.sql
 
     groups: list[str] = []
     for g in seen.get("group", (None, []))[1]:
@@ -619,12 +637,16 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
         conditions.append(f"metric_name IN ({', '.join(const(m) for m in sorted(c.metrics))})")
     elif src.prefilter:
         conditions.append(src.prefilter)
+    from_sql = src.table
+    if c.counters:
+        params["t_lookback"] = since - timedelta(seconds=COUNTER_LOOKBACK_SECONDS)
+        from_sql = _increases_subquery(src, c.counters, conditions, where)
     if where_sql:
         conditions.append(f"({where_sql})")
 
     select_sql = ([f"{bucket_sql} AS _t"] if bucket_sql else []) + [f"{s.sql} AS _c{i}" for i, s in enumerate(selects)]
     group_sql = (["_t"] if bucket_sql else []) + groups
-    sql = f"SELECT {', '.join(select_sql)} FROM {src.table} WHERE {' AND '.join(conditions)}"
+    sql = f"SELECT {', '.join(select_sql)} FROM {from_sql} WHERE {' AND '.join(conditions)}"
     if group_sql:
         sql += f" GROUP BY {', '.join(group_sql)}"
     if order_sql:
@@ -636,6 +658,37 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
     if bucket and groups:
         settings["use_with_fill_by_sorting_prefix"] = 1  # fill each group's series (the default, made explicit)
     return CompiledQuery(sql, params, settings, columns, src.name, since, until, bucket)
+
+
+def _increases_subquery(src: Source, counters: set, conditions: list[str], where: _Expr | None) -> str:
+    """FROM for rate()/sum() over counters: the table's rows of the range (and COUNTER_LOOKBACK
+    before it) with each point's increase _inc_<column> (schema.counter_increase). The outer query
+    keeps all its conditions; the parts of WHERE that keep series whole (metric, host, attributes…)
+    also filter here, so the window sorts only the series asked for."""
+    inner = [cond if not cond.startswith("timestamp >= ") else f"timestamp >= {{t_lookback:{_TIME_PARAM}}}"
+             for cond in conditions]
+    if where is not None:
+        parts = where.parts if isinstance(where.node, ast.BoolOp) and where.node.op == "AND" else (where,)
+        inner += [f"({p.sql})" for p in parts if _series_level(p.node, src)]
+    increases = ", ".join(f"{counter_increase(col)} AS _inc_{col}" for col in sorted(counters))
+    return (f"(SELECT *, {increases} FROM {src.table} WHERE {' AND '.join(inner)} "
+            f"WINDOW _w AS (PARTITION BY {SERIES_KEY} ORDER BY timestamp ROWS BETWEEN 1 PRECEDING AND CURRENT ROW))")
+
+
+def _series_level(node: Any, src: Source) -> bool:
+    """True when node reads only series keys (and constants): filtering on it drops whole series."""
+    if isinstance(node, ast.Field):
+        f = src.fields.get(node.name) or src.fields.get(node.name.lower())
+        return f is not None and f.series
+    if isinstance(node, (ast.MapAccess, ast.Lit)):
+        return True  # the metrics table's attribute maps are part of the series key
+    if isinstance(node, ast.BoolOp):
+        return all(_series_level(a, src) for a in node.args)
+    if isinstance(node, (ast.Compare, ast.BinOp)):
+        return _series_level(node.left, src) and _series_level(node.right, src)
+    if isinstance(node, (ast.Not, ast.Neg, ast.InList, ast.Like, ast.IsNull)):
+        return _series_level(node.expr, src)
+    return False
 
 
 _ZERO_WHEN_EMPTY = frozenset(("count", "uniq", "sum", "rate"))
@@ -650,7 +703,8 @@ def _fill_buckets(order_keys: list[tuple[str, str]], groups: list[str], selects:
     first (in GROUP BY order, with the direction an ORDER BY gives them), then time: WITH FILL
     fills each group's series separately (ClickHouse's fill by sorting prefix); other ORDER BY
     keys only order rows within one group and bucket. A filled row has 0 for count(), uniq(),
-    sum() and rate() (and expressions of only these), NULL for avg, min, max and percentiles.
+    sum() and rate() (and expressions of only these; a sum of no values is 0 in any bucket),
+    NULL for avg, min, max and percentiles.
     """
     step = f"toDateTime({fill_from}, 'UTC') TO toDateTime({min(fill_to, _MAX_DATETIME)}, 'UTC') STEP {bucket}"
     directions = dict(order_keys)
@@ -659,8 +713,9 @@ def _fill_buckets(order_keys: list[tuple[str, str]], groups: list[str], selects:
         match = next((f"_c{i}" for i, s in enumerate(selects) if s.sql == g), g)
         prefix.append((match, directions.pop(match, directions.pop(g, "ASC"))))
     rest = [(key, d) for key, d in order_keys if key in directions]
-    filled = [s if not s.agg or _zero_when_empty(s) else
-              _Expr(f"toNullable({s.sql})", s.kind, True, s.node, (s,), call=True) for s in selects]
+    filled = [s if not s.agg else
+              _Expr(f"ifNull({s.sql}, 0)" if _zero_when_empty(s) else f"toNullable({s.sql})", s.kind, True, s.node,
+                    (s,), call=True) for s in selects]
     return [*prefix, ("_t", f"ASC WITH FILL FROM {step}"), *rest], filled
 
 

@@ -26,6 +26,11 @@ class Field:
     sql: str
     kind: str
     metric: str | None = None  # host fields: the OTel hostmetrics metric they read
+    # Metric sources: the field's SQL inside rate()/sum(), reading each point's increase
+    # (_inc_<column>, see COUNTER_INCREASE) instead of a cumulative counter's running total.
+    counter_sql: str | None = None
+    counter_cols: tuple[str, ...] = ()
+    series: bool = False  # the same for every point of a series (filtering on it keeps series whole)
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,39 @@ class Source:
 
 def _f(sql: str, kind: str) -> Field:
     return Field(sql, kind)
+
+
+def _s(sql: str, kind: str) -> Field:
+    """A series-level field of the metrics table (a key of the series: name, host, attributes…)."""
+    return Field(sql, kind, series=True)
+
+
+def _counter(column: str) -> Field:
+    return Field(column, "number", counter_sql=f"_inc_{column}", counter_cols=(column,))
+
+
+# Cumulative counters (OTLP sums with aggregation_temporality 'cumulative', histograms' count and
+# sum) are stored as running totals. Inside rate() and sum() a metrics query reads, per point, its
+# increase over the previous point of the same series (same metric, host, service, attributes and
+# resource), computed in a subquery with a window function; a drop or a new start_timestamp is a
+# reset (the increase is the new value). Gauges, delta sums and non-monotonic (up/down) sums are
+# read as they are. The subquery reads COUNTER_LOOKBACK before SINCE so the first point in the
+# range has its predecessor.
+COUNTER_LOOKBACK_SECONDS = 600
+SERIES_KEY = "metric_name, host_name, service_name, attributes, resource_attributes"
+_CUMULATIVE = {
+    "value": "aggregation_temporality = 'cumulative' AND is_monotonic = 1",
+    "hist_count": "aggregation_temporality = 'cumulative'",
+    "hist_sum": "aggregation_temporality = 'cumulative'",
+}
+
+
+def counter_increase(column: str) -> str:
+    """SQL of the increase of `column` at each point (needs WINDOW _w over SERIES_KEY by timestamp)."""
+    v, prev = f"toFloat64({column})", f"lagInFrame(toNullable(toFloat64({column}))) OVER _w"
+    delta = (f"if(isNull({prev}), 0, if(start_timestamp != lagInFrame(start_timestamp) OVER _w OR {v} < {prev}, "
+             f"{v}, {v} - {prev}))")
+    return f"if({_CUMULATIVE[column]}, {delta}, {v})"
 
 
 _SPANS = Source(
@@ -101,18 +139,18 @@ _METRICS = Source(
     time_type="DateTime64(9, 'UTC')",
     fields={
         "timestamp": _f("timestamp", "time"),
-        "metric": _f("metric_name", "string"),
-        "metric_name": _f("metric_name", "string"),
-        "type": _f("metric_type", "string"),
-        "unit": _f("unit", "string"),
-        "value": _f("value", "number"),
-        "service": _f("service_name", "string"),
-        "service.name": _f("service_name", "string"),
-        "host": _f("host_name", "string"),
-        "host.name": _f("host_name", "string"),
-        "temporality": _f("aggregation_temporality", "string"),
-        "hist_count": _f("hist_count", "number"),
-        "hist_sum": _f("hist_sum", "number"),
+        "metric": _s("metric_name", "string"),
+        "metric_name": _s("metric_name", "string"),
+        "type": _s("metric_type", "string"),
+        "unit": _s("unit", "string"),
+        "value": _counter("value"),
+        "service": _s("service_name", "string"),
+        "service.name": _s("service_name", "string"),
+        "host": _s("host_name", "string"),
+        "host.name": _s("host_name", "string"),
+        "temporality": _s("aggregation_temporality", "string"),
+        "hist_count": _counter("hist_count"),
+        "hist_sum": _counter("hist_sum"),
         "hist_min": _f("hist_min", "number"),
         "hist_max": _f("hist_max", "number"),
     },
@@ -185,10 +223,18 @@ HOST_METRICS: dict[str, tuple[str, str | None, str | None, str]] = {
 }
 
 
+# hostmetrics' cumulative monotonic sums: rate()/sum() over them read increases
+HOST_COUNTERS = frozenset(("system.cpu.time", "system.disk.io", "system.disk.operations", "system.network.io",
+                           "system.network.packets", "system.network.errors", "system.network.dropped"))
+
+
 def _host_field(metric: str, key: str | None, val: str | None, expr: str) -> Field:
     cond = f"metric_name = {const(metric)}"
     if key is not None and val is not None:
         cond += f" AND attributes[{const(key)}] = {const(val)}"
+    if metric in HOST_COUNTERS:
+        return Field(f"if({cond}, {expr}, NULL)", "number", metric=metric,
+                     counter_sql=f"if({cond}, {expr.replace('value', '_inc_value')}, NULL)", counter_cols=("value",))
     return Field(f"if({cond}, {expr}, NULL)", "number", metric=metric)
 
 
@@ -198,15 +244,15 @@ _HOST = Source(
     time_type="DateTime64(9, 'UTC')",
     fields={
         "timestamp": _f("timestamp", "time"),
-        "host": _f("host_name", "string"),
-        "host.name": _f("host_name", "string"),
-        "metric": _f("metric_name", "string"),
-        "value": _f("value", "number"),
-        "cpu": _f("attributes['cpu']", "string"),
-        "state": _f("attributes['state']", "string"),
-        "device": _f("attributes['device']", "string"),
-        "mountpoint": _f("attributes['mountpoint']", "string"),
-        "direction": _f("attributes['direction']", "string"),
+        "host": _s("host_name", "string"),
+        "host.name": _s("host_name", "string"),
+        "metric": _s("metric_name", "string"),
+        "value": _counter("value"),
+        "cpu": _s("attributes['cpu']", "string"),
+        "state": _s("attributes['state']", "string"),
+        "device": _s("attributes['device']", "string"),
+        "mountpoint": _s("attributes['mountpoint']", "string"),
+        "direction": _s("attributes['direction']", "string"),
         **{name: _host_field(*spec) for name, spec in HOST_METRICS.items()},
     },
     maps={"attr": "attributes", "attributes": "attributes", "resource": "resource_attributes"},
