@@ -76,7 +76,8 @@ def test_keywords_case_insensitive_and_clauses_in_any_order():
 def test_host_fields_map_to_hostmetrics():
     q = c("SELECT avg(cpu_user_pct) FROM host LAST 1h")
     assert "metric_name = 'system.cpu.utilization' AND attributes['state'] = 'user'" in q.sql
-    assert "metric_name IN ('system.cpu.utilization')" in q.sql
+    # system.cpu.time too: the percentage's fallback when a host does not send utilization
+    assert "metric_name IN ('system.cpu.time', 'system.cpu.utilization')" in q.sql
     q = c("SELECT uniq(host.name) FROM host")
     assert "startsWith(metric_name, 'system.')" in q.sql
 

@@ -150,4 +150,71 @@ def test_counter_queries_keep_tenant_and_time_bounds_inside_and_out():
     assert outer.startswith("tenant_id = {tenant_id:UUID} AND timestamp >= {t_since:")
     assert (q_.params["t_since"] - q_.params["t_lookback"]).total_seconds() == 600
     # other aggregates need no subquery
-    assert "OVER" not in c("SELECT avg(cpu_user_pct), max(net_rx_bytes) FROM host").sql
+    assert "OVER" not in c("SELECT avg(load_1m), max(net_rx_bytes) FROM host").sql
+
+
+# ---- host percentages without the *.utilization metrics ----------------------------------------
+class DefaultHostmetrics:
+    """What the Collector's hostmetrics receiver sends by default, every minute for 10 minutes:
+    h1: system.cpu.time (cumulative seconds per cpu and state; per minute cpu0 user 15 s, system
+    9 s, idle 36 s, cpu1 user 30 s, system 6 s, idle 24 s), system.memory.usage (used 4 GiB of
+    4 + 2 + 1 + 1; slab_reclaimable is part of cached) and system.filesystem.usage (used 30 of
+    30 + 60 + 10). h2 also sends system.cpu.utilization (user 0.9), which wins for h2."""
+
+    def __init__(self, tenant: uuid.UUID, now: datetime):
+        self.tenant, self.now = tenant, now
+
+    def rows(self) -> list:
+        from datetime import timedelta
+
+        gib, out, start = 2**30, [], self.now - timedelta(days=1)
+
+        def row(metric, kind, ts, host, value, attrs, temporality="cumulative", monotonic=1):
+            out.append([self.tenant, metric, kind, ts, start, host, temporality, monotonic, float(value), attrs, 0, 0.0])
+
+        for k in range(10, 0, -1):
+            ts, n = self.now - timedelta(minutes=k), 10 - k
+            for host in ("h1", "h2"):
+                for cpu, per_minute in (("cpu0", {"user": 15, "system": 9, "idle": 36}),
+                                        ("cpu1", {"user": 30, "system": 6, "idle": 24})):
+                    for state, secs in per_minute.items():
+                        row("system.cpu.time", "sum", ts, host, 1000 + secs * n, {"cpu": cpu, "state": state})
+            for state, size in (("used", 4), ("free", 2), ("buffered", 1), ("cached", 1), ("slab_reclaimable", 0.5)):
+                row("system.memory.usage", "sum", ts, "h1", size * gib, {"state": state}, monotonic=0)
+            for state, size in (("used", 30), ("free", 60), ("reserved", 10)):
+                row("system.filesystem.usage", "sum", ts, "h1", size * gib, {"state": state, "device": "sda1",
+                                                                          "mountpoint": "/"}, monotonic=0)
+            for cpu in ("cpu0", "cpu1"):
+                row("system.cpu.utilization", "gauge", ts, "h2", 0.9, {"cpu": cpu, "state": "user"}, "", 0)
+        return out
+
+
+@pytest.fixture
+async def default_hostmetrics(ts_store):
+    data = DefaultHostmetrics(uuid.uuid4(), datetime.now(UTC).replace(microsecond=0))
+    await ts_store.insert("metrics", COUNTER_COLS, data.rows())
+    return data
+
+
+async def test_host_percentages_derived_from_default_metrics(store, default_hostmetrics):
+    out = await q(store, default_hostmetrics,
+                  "SELECT host, avg(cpu_user_pct), avg(cpu_system_pct), avg(cpu_idle_pct), avg(cpu_used_pct), "
+                  "max(mem_used_pct), avg(fs_used_pct) FROM host GROUP BY host ORDER BY host LAST 5m")
+    h1, h2 = out
+    assert h1[0] == "h1" and h1[1:5] == [pytest.approx(37.5), pytest.approx(12.5), pytest.approx(50.0),
+                                          pytest.approx(50.0)]
+    assert h1[5] == pytest.approx(50.0) and h1[6] == pytest.approx(30.0)
+    # a host that sends system.cpu.utilization is read from it, not averaged with the derivation
+    assert h2[0] == "h2" and h2[1] == pytest.approx(90.0) and h2[2] is None and h2[5] is None
+    # per cpu, and over time
+    out = await q(store, default_hostmetrics, "SELECT cpu, avg(cpu_used_pct) FROM host WHERE host = 'h1' "
+                                              "GROUP BY cpu ORDER BY cpu LAST 5m")
+    assert out == [["cpu0", pytest.approx(40.0)], ["cpu1", pytest.approx(60.0)]]
+    # a WHERE on one state does not shrink the whole a share is taken of
+    out = await q(store, default_hostmetrics, "SELECT avg(cpu_user_pct) FROM host WHERE host = 'h1' AND state = 'user' "
+                                              "LAST 5m")
+    assert out == [[pytest.approx(37.5)]]
+    out = await q(store, default_hostmetrics, "SELECT avg(cpu_user_pct) FROM host WHERE host = 'h1' "
+                                              "LAST 5m TIMESERIES 1m")
+    assert [r[1] for r in out if r[1] is not None] == [pytest.approx(37.5)] * len([r for r in out if r[1]])
+    assert len([r for r in out if r[1] is not None]) >= 4

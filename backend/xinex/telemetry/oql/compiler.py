@@ -23,6 +23,7 @@ from xinex.telemetry.oql import parser as ast
 from xinex.telemetry.oql.errors import OQLSemanticError, OQLUnknownField, OQLUnknownFunction, OQLUnknownSource
 from xinex.telemetry.oql.schema import (
     COUNTER_LOOKBACK_SECONDS,
+    DERIVED,
     FUNCTIONS,
     SERIES_KEY,
     SOURCES,
@@ -111,6 +112,7 @@ class _Compiler:
     nodes: int = 0
     counter: bool = False  # compiling rate()/sum()'s argument: counters read their increases
     counters: set = field(default_factory=set)  # the columns whose increases the query reads
+    derived: set = field(default_factory=set)  # host utilization metrics with a fallback (schema.DERIVED)
     bucket_until: tuple = ()  # TIMESERIES: (bucket seconds, UNTIL epoch) for rate()'s divisor
 
     def bind(self, value: Any, ch_type: str) -> str:
@@ -143,6 +145,9 @@ class _Compiler:
             )
         if f.metric:
             self.metrics.add(f.metric)
+            if f.derived:
+                self.metrics.add(f.also_metric)
+                self.derived.add(f.derived)
         if self.counter and f.counter_sql:
             self.counters.update(f.counter_cols)
             return _Expr(f.counter_sql, f.kind, node=node)
@@ -638,9 +643,15 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
     elif src.prefilter:
         conditions.append(src.prefilter)
     from_sql = src.table
-    if c.counters:
+    derived = [DERIVED[m] for m in sorted(c.derived)]
+    if any(d.column == "_inc_value" for d in derived):
+        c.counters.add("value")
+    if c.counters or derived:
         params["t_lookback"] = since - timedelta(seconds=COUNTER_LOOKBACK_SECONDS)
-        from_sql = _increases_subquery(src, c.counters, conditions, where)
+        # the shares need every state of a scrape: no WHERE inside then
+        from_sql = _lookback_subquery(src, c.counters, conditions, None if derived else where)
+        if derived:
+            from_sql = f"(SELECT *, {', '.join(d.windows() for d in derived)} FROM {from_sql})"
     if where_sql:
         conditions.append(f"({where_sql})")
 
@@ -660,16 +671,19 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
     return CompiledQuery(sql, params, settings, columns, src.name, since, until, bucket)
 
 
-def _increases_subquery(src: Source, counters: set, conditions: list[str], where: _Expr | None) -> str:
-    """FROM for rate()/sum() over counters: the table's rows of the range (and COUNTER_LOOKBACK
-    before it) with each point's increase _inc_<column> (schema.counter_increase). The outer query
-    keeps all its conditions; the parts of WHERE that keep series whole (metric, host, attributes…)
-    also filter here, so the window sorts only the series asked for."""
+def _lookback_subquery(src: Source, counters: set, conditions: list[str], where: _Expr | None) -> str:
+    """FROM for rate()/sum() over counters (and derived host percentages): the table's rows of
+    the range and COUNTER_LOOKBACK before it, with each point's increase _inc_<column>
+    (schema.counter_increase). The outer query keeps all its conditions; the parts of WHERE that
+    keep series whole (metric, host, attributes…) also filter here, so the window sorts only the
+    series asked for."""
     inner = [cond if not cond.startswith("timestamp >= ") else f"timestamp >= {{t_lookback:{_TIME_PARAM}}}"
              for cond in conditions]
     if where is not None:
         parts = where.parts if isinstance(where.node, ast.BoolOp) and where.node.op == "AND" else (where,)
         inner += [f"({p.sql})" for p in parts if _series_level(p.node, src)]
+    if not counters:
+        return f"(SELECT * FROM {src.table} WHERE {' AND '.join(inner)})"
     increases = ", ".join(f"{counter_increase(col)} AS _inc_{col}" for col in sorted(counters))
     return (f"(SELECT *, {increases} FROM {src.table} WHERE {' AND '.join(inner)} "
             f"WINDOW _w AS (PARTITION BY {SERIES_KEY} ORDER BY timestamp ROWS BETWEEN 1 PRECEDING AND CURRENT ROW))")

@@ -31,6 +31,9 @@ class Field:
     counter_sql: str | None = None
     counter_cols: tuple[str, ...] = ()
     series: bool = False  # the same for every point of a series (filtering on it keeps series whole)
+    # host percentages derived from another metric when the utilization one is absent (DERIVED)
+    derived: str | None = None
+    also_metric: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,9 @@ _CHECKS = Source(
 # FROM host: OpenTelemetry Collector hostmetrics receiver names (system.*), one row per data
 # point in `metrics`. Each field reads one metric (optionally one attribute value) and is NULL
 # on other rows, so aggregates over it ignore the rest: avg(cpu_user_pct) averages only the
-# user-state CPU utilisation points.
+# user-state CPU utilisation points. The cpu_*_pct, mem_used_pct and fs_used_pct fields read
+# the *.utilization metrics (not sent by the receiver unless enabled) and otherwise are derived
+# from system.cpu.time / system.memory.usage / system.filesystem.usage (see Derived).
 # name: (metric, attribute key, attribute value, SQL applied to `value`)
 HOST_METRICS: dict[str, tuple[str, str | None, str | None, str]] = {
     "cpu_user_pct": ("system.cpu.utilization", "state", "user", "value * 100"),
@@ -228,6 +233,44 @@ HOST_COUNTERS = frozenset(("system.cpu.time", "system.disk.io", "system.disk.ope
                            "system.network.packets", "system.network.errors", "system.network.dropped"))
 
 
+@dataclass(frozen=True)
+class Derived:
+    """A *_pct field's fallback: the Collector's hostmetrics receiver sends system.cpu.time,
+    system.memory.usage and system.filesystem.usage by default, while system.cpu.utilization,
+    system.memory.utilization and system.filesystem.utilization must be enabled in its config.
+    For a host without the utilization metric in the range (and 10 min before), the percentage
+    is the state's share of the base metric at the same scrape: CPU, of the time the CPU spent
+    in all states since the previous scrape (increases of system.cpu.time, per cpu); memory, of
+    used + free + buffered + cached (+ inactive) bytes; filesystem, of used + free + reserved,
+    per device and mountpoint. The FROM subquery adds _<name>_total and _<name>_util (window sums
+    over each host's points of one scrape)."""
+
+    name: str
+    util: str  # the utilization metric, preferred when a host sends it
+    base: str  # the metric the share is taken of
+    column: str  # the base's SQL per point (_inc_value: an increase)
+    partition: str  # besides host, resource and timestamp
+    states: tuple[str, ...] | None  # the states that add up to the whole (None: all)
+
+    def windows(self) -> str:
+        part = f"host_name, resource_attributes, {self.partition + ', ' if self.partition else ''}timestamp"
+        of = f"metric_name = {const(self.base)}"
+        if self.states:
+            of += f" AND attributes['state'] IN ({', '.join(const(x) for x in self.states)})"
+        return (f"sum(if({of}, {self.column}, 0)) OVER (PARTITION BY {part}) AS _{self.name}_total, "
+                f"max(metric_name = {const(self.util)}) OVER (PARTITION BY host_name, resource_attributes) "
+                f"AS _{self.name}_util")
+
+
+DERIVED: dict[str, Derived] = {d.util: d for d in (
+    Derived("cpu", "system.cpu.utilization", "system.cpu.time", "_inc_value", "attributes['cpu']", None),
+    Derived("mem", "system.memory.utilization", "system.memory.usage", "value", "",
+            ("used", "free", "buffered", "cached", "inactive")),
+    Derived("fs", "system.filesystem.utilization", "system.filesystem.usage", "value",
+            "attributes['device'], attributes['mountpoint']", ("used", "free", "reserved")),
+)}
+
+
 def _host_field(metric: str, key: str | None, val: str | None, expr: str) -> Field:
     cond = f"metric_name = {const(metric)}"
     if key is not None and val is not None:
@@ -235,6 +278,12 @@ def _host_field(metric: str, key: str | None, val: str | None, expr: str) -> Fie
     if metric in HOST_COUNTERS:
         return Field(f"if({cond}, {expr}, NULL)", "number", metric=metric,
                      counter_sql=f"if({cond}, {expr.replace('value', '_inc_value')}, NULL)", counter_cols=("value",))
+    d = DERIVED.get(metric)
+    if d is not None:
+        share = f"({d.column} / _{d.name}_total)"
+        fallback = (f"if(metric_name = {const(d.base)} AND attributes['state'] = {const(val or 'used')} "
+                    f"AND _{d.name}_util = 0 AND _{d.name}_total > 0, {expr.replace('value', share)}, NULL)")
+        return Field(f"if({cond}, {expr}, {fallback})", "number", metric=metric, derived=metric, also_metric=d.base)
     return Field(f"if({cond}, {expr}, NULL)", "number", metric=metric)
 
 
