@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import grpc
+import httpx
 import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from xinex.telemetry.ingest.utf8_repair import RepairFailed, repair_utf8
+
+from .otlp_support import dsl, otlp_fixture, unique  # noqa: F401
 
 
 def _request() -> ExportTraceServiceRequest:
@@ -66,3 +73,36 @@ def _varint(n: int) -> bytes:
         out.append(n & 0x7F | 0x80)
         n >>= 7
     return bytes(out + bytes([n]))
+
+
+@pytest.mark.parametrize("transport", ["http", "grpc"])
+async def test_a_batch_with_invalid_utf8_is_stored_with_a_warning(transport, otlp, client, alice):
+    service = unique("utf8")
+    req = _request()
+    req.resource_spans[0].resource.attributes[0].value.string_value = service
+    data = req.SerializeToString().replace(b"MARK", b"\xffA\xc3(")  # 3 strings: name, route, nested
+    if transport == "http":
+        async with httpx.AsyncClient(timeout=30) as http:
+            r = await http.post(f"{otlp.http_endpoint}/v1/traces", content=data, headers={
+                "content-type": "application/x-protobuf", "authorization": f"Bearer {alice.token}"})
+        assert r.status_code == 200, r.text
+        resp = ExportTraceServiceResponse.FromString(r.content)
+    else:
+        async with grpc.aio.insecure_channel(otlp.grpc_endpoint) as channel:
+            export = channel.unary_unary("/opentelemetry.proto.collector.trace.v1.TraceService/Export")
+            resp = ExportTraceServiceResponse.FromString(
+                await export(data, metadata=(("authorization", f"Bearer {alice.token}"),)))
+    # Spec's warning form: nothing rejected, a message saying what was changed.
+    assert resp.partial_success.rejected_spans == 0
+    assert resp.partial_success.error_message == "3 strings with invalid UTF-8 stored with U+FFFD"
+    out = await dsl(client, alice, f"SELECT name, attr['http.route'] FROM spans WHERE service = '{service}'")
+    assert out["rows"] == [["GET \ufffdA\ufffd(name", "/\ufffdA\ufffd(route"]]
+
+
+async def test_a_payload_broken_otherwise_is_still_400(otlp, alice):
+    data = _request().SerializeToString().replace(b"MARK", b"\xffA\xc3(")[:-3]
+    async with httpx.AsyncClient(timeout=30) as http:
+        r = await http.post(f"{otlp.http_endpoint}/v1/traces", content=data, headers={
+            "content-type": "application/x-protobuf", "authorization": f"Bearer {alice.token}"})
+    assert r.status_code == 400
+    assert b"invalid protobuf payload" in r.content

@@ -52,8 +52,9 @@ class ExportService:
         try:
             tenant = await self.receiver.authenticate(credential_from_metadata(context.invocation_metadata()))
             async with self.receiver.slot():
-                request = codec.decode_protobuf(self.signal, data)
-                result = await self.receiver.ingest(self.signal, tenant, request, dedup=data)
+                request, repaired = codec.decode_protobuf(self.signal, data)
+                result = await self.receiver.ingest(self.signal, tenant, request, dedup=data,
+                                                     repaired_strings=repaired)
         except IngestError as exc:
             await context.abort(getattr(grpc.StatusCode, exc.grpc), exc.message, trailing_metadata=_trailers(exc))
         return codec.response(self.signal, result)

@@ -82,8 +82,8 @@ class OtlpHttpApp:
         raw = await self._receive_body(receive, limit)
         async with self.receiver.slot():
             data = codec.decompress(raw, headers.get("content-encoding", "").strip().lower(), limit)
-            request = codec.decode_json(signal, data) if as_json else codec.decode_protobuf(signal, data)
-            result = await self.receiver.ingest(signal, tenant, request, dedup=data)
+            request, repaired = (codec.decode_json(signal, data), 0) if as_json else codec.decode_protobuf(signal, data)
+            result = await self.receiver.ingest(signal, tenant, request, dedup=data, repaired_strings=repaired)
         return codec.encode(codec.response(signal, result), as_json)
 
     async def _receive_body(self, receive: Any, limit: int) -> bytes:

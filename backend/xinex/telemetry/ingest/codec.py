@@ -15,6 +15,7 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from xinex.telemetry.ingest.receiver import BadRequest, IngestError, IngestResult, TooLarge, UnsupportedMedia
+from xinex.telemetry.ingest.utf8_repair import RepairFailed, repair_utf8
 
 # signal → (request type, response type, partial-success counter field)
 MESSAGES = {
@@ -71,13 +72,25 @@ def _inflate(data: bytes, encoding: str, limit: int) -> bytes:
             raise BadRequest(f"invalid {encoding} body: unexpected data after the compressed stream")
 
 
-def decode_protobuf(signal: str, data: bytes) -> Any:
-    msg = MESSAGES[signal][0]()
+def decode_protobuf(signal: str, data: bytes) -> tuple[Any, int]:
+    """(the request message, how many of its strings had invalid UTF-8 replaced). Senders that do
+    not validate UTF-8 (the Collector, Go SDKs) would otherwise lose a whole batch to one string."""
+    request_type = MESSAGES[signal][0]
+    msg = request_type()
     try:
         msg.ParseFromString(data)
+        return msg, 0
     except DecodeError as exc:
-        raise BadRequest(f"invalid protobuf payload: {exc}") from None
-    return msg
+        error = exc
+    if "UTF-8" in str(error):  # only this failure is worth the walk (utf8_repair)
+        try:
+            fixed, repaired = repair_utf8(request_type.DESCRIPTOR, data)
+            msg = request_type()
+            msg.ParseFromString(fixed)
+            return msg, repaired
+        except (RepairFailed, DecodeError):
+            pass
+    raise BadRequest(f"invalid protobuf payload: {error}") from None
 
 
 def _hex_ids(doc: Any) -> None:

@@ -218,10 +218,14 @@ class Receiver:
             await self.store.migrate()
             self._migrated = True
 
-    async def ingest(self, signal: str, tenant: TenantIngest, request: Any, dedup: bytes | None = None) -> IngestResult:
-        """Map one export request and return once its rows are in a committed insert."""
+    async def ingest(self, signal: str, tenant: TenantIngest, request: Any, dedup: bytes | None = None,
+                     repaired_strings: int = 0) -> IngestResult:
+        """Map one export request and return once its rows are in a committed insert.
+        `repaired_strings`: strings the decoder found with invalid UTF-8 and stored with U+FFFD."""
         table, mapper = SIGNALS[signal]
         data, report = _map(signal, mapper, request, tenant)
+        if repaired_strings:
+            report.drop("strings with invalid UTF-8 stored with U+FFFD", repaired_strings)
         if data is None:
             return IngestResult(0, report.rejected, _message(report, signal))
         token = None
