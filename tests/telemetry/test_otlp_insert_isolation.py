@@ -1,6 +1,6 @@
-"""Inserts the store could refuse: a batch spanning more than 100 daily partitions is stored (not
-answered 503 and retried forever), and one request the store rejects inside a coalesced insert
-fails alone — the other requests of that insert, other tenants' included, are still stored."""
+"""What the store would refuse or drop: items outside the tenant's retention window are rejected
+up front (partial success), and one request the store rejects inside a coalesced insert fails
+alone — the other requests of that insert, other tenants' included, are still stored."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ import uuid
 import httpx
 import pyarrow as pa
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from xinex.telemetry.ingest.batcher import InsertBatcher
 from xinex.telemetry.ingest.spans import span_table
+from xinex.tiers.catalog import limits_for
 from xinex.timeseries.store import StoreQueryError
 
 from .otlp_support import dsl, otlp_fixture, unique  # noqa: F401
@@ -23,21 +25,29 @@ from .test_otlp_protocol import PB, span, trace_request
 DAY_NS = 86_400 * 10**9
 
 
-async def test_a_batch_spanning_more_than_100_days_is_stored(otlp, client, alice):
-    service = unique("wide")
-    # One span per day over 120 days. Ahead of now (a client with a clock far off), so that the
-    # table's retention TTL cannot expire any of them while the test reads them back.
-    start = time.time_ns()
-    spans = [Span(trace_id=os.urandom(16), span_id=os.urandom(8), name=f"day-{day}",
-                  start_time_unix_nano=start + day * DAY_NS, end_time_unix_nano=start + day * DAY_NS + 1_000)
-             for day in range(120)]
+async def test_items_outside_the_retention_window_are_rejected_and_the_rest_stored(otlp, client, alice):
+    """Older than the tenant's retention (the TTL would delete them at the next merge: acknowledged,
+    then lost) or more than a day ahead (they would outlive every retention): partial success."""
+    service = unique("window")
+    retention = limits_for("free").telemetry_retention_days
+    now, hour = time.time_ns(), 3600 * 10**9
+    offsets = {"old-far": -(retention + 7) * DAY_NS, "old": -(retention + 1) * DAY_NS,
+               "recent": -(retention - 1) * DAY_NS, "hour-ago": -hour, "now": 0, "ahead-12h": 12 * hour,
+               "ahead-2d": 2 * DAY_NS, "ahead-30d": 30 * DAY_NS}
+    spans = [Span(trace_id=os.urandom(16), span_id=os.urandom(8), name=name, start_time_unix_nano=now + offset,
+                  end_time_unix_nano=now + offset + 1_000) for name, offset in offsets.items()]
     async with httpx.AsyncClient() as http:
         r = await http.post(f"{otlp.http_endpoint}/v1/traces", content=trace_request(service, spans).SerializeToString(),
                             headers={**PB, "x-api-key": alice.token})
     assert r.status_code == 200, r.text
-    out = await dsl(client, alice, f"SELECT count(), uniq(name) FROM spans WHERE service = '{service}' "
-                                   f"SINCE 1h AGO UNTIL '2100-01-01T00:00:00Z'")
-    assert out["rows"] == [[120, 120]]
+    resp = ExportTraceServiceResponse.FromString(r.content)
+    assert resp.partial_success.rejected_spans == 4
+    assert resp.partial_success.error_message == (
+        f"4 spans rejected: timestamp older than the {retention}-day retention; "
+        "timestamp more than 1 day in the future")
+    out = await dsl(client, alice, f"SELECT name FROM spans WHERE service = '{service}' "
+                                   f"SINCE {retention + 10}d AGO UNTIL '2100-01-01T00:00:00Z' ORDER BY name")
+    assert out["rows"] == [["ahead-12h"], ["hour-ago"], ["now"], ["recent"]]
 
 
 def _spans(tenant: uuid.UUID, service: str, n: int):

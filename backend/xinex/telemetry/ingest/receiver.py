@@ -24,6 +24,7 @@ from xinex.telemetry.ingest.common import MappingReport
 from xinex.telemetry.ingest.logs import log_table
 from xinex.telemetry.ingest.metrics import metric_table
 from xinex.telemetry.ingest.spans import span_table
+from xinex.telemetry.ingest.time_window import keep_storable
 from xinex.timeseries.store import StoreUnavailableError, TimeSeriesError, TimeSeriesStore
 
 log = logging.getLogger("xinex.otlp")
@@ -37,8 +38,9 @@ SIGNALS = {
 
 
 # Telemetry tables are partitioned by day, and ClickHouse refuses an insert block touching more
-# than 100 partitions (Code 252) by default. A batch legitimately spans that much (a backfill, a
-# device with a wrong clock): store it rather than refuse a batch the client would retry forever.
+# than 100 partitions (Code 252) by default. The retention window (time_window.py) keeps a batch
+# within 92 days today; lifted anyway, so a longer retention can never turn a batch into an error
+# the client would retry forever.
 TELEMETRY_INSERT_SETTINGS = {"max_partitions_per_insert_block": 0}
 
 
@@ -226,6 +228,8 @@ class Receiver:
         data, report = _map(signal, mapper, request, tenant)
         if repaired_strings:
             report.drop("strings with invalid UTF-8 stored with U+FFFD", repaired_strings)
+        if data is not None:
+            data = keep_storable(data, report, tenant.retention_days, time.time_ns())
         if data is None:
             return IngestResult(0, report.rejected, _message(report, signal))
         token = None
