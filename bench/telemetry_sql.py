@@ -55,7 +55,9 @@ FROM (SELECT number, ['/api/cart', '/api/cart/{{id}}', '/api/checkout', '/api/pr
       FROM numbers({rows}))
 """
 
-# (label, OQL, hand-written SQL with the same meaning; {tenant}, {since}, {until} are filled in)
+# (label, OQL, hand-written SQL with the same meaning; {tenant}, {since}, {until} are filled in, and
+# for the time series {since_5m} / {until_5m}: the range widened to whole 5-minute buckets, every
+# bucket present — what TIMESERIES means)
 QUERIES = [
     ("count of server spans",
      "SELECT count() FROM spans WHERE kind = 'server' LAST 1d",
@@ -76,9 +78,17 @@ QUERIES = [
     ("time series: 5 m buckets, LIKE",
      "SELECT count(), avg(duration_ms) FROM spans WHERE name LIKE 'GET %' TIMESERIES 5m LAST 1d",
      "SELECT toStartOfInterval(timestamp, INTERVAL 5 MINUTE) AS t, count(), avg(duration_ns / 1e6) FROM spans "
-     "WHERE tenant_id = '{tenant}' AND timestamp >= '{since}' AND timestamp < '{until}' AND name LIKE 'GET %' "
-     "GROUP BY t ORDER BY t"),
+     "WHERE tenant_id = '{tenant}' AND timestamp >= '{since_5m}' AND timestamp < '{until}' AND name LIKE 'GET %' "
+     "GROUP BY t ORDER BY t WITH FILL FROM toDateTime('{since_5m}', 'UTC') TO toDateTime('{until_5m}', 'UTC') STEP 300"),
 ]
+
+
+def _text(t: datetime) -> str:
+    return t.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _floor(t: datetime, seconds: int) -> datetime:
+    return datetime.fromtimestamp(int(t.timestamp()) // seconds * seconds, tz=UTC)
 
 
 def _norm(rows: list) -> list:
@@ -126,8 +136,9 @@ async def main(path: str, rows: int) -> dict:
     results = []
     for label, oql, hand in QUERIES:
         compiled = compile_oql(oql, TENANT, now)
-        since = (now - timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S.%f")
-        sql = hand.format(tenant=TENANT, since=since, until=now.strftime("%Y-%m-%d %H:%M:%S.%f"))
+        since = now - timedelta(days=1)
+        sql = hand.format(tenant=TENANT, since=_text(since), until=_text(now), since_5m=_text(_floor(since, 300)),
+                          until_5m=_text(_floor(now, 300) + timedelta(seconds=300)))
         # Same settings (readonly + cost limits) for both: only the SQL text differs.
         forms = {"oql": (compiled.sql, compiled.params), "hand": (sql, None)}
         for _ in range(WARMUPS):
