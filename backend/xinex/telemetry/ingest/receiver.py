@@ -14,7 +14,7 @@ import time
 import traceback
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,8 +134,10 @@ class Receiver:
         self.db = db
         self.store = store
         self.config = config or ReceiverConfig()
-        self._inflight = 0
-        self._receiving = 0
+        retry = self.config.retry_after_s
+        self._batches = _Budget(self.config.max_inflight, "too many batches in flight; retry later", retry)
+        self._bodies = _Budget(self.config.body_read_limit, "too many request bodies being received; retry later",
+                               retry)
         self._tokens: dict[bytes, tuple[float, int, TenantIngest]] = {}
         self._migrated = False
         self.batchers = {table: InsertBatcher(table, self._insert) for table, _ in SIGNALS.values()}
@@ -183,36 +185,22 @@ class Receiver:
         return TenantIngest(principal.tenant_id, limits_for(tier).telemetry_retention_days)
 
     # ---- backpressure -----------------------------------------------------------------------
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
+    def slot(self) -> AbstractAsyncContextManager[None]:
         """Refuse at once (429 / RESOURCE_EXHAUSTED + retry info) when max_inflight batches run."""
-        if self._inflight >= self.config.max_inflight:
-            raise Overloaded("too many batches in flight; retry later", self.config.retry_after_s)
-        self._inflight += 1
-        try:
-            yield
-        finally:
-            self._inflight -= 1
+        return self._batches.take()
 
     @property
     def inflight(self) -> int:
-        return self._inflight
+        return self._batches.taken
 
-    @asynccontextmanager
-    async def body_read(self) -> AsyncIterator[None]:
+    def body_read(self) -> AbstractAsyncContextManager[None]:
         """Room to receive one request body, taken before (and apart from) an in-flight slot:
         refused at once (429 + retry info) when max_body_reads bodies are being received."""
-        if self._receiving >= self.config.body_read_limit:
-            raise Overloaded("too many request bodies being received; retry later", self.config.retry_after_s)
-        self._receiving += 1
-        try:
-            yield
-        finally:
-            self._receiving -= 1
+        return self._bodies.take()
 
     @property
     def receiving(self) -> int:
-        return self._receiving
+        return self._bodies.taken
 
     # ---- ingest -----------------------------------------------------------------------------
     async def ensure_schema(self) -> None:
@@ -251,6 +239,25 @@ class Receiver:
     async def _insert(self, table: str, data: Any, settings: Any) -> None:
         await self.ensure_schema()
         await self.store.insert_arrow(table, data, settings={**TELEMETRY_INSERT_SETTINGS, **(settings or {})})
+
+
+class _Budget:
+    """At most `limit` holders at once; one more is refused at once with Overloaded (no queue:
+    the client's retry with backoff is the queue, and waiting here would hold its connection)."""
+
+    def __init__(self, limit: int, refusal: str, retry_after_s: int):
+        self.limit, self.refusal, self.retry_after_s = limit, refusal, retry_after_s
+        self.taken = 0
+
+    @asynccontextmanager
+    async def take(self) -> AsyncIterator[None]:
+        if self.taken >= self.limit:
+            raise Overloaded(self.refusal, self.retry_after_s)
+        self.taken += 1
+        try:
+            yield
+        finally:
+            self.taken -= 1
 
 
 def _map(signal: str, mapper: Any, request: Any, tenant: TenantIngest) -> tuple[Any, MappingReport]:
