@@ -40,6 +40,24 @@ def test_syntax_error_on_unexpected_token():
     assert d["expected"] == ["a duration (e.g. 15m, 1h, 7d)"]
 
 
+@pytest.mark.parametrize(("query", "column"), [
+    ("SELECT FROM spans", 8), ("SELECT name, FROM spans", 14), ("SELECT count( FROM spans", 15),
+    ("SELECT count() FROM spans WHERE ORDER BY name", 33),
+])
+def test_a_missing_expression_is_reported_at_the_keyword(query, column):
+    # Clause keywords are reserved: they are never read as a field named 'from' or 'order'.
+    with pytest.raises(OQLSyntaxError) as err:
+        c(query)
+    d = err.value.details
+    assert (d["line"], d["column"]) == (1, column)
+    assert d["found"].upper() in ("FROM", "ORDER")
+    assert "a name" in d["expected"]
+
+
+def test_keyword_prefixed_names_are_still_names():
+    assert c("SELECT name AS order_name, count() AS last_n FROM spans GROUP BY order_name").sql
+
+
 def test_syntax_error_on_bad_character():
     with pytest.raises(OQLSyntaxError) as err:
         c("SELECT count() FROM spans WHERE name = 'a' ; DROP TABLE spans")
