@@ -37,7 +37,7 @@ TYPED = [
     _kv("raw", bytes_value=b"\x00\xff"),
 ]
 TYPED_TEXT = {"s": "text", "empty": "", "i": "-42", "b": "true", "d": "0.25", "arr": '[1,"x"]',
-              "kv": '{"k":false}', "raw": '"AP8="'}
+              "kv": '{"k":false}', "raw": "AP8="}
 
 
 async def test_every_span_field_lands_in_its_column(otlp, ts_store):

@@ -28,6 +28,8 @@ def any_value(v: Any) -> str:
         return repr(v.double_value)
     if kind is None:
         return ""
+    if kind == "bytes_value":  # plain base64, as the module doc says (not a quoted JSON string)
+        return base64.b64encode(v.bytes_value).decode()
     return json.dumps(_py(v), separators=(",", ":"), ensure_ascii=False)
 
 
