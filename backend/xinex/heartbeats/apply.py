@@ -123,6 +123,12 @@ class PendingPing:
     now: datetime = field(default_factory=utcnow)
 
 
+def _storable(text: str) -> str:
+    """A ping body or user agent as PostgreSQL can store it: NUL (legal in a job's output, refused in
+    a text column) becomes U+FFFD, like the undecodable bytes, instead of failing the whole batch."""
+    return text.replace("\x00", "\ufffd")
+
+
 def _lock_statements(key_col):
     """(PostgreSQL, SQLite) statements that lock the pinged heartbeats and read their state; built
     once, only the keys vary. PostgreSQL: `SELECT … FOR UPDATE` takes the row locks without writing
@@ -253,8 +259,8 @@ async def apply(session: AsyncSession, items: list[PendingPing], states: dict[uu
             exit_code=ping.exit_code, run_id=run.run_id if run is not None else ping.run_id,
             duration_ms=run.duration_ms if run is not None and ping.kind != "start" else None,
             dialect=ping.dialect, method=ping.method[:10], remote_ip=ping.remote_ip,
-            user_agent=(ping.user_agent or "")[:200] or None,
-            body=ping.body[:service.MAX_BODY_BYTES].decode("utf-8", errors="replace"),
+            user_agent=_storable((ping.user_agent or "")[:200]) or None,
+            body=_storable(ping.body[:service.MAX_BODY_BYTES].decode("utf-8", errors="replace")),
             body_size=max(ping.body_size, len(ping.body)), received_at=now,
         )
         records.append(record)

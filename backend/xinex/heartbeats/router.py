@@ -14,6 +14,7 @@ from xinex.auth.deps import Authorize
 from xinex.auth.principal import Principal
 from xinex.heartbeats import intake, manage, service
 from xinex.heartbeats.schemas import (
+    SLUG_RE,
     HeartbeatCreate,
     HeartbeatOut,
     HeartbeatUpdate,
@@ -23,9 +24,10 @@ from xinex.heartbeats.schemas import (
     RunOut,
 )
 from xinex.kit.db import SessionDep
-from xinex.kit.errors import error_responses
+from xinex.kit.errors import AppError, error_responses
 from xinex.kit.etag import check_if_match, set_version
 from xinex.kit.pagination import Page, PageDep, paginate
+from xinex.kit.types import NulFreeStr
 from xinex.models.heartbeats import Heartbeat, HeartbeatPing, HeartbeatRun
 
 router = APIRouter(tags=["heartbeats"])
@@ -44,7 +46,7 @@ def _out(request: Request, hb: Heartbeat) -> HeartbeatOut:
 @router.get("/heartbeats", response_model=Page[HeartbeatOut], responses=error_responses(401, 403, 422))
 async def list_heartbeats(request: Request, principal: HeartbeatsPrincipal, session: SessionDep, params: PageDep,
                           status: StatusFilter | None = None,
-                          tag: Annotated[str | None, Query(max_length=50)] = None):
+                          tag: Annotated[NulFreeStr | None, Query(max_length=50)] = None):
     stmt = select(Heartbeat)
     if status:
         stmt = stmt.where(Heartbeat.status == status)
@@ -162,6 +164,8 @@ def native_kind(data: NativePingIn) -> str:
 async def native_ping(slug: str, request: Request, principal: HeartbeatsPrincipal, session: SessionDep,
                       data: NativePingIn | None = None):
     data = data or NativePingIn()
+    if not SLUG_RE.match(slug):  # no such slug can exist (and NUL cannot reach the query)
+        raise AppError("NOT_FOUND", "heartbeat not found")
     hb = await manage.by_slug(session, slug)
     message = (data.message or "").encode()
     ping = intake.ping_input(request, native_kind(data), body=message, body_size=len(message), dialect="native",

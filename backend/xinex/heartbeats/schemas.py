@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from xinex.kit.fields import NonBlankStr, OptionalCron, TimeZoneName, clean_tags
-from xinex.kit.types import UTCDatetime
+from xinex.kit.types import NoNul, NulFreeStr, UTCDatetime
 
 MAX_PERIOD_S = 365 * 86400
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,98}$")
@@ -24,9 +24,7 @@ class _ScheduleFields(BaseModel):
     cron: OptionalCron = Field(default=None, max_length=120, description="5-field cron; replaces interval")
     timezone: TimeZoneName | None = Field(default=None, max_length=64)
     max_runtime: int | None = Field(default=None, ge=1, le=MAX_PERIOD_S, description="'ran too long' after")
-    tags: list[str] | None = None
-
-
+    tags: list[NulFreeStr] | None = None
 
     @field_validator("tags")
     @classmethod
@@ -35,9 +33,8 @@ class _ScheduleFields(BaseModel):
 
 
 class HeartbeatCreate(_ScheduleFields):
-    name: NonBlankStr = Field(min_length=1, max_length=200)
+    name: Annotated[NonBlankStr, NoNul] = Field(min_length=1, max_length=200)
     slug: str | None = Field(default=None, max_length=99)
-
 
     @field_validator("slug")
     @classmethod
@@ -48,7 +45,7 @@ class HeartbeatCreate(_ScheduleFields):
 
 
 class HeartbeatUpdate(_ScheduleFields):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: NulFreeStr | None = Field(default=None, min_length=1, max_length=200)
     slug: str | None = Field(default=None, max_length=99)
 
     @field_validator("slug")
@@ -137,7 +134,7 @@ class CompatPingIn(BaseModel):
     """Body of POST /heartbeat/{start,log,end,ping}: the job is addressed by name."""
 
     model_config = ConfigDict(extra="ignore")  # drop-in: tolerate fields other clients send
-    name: str = Field(min_length=1, max_length=200)
+    name: NulFreeStr = Field(min_length=1, max_length=200)
     status: Literal["success", "failure", "fail"] | None = None
     exit_code: int | None = Field(default=None, ge=0, le=255)
     run_id: str | None = Field(default=None, pattern=RUN_ID_RE.pattern)
