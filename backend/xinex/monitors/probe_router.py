@@ -16,7 +16,7 @@ from xinex.kit.db import SessionDep, commit
 from xinex.kit.errors import error_responses
 from xinex.kit.etag import set_version
 from xinex.kit.pagination import Page, PageDep, paginate
-from xinex.kit.types import UTCDatetime
+from xinex.kit.types import NulFreeStr, UTCDatetime
 from xinex.models.monitors import Probe
 from xinex.models.tenant import Role
 from xinex.monitors import probes
@@ -34,7 +34,7 @@ ReaderPrincipal = Annotated[Principal, Depends(Authorize("probes", write=False))
 class ProbeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: NulFreeStr = Field(min_length=1, max_length=100)
     region: str = Field(min_length=1, max_length=50)
 
     @field_validator("region")

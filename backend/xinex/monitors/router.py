@@ -16,6 +16,7 @@ from xinex.kit.db import SessionDep
 from xinex.kit.errors import error_responses
 from xinex.kit.etag import check_if_match, set_version
 from xinex.kit.pagination import Page, PageDep, paginate
+from xinex.kit.types import NulFreeStr
 from xinex.models.monitors import Monitor
 from xinex.monitors import service
 from xinex.monitors.schemas import CheckOut, MonitorOut, MonitorStatusOut, MonitorUpdate
@@ -34,8 +35,8 @@ def _allow_private(request: Request) -> bool:
 @router.get("/monitors", response_model=Page[MonitorOut], responses=error_responses(401, 403, 422))
 async def list_monitors(principal: MonitorsPrincipal, session: SessionDep, params: PageDep,
                         status: StatusFilter | None = None, type: TypeFilter | None = None,
-                        tag: Annotated[str | None, Query(max_length=50)] = None,
-                        q: Annotated[str | None, Query(max_length=100, description="name contains")] = None):
+                        tag: Annotated[NulFreeStr | None, Query(max_length=50)] = None,
+                        q: Annotated[NulFreeStr | None, Query(max_length=100, description="name contains")] = None):
     stmt = select(Monitor)
     if status:
         stmt = stmt.where(Monitor.status == status)
@@ -128,7 +129,7 @@ async def monitor_status(monitor_id: uuid.UUID, principal: MonitorsPrincipal, se
 @router.get("/monitors/{monitor_id}/checks", response_model=Page[CheckOut],
             responses=error_responses(401, 403, 404, 422, 503))
 async def monitor_checks(monitor_id: uuid.UUID, principal: MonitorsPrincipal, session: SessionDep, params: PageDep,
-                         region: Annotated[str | None, Query(max_length=50)] = None,
+                         region: Annotated[NulFreeStr | None, Query(max_length=50)] = None,
                          status: Literal["up", "degraded", "down"] | None = None):
     from xinex.timeseries.store import get_store
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from xinex.kit import outbound
 from xinex.kit.fields import clean_tags
-from xinex.kit.types import UTCDatetime
+from xinex.kit.types import NulFreeStr, UTCDatetime
 
 REGION_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 HEADER_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
@@ -66,14 +66,14 @@ def status_matches(code: int, expected: list[int | str]) -> bool:
 class _Common(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: NulFreeStr = Field(min_length=1, max_length=200)
     interval: int = Field(default=300, ge=1, le=MAX_INTERVAL_S, description="seconds between checks")
     timeout: float = Field(default=10.0, ge=0.5, le=60, description="seconds before a check fails")
     latency_threshold_ms: int | None = Field(default=None, ge=1, le=120_000, description="slower → degraded")
     confirmation_period: int = Field(default=1, ge=1, le=20, description="consecutive failures before down")
     recovery_period: int = Field(default=1, ge=1, le=20, description="consecutive successes before up")
     regions: list[str] = Field(default_factory=list, description="probe regions; empty = checked by the platform")
-    tags: list[str] = Field(default_factory=list)
+    tags: list[NulFreeStr] = Field(default_factory=list)
     paused: bool = False
 
     @field_validator("name")
@@ -92,9 +92,9 @@ class HttpMonitorIn(_Common):
     url: str = Field(max_length=2000)
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
     headers: dict[str, str] = Field(default_factory=dict)
-    body: str | None = Field(default=None, max_length=65536)
+    body: NulFreeStr | None = Field(default=None, max_length=65536)
     expected_status: list[int | str] = Field(default_factory=lambda: ["200-299"], min_length=1, max_length=20)
-    keyword: str | None = Field(default=None, min_length=1, max_length=500)
+    keyword: NulFreeStr | None = Field(default=None, min_length=1, max_length=500)
     keyword_absent: bool = Field(default=False, description="degraded when the keyword IS present")
     follow_redirects: bool = True
 
@@ -145,7 +145,7 @@ class DnsMonitorIn(_Common):
     type: Literal["dns"]
     hostname: str = Field(max_length=253)
     record_type: Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"] = "A"
-    expected_value: str | None = Field(default=None, min_length=1, max_length=500)
+    expected_value: NulFreeStr | None = Field(default=None, min_length=1, max_length=500)
     nameserver: str | None = Field(default=None, description="IP address of the resolver to ask")
     nameserver_port: int = Field(default=53, ge=1, le=65535)
 
