@@ -20,6 +20,7 @@ from xinex.kit.types import utcnow
 from xinex.models.oncall import Schedule, ScheduleOverride
 from xinex.oncall import calendar, manage
 from xinex.oncall.schemas import (
+    Instant,
     OnCallOut,
     OverrideIn,
     OverrideOut,
@@ -93,7 +94,7 @@ async def delete_schedule(schedule_id: uuid.UUID, request: Request, principal: O
 
 @router.get("/schedules/{schedule_id}/oncall", response_model=OnCallOut, responses=error_responses(401, 403, 404, 422))
 async def who_is_on_call(schedule_id: uuid.UUID, principal: OnCallPrincipal, session: SessionDep,
-                         at: datetime | None = None):
+                         at: Instant | None = None):
     at = _aware(at, "at") or utcnow()
     schedule = await _schedule(session, schedule_id)
     found = await calendar.oncall_at(session, schedule, at)
@@ -104,8 +105,8 @@ async def who_is_on_call(schedule_id: uuid.UUID, principal: OnCallPrincipal, ses
 
 @router.get("/schedules/{schedule_id}/shifts", response_model=ShiftsOut, responses=error_responses(401, 403, 404, 422))
 async def list_shifts(schedule_id: uuid.UUID, principal: OnCallPrincipal, session: SessionDep,
-                      start: Annotated[datetime | None, Query(alias="from")] = None,
-                      end: Annotated[datetime | None, Query(alias="to")] = None):
+                      start: Annotated[Instant | None, Query(alias="from")] = None,
+                      end: Annotated[Instant | None, Query(alias="to")] = None):
     start = _aware(start, "from") or utcnow()
     end = _aware(end, "to") or start + timedelta(days=7)
     if end <= start:

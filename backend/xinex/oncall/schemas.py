@@ -5,17 +5,28 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from xinex.kit.types import UTCDatetime
+from xinex.kit.types import NulFreeStr, UTCDatetime
 
 Severity = Literal["critical", "error", "warning", "info"]
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 Name = Field(min_length=1, max_length=200)
 Short = Field(default=None, max_length=255)
+
+
+def _in_range(value: datetime) -> datetime:
+    # Far from datetime's limits, so converting offsets and adding rotations never overflows (500),
+    # and a rotation never has to be walked from year 1 to now.
+    if not 1970 <= value.year <= 2999:
+        raise ValueError("must be between the years 1970 and 2999")
+    return value
+
+
+Instant = Annotated[datetime, AfterValidator(_in_range)]
 
 
 class _In(BaseModel):
@@ -25,17 +36,17 @@ class _In(BaseModel):
 # --- routing rules -----------------------------------------------------------------------------
 
 class RoutingRuleIn(_In):
-    name: str = Name
+    name: NulFreeStr = Name
     position: int = Field(default=0, ge=0, le=100_000)
     enabled: bool = True
     is_default: bool = False
-    source_type: str | None = Field(default=None, max_length=40)
+    source_type: NulFreeStr | None = Field(default=None, max_length=40)
     source_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
-    tags: list[str] = Field(default_factory=list, max_length=50)
+    tags: list[NulFreeStr] = Field(default_factory=list, max_length=50)
     severities: list[Severity] = Field(default_factory=list)
-    host: str | None = Short
-    service: str | None = Short
-    project: str | None = Short
+    host: NulFreeStr | None = Short
+    service: NulFreeStr | None = Short
+    project: NulFreeStr | None = Short
     escalation_policy_id: uuid.UUID | None = None
     channel_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
     auto_resolve: bool = True
@@ -84,8 +95,8 @@ class StepIn(_In):
 
 
 class PolicyIn(_In):
-    name: str = Name
-    description: str | None = Field(default=None, max_length=2000)
+    name: NulFreeStr = Name
+    description: NulFreeStr | None = Field(default=None, max_length=2000)
     steps: list[StepIn] = Field(min_length=1, max_length=20)
     repeat: int = Field(default=0, ge=0, le=10)
     repeat_delay_minutes: int = Field(default=30, ge=1, le=10_080)
@@ -134,11 +145,11 @@ class RestrictionIn(_In):
 
 
 class LayerIn(_In):
-    name: str = Field(default="", max_length=200)
+    name: NulFreeStr = Field(default="", max_length=200)
     rotation: Literal["daily", "weekly", "custom"]
     shift_hours: int | None = Field(default=None, ge=1, le=8760)
     # The first handoff in the schedule's local wall-clock time (an offset, if given, is converted).
-    start: datetime
+    start: Instant
     users: list[uuid.UUID] = Field(min_length=1, max_length=100)
     restrictions: list[RestrictionIn] = Field(default_factory=list, max_length=50)
 
@@ -154,14 +165,14 @@ class LayerIn(_In):
 def _check_tz(v: str) -> str:
     try:
         ZoneInfo(v)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a name too long for a file
         raise ValueError("unknown IANA timezone") from exc
     return v
 
 
 class ScheduleIn(_In):
-    name: str = Name
-    description: str | None = Field(default=None, max_length=2000)
+    name: NulFreeStr = Name
+    description: NulFreeStr | None = Field(default=None, max_length=2000)
     timezone: str = Field(default="UTC", max_length=64)
     layers: list[LayerIn] = Field(default_factory=list, max_length=20)
 
@@ -190,8 +201,8 @@ class ScheduleOut(BaseModel):
 
 class OverrideIn(_In):
     user_id: uuid.UUID
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Instant
+    ends_at: Instant
 
     @model_validator(mode="after")
     def _span(self):
