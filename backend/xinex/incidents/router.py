@@ -24,7 +24,7 @@ from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.etag import set_version
 from xinex.kit.pagination import Page, PageDep, paginate
-from xinex.kit.types import utcnow
+from xinex.kit.types import NulFreeStr, utcnow
 from xinex.models.incidents import Alert, CorrelationGroup, Incident, IncidentLog
 from xinex.models.oncall import Page as PageRow
 
@@ -107,7 +107,7 @@ async def resolve_incident(incident_id: uuid.UUID, request: Request, principal: 
 @router.get("/alerts", response_model=Page[AlertOut], responses=error_responses(401, 403, 422))
 async def list_alerts(principal: IncidentsPrincipal, session: SessionDep, params: PageDep,
                       incident_id: uuid.UUID | None = None,
-                      dedup_key: Annotated[str | None, Query(max_length=200)] = None,
+                      dedup_key: Annotated[NulFreeStr | None, Query(max_length=200)] = None,
                       severity: Annotated[list[Severity] | None, Query()] = None,
                       source_id: uuid.UUID | None = None):
     stmt = select(Alert)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from xinex.kit.types import UTCDatetime
+from xinex.kit.types import NulFreeStr, UTCDatetime
 
 Severity = Literal["critical", "error", "warning", "info"]
 
@@ -117,6 +117,13 @@ class CorrelationGroupOut(BaseModel):
     updated_at: UTCDatetime
 
 
+def _in_range(value: datetime) -> datetime:
+    # Far from datetime's limits: converting the offset to UTC for storage never overflows (500).
+    if not 1970 <= value.year <= 2999:
+        raise ValueError("must be between the years 1970 and 2999")
+    return value
+
+
 def _span(starts_at: datetime, ends_at: datetime) -> None:
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
         raise ValueError("starts_at and ends_at need a UTC offset")
@@ -127,17 +134,17 @@ def _span(starts_at: datetime, ends_at: datetime) -> None:
 class SilenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    comment: str | None = Field(default=None, max_length=1000)
-    source_type: str | None = Field(default=None, max_length=40)
+    name: NulFreeStr = Field(min_length=1, max_length=200)
+    comment: NulFreeStr | None = Field(default=None, max_length=1000)
+    source_type: NulFreeStr | None = Field(default=None, max_length=40)
     source_id: uuid.UUID | None = None
-    tags: list[str] = Field(default_factory=list, max_length=50)
+    tags: list[NulFreeStr] = Field(default_factory=list, max_length=50)
     severities: list[Severity] = Field(default_factory=list)
-    host: str | None = Field(default=None, max_length=255)
-    service: str | None = Field(default=None, max_length=255)
-    project: str | None = Field(default=None, max_length=255)
-    starts_at: datetime | None = None  # default: now
-    ends_at: datetime
+    host: NulFreeStr | None = Field(default=None, max_length=255)
+    service: NulFreeStr | None = Field(default=None, max_length=255)
+    project: NulFreeStr | None = Field(default=None, max_length=255)
+    starts_at: Annotated[datetime, AfterValidator(_in_range)] | None = None  # default: now
+    ends_at: Annotated[datetime, AfterValidator(_in_range)]
 
     @model_validator(mode="after")
     def _check(self):
