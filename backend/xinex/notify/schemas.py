@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from xinex.kit.pagination import Page
-from xinex.kit.types import UTCDatetime
+from xinex.kit.types import NulFreeStr, UTCDatetime
 from xinex.notify.message import SEVERITIES
 from xinex.notify.prefs import USER_MEDIA
 
@@ -18,21 +18,42 @@ ChannelKind = Literal["slack", "discord", "teams", "webhook", "email", "push"]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
+def _storable(value, depth: int = 0) -> bool:
+    """PostgreSQL's JSONB refuses NUL and lone surrogates in keys and values (a 500 at the INSERT)."""
+    if isinstance(value, str):
+        return "\x00" not in value and not any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, dict):
+        return depth < 10 and all(_storable(k, depth + 1) and _storable(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return depth < 10 and all(_storable(v, depth + 1) for v in value)
+    return True
+
+
+def _config(value: dict | None) -> dict | None:
+    if value is not None and not _storable(value):
+        raise ValueError("must not contain NUL characters, lone surrogates or nest deeper than 10 levels")
+    return value
+
+
 class ChannelCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: NulFreeStr = Field(min_length=1, max_length=200)
     kind: ChannelKind
     config: dict = Field(default_factory=dict)
     enabled: bool = True
+
+    _check_config = field_validator("config")(classmethod(lambda cls, v: _config(v)))
 
 
 class ChannelUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: NulFreeStr | None = Field(default=None, min_length=1, max_length=200)
     config: dict | None = None
     enabled: bool | None = None
+
+    _check_config = field_validator("config")(classmethod(lambda cls, v: _config(v)))
 
 
 class ChannelOut(BaseModel):
@@ -89,7 +110,7 @@ class QuietHours(BaseModel):
     def _tz(cls, v: str) -> str:
         try:
             ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
             raise ValueError("unknown IANA timezone") from None
         return v
 

@@ -21,7 +21,11 @@ def require_url(config: dict, field: str) -> str:
     value = value.strip()
     if len(value) > 2000:
         raise invalid(field, "too long")
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:  # e.g. "http://[::1" (unbalanced bracket)
+        raise invalid(field, "must be an http(s) URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise invalid(field, "must be an http(s) URL")
     if parts.username or parts.password:
