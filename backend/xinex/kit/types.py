@@ -28,8 +28,17 @@ UTCDatetime = Annotated[datetime, PlainSerializer(to_rfc3339, return_type=str, w
 
 
 def as_utc(value: datetime) -> datetime:
-    """A time without an offset is taken as UTC; one with an offset is converted to UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """A time without an offset is taken as UTC; one with an offset is converted to UTC.
+
+    A time at the edge of the calendar whose UTC equivalent falls outside years 1-9999
+    (e.g. 9999-12-31T23:00:00-14:00) is a validation error, not an OverflowError (a 500)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise PydanticCustomError("datetime_range", "is outside the range of representable times "
+                                  "once converted to UTC") from None
 
 
 # Every datetime the API accepts (query parameters and bodies): RFC 3339 or ISO 8601; a time given
