@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -16,9 +15,9 @@ from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.etag import check_if_match, set_version
 from xinex.kit.pagination import Page, PageDep
-from xinex.kit.types import utcnow
+from xinex.kit.types import NulFreeStr, utcnow
 from xinex.maintenance import service
-from xinex.maintenance.schemas import WindowIn, WindowOut
+from xinex.maintenance.schemas import Instant, WindowIn, WindowOut
 from xinex.models.incidents import MaintenanceWindow
 from xinex.models.maintenance import MaintenanceSchedule
 
@@ -39,10 +38,10 @@ async def list_windows(principal: MonitorsPrincipal, session: SessionDep, params
 
 @router.get("/maintenance-windows/active", response_model=Page[WindowOut], responses=error_responses(401, 403, 422))
 async def active_windows(principal: MonitorsPrincipal, session: SessionDep, params: PageDep,
-                         at: Annotated[datetime | None, Query(description="instant (RFC 3339); default now")] = None,
+                         at: Annotated[Instant | None, Query(description="instant (RFC 3339); default now")] = None,
                          source_type: Annotated[str | None, Query(pattern="^(monitor|heartbeat|ai_heartbeat)$")] = None,
                          source_id: uuid.UUID | None = None,
-                         tag: Annotated[list[str] | None, Query(max_length=20)] = None):
+                         tag: Annotated[list[NulFreeStr] | None, Query(max_length=20)] = None):
     if at is not None and at.tzinfo is None:
         raise AppError("VALIDATION_FAILED", "The request did not validate", details={"fields": {"at": "needs a UTC offset"}})
     if source_id is not None and source_type is None:

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from xinex.kit.fields import NonBlankStr, OptionalCron, Tags, TimeZoneName
-from xinex.kit.types import UTCDatetime
+from xinex.kit.types import NoNul, NulFreeStr, UTCDatetime
 
 MAX_DURATION_MIN = 31 * 24 * 60
+
+
+def _in_range(value: datetime) -> datetime:
+    # Far from datetime's limits: converting offsets and walking the cron never overflows (500).
+    if not 1970 <= value.year <= 2999:
+        raise ValueError("must be between the years 1970 and 2999")
+    return value
+
+
+Instant = Annotated[datetime, AfterValidator(_in_range)]
 
 
 class WindowIn(BaseModel):
@@ -21,10 +31,10 @@ class WindowIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: NonBlankStr = Field(min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    name: Annotated[NonBlankStr, NoNul] = Field(min_length=1, max_length=200)
+    description: NulFreeStr | None = Field(default=None, max_length=2000)
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
     cron: OptionalCron = Field(default=None, max_length=120)
     timezone: TimeZoneName = Field(default="UTC", max_length=64)
     duration_minutes: int | None = Field(default=None, ge=1, le=MAX_DURATION_MIN)
