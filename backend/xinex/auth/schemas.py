@@ -7,15 +7,15 @@ import uuid
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from xinex.auth.passwords import MIN_PASSWORD_LENGTH
-from xinex.kit.types import UTCDatetime
+from xinex.kit.types import NulFreeStr, UTCDatetime
 
 
 class RegisterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: EmailStr
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
-    name: str = Field(default="", max_length=200)
-    tenant_name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: NulFreeStr = Field(default="", max_length=200)
+    tenant_name: NulFreeStr | None = Field(default=None, min_length=1, max_length=200)
 
 
 class LoginIn(BaseModel):
@@ -52,7 +52,7 @@ class MeOut(UserOut):
 
 class MeUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, max_length=200)
+    name: NulFreeStr | None = Field(default=None, max_length=200)
     timezone: str | None = Field(default=None, max_length=64)
 
     @field_validator("timezone")

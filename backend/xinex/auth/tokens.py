@@ -16,7 +16,7 @@ from xinex.auth.secrets import new_api_token, sha256_hex
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.pagination import Page, PageDep, paginate
-from xinex.kit.types import UTCDatetime, utcnow
+from xinex.kit.types import NulFreeStr, UTCDatetime, as_utc, utcnow
 from xinex.models.identity import ApiToken
 from xinex.models.tenant import Role
 
@@ -27,7 +27,7 @@ MAX_OVERLAP = timedelta(days=30)
 
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: NulFreeStr = Field(min_length=1, max_length=200)
     scopes: list[str] = Field(default_factory=lambda: ["*:write"], min_length=1, max_length=50)
     expires_at: datetime | None = None
 
@@ -45,6 +45,7 @@ class TokenCreate(BaseModel):
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("expires_at needs a timezone (RFC 3339)")
+            value = as_utc(value)  # 9999-12-31T23:59:59-14:00 has no UTC equivalent: 422, not 500
             if value <= utcnow():
                 raise ValueError("expires_at must be in the future")
         return value

@@ -7,7 +7,7 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field
 
 from xinex.auth.schemas import LoginOut
-from xinex.kit.types import UTCDatetime
+from xinex.kit.types import NulFreeStr, UTCDatetime
 
 
 class ProviderOut(BaseModel):
@@ -31,7 +31,7 @@ class AppleNativeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id_token: str = Field(min_length=10, max_length=16384)
     nonce: str | None = Field(default=None, min_length=8, max_length=256)
-    name: str | None = Field(default=None, max_length=200)
+    name: NulFreeStr | None = Field(default=None, max_length=200)
 
 
 class IdentityOut(BaseModel):

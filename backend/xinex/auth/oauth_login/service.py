@@ -177,13 +177,21 @@ async def _new_account(session: AsyncSession, request: Request, profile: Profile
     if not profile.email_verified:
         raise LoginRefused("FORBIDDEN", f"{profile.provider} has not verified this e-mail address",
                            "email_unverified")
-    user = User(email=email, name=profile.name, password_hash=None, email_verified_at=utcnow())
+    name = _storable_name(profile.name)
+    user = User(email=email, name=name, password_hash=None, email_verified_at=utcnow())
     session.add(user)
     await session.flush()
-    tenant = await create_tenant_with_owner(session, user, f"{profile.name or email.split('@')[0]}'s team")
+    tenant = await create_tenant_with_owner(session, user, f"{name or email.split('@')[0]}'s team")
     audit.record(session, "user.registered", request=request, tenant_id=tenant.id, actor_user_id=user.id,
                  actor_label=email, target_type="user", target_id=user.id, details={"method": profile.provider})
     return user
+
+
+def _storable_name(name: str | None) -> str:
+    """A display name from a provider (Apple's `user` field is unsigned client input): control
+    characters (NUL is refused by PostgreSQL) and lone surrogates are dropped, not a 500."""
+    kept = "".join(c for c in (name or "") if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF)
+    return " ".join(kept.split())[:200]
 
 
 async def list_identities(session: AsyncSession, user_id: uuid.UUID, params: PageParams):

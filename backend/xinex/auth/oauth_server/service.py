@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from authlib.oauth2.rfc6749 import InvalidGrantError, OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, OAuth2Error
 from fastapi import Request
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,6 +62,18 @@ def _error(exc: OAuth2Error) -> OAuthResult:
     return OAuthResult(status, body, headers)
 
 
+# Authlib quotes some parameters back in error_description (e.g. "The response type '…' is not
+# supported") and refuses, with a ValueError, to build an error holding characters RFC 6749 forbids
+# there (non-ASCII, controls, '"', backslash). Such a parameter is malformed: answer invalid_request.
+_UNQUOTABLE = "Error description contains forbidden characters"
+
+
+def _unquotable(exc: ValueError) -> OAuthResult:
+    if not str(exc).startswith(_UNQUOTABLE):
+        raise exc
+    return _error(InvalidRequestError("A parameter holds characters outside printable ASCII."))
+
+
 async def revoke_family(session: AsyncSession, family_id: uuid.UUID, reason: str) -> None:
     await session.execute(
         update(OAuthTokenFamily).where(OAuthTokenFamily.id == family_id, OAuthTokenFamily.revoked_at.is_(None))
@@ -88,6 +100,8 @@ async def authorize(request: Request, session: AsyncSession, settings: Settings)
         grant = server.get_consent_grant(oauth_request)
     except OAuth2Error as exc:
         return _error(exc)  # redirects to the client when client and redirect_uri were valid
+    except ValueError as exc:
+        return _unquotable(exc)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise unauthenticated("Sign in first: /oauth/authorize needs the browser session")
@@ -176,6 +190,8 @@ async def token(request: Request, session: AsyncSession, db: Database, settings:
         grant = server.get_token_grant(oauth_request)
     except OAuth2Error as exc:
         return _error(exc)
+    except ValueError as exc:
+        return _unquotable(exc)
 
     grant_type = data.get("grant_type")
     if grant_type == "authorization_code" and data.get("code"):
