@@ -19,6 +19,7 @@ from xinex.auth.schemas import TenantBrief
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.pagination import Page, PageDep
+from xinex.kit.types import NulFreeStr
 from xinex.models.identity import User, UserSession
 from xinex.models.tenant import Membership, Role, Tenant
 from xinex.tenants import service
@@ -37,7 +38,7 @@ TenantOwner = Annotated[Principal, Depends(Authorize("tenant", write=True, min_r
 
 class TenantCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: NulFreeStr = Field(min_length=1, max_length=200)
 
 
 class SwitchIn(BaseModel):

@@ -7,7 +7,7 @@ import uuid
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from xinex.auth.schemas import TenantBrief
-from xinex.kit.types import UTCDatetime
+from xinex.kit.types import NulFreeStr, UTCDatetime
 from xinex.models.tenant import Role
 
 
@@ -25,7 +25,7 @@ class TenantOut(BaseModel):
 
 class TenantUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: NulFreeStr = Field(min_length=1, max_length=200)
 
 
 class MemberOut(BaseModel):
