@@ -26,6 +26,8 @@ def _usable(tenant: Tenant | None, config: SamlConfig | None) -> bool:
 
 async def sp_for_slug(session: AsyncSession, slug: str) -> tuple[Tenant, SamlConfig]:
     """Binds the session to the tenant it returns."""
+    if "\x00" in slug:  # no slug holds NUL, and PostgreSQL refuses to compare with one
+        raise sso_not_found()
     tenant = (await session.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one_or_none()
     if tenant is None:
         raise sso_not_found()

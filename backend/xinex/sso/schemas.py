@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from xinex.kit.types import UTCDatetime
+from xinex.kit.types import NulFreeStr, UTCDatetime
 from xinex.settings import get_settings
 from xinex.sso.certs import parse_certificate
 
@@ -31,10 +31,10 @@ def check_idp_url(value: str) -> str:
 class SamlConfigIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    idp_entity_id: str = Field(min_length=1, max_length=500)
-    idp_sso_url: str = Field(max_length=2000)
-    idp_slo_url: str | None = Field(default=None, max_length=2000)
-    idp_x509_cert: str = Field(max_length=20000)
+    idp_entity_id: NulFreeStr = Field(min_length=1, max_length=500)
+    idp_sso_url: NulFreeStr = Field(max_length=2000)
+    idp_slo_url: NulFreeStr | None = Field(default=None, max_length=2000)
+    idp_x509_cert: NulFreeStr = Field(max_length=20000)
     default_role: Literal["admin", "member", "viewer"] = "member"
     allowed_domains: list[str] = Field(default_factory=list, max_length=50)
     enabled: bool = True
