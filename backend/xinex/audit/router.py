@@ -14,7 +14,7 @@ from xinex.auth.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import error_responses
 from xinex.kit.pagination import Page, PageDep
-from xinex.kit.types import UTCDatetime
+from xinex.kit.types import NulFreeStr, UTCDatetime
 from xinex.models.tenant import Role
 
 router = APIRouter(tags=["audit"])
@@ -41,6 +41,6 @@ class AuditEventOut(BaseModel):
 
 @router.get("/audit-log", response_model=Page[AuditEventOut], responses=error_responses(401, 403, 422))
 async def audit_log(principal: AuditReader, params: PageDep, session: SessionDep,
-                    action: Annotated[str | None, Query(max_length=80)] = None):
+                    action: Annotated[NulFreeStr | None, Query(max_length=80)] = None):
     rows, total = await list_events(session, principal.tenant_id, params, action)
     return Page.of([AuditEventOut.model_validate(r, from_attributes=True) for r in rows], total, params)
