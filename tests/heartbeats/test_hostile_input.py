@@ -65,3 +65,28 @@ async def test_nul_in_ping_bodies_is_stored_not_refused(client, make_hb, alice, 
     assert r.status_code == 200, r.text
     assert sorted(p["body"] for p in r.json()["items"]) == ["a\ufffdb", "c\ufffdd", "out\ufffdput"]
     assert_error(await client.get(f"{BASE}/{hb['id']}/pings", headers=outsider.bearer), 404, "NOT_FOUND")
+
+
+async def test_a_cron_that_never_fires_and_an_overlong_timezone_are_validation_errors(client, make_hb, alice,
+                                                                                       outsider):
+    # '0 0 30 2 *' parses but never fires (30 February): it was accepted, and a PUT then failed
+    # computing its next firing (500). A 300-character zone name made ZoneInfo raise OSError.
+    for body, field in (({"name": "feb30", "cron": "0 0 30 2 *"}, "cron"),
+                        ({"name": "tz", "cron": "0 3 * * *", "timezone": "\u00fc" * 300}, "timezone")):
+        err = assert_error(await client.post(BASE, json=body, headers=alice.bearer), 422, "VALIDATION_FAILED")
+        assert field in err["details"]["fields"]
+    hb = await make_hb(cron="0 3 * * *")
+    r = await client.put(f"{BASE}/{hb['id']}", json={"cron": "0 0 31 4 *"}, headers=alice.bearer)  # 31 April
+    assert "cron" in assert_error(r, 422, "VALIDATION_FAILED")["details"]["fields"]
+    assert_error(await client.put(f"{BASE}/{hb['id']}", json={"cron": "0 4 * * *"}, headers=outsider.bearer),
+                 404, "NOT_FOUND")
+    # A leap-day schedule fires (every four years) and is kept.
+    r = await client.put(f"{BASE}/{hb['id']}", json={"cron": "0 0 29 2 *"}, headers=alice.bearer)
+    assert r.status_code == 200, r.text
+
+
+async def test_tags_with_an_unpaired_surrogate_are_a_validation_error(client, alice):
+    # JSON may escape a lone surrogate; no database can store it as text.
+    raw = b'{"name": "surrogate", "interval": 60, "tags": ["a\\ud800"]}'
+    r = await client.post(BASE, content=raw, headers={**alice.bearer, "content-type": "application/json"})
+    assert any(f.startswith("tags") for f in assert_error(r, 422, "VALIDATION_FAILED")["details"]["fields"])

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import fastapi
-from xinex.kit.errors import CATALOG
+from xinex.kit.errors import CATALOG, error_response
 
 from tests.conftest import assert_error
 from tests.kit.conftest import client_for
@@ -145,3 +146,12 @@ async def test_client_disconnect_is_not_an_internal_error(build_app, caplog):
     start = next(m for m in sent if m["type"] == "http.response.start")
     assert start["status"] == 400, [m for m in sent if m["type"] == "http.response.body"]
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_an_error_echoing_an_unpaired_surrogate_is_still_sent():
+    # The details may quote what the client sent; a lone surrogate cannot be UTF-8 encoded.
+    response = error_response(422, "VALIDATION_FAILED", "The request did not validate",
+                              {"fields": {"name": "bad value 'a\ud800'"}})
+    body = json.loads(response.body)  # valid JSON, the value as the client wrote it
+    assert body["details"]["fields"]["name"] == "bad value 'a\ud800'"
+    assert body["code"] == "VALIDATION_FAILED"

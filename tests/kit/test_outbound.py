@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from xinex.kit import outbound
-from xinex.kit.outbound import OutboundBlocked, OutboundFailed, Timeouts
+from xinex.kit.outbound import OutboundBlocked, OutboundFailed, Timeouts, check_url
 from xinex.settings import Settings
 
 
@@ -244,3 +244,17 @@ def test_default_policy_follows_settings(monkeypatch):
     assert outbound._allow_private(None) is False
     monkeypatch.setattr(settings_module, "get_settings", lambda: Settings(outbound_allow_private=True))
     assert outbound._allow_private(None) is True
+
+
+@pytest.mark.parametrize("url", ["http://example.com:99999/", "http://example.com:0/", "http://exa mple.com/",
+                                 "http://%00/", "http://a%0Ab.example.com/"])
+def test_urls_no_request_could_reach_are_refused(url):
+    with pytest.raises(OutboundBlocked) as err:
+        check_url(url, allow_private=True)
+    assert err.value.reason == "invalid_url"
+
+
+@pytest.mark.parametrize(("url", "host"), [("https://bücher.de/", "xn--bcher-kva.de"), ("http://[::1]:8080/", "::1"),
+                                           ("http://a_b.example.com/", "a_b.example.com")])
+def test_idn_ipv6_and_underscore_hosts_are_kept(url, host):
+    assert check_url(url, allow_private=True).raw_host.decode() == host

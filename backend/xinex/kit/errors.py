@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -80,9 +81,21 @@ class ErrorBody(BaseModel):
 def error_response(
     status: int, code: str, message: str, details: dict[str, Any] | None = None, headers=None
 ) -> JSONResponse:
-    return JSONResponse(
+    return _SafeJSONResponse(
         {"error": message, "code": code, "details": details or {}}, status_code=status, headers=headers
     )
+
+
+class _SafeJSONResponse(JSONResponse):
+    """An error may echo what the client sent, and that may hold an unpaired surrogate (from a
+    JSON escape) that UTF-8 cannot encode: then the body is sent ASCII-escaped (still the same
+    JSON, `\\ud800` as the client wrote it), not a 500."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 def _field_name(loc: tuple) -> str:

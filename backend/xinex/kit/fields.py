@@ -6,21 +6,32 @@ Use them as annotations, e.g. `cron: CronExpression | None = None`, instead of r
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterError, croniter
 from pydantic import AfterValidator, BeforeValidator
+
+_CRON_PROBE_START = datetime(2000, 1, 1)  # a leap year: Feb 29 schedules fire within the probe
 
 
 def valid_cron(expr: str) -> bool:
-    return len(expr.split()) == 5 and croniter.is_valid(expr)
+    """A 5-field expression that fires at all: '0 0 30 2 *' parses but never fires, and a
+    heartbeat on it would never be due (and computing its next firing fails)."""
+    if len(expr.split()) != 5 or not croniter.is_valid(expr):
+        return False
+    try:
+        croniter(expr, _CRON_PROBE_START).get_next(datetime)
+    except (CroniterError, ValueError, OverflowError):
+        return False
+    return True
 
 
 def valid_timezone(name: str) -> bool:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file path
         return False
     return True
 
@@ -39,7 +50,7 @@ def _blank_to_none(value):
 def _cron(value: str) -> str:
     value = " ".join(value.split())
     if not valid_cron(value):
-        raise ValueError("not a valid 5-field cron expression")
+        raise ValueError("not a valid 5-field cron expression, or one that never fires")
     return value
 
 
@@ -58,11 +69,25 @@ def clean_tags(tags: list[str] | None, *, max_tags: int = 20) -> list[str] | Non
         tag = tag.strip()
         if not tag or len(tag) > 50:
             raise ValueError("each tag must be 1-50 characters")
+        if not _storable_text(tag):
+            raise ValueError("tags must not contain NUL characters or unpaired surrogates")
         if tag not in cleaned:
             cleaned.append(tag)
     if len(cleaned) > max_tags:
         raise ValueError(f"at most {max_tags} tags")
     return cleaned
+
+
+def _storable_text(value: str) -> bool:
+    """Text every database stores: no NUL (PostgreSQL refuses it) and valid UTF-8 (no lone
+    surrogates, which JSON escapes can carry)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _optional_cron(value: str | None) -> str | None:

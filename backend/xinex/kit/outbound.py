@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import ipaddress
+import re
 import socket
 import ssl
 import time
@@ -163,6 +164,11 @@ async def vet_tcp_target(host: str, port: int, *, allow_private: bool | None = N
     return addresses
 
 
+# IDNA-encoded (raw_host), a host is ASCII letters, digits, '-', '.', '_' (seen in the wild),
+# or an IPv6 literal (httpx keeps its brackets out of .host).
+_HOST_RE = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9._~-]+)?")
+
+
 def check_url(url: str, allow_private: bool | None = None) -> httpx.URL:
     """Syntax and scheme only (no resolution): http/https with a host."""
     try:
@@ -174,6 +180,10 @@ def check_url(url: str, allow_private: bool | None = None) -> httpx.URL:
         raise OutboundBlocked("scheme_not_allowed", "only http and https URLs are allowed")
     if not parsed.host:
         raise OutboundBlocked("invalid_url", "the URL has no host")
+    if parsed.port is not None and not 0 < parsed.port <= 65535:
+        raise OutboundBlocked("invalid_url", "the port must be between 1 and 65535")
+    if not _HOST_RE.fullmatch(parsed.raw_host.decode("ascii", "replace")):
+        raise OutboundBlocked("invalid_url", "the host has characters no host name can hold")
     if parsed.userinfo:
         raise OutboundBlocked("invalid_url", "credentials in the URL are not allowed")
     return parsed
