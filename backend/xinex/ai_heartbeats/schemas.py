@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from xinex.kit.fields import NonBlankStr, OptionalCron, Tags, TimeZoneName
-from xinex.kit.types import UTCDatetime
+from xinex.kit.types import NulFreeStr, UTCDatetime
 
 MAX_PERIOD_S = 365 * 86400
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -32,7 +32,7 @@ class AiHeartbeatIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: NonBlankStr = Field(min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
+    description: NulFreeStr | None = Field(default=None, max_length=2000)
     interval: int | None = Field(default=None, ge=60, le=MAX_PERIOD_S, description="seconds between runs")
     grace: int = Field(default=300, ge=0, le=MAX_PERIOD_S)
     cron: OptionalCron = Field(default=None, max_length=120)

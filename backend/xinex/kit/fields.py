@@ -40,6 +40,8 @@ def _non_blank(value: str) -> str:
     value = value.strip()
     if not value:
         raise ValueError("must not be blank")
+    if not _storable_text(value):
+        raise ValueError("must not contain NUL characters or unpaired surrogates")
     return value
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from xinex.kit.types import UTCDatetime
+from xinex.kit.outbound import OutboundBlocked, check_url
+from xinex.kit.types import NulFreeStr, UTCDatetime
 from xinex.models.webhooks import WEBHOOK_EVENTS
 
 EventType = Literal[
@@ -19,12 +19,13 @@ assert set(EventType.__args__) == {*WEBHOOK_EVENTS, "*"}
 
 
 def _check_url(v: str) -> str:
+    """The same syntax rules as every outbound target (kit.outbound.check_url): http(s), a host a
+    request could reach, a valid port, no credentials. Where it may point is vetted on delivery."""
     v = v.strip()
-    parts = urlsplit(v)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http(s) URL")
-    if parts.username or parts.password:
-        raise ValueError("must not carry credentials")
+    try:
+        check_url(v, allow_private=True)
+    except OutboundBlocked as exc:
+        raise ValueError(str(exc)) from None
     return v
 
 
@@ -37,7 +38,7 @@ class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(min_length=1, max_length=2000)
-    description: str = Field(default="", max_length=500)
+    description: NulFreeStr = Field(default="", max_length=500)
     event_types: list[EventType] = Field(min_length=1, max_length=20)
     enabled: bool = True
 
@@ -56,7 +57,7 @@ class WebhookUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str | None = Field(default=None, min_length=1, max_length=2000)
-    description: str | None = Field(default=None, max_length=500)
+    description: NulFreeStr | None = Field(default=None, max_length=500)
     event_types: list[EventType] | None = Field(default=None, min_length=1, max_length=20)
     enabled: bool | None = None
 
