@@ -9,11 +9,9 @@ import zlib
 
 import httpx
 import pytest
-from xinex.telemetry.ingest.receiver import ReceiverConfig
-from xinex.telemetry.receivers import OtlpReceivers
 
 from .otlp_support import dsl, otlp_fixture, unique  # noqa: F401
-from .test_otlp_protocol import PB, span, trace_request
+from .test_otlp_protocol import PB, small_fixture, span, trace_request  # noqa: F401 - receivers, 64 KiB cap
 
 
 def _payload(service: str, *names: str) -> bytes:
@@ -66,20 +64,11 @@ async def test_an_incomplete_or_padded_stream_is_a_400_and_stores_nothing(otlp, 
     assert await _names(client, alice, service) == []
 
 
-@pytest.fixture
-async def capped(db, ts_store):
-    receivers = OtlpReceivers(db, ts_store, host="127.0.0.1", grpc_port=0, http_port=0,
-                              config=ReceiverConfig(max_body_bytes=64 * 1024))
-    await receivers.start()
-    yield receivers
-    await receivers.stop()
-
-
-async def test_the_size_cap_counts_all_members(capped, client, alice):
+async def test_the_size_cap_counts_all_members(small, client, alice):
     service = unique("members-cap")
     member = gzip.compress(_payload(service, *(f"{i:04d}" + "x" * 1000 for i in range(40))))  # ~41 KiB inflated
-    r = await _post(capped.http_endpoint, alice.token, member)
+    r = await _post(small.http_endpoint, alice.token, member)
     assert r.status_code == 200, r.text
-    r = await _post(capped.http_endpoint, alice.token, member + member)  # ~82 KiB inflated: over 64 KiB
+    r = await _post(small.http_endpoint, alice.token, member + member)  # ~82 KiB inflated: over 64 KiB
     assert r.status_code == 413
     assert len(await _names(client, alice, service)) == 40  # the first request only

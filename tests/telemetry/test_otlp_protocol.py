@@ -189,8 +189,8 @@ async def test_resource_attributes_never_choose_the_tenant(otlp, client, alice, 
     assert (await dsl(client, alice, f"SELECT count() FROM spans WHERE service = '{service}'"))["rows"] == [[1]]
 
 
-@pytest.fixture(scope="module")
-async def small(db, ts_store):
+@pytest.fixture(scope="module", name="small")
+async def small_fixture(db, ts_store):
     """Receivers with a 64 KiB limit."""
     receivers = OtlpReceivers(db, ts_store, host="127.0.0.1", grpc_port=0, http_port=0,
                               config=ReceiverConfig(max_body_bytes=64 * 1024))
