@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from xinex.kit.fields import NonBlankStr
 from xinex.kit.types import NulFreeStr, UTCDatetime
 
 Severity = Literal["critical", "error", "warning", "info"]
@@ -134,7 +135,7 @@ def _span(starts_at: datetime, ends_at: datetime) -> None:
 class SilenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: NulFreeStr = Field(min_length=1, max_length=200)
+    name: NonBlankStr = Field(min_length=1, max_length=200)
     comment: NulFreeStr | None = Field(default=None, max_length=1000)
     source_type: NulFreeStr | None = Field(default=None, max_length=40)
     source_id: uuid.UUID | None = None

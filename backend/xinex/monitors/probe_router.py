@@ -15,8 +15,9 @@ from xinex.auth.principal import Principal
 from xinex.kit.db import SessionDep, commit
 from xinex.kit.errors import error_responses
 from xinex.kit.etag import set_version
+from xinex.kit.fields import NonBlankStr
 from xinex.kit.pagination import Page, PageDep, paginate
-from xinex.kit.types import NulFreeStr, UTCDatetime
+from xinex.kit.types import UTCDatetime
 from xinex.models.monitors import Probe
 from xinex.models.tenant import Role
 from xinex.monitors import probes
@@ -34,7 +35,7 @@ ReaderPrincipal = Annotated[Principal, Depends(Authorize("probes", write=False))
 class ProbeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: NulFreeStr = Field(min_length=1, max_length=100)
+    name: NonBlankStr = Field(min_length=1, max_length=100)
     region: str = Field(min_length=1, max_length=50)
 
     @field_validator("region")

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from xinex.kit import outbound
-from xinex.kit.fields import clean_tags
+from xinex.kit.fields import NonBlankStr, clean_tags
 from xinex.kit.types import NulFreeStr, UTCDatetime
 
 REGION_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
@@ -66,7 +66,7 @@ def status_matches(code: int, expected: list[int | str]) -> bool:
 class _Common(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: NulFreeStr = Field(min_length=1, max_length=200)
+    name: NonBlankStr = Field(min_length=1, max_length=200)
     interval: int = Field(default=300, ge=1, le=MAX_INTERVAL_S, description="seconds between checks")
     timeout: float = Field(default=10.0, ge=0.5, le=60, description="seconds before a check fails")
     latency_threshold_ms: int | None = Field(default=None, ge=1, le=120_000, description="slower → degraded")

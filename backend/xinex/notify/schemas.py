@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from xinex.kit.fields import NonBlankStr
 from xinex.kit.pagination import Page
-from xinex.kit.types import NulFreeStr, UTCDatetime
+from xinex.kit.types import UTCDatetime
 from xinex.notify.message import SEVERITIES
 from xinex.notify.prefs import USER_MEDIA
 
@@ -38,7 +39,7 @@ def _config(value: dict | None) -> dict | None:
 class ChannelCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: NulFreeStr = Field(min_length=1, max_length=200)
+    name: NonBlankStr = Field(min_length=1, max_length=200)
     kind: ChannelKind
     config: dict = Field(default_factory=dict)
     enabled: bool = True
@@ -49,7 +50,7 @@ class ChannelCreate(BaseModel):
 class ChannelUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: NulFreeStr | None = Field(default=None, min_length=1, max_length=200)
+    name: NonBlankStr | None = Field(default=None, min_length=1, max_length=200)
     config: dict | None = None
     enabled: bool | None = None
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from xinex.kit.fields import NonBlankStr
 from xinex.kit.types import NulFreeStr, UTCDatetime
 
 Severity = Literal["critical", "error", "warning", "info"]
@@ -36,7 +37,7 @@ class _In(BaseModel):
 # --- routing rules -----------------------------------------------------------------------------
 
 class RoutingRuleIn(_In):
-    name: NulFreeStr = Name
+    name: NonBlankStr = Name
     position: int = Field(default=0, ge=0, le=100_000)
     enabled: bool = True
     is_default: bool = False
@@ -95,7 +96,7 @@ class StepIn(_In):
 
 
 class PolicyIn(_In):
-    name: NulFreeStr = Name
+    name: NonBlankStr = Name
     description: NulFreeStr | None = Field(default=None, max_length=2000)
     steps: list[StepIn] = Field(min_length=1, max_length=20)
     repeat: int = Field(default=0, ge=0, le=10)
@@ -171,7 +172,7 @@ def _check_tz(v: str) -> str:
 
 
 class ScheduleIn(_In):
-    name: NulFreeStr = Name
+    name: NonBlankStr = Name
     description: NulFreeStr | None = Field(default=None, max_length=2000)
     timezone: str = Field(default="UTC", max_length=64)
     layers: list[LayerIn] = Field(default_factory=list, max_length=20)
