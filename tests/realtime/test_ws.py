@@ -136,3 +136,10 @@ async def test_feed_items_are_published_to_the_tenant(client, server, db, alice)
         ev = await next_event(ws)
         assert ev["type"] == "notification.created" and ev["title"] == "page for alice"
         assert ev["user_id"] == alice.user_id
+
+
+@pytest.mark.parametrize("token", ["a.b.c", "eyJhbGciOiJub25lIn0.e30.", "x.y.z.w", "%00", "xinex_%00", "xinex_" + "g" * 64,
+                                   "wst_%FF%FE", "..", "a" * 5000, "eyJ%00.eyJ.sig", "%F0%9F%92%A9.b.c"])
+async def test_malformed_tokens_are_refused_at_the_handshake(server, token):
+    # JWT-shaped garbage, NUL, invalid UTF-8, oversize: a 403 before accept, never a server error.
+    assert await refused(f"ws://{server}/api/v1/ws?token={token}") == 403
