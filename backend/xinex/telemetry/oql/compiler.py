@@ -13,7 +13,6 @@ Guarantees (each enforced here, tested in tests/telemetry/test_oql_*.py):
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,8 +30,14 @@ from xinex.telemetry.oql.schema import (
     const,
     counter_increase,
 )
+from xinex.telemetry.oql.time_range import (
+    auto_bucket,
+    duration_seconds,
+    format_duration,
+    time_range,
+    to_time,
+)
 
-DEFAULT_RANGE = timedelta(hours=1)
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000
 MAX_BUCKETS = 10_000
@@ -40,11 +45,6 @@ MAX_IN_VALUES = 1000
 MAX_NODES = 5000  # expression terms in one query (the parser bounds their nesting: parser.MAX_DEPTH)
 _TIME_PARAM = "DateTime64(6, 'UTC')"
 # DateTime64(9) (nanosecond columns) ends in April 2262.
-_MIN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
-_MAX_TIME = datetime(2262, 1, 1, tzinfo=UTC)
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_NICE_BUCKETS = (1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800,
-                 2592000)
 _CMP = {"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
@@ -183,7 +183,7 @@ class _Compiler:
         pos = {"line": node.line, "column": node.column}
         if kind == "time":
             try:
-                return _Expr(self.bind(_to_time(v), _TIME_PARAM), "time", node=node, const=True)
+                return _Expr(self.bind(to_time(v), _TIME_PARAM), "time", node=node, const=True)
             except OQLSemanticError as err:
                 err.details.update(pos)
                 raise
@@ -421,86 +421,6 @@ def _quantile(lit: ast.Lit) -> str:
     return repr(q)  # a Python float's repr is a valid ClickHouse number
 
 
-def duration_seconds(text: str) -> float:
-    # the lexer admits upper-case units but not M (ambiguous): 1H = 1h, 5MS = 5ms
-    m = re.fullmatch(r"([0-9]+)(ms|s|m|h|d|w)", text if text.islower() or text.isdigit() else text.lower())
-    if not m:
-        raise OQLSemanticError(f"bad duration {text!r}", value=text)
-    seconds = int(m.group(1)) * _UNITS[m.group(2)]
-    if seconds > 300 * 365 * 86400:
-        raise OQLSemanticError(f"duration {text!r} is too long", value=text)
-    return seconds
-
-
-def _to_time(v: Any, check: bool = True) -> datetime:
-    if isinstance(v, bool):
-        raise OQLSemanticError("a time is needed here")
-    if isinstance(v, (int, float)):
-        try:
-            t = datetime.fromtimestamp(v, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            raise OQLSemanticError(f"{v!r} is not a valid epoch time", value=v) from None
-        return _in_range(t) if check else t
-    try:
-        t = datetime.fromisoformat(str(v).strip())
-    except ValueError:
-        raise OQLSemanticError(f"{v!r} is not an ISO 8601 time", value=str(v)) from None
-    t = t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
-    return _in_range(t) if check else t
-
-
-def _in_range(t: datetime) -> datetime:
-    if not _MIN_TIME <= t <= _MAX_TIME:
-        raise OQLSemanticError(f"times must be between {_MIN_TIME.date()} and {_MAX_TIME.date()}", time=t.isoformat())
-    return t
-
-
-def _time_point(point: tuple[str, Any], now: datetime) -> datetime:
-    kind, value = point
-    if kind == "now":
-        return now
-    if kind == "ago":
-        return now - timedelta(seconds=duration_seconds(value))
-    return _to_time(value, check=False)
-
-
-def _iso(t: datetime) -> str:
-    return t.isoformat().replace("+00:00", "Z")
-
-
-def _time_range(seen: dict, now: datetime) -> tuple[datetime, datetime]:
-    if "time" not in seen:
-        return now - DEFAULT_RANGE, now
-    kind, value, line, column = seen["time"]
-    try:
-        if kind == "last":
-            return _in_range(now - timedelta(seconds=duration_seconds(value))), now
-        since = _time_point(value[0], now)
-        if value[1] is None:  # SINCE alone: until now
-            if since >= now:
-                raise OQLSemanticError(f"SINCE {_iso(since)} is in the future (now is {_iso(now)}): there is nothing "
-                                       "to read yet; use an earlier time, or give UNTIL as well",
-                                       since=_iso(since), now=_iso(now))
-            until = now
-        else:
-            until = _time_point(value[1], now)
-        if until <= since:
-            raise OQLSemanticError(f"the time range is empty: SINCE {_iso(since)} is not before UNTIL {_iso(until)}",
-                                   since=_iso(since), until=_iso(until))
-        return _in_range(since), _in_range(until)
-    except OQLSemanticError as err:
-        err.details.setdefault("line", line)
-        err.details.setdefault("column", column)
-        raise
-
-
-def _auto_bucket(range_s: float) -> int:
-    for b in _NICE_BUCKETS:
-        if range_s / b <= 300:
-            return b
-    return _NICE_BUCKETS[-1]
-
-
 def compile_oql(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits | None = None) -> CompiledQuery:
     """Compile OQL for one tenant. Raises OQLError subclasses for anything it will not run."""
     try:
@@ -527,14 +447,14 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
         seen[key] = (kind, value, line, column)
 
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
-    since, until = _time_range(seen, now)
+    since, until = time_range(seen, now)
     range_s = (until - since).total_seconds()
 
     bucket: int | None = None
     fill_from = fill_to = 0
     if "timeseries" in seen:
         _, value, line, column = seen["timeseries"]
-        bucket = _auto_bucket(range_s) if value is None else int(duration_seconds(value))
+        bucket = auto_bucket(range_s) if value is None else int(duration_seconds(value))
         if bucket < 1:
             raise OQLSemanticError("TIMESERIES buckets are at least 1s", line=line, column=column)
         # Buckets are aligned to multiples of their size since the epoch (as toStartOfInterval):
@@ -544,7 +464,7 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
         fill_to = math.ceil(until.timestamp() / bucket) * bucket
         buckets = (fill_to - fill_from) // bucket
         if buckets > MAX_BUCKETS:
-            what = f"TIMESERIES {value}" if value else f"TIMESERIES (automatic buckets of {_format_duration(bucket)})"
+            what = f"TIMESERIES {value}" if value else f"TIMESERIES (automatic buckets of {format_duration(bucket)})"
             raise OQLSemanticError(f"{what} over this time range makes {buckets} buckets, more than {MAX_BUCKETS}: "
                                    "use larger buckets or a shorter range", buckets=buckets, max_buckets=MAX_BUCKETS,
                                    line=line, column=column)
@@ -737,10 +657,3 @@ def _zero_when_empty(e: _Expr) -> bool:
     if e.call:
         return e.node.name in _ZERO_WHEN_EMPTY
     return all(_zero_when_empty(p) for p in e.parts)
-
-
-def _format_duration(seconds: int) -> str:
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
