@@ -87,11 +87,16 @@ class Counters:
         return out
 
 
+async def seeded(store, dataset: type):
+    """A fresh tenant's `dataset` (Counters, DefaultHostmetrics), its rows inserted into metrics."""
+    data = dataset(uuid.uuid4(), datetime.now(UTC).replace(microsecond=0))
+    await store.insert("metrics", COUNTER_COLS, data.rows())
+    return data
+
+
 @pytest.fixture
 async def counters(ts_store):
-    data = Counters(uuid.uuid4(), datetime.now(UTC).replace(microsecond=0))
-    await ts_store.insert("metrics", COUNTER_COLS, data.rows())
-    return data
+    return await seeded(ts_store, Counters)
 
 
 async def q(store, data: Counters, query: str) -> list:
@@ -191,9 +196,7 @@ class DefaultHostmetrics:
 
 @pytest.fixture
 async def default_hostmetrics(ts_store):
-    data = DefaultHostmetrics(uuid.uuid4(), datetime.now(UTC).replace(microsecond=0))
-    await ts_store.insert("metrics", COUNTER_COLS, data.rows())
-    return data
+    return await seeded(ts_store, DefaultHostmetrics)
 
 
 async def test_host_percentages_derived_from_default_metrics(store, default_hostmetrics):
