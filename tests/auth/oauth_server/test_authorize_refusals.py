@@ -84,18 +84,36 @@ async def test_other_response_types_and_bad_scope_are_refused(mobile, alice):
     _redirect_error(r, "invalid_scope", mobile.redirect_uri)
 
 
-async def test_wrong_verifier_is_refused_and_code_still_bound_to_its_verifier(mobile, alice):
+async def test_wrong_verifier_burns_the_code(mobile, alice):
+    """RFC 9700 §2.1.1: a wrong code_verifier spends the code; the right one afterwards is invalid_grant."""
     verifier, challenge = pkce_pair()
     code = await mobile.code_for(alice, challenge)
     other, _ = pkce_pair()
     r = await mobile.exchange(code, other)
     body = assert_error(r, 400, "TOKEN_INVALID")
     assert body["error"] == "invalid_grant" and body["error_description"]
+    r = await mobile.exchange(code, verifier)
+    body = assert_error(r, 400, "TOKEN_INVALID")
+    assert body["error"] == "invalid_grant"
+    log = await mobile.http.get("/api/v1/audit-log?action=oauth.code_burned", headers=alice.bearer)
+    assert log.json()["total"] == 1 and code not in log.text
+
+
+async def test_missing_verifier_also_burns_the_code(mobile, alice):
+    verifier, challenge = pkce_pair()
+    code = await mobile.code_for(alice, challenge)
     r = await mobile.exchange(code, None)
     assert_error(r, 400, "BAD_REQUEST")
     assert r.json()["error"] == "invalid_request"
-    r = await mobile.exchange(code, verifier)
-    assert r.status_code == 200, r.text
+    assert assert_error(await mobile.exchange(code, verifier), 400, "TOKEN_INVALID")["error"] == "invalid_grant"
+
+
+async def test_outsider_cannot_see_the_burned_code_audit(mobile, alice, outsider):
+    verifier, challenge = pkce_pair()
+    code = await mobile.code_for(alice, challenge)
+    assert_error(await mobile.exchange(code, pkce_pair()[0]), 400, "TOKEN_INVALID")
+    log = await mobile.http.get("/api/v1/audit-log?action=oauth.code_burned", headers=outsider.bearer)
+    assert log.status_code == 200 and log.json()["total"] == 0
 
 
 async def test_token_redirect_uri_and_client_must_match_the_code(mobile, alice):
@@ -103,6 +121,9 @@ async def test_token_redirect_uri_and_client_must_match_the_code(mobile, alice):
     code = await mobile.code_for(alice, challenge)
     r = await mobile.exchange(code, verifier, redirect_uri=mobile.redirect_uri + "/x")
     assert_error(r, 400, "TOKEN_INVALID")
+    # A code that met a wrong redirect_uri is spent, like one that met a wrong verifier.
+    assert_error(await mobile.exchange(code, verifier), 400, "TOKEN_INVALID")
+    code = await mobile.code_for(alice, challenge)
     r = await mobile.exchange(code, verifier, client_id="unknown-app")
     body = assert_error(r, 400, "BAD_REQUEST")
     assert body["error"] == "invalid_client"

@@ -180,6 +180,14 @@ async def _claim(session: AsyncSession, model, row_id: uuid.UUID) -> bool:
     return result.rowcount == 1
 
 
+async def _burn_code(request: Request, session: AsyncSession, row: OAuthAuthorizationCode) -> None:
+    """A code presented with a wrong code_verifier (or redirect_uri) is spent (RFC 9700 §2.1.1): whoever
+    holds it cannot keep guessing, and the right verifier afterwards meets invalid_grant."""
+    if await _claim(session, OAuthAuthorizationCode, row.id):
+        audit.record(session, "oauth.code_burned", request=request, tenant_id=row.tenant_id, actor_user_id=row.user_id,
+                     target_type="oauth_token_family", target_id=row.family_id, outcome="failure")
+
+
 async def token(request: Request, session: AsyncSession, db: Database, settings: Settings) -> OAuthResult:
     items = await form_items(request)
     ctx = GrantContext(settings=settings, session=session, signing_key=await signing_key(db, settings.secret_key))
@@ -206,6 +214,8 @@ async def token(request: Request, session: AsyncSession, db: Database, settings:
     try:
         grant.validate_token_request()
     except OAuth2Error as exc:
+        if ctx.code is not None and exc.error != "invalid_client":  # a failed client check proves nothing
+            await _burn_code(request, session, ctx.code.row)
         return _error(exc)
 
     if ctx.user is None:
