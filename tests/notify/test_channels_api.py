@@ -24,7 +24,7 @@ async def test_crud_masks_the_slack_webhook_url(client, alice, receiver):
         assert created[key]
     assert created["created_at"].endswith("Z")
     assert "XXXXSECRETXXXX" not in str(created)
-    assert created["config"]["webhook_url"].startswith("http://127.0.0.1/")
+    assert created["config"]["webhook_url"].startswith(f"http://127.0.0.1:{receiver.port}/****")
 
     r = await client.get(f"{BASE}/{created['id']}", headers=alice.bearer)
     assert r.status_code == 200 and "SECRET" not in r.text and r.headers["etag"]
@@ -177,3 +177,20 @@ async def test_disabled_channel_is_skipped(client, alice, receiver):
     assert r.json()["enabled"] is False
     r = await client.post(f"{BASE}/{ch['id']}/test", headers=alice.bearer)
     assert r.json()["status"] == "skipped" and receiver.requests == []
+
+
+def test_masked_urls_keep_the_port():
+    from xinex.notify.channels.common import mask_url
+
+    assert mask_url("https://hooks.example.com:8443/services/T0/B0/SECRETxyz1") == "https://hooks.example.com:8443/****xyz1"
+    assert mask_url("https://hooks.example.com/services/T0/B0/SECRETxyz1") == "https://hooks.example.com/****xyz1"
+    assert mask_url("http://[::1]:9000/hook/SECRETabcd") == "http://[::1]:9000/****abcd"
+
+
+async def test_a_webhook_channel_on_a_port_shows_it_and_keeps_the_secret_on_a_masked_put(client, alice, receiver):
+    ch = await make(client, alice, "webhook", {"url": receiver.url("/in/SECRET-PATH-42")})
+    assert ch["config"]["url"] == f"http://127.0.0.1:{receiver.port}/****H-42"
+    r = await client.put(f"{BASE}/{ch['id']}", json={"config": ch["config"]}, headers=alice.bearer)
+    assert r.status_code == 200, r.text
+    r = await client.post(f"{BASE}/{ch['id']}/test", headers=alice.bearer)
+    assert r.json()["status"] == "succeeded" and receiver.requests[-1].path == "/in/SECRET-PATH-42"

@@ -40,10 +40,17 @@ def only_keys(config: dict, allowed: set[str]) -> None:
 
 
 def mask_url(url: str) -> str:
-    """Keep scheme and host (so users recognise it), hide the path: it is the credential."""
+    """Keep scheme, host and port (so users recognise it), hide the path: it is the credential."""
     parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:  # stored before ports were checked: show none rather than fail the listing
+        port = ""
     tail = url[-4:] if len(url) > 12 else ""
-    return f"{parts.scheme}://{parts.hostname}/{MASK}{tail}"
+    return f"{parts.scheme}://{host}{port}/{MASK}{tail}"
 
 
 def keep_secret(new: str | None, old: str | None, masked_old: str | None) -> str | None:
