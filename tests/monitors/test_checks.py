@@ -138,3 +138,31 @@ async def test_tls_certificates(tls_peers):
     assert (r.status, r.reason) == ("down", "certificate_invalid")
     r = await run_check({"type": "tls", "timeout": 2, "config": {"host": "localhost", "port": closed_port()}})
     assert (r.status, r.reason) == ("down", "connect_failed")
+
+
+async def test_http_redirect_to_another_origin_drops_every_header_the_user_set(http_target):
+    """Two real servers on 127.0.0.1, different ports: a different port is a different origin."""
+    from tests.monitors.conftest import HttpTarget
+
+    other = HttpTarget()
+    try:
+        secrets = {"Authorization": "Bearer s3cr3t", "Cookie": "session=abc", "Proxy-Authorization": "Basic eA==",
+                   "X-Api-Key": "key-123", "X-Custom-Token": "tok"}
+        before = len(other.hits)
+        r = await run_check(http(http_target.url(f"/redirect?to={other.url('/ok')}"), headers=secrets))
+        assert r.status == "up" and r.details["final_url"] == other.url("/ok")
+        landed = other.hits[before]["headers"]
+        assert not {k.lower() for k in secrets} & {k.lower() for k in landed}, landed
+        # The first hop got them, and a redirect within the same origin keeps them.
+        start = len(http_target.hits)
+        r = await run_check(http(http_target.url("/redirect?to=/ok"), headers=secrets))
+        assert r.status == "up"
+        assert http_target.hits[start]["headers"]["X-Api-Key"] == "key-123"
+        assert http_target.hits[start + 1]["path"] == "/ok" and http_target.hits[start + 1]["headers"]["X-Api-Key"] \
+            == "key-123" and http_target.hits[start + 1]["headers"]["Authorization"] == "Bearer s3cr3t"
+        # And back to the first origin after a hop elsewhere: still nothing (dropped for good).
+        url = other.url(f"/redirect?to={http_target.url('/ok')}")
+        r = await run_check(http(url, headers=secrets))
+        assert r.status == "up" and "X-Api-Key" not in http_target.hits[-1]["headers"]
+    finally:
+        other.close()

@@ -343,9 +343,9 @@ async def _send(method, url, headers, content, timeouts, max_body, follow, max_r
                     method, nxt, keep = _redirect(method, resp.status_code, location, str(current))
                     target = check_url(nxt, allowed)
                     if _origin(target) != _origin(current):
-                        # Credentials meant for one origin never travel to another.
-                        headers = {k: v for k, v in headers.items()
-                                   if k.lower() not in ("authorization", "cookie", "proxy-authorization")}
+                        # Credentials meant for one origin never travel to another, and any header the
+                        # caller set may be one (X-Api-Key, a custom token): only the body's type goes on.
+                        headers = {k: v for k, v in headers.items() if k.lower() == "content-type"}
                     if not keep:
                         content = None
                         headers = {k: v for k, v in headers.items() if k.lower() not in ("content-type",
