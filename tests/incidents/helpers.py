@@ -95,6 +95,18 @@ async def make_policy(client, account, steps: list[dict], **extra) -> dict:
     return r.json()
 
 
+async def make_channels(client, account, n: int) -> list[uuid.UUID]:
+    """Real (disabled) channels of `account`: rules and policies refuse ids that name no channel."""
+    out = []
+    for _ in range(n):
+        r = await client.post("/api/v1/notification-channels", headers=account.bearer, json={
+            "name": f"channel {uuid.uuid4().hex[:6]}", "kind": "webhook", "enabled": False,
+            "config": {"url": "http://127.0.0.1:9/unused"}})
+        assert r.status_code == 201, r.text
+        out.append(uuid.UUID(r.json()["id"]))
+    return out
+
+
 async def make_rule(client, account, **body) -> dict:
     body.setdefault("name", f"rule {uuid.uuid4().hex[:6]}")
     r = await client.post("/api/v1/alert-routing-rules", json=body, headers=account.bearer)

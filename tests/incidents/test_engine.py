@@ -13,6 +13,7 @@ from tests.incidents.helpers import (
     emit_event,
     incident,
     incidents,
+    make_channels,
     make_policy,
     make_rule,
     pages,
@@ -94,7 +95,7 @@ async def test_unknown_event_types_are_ignored_and_recovery_without_incident_is_
 
 async def test_ack_stops_paging_even_when_new_triggers_arrive(db, client, alice):
     t0, source = start_time(), uuid.uuid4()
-    channel = uuid.uuid4()
+    [channel] = await make_channels(client, alice, 1)
     policy = await make_policy(client, alice, [
         {"delay_minutes": 0, "targets": [user(alice)]},
         {"delay_minutes": 5, "targets": [{"type": "channel", "id": str(channel)}]}])

@@ -86,7 +86,8 @@ async def test_escalation_policies_crud(client, alice, outsider, viewer):
 
 async def test_routing_rules_crud(client, alice, outsider, viewer):
     pol = (await client.post("/api/v1/escalation-policies", json=policy_body(alice), headers=alice.bearer)).json()
-    ch = str(uuid.uuid4())
+    ch = (await client.post("/api/v1/notification-channels", headers=alice.bearer, json={
+        "name": "db hook", "kind": "webhook", "config": {"url": "https://hooks.example.com/db"}})).json()["id"]
     body = {"name": "db alerts", "position": 1, "tags": ["db"], "severities": ["critical"], "host": "pg-1",
             "source_type": "monitor", "escalation_policy_id": pol["id"], "channel_ids": [ch], "auto_resolve": False}
     r = await client.post("/api/v1/alert-routing-rules", json=body, headers=alice.bearer)
@@ -192,3 +193,36 @@ async def test_schedules_crud_oncall_shifts_overrides_and_ical(client, alice, ou
     assert (await client.delete(f"{url}/overrides/{override['id']}", headers=alice.bearer)).status_code == 204
     assert (await client.delete(url, headers=alice.bearer)).status_code == 204
     assert_error(await client.get(url, headers=alice.bearer), 404, "NOT_FOUND")
+
+
+async def test_channel_references_must_name_a_channel_of_this_tenant(client, alice, outsider):
+    """Another tenant's channel id, or a random one, is a 422 naming the field at create and update
+    (it used to be stored and then fail silently at paging time)."""
+    def hook(account, name):
+        return client.post("/api/v1/notification-channels", headers=account.bearer, json={
+            "name": name, "kind": "webhook", "config": {"url": "https://hooks.example.com/x"}})
+
+    mine = (await hook(alice, "mine")).json()["id"]
+    theirs = (await hook(outsider, "theirs")).json()["id"]
+    rules, policies = "/api/v1/alert-routing-rules", "/api/v1/escalation-policies"
+    rule = (await client.post(rules, json={"name": "r", "channel_ids": [mine]}, headers=alice.bearer)).json()
+    policy = (await client.post(policies, headers=alice.bearer, json={
+        "name": "p", "steps": [{"targets": [{"type": "channel", "id": mine}]}]})).json()
+    assert rule["channel_ids"] == [mine] and policy["steps"][0]["targets"][0]["id"] == mine
+    for foreign in (theirs, str(uuid.uuid4())):
+        body = {"name": "r", "channel_ids": [mine, foreign]}
+        for method, url in (("POST", rules), ("PUT", f"{rules}/{rule['id']}")):
+            err = assert_error(await client.request(method, url, json=body, headers=alice.bearer),
+                               422, "VALIDATION_FAILED")
+            assert foreign in err["details"]["fields"]["channel_ids"] and mine not in err["details"]["fields"][
+                "channel_ids"]
+        steps = [{"targets": [{"type": "channel", "id": mine}]}, {"targets": [{"type": "channel", "id": foreign}]}]
+        for method, url in (("POST", policies), ("PUT", f"{policies}/{policy['id']}")):
+            err = assert_error(await client.request(method, url, json={"name": "p", "steps": steps},
+                                                    headers=alice.bearer), 422, "VALIDATION_FAILED")
+            assert foreign in err["details"]["fields"]["steps"]
+    # Nothing changed; and the outsider cannot point at alice's channel either.
+    assert (await client.get(f"{rules}/{rule['id']}", headers=alice.bearer)).json()["channel_ids"] == [mine]
+    assert_error(await client.post(rules, json={"name": "r", "channel_ids": [mine]}, headers=outsider.bearer),
+                 422, "VALIDATION_FAILED")
+    assert_error(await client.get(f"{rules}/{rule['id']}", headers=outsider.bearer), 404, "NOT_FOUND")

@@ -16,6 +16,7 @@ from tests.incidents.helpers import (
     emit_event,
     incident,
     incidents,
+    make_channels,
     make_policy,
     make_rule,
     pages,
@@ -44,7 +45,7 @@ def fired(rows) -> list[tuple[int, int, uuid.UUID]]:
 
 
 async def test_step_timing_and_repeat(db, client, alice):
-    c1, c2 = uuid.uuid4(), uuid.uuid4()
+    c1, c2 = await make_channels(client, alice, 2)
     t0, inc, _ = await _open(db, client, alice, [{"delay_minutes": 0, "targets": [channel(c1)]},
                                                  {"delay_minutes": 5, "targets": [channel(c2)]}],
                              repeat=1, repeat_delay_minutes=10)
@@ -69,7 +70,7 @@ async def test_step_timing_and_repeat(db, client, alice):
 
 
 async def test_a_late_runner_catches_up_on_every_due_step(db, client, alice):
-    c1, c2, c3 = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    c1, c2, c3 = await make_channels(client, alice, 3)
     t0, inc, _ = await _open(db, client, alice, [{"delay_minutes": 0, "targets": [channel(c1)]},
                                                  {"delay_minutes": 1, "targets": [channel(c2)]},
                                                  {"delay_minutes": 1, "targets": [channel(c3)]}])
@@ -78,7 +79,7 @@ async def test_a_late_runner_catches_up_on_every_due_step(db, client, alice):
 
 
 async def test_snapshot_isolates_a_running_escalation_from_policy_edits(db, client, alice):
-    c1, c2, c_new = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    c1, c2, c_new = await make_channels(client, alice, 3)
     t0, inc, policy = await _open(db, client, alice, [{"delay_minutes": 0, "targets": [channel(c1)]},
                                                       {"delay_minutes": 5, "targets": [channel(c2)]}])
     await run_due(db, now=t0)
@@ -93,7 +94,7 @@ async def test_snapshot_isolates_a_running_escalation_from_policy_edits(db, clie
 
 
 async def test_round_robin_rotates_across_incidents(db, client, alice):
-    c1, c2 = uuid.uuid4(), uuid.uuid4()
+    c1, c2 = await make_channels(client, alice, 2)
     t0, source_a, source_b = start_time(), uuid.uuid4(), uuid.uuid4()
     policy = await make_policy(client, alice, [{"delay_minutes": 0, "round_robin": True,
                                                 "targets": [channel(c1), channel(c2)]}])
@@ -129,7 +130,7 @@ async def test_schedule_target_pages_whoever_is_on_call(db, client, alice):
 
 
 async def test_concurrent_runners_fire_each_step_once(db, client, alice):
-    c1, c2 = uuid.uuid4(), uuid.uuid4()
+    c1, c2 = await make_channels(client, alice, 2)
     t0, inc, _ = await _open(db, client, alice, [{"delay_minutes": 0, "targets": [channel(c1), user(alice)]},
                                                  {"delay_minutes": 2, "targets": [channel(c2)]}], repeat=2,
                              repeat_delay_minutes=3)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.kit.errors import AppError
+from xinex.models.notify import NotificationChannel
 from xinex.models.oncall import EscalationPolicy, RoutingRule, Schedule, ScheduleOverride
 from xinex.models.tenant import Membership
 from xinex.oncall.schemas import LayerOut, PolicyIn, RoutingRuleIn, ScheduleIn, ScheduleOut
@@ -37,6 +38,8 @@ async def check_members(session: AsyncSession, tenant_id: uuid.UUID, user_ids: s
 
 
 async def _check_ids(session: AsyncSession, model, ids: set[uuid.UUID], field: str, what: str) -> None:
+    """Every id names an object of this tenant (the session adds the tenant criterion, so another
+    tenant's id is as unknown as a random one): caught here, not as a silent no-op at paging time."""
     if not ids:
         return
     found = set((await session.execute(select(model.id).where(model.id.in_(ids)))).scalars().all())
@@ -50,6 +53,7 @@ async def apply_rule(session: AsyncSession, rule: RoutingRule, data: RoutingRule
     if data.escalation_policy_id is not None:
         await _check_ids(session, EscalationPolicy, {data.escalation_policy_id}, "escalation_policy_id",
                          "escalation policy")
+    await _check_ids(session, NotificationChannel, set(data.channel_ids), "channel_ids", "notification channel")
     values = data.model_dump(mode="json")
     for key, value in values.items():
         setattr(rule, key, value)
@@ -66,8 +70,10 @@ async def apply_policy(session: AsyncSession, tenant_id: uuid.UUID, policy: Esca
                        data: PolicyIn) -> EscalationPolicy:
     users = {t.id for s in data.steps for t in s.targets if t.type == "user"}
     schedules = {t.id for s in data.steps for t in s.targets if t.type == "schedule"}
+    channels = {t.id for s in data.steps for t in s.targets if t.type == "channel"}
     await check_members(session, tenant_id, users, "steps")
     await _check_ids(session, Schedule, schedules, "steps", "schedule")
+    await _check_ids(session, NotificationChannel, channels, "steps", "notification channel")
     policy.name = data.name
     policy.description = data.description
     policy.steps = [s.model_dump(mode="json") for s in data.steps]
