@@ -169,7 +169,8 @@ def signup(app):
             assert r.status_code == 201, r.text
             data = r.json()
             cookies = dict(c.cookies)
-            r2 = await c.post("/api/v1/api-tokens", json={"name": "test", "scopes": scopes or ["*:write"]},
+            # Default: everything, including the sign-in management that `*` does not grant.
+            r2 = await c.post("/api/v1/api-tokens", json={"name": "test", "scopes": scopes or ["*:write", "account:write"]},
                               headers={"X-CSRF-Token": data["csrf_token"]})
             assert r2.status_code == 201, r2.text
         return Account(email=email, password=password, user_id=data["user"]["id"], tenant_id=data["tenant_id"],

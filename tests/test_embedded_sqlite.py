@@ -86,7 +86,7 @@ async def test_embedded_default_end_to_end(embedded_server):
         assert me.json()["email"] == email and me.json()["tenant_id"] == tenant_id
         assert me.json()["created_at"].endswith("Z")
 
-        r = await c.post("/api/v1/api-tokens", json={"name": "embedded", "scopes": ["*:read"]},
+        r = await c.post("/api/v1/api-tokens", json={"name": "embedded", "scopes": ["*:read", "tokens:read"]},
                          headers={**cookie, "X-CSRF-Token": csrf})
         assert r.status_code == 201, r.text
         token = r.json()["token"]

@@ -54,6 +54,13 @@ async def tenant_principal(principal: CurrentPrincipal) -> Principal:
 TenantPrincipal = Annotated[Principal, Depends(tenant_principal)]
 
 
+def require_scope(principal: Principal, area: str, *, write: bool) -> None:
+    """For endpoints outside a tenant area, e.g. the caller's own sessions (`account`)."""
+    if not principal.allows(area, write):
+        raise AppError("FORBIDDEN", f"This credential lacks the {area}:{'write' if write else 'read'} scope",
+                       details={"required_scope": f"{area}:{'write' if write else 'read'}"})
+
+
 class Authorize:
     """Scope and role check for one area; `write` defaults to 'is this a mutating method'."""
 

@@ -7,11 +7,19 @@ from dataclasses import dataclass, field
 
 from xinex.models.tenant import ROLE_RANK, Role
 
-# Token scopes are "<area>:read" / "<area>:write"; "*" stands for every area. write implies read.
+# Token scopes are "<area>:read" / "<area>:write"; "*" stands for every area except the
+# credential-management ones below. write implies read.
 SCOPE_AREAS = (
     "account", "tenant", "tokens", "audit", "monitors", "heartbeats", "incidents", "oncall",
     "notifications", "statuspages", "billing", "telemetry", "webhooks", "probes",
 )
+# Sign-in management (the user's sessions, API tokens, linked identities and profile) is granted
+# to a token only by naming it: a leaked `*:write` or `monitors:read` token must not be able to list
+# or end the user's sessions or mint more tokens. `account` covers all of it, `tokens` the API
+# tokens alone. Browser sessions and unscoped mobile sign-ins (scopes None) keep it.
+EXPLICIT_ONLY_AREAS = frozenset({"account", "tokens"})
+# An area also granted by another, broader one.
+IMPLIED_BY = {"tokens": "account"}
 
 
 def valid_scope(scope: str) -> bool:
@@ -37,7 +45,10 @@ class Principal:
     def allows(self, area: str, write: bool) -> bool:
         if self.scopes is None:
             return True
-        wanted = {f"{area}:write", "*:write"}
+        areas = {area, IMPLIED_BY[area]} if area in IMPLIED_BY else {area}
+        if area not in EXPLICIT_ONLY_AREAS:
+            areas.add("*")
+        wanted = {f"{a}:write" for a in areas}
         if not write:
-            wanted |= {f"{area}:read", "*:read"}
+            wanted |= {f"{a}:read" for a in areas}
         return bool(self.scopes & wanted)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from xinex.audit import service as audit
 from xinex.auth import service
 from xinex.auth.credential_cache import CACHE
-from xinex.auth.deps import CachedPrincipal, CurrentPrincipal
+from xinex.auth.deps import CachedPrincipal, CurrentPrincipal, require_scope
 from xinex.auth.schemas import (
     LoginIn,
     LoginOut,
@@ -121,8 +121,7 @@ async def resend_verification(principal: CurrentPrincipal, request: Request, ses
 @router.put("/me", response_model=MeOut, responses=error_responses(401, 403, 412, 422))
 async def update_me(data: MeUpdate, principal: CurrentPrincipal, request: Request, response: Response,
                     session: SessionDep) -> MeOut:
-    if not principal.allows("account", write=True):
-        raise AppError("FORBIDDEN", "This token lacks the account:write scope")
+    require_scope(principal, "account", write=True)
     user = await session.get(User, principal.user_id)
     check_if_match_tag(request, _me_tag(await me_out(session, user, principal)))
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
@@ -136,8 +135,9 @@ async def update_me(data: MeUpdate, principal: CurrentPrincipal, request: Reques
     return out
 
 
-@router.get("/sessions", response_model=Page[SessionOut], responses=error_responses(401))
+@router.get("/sessions", response_model=Page[SessionOut], responses=error_responses(401, 403))
 async def list_sessions(principal: CurrentPrincipal, params: PageDep, session: SessionDep) -> Page[SessionOut]:
+    require_scope(principal, "account", write=False)
     rows = await active_sessions(session, principal.user_id)
     items = [
         SessionOut(id=s.id, ip=s.ip, user_agent=s.user_agent, active_tenant_id=s.active_tenant_id,
@@ -148,8 +148,9 @@ async def list_sessions(principal: CurrentPrincipal, params: PageDep, session: S
     return Page.of(items[params.offset: params.offset + params.per_page], len(items), params)
 
 
-@router.delete("/sessions/{session_id}", status_code=204, responses=error_responses(401, 404))
+@router.delete("/sessions/{session_id}", status_code=204, responses=error_responses(401, 403, 404))
 async def delete_session(session_id: uuid.UUID, principal: CurrentPrincipal, request: Request, session: SessionDep) -> Response:
+    require_scope(principal, "account", write=True)
     if not await revoke_session(session, principal.user_id, session_id):
         raise AppError("NOT_FOUND", "session not found")
     audit.record(session, "auth.session_revoked", request=request, principal=principal, target_type="session",

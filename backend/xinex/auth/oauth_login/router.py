@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from xinex.audit import service as audit
-from xinex.auth.deps import CurrentPrincipal
+from xinex.auth.deps import CurrentPrincipal, require_scope
 from xinex.auth.oauth_login import service
 from xinex.auth.oauth_login import state as flow_state
 from xinex.auth.oauth_login.providers import configured, get_provider, start_url
@@ -75,8 +75,7 @@ async def list_providers(request: Request, params: PageDep) -> Page[ProviderOut]
 
 @router.get("/identities", response_model=Page[IdentityOut], responses=error_responses(401, 403, 422))
 async def list_identities(principal: CurrentPrincipal, params: PageDep, session: SessionDep) -> Page[IdentityOut]:
-    if not principal.allows("account", write=False):
-        raise AppError("FORBIDDEN", "This token lacks the account:read scope")
+    require_scope(principal, "account", write=False)
     rows, total = await service.list_identities(session, principal.user_id, params)
     return Page.of([IdentityOut.model_validate(r, from_attributes=True) for r in rows], total, params)
 
@@ -84,8 +83,7 @@ async def list_identities(principal: CurrentPrincipal, params: PageDep, session:
 @router.delete("/identities/{identity_id}", status_code=204, responses=error_responses(401, 403, 404, 409, 422))
 async def unlink_identity(identity_id: uuid.UUID, principal: CurrentPrincipal, request: Request,
                           session: SessionDep) -> Response:
-    if not principal.allows("account", write=True):
-        raise AppError("FORBIDDEN", "This token lacks the account:write scope")
+    require_scope(principal, "account", write=True)
     identity = await service.unlink_identity(session, principal.user_id, identity_id)
     audit.record(session, "auth.oauth_unlinked", request=request, principal=principal,
                  target_type="oauth_identity", target_id=identity_id, details={"method": identity.provider})
