@@ -63,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     if args.command == "run":
+        from xinex.settings import apply_embedded_defaults
+
+        for line in apply_embedded_defaults(settings):
+            print(f"xinex: {line}", flush=True)
         _migrate()
     host = args.host or settings.http_host
     port = args.port or settings.http_port

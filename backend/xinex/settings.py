@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     smtp_url: str = ""
     mail_from: str = "Xinex <no-reply@xinex.local>"
+    # Loopback/private/link-local targets for monitors, channels and webhooks. `xinex run` in
+    # development defaults it to true (apply_embedded_defaults); everything else to false.
     outbound_allow_private: bool = False
 
     # Sessions
@@ -99,6 +101,17 @@ class Settings(BaseSettings):
             return self.database_url
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'xinex.db').resolve()}"
+
+
+def apply_embedded_defaults(settings: Settings) -> list[str]:
+    """`xinex run` (`make run`) in development: a newcomer's first webhook receiver is on this very
+    machine, so outbound requests may reach loopback/private addresses unless the operator said
+    otherwise. Returns the start-up lines that say so. Never in production or for `api`/`worker`/`probe`."""
+    if settings.env != "development" or "outbound_allow_private" in settings.model_fields_set:
+        return []
+    settings.outbound_allow_private = True
+    return ["outbound requests may reach loopback/private addresses (development default of `xinex run`; "
+            "set XINEX_OUTBOUND_ALLOW_PRIVATE=false to refuse them)"]
 
 
 @lru_cache

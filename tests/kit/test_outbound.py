@@ -145,12 +145,12 @@ async def test_vet_tcp_target(guard_on):
 def public_127_0_0_2(monkeypatch):
     real = outbound.vet_ip
 
-    def vet(ip_text: str, allow_private: bool):
+    def vet(ip_text: str, allow_private: bool, **kw):
         if ip_text == "127.0.0.2":
             import ipaddress
 
             return ipaddress.ip_address(ip_text)
-        return real(ip_text, allow_private)
+        return real(ip_text, allow_private, **kw)
 
     monkeypatch.setattr(outbound, "vet_ip", vet)
 

@@ -110,12 +110,20 @@ def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | 
     return None
 
 
-def vet_ip(ip_text: str, allow_private: bool) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+# What an operator reads when a target is refused: the setting that would allow it.
+ALLOW_HINT = "set XINEX_OUTBOUND_ALLOW_PRIVATE=true to allow private/loopback targets"
+
+
+def vet_ip(ip_text: str, allow_private: bool, *, host: str | None = None) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     ip = ipaddress.ip_address(ip_text.split("%", 1)[0])
     problem = address_problem(ip)
     if problem and (not allow_private or problem in ALWAYS_BLOCKED):
+        what = f"{problem.replace('_', ' ')} {ip}"
+        if host and host.strip("[]") != str(ip):
+            what = f"{host} resolves to {what}"
         raise OutboundBlocked(problem if problem != "shared_address" else "private_address",
-                              f"destination address is not public ({problem.replace('_', ' ')})")
+                              f"{what} is never a destination" if problem in ALWAYS_BLOCKED
+                              else f"{what} — {ALLOW_HINT}")
     return ip
 
 
@@ -160,8 +168,44 @@ async def vet_tcp_target(host: str, port: int, *, allow_private: bool | None = N
     allowed = _allow_private(allow_private)
     addresses = await resolver(host, int(port))
     for addr in addresses:
-        vet_ip(addr, allowed)
+        vet_ip(addr, allowed, host=host)
     return addresses
+
+
+# --- at creation ------------------------------------------------------------------------------
+
+RESOLVE_AT_CREATION_S = 2.0
+
+
+async def refuse_unreachable_host(host: str, port: int, *, allow_private: bool | None = None,
+                                  resolve_timeout: float = RESOLVE_AT_CREATION_S) -> None:
+    """Raise OutboundBlocked when no request to host:port could ever leave under the current policy:
+    an address literal that is refused, or a name that resolves (now) to a refused address — every
+    request would be refused the same way, since each one vets every address the name has. A name
+    that does not resolve within `resolve_timeout` is accepted: DNS may be down for a moment, or the
+    name not created yet; its deliveries then fail with `dns_failure` (visible in the logs/tests)."""
+    allowed = _allow_private(allow_private)
+    bare = host.strip().strip("[]")
+    ip = literal_ip(bare)
+    if ip is not None:
+        vet_ip(str(ip), allowed)
+        return
+    if allowed:
+        return  # a name may resolve to anything but unspecified/multicast, which no DNS hands out
+    try:
+        addresses = await asyncio.wait_for(resolver(bare, int(port)), resolve_timeout)
+    except (OutboundFailed, TimeoutError, OSError):
+        return
+    for addr in addresses:
+        vet_ip(addr, allowed, host=bare)
+
+
+async def refuse_unreachable_url(url: str, *, allow_private: bool | None = None,
+                                 resolve_timeout: float = RESOLVE_AT_CREATION_S) -> None:
+    """`check_url` plus `refuse_unreachable_host` for the URL's host and port."""
+    parsed = check_url(url, allow_private)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    await refuse_unreachable_host(parsed.host, port, allow_private=allow_private, resolve_timeout=resolve_timeout)
 
 
 # IDNA-encoded (raw_host), a host is ASCII letters, digits, '-', '.', '_' (seen in the wild),

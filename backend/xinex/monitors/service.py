@@ -86,22 +86,27 @@ async def get(session: AsyncSession, monitor_id: uuid.UUID) -> Monitor:
     return m
 
 
-def _guard_literal_targets(data, allow_private: bool) -> None:
-    """A literal private address can be refused now; names are vetted at every check."""
-    if allow_private:
-        return
-    field, host = {"http": ("url", None), "tcp": ("host", getattr(data, "host", None)),
-                   "tls": ("host", getattr(data, "host", None)),
-                   "dns": ("nameserver", getattr(data, "nameserver", None))}[data.type]
+async def _guard_targets(data, allow_private: bool) -> None:
+    """Refuse a target no check could ever reach under the platform's policy: a refused address
+    literal, or (checked by the platform, not a remote probe with its own network and policy) a
+    name resolving to refused addresses now. Names are vetted again at every check."""
+    field = {"http": "url", "tcp": "host", "tls": "host", "dns": "nameserver"}[data.type]
     try:
         if data.type == "http":
-            outbound.check_url(data.url, allow_private=False)
-            host = outbound.check_url(data.url).host
-        ip = outbound.literal_ip(host) if host else None
-        if ip is not None:
-            outbound.vet_ip(str(ip), False)
+            parsed = outbound.check_url(data.url, allow_private=allow_private)
+            host, port = parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)
+        else:
+            host, port = getattr(data, field, None), int(getattr(data, "port", None) or 53)
+        if not host:
+            return
+        if data.regions:
+            ip = outbound.literal_ip(host)
+            if ip is not None:
+                outbound.vet_ip(str(ip), allow_private)
+        else:
+            await outbound.refuse_unreachable_host(host, port, allow_private=allow_private)
     except outbound.OutboundError as exc:
-        raise validation_failed({field: f"not allowed: {exc}"}, reason=exc.reason) from None
+        raise validation_failed({field: f"target refused: {exc}"}, reason=exc.reason) from None
 
 
 async def _check_against_tier(session: AsyncSession, tenant_id: uuid.UUID, data) -> None:
@@ -153,7 +158,7 @@ async def create(session: AsyncSession, tenant_id: uuid.UUID, body: dict[str, An
     data = parse(body)
     await ensure_within_limit(session, tenant_id, "monitors", select(func.count()).select_from(Monitor))
     await _check_against_tier(session, tenant_id, data)
-    _guard_literal_targets(data, allow_private)
+    await _guard_targets(data, allow_private)
     m = Monitor(tenant_id=tenant_id, name=data.name, type=data.type)
     _apply(m, data)
     if data.paused:
@@ -178,7 +183,7 @@ async def update(session: AsyncSession, m: Monitor, data: MonitorUpdate, *, allo
     merged = {**current, **given}  # an explicit null clears an optional field (keyword, body, …)
     parsed = parse(merged)
     await _check_against_tier(session, m.tenant_id, parsed)
-    _guard_literal_targets(parsed, allow_private)
+    await _guard_targets(parsed, allow_private)
     changed_schedule = (parsed.interval != m.interval_s or parsed.regions != list(m.regions or []))
     target_changed = parsed.type != m.type or {k: v for k, v in parsed.model_dump().items()
                                                if k not in COMMON_FIELDS} != (m.config or {})

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinex.kit import outbound
 from xinex.kit.errors import AppError, not_found
 from xinex.models.notify import NotificationChannel
 from xinex.models.tenant import Membership
@@ -30,8 +31,18 @@ async def get(session: AsyncSession, channel_id: uuid.UUID) -> NotificationChann
     return channel
 
 
+# The config key holding the URL of each kind that posts over HTTP.
+URL_FIELD = {"slack": "webhook_url", "discord": "webhook_url", "teams": "webhook_url", "webhook": "url"}
+
+
 async def _validate(session: AsyncSession, tenant_id: uuid.UUID, kind: str, config: dict) -> dict:
     clean = KINDS[kind].validate(config)
+    if kind in URL_FIELD:
+        try:
+            await outbound.refuse_unreachable_url(clean[URL_FIELD[kind]])
+        except outbound.OutboundError as exc:
+            raise AppError("VALIDATION_FAILED", "The request did not validate", details={
+                "fields": {f"config.{URL_FIELD[kind]}": f"target refused: {exc}"}, "reason": exc.reason}) from None
     if kind == "push":
         wanted = {uuid.UUID(u) for u in clean["user_ids"]}
         found = set((await session.execute(select(Membership.user_id).where(

@@ -70,7 +70,7 @@ async def _adapter(url: str, body: bytes, headers: dict[str, str], timeout: floa
             timeouts=outbound.Timeouts(connect=min(5.0, timeout), read=timeout, total=timeout),
         )
     except outbound.OutboundBlocked as exc:
-        raise TargetRefused(exc.reason) from None
+        raise TargetRefused(str(exc)) from None  # names the address and the setting that allows it
     return resp.status_code, dict(resp.headers), resp.content[:EXCERPT_BYTES]
 
 

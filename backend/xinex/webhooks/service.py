@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinex.kit import outbound
 from xinex.kit.errors import AppError, not_found
 from xinex.kit.types import utcnow
 from xinex.models.webhooks import WebhookSubscription
@@ -46,8 +47,19 @@ async def get(session: AsyncSession, webhook_id: uuid.UUID) -> WebhookSubscripti
     return sub
 
 
+async def refuse_unreachable(url: str) -> None:
+    """A URL no delivery could reach under the current outbound policy is a 422 now, not a
+    delivery log full of refusals later."""
+    try:
+        await outbound.refuse_unreachable_url(url)
+    except outbound.OutboundError as exc:
+        raise AppError("VALIDATION_FAILED", "The request did not validate",
+                       details={"fields": {"url": f"target refused: {exc}"}, "reason": exc.reason}) from None
+
+
 async def create(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID,
                  data: WebhookCreate) -> WebhookSubscription:
+    await refuse_unreachable(data.url)
     count = (await session.execute(select(func.count()).select_from(WebhookSubscription))).scalar_one()
     if count >= MAX_WEBHOOKS:
         raise AppError("CONFLICT", f"At most {MAX_WEBHOOKS} webhooks per tenant")
@@ -61,6 +73,7 @@ async def create(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID
 
 async def update(session: AsyncSession, sub: WebhookSubscription, data: WebhookUpdate) -> None:
     if data.url is not None:
+        await refuse_unreachable(data.url)
         sub.url = data.url
     if data.description is not None:
         sub.description = data.description

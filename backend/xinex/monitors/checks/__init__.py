@@ -38,7 +38,7 @@ def down(reason: str, error: str, latency_ms: float = 0.0, **kw: Any) -> CheckRe
 
 
 def from_outbound_error(exc: outbound.OutboundError, started: float) -> CheckResult:
-    prefix = "blocked: " if isinstance(exc, outbound.OutboundBlocked) else ""
+    prefix = "target refused: " if isinstance(exc, outbound.OutboundBlocked) else ""
     return down(exc.reason, f"{prefix}{exc}", elapsed_ms(started))
 
 
