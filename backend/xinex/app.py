@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 from xinex import __version__
 from xinex.heartbeats.ping_router import PingFastPath
+from xinex.kit.bodylimit import BodyCap, BodyLimitMiddleware
 from xinex.kit.db import Database
 from xinex.kit.errors import install_error_handlers
 from xinex.kit.heap import settle_heap_for_serving
@@ -105,9 +106,15 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         app.include_router(sub)
 
     # Each add wraps the previous: the ping fast path is innermost, the contract middleware outermost
-    # (it wraps idempotency so replays carry the headers too).
+    # (it wraps idempotency so replays carry the headers too). The body cap sits outside everything
+    # that reads the body (idempotency hashes it) and inside the contract, so a 413 has its headers.
     app.add_middleware(PingFastPath)
     app.add_middleware(IdempotencyMiddleware, get_db=lambda: database)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default=BodyCap(settings.body_limit),
+        by_prefix=(("/ping/", BodyCap(settings.ping_body_limit, truncate=True)),),
+    )
     app.add_middleware(
         HttpContractMiddleware,
         limiter=limiter,

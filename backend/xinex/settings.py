@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     rate_limit_token: str = "60/minute"
     trusted_proxies: list[str] = Field(default_factory=list)
 
+    # Request-body caps in bytes (kit/bodylimit.py): every API route, and the /ping/{uuid} bodies,
+    # which are cut to this size and stored rather than refused (like healthchecks' 100 kB).
+    body_limit: int = Field(default=1024 * 1024, ge=1024)
+    ping_body_limit: int = Field(default=100_000, ge=1)
+
     # JWT access tokens of our OAuth server (mobile)
     jwt_access_ttl_s: int = 900
     refresh_token_ttl_s: int = 60 * 60 * 24 * 30

@@ -1,0 +1,166 @@
+"""Request-body caps on every route, enforced while the body streams in.
+
+Without a cap, one unauthenticated POST of a few hundred megabytes is held whole in memory by the
+JSON parser (and by the idempotency middleware, which hashes the body). This pure-ASGI middleware
+sits inside the contract middleware (so its answers carry X-Request-Id and the rate-limit
+headers) and outside everything that reads the body:
+
+- a declared `Content-Length` over the cap is answered `413 PAYLOAD_TOO_LARGE` before the app runs;
+- otherwise bytes are counted as the server hands them over (uvicorn buffers at most 64 KiB
+  before it stops reading the socket), and the moment the count passes the cap the 413 is sent
+  and the app's read fails, so nothing downstream ever holds more than the cap.
+
+Routes with a `truncate` cap (the healthchecks-style `/ping/…` bodies) are never refused: the app
+receives the first `limit` bytes as the whole body, `scope["state"]["body_truncated"]` says the
+rest was cut, and the ping is recorded — a job's log that grew too large must not lose its ping.
+
+After answering early, up to LINGER_BYTES of the unread rest are read and dropped, so a client
+that writes its whole body before reading the answer (most HTTP libraries) still gets it; past
+that the answer carries `Connection: close` and the server stops reading.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from xinex.kit.errors import CATALOG
+
+LINGER_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BodyCap:
+    limit: int  # bytes
+    truncate: bool = False  # cut the body at `limit` instead of refusing it
+
+
+class BodyTooLarge(ClientDisconnect):
+    """Raised into the app's body read once the 413 is out. A ClientDisconnect, so every layer
+    treats it as a request that will not be answered by the app (and does not log it as a bug)."""
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, default: BodyCap, by_prefix: tuple[tuple[str, BodyCap], ...] = ()):
+        self.app = app
+        self.default = default
+        self.by_prefix = by_prefix
+
+    def cap_for(self, path: str) -> BodyCap:
+        for prefix, cap in self.by_prefix:
+            if path.startswith(prefix):
+                return cap
+        return self.default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cap = self.cap_for(scope["path"])
+        declared = _declared_length(scope)
+        if not cap.truncate and declared is not None and declared > cap.limit:
+            await _refuse(send, cap, close=not await _linger(receive, declared))
+            return
+        if cap.truncate:
+            await self._truncating(scope, receive, send, cap)
+        else:
+            await self._refusing(scope, receive, send, cap)
+
+    async def _refusing(self, scope: Scope, receive: Receive, send: Send, cap: BodyCap) -> None:
+        received = 0
+        refused = False
+
+        async def capped_receive() -> Message:
+            nonlocal received, refused
+            if refused:
+                raise BodyTooLarge()
+            message = await receive()
+            if message["type"] != "http.request":
+                return message
+            received += len(message.get("body", b""))
+            if received > cap.limit:
+                refused = True
+                drained = not message.get("more_body") or await _linger(receive)
+                await _refuse(send, cap, close=not drained)
+                raise BodyTooLarge()
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not refused:  # once the 413 is out, whatever the app answers to the failed read is dropped
+                await send(message)
+
+        try:
+            await self.app(scope, capped_receive, guarded_send)
+        except BodyTooLarge:
+            if not refused:
+                raise
+
+    async def _truncating(self, scope: Scope, receive: Receive, send: Send, cap: BodyCap) -> None:
+        received = 0
+        unread_rest = False  # the app has its (cut) body; the client is still sending the rest
+
+        async def truncated_receive() -> Message:
+            nonlocal received, unread_rest
+            while received > cap.limit:  # the cut body was the whole body: drop the rest, pass a disconnect
+                message = await receive()
+                if message["type"] != "http.request":
+                    return message
+                unread_rest = unread_rest and bool(message.get("more_body"))
+            message = await receive()
+            if message["type"] != "http.request":
+                return message
+            body = message.get("body", b"")
+            received += len(body)
+            if received <= cap.limit:
+                return message
+            scope.setdefault("state", {})["body_truncated"] = True
+            unread_rest = bool(message.get("more_body"))
+            return {"type": "http.request", "body": body[: len(body) - (received - cap.limit)], "more_body": False}
+
+        async def lingering_send(message: Message) -> None:
+            nonlocal unread_rest
+            if message["type"] == "http.response.start" and unread_rest:
+                unread_rest = False
+                if not await _linger(receive):
+                    message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, truncated_receive, lingering_send)
+
+
+async def _linger(receive: Receive, declared: int | None = None) -> bool:
+    """Read and drop the rest of the body, up to LINGER_BYTES; True when it ended within that."""
+    if declared is not None and declared > LINGER_BYTES:
+        return False
+    dropped = 0
+    while dropped <= LINGER_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            return False
+        dropped += len(message.get("body", b""))
+        if not message.get("more_body"):
+            return True
+    return False
+
+
+async def _refuse(send: Send, cap: BodyCap, *, close: bool) -> None:
+    body = json.dumps({
+        "error": f"{CATALOG['PAYLOAD_TOO_LARGE'][1]} This endpoint accepts at most {cap.limit} bytes.",
+        "code": "PAYLOAD_TOO_LARGE",
+        "details": {"limit": cap.limit},
+    }).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
