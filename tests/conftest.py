@@ -43,6 +43,8 @@ os.environ.update({
     "XINEX_RATE_LIMIT_LOGIN_ACCOUNT": "100000/minute",
     "XINEX_RATE_LIMIT_RESET": "100000/minute",
     "XINEX_OUTBOUND_ALLOW_PRIVATE": "true",
+    # The suite exercises the free plan's limits; tests/tenants covers the operator default itself.
+    "XINEX_DEFAULT_TIER": "free",
     "XINEX_DATA_DIR": os.environ.get("XINEX_TEST_DATA_DIR", f"/tmp/xinex-test-{os.getpid()}"),
 })
 

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     # Loopback/private/link-local targets for monitors, channels and webhooks. `xinex run` in
     # development defaults it to true (apply_embedded_defaults); everything else to false.
     outbound_allow_private: bool = False
+    # Tier of a new tenant. Empty: `free` when Stripe billing is configured, `enterprise` otherwise
+    # (a self-hosted install is not a shop).
+    default_tier: Literal["", "free", "pro", "team", "enterprise"] = ""
+    stripe_secret_key: str = ""
+    # One line per HTTP request on the terminal (query strings never logged).
+    access_log: bool = True
 
     # Sessions
     session_idle_timeout_s: int = 60 * 60 * 24 * 7
@@ -99,6 +105,12 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return not self.database_url
+
+    @property
+    def effective_default_tier(self) -> str:
+        if self.default_tier:
+            return self.default_tier
+        return "free" if self.stripe_secret_key else "enterprise"
 
     @property
     def effective_database_url(self) -> str:

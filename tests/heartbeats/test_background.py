@@ -27,6 +27,7 @@ async def _wait_for(predicate, timeout: float = 5.0):
 
 async def test_app_sweeper_flips_state_within_a_second(app, client, make_hb, db, alice):
     assert app.state.background, "embedded mode starts the heartbeat loops"
+    await set_tier(db, alice.tenant_id, "enterprise")  # 1 s periods are an enterprise plan's floor
     hb = await make_hb(interval=1, grace=1)
     await client.get(f"/ping/{hb['ping_url'].rsplit('/', 1)[1]}")
     row = await load(db, hb)

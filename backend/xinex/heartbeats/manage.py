@@ -16,7 +16,8 @@ from xinex.kit.errors import AppError
 from xinex.kit.types import utcnow
 from xinex.models.heartbeats import Heartbeat
 from xinex.models.heartbeats import HeartbeatStatus as S
-from xinex.tiers.gating import ensure_within_limit
+from xinex.tiers.catalog import limits_for
+from xinex.tiers.gating import ensure_within_limit, tenant_tier
 
 DEFAULT_INTERVAL_S = 86400
 DEFAULT_GRACE_S = 3600
@@ -76,6 +77,18 @@ async def _ensure_room(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     await ensure_within_limit(session, tenant_id, "heartbeats", select(func.count()).select_from(Heartbeat))
 
 
+async def _check_interval_floor(session: AsyncSession, tenant_id: uuid.UUID, hb: Heartbeat) -> None:
+    """A simple schedule may not be shorter than the tenant's plan allows (cron fires at most every minute)."""
+    if hb.cron:
+        return
+    tier = await tenant_tier(session, tenant_id)
+    floor = limits_for(tier).heartbeat_interval_floor_s
+    if hb.interval_s < floor:
+        raise AppError("VALIDATION_FAILED", "The request did not validate", details={
+            "fields": {"interval": f"the {tier} plan allows heartbeat periods of at least {floor} s"},
+            "interval_floor_s": floor, "tier": tier})
+
+
 def _apply_schedule(hb: Heartbeat, data) -> None:
     fields = data.model_fields_set
     if "interval" in fields and data.interval is not None:
@@ -104,6 +117,7 @@ async def create(session: AsyncSession, tenant_id: uuid.UUID, data: HeartbeatCre
     hb = Heartbeat(tenant_id=tenant_id, name=data.name, slug=slug,
                    interval_s=DEFAULT_INTERVAL_S, grace_s=DEFAULT_GRACE_S)
     _apply_schedule(hb, data)
+    await _check_interval_floor(session, tenant_id, hb)
     session.add(hb)
     await session.flush()
     return hb
@@ -118,6 +132,8 @@ async def update(session: AsyncSession, hb: Heartbeat, data: HeartbeatUpdate, no
             raise AppError("CONFLICT", "a heartbeat with this slug exists", details={"fields": {"slug": "taken"}})
         hb.slug = data.slug
     _apply_schedule(hb, data)
+    if "interval" in data.model_fields_set or "cron" in data.model_fields_set:
+        await _check_interval_floor(session, hb.tenant_id, hb)
     # A new schedule moves the pending deadlines; a late heartbeat whose new deadline is still
     # ahead is back in time, which resolves the late warning.
     if hb.status in (S.up, S.late) and hb.last_ping_at is not None:

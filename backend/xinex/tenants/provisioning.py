@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.models.identity import User
 from xinex.models.tenant import Membership, Role, Tenant
+from xinex.settings import get_settings
 
 
 def slugify(name: str) -> str:
@@ -17,7 +18,7 @@ def slugify(name: str) -> str:
 
 
 async def create_tenant_with_owner(session: AsyncSession, user: User, name: str) -> Tenant:
-    tenant = Tenant(name=name, slug=slugify(name))
+    tenant = Tenant(name=name, slug=slugify(name), tier=get_settings().effective_default_tier)
     session.add(tenant)
     await session.flush()
     session.add(Membership(tenant_id=tenant.id, user_id=user.id, role=Role.owner.value))

@@ -19,16 +19,17 @@ class TierLimits:
     # Check results, heartbeat pings and AI runs in the time-series store (per-row TTL).
     history_retention_days: int
     check_interval_floor_s: int
+    heartbeat_interval_floor_s: int
     sso: bool
     price_month_usd: int
     price_year_usd: int
 
 
 TIERS: dict[Tier, TierLimits] = {
-    Tier.free: TierLimits(10, 10, 3, 1, 3, 30, 300, False, 0, 0),
-    Tier.pro: TierLimits(50, 100, 10, 3, 15, 90, 60, False, 29, 290),
-    Tier.team: TierLimits(250, 500, 50, 10, 30, 365, 30, False, 99, 990),
-    Tier.enterprise: TierLimits(UNLIMITED, UNLIMITED, UNLIMITED, UNLIMITED, 90, 730, 10, True, 499, 4990),
+    Tier.free: TierLimits(10, 10, 3, 1, 3, 30, 300, 60, False, 0, 0),
+    Tier.pro: TierLimits(50, 100, 10, 3, 15, 90, 60, 30, False, 29, 290),
+    Tier.team: TierLimits(250, 500, 50, 10, 30, 365, 30, 10, False, 99, 990),
+    Tier.enterprise: TierLimits(UNLIMITED, UNLIMITED, UNLIMITED, UNLIMITED, 90, 730, 10, 1, True, 499, 4990),
 }
 
 # Limit name -> human label (used in error messages and the comparison table).
@@ -40,6 +41,7 @@ LIMIT_LABELS = {
     "telemetry_retention_days": "Telemetry retention (days)",
     "history_retention_days": "Check and ping history (days)",
     "check_interval_floor_s": "Shortest check interval (s)",
+    "heartbeat_interval_floor_s": "Shortest heartbeat period (s)",
     "sso": "SAML single sign-on",
 }
 
