@@ -93,10 +93,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.state.extra_bearer_resolvers = []
     install_error_handlers(app)
 
-    @app.get("/health", tags=["platform"])
-    async def health() -> dict:
-        return {"status": "ok", "version": __version__}
+    from xinex.kit.health import router as health_router
 
+    app.include_router(health_router)
     from xinex.routes import PUBLIC_ROOT_ROUTERS
 
     # The API router refuses paths outside /api/v1 without scanning its routes, so root surfaces

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,10 +12,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 log = logging.getLogger("xinex.errors")
+
+# Seconds a client should wait before retrying a 503: a dependency failing over or restarting.
+RETRY_AFTER_S = 5
 
 # code -> (default status, what it means). Documented in docs/errors.md and in OpenAPI.
 CATALOG: dict[str, tuple[int, str]] = {
@@ -65,6 +70,8 @@ class AppError(Exception):
         self.message = message or default_message
         self.details = details or {}
         self.headers = headers or {}
+        if self.status == 503:
+            self.headers.setdefault("Retry-After", str(RETRY_AFTER_S))
         super().__init__(self.message)
 
 
@@ -145,6 +152,58 @@ def _input_the_database_refused(exc: StatementError) -> str | None:
     return None
 
 
+# SQLSTATEs that mean the server cannot serve now, not that the statement was wrong: class 08
+# (connection exception), 53300 too_many_connections, 57P01-57P03 shutdown / cannot connect now.
+_UNAVAILABLE_SQLSTATES = ("53300", "57P01", "57P02", "57P03")
+
+
+def unavailable_dependency(exc: BaseException) -> str | None:
+    """'database' or 'redis' when `exc` means that dependency could not be reached (the request
+    may succeed later: 503 + Retry-After), None for anything else (a real 500)."""
+    seen = 0
+    cause: BaseException | None = exc
+    while cause is not None and seen < 6:
+        module = type(cause).__module__
+        if module.startswith(("redis", "coredis")) and _is_connection_error(cause):
+            return "redis"
+        if isinstance(cause, PoolTimeoutError):
+            return "database"  # every pooled connection busy, or none could be made in time
+        if isinstance(cause, DBAPIError) and cause.connection_invalidated:
+            return "database"
+        if module.startswith("asyncpg") and _asyncpg_unavailable(cause):
+            return "database"
+        if isinstance(cause, (ConnectionError, TimeoutError, socket.gaierror)):
+            # Refused, reset, timed out or unresolvable before any protocol spoke: asyncpg raises
+            # these as they are when it cannot connect to the database.
+            return "database"
+        if seen and not module.startswith(("sqlalchemy", "asyncpg", "redis", "coredis")):
+            return None  # follow a driver's own wrapping only, not any error's whole history
+        cause = cause.__cause__ or cause.__context__
+        seen += 1
+    return None
+
+
+def _asyncpg_unavailable(exc: BaseException) -> bool:
+    state = getattr(exc, "sqlstate", None)
+    if isinstance(state, str) and (state.startswith("08") or state in _UNAVAILABLE_SQLSTATES):
+        return True
+    name = type(exc).__name__
+    # A plain InterfaceError is also asyncpg's word for misuse (a bug: 500); "connection is closed" is not.
+    return name in ("ConnectionDoesNotExistError", "ConnectionFailureError") or (
+        name == "InterfaceError" and "closed" in str(exc))
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    names = {klass.__name__ for klass in type(exc).__mro__}
+    return bool(names & {"ConnectionError", "TimeoutError", "BusyLoadingError"})
+
+
+def unavailable_response(dependency: str, request_id: str | None = None) -> JSONResponse:
+    log.warning("%s unavailable: answered 503", dependency, extra={"request_id": request_id})
+    return error_response(503, "SERVICE_UNAVAILABLE", f"The service is temporarily unavailable ({dependency}); "
+                          "retry later", {"dependency": dependency}, {"Retry-After": str(RETRY_AFTER_S)})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError):
@@ -184,6 +243,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
+        dependency = unavailable_dependency(exc)
+        if dependency is not None:
+            return unavailable_response(dependency, getattr(request.state, "request_id", None))
         log.exception("unhandled error", extra={"request_id": getattr(request.state, "request_id", None)})
         return error_response(500, "INTERNAL_ERROR", CATALOG["INTERNAL_ERROR"][1])
 

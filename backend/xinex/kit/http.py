@@ -16,7 +16,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xinex.kit.clientip import client_ip
-from xinex.kit.errors import CATALOG
+from xinex.kit.errors import CATALOG, unavailable_dependency, unavailable_response
 from xinex.kit.ratelimit import RateLimiter, key_for_secret, rate_limited
 
 log = logging.getLogger("xinex.errors")
@@ -150,12 +150,17 @@ class HttpContractMiddleware:
         scope["state"]["started_at"] = time.perf_counter()
         try:
             await self.app(scope, receive, send_wrapper)
-        except Exception:
+        except Exception as exc:
             # Answered here rather than by Starlette's outermost error middleware so the 500 still
             # carries X-Request-Id and the rate-limit headers; the trace goes to the log only.
-            log.exception("unhandled error", extra={"request_id": request_id})
             if started:
+                log.exception("unhandled error", extra={"request_id": request_id})
                 raise
+            if unavailable_dependency(exc) is not None:  # e.g. the database, from a middleware
+                response = unavailable_response(unavailable_dependency(exc), request_id)
+                await response(scope, receive, send_wrapper)
+                return
+            log.exception("unhandled error", extra={"request_id": request_id})
             body = json.dumps({"error": CATALOG["INTERNAL_ERROR"][1], "code": "INTERNAL_ERROR", "details": {}}).encode()
             await send_wrapper({"type": "http.response.start", "status": 500, "headers": [
                 (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
