@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # Sessions
     session_idle_timeout_s: int = 60 * 60 * 24 * 7
     session_absolute_timeout_s: int = 60 * 60 * 24 * 30
+    # Secure cookies carry the `__Host-` prefix (see cookie_name). Browsers accept Secure cookies on
+    # http://localhost and http://127.0.0.1, so `make run` keeps the default; set false only to serve
+    # plain http on another host (cookies then lose Secure and the prefix).
     cookie_secure: bool = True
 
     # argon2id; OWASP minimum is m=19 MiB, t=2, p=1. Tests may lower it; production refuses to.
@@ -101,6 +104,11 @@ class Settings(BaseSettings):
         for proxy in self.trusted_proxies:
             ipaddress.ip_network(proxy, strict=False)
         return self
+
+    def cookie_name(self, base: str) -> str:
+        """`__Host-<base>` when cookies are Secure: Path=/ and no Domain, so a sibling subdomain can
+        neither set nor shadow it (cookie tossing). Browsers refuse the prefix without Secure."""
+        return f"__Host-{base}" if self.cookie_secure else base
 
     @property
     def embedded(self) -> bool:

@@ -73,6 +73,13 @@ class _FormParser(HTMLParser):
             self.fields[a["name"]] = a.get("value", "")
 
 
+def page_form(page: str) -> tuple[str, str, dict]:
+    """(method, action, fields) of the first form of an HTML page."""
+    form = _FormParser()
+    form.feed(page)
+    return "POST", form.action, form.fields
+
+
 def app_path(url: str) -> str:
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import time
 
-from tests.auth.oauth_login.conftest import CLIENTS, new_person
+import httpx
+
+from tests.auth.oauth_login.conftest import CLIENTS, new_person, page_form
 from tests.conftest import assert_error
 
 
-async def test_form_post_callback_without_cookies_signs_in(browser, oidc_provider, settings):
+async def test_form_post_without_cookies_is_bounced_same_site_then_signs_in(browser, oidc_provider, settings):
     person = new_person(name=None, email_verified="true")  # Apple sends booleans as strings
     del person["name"]
     oidc_provider.user = person
@@ -19,8 +21,20 @@ async def test_form_post_callback_without_cookies_signs_in(browser, oidc_provide
     assert "response_mode=form_post" in r.headers["location"]
     method, path, fields = await browser.at_provider(r.headers["location"])
     assert method == "POST" and set(fields) == {"code", "state", "user"}
-    # Apple's POST is cross-site: a SameSite=Lax browser sends no cookie at all with it.
-    cb = await browser.callback(method, path, fields, cookies={})
+    # Apple's POST is cross-site: a SameSite=Lax browser sends no cookie at all with it. Nothing is
+    # decided on it: our own page posts the same fields back, same-site.
+    bounce = await browser.callback(method, path, fields, cookies={})
+    assert bounce.status_code == 200, bounce.text
+    assert bounce.headers["content-type"].startswith("text/html")
+    assert bounce.headers["cache-control"] == "no-store"
+    csp = bounce.headers["content-security-policy"]
+    assert "form-action 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "set-cookie" not in bounce.headers
+    again_method, again_path, again_fields = page_form(bounce.text)
+    assert again_method == "POST" and again_path == path
+    assert {k: again_fields[k] for k in fields} == fields and again_fields["xinex_resubmitted"] == "1"
+    # The re-post is same-site: the browser's binding cookie comes along.
+    cb = await browser.callback(again_method, again_path, again_fields)
     assert cb.status_code == 302, cb.text
     assert cb.headers["location"] == f"{settings.public_url}/welcome"
     session_cookie = cb.cookies["xinex_session"]
@@ -28,14 +42,40 @@ async def test_form_post_callback_without_cookies_signs_in(browser, oidc_provide
     assert me.status_code == 200
     assert me.json()["email"] == person["email"] and me.json()["name"] == "Ada Lovelace"
     # The state was consumed: the same post again is refused.
-    assert_error(await browser.callback(method, path, fields, cookies={}), 400, "TOKEN_INVALID")
+    assert_error(await browser.callback(again_method, again_path, again_fields), 400, "TOKEN_INVALID")
+
+
+async def test_forged_form_post_into_a_victims_browser_is_refused(app, browser, oidc_provider):
+    """Login CSRF through Apple: the attacker's own code and state, auto-posted by an attacker page
+    to a victim's browser, must not sign the victim into the attacker's account."""
+    oidc_provider.user = new_person(email_verified="true")
+    r = await browser.start("apple")  # the attacker's browser
+    method, path, fields = await browser.at_provider(r.headers["location"])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as victim:
+        bounce = await victim.post(path, data=fields)  # cross-site: no cookie
+        assert bounce.status_code == 200
+        _, again_path, again_fields = page_form(bounce.text)
+        cb = await victim.post(again_path, data=again_fields)  # same-site, but this browser never started
+        assert assert_error(cb, 400, "TOKEN_INVALID")["details"]["reason"] == "browser_mismatch"
+        assert "xinex_session" not in cb.cookies and "xinex_session" not in victim.cookies
+        # The forged post may claim it already went round: still no cookie, still refused.
+        r2 = await browser.start("apple")
+        _, path2, fields2 = await browser.at_provider(r2.headers["location"])
+        cb = await victim.post(path2, data={**fields2, "xinex_resubmitted": "1"})
+        assert assert_error(cb, 400, "TOKEN_INVALID")["details"]["reason"] == "browser_mismatch"
+        assert_error(await victim.get("/api/v1/me"), 401, "UNAUTHENTICATED")
 
 
 async def test_form_post_is_only_for_apple(browser):
     r = await browser.client.post("/api/v1/auth/oauth/google/callback", data={"code": "x", "state": "y"})
     assert_error(r, 405, "METHOD_NOT_ALLOWED")
-    r = await browser.client.post("/api/v1/auth/oauth/apple/callback", data={"code": "x"})
+    r = await browser.client.post("/api/v1/auth/oauth/apple/callback", data={"code": "x", "xinex_resubmitted": "1"})
     assert_error(r, 400, "TOKEN_INVALID")
+    # A hostile first post is echoed escaped, never as markup, and never decided on.
+    r = await browser.client.post("/api/v1/auth/oauth/apple/callback",
+                                  content=b"code=%22%3E%3Cscript%3Ealert(1)%3C/script%3E&state=s%ED%A0%80&other=x",
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 200 and "<script>alert" not in r.text and "other" not in r.text
 
 
 def apple_token(provider, *, aud=None, exp_in=300, rogue=False, nonce=None, iss=None, **claims) -> str:

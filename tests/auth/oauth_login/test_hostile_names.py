@@ -19,7 +19,7 @@ async def test_apple_first_user_name_with_control_characters_signs_in(browser, o
                                       "email": person["email"]}
     r = await browser.start("apple")
     method, path, fields = await browser.at_provider(r.headers["location"])
-    cb = await browser.callback(method, path, fields, cookies={}, headers={"Accept": "application/json"})
+    cb = await browser.callback(method, path, fields, headers={"Accept": "application/json"})
     assert cb.status_code == 200, cb.text
     assert cb.json()["user"]["name"] == "Ada Lovelace"
     me = await browser.client.get("/api/v1/me", cookies={"xinex_session": cb.cookies["xinex_session"]})

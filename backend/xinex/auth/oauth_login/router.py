@@ -14,6 +14,7 @@ from xinex.auth.deps import CurrentPrincipal, require_scope
 from xinex.auth.oauth_login import service
 from xinex.auth.oauth_login import state as flow_state
 from xinex.auth.oauth_login.providers import configured, get_provider, start_url
+from xinex.auth.oauth_login.resubmit import RESUBMITTED_FIELD, resubmit_page
 from xinex.auth.oauth_login.schemas import (
     AppleNativeIn,
     AuthorizeOut,
@@ -112,10 +113,7 @@ async def start(provider: str, request: Request, session: SessionDep,
     url, binder = await service.start_flow(session, request, settings, chosen, next_path)
     out: Response = (JSONResponse({"authorize_url": url}, headers=NO_STORE) if _wants_json(request)
                      else RedirectResponse(url, status_code=302, headers=NO_STORE))
-    out.set_cookie(flow_state.BINDER_COOKIE, binder, max_age=int(flow_state.STATE_TTL.total_seconds()),
-                   path=flow_state.BINDER_PATH, httponly=True, secure=settings.cookie_secure,
-                   # Apple's form_post is a cross-site POST: only SameSite=None (with Secure) comes along.
-                   samesite="none" if settings.cookie_secure else "lax")
+    flow_state.set_binder(out, settings, binder)
     return out
 
 
@@ -131,7 +129,7 @@ async def _callback(provider: str, request: Request, session, params: dict[str, 
     else:
         out = RedirectResponse(f"{settings.public_url.rstrip('/')}{result.next_path}", 302, headers=NO_STORE)
     out.raw_headers.extend((k, v) for k, v in carrier.raw_headers if k == b"set-cookie")
-    out.delete_cookie(flow_state.BINDER_COOKIE, path=flow_state.BINDER_PATH)
+    flow_state.clear_binder(out, settings)
     return out
 
 
@@ -149,5 +147,11 @@ async def callback_form_post(provider: str, request: Request, session: SessionDe
         raise AppError("METHOD_NOT_ALLOWED", f"{chosen.display_name} answers with a redirect, not a form POST")
     form = await request.form()
     params = {k: v for k, v in form.items() if isinstance(v, str)}
+    resubmitted = params.pop(RESUBMITTED_FIELD, None) is not None
+    if not resubmitted and not request.cookies.get(flow_state.binder_cookie_name(_settings(request))):
+        # The cross-site POST from Apple: bounce it through our page so the binding cookie comes along.
+        settings = _settings(request)
+        await request.app.state.limiter.enforce(settings.rate_limit_login_ip, "oauth-callback-ip", _client_ip(request))
+        return resubmit_page(request.url.path, params)
     return await _callback(provider, request, session, params)
 

@@ -65,7 +65,7 @@ async def signed_in_user_id(session: AsyncSession, request: Request) -> uuid.UUI
 async def start_flow(session: AsyncSession, request: Request, settings: Settings, provider: Provider,
                      next_path: str) -> tuple[str, str]:
     """Returns (authorize URL at the provider, browser-binding cookie value)."""
-    binder = request.cookies.get(flow_state.BINDER_COOKIE) or flow_state.new_binder()
+    binder = request.cookies.get(flow_state.binder_cookie_name(settings)) or flow_state.new_binder()
     if len(binder) > 100:
         binder = flow_state.new_binder()
     redirect_uri = callback_url(settings, provider.name)
@@ -80,7 +80,7 @@ async def start_flow(session: AsyncSession, request: Request, settings: Settings
 async def finish_flow(session: AsyncSession, request: Request, response: Response, provider: Provider,
                       params: dict[str, str]) -> SignedIn:
     record = await flow_state.consume_state(request.app.state.db, params.get("state"), provider.name)
-    flow_state.check_binder(record, request.cookies.get(flow_state.BINDER_COOKIE))
+    flow_state.check_binder(record, request.cookies.get(flow_state.binder_cookie_name(request.app.state.settings)))
     if params.get("error"):
         reason = "".join(c for c in params["error"][:40] if c.isalnum() or c == "_")
         raise LoginRefused("UNAUTHENTICATED", f"{provider.display_name} sign-in was cancelled or refused",

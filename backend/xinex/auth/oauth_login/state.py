@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 
 from authlib.common.security import generate_token
+from fastapi import Response
 from sqlalchemy import delete, update
 
 from xinex.auth.secrets import sha256_hex
@@ -15,10 +16,11 @@ from xinex.kit.db import Database
 from xinex.kit.errors import AppError
 from xinex.kit.types import utcnow
 from xinex.models.oauth_login import OAuthLoginState
+from xinex.settings import Settings
 
 STATE_TTL = timedelta(minutes=10)
+# The browser that starts a flow gets this cookie; the callback must bring it back (login CSRF).
 BINDER_COOKIE = "xinex_oauth_binding"
-BINDER_PATH = "/api/v1/auth/oauth"
 _NEXT_OK = re.compile(r"^/[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*$")
 
 
@@ -79,12 +81,27 @@ async def consume_state(db: Database, raw: str | None, provider: str) -> OAuthLo
                            expires_at=now, used_at=now)
 
 
+def binder_cookie_name(settings: Settings) -> str:
+    return settings.cookie_name(BINDER_COOKIE)
+
+
+def set_binder(response: Response, settings: Settings, binder: str) -> None:
+    # SameSite=Lax: sent on the provider's top-level redirect back to us (GET). Apple's cross-site
+    # form POST does not carry it; that callback re-submits itself from our own page (resubmit.py).
+    response.set_cookie(binder_cookie_name(settings), binder, max_age=int(STATE_TTL.total_seconds()), path="/",
+                        httponly=True, secure=settings.cookie_secure, samesite="lax")
+
+
+def clear_binder(response: Response, settings: Settings) -> None:
+    response.delete_cookie(binder_cookie_name(settings), path="/", secure=settings.cookie_secure, httponly=True,
+                           samesite="lax")
+
+
 def check_binder(record: OAuthLoginState, cookie: str | None) -> None:
-    """The browser that finishes should be the one that started. Apple's cross-site POST may arrive
-    without the cookie, so it is required only when linking to a signed-in account (where a forged
-    callback would attach someone else's identity); when present it must always match."""
-    if cookie:
-        if record.binder_hash is None or not secrets.compare_digest(sha256_hex(cookie), record.binder_hash):
-            raise StateRefused("browser_mismatch", "This sign-in was started in another browser; start again")
-    elif record.link_user_id is not None:
-        raise StateRefused("browser_mismatch", "Linking must finish in the browser that started it; start again")
+    """The browser that finishes must be the one that started, for every provider and every flow:
+    otherwise an attacker's own code and state, sent to a victim's browser, would sign the victim
+    into the attacker's account (login CSRF)."""
+    if not cookie or record.binder_hash is None or not secrets.compare_digest(sha256_hex(cookie),
+                                                                               record.binder_hash):
+        raise StateRefused("browser_mismatch", "This sign-in was started in another browser (or its cookie "
+                           "was blocked); start again")
