@@ -3,62 +3,18 @@ no configuration but a data folder, exercised over real HTTP."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import free_port
-
-
-def _xinex_binary() -> list[str]:
-    exe = Path(sys.executable).with_name("xinex")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "xinex.cli"]
+from tests.embedded import embedded_server as embedded_server_process
 
 
 @pytest.fixture
 def embedded_server(tmp_path):
-    # Nothing of the test configuration may leak in: the child sees only the defaults.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XINEX_")}
-    port = free_port()
-    env.update({
-        "XINEX_DATA_DIR": str(tmp_path / "var"),
-        "XINEX_HTTP_PORT": str(port),
-        "XINEX_OTLP_GRPC_PORT": str(free_port()),
-        "XINEX_OTLP_HTTP_PORT": str(free_port()),
-    })
-    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([*_xinex_binary(), "run"], env=env, stdout=log, stderr=subprocess.STDOUT,
-                            cwd=tmp_path, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"xinex run exited with {proc.returncode}:\n{(tmp_path / 'server.log').read_text()}")
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"/health never answered:\n{(tmp_path / 'server.log').read_text()}")
-            time.sleep(0.2)
-        yield base, tmp_path
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with embedded_server_process(tmp_path) as server:
+        yield server.base, tmp_path
 
 
 async def test_embedded_default_end_to_end(embedded_server):

@@ -39,7 +39,7 @@ def api_router() -> APIRouter:
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging()
+    configure_logging(access_log=settings.access_log)
     database = db or Database(settings.effective_database_url)
     limiter = RateLimiter(settings.redis_url)
 
@@ -64,6 +64,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
             app.state.background.append(asyncio.create_task(run_invalidation_listener(settings.redis_url, stop)))
         seal_route_tree(app.router)
+        if settings.env != "test":
+            from xinex.startup import announce
+
+            await announce(settings, database, embedded_jobs=embedded)
         settle_heap_for_serving()
         try:
             yield

@@ -68,10 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         for line in apply_embedded_defaults(settings):
             print(f"xinex: {line}", flush=True)
         _migrate()
-    host = args.host or settings.http_host
-    port = args.port or settings.http_port
-    uvicorn.run("xinex.app:create_app", factory=True, host=host, port=port, proxy_headers=False,
-                log_level="info")
+    # The app reads the same (cached) settings: the start-up lines then name the address really served.
+    settings.http_host = args.host or settings.http_host
+    settings.http_port = args.port or settings.http_port
+    uvicorn.run("xinex.app:create_app", factory=True, host=settings.http_host, port=settings.http_port,
+                proxy_headers=False, log_level="info", access_log=settings.access_log)
     return 0
 
 

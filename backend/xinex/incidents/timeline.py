@@ -23,6 +23,14 @@ def add(session: AsyncSession, incident: Incident, kind: str, message: str, at: 
                         actor_type="user" if actor_id else "system", actor_id=actor_id, message=message[:1000],
                         data=data or {})
     session.add(entry)
+    # One terminal line per timeline entry (opened, notified, acknowledged, resolved, …), once it is
+    # committed: an operator watching `xinex run` sees every incident and page as it happens.
+    title, incident_id = incident.title, incident.id
+
+    async def _log() -> None:
+        log.info("incident %s %r: %s — %s", str(incident_id)[:8], title, kind, message[:200])
+
+    after_commit(session, _log)
     return entry
 
 

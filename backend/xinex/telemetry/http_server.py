@@ -150,7 +150,10 @@ class _Server(uvicorn.Server):
 
 
 def build_http_server(receiver: Receiver, host: str, port: int) -> uvicorn.Server:
-    config = uvicorn.Config(OtlpHttpApp(receiver), host=host, port=port, lifespan="off", access_log=False,
-                            log_level="warning", proxy_headers=False, server_header=False,
+    # log_config/log_level None: uvicorn's loggers are process-wide, and a second Config that sets them
+    # (it used to say access_log=False, log_level="warning") silenced the API's access log, shutdown
+    # messages and more in `xinex run`. kit.logging keeps OTLP requests out of the access log instead.
+    config = uvicorn.Config(OtlpHttpApp(receiver), host=host, port=port, lifespan="off", log_config=None,
+                            log_level=None, proxy_headers=False, server_header=False,
                             h11_max_incomplete_event_size=64 * 1024)
     return _Server(config)
