@@ -34,8 +34,8 @@ async def test_embedded_default_end_to_end(embedded_server):
         assert r.status_code == 200, r.text
         csrf = r.json()["csrf_token"]
         # The cookie is Secure by default; send it explicitly as a browser on localhost would.
-        session_cookie = r.cookies["xinex_session"]
-        cookie = {"Cookie": f"xinex_session={session_cookie}"}
+        session_cookie = r.cookies["__Host-xinex_session"]
+        cookie = {"Cookie": f"__Host-xinex_session={session_cookie}"}
 
         me = await c.get("/api/v1/me", headers=cookie)
         assert me.status_code == 200, me.text

@@ -30,6 +30,15 @@ def unauthenticated(message: str = "A valid credential is required") -> AppError
     return AppError("UNAUTHENTICATED", message, headers={"WWW-Authenticate": "Bearer"})
 
 
+def session_cookie_name() -> str:
+    """`__Host-xinex_session` when cookies are Secure (the default), `xinex_session` when an operator
+    serves plain http on a non-loopback host. Only that one name is read: with the prefix on, an
+    unprefixed cookie planted by a sibling subdomain is ignored rather than signing the browser in."""
+    from xinex.settings import get_settings
+
+    return get_settings().cookie_name(SESSION_COOKIE)
+
+
 def presented_credential(request: Request) -> tuple[str, str] | None:
     auth = request.headers.get("authorization")
     if auth:
@@ -45,7 +54,7 @@ def presented_credential(request: Request) -> tuple[str, str] | None:
     api_key = request.headers.get("x-api-key")
     if api_key:
         return "api_token", api_key.strip()
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = request.cookies.get(session_cookie_name())
     if cookie:
         return "session", cookie
     return None

@@ -10,7 +10,7 @@ from fastapi import Request, Response
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinex.auth.credentials import CSRF_COOKIE, SESSION_COOKIE
+from xinex.auth.credentials import CSRF_COOKIE, session_cookie_name
 from xinex.auth.secrets import new_opaque_token, sha256_hex
 from xinex.kit.types import utcnow
 from xinex.models.identity import User, UserSession
@@ -32,7 +32,7 @@ async def start_session(
 ) -> UserSession:
     """Create a fresh session; any session cookie the browser already had is revoked (rotation)."""
     settings = get_settings()
-    old = request.cookies.get(SESSION_COOKIE)
+    old = request.cookies.get(session_cookie_name())
     now = utcnow()
     if old:
         await session.execute(
@@ -52,7 +52,7 @@ async def start_session(
     )
     session.add(user_session)
     max_age = settings.session_absolute_timeout_s
-    response.set_cookie(SESSION_COOKIE, raw, max_age=max_age, httponly=True, secure=settings.cookie_secure,
+    response.set_cookie(session_cookie_name(), raw, max_age=max_age, httponly=True, secure=settings.cookie_secure,
                         samesite="lax", path="/")
     # Readable by the web app so it can echo it in X-CSRF-Token (double submit, tied to the session).
     response.set_cookie(CSRF_COOKIE, user_session.csrf_token, max_age=max_age, httponly=False,
@@ -61,8 +61,9 @@ async def start_session(
 
 
 def clear_cookies(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    response.delete_cookie(CSRF_COOKIE, path="/")
+    secure = get_settings().cookie_secure  # a browser ignores a __Host- Set-Cookie without Secure
+    response.delete_cookie(session_cookie_name(), path="/", secure=secure, httponly=True, samesite="lax")
+    response.delete_cookie(CSRF_COOKIE, path="/", secure=secure, samesite="lax")
 
 
 async def revoke_session(session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> bool:

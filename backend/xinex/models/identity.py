@@ -24,7 +24,7 @@ class User(Entity, table=True):
 
 
 class UserSession(Entity, table=True):
-    """Server-side browser/mobile session behind the `xinex_session` cookie (stored hashed)."""
+    """Server-side browser/mobile session behind the `__Host-xinex_session` cookie (stored hashed)."""
 
     __tablename__ = "user_sessions"
 

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request, WebSocket
 from pydantic import BaseModel
 from starlette.websockets import WebSocketDisconnect
 
-from xinex.auth.credentials import SESSION_COOKIE, resolve_api_token, resolve_session
+from xinex.auth.credentials import resolve_api_token, resolve_session, session_cookie_name
 from xinex.auth.deps import TenantPrincipal
 from xinex.auth.principal import Principal
 from xinex.kit.errors import AppError, error_responses
@@ -60,7 +60,7 @@ def _origin_of(url: str) -> str:
 
 async def _authenticate(websocket: WebSocket) -> Principal | None:
     token = websocket.query_params.get("token")
-    cookie = websocket.cookies.get(SESSION_COOKIE)
+    cookie = websocket.cookies.get(session_cookie_name())
     if token and token.startswith(TICKET_PREFIX):
         ticket = await store_for(websocket.app).redeem(token)
         if ticket is None:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
-from xinex.auth.credentials import SESSION_COOKIE, resolve_session
+from xinex.auth.credentials import resolve_session, session_cookie_name
 from xinex.auth.oauth_login import exchange, oidc
 from xinex.auth.oauth_login import state as flow_state
 from xinex.auth.oauth_login.exchange import Profile
@@ -52,7 +52,7 @@ class SignedIn:
 
 
 async def signed_in_user_id(session: AsyncSession, request: Request) -> uuid.UUID | None:
-    raw = request.cookies.get(SESSION_COOKIE)
+    raw = request.cookies.get(session_cookie_name())
     if not raw:
         return None
     try:

@@ -13,7 +13,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
-from xinex.auth.credentials import SESSION_COOKIE, resolve_session, unauthenticated
+from xinex.auth.credentials import resolve_session, session_cookie_name, unauthenticated
 from xinex.auth.oauth_server.access_jwt import InvalidAccessToken, peek_kid, verify_access_token
 from xinex.auth.oauth_server.keys import signing_key, verification_keys
 from xinex.auth.oauth_server.server import (
@@ -102,7 +102,7 @@ async def authorize(request: Request, session: AsyncSession, settings: Settings)
         return _error(exc)  # redirects to the client when client and redirect_uri were valid
     except ValueError as exc:
         return _unquotable(exc)
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = request.cookies.get(session_cookie_name())
     if not cookie:
         raise unauthenticated("Sign in first: /oauth/authorize needs the browser session")
     principal = await resolve_session(session, cookie, request)
