@@ -87,6 +87,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         version=__version__,
         description="Monitoring and on-call platform. Errors use one catalog: see docs/errors.md.",
         lifespan=lifespan,
+        # Served by xinex.site with local assets (FastAPI's defaults load them from a CDN).
+        docs_url=None, redoc_url=None,
         # FastAPI's native OpenTelemetry hooks would otherwise probe the global providers on every
         # request; the OTel SDK is installed here for OTLP tests, not to instrument the API itself.
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -107,6 +109,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.include_router(api_router())
     for sub in PUBLIC_ROOT_ROUTERS:
         app.include_router(sub)
+    from xinex.site.router import router as site_router
+
+    app.include_router(site_router)
 
     # Each add wraps the previous: the ping fast path is innermost, the contract middleware outermost
     # (it wraps idempotency so replays carry the headers too). The body cap sits outside everything
