@@ -6,14 +6,14 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from xinex.auth.passwords import MIN_PASSWORD_LENGTH
+from xinex.auth.passwords import NewPassword
 from xinex.kit.types import NulFreeStr, UTCDatetime
 
 
 class RegisterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: EmailStr
-    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+    password: NewPassword
     name: NulFreeStr = Field(default="", max_length=200)
     tenant_name: NulFreeStr | None = Field(default=None, min_length=1, max_length=200)
 
@@ -96,7 +96,7 @@ class PasswordResetIn(BaseModel):
 class PasswordResetConfirmIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     token: str = Field(min_length=10, max_length=200)
-    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+    password: NewPassword
 
 
 class VerifyEmailIn(BaseModel):
