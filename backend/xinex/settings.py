@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     oauth_apple_jwks_url: str = "https://appleid.apple.com/auth/keys"
     oauth_apple_issuer: str = "https://appleid.apple.com"
 
+    # Paging and notification delivery (docs/delivery.md). A claimed page / notification attempt
+    # belongs to one worker until its lease ends; after that another worker takes it over (the
+    # holder died). HTTP sends are cut off at half the delivery lease, so a lease never runs out
+    # under a sender that is merely slow.
+    page_lease_s: float = Field(default=60, gt=0)
+    delivery_lease_s: float = Field(default=120, gt=0)
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.env == "production":

@@ -17,6 +17,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    answered: bool = False  # a response was written (a stalled request's sender may be gone)
 
     def json(self):
         return json.loads(self.body)
@@ -25,8 +26,11 @@ class Received:
 class Receiver:
     def __init__(self) -> None:
         self.requests: list[Received] = []
-        self.script: list[tuple[int, dict, bytes] | str] = []  # consumed first; "drop" closes the socket
+        # Consumed first; "drop" closes the socket, "stall" holds the request until release().
+        self.script: list[tuple[int, dict, bytes] | str] = []
         self.default: tuple[int, dict, bytes] = (200, {}, b"ok")
+        self.stalled = threading.Event()  # set when a request starts stalling
+        self._released = threading.Event()
         self._lock = threading.Lock()
         receiver = self
 
@@ -37,13 +41,19 @@ class Receiver:
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
+                received = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 with receiver._lock:
-                    receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
-                                                      body))
+                    receiver.requests.append(received)
                     answer = receiver.script.pop(0) if receiver.script else receiver.default
                 if answer == "drop":
                     self.close_connection = True
                     self.connection.close()
+                    return
+                if answer == "stall":
+                    receiver.stalled.set()
+                    receiver._released.wait()
+                    self.close_connection = True
+                    self.connection.close()  # whoever sent it is gone or has given up
                     return
                 status, headers, payload = answer
                 self.send_response(status)
@@ -52,6 +62,7 @@ class Receiver:
                 self.send_header("content-length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+                received.answered = True
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
@@ -68,7 +79,11 @@ class Receiver:
         self.thread.start()
         return self
 
+    def release(self) -> None:
+        self._released.set()
+
     def stop(self) -> None:
+        self.release()
         self.server.shutdown()
         self.server.server_close()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from xinex.kit.types import utcnow
 from xinex.models.notify import FeedItem, NotificationAttempt
 from xinex.notify import ledger, prefs
@@ -58,8 +58,43 @@ async def test_a_run_holding_the_lease_blocks_a_concurrent_rerun(client, db, ali
     # A crashed run's lease expires: the re-run takes over and sends exactly once.
     async with db.session(tenant_id=uuid.UUID(alice.tenant_id)) as session:
         row = await ledger.claim(session, msg.tenant_id, msg.dedup_key, f"channel:{ch['id']}", {},
-                                 now=utcnow() + timedelta(seconds=ledger.LEASE_S + 1))
+                                 now=utcnow() + timedelta(seconds=ledger.lease_s() + 1))
     assert row is not None and row.id == held.id
+
+
+async def test_a_sending_row_whose_holder_died_is_taken_over_by_the_retrier(client, db, alice, receiver):
+    """A run claimed the attempt and died mid-send: the row stays "sending". The retrier leaves it
+    alone while the lease holds and sends it once the lease has run out (counting the lost try)."""
+    ch = await make(client, alice, "webhook", {"url": receiver.url()})
+    msg = message(alice)
+    async with db.session(tenant_id=msg.tenant_id) as session:
+        held = await ledger.claim(session, msg.tenant_id, msg.dedup_key, f"channel:{ch['id']}",
+                                  {"kind": "webhook", "channel_id": uuid.UUID(ch["id"]), "event": msg.event,
+                                   "message": msg.to_json()})
+    assert held.status == "sending" and held.attempts == 0
+    await retry_due(db, now=held.lease_until - timedelta(seconds=1))
+    assert (await attempt_row(db, alice, held.id)).status == "sending" and receiver.requests == []
+    await retry_due(db, now=held.lease_until + timedelta(seconds=1))
+    row = await attempt_row(db, alice, held.id)
+    assert row.status == "succeeded" and row.attempts == 2 and row.lease_until is None
+    assert len(receiver.requests) == 1 and receiver.requests[0].json()["dedup_key"] == msg.dedup_key
+    await retry_due(db, now=held.lease_until + timedelta(minutes=10))
+    assert len(receiver.requests) == 1  # succeeded is final
+
+
+async def test_a_message_whose_senders_keep_dying_is_given_up(client, db, alice, receiver):
+    ch = await make(client, alice, "webhook", {"url": receiver.url()})
+    msg = message(alice)
+    async with db.session(tenant_id=msg.tenant_id) as session:
+        held = await ledger.claim(session, msg.tenant_id, msg.dedup_key, f"channel:{ch['id']}",
+                                  {"kind": "webhook", "channel_id": uuid.UUID(ch["id"]), "event": msg.event,
+                                   "message": msg.to_json()})
+        await session.execute(update(NotificationAttempt).where(NotificationAttempt.id == held.id)
+                              .values(attempts=ledger.MAX_ATTEMPTS - 1))
+    await retry_due(db, now=held.lease_until + timedelta(seconds=1))
+    row = await attempt_row(db, alice, held.id)
+    assert row.status == "failed" and row.attempts == ledger.MAX_ATTEMPTS and "worker was lost" in row.error
+    assert receiver.requests == []
 
 
 async def test_5xx_is_retried_with_backoff_until_success(client, db, alice, receiver):

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xinex.kit.mail import _send_blocking
 from xinex.models.identity import User
 from xinex.models.notify import NotificationChannel
-from xinex.notify import transport
+from xinex.notify import ledger, transport
 from xinex.notify.channels import KINDS
 from xinex.notify.channels import email as email_kind
 from xinex.notify.channels import webhook as webhook_kind
@@ -39,7 +39,8 @@ async def _http(channel: NotificationChannel, message: NotificationMessage, atte
     if channel.kind == "webhook":
         # The attempt id is stable across retries, so receivers can de-duplicate on webhook-id.
         headers = {**headers, **webhook_kind.sign_headers(channel.config, body, str(attempt_id or uuid.uuid4()))}
-    result = await transport.post_bytes(url, body, {"content-type": "application/json", **headers})
+    result = await transport.post_bytes(url, body, {"content-type": "application/json", **headers},
+                                        timeout=ledger.send_timeout_s(transport.TIMEOUT_S))
     if result.ok:
         return Outcome("succeeded", result.status, None, result.duration_ms)
     error = result.error or f"HTTP {result.status}: {result.excerpt[:300]}"

@@ -1,5 +1,15 @@
 """The delivery ledger: one `NotificationAttempt` per (dedup_key, target), claimed before sending.
 
+The protocol (docs/delivery.md):
+- A run sends only while it holds the row: `claim`/`take` move it to "sending" with a lease by
+  compare-and-set, from "pending", from "retrying" once due, or from "sending" whose lease ran out
+  (the holder died mid-send; that lost attempt is counted). One run wins; the others send nothing.
+- The outcome is written with `finish`: "succeeded" (never sent again), "retrying" with a due time
+  (429, 5xx, timeouts, bounded), or another final status.
+- A run that does not win learns nothing from that: callers read `current()` and `Delivery.of` to
+  tell "delivered" from "still in someone's hands", never inferring success from a held lease.
+- HTTP sends stop at half the lease (`send_timeout_s`), so a lease only runs out under a dead run.
+
 On PostgreSQL the claim and the outcome are written in their own short transactions, so a job
 killed after sending still leaves "sending"/"succeeded" on record and a re-run does not page twice.
 SQLite (embedded, one process) allows a single writer: there the caller's transaction is used.
@@ -13,7 +23,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,13 +31,23 @@ from xinex.kit import sqlite_gate
 from xinex.kit.tenancy import bind_tenant
 from xinex.kit.types import utcnow
 from xinex.models.notify import NotificationAttempt
+from xinex.settings import get_settings
 
-LEASE_S = 120
 # Delay before attempt n+1 after attempt n failed in a retryable way; then "failed".
 RETRY_DELAYS_S = (10, 30, 120, 300, 900)
 MAX_ATTEMPTS = len(RETRY_DELAYS_S) + 1
 MAX_RETRY_AFTER_S = 3600
 FINAL = {"succeeded", "failed", "recorded", "no_devices", "suppressed", "skipped"}
+DELIVERED = {"succeeded", "recorded"}
+
+
+def lease_s() -> float:
+    return get_settings().delivery_lease_s
+
+
+def send_timeout_s(default: float) -> float:
+    """A send may not outlive its lease, or an expired lease would no longer mean a dead sender."""
+    return min(default, lease_s() / 2)
 
 
 @dataclass
@@ -69,14 +89,14 @@ def _find(tenant_id: uuid.UUID, dedup_key: str, target: str):
 
 async def claim(session: AsyncSession, tenant_id: uuid.UUID, dedup_key: str, target: str,
                 fields: dict, now: datetime | None = None) -> NotificationAttempt | None:
-    """The attempt row, now held by us for LEASE_S; None when it succeeded, is final, is waiting
-    for its retry time, or another run holds it."""
+    """The attempt row, now held by us for the lease; None when another run holds it, it is final,
+    or it waits for its retry time (`current` then says which)."""
     now = now or utcnow()
     async with ledger_session(session, tenant_id) as s:
         row = (await s.execute(_find(tenant_id, dedup_key, target))).scalar_one_or_none()
         if row is None:
             row = NotificationAttempt(tenant_id=tenant_id, dedup_key=dedup_key, target=target, status="sending",
-                                      lease_until=now + timedelta(seconds=LEASE_S), **fields)
+                                      lease_until=now + timedelta(seconds=lease_s()), **fields)
             try:
                 async with s.begin_nested():
                     s.add(row)
@@ -84,32 +104,84 @@ async def claim(session: AsyncSession, tenant_id: uuid.UUID, dedup_key: str, tar
                 return row
             except IntegrityError:
                 row = (await s.execute(_find(tenant_id, dedup_key, target))).scalar_one()
-        return await _take(s, row, now, from_statuses=("pending",))
+        return await _take(s, row, now)
 
 
-async def _take(s: AsyncSession, row: NotificationAttempt, now: datetime,
-                from_statuses: tuple[str, ...]) -> NotificationAttempt | None:
-    """Compare-and-set to "sending": only one run wins (an expired lease is a crashed run)."""
+async def current(session: AsyncSession, tenant_id: uuid.UUID, dedup_key: str,
+                  target: str) -> NotificationAttempt | None:
+    """The row as it stands now (after a claim that did not win)."""
+    async with ledger_session(session, tenant_id) as s:
+        return (await s.execute(_find(tenant_id, dedup_key, target)
+                                .execution_options(populate_existing=True))).scalar_one_or_none()
+
+
+def _claimable(now: datetime):
+    status, cls = NotificationAttempt.status, NotificationAttempt
+    return or_(status == "pending",
+               and_(status == "retrying", or_(cls.next_attempt_at.is_(None), cls.next_attempt_at <= now)),
+               and_(status == "sending", cls.lease_until < now))
+
+
+async def _take(s: AsyncSession, row: NotificationAttempt, now: datetime) -> NotificationAttempt | None:
+    """Compare-and-set to "sending": only one run wins. Taking over an expired "sending" lease counts
+    the attempt its dead holder never finished, so a message that kills its sender is bounded too."""
+    lost = case((NotificationAttempt.status == "sending", 1), else_=0)
     result = await s.execute(
         update(NotificationAttempt)
-        .where(NotificationAttempt.id == row.id,
-               or_(NotificationAttempt.status.in_(from_statuses),
-                   (NotificationAttempt.status == "sending") & (NotificationAttempt.lease_until < now)))
-        .values(status="sending", lease_until=now + timedelta(seconds=LEASE_S))
+        .where(NotificationAttempt.id == row.id, _claimable(now))
+        .values(status="sending", lease_until=now + timedelta(seconds=lease_s()),
+                attempts=NotificationAttempt.attempts + lost)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         return None
     await s.refresh(row)
+    if row.attempts >= MAX_ATTEMPTS:
+        await s.execute(update(NotificationAttempt).where(NotificationAttempt.id == row.id).values(
+            status="failed", lease_until=None, next_attempt_at=None,
+            error=f"gave up after {row.attempts} attempts (the last never finished: its worker was lost)")
+            .execution_options(synchronize_session=False))
+        await s.refresh(row)
+        return None
     return row
 
 
-async def take_for_retry(session: AsyncSession, row: NotificationAttempt, now: datetime) -> NotificationAttempt | None:
+def claimable_rows(now: datetime):
+    """Rows a retrier should take: due retries and "sending" rows whose holder died."""
+    return select(NotificationAttempt.id, NotificationAttempt.tenant_id).where(_claimable(now))
+
+
+async def take(session: AsyncSession, row: NotificationAttempt, now: datetime) -> NotificationAttempt | None:
+    """The retrier's claim of an existing row (a due retry or an expired "sending" lease)."""
     async with ledger_session(session, row.tenant_id) as s:
         fresh = await s.get(NotificationAttempt, row.id)
-        if fresh is None or fresh.status != "retrying" or (fresh.next_attempt_at and fresh.next_attempt_at > now):
+        if fresh is None:
             return None
-        return await _take(s, fresh, now, from_statuses=("retrying",))
+        return await _take(s, fresh, now)
+
+
+@dataclass
+class Delivery:
+    """Where the delivery of one message to one target stands, as the caller must act on it."""
+
+    state: str  # delivered | failed | skipped | in_progress
+    retry_at: datetime | None = None  # in_progress: when to look again
+    error: str | None = None
+
+    @classmethod
+    def of(cls, row: NotificationAttempt | None, now: datetime) -> Delivery:
+        if row is None:
+            return cls("in_progress", now, "no attempt on record yet")
+        if row.status in DELIVERED:
+            return cls("delivered")
+        if row.status == "sending":
+            # Someone holds it (or held it and died): look again when that lease ends.
+            return cls("in_progress", max(now, row.lease_until or now), "being sent by another run")
+        if row.status in ("retrying", "pending"):
+            return cls("in_progress", max(now, row.next_attempt_at or now), row.error or "waiting to retry")
+        if row.status == "failed":
+            return cls("failed", None, row.error or "failed")
+        return cls("skipped", None, row.error or row.status)
 
 
 def retry_delay(attempts: int, retry_after_s: float | None) -> float:

@@ -1,4 +1,5 @@
-"""Retries of notification attempts left "retrying" (429, 5xx, timeouts), when they fall due.
+"""Retries of notification attempts left "retrying" (429, 5xx, timeouts) when they fall due, and
+take-overs of attempts left "sending" by a run that died mid-send once its lease has run out.
 
 `retry_due(db, now)` does one pass (tests drive it with their own clock); `run_retrier` is the
 long-running loop. Several copies are safe: each row is taken by compare-and-set.
@@ -10,8 +11,6 @@ import asyncio
 import logging
 import uuid
 from datetime import datetime
-
-from sqlalchemy import select
 
 from xinex.kit.db import Database
 from xinex.kit.loops import wait_or_stop
@@ -30,9 +29,8 @@ BATCH = 100
 async def retry_due(db: Database, now: datetime | None = None, limit: int = BATCH) -> int:
     now = now or utcnow()
     async with db.session(system=SCOPE) as session:
-        rows = (await session.execute(select(NotificationAttempt.id, NotificationAttempt.tenant_id).where(
-            NotificationAttempt.status == "retrying", NotificationAttempt.next_attempt_at <= now,
-        ).order_by(NotificationAttempt.next_attempt_at).limit(limit))).all()
+        rows = (await session.execute(ledger.claimable_rows(now).order_by(NotificationAttempt.next_attempt_at)
+                                      .limit(limit))).all()
     done = 0
     for attempt_id, tenant_id in rows:
         try:
@@ -48,7 +46,7 @@ async def _retry_one(db: Database, attempt_id: uuid.UUID, tenant_id: uuid.UUID, 
         row = await session.get(NotificationAttempt, attempt_id)
         if row is None:
             return False
-        row = await ledger.take_for_retry(session, row, now)
+        row = await ledger.take(session, row, now)
         if row is None:
             return False
         message = NotificationMessage.from_json(row.message)

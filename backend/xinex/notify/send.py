@@ -1,8 +1,10 @@
-"""The contract the incident engine calls: `send_to_channel` and `send_to_user`.
+"""The contract the incident engine calls: `deliver_to_channel` and `send_to_user`.
 
 Delivery is idempotent per (message.dedup_key, target): the engine passes its Page id as the
 dedup key, so a job that runs twice never pages twice. Retryable failures (429, 5xx, timeouts)
-are left "retrying" with a due time for the retrier; other 4xx fail at once.
+are left "retrying" with a due time for the retrier; other 4xx fail at once. Both answer a
+`Delivery` read from the ledger: a run that found the row in another run's hands learns that the
+message is still in flight, never that it was delivered (docs/delivery.md).
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xinex.kit.types import utcnow
 from xinex.models.notify import NotificationAttempt, NotificationChannel
 from xinex.notify import delivery, feed, ledger, prefs
-from xinex.notify.ledger import Outcome
+from xinex.notify.ledger import Delivery, Outcome
 from xinex.notify.message import NotificationMessage
 
-__all__ = ["NotificationMessage", "send_to_channel", "send_to_user"]
+__all__ = ["Delivery", "NotificationMessage", "deliver_to_channel", "send_to_channel", "send_to_user"]
 
 
 def _fields(message: NotificationMessage, **extra) -> dict:
@@ -46,24 +48,49 @@ async def send_to_channel(session: AsyncSession, channel_id: uuid.UUID,
     return await ledger.finish(session, row, outcome)
 
 
-async def send_to_user(session: AsyncSession, user_id: uuid.UUID, message: NotificationMessage) -> None:
+async def deliver_to_channel(session: AsyncSession, channel_id: uuid.UUID, message: NotificationMessage) -> Delivery:
+    """`send_to_channel`, then where that message's delivery to the channel stands."""
+    row = await send_to_channel(session, channel_id, message)
+    if row is None:
+        row = await ledger.current(session, message.tenant_id, message.dedup_key, f"channel:{channel_id}")
+    return Delivery.of(row, utcnow())
+
+
+async def send_to_user(session: AsyncSession, user_id: uuid.UUID, message: NotificationMessage) -> Delivery:
     """Notify one user on the media their preferences pick for this severity. Quiet hours hold
-    back non-critical e-mail and push (recorded as "suppressed"); the in-app feed always gets it."""
+    back non-critical e-mail and push (recorded as "suppressed"); the in-app feed always gets it.
+    Delivered when the feed or one medium reached the user and no medium is still in flight."""
     pref = await prefs.get_pref(session, message.tenant_id, user_id)
     media = prefs.media_for(pref, message.severity)
     quiet = prefs.suppressed_by_quiet_hours(pref, message.severity, utcnow())
-    if "feed" in media or quiet:
-        await feed.add(session, user_id, message)
+    in_feed = "feed" in media or quiet
+    if in_feed:
+        await feed.add(session, user_id, message)  # idempotent per dedup key
+    results: list[Delivery] = []
     for medium in (m for m in media if m in ("email", "push")):
-        row = await ledger.claim(session, message.tenant_id, message.dedup_key, f"user:{user_id}:{medium}",
+        target = f"user:{user_id}:{medium}"
+        row = await ledger.claim(session, message.tenant_id, message.dedup_key, target,
                                  _fields(message, user_id=user_id, kind=medium))
         if row is None:
-            continue
-        if quiet:
-            outcome = Outcome("suppressed", error="quiet hours")
+            row = await ledger.current(session, message.tenant_id, message.dedup_key, target)
         else:
-            outcome = await deliver_user_medium(session, user_id, medium, message)
-        await ledger.finish(session, row, outcome)
+            if quiet:
+                outcome = Outcome("suppressed", error="quiet hours")
+            else:
+                outcome = await deliver_user_medium(session, user_id, medium, message)
+            row = await ledger.finish(session, row, outcome)
+        results.append(Delivery.of(row, utcnow()))
+    return _combine(results, in_feed)
+
+
+def _combine(results: list[Delivery], in_feed: bool) -> Delivery:
+    waiting = [r for r in results if r.state == "in_progress"]
+    if waiting:
+        return Delivery("in_progress", min(r.retry_at for r in waiting), waiting[0].error)
+    if in_feed or any(r.state == "delivered" for r in results):
+        return Delivery("delivered")
+    # Nothing reached the user (no SMTP, no device, no medium chosen): a failed page, made visible.
+    return Delivery("failed", None, ("; ".join(r.error for r in results if r.error) or "no medium selected")[:1000])
 
 
 async def deliver_user_medium(session: AsyncSession, user_id: uuid.UUID, medium: str,

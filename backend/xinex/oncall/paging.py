@@ -3,10 +3,15 @@
 1. The transaction that decides to page inserts the Page with ON CONFLICT DO NOTHING on the unique
    key: a re-run of that decision (a retried job, a second runner) inserts nothing and enqueues
    nothing. The delivery job is enqueued only after that transaction commits.
-2. `deliver_page` claims the row pending→sending with a lease (compare-and-set), sends, and marks
-   it sent. Two copies of the job: one claim wins. A worker killed between claim and mark leaves
-   `sending` with a lease that expires; the sweeper re-enqueues it and the notify side, idempotent
-   per (page id, channel), does not send a second external message.
+2. `deliver_page` claims the row pending→sending with a lease (compare-and-set), hands the message
+   to notify, and records what notify's ledger says about it: `sent` only once the delivery
+   succeeded, `failed`/`skipped` when it ended otherwise, and back to `pending` (due when the
+   ledger's lease or retry time ends) while it is still in flight — also when another run holds
+   the ledger row: a held lease is never taken for "already done".
+3. A worker killed mid-job leaves the page `sending` and the ledger row `sending`; both leases run
+   out, the sweeper re-enqueues the page, and the re-run (or notify's retrier) takes the ledger row
+   over and sends. notify sends at most one message per (page id, target) at a time and never
+   again once one succeeded (docs/delivery.md).
 """
 
 from __future__ import annotations
@@ -25,10 +30,10 @@ from xinex.kit.jobs import enqueue, get_queue, job
 from xinex.kit.types import utcnow
 from xinex.models.incidents import Incident, IncidentLog, IncidentStatus
 from xinex.models.oncall import Page, PageStatus
+from xinex.settings import get_settings
 
 log = logging.getLogger("xinex.oncall.paging")
 
-LEASE = timedelta(seconds=60)
 SWEEP_GRACE = timedelta(seconds=30)  # a fresh page's own job normally delivers it well within this
 MAX_ATTEMPTS = 8
 SCOPE = "oncall.paging"
@@ -67,7 +72,8 @@ async def claim(session: AsyncSession, page_id: uuid.UUID, now: datetime) -> Pag
     stmt = (update(Page).where(Page.id == page_id, or_(
         Page.status == PageStatus.pending.value,
         and_(Page.status == PageStatus.sending.value, Page.lease_until < now)))
-        .values(status=PageStatus.sending.value, lease_until=now + LEASE, attempts=Page.attempts + 1,
+        .values(status=PageStatus.sending.value, lease_until=now + timedelta(seconds=get_settings().page_lease_s),
+                attempts=Page.attempts + 1,
                 updated_at=now)
         .returning(Page.id).execution_options(synchronize_session=False))
     if (await session.execute(stmt)).scalar_one_or_none() is None:
@@ -100,19 +106,24 @@ def _message(incident: Incident, page: Page, public_url: str):
         url=f"{public_url.rstrip('/')}/incidents/{incident.id}", dedup_key=str(page.id))
 
 
-async def _send(session: AsyncSession, incident: Incident, page: Page, public_url: str) -> None:
+async def _send(session: AsyncSession, incident: Incident, page: Page, public_url: str):
     from xinex.notify import send as notify  # ImportError until notify exists: retried like any failure
 
     message = _message(incident, page, public_url)
     if page.target_type == "channel":
-        await notify.send_to_channel(session, page.target_id, message)
-    else:
-        await notify.send_to_user(session, page.target_id, message)
+        return await notify.deliver_to_channel(session, page.target_id, message)
+    return await notify.send_to_user(session, page.target_id, message)
+
+
+def _give_up(session: AsyncSession, page: Page, now: datetime, why: str) -> None:
+    session.add(IncidentLog(tenant_id=page.tenant_id, incident_id=page.incident_id, at=now, kind="page_failed",
+                            message=f"Giving up on {page.target_type} {page.target_id}: {why}"[:1000],
+                            data={"page_id": str(page.id)}))
 
 
 @job
 async def deliver_page(ctx, page_id: str, now: datetime | None = None) -> str:
-    """Claim, send, mark. Returns the outcome (for tests and logs)."""
+    """Claim, send, record the ledger's answer. Returns the outcome (for tests and logs)."""
     db: Database = ctx["db"]
     settings = ctx.get("settings")
     public_url = getattr(settings, "public_url", "") or ""
@@ -130,7 +141,7 @@ async def deliver_page(ctx, page_id: str, now: datetime | None = None) -> str:
             await _finish(session, page, now, status="skipped", last_error=f"incident {incident.status}")
             return "skipped"
         try:
-            await _send(session, incident, page, public_url)
+            delivery = await _send(session, incident, page, public_url)
         except Exception as exc:  # transport or missing sender: retry with backoff, bounded
             await session.rollback()
             failed = page.attempts >= MAX_ATTEMPTS
@@ -142,14 +153,27 @@ async def deliver_page(ctx, page_id: str, now: datetime | None = None) -> str:
             log.warning("page delivery failed (%s)", type(exc).__name__,
                         extra={"page_id": str(pid), "attempt": page.attempts})
             if failed:
-                session.add(IncidentLog(tenant_id=page.tenant_id, incident_id=page.incident_id, at=now,
-                                        kind="page_failed", message=f"Giving up on {page.target_type} "
-                                        f"{page.target_id} after {page.attempts} attempts", data={"page_id": str(pid)}))
+                _give_up(session, page, now, f"after {page.attempts} attempts")
             return "failed" if failed else "retry"
-        if await _finish(session, page, now, status=PageStatus.sent.value, sent_at=now, last_error=None):
-            timeline.add(session, incident, "notified", f"{page.event} sent to {page.target_type} {page.target_id}",
-                         now, data={"page_id": str(pid), "attempt": page.attempts})
-            return "sent"
+        if delivery.state == "in_progress":
+            # Still in flight (retrying, or held by a run that may have died): look again when the
+            # ledger's lease or retry time ends. Looking is not an attempt of this page.
+            if await _finish(session, page, now, status=PageStatus.pending.value, attempts=page.attempts - 1,
+                             next_attempt_at=max(delivery.retry_at or now, now), last_error=delivery.error):
+                return "in-progress"
+            return "lost-lease"
+        if delivery.state == "delivered":
+            if await _finish(session, page, now, status=PageStatus.sent.value, sent_at=now, last_error=None):
+                timeline.add(session, incident, "notified", f"{page.event} sent to {page.target_type} {page.target_id}",
+                             now, data={"page_id": str(pid), "attempt": page.attempts})
+                return "sent"
+            return "lost-lease"
+        status = PageStatus.failed.value if delivery.state == "failed" else "skipped"
+        if await _finish(session, page, now, status=status, last_error=delivery.error):
+            log.warning("page not delivered (%s)", status, extra={"page_id": str(pid)})
+            if status == PageStatus.failed.value:
+                _give_up(session, page, now, delivery.error or "delivery failed")
+            return status
         return "lost-lease"
 
 
