@@ -9,6 +9,7 @@ from xinex.ai_heartbeats import mount as ai_heartbeats
 from xinex.analytics import mount as analytics
 from xinex.audit.router import router as audit_router
 from xinex.auth.oauth_login.router import router as oauth_login_router
+from xinex.auth.oauth_server.router import api_router as oauth_server_api_router
 from xinex.auth.oauth_server.router import router as oauth_server_router
 from xinex.auth.router import router as auth_router
 from xinex.auth.tokens import router as tokens_router
@@ -26,7 +27,8 @@ DOMAINS = [heartbeats, monitors, ai_heartbeats, maintenance, analytics, incident
 
 # Mounted under /api/v1
 ROUTERS: list = [
-    auth_router, tokens_router, oauth_login_router, sso_router, tenants_router, tiers_router, audit_router,
+    auth_router, tokens_router, oauth_login_router, oauth_server_api_router, sso_router, tenants_router,
+    tiers_router, audit_router,
     *(router for domain in DOMAINS for router in domain.API_ROUTERS),
 ]
 # Mounted at the root: our OAuth server (/oauth/*, /.well-known/*) and the /ping/{uuid} dialect.

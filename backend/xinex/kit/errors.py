@@ -221,9 +221,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's word for a body that is not JSON it can decode (e.g. not UTF-8): a validation
+            # failure of the body like any other, as docs/errors.md promises.
+            return error_response(422, "VALIDATION_FAILED", "The request did not validate",
+                                  {"fields": {"body": "is not a JSON document in UTF-8"}})
+        if exc.status_code == 404 and exc.detail == "Not Found":
+            # The router found no route: not the "missing or another tenant's object" answer.
+            return error_response(404, "NOT_FOUND", "No such route", {"path": request.url.path[:200]})
+        if exc.status_code == 405:
+            from xinex.kit.routing import allowed_methods
+
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
         code = _STATUS_CODES.get(exc.status_code, "BAD_REQUEST" if exc.status_code < 500 else "INTERNAL_ERROR")
         message = CATALOG[code][1] if exc.status_code in (404, 405) else str(exc.detail)
-        return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+        return error_response(exc.status_code, code, message, headers=headers or None)
 
     @app.exception_handler(StatementError)
     async def _statement_error(request: Request, exc: StatementError):

@@ -68,3 +68,30 @@ def seal_route_tree(root: APIRouter) -> None:
             type(router)._mark_routes_changed(router)
 
         router._mark_routes_changed = changed
+
+
+def allowed_methods(app, path: str) -> list[str]:
+    """Every method some route of `app` serves at `path`, for the Allow header of a 405.
+
+    Starlette answers 405 from the first route whose path matched and lists that route's methods
+    only; a path served by several routes (GET from one, PUT from another) then advertised a
+    partial, even wrong, set. The table is built once per app: routes are fixed while it serves.
+    """
+    table = getattr(app.state, "_allow_table", None)
+    if table is None:
+        from fastapi.routing import iter_route_contexts
+        from starlette.routing import compile_path
+
+        table = []
+        for context in iter_route_contexts(app.router.routes):
+            methods, route_path = context.methods, context.path
+            if methods and route_path:
+                table.append((compile_path(route_path)[0], frozenset(methods)))
+        app.state._allow_table = table
+    found: set[str] = set()
+    for regex, methods in table:
+        if regex.match(path):
+            found |= methods
+    if "GET" in found:
+        found.add("HEAD")
+    return sorted(found)

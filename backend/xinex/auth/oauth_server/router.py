@@ -142,3 +142,11 @@ async def metadata(request: Request) -> dict:
         "scopes_supported": [f"{a}:{lvl}" for a in ("*", *SCOPE_AREAS) for lvl in ("read", "write")],
         "access_token_signing_alg_values_supported": [ALG],
     }
+
+
+# The API reference places the PKCE endpoints under /api/v1/oauth/; the same handlers answer there
+# too (routes.py mounts this under /api/v1). The metadata keeps naming the root /oauth/* endpoints.
+api_router = APIRouter(tags=["oauth-server"])
+for _route in router.routes:
+    if getattr(_route, "path", "") in ("/oauth/authorize", "/oauth/token", "/oauth/revoke"):
+        api_router.routes.append(_route)
