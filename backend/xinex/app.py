@@ -18,6 +18,7 @@ from xinex.kit.http import HttpContractMiddleware
 from xinex.kit.idempotency import IdempotencyMiddleware
 from xinex.kit.jobs import ArqQueue, InProcessQueue, current_queue, set_queue
 from xinex.kit.logging import configure_logging
+from xinex.kit.loops import supervise
 from xinex.kit.ratelimit import RateLimiter
 from xinex.kit.routing import PrefixedRouter, seal_route_tree
 from xinex.settings import Settings, get_settings
@@ -46,7 +47,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if settings.redis_url and not getattr(app.state, "force_inprocess_jobs", False):
-            queue = await ArqQueue.connect(settings.redis_url)
+            # Redis down: jobs committed meanwhile run in this process rather than wait (kit/jobs.py).
+            queue = await ArqQueue.connect(settings.redis_url,
+                                           fallback=InProcessQueue({"db": database, "settings": settings}))
         else:
             queue = InProcessQueue({"db": database, "settings": settings})
         app.state.jobs = queue
@@ -62,7 +65,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             # Other replicas' credential changes clear this process's API-token cache.
             from xinex.auth.credential_cache import run_invalidation_listener
 
-            app.state.background.append(asyncio.create_task(run_invalidation_listener(settings.redis_url, stop)))
+            # Supervised: Redis going away ends the subscription; it must resume when Redis is back.
+            app.state.background.append(asyncio.create_task(supervise(
+                "credential-cache invalidation listener", lambda: run_invalidation_listener(settings.redis_url, stop),
+                stop)))
         seal_route_tree(app.router)
         if settings.env != "test":
             from xinex.startup import announce

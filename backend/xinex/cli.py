@@ -54,11 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         if not settings.redis_url:
             print("xinex worker needs XINEX_REDIS_URL", file=sys.stderr)
             return 2
-        from arq import run_worker
+        import asyncio
 
-        from xinex.worker import WorkerSettings
+        from xinex.worker import run
 
-        run_worker(WorkerSettings)
+        asyncio.run(run(settings))
         return 0
     import uvicorn
 

@@ -1,16 +1,35 @@
 """`xinex worker`: the arq job runner plus the long-running loops (sweepers, the incident engine,
-escalations, delivery retries) that the API runs in-process only in embedded mode."""
+escalations, delivery retries) that the API runs in-process only in embedded mode.
+
+Redis is needed only to take jobs from the queue. The loops work on PostgreSQL and keep running
+when Redis goes away; the arq worker is started again with backoff until Redis answers (arq itself
+exits at the first lost connection); jobs the loops enqueue meanwhile run in this process
+(`ArqQueue`'s fallback). A loop that fails in a way its own error handling did not expect is
+started again too. SIGTERM/SIGINT stop the process after the jobs in progress finish.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import signal
+import time
+from typing import Any
 
 from arq.connections import RedisSettings
+from arq.worker import Worker
 
 from xinex.kit.db import Database
-from xinex.kit.jobs import ArqQueue, run_registered_job, set_queue
-from xinex.settings import get_settings
+from xinex.kit.jobs import ArqQueue, InProcessQueue, run_registered_job, set_queue
+from xinex.kit.logging import configure_logging
+from xinex.kit.loops import HEALTHY_RUN_S, MAX_BACKOFF_S, supervise, wait_or_stop
+from xinex.settings import Settings, get_settings
+
+log = logging.getLogger("xinex.worker")
+
+MAX_TRIES = 5
+JOB_TIMEOUT_S = 300
 
 
 def worker_loops() -> list:
@@ -19,30 +38,80 @@ def worker_loops() -> list:
     return [fn for fn in BACKGROUND_TASKS if fn not in EMBEDDED_ONLY_TASKS]
 
 
-async def _startup(ctx) -> None:
-    settings = get_settings()
-    ctx["settings"] = settings
-    ctx["db"] = Database(settings.effective_database_url)
-    # Jobs that enqueue follow-up jobs (after commit) need a queue in this process too.
-    queue = await ArqQueue.connect(settings.redis_url)
+def _redis_settings(redis_url: str) -> RedisSettings:
+    settings = RedisSettings.from_dsn(redis_url)
+    settings.conn_retries = 0  # retried here, with backoff and without end
+    settings.conn_timeout = 2
+    return settings
+
+
+async def run_job_worker(redis_url: str, ctx: dict[str, Any], stop: asyncio.Event) -> None:
+    """Run arq workers until `stop`: each one lasts until its Redis connection fails, then the
+    next starts after a backoff. Jobs the lost worker had started are left to finish."""
+    backoff = 1.0
+    abandoned: set[asyncio.Task] = set()
+    while not stop.is_set():
+        worker = Worker(functions=[run_registered_job], redis_settings=_redis_settings(redis_url),
+                        handle_signals=False, ctx=ctx, max_tries=MAX_TRIES, job_timeout=JOB_TIMEOUT_S)
+        began = time.monotonic()
+        main = asyncio.create_task(worker.main())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({main, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if stop.is_set():
+            main.cancel()
+            with contextlib.suppress(BaseException):
+                await main
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(_finish(worker), JOB_TIMEOUT_S)
+            break
+        exc = main.exception() if not main.cancelled() else None
+        if time.monotonic() - began >= HEALTHY_RUN_S or worker._pool is not None:
+            backoff = 1.0  # it had connected: this is a new outage
+        log.warning("job worker stopped (%s); reconnecting to Redis in %g s",
+                    type(exc).__name__ if exc else "ended", backoff)
+        cleanup = asyncio.create_task(_finish(worker))
+        abandoned.add(cleanup)
+        cleanup.add_done_callback(abandoned.discard)
+        if await wait_or_stop(stop, backoff):
+            break
+        backoff = min(MAX_BACKOFF_S, backoff * 2)
+    await asyncio.gather(*abandoned, return_exceptions=True)
+
+
+async def _finish(worker: Worker) -> None:
+    """Let the worker's started jobs end, then drop its connections (they write their results to
+    Redis if it is back; a job whose result is lost is run again by arq: handlers are idempotent)."""
+    await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+    if worker._pool is not None:
+        with contextlib.suppress(Exception):
+            await worker._pool.aclose(close_connection_pool=True)
+
+
+async def run(settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    configure_logging()
+    db = Database(settings.effective_database_url)
+    ctx: dict[str, Any] = {"settings": settings, "db": db}
+    # Jobs that enqueue follow-up jobs (after commit) need a queue in this process too; while Redis
+    # is down they run here, since no worker can take them from Redis anyway.
+    queue = await ArqQueue.connect(settings.redis_url, fallback=InProcessQueue(ctx, max_tries=MAX_TRIES))
     ctx["queue"] = queue
     set_queue(queue)
-    ctx["stop"] = asyncio.Event()
-    ctx["loops"] = [asyncio.create_task(fn(ctx["db"], ctx["stop"])) for fn in worker_loops()]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(supervise(fn.__module__ + "." + fn.__name__, lambda fn=fn: fn(db, stop), stop))
+             for fn in worker_loops()]
+    tasks.append(asyncio.create_task(run_job_worker(settings.redis_url, ctx, stop)))
+    log.info("worker started: %d loops and the job worker", len(tasks) - 1)
+    try:
+        await stop.wait()
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await queue.close()
+        await db.dispose()
+        log.info("worker stopped")
 
-
-async def _shutdown(ctx) -> None:
-    ctx["stop"].set()
-    with contextlib.suppress(Exception):
-        await asyncio.gather(*ctx["loops"], return_exceptions=True)
-    await ctx["queue"].close()
-    await ctx["db"].dispose()
-
-
-class WorkerSettings:
-    functions = [run_registered_job]
-    on_startup = _startup
-    on_shutdown = _shutdown
-    redis_settings = RedisSettings.from_dsn(get_settings().redis_url or "redis://127.0.0.1:6379")
-    max_tries = 5
-    job_timeout = 300

@@ -21,7 +21,7 @@ async def _stored_pings(db, hb: dict) -> int:
 
 
 async def test_api_and_pings_are_served_while_redis_is_down(build_app, client, alice, outsider, db, redis_proxy,
-                                                          proxied_redis_url, caplog):
+                                                          proxied_redis_url, caplog, smtp_server):
     hb = (await client.post("/api/v1/heartbeats", json={"name": "nightly"}, headers=alice.bearer)).json()
     ping_path = "/ping/" + hb["ping_url"].rsplit("/", 1)[1]
     replica = build_app(redis_url=proxied_redis_url, rate_limit_default="1000/minute")
@@ -42,6 +42,15 @@ async def test_api_and_pings_are_served_while_redis_is_down(build_app, client, a
             assert r.status_code == 404, r.text  # tenancy holds during the outage too
             r = await c.post("/api/v1/auth/login", json={"email": alice.email, "password": alice.password})
             assert r.status_code == 200, r.text  # the login limits count in this process meanwhile
+            # A job committed during the outage runs in this process instead of waiting for Redis.
+            before = len(smtp_server.to(alice.email))
+            r = await c.post("/api/v1/auth/password-reset", json={"email": alice.email})
+            assert r.status_code == 202, r.text
+            for _ in range(100):
+                if len(smtp_server.to(alice.email)) > before:
+                    break
+                await asyncio.sleep(0.05)
+            assert "Reset" in smtp_server.to(alice.email)[-1]["Subject"]
             # What cannot work without Redis says so, retryable: a WebSocket ticket lives there.
             r = await c.post("/api/v1/ws/ticket", headers=alice.bearer)
             assert_error(r, 503, "SERVICE_UNAVAILABLE")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,6 +16,10 @@ from typing import Any
 from xinex.kit.db import after_commit
 
 log = logging.getLogger("xinex.jobs")
+
+REDIS_TIMEOUT_S = 2.0  # connect and per-command: an enqueue is one round trip
+ENQUEUE_TIMEOUT_S = 3.0  # bounds the whole enqueue, whatever Redis does
+WARN_EVERY_S = 60.0
 
 JobFn = Callable[..., Awaitable[Any]]
 REGISTRY: dict[str, JobFn] = {}
@@ -69,21 +74,56 @@ class InProcessQueue(JobQueue):
 
 
 class ArqQueue(JobQueue):
-    def __init__(self, pool) -> None:
+    """Jobs on Redis for `xinex worker` processes to run.
+
+    Redis unreachable (refused, reset, or no answer within ENQUEUE_TIMEOUT_S): the job runs in this
+    process instead, on `fallback` — the work was committed and must not wait for Redis. Handlers
+    are idempotent and everything durable they act on (pages, deliveries) is also swept from
+    PostgreSQL, so at worst a job runs twice. One warning per outage, at most once a minute.
+    """
+
+    def __init__(self, pool, fallback: JobQueue | None = None) -> None:
         self.pool = pool
+        self.fallback = fallback
+        self._warned_at: float | None = None
 
     @classmethod
-    async def connect(cls, redis_url: str) -> ArqQueue:
-        from arq import create_pool
-        from arq.connections import RedisSettings
+    async def connect(cls, redis_url: str, fallback: JobQueue | None = None) -> ArqQueue:
+        """A queue on `redis_url`; connects on first use, so a process starts while Redis is down."""
+        from arq.connections import ArqRedis
+        from redis.asyncio import ConnectionPool
 
-        return cls(await create_pool(RedisSettings.from_dsn(redis_url)))
+        pool = ConnectionPool.from_url(redis_url, socket_connect_timeout=REDIS_TIMEOUT_S,
+                                       socket_timeout=REDIS_TIMEOUT_S)
+        return cls(ArqRedis(pool), fallback)
 
     async def enqueue(self, name: str, kwargs: dict[str, Any]) -> None:
-        await self.pool.enqueue_job("run_registered_job", name, kwargs)
+        try:
+            await asyncio.wait_for(self.pool.enqueue_job("run_registered_job", name, kwargs), ENQUEUE_TIMEOUT_S)
+        except Exception as exc:
+            if self.fallback is None or not _redis_unavailable(exc):
+                raise
+            now = time.monotonic()
+            if self._warned_at is None or now - self._warned_at >= WARN_EVERY_S:
+                self._warned_at = now
+                log.warning("jobs: Redis unavailable (%s); running jobs in this process until it is back",
+                            type(exc).__name__)
+            await self.fallback.enqueue(name, kwargs)
+            return
+        if self._warned_at is not None:
+            self._warned_at = None
+            log.info("jobs: Redis reachable again; queueing there")
 
     async def close(self) -> None:
-        await self.pool.aclose()
+        if self.fallback is not None:
+            await self.fallback.close()
+        await self.pool.aclose(close_connection_pool=True)
+
+
+def _redis_unavailable(exc: BaseException) -> bool:
+    from xinex.kit.errors import unavailable_dependency
+
+    return isinstance(exc, (TimeoutError, ConnectionError, OSError)) or unavailable_dependency(exc) == "redis"
 
 
 _queue: JobQueue | None = None

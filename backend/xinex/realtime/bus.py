@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 import weakref
 from collections import defaultdict
@@ -22,6 +23,8 @@ from xinex.kit.types import to_rfc3339, utcnow
 log = logging.getLogger("xinex.realtime")
 
 CHANNEL_PREFIX = "xinex:rt:"
+REDIS_TIMEOUT_S = 2.0
+WARN_EVERY_S = 60.0
 QUEUE_MAX = 1000  # a client this far behind is dropped rather than growing memory
 
 
@@ -111,8 +114,8 @@ class Hub:
                 msg = await self._pubsub.get_message(timeout=1.0)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("realtime: redis read failed; resubscribing")
+            except Exception as exc:
+                _warn_redis_down("subscription", exc)
                 await asyncio.sleep(1)
                 with contextlib.suppress(Exception):
                     await self._pubsub.psubscribe(CHANNEL_PREFIX + "*")
@@ -166,8 +169,8 @@ async def publish(tenant_id: uuid.UUID | str, event: dict, *, redis_url: str | N
     for url in urls:
         try:
             await _publisher(url).publish(CHANNEL_PREFIX + str(tenant_id), data)
-        except Exception:
-            log.exception("realtime: publish to redis failed")
+        except Exception as exc:  # never fails the caller: open feeds miss the event and resync
+            _warn_redis_down("publish", exc)
     for hub in list(_HUBS):
         if not hub.redis_url:
             hub.dispatch(tenant_id, data)
@@ -180,5 +183,18 @@ def _publisher(url: str):
     if client is None:
         from redis.asyncio import Redis
 
-        client = _publishers[key] = Redis.from_url(url)
+        client = _publishers[key] = Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_S,
+                                                   socket_timeout=REDIS_TIMEOUT_S)
     return client
+
+
+_warned_at: dict[str, float] = {}
+
+
+def _warn_redis_down(what: str, exc: Exception) -> None:
+    """One warning a minute per kind while Redis is unreachable, not one per event."""
+    now = time.monotonic()
+    if now - _warned_at.get(what, -WARN_EVERY_S) >= WARN_EVERY_S:
+        _warned_at[what] = now
+        log.warning("realtime: Redis %s failed (%s); WebSocket events are not fanned out until it is back",
+                    what, type(exc).__name__)

@@ -1,0 +1,110 @@
+"""`xinex worker` across a real Redis outage (a TCP proxy in front of Redis that the test cuts):
+the process keeps running, its PostgreSQL loops keep monitoring — a heartbeat missed during the
+outage opens an incident and its page reaches a webhook receiver — and once Redis is back the
+worker takes jobs from the queue again."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from xinex.kit.jobs import ArqQueue
+from xinex.kit.mail import send_email
+
+from tests.incidents.helpers import Receiver, make_policy, make_rule
+from tests.resilience.processes import Process, child_env, fresh_database, start_api, wait_for
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+async def _sign_up(c: httpx.AsyncClient) -> dict:
+    email = f"ops-{uuid.uuid4().hex[:8]}@example.com"
+    r = await c.post("/api/v1/auth/register", json={"email": email, "password": "correct horse battery staple",
+                                                    "name": "Ops"})
+    assert r.status_code == 201, r.text
+    r2 = await c.post("/api/v1/api-tokens", json={"name": "t", "scopes": ["*:write"]},
+                      headers={"X-CSRF-Token": r.json()["csrf_token"]})
+    assert r2.status_code == 201, r2.text
+    c.cookies.clear()
+    return {"Authorization": f"Bearer {r2.json()['token']}"}
+
+
+async def _worker_on_redis() -> bool:
+    client = aioredis.from_url(os.environ["XINEX_TEST_REDIS_URL"])
+    try:
+        return bool(await client.exists("arq:queue:health-check"))
+    finally:
+        await client.aclose()
+
+
+class _Bearer:
+    def __init__(self, headers: dict) -> None:
+        self.bearer = headers
+
+
+async def test_worker_survives_a_redis_outage_and_pages_go_out(tmp_path, redis_proxy, proxied_redis_url,
+                                                               smtp_server, receiver):
+    async with fresh_database() as database_url:
+        env = child_env(tmp_path, database_url=database_url, redis_url=proxied_redis_url, default_tier="enterprise",
+                        smtp_url=os.environ["XINEX_SMTP_URL"])
+        api, base = await start_api(env, tmp_path)
+        worker = Process("worker", env, tmp_path / "worker.log")
+        try:
+            async with httpx.AsyncClient(base_url=base, timeout=10) as c:
+                account = _Bearer(await _sign_up(c))
+                r = await c.post("/api/v1/notification-channels", headers=account.bearer,
+                                 json={"name": "hook", "kind": "webhook", "config": {"url": receiver.url}})
+                assert r.status_code == 201, r.text
+                policy = await make_policy(c, account, [{"delay_minutes": 0,
+                                                         "targets": [{"type": "channel", "id": r.json()["id"]}]}])
+                r = await c.post("/api/v1/heartbeats", json={"name": "backup", "interval": 2, "grace": 1},
+                                 headers=account.bearer)
+                assert r.status_code == 201, r.text
+                hb = r.json()
+                await make_rule(c, account, source_type="heartbeat", source_ids=[hb["id"]],
+                                escalation_policy_id=policy["id"])
+                # The job worker has connected once its health-check key is on Redis.
+                await wait_for(lambda: _worker_on_redis() or not worker.alive, 60, worker.output)
+                assert worker.alive, worker.output()
+
+                redis_proxy.cut()
+                r = await c.get("/ping/" + hb["ping_url"].rsplit("/", 1)[1])
+                assert r.status_code == 200 and r.text == "OK", r.text  # stored in PostgreSQL
+                # Nobody pings again: the worker's sweeper marks it down, the incident engine opens an
+                # incident, escalation pages the webhook — all during the outage.
+                await wait_for(lambda: [b.get("event") for b in receiver.bodies] == ["incident.triggered"]
+                               or not worker.alive, 60,
+                               lambda: f"no page during the outage; bodies={receiver.bodies}\n{worker.output()}")
+                assert worker.alive, worker.output()
+
+
+                async def is_down() -> bool:
+                    r = await c.get(f"/api/v1/heartbeats/{hb['id']}", headers=account.bearer)
+                    return r.json()["status"] == "down"
+
+                await wait_for(is_down, 30, lambda: f"the sweeper did not mark it down:\n{worker.output()}")
+                assert worker.alive, worker.output()
+
+            # Redis back: the worker takes jobs from the queue again.
+            redis_proxy.restore()
+            queue = await ArqQueue.connect(os.environ["XINEX_TEST_REDIS_URL"])
+            to = f"after-{uuid.uuid4().hex[:8]}@example.com"
+            try:
+                await queue.enqueue(send_email.job_name, {"to": to, "subject": "queued after the outage",
+                                                          "text": "hello"})
+            finally:
+                await queue.close()
+            await wait_for(lambda: smtp_server.to(to) or not worker.alive, 60,
+                           lambda: f"the job on Redis was not run:\n{worker.output()}")
+            assert worker.alive, worker.output()
+        finally:
+            worker.stop()
+            api.stop()
