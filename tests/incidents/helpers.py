@@ -107,6 +107,12 @@ async def make_channels(client, account, n: int) -> list[uuid.UUID]:
     return out
 
 
+async def the_default_route(client, account) -> dict:
+    rules = (await client.get("/api/v1/alert-routing-rules", headers=account.bearer)).json()["items"]
+    [route] = [r for r in rules if r["is_default"]]
+    return route
+
+
 async def make_rule(client, account, **body) -> dict:
     body.setdefault("name", f"rule {uuid.uuid4().hex[:6]}")
     r = await client.post("/api/v1/alert-routing-rules", json=body, headers=account.bearer)

@@ -19,6 +19,7 @@ from tests.incidents.helpers import (
     pages,
     settle,
     start_time,
+    the_default_route,
     timeline_kinds,
     user,
 )
@@ -134,7 +135,10 @@ async def test_routing_first_match_wins_and_default_route(db, client, alice):
     tag = f"db-{uuid.uuid4().hex[:6]}"
     p_db, p_crit, p_default = [await make_policy(client, alice, [{"delay_minutes": 0, "targets": [user(alice)]}])
                                for _ in range(3)]
-    await make_rule(client, alice, name="default", is_default=True, escalation_policy_id=p_default["id"])
+    default_route = await the_default_route(client, alice)
+    r = await client.put(f"/api/v1/alert-routing-rules/{default_route['id']}", headers=alice.bearer,
+                         json={"name": "default", "is_default": True, "escalation_policy_id": p_default["id"]})
+    assert r.status_code == 200, r.text
     await make_rule(client, alice, name="critical", position=2, severities=["critical"],
                     escalation_policy_id=p_crit["id"])
     await make_rule(client, alice, name="database", position=1, tags=[tag], escalation_policy_id=p_db["id"])

@@ -74,8 +74,8 @@ async def test_escalation_policies_crud(client, alice, outsider, viewer):
                  403, "FORBIDDEN")
     assert_error(await as_viewer(client, viewer, "DELETE", url), 403, "FORBIDDEN")
 
-    r = await client.post("/api/v1/alert-routing-rules", json={"name": "all", "is_default": True,
-                                                               "escalation_policy_id": p["id"]}, headers=alice.bearer)
+    r = await client.post("/api/v1/alert-routing-rules", json={"name": "all", "escalation_policy_id": p["id"]},
+                          headers=alice.bearer)
     assert r.status_code == 201
     assert_error(await client.delete(url, headers=alice.bearer), 409, "CONFLICT")
     assert (await client.delete(f"/api/v1/alert-routing-rules/{r.json()['id']}", headers=alice.bearer)).status_code == 204
@@ -98,7 +98,7 @@ async def test_routing_rules_crud(client, alice, outsider, viewer):
     first = (await client.post("/api/v1/alert-routing-rules", json={**body, "name": "first", "position": 0},
                                headers=alice.bearer)).json()
     names = [i["name"] for i in (await client.get("/api/v1/alert-routing-rules", headers=alice.bearer)).json()["items"]]
-    assert names == ["first", "db alerts"]
+    assert names == ["first", "db alerts", "Default route"]  # the default route goes last
     r = await client.put(url, json={**body, "position": 0, "name": "moved"}, headers=alice.bearer,
                          params={})
     assert r.status_code == 200 and r.json()["name"] == "moved"
@@ -119,7 +119,7 @@ async def test_routing_rules_crud(client, alice, outsider, viewer):
     assert_error(await client.post("/api/v1/alert-routing-rules", json={**body, "escalation_policy_id": other["id"]},
                                    headers=alice.bearer), 422, "VALIDATION_FAILED")
     assert_error(await as_viewer(client, viewer, "PUT", url, json=body), 403, "FORBIDDEN")
-    assert (await as_viewer(client, viewer, "GET", "/api/v1/alert-routing-rules")).json()["total"] == 2
+    assert (await as_viewer(client, viewer, "GET", "/api/v1/alert-routing-rules")).json()["total"] == 3
     assert (await client.delete(url, headers=alice.bearer)).status_code == 204
 
 

@@ -30,7 +30,7 @@ from xinex.models.incidents import Alert, Incident, IncidentStatus
 from xinex.models.outbox import OutboxEvent
 from xinex.oncall import escalation
 from xinex.oncall.paging import create_page
-from xinex.oncall.routing import AlertFacts, fallback_policy, route, snapshot_policy
+from xinex.oncall.routing import AlertFacts, plan
 
 log = logging.getLogger("xinex.incidents.engine")
 
@@ -101,22 +101,21 @@ async def _open(session: AsyncSession, event: OutboxEvent, facts: AlertFacts, no
                         title=summary_of(event), severity=event.severity, source_type=event.source_type,
                         source_id=event.source_id, host=facts.host, service=facts.service, project=facts.project,
                         tags=facts.tags, opened_at=at, last_alert_at=at, alert_count=1)
-    rule = await route(session, facts)
-    if rule is not None:
-        incident.routing_rule_id = rule.id
-        incident.auto_resolve = rule.auto_resolve
-        incident.route_channel_ids = list(rule.channel_ids or [])
-        if rule.escalation_policy_id:
-            incident.policy_snapshot, incident.rr_offset = await snapshot_policy(session, rule.escalation_policy_id)
-    else:
-        incident.policy_snapshot = await fallback_policy(session, event.tenant_id)
+    routed = await plan(session, facts, event.tenant_id)
+    rule = routed.rule
+    incident.routing_rule_id = rule.id if rule else None
+    incident.auto_resolve = routed.auto_resolve
+    incident.route_channel_ids = routed.channel_ids
+    incident.policy_snapshot, incident.rr_offset = routed.policy_snapshot, routed.rr_offset
     session.add(incident)
     await session.flush()  # no ORM relationships: the incident row must exist before its children
     session.add(_alert(event, facts, "trigger", incident, "opened"))
     timeline.add(session, incident, "alert", f"Triggered: {incident.title}", at,
                  data={"event_type": event.event_type, "severity": event.severity})
     timeline.add(session, incident, "routed",
-                 f"Routed by rule {rule.name}" if rule else "No routing rule matched: default route", at,
+                 f"Routed by rule {rule.name}" if rule and not rule.is_default
+                 else "No routing rule matched: default route" if rule
+                 else "No routing rule matched and the default route is disabled: owners and admins", at,
                  data={"rule_id": str(rule.id) if rule else None,
                        "policy": (incident.policy_snapshot or {}).get("name"),
                        "channels": incident.route_channel_ids})

@@ -64,6 +64,9 @@ class Incident(TenantOwned, table=True):
     esc_step: int = Field(default=0)
     esc_cycle: int = Field(default=0)
     next_escalation_at: datetime | None = utc_field(default=None, nullable=True)
+    # Set while the paging so far reached no working channel (none configured, all failed for good,
+    # e-mail without SMTP): why, for the incident view; cleared when a later delivery succeeds.
+    delivery_warning: str | None = Field(default=None, max_length=1000)
 
 
 class Alert(TenantOwned, table=True):

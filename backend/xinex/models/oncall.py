@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field
 
 from xinex.kit.tenancy import TenantOwned
@@ -14,9 +14,14 @@ from xinex.kit.types import JSONType, utc_field
 
 
 class RoutingRule(TenantOwned, table=True):
-    """Ordered by `position`, first match wins; `is_default` rules match anything and go last."""
+    """Ordered by `position`, first match wins. Each tenant has exactly one `is_default` rule, the
+    default route: it matches anything, goes last, and new channels join it (docs/concepts.md)."""
 
     __tablename__ = "alert_routing_rules"
+    __table_args__ = (
+        Index("uq_alert_routing_rules_default_route", "tenant_id", unique=True,
+              postgresql_where=text("is_default"), sqlite_where=text("is_default")),
+    )
 
     name: str = Field(max_length=200)
     position: int = Field(default=0)

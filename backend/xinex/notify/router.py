@@ -20,6 +20,7 @@ from xinex.notify import service
 from xinex.notify.message import NotificationMessage
 from xinex.notify.schemas import AttemptOut, ChannelCreate, ChannelOut, ChannelUpdate
 from xinex.notify.send import send_to_channel
+from xinex.oncall.default_route import default_channel_ids
 
 router = APIRouter(tags=["notifications"])
 NotifyPrincipal = Annotated[Principal, Depends(Authorize("notifications"))]
@@ -33,7 +34,8 @@ async def list_channels(principal: NotifyPrincipal, session: SessionDep, params:
     if kind:
         stmt = stmt.where(NotificationChannel.kind == kind)
     items, total = await paginate(session, stmt.order_by(NotificationChannel.name, NotificationChannel.id), params)
-    return Page.of([service.to_out(c) for c in items], total, params)
+    defaults = await default_channel_ids(session)
+    return Page.of([service.to_out(c, defaults) for c in items], total, params)
 
 
 @router.post("/notification-channels", status_code=201, response_model=ChannelOut,
@@ -43,9 +45,9 @@ async def create_channel(data: ChannelCreate, request: Request, response: Respon
     channel = await service.create(session, principal.tenant_id, principal.user_id, data)
     audit.record(session, "notification_channel.created", request=request, principal=principal,
                  target_type="notification_channel", target_id=channel.id,
-                 details={"name": channel.name, "kind": channel.kind})
+                 details={"name": channel.name, "kind": channel.kind, "default": data.default})
     set_version(response, channel)
-    return service.to_out(channel)
+    return service.to_out(channel, await default_channel_ids(session))
 
 
 @router.get("/notification-channels/{channel_id}", response_model=ChannelOut,
@@ -53,7 +55,7 @@ async def create_channel(data: ChannelCreate, request: Request, response: Respon
 async def read_channel(channel_id: uuid.UUID, response: Response, principal: NotifyPrincipal, session: SessionDep):
     channel = await service.get(session, channel_id)
     set_version(response, channel)
-    return service.to_out(channel)
+    return service.to_out(channel, await default_channel_ids(session))
 
 
 @router.put("/notification-channels/{channel_id}", response_model=ChannelOut,
@@ -67,15 +69,15 @@ async def update_channel(channel_id: uuid.UUID, data: ChannelUpdate, request: Re
                  target_type="notification_channel", target_id=channel.id,
                  details={"fields": sorted(data.model_fields_set)})
     set_version(response, channel)
-    return service.to_out(channel)
+    return service.to_out(channel, await default_channel_ids(session))
 
 
 @router.delete("/notification-channels/{channel_id}", status_code=204,
-               responses=error_responses(401, 403, 404, 412, 422))
+               responses=error_responses(401, 403, 404, 409, 412, 422))
 async def delete_channel(channel_id: uuid.UUID, request: Request, principal: NotifyPrincipal, session: SessionDep):
     channel = await service.get(session, channel_id)
     check_if_match(request, channel)
-    await session.delete(channel)
+    await service.delete(session, channel)
     audit.record(session, "notification_channel.deleted", request=request, principal=principal,
                  target_type="notification_channel", target_id=channel.id, details={"name": channel.name})
     return Response(status_code=204)

@@ -43,6 +43,9 @@ class ChannelCreate(BaseModel):
     kind: ChannelKind
     config: dict = Field(default_factory=dict)
     enabled: bool = True
+    default: bool = Field(default=True, description=(
+        "on the default route: gets every alert no routing rule matched (false: only what rules and "
+        "escalation policies send it)"))
 
     _check_config = field_validator("config")(classmethod(lambda cls, v: _config(v)))
 
@@ -53,6 +56,7 @@ class ChannelUpdate(BaseModel):
     name: NonBlankStr | None = Field(default=None, min_length=1, max_length=200)
     config: dict | None = None
     enabled: bool | None = None
+    default: bool | None = Field(default=None, description="join (true) or leave (false) the default route")
 
     _check_config = field_validator("config")(classmethod(lambda cls, v: _config(v)))
 
@@ -64,6 +68,7 @@ class ChannelOut(BaseModel):
     kind: str
     config: dict = Field(description="secrets (webhook URLs, header values) are masked")
     enabled: bool
+    default: bool = Field(description="on the default route (the default route's channel_ids hold the same)")
     created_at: UTCDatetime
     updated_at: UTCDatetime
 

@@ -13,6 +13,7 @@ from xinex.kit.errors import AppError
 from xinex.models.notify import NotificationChannel
 from xinex.models.oncall import EscalationPolicy, RoutingRule, Schedule, ScheduleOverride
 from xinex.models.tenant import Membership
+from xinex.oncall.default_route import get_default_route
 from xinex.oncall.schemas import LayerOut, PolicyIn, RoutingRuleIn, ScheduleIn, ScheduleOut
 
 
@@ -49,7 +50,22 @@ async def _check_ids(session: AsyncSession, model, ids: set[uuid.UUID], field: s
 
 # --- routing rules ----------------------------------------------------------------------------
 
+async def _default_route_conflict(session: AsyncSession) -> AppError:
+    route = await get_default_route(session)
+    where = f"PUT /api/v1/alert-routing-rules/{route.id}" if route else "PUT on it"
+    return AppError("CONFLICT", f"This tenant has its default route already: change it with {where}",
+                    details={"default_route_id": str(route.id) if route else None})
+
+
 async def apply_rule(session: AsyncSession, rule: RoutingRule, data: RoutingRuleIn) -> RoutingRule:
+    if data.is_default and not rule.is_default:
+        raise await _default_route_conflict(session)
+    if rule.is_default and not data.is_default:
+        raise invalid("is_default", "the default route stays the default route: disable it or change its "
+                                    "channels instead")
+    if not data.is_default and data.escalation_policy_id is None and not data.channel_ids:
+        # The default route may be empty: its incidents then page the owners and admins.
+        raise invalid("channel_ids", "a rule needs an escalation_policy_id and/or channel_ids")
     if data.escalation_policy_id is not None:
         await _check_ids(session, EscalationPolicy, {data.escalation_policy_id}, "escalation_policy_id",
                          "escalation policy")

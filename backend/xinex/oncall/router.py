@@ -37,7 +37,7 @@ async def list_rules(principal: OnCallPrincipal, session: SessionDep, params: Pa
 
 
 @router.post("/alert-routing-rules", status_code=201, response_model=RoutingRuleOut,
-             responses=error_responses(401, 403, 422))
+             responses=error_responses(401, 403, 409, 422))
 async def create_rule(data: RoutingRuleIn, request: Request, response: Response, principal: OnCallPrincipal,
                       session: SessionDep):
     rule = await manage.apply_rule(session, RoutingRule(name=data.name), data)
@@ -57,7 +57,7 @@ async def read_rule(rule_id: uuid.UUID, response: Response, principal: OnCallPri
 
 
 @router.put("/alert-routing-rules/{rule_id}", response_model=RoutingRuleOut,
-            responses=error_responses(401, 403, 404, 412, 422))
+            responses=error_responses(401, 403, 404, 409, 412, 422))
 async def update_rule(rule_id: uuid.UUID, data: RoutingRuleIn, request: Request, response: Response,
                       principal: OnCallPrincipal, session: SessionDep):
     rule = await manage.get(session, RoutingRule, rule_id, "routing rule")
@@ -71,10 +71,13 @@ async def update_rule(rule_id: uuid.UUID, data: RoutingRuleIn, request: Request,
     return _rule_out(rule)
 
 
-@router.delete("/alert-routing-rules/{rule_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
+@router.delete("/alert-routing-rules/{rule_id}", status_code=204,
+               responses=error_responses(401, 403, 404, 409, 412, 422))
 async def delete_rule(rule_id: uuid.UUID, request: Request, principal: OnCallPrincipal, session: SessionDep):
     rule = await manage.get(session, RoutingRule, rule_id, "routing rule")
     check_if_match(request, rule)
+    if rule.is_default:
+        raise AppError("CONFLICT", "The default route cannot be deleted: disable it, or take its channels off")
     await session.delete(rule)
     audit.record(session, "routing_rule.deleted", request=request, principal=principal, target_type="routing_rule",
                  target_id=rule.id, details={"name": rule.name})

@@ -68,14 +68,40 @@ async def snapshot_policy(session: AsyncSession, policy_id: uuid.UUID) -> tuple[
             "repeat": policy.repeat, "repeat_delay_minutes": policy.repeat_delay_minutes}, offset
 
 
-async def fallback_policy(session: AsyncSession, tenant_id: uuid.UUID) -> dict:
-    """No rule matched: page the tenant's owners and admins so no incident goes unannounced."""
+@dataclass
+class RoutePlan:
+    """Who an incident pages: the rule that matched, its channels and a frozen escalation policy."""
+
+    rule: RoutingRule | None
+    channel_ids: list[str]
+    policy_snapshot: dict | None
+    rr_offset: int = 0
+    auto_resolve: bool = True
+
+
+async def plan(session: AsyncSession, facts: AlertFacts, tenant_id: uuid.UUID) -> RoutePlan:
+    """First matching rule; the default route (matches anything, goes last) pages its channels and,
+    without an escalation policy of its own, the owners and admins. No rule at all (the default
+    route disabled): the owners and admins only."""
+    rule = await route(session, facts)
+    if rule is None:
+        return RoutePlan(None, [], await fallback_policy(session, tenant_id))
+    snapshot, offset = None, 0
+    if rule.escalation_policy_id:
+        snapshot, offset = await snapshot_policy(session, rule.escalation_policy_id)
+    if snapshot is None and rule.is_default:
+        snapshot = await fallback_policy(session, tenant_id, "default route")
+    return RoutePlan(rule, [str(c) for c in rule.channel_ids or []], snapshot, offset, rule.auto_resolve)
+
+
+async def fallback_policy(session: AsyncSession, tenant_id: uuid.UUID, why: str = "no routing rule matched") -> dict:
+    """Page the tenant's owners and admins so no incident goes unannounced."""
     users = (await session.execute(
         select(Membership.user_id).where(Membership.tenant_id == tenant_id,
                                          Membership.role.in_([Role.owner.value, Role.admin.value]))
         .order_by(Membership.created_at)
     )).scalars().all()
-    return {"id": None, "name": "Tenant owners and admins (no routing rule matched)",
+    return {"id": None, "name": f"Tenant owners and admins ({why})",
             "steps": [{"delay_minutes": 0, "round_robin": False,
                        "targets": [{"type": "user", "id": str(u)} for u in users]}],
             "repeat": 0, "repeat_delay_minutes": 30}

@@ -40,7 +40,9 @@ class RoutingRuleIn(_In):
     name: NonBlankStr = Name
     position: int = Field(default=0, ge=0, le=100_000)
     enabled: bool = True
-    is_default: bool = False
+    is_default: bool = Field(default=False, description=(
+        "true only on the tenant's default route (there is exactly one; change it with PUT, it cannot "
+        "be created or deleted)"))
     source_type: NulFreeStr | None = Field(default=None, max_length=40)
     source_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
     tags: list[NulFreeStr] = Field(default_factory=list, max_length=50)
@@ -51,12 +53,6 @@ class RoutingRuleIn(_In):
     escalation_policy_id: uuid.UUID | None = None
     channel_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
     auto_resolve: bool = True
-
-    @model_validator(mode="after")
-    def _has_destination(self):
-        if self.escalation_policy_id is None and not self.channel_ids:
-            raise ValueError("a rule needs an escalation_policy_id and/or channel_ids")
-        return self
 
 
 class RoutingRuleOut(BaseModel):
