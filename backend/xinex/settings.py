@@ -58,7 +58,10 @@ class Settings(BaseSettings):
     # Rate limits ("limits" notation)
     rate_limit_default: str = "600/minute"
     rate_limit_login_ip: str = "30/minute"
-    rate_limit_login_account: str = "10/minute"
+    # Per account for clients that are not a known device of it (auth/devices.py); several windows
+    # separated by ";" make sustained guessing wait progressively longer. A known device has the
+    # first window as its own budget.
+    rate_limit_login_account: str = "10/minute;50/hour"
     rate_limit_reset: str = "5/minute"
     rate_limit_token: str = "60/minute"
     trusted_proxies: list[str] = Field(default_factory=list)

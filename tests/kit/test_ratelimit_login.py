@@ -11,7 +11,7 @@ async def _login(c, email: str, password: str, **headers):
     return await c.post("/api/v1/auth/login", json={"email": email, "password": password}, headers=headers)
 
 
-async def test_login_limit_per_account_across_ips(build_app, alice):
+async def test_login_limit_per_account_across_ips_for_unknown_devices(build_app, alice):
     small = build_app(rate_limit_login_account="3/minute", rate_limit_login_ip="1000/minute")
     for i in range(3):
         async with client_for(small) as c:  # a new address each time
@@ -78,3 +78,71 @@ async def test_forwarded_for_honoured_from_trusted_proxy(build_app, alice):
     ips = {s["ip"] for s in sessions}
     assert {client_a, client_b} <= ips
     assert "10.250.0.5" not in ips
+
+
+async def test_known_device_signs_in_through_a_per_account_block(build_app, alice):
+    """Lock-out as denial of service: an attacker exhausting alice's per-account budget must not keep
+    her out of the browser she signed in with before (OWASP device cookies)."""
+    small = build_app(rate_limit_login_account="3/minute", rate_limit_login_ip="1000/minute")
+    async with client_for(small) as alices_browser:
+        r = await alices_browser.post("/api/v1/auth/login", json={"email": alice.email, "password": alice.password})
+        assert r.status_code == 200
+        device = next(h for h in r.headers.get_list("set-cookie") if h.startswith("xinex_device="))
+        assert {"httponly", "samesite=strict", "path=/"} <= {a.strip().lower() for a in device.split(";")[1:]}
+        for _ in range(2):  # the attacker, from anywhere, uses up what alice's sign-in left of the budget
+            async with client_for(small) as attacker:
+                assert_error(await _login(attacker, alice.email, "guess guess guess"), 401, "UNAUTHENTICATED")
+        async with client_for(small) as attacker:
+            assert_error(await _login(attacker, alice.email, alice.password), 429, "RATE_LIMITED")
+        # Alice's own browser, with the right password, is let through (no session rotation needed).
+        r = await alices_browser.post("/api/v1/auth/login", json={"email": alice.email, "password": alice.password})
+        assert r.status_code == 200, r.text
+        assert (await alices_browser.get("/api/v1/me")).json()["id"] == alice.user_id
+        # A wrong password from the known device is still a failure, and the device has its own budget.
+        statuses = [(await alices_browser.post("/api/v1/auth/login",
+                                               json={"email": alice.email, "password": "typo typo typo"})).status_code
+                    for _ in range(3)]
+        assert statuses == [401, 401, 429]
+
+
+async def test_known_device_skips_a_per_ip_block(build_app, alice):
+    small = build_app(rate_limit_login_ip="2/minute", rate_limit_login_account="1000/minute")
+    ip = random_ip()  # e.g. an office NAT that someone else is spraying from
+    async with client_for(small, ip=ip) as alices_browser:
+        assert (await alices_browser.post("/api/v1/auth/login",
+                                          json={"email": alice.email, "password": alice.password})).status_code == 200
+        async with client_for(small, ip=ip) as sprayer:
+            assert_error(await _login(sprayer, "spray-a@example.com", "password123!"), 401, "UNAUTHENTICATED")
+            assert_error(await _login(sprayer, "spray-b@example.com", "password123!"), 429, "RATE_LIMITED")
+        r = await alices_browser.post("/api/v1/auth/login", json={"email": alice.email, "password": alice.password})
+        assert r.status_code == 200, r.text
+
+
+async def test_device_cookie_of_another_account_or_forged_is_no_bypass(build_app, alice, outsider):
+    small = build_app(rate_limit_login_account="2/minute", rate_limit_login_ip="1000/minute")
+    async with client_for(small) as c:
+        r = await c.post("/api/v1/auth/login", json={"email": outsider.email, "password": outsider.password})
+        outsiders_device = r.cookies["xinex_device"]
+    user_id, device_id, expires, mac = outsiders_device.split(".")
+    forged = f"{alice.user_id}.{device_id}.{expires}.{mac}"  # re-pointed at alice: the MAC no longer fits
+    for cookie in (outsiders_device, forged, "garbage", "a.b.c.d"):
+        async with client_for(small) as attacker:
+            attacker.cookies.set("xinex_device", cookie)
+            r = await attacker.post("/api/v1/auth/login", json={"email": alice.email, "password": "guess guess guess"})
+            assert r.status_code in (401, 429)
+    async with client_for(small) as attacker:
+        attacker.cookies.set("xinex_device", outsiders_device)
+        r = await attacker.post("/api/v1/auth/login", json={"email": alice.email, "password": alice.password})
+        assert_error(r, 429, "RATE_LIMITED")
+
+
+async def test_account_limit_windows_are_progressive(build_app, alice):
+    """Several windows: bursts meet the short one, sustained guessing the long one (longer wait)."""
+    small = build_app(rate_limit_login_account="1000/minute;3/hour", rate_limit_login_ip="1000/minute")
+    for _ in range(3):
+        async with client_for(small) as c:
+            assert_error(await _login(c, alice.email, "guess guess guess"), 401, "UNAUTHENTICATED")
+    async with client_for(small) as c:
+        r = await _login(c, alice.email, "guess guess guess")
+        assert_error(r, 429, "RATE_LIMITED")
+        assert int(r.headers["retry-after"]) > 60

@@ -9,6 +9,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
+from xinex.auth import devices
 from xinex.auth.passwords import hash_password, verify_password
 from xinex.auth.schemas import LoginIn, RegisterIn
 from xinex.auth.secrets import new_opaque_token, sha256_hex
@@ -56,14 +57,32 @@ async def register(session: AsyncSession, request: Request, response: Response, 
     return user, tenant.id, user_session
 
 
-async def login(session: AsyncSession, request: Request, response: Response, data: LoginIn):
+async def _enforce_login_limits(request: Request, email: str, user: User | None, device: devices.Device | None) -> None:
+    """A known device of this account has its own budget and skips the per-IP and per-account
+    limits, which an attacker guessing from elsewhere can exhaust on purpose (lock-out as denial of
+    service). Every other client meets both; the per-account limit may hold several windows
+    ("10/minute;30/hour;100/day"), so sustained guessing waits progressively longer."""
     limiter = request.app.state.limiter
     settings = request.app.state.settings  # the app's own limits, not the process-wide defaults
-    ip = getattr(request.state, "client_ip", "unknown")
+    if device is not None and user is not None and device.user_id == user.id:
+        for limit in _limits(settings.rate_limit_login_account):
+            await limiter.enforce(limit, "login-device", key_for_secret(device.device_id))
+        return
+    await limiter.enforce(settings.rate_limit_login_ip, "login-ip", getattr(request.state, "client_ip", "unknown"))
+    for limit in _limits(settings.rate_limit_login_account):
+        await limiter.enforce(limit, "login-account", key_for_secret(email))
+
+
+def _limits(text: str) -> list[str]:
+    return [part.strip() for part in text.split(";") if part.strip()]
+
+
+async def login(session: AsyncSession, request: Request, response: Response, data: LoginIn):
+    settings = request.app.state.settings
     email = normalize_email(data.email)
-    await limiter.enforce(settings.rate_limit_login_ip, "login-ip", ip)
-    await limiter.enforce(settings.rate_limit_login_account, "login-account", key_for_secret(email))
+    device = devices.read(settings, request.cookies.get(devices.cookie_name(settings)))
     user = await user_by_email(session, email)
+    await _enforce_login_limits(request, email, user, device)
     ok, new_hash = await verify_password(user.password_hash if user else None, data.password)
     if not ok or user is None:
         audit.record(session, "auth.login", request=request, outcome="failure", actor_label=email,
@@ -79,6 +98,7 @@ async def login(session: AsyncSession, request: Request, response: Response, dat
         user.password_hash = new_hash
     tenant_id = await pick_tenant(session, user, data.tenant_id)
     user_session = await start_session(session, request, response, user, tenant_id)
+    devices.issue(settings, response, user.id, device)
     audit.record(session, "auth.login", request=request, tenant_id=tenant_id, actor_user_id=user.id,
                  actor_label=email, details={"method": "password"})
     return user, tenant_id, user_session
