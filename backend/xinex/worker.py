@@ -63,7 +63,7 @@ async def run_job_worker(redis_url: str, ctx: dict[str, Any], stop: asyncio.Even
             with contextlib.suppress(BaseException):
                 await main
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(_finish(worker), JOB_TIMEOUT_S)
+                await asyncio.wait_for(_finish(worker, leaving=True), JOB_TIMEOUT_S)
             break
         exc = main.exception() if not main.cancelled() else None
         if time.monotonic() - began >= HEALTHY_RUN_S or worker._pool is not None:
@@ -79,11 +79,15 @@ async def run_job_worker(redis_url: str, ctx: dict[str, Any], stop: asyncio.Even
     await asyncio.gather(*abandoned, return_exceptions=True)
 
 
-async def _finish(worker: Worker) -> None:
+async def _finish(worker: Worker, *, leaving: bool = False) -> None:
     """Let the worker's started jobs end, then drop its connections (they write their results to
-    Redis if it is back; a job whose result is lost is run again by arq: handlers are idempotent)."""
+    Redis if it is back; a job whose result is lost is run again by arq: handlers are idempotent).
+    `leaving`: the process stops, so it no longer reports itself healthy on Redis."""
     await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
     if worker._pool is not None:
+        if leaving:
+            with contextlib.suppress(Exception):
+                await worker._pool.delete(worker.health_check_key)
         with contextlib.suppress(Exception):
             await worker._pool.aclose(close_connection_pool=True)
 

@@ -3,10 +3,13 @@ pings too; PostgreSQL back: the same process serves again without a restart."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
+from sqlalchemy import select
 from xinex.kit.db import Database
+from xinex.models.heartbeats import HeartbeatPing
 
 from tests.conftest import assert_error
 from tests.kit.conftest import client_for
@@ -67,3 +70,36 @@ async def test_health_live_stays_200_and_ready_reports_the_database(cut_off_repl
         pg_proxy.restore()
         r = await c.get("/health/ready")
         assert r.status_code == 200 and r.json()["checks"] == {"database": "ok"}, r.text
+
+
+async def test_no_acknowledged_ping_is_lost_when_postgres_drops_mid_burst(cut_off_replica, client, alice, db,
+                                                                          pg_proxy):
+    hb = (await client.post("/api/v1/heartbeats", json={"name": "bursty"}, headers=alice.bearer)).json()
+    ping_path = "/ping/" + hb["ping_url"].rsplit("/", 1)[1]
+    answers: dict[str, tuple[int, str | None]] = {}
+    cut_done = asyncio.Event()
+
+    async with client_for(cut_off_replica) as c:
+        async def sender(lane: int) -> None:
+            for n in range(40):
+                body = f"lane {lane} ping {n}"
+                r = await c.post(ping_path, content=body.encode())
+                answers[body] = (r.status_code, r.headers.get("retry-after"))
+                if len(answers) == 60 and not cut_done.is_set():
+                    # Cut while the other lanes' pings are in flight (queued, writing or committing).
+                    cut_done.set()
+                    await asyncio.to_thread(pg_proxy.cut)
+
+        await asyncio.gather(*(sender(lane) for lane in range(8)))
+    pg_proxy.restore()
+
+    statuses = {status for status, _ in answers.values()}
+    assert statuses <= {200, 503}, statuses  # never a 500
+    assert all(int(retry) >= 1 for status, retry in answers.values() if status == 503)
+    acknowledged = {body for body, (status, _) in answers.items() if status == 200}
+    assert 60 <= len(acknowledged) < len(answers)  # the outage really refused some
+    async with db.session(tenant_id=uuid.UUID(hb["tenant_id"])) as session:
+        stored = set((await session.execute(select(HeartbeatPing.body).where(
+            HeartbeatPing.heartbeat_id == uuid.UUID(hb["id"])))).scalars().all())
+    # Every acknowledged ping is stored (a refused one may be too: its commit may have landed).
+    assert acknowledged <= stored, sorted(acknowledged - stored)[:5]

@@ -37,10 +37,21 @@ async def _sign_up(c: httpx.AsyncClient) -> dict:
     return {"Authorization": f"Bearer {r2.json()['token']}"}
 
 
+HEALTH_KEY = "arq:queue:health-check"  # arq's worker sets it once connected, deletes it on shutdown
+
+
+async def _forget_earlier_workers() -> None:
+    client = aioredis.from_url(os.environ["XINEX_TEST_REDIS_URL"])
+    try:
+        await client.delete(HEALTH_KEY)
+    finally:
+        await client.aclose()
+
+
 async def _worker_on_redis() -> bool:
     client = aioredis.from_url(os.environ["XINEX_TEST_REDIS_URL"])
     try:
-        return bool(await client.exists("arq:queue:health-check"))
+        return bool(await client.exists(HEALTH_KEY))
     finally:
         await client.aclose()
 
@@ -52,6 +63,7 @@ class _Bearer:
 
 async def test_worker_survives_a_redis_outage_and_pages_go_out(tmp_path, redis_proxy, proxied_redis_url,
                                                                smtp_server, receiver):
+    await _forget_earlier_workers()
     async with fresh_database() as database_url:
         env = child_env(tmp_path, database_url=database_url, redis_url=proxied_redis_url, default_tier="enterprise",
                         smtp_url=os.environ["XINEX_SMTP_URL"])
@@ -108,3 +120,26 @@ async def test_worker_survives_a_redis_outage_and_pages_go_out(tmp_path, redis_p
         finally:
             worker.stop()
             api.stop()
+
+
+async def test_api_and_worker_start_while_redis_is_down(tmp_path, redis_proxy, proxied_redis_url):
+    redis_proxy.cut()
+    await _forget_earlier_workers()
+    async with fresh_database() as database_url:
+        env = child_env(tmp_path, database_url=database_url, redis_url=proxied_redis_url)
+        worker = Process("worker", env, tmp_path / "worker.log")
+        api = None
+        try:
+            api, base = await start_api(env, tmp_path)  # serving, not waiting for Redis
+            async with httpx.AsyncClient(base_url=base, timeout=10) as c:
+                r = await c.get("/health/ready")
+                assert r.status_code == 200 and r.json()["status"] == "degraded", r.text
+                assert r.json()["checks"]["redis"].startswith("unavailable")
+            assert worker.alive, worker.output()
+            redis_proxy.restore()
+            await wait_for(lambda: _worker_on_redis() or not worker.alive, 60, worker.output)
+            assert worker.alive, worker.output()
+        finally:
+            worker.stop()
+            if api is not None:
+                api.stop()

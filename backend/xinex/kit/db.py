@@ -15,6 +15,7 @@ from xinex.kit import sqlite_gate
 from xinex.kit.tenancy import bind_tenant, system_scope
 
 AFTER_COMMIT_KEY = "xinex.after_commit"
+CONNECT_TIMEOUT_S = 5.0
 
 
 class Database:
@@ -24,8 +25,13 @@ class Database:
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            # No pre-ping: it costs a round trip per request; stale connections are recycled instead.
+            # No pre-ping: it costs a round trip per request; stale connections are recycled instead,
+            # and one broken by an outage fails its request (503) once and is discarded.
             kwargs.update(pool_size=20, max_overflow=20, pool_recycle=1800)
+            if url.startswith("postgresql+asyncpg"):
+                # A database that does not answer (rather than refuses) costs a request at most this
+                # long before its 503, not asyncpg's default 60 s.
+                kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT_S}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
