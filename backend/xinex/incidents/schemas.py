@@ -43,6 +43,9 @@ class IncidentOut(BaseModel):
     routing_rule_id: uuid.UUID | None
     escalation_policy: dict | None = None
     next_escalation_at: UTCDatetime | None
+    delivery_warning: str | None = Field(default=None, description=(
+        "set while the paging reached no working channel (none on the route, all failed for good, "
+        "e-mail without SMTP…): why; null once a delivery succeeded"))
     created_at: UTCDatetime
     updated_at: UTCDatetime
 

@@ -34,6 +34,7 @@ class NotificationAttempt(TenantOwned, table=True):
         UniqueConstraint("tenant_id", "dedup_key", "target", name="uq_notification_attempts_once"),
         Index("ix_notification_attempts_due", "status", "next_attempt_at"),
         Index("ix_notification_attempts_tenant_created", "tenant_id", "created_at"),
+        Index("ix_notification_attempts_incident", "incident_id"),  # oncall.reach: an incident's deliveries
     )
 
     dedup_key: str = Field(max_length=200)

@@ -24,7 +24,7 @@ from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import utcnow
 from xinex.models.incidents import Incident, IncidentStatus
 from xinex.models.oncall import Schedule
-from xinex.oncall import calendar
+from xinex.oncall import calendar, reach
 from xinex.oncall.paging import create_page, sweep_pages
 
 log = logging.getLogger("xinex.oncall.escalation")
@@ -93,6 +93,9 @@ async def fire_step(session: AsyncSession, incident: Incident, step: int, cycle:
     if step > 0 or cycle > 0:
         timeline.publish(session, incident.tenant_id,
                          timeline.incident_event("incident.escalated", incident, step_index=step, cycle=cycle))
+    if not made:
+        await session.flush()
+        await reach.review(session, incident, now)  # e.g. nobody on call and no channel: say so now
     return made
 
 

@@ -30,6 +30,7 @@ from xinex.kit.jobs import enqueue, get_queue, job
 from xinex.kit.types import utcnow
 from xinex.models.incidents import Incident, IncidentLog, IncidentStatus
 from xinex.models.oncall import Page, PageStatus
+from xinex.oncall import reach
 from xinex.settings import get_settings
 
 log = logging.getLogger("xinex.oncall.paging")
@@ -154,6 +155,7 @@ async def deliver_page(ctx, page_id: str, now: datetime | None = None) -> str:
                         extra={"page_id": str(pid), "attempt": page.attempts})
             if failed:
                 _give_up(session, page, now, f"after {page.attempts} attempts")
+                await reach.review(session, incident, now)
             return "failed" if failed else "retry"
         if delivery.state == "in_progress":
             # Still in flight (retrying, or held by a run that may have died): look again when the
@@ -166,6 +168,7 @@ async def deliver_page(ctx, page_id: str, now: datetime | None = None) -> str:
             if await _finish(session, page, now, status=PageStatus.sent.value, sent_at=now, last_error=None):
                 timeline.add(session, incident, "notified", f"{page.event} sent to {page.target_type} {page.target_id}",
                              now, data={"page_id": str(pid), "attempt": page.attempts})
+                await reach.review(session, incident, now)
                 return "sent"
             return "lost-lease"
         status = PageStatus.failed.value if delivery.state == "failed" else "skipped"
@@ -173,6 +176,7 @@ async def deliver_page(ctx, page_id: str, now: datetime | None = None) -> str:
             log.warning("page not delivered (%s)", status, extra={"page_id": str(pid)})
             if status == PageStatus.failed.value:
                 _give_up(session, page, now, delivery.error or "delivery failed")
+            await reach.review(session, incident, now)
             return status
         return "lost-lease"
 
