@@ -41,3 +41,14 @@ async def test_json_body_that_is_not_utf8_is_a_catalog_validation_error(client, 
     assert "body" in body["details"]["fields"]
     listing = await client.get("/api/v1/heartbeats", headers=alice.bearer)
     assert listing.json()["total"] == 0  # nothing was created
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/telemetry/logs?to=0.5", "/api/v1/annotations?to=1700000000",
+    "/api/v1/analytics/uptime?from=1700000000&monitor_id=00000000-0000-0000-0000-000000000001", "/api/v1/schedules/00000000-0000-0000-0000-000000000001/oncall?at=12",
+])
+async def test_a_number_is_not_a_date_time(client, alice, path):
+    # The schema says format: date-time; pydantic's lax mode read numbers as Unix time.
+    r = await client.get(path, headers=alice.bearer)
+    body = assert_error(r, 422, "VALIDATION_FAILED")
+    assert any("RFC 3339" in message for message in body["details"]["fields"].values()), body

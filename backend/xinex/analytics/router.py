@@ -15,7 +15,7 @@ from xinex.auth.deps import Authorize
 from xinex.auth.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
-from xinex.kit.types import to_rfc3339, utcnow
+from xinex.kit.types import ISODatetime, to_rfc3339, utcnow
 from xinex.maintenance import sources
 from xinex.maintenance.service import maintenance_intervals
 from xinex.timeseries.store import StoreUnavailableError, get_store
@@ -75,8 +75,8 @@ def _store():
 
 @router.get("/analytics/uptime", responses=error_responses(401, 403, 404, 422, 503))
 async def uptime_stats(principal: MonitorsPrincipal, session: SessionDep, monitor_id: uuid.UUID,
-                       start: Annotated[datetime | None, Query(alias="from")] = None,
-                       end: Annotated[datetime | None, Query(alias="to")] = None,
+                       start: Annotated[ISODatetime | None, Query(alias="from")] = None,
+                       end: Annotated[ISODatetime | None, Query(alias="to")] = None,
                        period: Literal["day", "week", "month"] = "day") -> dict:
     start, end = _range(start, end, timedelta(days=30))
     store = _store()
@@ -101,8 +101,8 @@ async def uptime_stats(principal: MonitorsPrincipal, session: SessionDep, monito
 
 @router.get("/analytics/response-time", responses=error_responses(401, 403, 404, 422, 503))
 async def response_time(principal: MonitorsPrincipal, session: SessionDep, monitor_id: uuid.UUID,
-                        start: Annotated[datetime | None, Query(alias="from")] = None,
-                        end: Annotated[datetime | None, Query(alias="to")] = None,
+                        start: Annotated[ISODatetime | None, Query(alias="from")] = None,
+                        end: Annotated[ISODatetime | None, Query(alias="to")] = None,
                         bucket: Annotated[str, Query(max_length=8)] = "5m") -> dict:
     m = _BUCKET_RE.match(bucket)
     if not m:

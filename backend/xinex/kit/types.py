@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer
 from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, DateTime, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
@@ -44,7 +44,20 @@ def as_utc(value: datetime) -> datetime:
 # Every datetime the API accepts (query parameters and bodies): RFC 3339 or ISO 8601; a time given
 # without an offset means UTC. The value is always aware and in UTC, so comparing two inputs, or an
 # input with utcnow() or a stored time, never mixes naive and aware datetimes.
-UTCInstant = Annotated[datetime, AfterValidator(as_utc),
+def iso_8601_only(value: object) -> object:
+    """pydantic's lax datetime also takes a number (or a numeric string such as `?to=0.5`) as Unix time,
+    which the schema's `format: date-time` does not allow and no user means: only text is parsed."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) or (
+            isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()):
+        raise PydanticCustomError("datetime_format", "must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z, "
+                                  "not a number")
+    return value
+
+
+# A datetime given as text only (offset rules left to the caller).
+ISODatetime = Annotated[datetime, BeforeValidator(iso_8601_only)]
+
+UTCInstant = Annotated[datetime, BeforeValidator(iso_8601_only), AfterValidator(as_utc),
                        PlainSerializer(to_rfc3339, return_type=str, when_used="json")]
 
 

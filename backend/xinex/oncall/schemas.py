@@ -8,10 +8,18 @@ from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from xinex.kit.fields import NonBlankStr
-from xinex.kit.types import NulFreeStr, UTCDatetime
+from xinex.kit.types import NulFreeStr, UTCDatetime, iso_8601_only
 
 Severity = Literal["critical", "error", "warning", "info"]
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -27,7 +35,7 @@ def _in_range(value: datetime) -> datetime:
     return value
 
 
-Instant = Annotated[datetime, AfterValidator(_in_range)]
+Instant = Annotated[datetime, BeforeValidator(iso_8601_only), AfterValidator(_in_range)]
 
 
 class _In(BaseModel):
