@@ -12,6 +12,32 @@ def _migrate() -> None:
     upgrade()
 
 
+def _user_status(settings, disable: bool, email: str, reason: str) -> int:
+    import asyncio
+    import json
+
+    from xinex.auth.account_status import UnknownAccount, set_disabled
+    from xinex.kit.db import Database
+
+    async def change():
+        db = Database(settings.effective_database_url)
+        try:
+            return await set_disabled(db, email, disable, reason=reason, redis_url=settings.redis_url)
+        finally:
+            await db.dispose()
+
+    try:
+        result = asyncio.run(change())
+    except UnknownAccount:
+        print(f"no account with the e-mail address {email}", file=sys.stderr)
+        return 1
+    out = {"user_id": str(result.user_id), "email": result.email, "disabled": disable, "changed": result.changed}
+    if result.ended is not None:
+        out |= result.ended.summary()
+    print(json.dumps(out))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="xinex", description="Xinex monitoring and on-call platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -25,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     probe.add_argument("--url", required=True)
     probe.add_argument("--token", required=True, help="prober token (xinex_probe_...)")
     probe.add_argument("--once", action="store_true", help="one round, then exit")
+    user = sub.add_parser("user", help="operator actions on an account: disable (ends every credential) or enable")
+    user.add_argument("action", choices=("disable", "enable"))
+    user.add_argument("email")
+    user.add_argument("--reason", default="", help="recorded in the audit log of each of the user's tenants")
     run = sub.add_parser("run", help="embedded all-in-one: migrate, then API + jobs in one process")
     run.add_argument("--host")
     run.add_argument("--port", type=int)
@@ -36,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         _migrate()
         return 0
+    if args.command == "user":
+        return _user_status(settings, args.action == "disable", args.email, args.reason)
     if args.command == "probe":
         import asyncio
 

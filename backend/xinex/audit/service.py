@@ -29,6 +29,7 @@ def record(
     tenant_id: uuid.UUID | None = None,
     actor_user_id: uuid.UUID | None = None,
     actor_label: str | None = None,
+    actor_type: str | None = None,
     target_type: str | None = None,
     target_id: Any = None,
     outcome: str = "success",
@@ -37,7 +38,7 @@ def record(
     event = AuditEvent(
         tenant_id=tenant_id or (principal.tenant_id if principal else None),
         actor_user_id=actor_user_id or (principal.user_id if principal else None),
-        actor_type=principal.kind if principal else ("user" if actor_user_id else "anonymous"),
+        actor_type=actor_type or (principal.kind if principal else ("user" if actor_user_id else "anonymous")),
         actor_label=actor_label or (principal.email if principal else None),
         action=action,
         target_type=target_type,

@@ -190,3 +190,15 @@ async def run_invalidation_listener(redis_url: str, stop: asyncio.Event) -> None
         CACHE.publisher = None
         await pubsub.aclose()
         await client.aclose()
+
+
+async def broadcast_invalidation(redis_url: str) -> None:
+    """Clear every API replica's caches from a process that serves no requests (e.g. the `xinex user`
+    command): the same message a replica publishes after committing a credential change."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(redis_url)
+    try:
+        await client.publish(CHANNEL, b"1")
+    finally:
+        await client.aclose()

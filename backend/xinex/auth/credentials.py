@@ -16,7 +16,7 @@ from xinex.kit.errors import AppError
 from xinex.kit.tenancy import bind_tenant, system_scope
 from xinex.kit.types import utcnow
 from xinex.models.identity import ApiToken, User, UserSession
-from xinex.models.tenant import Membership, Role
+from xinex.models.tenant import Membership, Role, Tenant
 
 SESSION_COOKIE = "xinex_session"
 CSRF_COOKIE = "xinex_csrf"
@@ -106,7 +106,7 @@ async def _load_api_token(session: AsyncSession, token_hash: str) -> credential_
     await system_scope(session, "auth.api_token_lookup")
     row = (
         await session.execute(
-            select(ApiToken, Membership.role, User.email)
+            select(ApiToken, Membership.role, User.email, User.disabled_at)
             .join(Membership, and_(Membership.tenant_id == ApiToken.tenant_id, Membership.user_id == ApiToken.user_id))
             .join(User, User.id == ApiToken.user_id)
             .where(ApiToken.token_hash == token_hash)
@@ -114,7 +114,9 @@ async def _load_api_token(session: AsyncSession, token_hash: str) -> credential_
     ).first()
     if row is None:
         raise unauthenticated("Invalid API token")
-    token, role, email = row
+    token, role, email, disabled_at = row
+    if disabled_at is not None:  # never cached: enabling the account again must not need a TTL
+        raise unauthenticated("Account disabled")
     principal = Principal(
         user_id=token.user_id, tenant_id=token.tenant_id, role=Role(role), kind="api_token",
         credential_id=token.id, scopes=frozenset(token.scopes), email=email,
@@ -132,16 +134,18 @@ async def resolve_session(session: AsyncSession, raw: str, request: Request | No
     now = utcnow()
     row = (
         await session.execute(
-            select(UserSession, User.email).join(User, User.id == UserSession.user_id)
+            select(UserSession, User.email, User.disabled_at).join(User, User.id == UserSession.user_id)
             .where(UserSession.token_hash == sha256_hex(raw))
         )
     ).first()
     if row is None:
         raise unauthenticated("Session expired or signed out")
-    user_session, email = row
+    user_session, email, disabled_at = row
     idle_deadline = user_session.last_seen_at + timedelta(seconds=settings.session_idle_timeout_s)
     if user_session.revoked_at is not None or user_session.expires_at <= now or idle_deadline <= now:
         raise unauthenticated("Session expired or signed out")
+    if disabled_at is not None:
+        raise unauthenticated("Account disabled")
     if request is not None and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         from xinex.auth.secrets import constant_time_equal
@@ -152,18 +156,28 @@ async def resolve_session(session: AsyncSession, raw: str, request: Request | No
         await session.execute(update(UserSession).where(UserSession.id == user_session.id).values(last_seen_at=now))
     role = None
     tenant_id = user_session.active_tenant_id
+    extra: dict = {"sso_tenant_id": user_session.sso_tenant_id}
     if tenant_id is not None:
-        role = (
+        found = (
             await session.execute(
-                select(Membership.role).where(Membership.tenant_id == tenant_id, Membership.user_id == user_session.user_id)
+                select(Membership.role, Tenant.sso_enforced).join(Tenant, Tenant.id == Membership.tenant_id)
+                .where(Membership.tenant_id == tenant_id, Membership.user_id == user_session.user_id)
             )
-        ).scalar_one_or_none()
-        if role is None:  # removed from that tenant since: no tenant until they switch
+        ).first()
+        if found is None:  # removed from that tenant since: no tenant until they switch
             tenant_id = None
+        elif found[1] and user_session.sso_tenant_id != tenant_id:
+            # The tenant enforces SSO and this session came from elsewhere (password, social, another
+            # tenant's IdP): it may not act there — no API tokens, no /oauth/authorize codes — but it
+            # can still switch to another tenant or sign out.
+            extra["sso_required_for"] = tenant_id
+            tenant_id = None
+        else:
+            role = found[0]
     await bind_tenant(session, tenant_id)
     return Principal(
         user_id=user_session.user_id, tenant_id=tenant_id, role=Role(role) if role else None, kind="session",
-        credential_id=user_session.id, csrf_token=user_session.csrf_token, email=email,
+        credential_id=user_session.id, csrf_token=user_session.csrf_token, email=email, extra=extra,
     )
 
 

@@ -45,9 +45,16 @@ async def cached_principal(request: Request) -> Principal:
 CachedPrincipal = Annotated[Principal, Depends(cached_principal)]
 
 
+def no_active_tenant(principal: Principal) -> AppError:
+    if principal.extra.get("sso_required_for"):
+        return AppError("SSO_REQUIRED", "The active tenant requires single sign-on: sign in through "
+                        "/api/v1/sso/login, or switch to another tenant")
+    return AppError("FORBIDDEN", "No active tenant: join or create one, or switch to one")
+
+
 async def tenant_principal(principal: CurrentPrincipal) -> Principal:
     if principal.tenant_id is None:
-        raise AppError("FORBIDDEN", "No active tenant: join or create one, or switch to one")
+        raise no_active_tenant(principal)
     return principal
 
 

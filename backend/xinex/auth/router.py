@@ -11,11 +11,13 @@ from xinex.auth import service
 from xinex.auth.credential_cache import CACHE
 from xinex.auth.deps import CachedPrincipal, CurrentPrincipal, require_scope
 from xinex.auth.schemas import (
+    CredentialsEndedOut,
     LoginIn,
     LoginOut,
     MeOut,
     MessageOut,
     MeUpdate,
+    PasswordChangeIn,
     PasswordResetConfirmIn,
     PasswordResetIn,
     RegisterIn,
@@ -95,12 +97,38 @@ async def password_reset(data: PasswordResetIn, request: Request, session: Sessi
     return MessageOut(message="If an account exists for this address, a reset link is on its way")
 
 
-@router.post("/auth/password-reset/confirm", response_model=MessageOut, responses=error_responses(400, 422, 429))
-async def password_reset_confirm(data: PasswordResetConfirmIn, request: Request, session: SessionDep) -> MessageOut:
+def _ended_out(message: str, ended) -> CredentialsEndedOut:
+    return CredentialsEndedOut(message=message, sessions_ended=ended.sessions,
+                               mobile_sign_ins_ended=ended.mobile_sign_ins, api_tokens_revoked=ended.api_tokens)
+
+
+@router.post("/auth/password-reset/confirm", response_model=CredentialsEndedOut,
+             responses=error_responses(400, 422, 429))
+async def password_reset_confirm(data: PasswordResetConfirmIn, request: Request,
+                                 session: SessionDep) -> CredentialsEndedOut:
     settings_limit = request.app.state.settings.rate_limit_reset
     await request.app.state.limiter.enforce(settings_limit, "reset-confirm-ip", getattr(request.state, "client_ip", "?"))
-    await service.confirm_password_reset(session, request, data.token, data.password)
-    return MessageOut(message="Password changed; every session was signed out")
+    ended = await service.confirm_password_reset(session, request, data.token, data.password)
+    return _ended_out("Password changed; every session, mobile sign-in and API token of this account ended", ended)
+
+
+@router.post("/auth/password-change", response_model=CredentialsEndedOut,
+             responses=error_responses(401, 403, 409, 422, 429))
+async def password_change(data: PasswordChangeIn, principal: CurrentPrincipal, request: Request,
+                          session: SessionDep) -> CredentialsEndedOut:
+    """Change the password of the signed-in user. Every other browser session and every mobile sign-in
+    ends; this session stays. API tokens stay unless `revoke_api_tokens` is true."""
+    if principal.kind != "session":
+        raise AppError("FORBIDDEN", "Changing the password needs a signed-in browser session, not a token")
+    try:
+        ended = await service.change_password(session, request, principal, data.current_password,
+                                              data.new_password, data.revoke_api_tokens)
+    except AppError as exc:
+        if exc.code == "VALIDATION_FAILED":
+            await session.commit()  # keep the failure's audit record
+        raise
+    kept = "API tokens were revoked too" if data.revoke_api_tokens else "API tokens were kept"
+    return _ended_out(f"Password changed; other sessions and mobile sign-ins ended; {kept}", ended)
 
 
 @router.post("/auth/verify-email", response_model=MessageOut, responses=error_responses(400, 422))

@@ -99,6 +99,23 @@ class PasswordResetConfirmIn(BaseModel):
     password: NewPassword
 
 
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+    revoke_api_tokens: bool = Field(
+        default=False, description="Also revoke every API token of this user, in every tenant (a reset always does)")
+
+
+class CredentialsEndedOut(BaseModel):
+    """What a password reset or change ended. The session that changed the password stays."""
+
+    message: str
+    sessions_ended: int
+    mobile_sign_ins_ended: int = Field(description="OAuth token families: refresh and access tokens")
+    api_tokens_revoked: int
+
+
 class VerifyEmailIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     token: str = Field(min_length=10, max_length=200)

@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xinex.audit import service as audit
 from xinex.auth import devices
 from xinex.auth.passwords import hash_password, verify_password
+from xinex.auth.principal import Principal
+from xinex.auth.revocation import Ended, end_user_credentials
 from xinex.auth.schemas import LoginIn, RegisterIn
 from xinex.auth.secrets import new_opaque_token, sha256_hex
-from xinex.auth.sessions import pick_tenant, revoke_all_sessions, start_session
+from xinex.auth.sessions import pick_tenant, start_session
 from xinex.kit.errors import AppError
 from xinex.kit.jobs import enqueue
 from xinex.kit.mail import send_email
@@ -128,7 +130,14 @@ async def request_password_reset(session: AsyncSession, request: Request, email:
     await limiter.enforce(settings.rate_limit_reset, "reset-ip", getattr(request.state, "client_ip", "unknown"))
     await limiter.enforce(settings.rate_limit_reset, "reset-account", key_for_secret(normalize_email(email)))
     user = await user_by_email(session, email)
-    if user is None:
+    if user is None or user.disabled_at is not None:
+        return
+    if await sso_enforced_for(session, user.id):
+        # Their organization signs them in through its IdP only: a password would be useless, and a
+        # mail would tell the asker the account exists. Same answer as an unknown address.
+        audit.record(session, "auth.password_reset_requested", request=request, tenant_id=user.default_tenant_id,
+                     actor_user_id=user.id, actor_label=user.email, outcome="failure",
+                     details={"reason": "sso_required"})
         return
     await send_email_token(session, user, "password_reset")
     audit.record(session, "auth.password_reset_requested", request=request, tenant_id=user.default_tenant_id,
@@ -151,17 +160,46 @@ async def consume_email_token(session: AsyncSession, raw: str, purpose: str) -> 
     return EmailToken(id=row[0], user_id=row[1], email=row[2], purpose=purpose, token_hash="", expires_at=now)
 
 
-async def confirm_password_reset(session: AsyncSession, request: Request, raw: str, password: str) -> None:
+async def confirm_password_reset(session: AsyncSession, request: Request, raw: str, password: str) -> Ended:
+    """A reset means the password may be known to someone else: every credential of the user ends,
+    API tokens included (they may have been minted by whoever knew it)."""
     token = await consume_email_token(session, raw, "password_reset")
     user = await session.get(User, token.user_id)
+    if user.disabled_at is not None or await sso_enforced_for(session, user.id):
+        raise AppError("TOKEN_INVALID", "This link is invalid, expired or already used")
     user.password_hash = await hash_password(password)
     if user.email_verified_at is None and user.email == token.email:
         user.email_verified_at = utcnow()  # they proved they read this inbox
-    await revoke_all_sessions(session, user.id)
-    await session.execute(update(EmailToken).where(EmailToken.user_id == user.id, EmailToken.purpose == "password_reset",
-                                                   EmailToken.used_at.is_(None)).values(used_at=utcnow()))
+    ended = await end_user_credentials(session, user.id, "password_reset", api_tokens=True, request=request,
+                                       actor_label=user.email)
     audit.record(session, "auth.password_reset", request=request, tenant_id=user.default_tenant_id,
-                 actor_user_id=user.id, actor_label=user.email)
+                 actor_user_id=user.id, actor_label=user.email, details=ended.summary())
+    return ended
+
+
+async def change_password(session: AsyncSession, request: Request, principal: Principal,
+                          current_password: str, new_password: str, revoke_api_tokens: bool) -> Ended:
+    """The signed-in user changes their password: every other session and every mobile sign-in ends;
+    the session making the change stays. API tokens stay unless asked (they are not derived from the
+    password and often run unattended; a reset, or `revoke_api_tokens`, ends them)."""
+    settings = request.app.state.settings
+    await request.app.state.limiter.enforce(settings.rate_limit_login_account, "password-change",
+                                            str(principal.user_id))
+    user = await session.get(User, principal.user_id)
+    if not user.password_hash:
+        raise AppError("CONFLICT", "This account has no password yet; set one through password reset")
+    ok, _ = await verify_password(user.password_hash, current_password)
+    if not ok:
+        audit.record(session, "auth.password_changed", request=request, principal=principal, outcome="failure",
+                     target_type="user", target_id=user.id, details={"reason": "wrong_current_password"})
+        raise AppError("VALIDATION_FAILED", "The request did not validate",
+                       details={"fields": {"current_password": "is not the current password"}})
+    user.password_hash = await hash_password(new_password)
+    ended = await end_user_credentials(session, user.id, "password_changed", keep_session_id=principal.credential_id,
+                                       api_tokens=revoke_api_tokens, request=request, actor_label=user.email)
+    audit.record(session, "auth.password_changed", request=request, principal=principal, target_type="user",
+                 target_id=user.id, details={**ended.summary(), "revoke_api_tokens": revoke_api_tokens})
+    return ended
 
 
 async def verify_email(session: AsyncSession, request: Request, raw: str) -> User:

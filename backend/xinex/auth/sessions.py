@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.auth.credentials import CSRF_COOKIE, session_cookie_name
 from xinex.auth.secrets import new_opaque_token, sha256_hex
+from xinex.kit.errors import AppError
 from xinex.kit.types import utcnow
 from xinex.models.identity import User, UserSession
-from xinex.models.tenant import Membership
+from xinex.models.tenant import Membership, Tenant
 from xinex.settings import get_settings
 
 
@@ -28,9 +29,16 @@ async def pick_tenant(session: AsyncSession, user: User, wanted: uuid.UUID | Non
 
 
 async def start_session(
-    session: AsyncSession, request: Request, response: Response, user: User, tenant_id: uuid.UUID | None
+    session: AsyncSession, request: Request, response: Response, user: User, tenant_id: uuid.UUID | None,
+    *, sso_tenant_id: uuid.UUID | None = None,
 ) -> UserSession:
-    """Create a fresh session; any session cookie the browser already had is revoked (rotation)."""
+    """Create a fresh session; any session cookie the browser already had is revoked (rotation).
+
+    Every sign-in (password, social, SAML) ends here, so a disabled account is refused here once.
+    `sso_tenant_id` is the tenant whose SAML sign-in this is (None for password and social sign-in).
+    """
+    if user.disabled_at is not None:
+        raise AppError("ACCOUNT_DISABLED", "This account is disabled; ask the operator of this Xinex to enable it")
     settings = get_settings()
     old = request.cookies.get(session_cookie_name())
     now = utcnow()
@@ -45,6 +53,7 @@ async def start_session(
         token_hash=sha256_hex(raw),
         csrf_token=secrets.token_urlsafe(24),
         active_tenant_id=tenant_id,
+        sso_tenant_id=sso_tenant_id,
         ip=getattr(request.state, "client_ip", None),
         user_agent=request.headers.get("user-agent", "")[:400] or None,
         last_seen_at=now,
@@ -93,3 +102,12 @@ async def active_sessions(session: AsyncSession, user_id: uuid.UUID) -> list[Use
         .order_by(UserSession.last_seen_at.desc())
     )
     return list(rows.scalars().all())
+
+
+async def sso_blocks_session(session: AsyncSession, session_sso_tenant_id: uuid.UUID | None,
+                             tenant_id: uuid.UUID) -> bool:
+    """True when `tenant_id` enforces SSO and the session was not created by that tenant's SAML sign-in."""
+    if session_sso_tenant_id == tenant_id:
+        return False
+    enforced = (await session.execute(select(Tenant.sso_enforced).where(Tenant.id == tenant_id))).scalar_one_or_none()
+    return bool(enforced)

@@ -37,6 +37,7 @@ CATALOG: dict[str, tuple[int, str]] = {
     "TIER_LIMIT_EXCEEDED": (403, "The tenant's plan does not allow more of this."),
     "FEATURE_NOT_IN_TIER": (403, "The tenant's plan does not include this feature."),
     "SSO_REQUIRED": (403, "This tenant requires single sign-on."),
+    "ACCOUNT_DISABLED": (403, "The account is disabled; it cannot sign in."),
     "RATE_LIMITED": (429, "Too many requests; retry after Retry-After seconds."),
     "TOKEN_INVALID": (400, "The token is invalid, expired or already used."),
     "INTERNAL_ERROR": (500, "An unexpected error occurred; the request id identifies it."),

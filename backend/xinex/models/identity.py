@@ -21,6 +21,8 @@ class User(Entity, table=True):
     # The tenant a new session starts in.
     default_tenant_id: uuid.UUID | None = Field(default=None, foreign_key="tenants.id", ondelete="SET NULL")
     timezone: str = Field(default="UTC", max_length=64)
+    # Set by an operator (`xinex user disable`): no sign-in, and every credential of the user ends.
+    disabled_at: datetime | None = utc_field(default=None, nullable=True)
 
 
 class UserSession(Entity, table=True):
@@ -37,6 +39,9 @@ class UserSession(Entity, table=True):
     last_seen_at: datetime = utc_field()
     expires_at: datetime = utc_field()
     revoked_at: datetime | None = utc_field(default=None, nullable=True)
+    # The tenant whose SAML sign-in created this session; None for password and social sign-in.
+    # A tenant that enforces SSO accepts only its own SSO sessions.
+    sso_tenant_id: uuid.UUID | None = Field(default=None, foreign_key="tenants.id", ondelete="SET NULL")
 
 
 class ApiToken(TenantOwned, table=True):

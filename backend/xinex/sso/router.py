@@ -103,7 +103,7 @@ async def acs(tenant_slug: str, request: Request, session: SessionDep,
         raise error from None
     user = result.provisioned.user
     out = RedirectResponse(result.redirect_to, status_code=303, headers={"Cache-Control": "no-store"})
-    await start_session(session, request, out, user, tenant.id)
+    await start_session(session, request, out, user, tenant.id, sso_tenant_id=tenant.id)
     audit.record(session, "auth.login", request=request, tenant_id=tenant.id, actor_user_id=user.id,
                  actor_label=user.email, details={
                      "method": "saml", "user_created": result.provisioned.user_created,

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
 from xinex.auth.principal import Principal
+from xinex.auth.revocation import end_password_sign_ins_of_tenant
 from xinex.kit.errors import AppError
 from xinex.kit.types import utcnow
 from xinex.models.sso import SamlConfig
@@ -80,12 +81,17 @@ async def put_config(session: AsyncSession, request: Request, principal: Princip
     tenant.sso_enforced = data.enforce
     config.updated_at = utcnow()
     await session.flush()
+    ended = {}
+    if data.enforce and not was_enforced:
+        # What members could not obtain any more ends now, not at its natural expiry.
+        ended = (await end_password_sign_ins_of_tenant(session, tenant.id, "sso_enforced")).summary()
     changed = sorted(f for f in FIELDS if before.get(f) != getattr(config, f)) if not created else sorted(FIELDS)
     audit.record(session, "sso.config_updated", request=request, principal=principal, target_type="saml_config",
                  target_id=config.id, details={
                      "created": created, "changed": changed, "enabled": config.enabled,
                      "enforce": data.enforce, "enforce_changed": was_enforced != data.enforce,
                      "idp_entity_id": config.idp_entity_id, "idp_cert_fingerprint_sha256": config.idp_cert_fingerprint,
+                     **ended,
                  })
     return config, created
 

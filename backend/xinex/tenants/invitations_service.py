@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xinex.audit import service as audit
 from xinex.auth.principal import Principal
 from xinex.auth.secrets import new_opaque_token, sha256_hex
+from xinex.auth.sessions import sso_blocks_session
 from xinex.kit.errors import AppError
 from xinex.kit.jobs import enqueue
 from xinex.kit.mail import send_email
@@ -146,7 +147,8 @@ async def accept_invitation(session: AsyncSession, request: Request, principal: 
     session.add(membership)
     if user.default_tenant_id is None:
         user.default_tenant_id = tenant_id
-    if principal.kind == "session" and principal.tenant_id is None:
+    if (principal.kind == "session" and principal.tenant_id is None
+            and not await sso_blocks_session(session, principal.extra.get("sso_tenant_id"), tenant_id)):
         await session.execute(update(UserSession).where(UserSession.id == principal.credential_id)
                               .values(active_tenant_id=tenant_id))
     await session.flush()

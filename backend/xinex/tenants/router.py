@@ -16,6 +16,7 @@ from xinex.audit import service as audit
 from xinex.auth.deps import Authorize, CurrentPrincipal
 from xinex.auth.principal import Principal
 from xinex.auth.schemas import TenantBrief
+from xinex.auth.sessions import sso_blocks_session
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.pagination import Page, PageDep
@@ -89,6 +90,8 @@ async def switch_tenant(data: SwitchIn, principal: CurrentPrincipal, request: Re
     mine = {t.id: t for t in await _my_tenants(session, principal.user_id)}
     if data.tenant_id not in mine:
         raise AppError("NOT_FOUND", "tenant not found")
+    if await sso_blocks_session(session, principal.extra.get("sso_tenant_id"), data.tenant_id):
+        raise AppError("SSO_REQUIRED", "This tenant requires single sign-on: sign in through /api/v1/sso/login")
     await session.execute(update(UserSession).where(UserSession.id == principal.credential_id)
                           .values(active_tenant_id=data.tenant_id))
     audit.record(session, "tenant.switched", request=request, principal=principal, tenant_id=data.tenant_id,

@@ -74,8 +74,8 @@ class Mobile:
         return await self.http.get("/api/v1/me", headers={"Authorization": f"Bearer {access_token}"})
 
 
-@pytest.fixture
-async def mobile(app, settings):
+@pytest.fixture(name="mobile")  # importable elsewhere as mobile_fixture without shadowing
+async def mobile_fixture(app, settings):
     ip = f"10.77.{next(_ips) // 250}.{next(_ips) % 250 + 1}"
     transport = httpx.ASGITransport(app=app, client=(ip, 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

@@ -27,7 +27,7 @@ async def resolve_access_token(session: AsyncSession, raw: str) -> Principal:
     await system_scope(session, "auth.jwt_family_lookup")
     row = (
         await session.execute(
-            select(OAuthTokenFamily.revoked_at, Membership.role, User.email)
+            select(OAuthTokenFamily.revoked_at, Membership.role, User.email, User.disabled_at)
             .join(Membership, and_(Membership.tenant_id == OAuthTokenFamily.tenant_id,
                                    Membership.user_id == OAuthTokenFamily.user_id))
             .join(User, User.id == OAuthTokenFamily.user_id)
@@ -37,9 +37,11 @@ async def resolve_access_token(session: AsyncSession, raw: str) -> Principal:
     ).first()
     if row is None:
         raise unauthenticated("Access token is no longer valid")
-    revoked_at, role, email = row
+    revoked_at, role, email, disabled_at = row
     if revoked_at is not None:
         raise unauthenticated("Access token revoked")
+    if disabled_at is not None:
+        raise unauthenticated("Account disabled")
     await bind_tenant(session, claims.tenant_id)
     scopes = frozenset(claims.scope.split()) if claims.scope else None
     return Principal(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
 from xinex.auth.credentials import resolve_session, session_cookie_name, unauthenticated
+from xinex.auth.deps import no_active_tenant
 from xinex.auth.oauth_server.access_jwt import InvalidAccessToken, peek_kid, verify_access_token
 from xinex.auth.oauth_server.keys import signing_key, verification_keys
 from xinex.auth.oauth_server.server import (
@@ -27,7 +28,6 @@ from xinex.auth.oauth_server.server import (
 )
 from xinex.auth.secrets import sha256_hex
 from xinex.kit.db import Database
-from xinex.kit.errors import AppError
 from xinex.kit.tenancy import bind_tenant, system_scope
 from xinex.kit.types import utcnow
 from xinex.models.oauth_server import OAuthAuthorizationCode, OAuthRefreshToken, OAuthTokenFamily
@@ -106,8 +106,8 @@ async def authorize(request: Request, session: AsyncSession, settings: Settings)
     if not cookie:
         raise unauthenticated("Sign in first: /oauth/authorize needs the browser session")
     principal = await resolve_session(session, cookie, request)
-    if principal.tenant_id is None:
-        raise AppError("FORBIDDEN", "No active tenant: join or create one, or switch to one")
+    if principal.tenant_id is None:  # also a non-SSO session in a tenant that enforces SSO
+        raise no_active_tenant(principal)
     status, body, headers = grant.create_authorization_response(
         grant.redirect_uri, GrantUser(principal.user_id, principal.tenant_id)
     )
