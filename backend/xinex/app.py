@@ -103,6 +103,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.state.db = database
     app.state.limiter = limiter
     app.state.extra_bearer_resolvers = []
+    from xinex.audit.denials import record_denial
+
+    app.state.error_observers = [record_denial]
     install_error_handlers(app)
 
     from xinex.kit.health import router as health_router

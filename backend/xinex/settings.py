@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     rate_limit_login_account: str = "10/minute;50/hour"
     rate_limit_reset: str = "5/minute"
     rate_limit_token: str = "60/minute"
+    # 403 authorization failures written to a tenant's audit log (after de-duplication), at most
+    rate_limit_audit_denials: str = "30/minute"
     trusted_proxies: list[str] = Field(default_factory=list)
 
     # Request-body caps in bytes (kit/bodylimit.py): every API route, and the /ping/{uuid} bodies,

@@ -208,6 +208,9 @@ def unavailable_response(dependency: str, request_id: str | None = None) -> JSON
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError):
+        # Domains watch errors here without kit knowing them (e.g. the audit log's 403 record).
+        for observe in getattr(request.app.state, "error_observers", ()):
+            await observe(request, exc)
         return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
 
     @app.exception_handler(RequestValidationError)
