@@ -106,6 +106,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from xinex.audit.denials import record_denial
 
     app.state.error_observers = [record_denial]
+    from xinex.sso.selftest import saml_self_test
+
+    app.state.saml_self_test = saml_self_test()  # once per process; SSO answers 503 if it failed
     install_error_handlers(app)
 
     from xinex.kit.health import router as health_router

@@ -18,7 +18,13 @@ from xinex.incidents import mount as incidents
 from xinex.maintenance import mount as maintenance
 from xinex.monitors import mount as monitors
 from xinex.notify import mount as notify
-from xinex.sso.router import router as sso_router
+
+try:
+    from xinex.sso.router import router as sso_router
+except Exception as exc:  # e.g. python-xmlsec refusing to import: the product runs, SSO answers 503
+    from xinex.sso.selftest import unavailable_router
+
+    sso_router = unavailable_router(exc)
 from xinex.telemetry import mount as telemetry
 from xinex.tenants.router import router as tenants_router
 from xinex.tiers.router import router as tiers_router

@@ -19,11 +19,14 @@ from xinex.sso import service, signin
 from xinex.sso.lookup import sp_for_email, sp_for_slug, sso_not_found
 from xinex.sso.saml_settings import sp_metadata_xml
 from xinex.sso.schemas import SamlConfigIn, SamlConfigOut
+from xinex.sso.selftest import require_saml
 from xinex.tiers.gating import ensure_feature
 
 router = APIRouter(prefix="/sso", tags=["sso"])
 
 Admin = Annotated[Principal, Depends(Authorize("tenant", min_role=Role.admin))]
+# Sign-in, metadata and (re)configuring need working XML signatures; reading or deleting a config does not.
+SamlWorks = Depends(require_saml)
 
 
 @router.get("/config", response_model=SamlConfigOut, responses=error_responses(401, 403, 404))
@@ -36,7 +39,7 @@ async def get_config(principal: Admin, response: Response, session: SessionDep) 
     return service.config_out(config, await service.tenant_by_id(session, principal.tenant_id))
 
 
-@router.put("/config", response_model=SamlConfigOut, responses={
+@router.put("/config", response_model=SamlConfigOut, dependencies=[SamlWorks], responses={
     201: {"model": SamlConfigOut, "description": "Created"}, **error_responses(401, 403, 412, 422)})
 async def put_config(data: SamlConfigIn, principal: Admin, request: Request, response: Response,
                      session: SessionDep) -> SamlConfigOut:
@@ -61,7 +64,7 @@ async def delete_config(principal: Admin, request: Request, session: SessionDep)
     return Response(status_code=204)
 
 
-@router.get("/login", status_code=302, response_class=RedirectResponse, responses=error_responses(404, 422, 429))
+@router.get("/login", status_code=302, dependencies=[SamlWorks], response_class=RedirectResponse, responses=error_responses(404, 422, 429))
 async def login(request: Request, session: SessionDep,
                 tenant: Annotated[str | None, Query(max_length=80)] = None,
                 email: Annotated[str | None, Query(max_length=320)] = None,
@@ -79,14 +82,14 @@ async def login(request: Request, session: SessionDep,
     return RedirectResponse(location, status_code=302, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/{tenant_slug}/metadata", responses={200: {"content": {"application/samlmetadata+xml": {}}},
+@router.get("/{tenant_slug}/metadata", dependencies=[SamlWorks], responses={200: {"content": {"application/samlmetadata+xml": {}}},
                                                   **error_responses(404)})
 async def metadata(tenant_slug: str, session: SessionDep) -> Response:
     tenant, config = await sp_for_slug(session, tenant_slug)
     return Response(sp_metadata_xml(config, tenant.slug), media_type="application/samlmetadata+xml")
 
 
-@router.post("/{tenant_slug}/acs", status_code=303, response_class=RedirectResponse,
+@router.post("/{tenant_slug}/acs", status_code=303, dependencies=[SamlWorks], response_class=RedirectResponse,
              responses=error_responses(401, 404, 422, 429))
 async def acs(tenant_slug: str, request: Request, session: SessionDep,
               SAMLResponse: Annotated[str, Form(max_length=signin.MAX_RESPONSE_B64)],  # noqa: N803 (SAML's name)
