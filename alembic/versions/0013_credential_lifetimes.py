@@ -15,8 +15,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('users') as batch:
-        batch.add_column(sa.Column('disabled_at', xinex.kit.types.UTCDateTimeType(timezone=True), nullable=True))
+    # A plain ADD COLUMN (SQLite too): `users` is referenced everywhere, never rebuild it.
+    op.add_column('users', sa.Column('disabled_at', xinex.kit.types.UTCDateTimeType(timezone=True), nullable=True))
+    # Batch mode adds the foreign key on SQLite as well (it rebuilds this table, which nothing references).
     with op.batch_alter_table('user_sessions') as batch:
         batch.add_column(sa.Column('sso_tenant_id', sa.Uuid(), nullable=True))
         batch.create_foreign_key('fk_user_sessions_sso_tenant_id', 'tenants', ['sso_tenant_id'], ['id'],
@@ -27,5 +28,4 @@ def downgrade() -> None:
     with op.batch_alter_table('user_sessions') as batch:
         batch.drop_constraint('fk_user_sessions_sso_tenant_id', type_='foreignkey')
         batch.drop_column('sso_tenant_id')
-    with op.batch_alter_table('users') as batch:
-        batch.drop_column('disabled_at')
+    op.drop_column('users', 'disabled_at')
