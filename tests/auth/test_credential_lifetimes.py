@@ -108,6 +108,9 @@ async def test_password_change_keeps_this_session_and_ends_the_others(app, clien
                  403, "FORBIDDEN")
     assert_error(await client.post("/api/v1/auth/password-change", json=change,
                                    headers={"Authorization": f"Bearer {phone['access_token']}"}), 403, "FORBIDDEN")
+    common = await client.post("/api/v1/auth/password-change", json={**change, "new_password": "qwertyuiop"},
+                               cookies=alice.cookies, headers=alice.session_headers)
+    assert "new_password" in assert_error(common, 422, "VALIDATION_FAILED")["details"]["fields"]
     wrong = await client.post("/api/v1/auth/password-change", json={**change, "current_password": "not it at all"},
                               cookies=alice.cookies, headers=alice.session_headers)
     assert "current_password" in assert_error(wrong, 422, "VALIDATION_FAILED")["details"]["fields"]

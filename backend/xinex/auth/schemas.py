@@ -102,7 +102,7 @@ class PasswordResetConfirmIn(BaseModel):
 class PasswordChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     current_password: str = Field(min_length=1, max_length=1024)
-    new_password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+    new_password: NewPassword
     revoke_api_tokens: bool = Field(
         default=False, description="Also revoke every API token of this user, in every tenant (a reset always does)")
 
