@@ -183,8 +183,8 @@ async def change_password(session: AsyncSession, request: Request, principal: Pr
     the session making the change stays. API tokens stay unless asked (they are not derived from the
     password and often run unattended; a reset, or `revoke_api_tokens`, ends them)."""
     settings = request.app.state.settings
-    await request.app.state.limiter.enforce(settings.rate_limit_login_account, "password-change",
-                                            str(principal.user_id))
+    for limit in _limits(settings.rate_limit_login_account):  # guessing the current password: like sign-in
+        await request.app.state.limiter.enforce(limit, "password-change", str(principal.user_id))
     user = await session.get(User, principal.user_id)
     if not user.password_hash:
         raise AppError("CONFLICT", "This account has no password yet; set one through password reset")
