@@ -13,6 +13,13 @@ import uuid
 
 import pytest
 from opentelemetry import trace as trace_api
+from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as GrpcLogExporter
+from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter as GrpcMetricExporter
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcSpanExporter
+from opentelemetry.exporter.otlp.proto.http import Compression
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter as HttpLogExporter
+from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter as HttpMetricExporter
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpSpanExporter
 from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
@@ -99,6 +106,15 @@ def make_metrics(service: str, host: str):
     data = reader.get_metrics_data()
     provider.shutdown()
     return data
+
+
+def exporters(kind: str, transport: str, otlp, token: str):
+    if transport == "grpc":
+        cls = {"traces": GrpcSpanExporter, "logs": GrpcLogExporter, "metrics": GrpcMetricExporter}[kind]
+        return cls(endpoint=otlp.grpc_endpoint, insecure=True, headers={"authorization": f"Bearer {token}"})
+    cls = {"traces": HttpSpanExporter, "logs": HttpLogExporter, "metrics": HttpMetricExporter}[kind]
+    return cls(endpoint=f"{otlp.http_endpoint}/v1/{kind}", headers={"x-api-key": token},
+               compression=Compression.Gzip)
 
 
 async def export(exporter, data):

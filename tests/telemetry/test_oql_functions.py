@@ -148,12 +148,50 @@ async def test_metrics_source_counters_deltas_and_gauges(store, counters):
     assert out == [[pytest.approx(500 / 300), 25.0, 11_400]]
 
 
+class StartedCounters:
+    """Cumulative monotonic sums that carry start times (what an SDK sends), read over LAST 5m
+    (the window reads from 15 minutes ago):
+    fresh — an SDK counter created 2 min ago, first exported at 8: +8;
+    two_points — 10 then 25 since one start 4 min ago: +25 over both points;
+    lookback — started 12 min ago (inside the window), 100 at -8m (before the range), 130 at -2m:
+        the first point in range has its predecessor in the lookback: +30, not 130;
+    old_start — one point at 5e9, started a day ago (earlier points may exist): +0, not a spike;
+    restart — 50 at -4m, then 70 at -2m with a start after that point (a restarted process): +70."""
+
+    INCREASES = {"fresh": 8.0, "two_points": 25.0, "lookback": 30.0, "old_start": 0.0, "restart": 70.0}
+
+    def __init__(self, tenant: uuid.UUID, now: datetime):
+        self.tenant, self.now = tenant, now
+
+    def rows(self) -> list:
+        from datetime import timedelta
+
+        def ago(minutes: float) -> datetime:
+            return self.now - timedelta(minutes=minutes)
+
+        points = {"fresh": [(1, 2, 8)], "two_points": [(3, 4, 10), (2, 4, 25)], "lookback": [(8, 12, 100), (2, 12, 130)],
+                  "old_start": [(2, 24 * 60, 5e9)], "restart": [(4, 24 * 60, 50), (2, 3, 70)]}
+        return [[self.tenant, "app.orders", "sum", ago(at), ago(start), "h1", "cumulative", 1, float(value),
+                 {"series": name}, 0, 0.0] for name, series in points.items() for at, start, value in series]
+
+
+async def test_counter_points_with_start_times_count_from_their_start(store, ts_store):
+    """OpenTelemetry's cumulative → delta rule: the first point with a start time counts its whole
+    value (it read 0: an SDK counter of 8 summed to 0, 10 → 25 to 15)."""
+    data = await seeded(ts_store, StartedCounters)
+    out = await q(store, data, "SELECT attr['series'], sum(value) FROM metrics GROUP BY 1 ORDER BY 1 LAST 5m")
+    assert dict(out) == StartedCounters.INCREASES
+    [[total, rate]] = await q(store, data, "SELECT sum(value), rate(value) FROM metrics LAST 5m")
+    assert total == sum(StartedCounters.INCREASES.values()) and rate == pytest.approx(total / 300)
+
+
 def test_counter_queries_keep_tenant_and_time_bounds_inside_and_out():
     q_ = c("SELECT rate(net_rx_bytes) FROM host WHERE host = 'a' LAST 5m")
     inner, outer = q_.sql.split(" FROM (SELECT *, ", 1)[1].split(") WHERE ", 1)
     assert "FROM metrics WHERE tenant_id = {tenant_id:UUID} AND timestamp >= {t_lookback:" in inner
     assert outer.startswith("tenant_id = {tenant_id:UUID} AND timestamp >= {t_since:")
-    assert (q_.params["t_since"] - q_.params["t_lookback"]).total_seconds() == 600
+    since, lookback = (datetime.fromisoformat(q_.params[k]) for k in ("t_since", "t_lookback"))
+    assert (since - lookback).total_seconds() == 600
     # other aggregates need no subquery
     assert "OVER" not in c("SELECT avg(load_1m), max(net_rx_bytes) FROM host").sql
 

@@ -305,9 +305,9 @@ class _RecordingStore:
     def __init__(self, inner):
         self.inner, self.settings = inner, []
 
-    async def query(self, sql, params=None, settings=None):
+    async def query(self, sql, params=None, settings=None, **kwargs):
         self.settings.append(dict(settings or {}))
-        return await self.inner.query(sql, params, settings)
+        return await self.inner.query(sql, params, settings, **kwargs)
 
     def __getattr__(self, name):
         return getattr(self.inner, name)

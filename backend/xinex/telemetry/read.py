@@ -1,13 +1,18 @@
 """Dashboard reads: a trace as a span tree, log search, the service list. Every query binds the
 tenant and a time range as server-side parameters (DESIGN §3), and runs read-only under the same
-cost limits as OQL (CostLimits: execution time, rows read, memory): `settings` is limits.settings()."""
+cost limits as OQL (CostLimits: execution time, rows read, memory): `settings` is limits.settings().
+Times are read as integer nanoseconds (raw_datetime64) and returned exactly as stored: integers
+where the name says nano, RFC 3339 text with 9 fractional digits otherwise (nanotime)."""
 
 from __future__ import annotations
 
+import json
+import math
 import uuid
 from datetime import datetime
 from typing import Any
 
+from xinex.telemetry.nanotime import format_ns
 from xinex.telemetry.oql import CostLimits
 from xinex.telemetry.oql.execute import json_value
 from xinex.timeseries.store import TimeSeriesStore
@@ -21,9 +26,51 @@ MAX_TREE_DEPTH = 128
 _TS = "DateTime64(6, 'UTC')"
 
 _SPAN_FIELDS = ("span_id", "parent_span_id", "name", "kind", "service_name", "timestamp", "duration_ns",
-                "status_code", "status_message", "scope_name", "attributes", "resource_attributes",
-                "events_timestamp", "events_name", "events_attributes", "links_trace_id", "links_span_id",
-                "links_attributes")
+                "status_code", "status_message", "scope_name", "attributes", "attribute_types", "resource_attributes",
+                "resource_attribute_types", "events_timestamp", "events_name", "events_attributes",
+                "events_attribute_types", "links_trace_id", "links_span_id", "links_attributes",
+                "links_attribute_types")
+_NON_FINITE = {"inf": "Infinity", "-inf": "-Infinity", "nan": "NaN"}  # as OTLP/JSON writes them
+
+
+def typed_attributes(texts: dict[str, str], types: dict[str, str]) -> dict[str, Any]:
+    """Attribute values as the SDK sent them: the stored text of each value converted back to the
+    type the *_attribute_types map names (ingest.common.VALUE_TYPES; absent: a string). Doubles
+    that JSON cannot hold (NaN, ±Infinity) are the strings OTLP/JSON uses; bytes stay base64."""
+    if not types:
+        return texts
+    out: dict[str, Any] = dict(texts)
+    for key, kind in types.items():
+        if key in out:
+            out[key] = _typed(out[key], kind)
+    return out
+
+
+def _typed(text: str, kind: str) -> Any:
+    try:
+        if kind == "int":
+            return int(text)
+        if kind == "double":
+            return _NON_FINITE.get(text) or float(text)
+        if kind == "bool":
+            return text == "true"
+        if kind in ("array", "kvlist"):
+            return _finite(json.loads(text))
+        if kind == "empty":
+            return None
+    except ValueError:  # a duplicate key stored another type's text last: keep the text
+        pass
+    return text
+
+
+def _finite(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+    if isinstance(v, list):
+        return [_finite(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _finite(x) for k, x in v.items()}
+    return v
 
 
 def _limited(settings: dict[str, Any] | None) -> dict[str, Any]:
@@ -48,24 +95,27 @@ async def trace_tree(store: TimeSeriesStore, tenant_id: uuid.UUID, trace_id: str
     sql = (f"SELECT {', '.join(_SPAN_FIELDS)} FROM spans WHERE tenant_id = {{tenant_id:UUID}} "
            f"AND trace_id = {{trace_id:String}}{_time_where(since, until, params)} "
            f"ORDER BY timestamp, span_id LIMIT {MAX_TRACE_SPANS + 1}")
-    result = await store.query(sql, params, _limited(settings))
+    result = await store.query(sql, params, _limited(settings), raw_datetime64=True)
     if not result.rows:
         return None
     nodes: dict[str, dict] = {}
     for row in result.rows[:MAX_TRACE_SPANS]:
         r = dict(zip(_SPAN_FIELDS, row, strict=True))
-        start_ns = _ns(r["timestamp"])
+        start_ns = r["timestamp"]
         node = {
             "span_id": r["span_id"], "parent_span_id": r["parent_span_id"] or None, "name": r["name"],
-            "kind": r["kind"], "service": r["service_name"], "start": json_value(r["timestamp"]),
+            "kind": r["kind"], "service": r["service_name"], "start": format_ns(start_ns),
             "start_unix_nano": start_ns, "duration_ns": r["duration_ns"],
             "duration_ms": r["duration_ns"] / 1e6, "status": r["status_code"],
-            "status_message": r["status_message"], "scope": r["scope_name"], "attributes": r["attributes"],
-            "resource": r["resource_attributes"],
-            "events": [{"time": json_value(t), "name": n, "attributes": a}
-                       for t, n, a in zip(r["events_timestamp"], r["events_name"], r["events_attributes"], strict=True)],
-            "links": [{"trace_id": t, "span_id": s, "attributes": a}
-                      for t, s, a in zip(r["links_trace_id"], r["links_span_id"], r["links_attributes"], strict=True)],
+            "status_message": r["status_message"], "scope": r["scope_name"],
+            "attributes": typed_attributes(r["attributes"], r["attribute_types"]),
+            "resource": typed_attributes(r["resource_attributes"], r["resource_attribute_types"]),
+            "events": [{"time": format_ns(t), "time_unix_nano": t, "name": n, "attributes": typed_attributes(a, at)}
+                       for t, n, a, at in zip(r["events_timestamp"], r["events_name"], r["events_attributes"],
+                                              _types(r["events_attribute_types"], r["events_name"]), strict=True)],
+            "links": [{"trace_id": t, "span_id": s, "attributes": typed_attributes(a, at)}
+                      for t, s, a, at in zip(r["links_trace_id"], r["links_span_id"], r["links_attributes"],
+                                             _types(r["links_attribute_types"], r["links_trace_id"]), strict=True)],
             "children": [],
         }
         nodes.setdefault(node["span_id"], node)  # a duplicate span id (client retry) shows once
@@ -79,11 +129,16 @@ async def trace_tree(store: TimeSeriesStore, tenant_id: uuid.UUID, trace_id: str
         "depth_capped": depth_capped,
         "max_depth": MAX_TREE_DEPTH,
         "services": sorted({n["service"] for n in nodes.values()}),
-        "start": json_value(min(r[5] for r in result.rows)),
+        "start": format_ns(start),
         "duration_ms": (end - start) / 1e6,
         "error_count": sum(1 for n in nodes.values() if n["status"] == "error"),
         "roots": roots,
     }
+
+
+def _types(per_item: list[dict], items: list) -> list[dict]:
+    # rows stored before the *_attribute_types columns have empty arrays there: all strings
+    return per_item if len(per_item) == len(items) else [{}] * len(items)
 
 
 def _link(nodes: dict[str, dict]) -> tuple[list[dict], bool]:
@@ -168,13 +223,9 @@ def _link(nodes: dict[str, dict]) -> tuple[list[dict], bool]:
     return roots, capped
 
 
-def _ns(ts: datetime) -> int:
-    # DateTime64(9) values arrive as datetimes (microsecond precision): enough for layout.
-    return int(ts.timestamp() * 1_000_000) * 1000
-
-
 _LOG_FIELDS = ("timestamp", "observed_timestamp", "service_name", "severity_text", "severity_number", "body",
-               "trace_id", "span_id", "scope_name", "attributes", "resource_attributes")
+               "trace_id", "span_id", "scope_name", "attributes", "attribute_types", "resource_attributes",
+               "resource_attribute_types")
 
 
 async def search_logs(store: TimeSeriesStore, tenant_id: uuid.UUID, since: datetime, until: datetime, *,
@@ -202,15 +253,16 @@ async def search_logs(store: TimeSeriesStore, tenant_id: uuid.UUID, since: datet
     total = (await store.query(f"SELECT count() FROM logs WHERE {where}", params, settings)).rows[0][0]
     result = await store.query(
         f"SELECT {', '.join(_LOG_FIELDS)} FROM logs WHERE {where} ORDER BY timestamp DESC "
-        f"LIMIT {int(limit)} OFFSET {int(offset)}", params, settings)
+        f"LIMIT {int(limit)} OFFSET {int(offset)}", params, settings, raw_datetime64=True)
     items = []
     for row in result.rows:
         r = dict(zip(_LOG_FIELDS, row, strict=True))
         items.append({
-            "timestamp": json_value(r["timestamp"]), "observed_timestamp": json_value(r["observed_timestamp"]),
+            "timestamp": format_ns(r["timestamp"]), "observed_timestamp": format_ns(r["observed_timestamp"]),
             "service": r["service_name"], "severity": r["severity_text"], "severity_number": r["severity_number"],
             "body": r["body"], "trace_id": r["trace_id"] or None, "span_id": r["span_id"] or None,
-            "scope": r["scope_name"], "attributes": r["attributes"], "resource": r["resource_attributes"],
+            "scope": r["scope_name"], "attributes": typed_attributes(r["attributes"], r["attribute_types"]),
+            "resource": typed_attributes(r["resource_attributes"], r["resource_attribute_types"]),
         })
     return items, int(total)
 
@@ -222,10 +274,10 @@ async def services(store: TimeSeriesStore, tenant_id: uuid.UUID, since: datetime
     where = "tenant_id = {tenant_id:UUID}" + _time_where(since, until, params)
     spans = await store.query(
         "SELECT service_name, count(), countIf(status_code = 'error'), quantile(0.95)(duration_ns) / 1e6, "
-        f"max(timestamp) FROM spans WHERE {where} GROUP BY service_name", params, settings)
+        f"max(timestamp) FROM spans WHERE {where} GROUP BY service_name", params, settings, raw_datetime64=True)
     logs = await store.query(
         f"SELECT service_name, count(), max(timestamp) FROM logs WHERE {where} GROUP BY service_name",
-        params, settings)
+        params, settings, raw_datetime64=True)
     out: dict[str, dict] = {}
     for name, n, errors, p95, last in spans.rows:
         out[name] = {"name": name, "span_count": n, "error_count": errors, "error_rate": errors / n if n else 0.0,
@@ -237,5 +289,5 @@ async def services(store: TimeSeriesStore, tenant_id: uuid.UUID, since: datetime
         entry["last_seen"] = max(entry["last_seen"], last)
     items = sorted(out.values(), key=lambda s: s["name"])
     for item in items:
-        item["last_seen"] = json_value(item["last_seen"])
+        item["last_seen"] = format_ns(item["last_seen"])
     return items

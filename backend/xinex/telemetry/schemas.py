@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from xinex.annotations.schemas import AnnotationOut
+
+# An attribute value as the SDK sent it: text, integer, double (NaN and ±Infinity as the strings
+# "NaN", "Infinity", "-Infinity", as in OTLP/JSON), bool, array, key-value list (an object), bytes
+# (base64 text) or null (an empty value). Values stored before typed attributes read as text.
+Attributes = Annotated[dict[str, Any], Field(description="attribute values with their OTLP types: string, "
+                                                         "integer, double, bool, array, object (kvlist), "
+                                                         "base64 bytes, null")]
 
 
 class DslIn(BaseModel):
@@ -28,8 +35,8 @@ class DslOut(BaseModel):
 
 
 class LogOut(BaseModel):
-    timestamp: str
-    observed_timestamp: str
+    timestamp: str = Field(description="RFC 3339 UTC with 9 fractional digits, as stored")
+    observed_timestamp: str = Field(description="RFC 3339 UTC with 9 fractional digits, as stored")
     service: str
     severity: str
     severity_number: int
@@ -37,8 +44,8 @@ class LogOut(BaseModel):
     trace_id: str | None
     span_id: str | None
     scope: str
-    attributes: dict[str, str]
-    resource: dict[str, str]
+    attributes: Attributes
+    resource: Attributes
 
 
 class ServiceOut(BaseModel):
@@ -52,15 +59,16 @@ class ServiceOut(BaseModel):
 
 
 class SpanEvent(BaseModel):
-    time: str
+    time: str = Field(description="RFC 3339 UTC with 9 fractional digits, as stored")
+    time_unix_nano: int
     name: str
-    attributes: dict[str, str]
+    attributes: Attributes
 
 
 class SpanLink(BaseModel):
     trace_id: str
     span_id: str
-    attributes: dict[str, str]
+    attributes: Attributes
 
 
 class SpanNode(BaseModel):
@@ -71,15 +79,15 @@ class SpanNode(BaseModel):
     name: str
     kind: str
     service: str
-    start: str
-    start_unix_nano: int
+    start: str = Field(description="RFC 3339 UTC with 9 fractional digits, as stored")
+    start_unix_nano: int = Field(description="the span's start, nanoseconds since the epoch, as stored")
     duration_ns: int
     duration_ms: float
     status: str
     status_message: str
     scope: str
-    attributes: dict[str, str]
-    resource: dict[str, str]
+    attributes: Attributes
+    resource: Attributes
     events: list[SpanEvent]
     links: list[SpanLink]
     orphan: bool = Field(description="shown as a root although parent_span_id names a parent: that parent is not "

@@ -34,6 +34,8 @@ T = TypeVar("T")
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PARAM_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SELECT_RE = re.compile(r"^[\s(]*(SELECT|WITH)\b", re.IGNORECASE)
+# clickhouse-connect read formats: DateTime64 (any scale, wrapped or not) as its integer ticks.
+_RAW_DATETIME64 = {"DateTime64": "int"}
 # ClickHouse error codes meaning "the query hit a cost limit", not "the query is wrong".
 LIMIT_ERROR_CODES = frozenset({158, 159, 160, 241, 307, 396})
 
@@ -116,9 +118,12 @@ class TimeSeriesStore(abc.ABC):
 
     @abc.abstractmethod
     async def query(
-        self, sql: str, params: Mapping[str, Any] | None = None, settings: Mapping[str, Any] | None = None
+        self, sql: str, params: Mapping[str, Any] | None = None, settings: Mapping[str, Any] | None = None,
+        *, raw_datetime64: bool = False,
     ) -> QueryResult:
-        """Run a SELECT; returns (columns_with_types, rows)."""
+        """Run a SELECT; returns (columns_with_types, rows). raw_datetime64: DateTime64 values (also
+        in arrays, maps, Nullable) come back as integer ticks of their scale (nanoseconds for
+        DateTime64(9)) instead of datetimes, which hold only microseconds."""
 
     @abc.abstractmethod
     async def command(
@@ -270,8 +275,9 @@ class _ClientStore(TimeSeriesStore):
 
         return await self._run(do, write=True)
 
-    async def query(self, sql, params=None, settings=None) -> QueryResult:
+    async def query(self, sql, params=None, settings=None, *, raw_datetime64=False) -> QueryResult:
         check_bound(sql, params)
+        formats = _RAW_DATETIME64 if raw_datetime64 else None
         # On a chdb handle (a session), a non-SELECT carrying settings leaves them applied to the
         # session, and readonly=1 can never be unset: such a handle is replaced afterwards.
         sticky = bool(settings) and self._serialize and not _SELECT_RE.match(sql)
@@ -279,7 +285,7 @@ class _ClientStore(TimeSeriesStore):
         def do(client: Any) -> QueryResult:
             try:
                 r = client.query(sql, parameters=dict(params) if params else None,
-                                 settings=dict(settings) if settings else None)
+                                 settings=dict(settings) if settings else None, query_formats=formats)
             finally:
                 if sticky:
                     client.close()

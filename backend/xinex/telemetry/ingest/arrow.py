@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from xinex.telemetry.ingest.common import typed_attributes_into
 
 STRING = pa.string()
 TIMESTAMP = pa.timestamp("ns", tz="UTC")
@@ -43,3 +44,26 @@ def lists(offsets: list[int], values: pa.Array) -> pa.Array:
 def repeat_rows(per_group: pa.Array, group_of_row: list[int]) -> pa.Array:
     """One value per resource/scope, repeated for each of its rows (a C-level take)."""
     return per_group.take(pa.array(group_of_row, pa.int32()))
+
+
+class AttributeMaps:
+    """The attribute lists of successive rows (resources, spans, events, links, log records) as two
+    Map columns: every value's text, and the types of the values that are not strings."""
+
+    __slots__ = ("offsets", "keys", "values", "type_offsets", "type_keys", "type_values")
+
+    def __init__(self) -> None:
+        self.offsets, self.keys, self.values = [0], [], []
+        self.type_offsets, self.type_keys, self.type_values = [0], [], []
+
+    def add(self, kvs: Any) -> None:
+        """One row's KeyValues."""
+        typed_attributes_into(kvs, self.keys, self.values, self.type_keys, self.type_values)
+        self.offsets.append(len(self.keys))
+        self.type_offsets.append(len(self.type_keys))
+
+    def texts(self) -> pa.Array:
+        return string_maps(self.offsets, self.keys, self.values)
+
+    def types(self) -> pa.Array:
+        return string_maps(self.type_offsets, self.type_keys, self.type_values)

@@ -2,6 +2,8 @@
 
 Attribute values are stored as strings (DDL 0003_telemetry): scalars in their natural text form,
 arrays and key-value lists as JSON, bytes as base64. OQL converts to numbers where it needs to.
+Spans and logs also store the OTLP type of every value that is not a string (DDL 0006, the
+*_attribute_types maps: VALUE_TYPES), so reads give back ints, doubles, bools, arrays, kvlists.
 """
 
 from __future__ import annotations
@@ -13,6 +15,11 @@ from typing import Any
 
 SERVICE_NAME = "service.name"
 HOST_NAME = "host.name"
+
+
+# AnyValue oneof field → the type name stored in the *_attribute_types maps (strings are not stored).
+VALUE_TYPES = {"int_value": "int", "double_value": "double", "bool_value": "bool", "array_value": "array",
+               "kvlist_value": "kvlist", "bytes_value": "bytes", None: "empty"}
 
 
 def any_value(v: Any) -> str:
@@ -55,14 +62,24 @@ def attributes(kvs: Any) -> dict[str, str]:
     return out
 
 
-def attributes_into(kvs: Any, keys: list[str], values: list[str]) -> None:
-    """Append KeyValues to parallel key/value lists (the columnar form of a Map column).
-    Most values are non-empty strings: `or` skips the oneof lookup for them."""
+def typed_attributes_into(kvs: Any, keys: list[str], values: list[str], type_keys: list[str],
+                          type_values: list[str]) -> None:
+    """Append KeyValues to parallel key/value lists (the columnar form of a Map column), and the
+    key and type name (VALUE_TYPES) of each value that is not a string to type_keys/type_values.
+    Most values are non-empty strings: they skip the oneof lookup."""
     add_key, add_value = keys.append, values.append
     for kv in kvs:
         add_key(kv.key)
         v = kv.value
-        add_value(v.string_value or any_value(v))
+        text = v.string_value
+        if text:
+            add_value(text)
+            continue
+        kind = v.WhichOneof("value")
+        add_value(text if kind == "string_value" else any_value(v))
+        if kind != "string_value":
+            type_keys.append(kv.key)
+            type_values.append(VALUE_TYPES[kind])
 
 
 def lookup(keys: list[str], values: list[str], start: int, key: str) -> str:

@@ -9,21 +9,13 @@ import uuid
 from typing import Any
 
 import pyarrow as pa
-from xinex.telemetry.ingest.arrow import STRING, constant, repeat_rows, string_maps, strings, timestamps
-from xinex.telemetry.ingest.common import (
-    SERVICE_NAME,
-    MappingReport,
-    any_value,
-    attributes_into,
-    id_hex,
-    lookup,
-    now_ns,
-)
+from xinex.telemetry.ingest.arrow import STRING, AttributeMaps, constant, repeat_rows, strings, timestamps
+from xinex.telemetry.ingest.common import SERVICE_NAME, MappingReport, any_value, id_hex, lookup, now_ns
 
 LOG_COLUMNS = [
     "tenant_id", "timestamp", "observed_timestamp", "trace_id", "span_id", "trace_flags", "severity_text",
     "severity_number", "service_name", "body", "scope_name", "scope_version", "resource_attributes",
-    "attributes", "dropped_attributes_count", "retention_days",
+    "resource_attribute_types", "attributes", "attribute_types", "dropped_attributes_count", "retention_days",
 ]
 # OTLP severity numbers 1-24 in ranges of four (TRACE … FATAL), for records without severity_text.
 _SEVERITY = ["", *[name for name in ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL") for _ in range(4)]]
@@ -45,20 +37,19 @@ def log_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[
     severity_numbers: list[int] = []
     bodies: list[str] = []
     dropped: list[int] = []
-    res_offsets, res_keys, res_values = [0], [], []
+    res = AttributeMaps()
     scope_names: list[str] = []
     scope_versions: list[str] = []
     services: list[str] = []
     scope_resource: list[int] = []
     row_scope: list[int] = []
-    attr_offsets, attr_keys, attr_values = [0], [], []
+    attrs = AttributeMaps()
 
     for rl in request.resource_logs:
-        first = len(res_keys)
-        attributes_into(rl.resource.attributes, res_keys, res_values)
-        res_offsets.append(len(res_keys))
-        service = lookup(res_keys, res_values, first, SERVICE_NAME)
-        resource = len(res_offsets) - 2
+        first = len(res.keys)
+        res.add(rl.resource.attributes)
+        service = lookup(res.keys, res.values, first, SERVICE_NAME)
+        resource = len(res.offsets) - 2
         for sl in rl.scope_logs:
             scope = len(scope_names)
             scope_names.append(sl.scope.name)
@@ -84,15 +75,16 @@ def log_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[
                 severity_numbers.append(number if 0 <= number <= 255 else 0)
                 body = rec.body
                 bodies.append(body.string_value or any_value(body))
-                attributes_into(rec.attributes, attr_keys, attr_values)
-                attr_offsets.append(len(attr_keys))
+                attrs.add(rec.attributes)
                 dropped.append(rec.dropped_attributes_count)
             row_scope += [scope] * (len(times) - n0)
 
     n = len(times)
     if not n:
         return None, report
-    resources = string_maps(res_offsets, res_keys, res_values)
+    def per_row(per_resource: pa.Array) -> pa.Array:
+        return repeat_rows(repeat_rows(per_resource, scope_resource), row_scope)
+
     table = pa.table({
         "tenant_id": constant(str(tenant_id), n, STRING),
         "timestamp": timestamps(times),
@@ -106,8 +98,10 @@ def log_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[
         "body": strings(bodies),
         "scope_name": repeat_rows(strings(scope_names), row_scope),
         "scope_version": repeat_rows(strings(scope_versions), row_scope),
-        "resource_attributes": repeat_rows(repeat_rows(resources, scope_resource), row_scope),
-        "attributes": string_maps(attr_offsets, attr_keys, attr_values),
+        "resource_attributes": per_row(res.texts()),
+        "resource_attribute_types": per_row(res.types()),
+        "attributes": attrs.texts(),
+        "attribute_types": attrs.types(),
         "dropped_attributes_count": pa.array(dropped, pa.uint32()),
         "retention_days": constant(retention_days, n, pa.uint16()),
     })

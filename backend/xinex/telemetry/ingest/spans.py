@@ -17,21 +17,21 @@ import pyarrow as pa
 from xinex.telemetry.ingest.arrow import (
     STRING,
     TIMESTAMP,
+    AttributeMaps,
     constant,
     lists,
     repeat_rows,
-    string_maps,
     strings,
     timestamps,
 )
-from xinex.telemetry.ingest.common import SERVICE_NAME, MappingReport, attributes_into, id_hex, lookup, now_ns
+from xinex.telemetry.ingest.common import SERVICE_NAME, MappingReport, id_hex, lookup, now_ns
 
 SPAN_COLUMNS = [
     "tenant_id", "timestamp", "trace_id", "span_id", "parent_span_id", "trace_state", "name", "kind",
     "service_name", "duration_ns", "status_code", "status_message", "scope_name", "scope_version",
-    "resource_attributes", "attributes", "events_timestamp", "events_name", "events_attributes",
-    "links_trace_id", "links_span_id", "links_trace_state", "links_attributes", "dropped_attributes_count",
-    "retention_days",
+    "resource_attributes", "resource_attribute_types", "attributes", "attribute_types", "events_timestamp",
+    "events_name", "events_attributes", "events_attribute_types", "links_trace_id", "links_span_id",
+    "links_trace_state", "links_attributes", "links_attribute_types", "dropped_attributes_count", "retention_days",
 ]
 KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
 STATUSES = ("unset", "ok", "error")
@@ -53,22 +53,21 @@ def span_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple
     status_messages: list[str] = []
     dropped: list[int] = []
     # per resource: its attribute map; per scope: name/version/service and the resource index
-    res_offsets, res_keys, res_values = [0], [], []
+    res = AttributeMaps()
     scope_names: list[str] = []
     scope_versions: list[str] = []
     services: list[str] = []
     scope_resource: list[int] = []
     row_scope: list[int] = []
-    attr_offsets, attr_keys, attr_values = [0], [], []
-    ev_offsets, ev_ts, ev_names, ev_attr_offsets, ev_keys, ev_values = [0], [], [], [0], [], []
-    ln_offsets, ln_trace, ln_span, ln_state, ln_attr_offsets, ln_keys, ln_values = [0], [], [], [], [0], [], []
+    attrs, ev_attrs, ln_attrs = AttributeMaps(), AttributeMaps(), AttributeMaps()
+    ev_offsets, ev_ts, ev_names = [0], [], []
+    ln_offsets, ln_trace, ln_span, ln_state = [0], [], [], []
 
     for rs in request.resource_spans:
-        first = len(res_keys)
-        attributes_into(rs.resource.attributes, res_keys, res_values)
-        res_offsets.append(len(res_keys))
-        service = lookup(res_keys, res_values, first, SERVICE_NAME)
-        resource = len(res_offsets) - 2
+        first = len(res.keys)
+        res.add(rs.resource.attributes)
+        service = lookup(res.keys, res.values, first, SERVICE_NAME)
+        resource = len(res.offsets) - 2
         for ss in rs.scope_spans:
             scope = len(scope_names)
             scope_names.append(ss.scope.name)
@@ -102,15 +101,13 @@ def span_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple
                 code = status.code
                 status_codes.append(STATUSES[code] if 0 <= code < 3 else "unset")
                 status_messages.append(status.message)
-                attributes_into(span.attributes, attr_keys, attr_values)
-                attr_offsets.append(len(attr_keys))
+                attrs.add(span.attributes)
                 events = span.events
                 if events:
                     for ev in events:
                         ev_ts.append(ev.time_unix_nano)
                         ev_names.append(ev.name)
-                        attributes_into(ev.attributes, ev_keys, ev_values)
-                        ev_attr_offsets.append(len(ev_keys))
+                        ev_attrs.add(ev.attributes)
                 ev_offsets.append(len(ev_ts))
                 links = span.links
                 if links:
@@ -122,8 +119,7 @@ def span_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple
                         ln_trace.append(id_hex(link_trace))
                         ln_span.append(id_hex(link_span))
                         ln_state.append(lk.trace_state)
-                        attributes_into(lk.attributes, ln_keys, ln_values)
-                        ln_attr_offsets.append(len(ln_keys))
+                        ln_attrs.add(lk.attributes)
                 ln_offsets.append(len(ln_trace))
                 dropped.append(span.dropped_attributes_count)
             row_scope += [scope] * (len(start_ts) - n0)
@@ -131,7 +127,9 @@ def span_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple
     n = len(start_ts)
     if not n:
         return None, report
-    resources = string_maps(res_offsets, res_keys, res_values)
+    def per_row(per_resource: pa.Array) -> pa.Array:
+        return repeat_rows(repeat_rows(per_resource, scope_resource), row_scope)
+
     table = pa.table({
         "tenant_id": constant(str(tenant_id), n, STRING),
         "timestamp": timestamps(start_ts),
@@ -147,15 +145,19 @@ def span_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple
         "status_message": strings(status_messages),
         "scope_name": repeat_rows(strings(scope_names), row_scope),
         "scope_version": repeat_rows(strings(scope_versions), row_scope),
-        "resource_attributes": repeat_rows(repeat_rows(resources, scope_resource), row_scope),
-        "attributes": string_maps(attr_offsets, attr_keys, attr_values),
+        "resource_attributes": per_row(res.texts()),
+        "resource_attribute_types": per_row(res.types()),
+        "attributes": attrs.texts(),
+        "attribute_types": attrs.types(),
         "events_timestamp": lists(ev_offsets, timestamps(ev_ts) if ev_ts else pa.array([], TIMESTAMP)),
         "events_name": lists(ev_offsets, strings(ev_names)),
-        "events_attributes": lists(ev_offsets, string_maps(ev_attr_offsets, ev_keys, ev_values)),
+        "events_attributes": lists(ev_offsets, ev_attrs.texts()),
+        "events_attribute_types": lists(ev_offsets, ev_attrs.types()),
         "links_trace_id": lists(ln_offsets, strings(ln_trace)),
         "links_span_id": lists(ln_offsets, strings(ln_span)),
         "links_trace_state": lists(ln_offsets, strings(ln_state)),
-        "links_attributes": lists(ln_offsets, string_maps(ln_attr_offsets, ln_keys, ln_values)),
+        "links_attributes": lists(ln_offsets, ln_attrs.texts()),
+        "links_attribute_types": lists(ln_offsets, ln_attrs.types()),
         "dropped_attributes_count": pa.array(dropped, pa.uint32()),
         "retention_days": constant(retention_days, n, pa.uint16()),
     })

@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+from xinex.telemetry.nanotime import CH_TIME_TYPE, NS_PER_S, ch_time, ns_datetime
 from xinex.telemetry.oql import parser as ast
 from xinex.telemetry.oql.errors import OQLSemanticError, OQLUnknownField, OQLUnknownFunction, OQLUnknownSource
 from xinex.telemetry.oql.schema import (
@@ -35,7 +36,7 @@ from xinex.telemetry.oql.time_range import (
     duration_seconds,
     format_duration,
     time_range,
-    to_time,
+    to_ns,
 )
 
 DEFAULT_LIMIT = 1000
@@ -43,8 +44,9 @@ MAX_LIMIT = 10_000
 MAX_BUCKETS = 10_000
 MAX_IN_VALUES = 1000
 MAX_NODES = 5000  # expression terms in one query (the parser bounds their nesting: parser.MAX_DEPTH)
-_TIME_PARAM = "DateTime64(6, 'UTC')"
-# DateTime64(9) (nanosecond columns) ends in April 2262.
+# Times are bound as DateTime64(9) text from integer nanoseconds (nanotime): exact to the
+# nanosecond the columns keep. DateTime64(9) ends in April 2262.
+_TIME_PARAM = CH_TIME_TYPE
 _CMP = {"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
@@ -183,7 +185,7 @@ class _Compiler:
         pos = {"line": node.line, "column": node.column}
         if kind == "time":
             try:
-                return _Expr(self.bind(to_time(v), _TIME_PARAM), "time", node=node, const=True)
+                return _Expr(self.bind(ch_time(to_ns(v)), _TIME_PARAM), "time", node=node, const=True)
             except OQLSemanticError as err:
                 err.details.update(pos)
                 raise
@@ -447,8 +449,8 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
         seen[key] = (kind, value, line, column)
 
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
-    since, until = time_range(seen, now)
-    range_s = (until - since).total_seconds()
+    since, until = time_range(seen, now)  # nanoseconds
+    range_s = (until - since) / NS_PER_S
 
     bucket: int | None = None
     fill_from = fill_to = 0
@@ -460,19 +462,19 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
         # Buckets are aligned to multiples of their size since the epoch (as toStartOfInterval):
         # the range starts at the start of SINCE's bucket, so the first bucket is whole, not a
         # part-bucket with a low count/rate. Every bucket up to UNTIL's is in the result.
-        fill_from = math.floor(since.timestamp() / bucket) * bucket
-        fill_to = math.ceil(until.timestamp() / bucket) * bucket
+        fill_from = since // (bucket * NS_PER_S) * bucket
+        fill_to = -(-until // (bucket * NS_PER_S)) * bucket
         buckets = (fill_to - fill_from) // bucket
         if buckets > MAX_BUCKETS:
             what = f"TIMESERIES {value}" if value else f"TIMESERIES (automatic buckets of {format_duration(bucket)})"
             raise OQLSemanticError(f"{what} over this time range makes {buckets} buckets, more than {MAX_BUCKETS}: "
                                    "use larger buckets or a shorter range", buckets=buckets, max_buckets=MAX_BUCKETS,
                                    line=line, column=column)
-        since = datetime.fromtimestamp(fill_from, tz=UTC)
+        since = fill_from * NS_PER_S
 
     c = _Compiler(src, float(bucket or range_s))
     if bucket:
-        c.bucket_until = (float(bucket), until.timestamp())
+        c.bucket_until = (float(bucket), until / NS_PER_S)
     expanded: list[ast.SelectItem] = []
     for item in items:
         if item.expr is None:
@@ -550,8 +552,8 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
 
     params = {
         "tenant_id": tenant_id if isinstance(tenant_id, uuid.UUID) else uuid.UUID(str(tenant_id)),
-        "t_since": since,
-        "t_until": until,
+        "t_since": ch_time(since),
+        "t_until": ch_time(until),
     }
     conditions = [
         "tenant_id = {tenant_id:UUID}",
@@ -567,7 +569,7 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
     if any(d.column == "_inc_value" for d in derived):
         c.counters.add("value")
     if c.counters or derived:
-        params["t_lookback"] = since - timedelta(seconds=COUNTER_LOOKBACK_SECONDS)
+        params["t_lookback"] = ch_time(since - COUNTER_LOOKBACK_SECONDS * NS_PER_S)
         # the shares need every state of a scrape: no WHERE inside then
         from_sql = _lookback_subquery(src, c.counters, conditions, None if derived else where)
         if derived:
@@ -588,7 +590,7 @@ def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits
     settings = (limits or CostLimits()).settings()
     if bucket and groups:
         settings["use_with_fill_by_sorting_prefix"] = 1  # fill each group's series (the default, made explicit)
-    return CompiledQuery(sql, params, settings, columns, src.name, since, until, bucket)
+    return CompiledQuery(sql, params, settings, columns, src.name, ns_datetime(since), ns_datetime(until), bucket)
 
 
 def _lookback_subquery(src: Source, counters: set, conditions: list[str], where: _Expr | None) -> str:
@@ -604,7 +606,8 @@ def _lookback_subquery(src: Source, counters: set, conditions: list[str], where:
         inner += [f"({p.sql})" for p in parts if _series_level(p.node, src)]
     if not counters:
         return f"(SELECT * FROM {src.table} WHERE {' AND '.join(inner)})"
-    increases = ", ".join(f"{counter_increase(col)} AS _inc_{col}" for col in sorted(counters))
+    window_start = f"{{t_lookback:{_TIME_PARAM}}}"
+    increases = ", ".join(f"{counter_increase(col, window_start)} AS _inc_{col}" for col in sorted(counters))
     return (f"(SELECT *, {increases} FROM {src.table} WHERE {' AND '.join(inner)} "
             f"WINDOW _w AS (PARTITION BY {SERIES_KEY} ORDER BY timestamp ROWS BETWEEN 1 PRECEDING AND CURRENT ROW))")
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
+from xinex.telemetry.nanotime import json_time
 from xinex.telemetry.oql.compiler import CompiledQuery
 from xinex.timeseries.store import TimeSeriesStore
 
@@ -41,10 +42,13 @@ async def run_oql(store: TimeSeriesStore, compiled: CompiledQuery) -> dict[str, 
     """Execute with the query's read-only cost-limit settings.
 
     Returns {"columns": [{"name", "type"}], "rows": [[...]]}; names are the OQL output names
-    (the SQL itself uses generated aliases). Store errors propagate (StoreQueryError has
-    .limit_exceeded for queries stopped by the cost limits).
+    (the SQL itself uses generated aliases). Times are RFC 3339 UTC text with 9 fractional digits,
+    exactly as stored (nanoseconds): copied into a WHERE they match. Store errors propagate
+    (StoreQueryError has .limit_exceeded for queries stopped by the cost limits).
     """
-    result = await store.query(compiled.sql, compiled.params, compiled.settings)
+    result = await store.query(compiled.sql, compiled.params, compiled.settings, raw_datetime64=True)
     columns = [{"name": name, "type": ch_type} for name, (_, ch_type) in zip(compiled.columns, result.columns, strict=True)]
-    rows = [[json_value(v) for v in row] for row in result.rows]
+    times = {i: ch_type for i, (_, ch_type) in enumerate(result.columns) if "DateTime" in ch_type}
+    rows = [[json_time(v, times[i]) if i in times else json_value(v) for i, v in enumerate(row)]
+            for row in result.rows]
     return {"columns": columns, "rows": rows}

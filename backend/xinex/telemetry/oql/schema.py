@@ -65,11 +65,18 @@ def _counter(column: str) -> Field:
 
 # Cumulative counters (OTLP sums with aggregation_temporality 'cumulative', histograms' count and
 # sum) are stored as running totals. Inside rate() and sum() a metrics query reads, per point, its
-# increase over the previous point of the same series (same metric, host, service, attributes and
-# resource), computed in a subquery with a window function; a drop or a new start_timestamp is a
-# reset (the increase is the new value). Gauges, delta sums and non-monotonic (up/down) sums are
-# read as they are. The subquery reads COUNTER_LOOKBACK before SINCE so the first point in the
-# range has its predecessor.
+# increase, computed in a subquery with a window function over the points of its series (same
+# metric, host, service, attributes and resource) — OpenTelemetry's cumulative → delta rule:
+# - after a previous point: the difference, unless the point starts after that point (a new
+#   start_timestamp: a restart) or its value dropped (a reset without a start time, as in
+#   Prometheus); then its whole value, the increase since its start;
+# - the first point of the series: its whole value when it carries a start time inside the window
+#   (the series began there, from 0: an SDK counter's first export of 8 is +8), else 0 (no start
+#   time, or a start before the window: earlier points may exist, and counting a running total
+#   since, say, boot would be a spike).
+# Gauges, delta sums and non-monotonic (up/down) sums are read as they are. The subquery reads
+# COUNTER_LOOKBACK before SINCE ({t_lookback}, the window's start) so the first point in the range
+# has its predecessor.
 COUNTER_LOOKBACK_SECONDS = 600
 SERIES_KEY = "metric_name, host_name, service_name, attributes, resource_attributes"
 _CUMULATIVE = {
@@ -79,11 +86,12 @@ _CUMULATIVE = {
 }
 
 
-def counter_increase(column: str) -> str:
-    """SQL of the increase of `column` at each point (needs WINDOW _w over SERIES_KEY by timestamp)."""
+def counter_increase(column: str, window_start: str) -> str:
+    """SQL of the increase of `column` at each point (needs WINDOW _w over SERIES_KEY by timestamp;
+    window_start: the SQL of the earliest time the window reads)."""
     v, prev = f"toFloat64({column})", f"lagInFrame(toNullable(toFloat64({column}))) OVER _w"
-    delta = (f"if(isNull({prev}), 0, if(start_timestamp != lagInFrame(start_timestamp) OVER _w OR {v} < {prev}, "
-             f"{v}, {v} - {prev}))")
+    delta = (f"if(isNull({prev}), if(start_timestamp >= {window_start}, {v}, 0), "
+             f"if(start_timestamp > lagInFrame(timestamp) OVER _w OR {v} < {prev}, {v}, {v} - {prev}))")
     return f"if({_CUMULATIVE[column]}, {delta}, {v})"
 
 
