@@ -32,8 +32,9 @@ $(PY): | system-deps
 $(UV): | $(PY)
 	$(PY) -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
 
-$(STAMP): requirements.txt pyproject.toml | system-deps $(UV)
+$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml | system-deps $(UV)
 	$(UV) pip install --python $(PY) --compile-bytecode --only-binary=lxml,xmlsec -r requirements.txt -e .
+	$(UV) pip install --python $(PY) --compile-bytecode --no-deps -r requirements-nodeps.txt
 	@touch $@
 
 # Bytecode written ahead: where PYTHONDONTWRITEBYTECODE is set (as on some CI machines) every

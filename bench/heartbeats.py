@@ -48,6 +48,7 @@ def base_env(data_dir: str) -> dict[str, str]:
         "XINEX_REDIS_URL": "",
         # Raised so wrk measures the ping path rather than 429s (the limiter still runs).
         "XINEX_RATE_LIMIT_DEFAULT": "100000000/minute",
+        "XINEX_PING_RATE_LIMIT_PER_MINUTE": "100000000",  # the per-heartbeat throttle still runs
         "XINEX_COOKIE_SECURE": "false",
         "XINEX_OUTBOUND_ALLOW_PRIVATE": "true",  # the webhook receiver is on 127.0.0.1
         # Other sessions on this machine may hold the default OTLP ports.
@@ -109,7 +110,8 @@ async def _set_tier(db_url: str, tenant_id: uuid.UUID) -> None:
 
 async def insert_heartbeats(db_url: str, tenant_id: uuid.UUID, late_ats: list[datetime], prefix: str,
                             grace: timedelta = timedelta(hours=1)) -> list[uuid.UUID]:
-    """Bulk-insert `up` heartbeats whose next deadline (late_at) is each of `late_ats`."""
+    """Bulk-insert `up` heartbeats whose next deadline (late_at) is each of `late_ats`; they announce
+    (page) late, so the lag of the first transition is what the sections measure."""
     from xinex.kit.db import Database
     from xinex.models.heartbeats import Heartbeat
 
@@ -122,7 +124,7 @@ async def insert_heartbeats(db_url: str, tenant_id: uuid.UUID, late_ats: list[da
                     hb = Heartbeat(tenant_id=tenant_id, name=f"{prefix}-{i:05d}", slug=f"{prefix}-{i:05d}",
                                    interval_s=3600, grace_s=int(grace.total_seconds()), status="up",
                                    last_ping_at=late - timedelta(hours=1), late_at=late, down_at=late + grace,
-                                   alert_after=late)
+                                   alert_after=late, notify_late=True)
                     s.add(hb)
                     ids.append(hb.id)
     finally:

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # which are cut to this size and stored rather than refused (like healthchecks' 100 kB).
     body_limit: int = Field(default=1024 * 1024, ge=1024)
     ping_body_limit: int = Field(default=100_000, ge=1)
+    # Pings one heartbeat accepts per minute (heartbeats/throttle.py; 0 = no limit); a state change
+    # (up -> down, down -> up) always gets through.
+    ping_rate_limit_per_minute: int = Field(default=60, ge=0)
 
     # JWT access tokens of our OAuth server (mobile)
     jwt_access_ttl_s: int = 900

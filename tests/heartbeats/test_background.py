@@ -28,7 +28,7 @@ async def _wait_for(predicate, timeout: float = 5.0):
 async def test_app_sweeper_flips_state_within_a_second(app, client, make_hb, db, alice):
     assert app.state.background, "embedded mode starts the heartbeat loops"
     await set_tier(db, alice.tenant_id, "enterprise")  # 1 s periods are an enterprise plan's floor
-    hb = await make_hb(interval=1, grace=1)
+    hb = await make_hb(interval=1, grace=1, notify_late=True)
     await client.get(f"/ping/{hb['ping_url'].rsplit('/', 1)[1]}")
     row = await load(db, hb)
 
@@ -61,8 +61,9 @@ async def test_pings_copied_to_time_series_store(client, make_hb, alice, outside
     hb = await make_hb()
     other = await make_hb(account=outsider)
     pid = hb["ping_url"].rsplit("/", 1)[1]
-    await client.get(f"/ping/{pid}/start", params={"rid": "ts-1"})
-    await client.post(f"/ping/{pid}/3", params={"rid": "ts-1"}, content=b"exit 3")
+    rid = str(uuid.uuid4())
+    await client.get(f"/ping/{pid}/start", params={"rid": rid})
+    await client.post(f"/ping/{pid}/3", params={"rid": rid}, content=b"exit 3")
     await client.get(f"/ping/{other['ping_url'].rsplit('/', 1)[1]}")
     await drain_exports(db, hb)
     store = get_store()
@@ -71,7 +72,7 @@ async def test_pings_copied_to_time_series_store(client, make_hb, alice, outside
         "WHERE tenant_id = {tenant:UUID} AND heartbeat_id = {hb:UUID} ORDER BY timestamp",
         {"tenant": alice.tenant_id, "hb": hb["id"]},
     )
-    assert result.rows == [("start", None, "ts-1", "", "ping"), ("fail", 3, "ts-1", "exit 3", "ping")]
+    assert result.rows == [("start", None, rid, "", "ping"), ("fail", 3, rid, "exit 3", "ping")]
     kept = await store.query("SELECT DISTINCT retention_days FROM heartbeat_pings WHERE tenant_id = {tenant:UUID}",
                              {"tenant": alice.tenant_id})
     assert kept.rows == [(90,)]  # pro keeps 90 days (the table's default would be 30)

@@ -53,15 +53,25 @@ async def test_ping_dialect(client, make_hb, alice, db):
     assert pings[2]["body"] == "" and pings[5]["body"] == "backup finished: 42 files"
 
 
+def assert_text(r, status: int, text: str) -> None:
+    """A ping-URL error: healthchecks' short text body (not the catalog JSON), CORS open."""
+    assert (r.status_code, r.text) == (status, text), (r.status_code, r.text)
+    assert r.headers["content-type"].startswith("text/plain")
+    assert r.headers["access-control-allow-origin"] == "*"
+
+
 async def test_ping_dialect_errors(client, make_hb, alice):
     hb = await make_hb()
     pid = _ping_id(hb)
-    for path in (f"/ping/{pid}/256", f"/ping/{pid}/-1", f"/ping/{pid}/99999", f"/ping/{pid}/abc"):
-        assert_error(await client.get(path), 404, "NOT_FOUND")
-    assert_error(await client.get(f"/ping/{uuid.uuid4()}"), 404, "NOT_FOUND")
-    assert_error(await client.post(f"/ping/{uuid.uuid4()}/start"), 404, "NOT_FOUND")
-    assert_error(await client.get("/ping/not-a-uuid"), 404, "NOT_FOUND")
-    assert_error(await client.get(f"/ping/{pid}", params={"rid": "x" * 65}), 422, "VALIDATION_FAILED")
+    for path in (f"/ping/{pid}/256", f"/ping/{pid}/99999", f"/ping/{pid}/0256"):
+        assert_text(await client.get(path), 400, "invalid url format")
+    for path in (f"/ping/{pid}/-1", f"/ping/{pid}/abc", f"/ping/{pid}/start/extra", f"/ping/{pid}//",
+                 f"/ping/{uuid.uuid4()}", f"/ping/{uuid.uuid4()}/", "/ping/not-a-uuid", "/ping/not-a-uuid/",
+                 f"/ping/{pid.replace('-', '')}"):  # like healthchecks: canonical UUIDs only
+        assert_text(await client.get(path), 404, "not found")
+    assert_text(await client.post(f"/ping/{uuid.uuid4()}/start"), 404, "not found")
+    for rid in ("x" * 65, "12345", "684e2e73-017e-465f-8149-d70b7c5aaa490", ""):
+        assert_text(await client.get(f"/ping/{pid}", params={"rid": rid}), 400, "invalid uuid format")
     assert (await client.get(f"{BASE}/{hb['id']}", headers=alice.bearer)).json()["n_pings"] == 0
 
 
@@ -74,11 +84,12 @@ async def test_ping_fast_path_keeps_the_http_contract(client, make_hb, alice, ou
     r = await client.get(f"/ping/{pid}/start", headers={"X-Request-Id": "req-123"})
     assert r.text == "OK" and r.headers["content-type"].startswith("text/plain")
     assert r.headers["x-request-id"] == "req-123" and "x-ratelimit-remaining" in r.headers
-    # Shapes the fast path passes on still get the routes' catalog answers.
-    assert_error(await client.put(f"/ping/{pid}"), 405, "METHOD_NOT_ALLOWED")
-    assert_error(await client.get(f"/ping/{pid}/start/extra"), 404, "NOT_FOUND")
+    # Every shape under /ping/ is answered here, in the dialect's text.
+    r = await client.put(f"/ping/{pid}")
+    assert_text(r, 405, "method not allowed")
+    assert r.headers["allow"] == "GET, HEAD, POST, OPTIONS"
     r = await client.get(f"/ping/{uuid.uuid4()}")
-    assert_error(r, 404, "NOT_FOUND")
+    assert_text(r, 404, "not found")
     assert "x-request-id" in r.headers
     # The outsider's ping id is just another id: pinging it touches only the outsider's heartbeat.
     other = await make_hb(account=outsider)
@@ -93,14 +104,16 @@ async def test_ping_fast_path_keeps_the_http_contract(client, make_hb, alice, ou
 async def test_ping_dialect_rid_pairs_overlapping_runs_and_body_is_bounded(client, make_hb, alice, db):
     hb = await make_hb()
     pid = _ping_id(hb)
-    await client.get(f"/ping/{pid}/start", params={"rid": "one"})
-    await client.get(f"/ping/{pid}/start", params={"rid": "two"})
-    await client.get(f"/ping/{pid}/1", params={"rid": "one"})
-    await client.post(f"/ping/{pid}", params={"rid": "two"}, content=b"y" * 50_000)
+    one, two = str(uuid.uuid4()), str(uuid.uuid4())
+    await client.get(f"/ping/{pid}/start", params={"rid": one})
+    await client.get(f"/ping/{pid}/start", params={"rid": two})
+    await client.get(f"/ping/{pid}/1", params={"rid": one})
+    r = await client.post(f"/ping/{pid}", params={"rid": two}, content=b"y" * 150_000)
+    assert r.text == "OK" and r.headers["ping-body-limit"] == "100000"
     runs = (await client.get(f"{BASE}/{hb['id']}/runs", headers=alice.bearer)).json()["items"]
-    assert {r["run_id"]: (r["outcome"], r["exit_code"]) for r in runs} == {"one": ("fail", 1), "two": ("success", None)}
+    assert {r["run_id"]: (r["outcome"], r["exit_code"]) for r in runs} == {one: ("fail", 1), two: ("success", None)}
     last = (await client.get(f"{BASE}/{hb['id']}/pings", headers=alice.bearer)).json()["items"][0]
-    assert len(last["body"]) == 10_000 and last["body_size"] == 50_000 and last["run_id"] == "two"
+    assert len(last["body"]) == 100_000 and last["body_size"] == 150_000 and last["run_id"] == two
 
 
 async def test_ping_unpauses(client, make_hb, alice, db):

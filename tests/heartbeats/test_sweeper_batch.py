@@ -22,7 +22,7 @@ async def _rows(db, hbs: list[dict]) -> list[Heartbeat]:
 
 
 async def test_shared_deadline_flips_once_each_and_respects_a_ping_that_came_first(db, make_hb, t0):
-    hbs = [await make_hb(interval=60, grace=60) for _ in range(4)]
+    hbs = [await make_hb(interval=60, grace=60, notify_late=True) for _ in range(4)]
     for hb in hbs:
         await ping(db, hb, "success", now=t0)  # all four: late at t0+60, down at t0+120
     stale = await _rows(db, hbs)
@@ -65,7 +65,8 @@ async def test_burst_sweep_on_the_embedded_database(sqlite_db):
     async with sqlite_db.session(tenant_id=tenant.id) as session:
         session.add_all([Heartbeat(tenant_id=tenant.id, name=f"b{i}", slug=f"b{i}", interval_s=3600, grace_s=3600,
                                    status="up", last_ping_at=late - timedelta(hours=1), late_at=late,
-                                   down_at=late + timedelta(hours=1), alert_after=late) for i in range(200)])
+                                   down_at=late + timedelta(hours=1), alert_after=late, notify_late=True)
+                            for i in range(200)])
     assert await sweep_due(sqlite_db) == 200
     assert await sweep_due(sqlite_db) == 0
     async with sqlite_db.session(tenant_id=tenant.id) as session:
@@ -79,7 +80,8 @@ async def test_distinct_deadlines_flip_in_one_statement_with_their_own_transitio
     """Spread deadlines (up -> late, up -> down past grace, late -> down) in one sweep; a row whose
     deadline a ping moved but which is due again at sweep time is flipped on its new deadline."""
     base = t0 + timedelta(seconds=1000)  # every deadline stays in the future for the app's own sweeper
-    fresh, overdue, already_late, repinged = [await make_hb(interval=60, grace=60) for _ in range(4)]
+    fresh, overdue, already_late, repinged = [await make_hb(interval=60, grace=60, notify_late=True)
+                                              for _ in range(4)]
     for hb, at in ((fresh, 0), (overdue, -100), (already_late, -60), (repinged, 0)):
         await ping(db, hb, "success", now=base + timedelta(seconds=at))
     async with db.session(system="test") as session:  # already_late: up -> late at base, down at base+60

@@ -29,8 +29,8 @@ from xinex.models.heartbeats import HeartbeatStatus as S
 
 # Imported lazily by name from service to keep one definition of the transitions.
 STATE_COLUMNS = ("id", "tenant_id", "ping_id", "name", "slug", "kind", "interval_s", "grace_s", "cron", "timezone",
-                 "max_runtime_s", "status", "last_ping_at", "last_start_at", "last_duration_ms", "late_at",
-                 "down_at", "alert_after", "n_pings")
+                 "max_runtime_s", "notify_late", "status", "last_ping_at", "last_start_at", "last_duration_ms",
+                 "late_at", "down_at", "alert_after", "n_pings")
 MUTABLE = ("n_pings", "status", "last_ping_at", "last_start_at", "last_duration_ms", "late_at", "down_at", "alert_after")
 RUN_ENDED = ("ended_at", "duration_ms", "exit_code", "outcome", "timeout_at")
 RUN_COLUMNS = ("id", "tenant_id", "heartbeat_id", "run_id", "client_rid", "started_at", "ended_at", "duration_ms",
@@ -52,6 +52,7 @@ class HeartbeatState:
     cron: str | None
     timezone: str
     max_runtime_s: int | None
+    notify_late: bool
     status: str
     last_ping_at: datetime | None
     last_start_at: datetime | None
@@ -194,39 +195,68 @@ def _matching(open_runs: list[RunState], run_id: str | None) -> list[RunState]:
 
 
 def _start_run(hb: HeartbeatState, open_runs: list[RunState], run_id: str | None, now: datetime) -> RunState:
-    # A new start supersedes an unfinished run of the same identity: it never reported an end.
-    for stale in _matching(open_runs, run_id):
-        stale.outcome, stale.timeout_at, stale.ended_at, stale.changed = "timeout", None, now, True
+    # A new start supersedes an unfinished run of the same identity (it never reported an end), and
+    # any run already past its grace: healthchecks keeps only the latest start, so such a run has
+    # no end to wait for (runs within grace stay open so overlapping runs pair by run id).
+    expired = now - timedelta(seconds=hb.grace_s)
+    for stale in [*_matching(open_runs, run_id), *(r for r in open_runs if r.started_at <= expired)]:
+        if stale.outcome == "running":
+            stale.outcome, stale.timeout_at, stale.ended_at, stale.changed = "timeout", None, now, True
     run = RunState(id=uuid.uuid4(), tenant_id=hb.tenant_id, heartbeat_id=hb.id, run_id=run_id or uuid.uuid4().hex,
                    client_rid=run_id is not None, started_at=now,
                    timeout_at=now + timedelta(seconds=hb.max_runtime_s) if hb.max_runtime_s else None, is_new=True)
     open_runs.append(run)
-    hb.last_start_at = now
+    hb.last_start_at = now  # the running state: grace runs from the latest start
     return run
+
+
+def _close(run: RunState, ping, now: datetime, *, paired: bool) -> None:
+    run.ended_at = now
+    run.duration_ms = max(0, int((now - run.started_at).total_seconds() * 1000)) if paired else None
+    run.outcome = ping.kind
+    run.exit_code = ping.exit_code if paired else None
+    run.timeout_at = None
+    run.changed = True
 
 
 def _end_run(hb: HeartbeatState, open_runs: list[RunState], ping, now: datetime) -> RunState | None:
+    """A success/fail ping ends the run it pairs with (same run id, or the latest run without one)
+    and measures it. Like healthchecks, a success without a run id and any fail also end the
+    running state when they pair with nothing: every open run is closed, unmeasured. A success
+    with a run id that matches no run changes no run."""
+    hb.last_duration_ms = None
     runs = _matching(open_runs, ping.run_id)
-    if not runs:
-        hb.last_duration_ms = None
-        return None
-    run = runs[0]
-    run.ended_at = now
-    run.duration_ms = max(0, int((now - run.started_at).total_seconds() * 1000))
-    run.outcome = ping.kind
-    run.exit_code = ping.exit_code
-    run.timeout_at = None
-    run.changed = True
-    hb.last_duration_ms = run.duration_ms
-    if ping.run_id is None:
+    if runs:
+        run = runs[0]
+        _close(run, ping, now, paired=True)
+        hb.last_duration_ms = run.duration_ms
+        if run.started_at == hb.last_start_at or ping.run_id is None:
+            hb.last_start_at = None
+        return run
+    if ping.run_id is None or ping.kind == "fail":
+        for run in open_runs:
+            if run.outcome == "running":
+                _close(run, ping, now, paired=False)
         hb.last_start_at = None
-    return run
+    return None
+
+
+@dataclass
+class Throttled:
+    """A ping refused by the per-heartbeat throttle (nothing stored): retry after this many seconds."""
+
+    retry_after: float
+
+
+def _changes_status(hb: HeartbeatState, ping) -> bool:
+    return (ping.kind == "success" and hb.status != S.up) or (ping.kind == "fail" and hb.status != S.down)
 
 
 async def apply(session: AsyncSession, items: list[PendingPing], states: dict[uuid.UUID, HeartbeatState], *,
-                snapshots: bool = True) -> list[Applied | None]:
+                snapshots: bool = True, throttle=None) -> list[Applied | Throttled | None]:
     """Apply `items` (all of one tenant, the session's current tenant) to the located `states`;
-    returns one result per item (None for a key with no heartbeat). The caller commits."""
+    returns one result per item (None for a key with no heartbeat, Throttled for a ping over the
+    heartbeat's rate that would not change its status). The caller commits."""
     from xinex.heartbeats import service  # the transitions and limits live there
 
     per_hb: dict[uuid.UUID, list] = defaultdict(list)
@@ -237,7 +267,7 @@ async def apply(session: AsyncSession, items: list[PendingPing], states: dict[uu
     open_runs = await _open_runs(session, need_runs)
     pings_before = {k: states[k].n_pings for k in per_hb}
 
-    results: list[Applied | None] = []
+    results: list[Applied | Throttled | None] = []
     records: list[PingRecord] = []
     for item in items:
         hb = states.get(item.key)
@@ -245,22 +275,29 @@ async def apply(session: AsyncSession, items: list[PendingPing], states: dict[uu
             results.append(None)
             continue
         ping, now = item.ping, item.now
+        if throttle is not None:
+            wait = throttle.take(hb.id)
+            if wait is not None and not _changes_status(hb, ping):
+                results.append(Throttled(wait))
+                continue
         hb.n_pings += 1
         run = None
         runs = open_runs[hb.id]
         if ping.kind == "start":
             run = _start_run(hb, runs, ping.run_id, now)
+            service.arm(hb)  # the run must end within grace
         elif ping.kind in ("success", "fail"):
             run = _end_run(hb, runs, ping, now)
             hb.last_ping_at = now
-            service._apply_status(session, hb, S.up if ping.kind == "success" else S.down, now)
+            service._apply_status(session, hb, S.up if ping.kind == "success" else S.down, now, ping)
         record = PingRecord(
             id=uuid.uuid4(), heartbeat_id=hb.id, tenant_id=hb.tenant_id, seq=hb.n_pings, kind=ping.kind,
             exit_code=ping.exit_code, run_id=run.run_id if run is not None else ping.run_id,
             duration_ms=run.duration_ms if run is not None and ping.kind != "start" else None,
             dialect=ping.dialect, method=ping.method[:10], remote_ip=ping.remote_ip,
             user_agent=_storable((ping.user_agent or "")[:200]) or None,
-            body=_storable(ping.body[:service.MAX_BODY_BYTES].decode("utf-8", errors="replace")),
+            # Bounded by the caller (XINEX_PING_BODY_LIMIT); body_size counts what was sent.
+            body=_storable(ping.body.decode("utf-8", errors="replace")),
             body_size=max(ping.body_size, len(ping.body)), received_at=now,
         )
         records.append(record)

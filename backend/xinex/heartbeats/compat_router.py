@@ -16,6 +16,7 @@ from xinex.auth.deps import Authorize
 from xinex.auth.principal import Principal
 from xinex.heartbeats import intake, manage, service
 from xinex.heartbeats.schemas import CompatPingIn, PingAck
+from xinex.heartbeats.throttle import throttle_for
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import error_responses
 
@@ -35,7 +36,7 @@ async def _handle(request: Request, principal: Principal, session, data: CompatP
     message = (data.message or "").encode()
     ping = intake.ping_input(request, kind, body=message, body_size=len(message), dialect="compat",
                              exit_code=data.exit_code, run_id=data.run_id)
-    result = await service.record_ping(session, hb.id, ping)
+    result = await service.record_ping(session, hb.id, ping, throttle=throttle_for(request.app))
     manage.set_attribution(
         hb, request.headers.get("x-hexcovery-host"), request.headers.get("x-hexcovery-service"),
         request.headers.get("x-hexcovery-project"),

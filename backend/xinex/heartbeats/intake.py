@@ -5,25 +5,35 @@ from __future__ import annotations
 from fastapi import Request
 
 from xinex.heartbeats.schemas import PingAck
-from xinex.heartbeats.service import MAX_BODY_BYTES, PingInput, PingResult
+from xinex.heartbeats.service import DEFAULT_PING_BODY_LIMIT, PingInput, PingResult
 
 
-async def read_bounded_body(request: Request) -> tuple[bytes, int]:
-    """Keep the first MAX_BODY_BYTES; count the rest without holding it in memory."""
+def body_limit(request: Request) -> int:
+    settings = getattr(request.app.state, "settings", None)
+    return getattr(settings, "ping_body_limit", DEFAULT_PING_BODY_LIMIT)
+
+
+async def read_bounded_body(request: Request, limit: int) -> tuple[bytes, int]:
+    """Keep the first `limit` bytes and stop reading there: the ping is recorded whatever the
+    body's size (healthchecks semantics: the body is cut to Ping-Body-Limit), the rest is never
+    held in memory, and the server discards what the client still sends. Returns the kept bytes
+    and the size received — the Content-Length when the client declared one, since the rest is
+    not read."""
     kept = bytearray()
-    size = 0
     async for chunk in request.stream():
-        size += len(chunk)
-        room = MAX_BODY_BYTES - len(kept)
-        if room > 0:
-            kept += chunk[:room]
-    return bytes(kept), size
+        kept += chunk[: limit - len(kept)]
+        if len(kept) >= limit:
+            break
+    declared = request.headers.get("content-length", "")
+    size = int(declared) if declared.isdigit() else len(kept)
+    return bytes(kept), max(size, len(kept))
 
 
 def ping_input(request: Request, kind: str, *, body: bytes = b"", body_size: int = 0, dialect: str,
                exit_code: int | None = None, run_id: str | None = None) -> PingInput:
+    limit = body_limit(request)
     return PingInput(
-        kind=kind, exit_code=exit_code, run_id=run_id, body=body[:MAX_BODY_BYTES],
+        kind=kind, exit_code=exit_code, run_id=run_id, body=body[:limit],
         body_size=max(body_size, len(body)), method=request.method,
         remote_ip=getattr(request.state, "client_ip", None) or (request.client.host if request.client else None),
         user_agent=request.headers.get("user-agent"), dialect=dialect,

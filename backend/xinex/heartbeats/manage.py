@@ -30,7 +30,8 @@ def ping_url(public_url: str, hb: Heartbeat) -> str:
 def to_out(hb: Heartbeat, public_url: str) -> HeartbeatOut:
     return HeartbeatOut(
         id=hb.id, tenant_id=hb.tenant_id, name=hb.name, slug=hb.slug, kind=hb.kind, interval=hb.interval_s,
-        grace=hb.grace_s, cron=hb.cron, timezone=hb.timezone, max_runtime=hb.max_runtime_s, status=hb.status,
+        grace=hb.grace_s, cron=hb.cron, timezone=hb.timezone, max_runtime=hb.max_runtime_s,
+        notify_late=bool(hb.notify_late), status=hb.status,
         ping_url=ping_url(public_url, hb), tags=list(hb.tags or []),
         attribution=Attribution(host=hb.attr_host, service=hb.attr_service, project=hb.attr_project),
         last_ping_at=hb.last_ping_at, last_start_at=hb.last_start_at, last_duration_ms=hb.last_duration_ms,
@@ -103,6 +104,8 @@ def _apply_schedule(hb: Heartbeat, data) -> None:
         hb.max_runtime_s = data.max_runtime
     if "tags" in fields and data.tags is not None:
         hb.tags = data.tags
+    if "notify_late" in fields and data.notify_late is not None:
+        hb.notify_late = data.notify_late
     hb.kind = "cron" if hb.cron else "simple"
 
 
@@ -137,12 +140,12 @@ async def update(session: AsyncSession, hb: Heartbeat, data: HeartbeatUpdate, no
     # A new schedule moves the pending deadlines; a late heartbeat whose new deadline is still
     # ahead is back in time, which resolves the late warning.
     if hb.status in (S.up, S.late) and hb.last_ping_at is not None:
-        hb.late_at, hb.down_at = service.schedule_from(hb, hb.last_ping_at)
+        hb.late_at, _ = service.schedule_from(hb, hb.last_ping_at)
         if hb.status == S.late and hb.late_at > now:
             hb.status = S.up.value
             service.emit_event(session, hb, "heartbeat.up", now, previous_status=S.late.value,
                                reason="schedule_changed")
-        hb.alert_after = hb.late_at if hb.status == S.up else hb.down_at
+    service.arm(hb)  # a new grace also moves the deadline of a run in progress
 
 
 async def find_or_create_by_name(session: AsyncSession, tenant_id: uuid.UUID, name: str,

@@ -23,6 +23,7 @@ from xinex.heartbeats.schemas import (
     PingOut,
     RunOut,
 )
+from xinex.heartbeats.throttle import throttle_for
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.etag import check_if_match, set_version
@@ -170,4 +171,4 @@ async def native_ping(slug: str, request: Request, principal: HeartbeatsPrincipa
     message = (data.message or "").encode()
     ping = intake.ping_input(request, native_kind(data), body=message, body_size=len(message), dialect="native",
                              exit_code=data.exit_code, run_id=data.run_id)
-    return intake.ack(await service.record_ping(session, hb.id, ping))
+    return intake.ack(await service.record_ping(session, hb.id, ping, throttle=throttle_for(request.app)))

@@ -24,6 +24,9 @@ class _ScheduleFields(BaseModel):
     cron: OptionalCron = Field(default=None, max_length=120, description="5-field cron; replaces interval")
     timezone: TimeZoneName | None = Field(default=None, max_length=64)
     max_runtime: int | None = Field(default=None, ge=1, le=MAX_PERIOD_S, description="'ran too long' after")
+    notify_late: bool | None = Field(default=None, description=(
+        "also page when the expected ping is late (the grace period starts); by default only down pages, "
+        "once grace has run out"))
     tags: list[NulFreeStr] | None = None
 
     @field_validator("tags")
@@ -71,6 +74,7 @@ class HeartbeatOut(BaseModel):
     cron: str | None
     timezone: str
     max_runtime: int | None
+    notify_late: bool
     status: str
     ping_url: str
     tags: list[str]

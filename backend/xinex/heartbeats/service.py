@@ -4,18 +4,23 @@ pings share `_transition`, which writes the outbox event in the same transaction
 Semantics follow healthchecks.io: new -> up on the first success; up -> late when the expected
 ping is overdue; late -> down when grace runs out; a fail ping (or a non-zero exit code) -> down
 at once; a success ping from late/down -> up; a log ping is stored and changes nothing; a
-success/fail ping to a paused heartbeat un-pauses it.
+success/fail ping to a paused heartbeat un-pauses it. A start opens the "running" state
+(`last_start_at`): a run that has not ended within grace of its start makes the heartbeat down
+whatever its schedule says (healthchecks' `going_down_after`).
+
+Paging follows healthchecks too: `late` (the grace period) is a status to show, not an alert; the
+`heartbeat.down` event is the one that pages. A heartbeat with `notify_late` also emits
+`heartbeat.late` (and the matching `heartbeat.up` when it recovers from late).
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from xinex.events.outbox import emit
 from xinex.heartbeats import apply as batch
@@ -27,7 +32,7 @@ from xinex.kit.types import utcnow
 from xinex.models.heartbeats import Heartbeat, HeartbeatRun
 from xinex.models.heartbeats import HeartbeatStatus as S
 
-MAX_BODY_BYTES = 10_000
+DEFAULT_PING_BODY_LIMIT = 100_000  # XINEX_PING_BODY_LIMIT's default (healthchecks.io stores 100 KB)
 KEEP_PINGS = 100
 KEEP_UNEXPORTED_PINGS = 1000  # if the time-series store is down, stop holding pings past this
 KEEP_RUNS = 200
@@ -73,37 +78,99 @@ def emit_event(session: AsyncSession, hb: Heartbeat, event_type: str, now: datet
     )
 
 
+def _when(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%S UTC") if at is not None else "never"
+
+
+def ping_words(kind: str | None, exit_code: int | None, at: datetime | None) -> str:
+    """'success', 'fail (exit status 3)' … at <time>: the last ping as a page body states it."""
+    if kind is None:
+        return "none received"
+    what = kind if exit_code is None else f"{kind} (exit status {exit_code})"
+    return f"{what} at {_when(at)}"
+
+
+def down_details(hb, reason: str, *, last_ping: str, now: datetime) -> str:
+    """The body of a `heartbeat.down` page: what happened, and the last ping with its exit status."""
+    if reason == "fail_ping":
+        head = "A failure was reported."
+    elif reason == "did_not_finish":
+        head = (f"A run started at {_when(hb.last_start_at)} did not finish within the grace period "
+                f"({hb.grace_s} s).")
+    else:
+        head = (f"No ping since {_when(hb.last_ping_at)}: expected by {_when(hb.late_at)}, "
+                f"grace period {hb.grace_s} s.")
+    return f"{head}\nLast ping: {last_ping}."
+
+
+def arm(hb) -> None:
+    """Set `down_at` and the sweeper's `alert_after` from the schedule (`late_at`, while up or late)
+    and the running state (`last_start_at`): like healthchecks, a started run must end within
+    grace, even on a new or paused heartbeat; a down heartbeat has no deadline."""
+    grace = timedelta(seconds=hb.grace_s)
+    if hb.status == S.down:
+        hb.late_at = hb.down_at = hb.alert_after = None
+        return
+    scheduled = hb.late_at + grace if hb.status in (S.up, S.late) and hb.late_at is not None else None
+    running = hb.last_start_at + grace if hb.last_start_at is not None else None
+    hb.down_at = min((d for d in (scheduled, running) if d is not None), default=None)
+    if hb.status == S.up and hb.late_at is not None:
+        hb.alert_after = min(hb.late_at, hb.down_at)
+    else:
+        hb.alert_after = hb.down_at
+
+
+def down_reason(hb, now: datetime) -> str:
+    """Why a deadline made this heartbeat down: its run did not finish, or its ping did not come."""
+    if hb.last_start_at is not None and hb.last_start_at + timedelta(seconds=hb.grace_s) <= now:
+        return "did_not_finish"
+    return "missed"
+
+
 def schedule_from(hb: Heartbeat, after: datetime) -> tuple[datetime, datetime]:
     return deadlines(kind=hb.kind, interval_s=hb.interval_s, grace_s=hb.grace_s, cron=hb.cron,
                      timezone=hb.timezone, after=after)
 
 
-def _apply_status(session: AsyncSession, hb: Heartbeat, new_status: str, now: datetime) -> None:
-    """Set status and deadlines after a success/fail ping, emitting the matching event."""
+def _apply_status(session: AsyncSession, hb: Heartbeat, new_status: str, now: datetime, ping=None) -> None:
+    """Set status and deadlines after a success/fail ping (the running state already updated),
+    emitting the matching event."""
     previous = hb.status
     hb.status = new_status
     if new_status == S.up:
-        hb.late_at, hb.down_at = schedule_from(hb, now)
-        hb.alert_after = hb.late_at
-    else:
-        hb.late_at = hb.down_at = hb.alert_after = None
+        hb.late_at, _ = schedule_from(hb, now)
+    arm(hb)
     if new_status == S.down and previous != S.down:
-        emit_event(session, hb, "heartbeat.down", now, previous_status=previous, reason="fail_ping")
+        last = ping_words(ping.kind, ping.exit_code, now) if ping is not None else ping_words("fail", None, now)
+        emit_event(session, hb, "heartbeat.down", now, previous_status=previous, reason="fail_ping",
+                   exit_code=getattr(ping, "exit_code", None),
+                   details=down_details(hb, "fail_ping", last_ping=last, now=now))
     elif new_status == S.up and previous in (S.late, S.down):
         emit_event(session, hb, "heartbeat.up", now, previous_status=previous)
 
 
 async def record_ping(session: AsyncSession, hb_id: uuid.UUID, ping: PingInput,
-                      now: datetime | None = None) -> PingResult:
+                      now: datetime | None = None, *, throttle=None) -> PingResult:
     """Store one ping and apply it. The caller's unit of work commits it before acknowledging.
-    Unknown (or other-tenant) heartbeat ids -> NOT_FOUND."""
+    Unknown (or other-tenant) heartbeat ids -> NOT_FOUND; over the heartbeat's ping rate (and not
+    a state change) -> RATE_LIMITED."""
     validate(ping)
     item = batch.PendingPing(hb_id, ping, now or utcnow())
     states = await batch.locate(session, [item], by_ping_id=False)
-    (result,) = await batch.apply(session, [item], states)
+    (result,) = await batch.apply(session, [item], states, throttle=throttle)
     if result is None:
         raise AppError("NOT_FOUND", "heartbeat not found")
+    if isinstance(result, batch.Throttled):
+        raise throttled_error(result.retry_after)
     return result
+
+
+def throttled_error(retry_after: float) -> AppError:
+    from xinex.heartbeats.throttle import retry_after_header
+
+    seconds = retry_after_header(retry_after)
+    return AppError("RATE_LIMITED", "too many pings for this heartbeat; retry after Retry-After seconds",
+                    details={"retry_after": int(seconds)}, headers={"Retry-After": seconds})
 
 
 def validate(ping: PingInput) -> None:
@@ -132,33 +199,6 @@ async def heartbeat_id_for_ping_id(session: AsyncSession, raw: str) -> uuid.UUID
 
 # --- transitions shared with the sweeper -------------------------------------------------------
 
-async def flip_due(session: AsyncSession, hb: Heartbeat, now: datetime) -> str | None:
-    """Compare-and-set the deadline transition of one due heartbeat; emits once. Returns the new
-    status, or None when someone else (a ping, another sweeper) changed it first."""
-    if hb.alert_after is None or hb.alert_after > now or hb.status not in (S.up, S.late):
-        return None
-    if hb.down_at is not None and hb.down_at <= now:
-        target, deadline = S.down, None
-    else:
-        target, deadline = S.late, hb.down_at
-    result = await session.execute(
-        update(Heartbeat)
-        .where(and_(Heartbeat.id == hb.id, Heartbeat.status == hb.status, Heartbeat.alert_after == hb.alert_after))
-        .values(status=target.value, alert_after=deadline)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        return None
-    previous = hb.status
-    # Mirror the row without marking the object dirty (the UPDATE above already wrote it).
-    set_committed_value(hb, "status", target.value)
-    set_committed_value(hb, "alert_after", deadline)
-    event = "heartbeat.down" if target == S.down else "heartbeat.late"
-    emit_event(session, hb, event, now, previous_status=previous, reason="missed",
-               expected_at=hb.late_at.isoformat() if hb.late_at else None)
-    return target.value
-
-
 async def flag_ran_too_long(session: AsyncSession, run: HeartbeatRun, hb: Heartbeat, now: datetime) -> bool:
     result = await session.execute(
         update(HeartbeatRun)
@@ -177,12 +217,13 @@ async def flag_ran_too_long(session: AsyncSession, run: HeartbeatRun, hb: Heartb
 # --- pause / resume ---------------------------------------------------------------------------
 
 def pause(hb: Heartbeat) -> None:
+    # Like healthchecks: paused means no deadline and no running state; a later start re-arms it.
     hb.status = S.paused.value
-    hb.late_at = hb.down_at = hb.alert_after = None
+    hb.late_at = hb.down_at = hb.alert_after = hb.last_start_at = None
 
 
 def resume(hb: Heartbeat) -> None:
     # Like healthchecks: a resumed heartbeat waits for its next ping as a new one.
     if hb.status == S.paused:
         hb.status = S.new.value
-        hb.late_at = hb.down_at = hb.alert_after = None
+        hb.late_at = hb.down_at = hb.alert_after = hb.last_start_at = None

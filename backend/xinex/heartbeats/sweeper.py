@@ -19,7 +19,7 @@ from sqlalchemy import and_, case, func, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from xinex.heartbeats.service import emit_event, flag_ran_too_long
+from xinex.heartbeats.service import down_details, down_reason, emit_event, flag_ran_too_long, ping_words
 from xinex.kit.db import Database
 from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import utcnow
@@ -44,6 +44,9 @@ def _claim(session: AsyncSession, stmt, of=None):
     return stmt
 
 
+ARMED = [S.new.value, S.up.value, S.late.value, S.paused.value]  # statuses a deadline can flip (not down)
+
+
 async def sweep_due(db: Database, now: datetime | None = None, limit: int = BATCH) -> int:
     """Flip every heartbeat whose deadline passed and flag runs over their max runtime.
     Returns the number of transitions made (and events emitted) by this call."""
@@ -51,7 +54,7 @@ async def sweep_due(db: Database, now: datetime | None = None, limit: int = BATC
     done = 0
     async with db.session(system=SWEEP_SCOPE) as session:
         due = _claim(session, select(Heartbeat).where(
-            Heartbeat.alert_after <= now, Heartbeat.status.in_([S.up.value, S.late.value])
+            Heartbeat.alert_after <= now, Heartbeat.status.in_(ARMED)
         ).order_by(Heartbeat.alert_after).limit(limit))
         done += await flip_due_batch(session, list((await session.execute(due)).scalars().all()), now)
         overdue = _claim(session, select(HeartbeatRun, Heartbeat).join(Heartbeat, Heartbeat.id == HeartbeatRun.heartbeat_id)
@@ -64,29 +67,39 @@ async def sweep_due(db: Database, now: datetime | None = None, limit: int = BATC
     return done
 
 
+_FLIPPED = (Heartbeat.id, Heartbeat.status, Heartbeat.alert_after, Heartbeat.late_at, Heartbeat.down_at,
+            Heartbeat.last_ping_at, Heartbeat.last_start_at)
+
+
 async def flip_due_batch(session: AsyncSession, rows: list[Heartbeat], now: datetime) -> int:
     """Flip every due row read by the sweeper in one compare-and-set UPDATE … RETURNING.
 
-    The condition is "still due now" (status up/late, deadline passed), not "unchanged since read":
+    The condition is "still due now" (not down, deadline passed), not "unchanged since read":
     a ping that moved the deadline into the future or set another status makes the row miss, and
     a row another sweeper flipped is either no longer due or due for its next transition, so each
     transition is made — and its event emitted — exactly once. One statement however many rows
     and whatever their deadlines: on a busy embedded database every extra write statement is
-    another wait for the lock."""
-    due = [hb for hb in rows if hb.alert_after is not None and hb.alert_after <= now and hb.status in (S.up, S.late)]
+    another wait for the lock.
+
+    Past `down_at` (grace after the expected ping, or grace after an unfinished start) the row goes
+    down and `heartbeat.down` pages; before it, up goes late — shown, and only announced
+    (`heartbeat.late`) for heartbeats with `notify_late`."""
+    due = [hb for hb in rows if hb.alert_after is not None and hb.alert_after <= now and hb.status in ARMED]
     if not due:
         return 0
     past_down = and_(Heartbeat.down_at.is_not(None), Heartbeat.down_at <= now)
     result = await session.execute(
         update(Heartbeat)
         .where(Heartbeat.id.in_([hb.id for hb in due]), Heartbeat.alert_after <= now,
-               Heartbeat.status.in_([S.up.value, S.late.value]))
+               Heartbeat.status.in_(ARMED))
         .values(status=case((past_down, S.down.value), else_=S.late.value),
                 alert_after=case((past_down, null()), else_=Heartbeat.down_at))
-        .returning(Heartbeat.id, Heartbeat.status, Heartbeat.alert_after, Heartbeat.late_at)
+        .returning(*_FLIPPED)
         .execution_options(synchronize_session=False)
     )
     changed = {row.id: row for row in result}
+    downs = [hb.id for hb in due if hb.id in changed and changed[hb.id].status == S.down.value]
+    last = await _last_pings(session, downs) if downs else {}
     flipped = 0
     for hb in due:
         row = changed.get(hb.id)
@@ -94,20 +107,36 @@ async def flip_due_batch(session: AsyncSession, rows: list[Heartbeat], now: date
             continue  # a ping or another sweeper got there first
         previous = hb.status
         # Mirror the row without marking the object dirty (the UPDATE above already wrote it).
-        set_committed_value(hb, "status", row.status)
-        set_committed_value(hb, "alert_after", row.alert_after)
-        set_committed_value(hb, "late_at", row.late_at)
-        event = "heartbeat.down" if row.status == S.down.value else "heartbeat.late"
-        emit_event(session, hb, event, now, previous_status=previous, reason="missed",
-                   expected_at=row.late_at.isoformat() if row.late_at else None)
+        for column in _FLIPPED[1:]:
+            set_committed_value(hb, column.key, getattr(row, column.key))
         flipped += 1
+        expected = row.late_at.isoformat() if row.late_at else None
+        if row.status == S.down.value:
+            reason = down_reason(hb, now)
+            last_ping = ping_words(*last.get(hb.id, (None, None, None)))
+            emit_event(session, hb, "heartbeat.down", now, previous_status=previous, reason=reason,
+                       expected_at=expected, details=down_details(hb, reason, last_ping=last_ping, now=now))
+        elif hb.notify_late:
+            emit_event(session, hb, "heartbeat.late", now, previous_status=previous, reason="missed",
+                       expected_at=expected)
     return flipped
+
+
+async def _last_pings(session: AsyncSession, hb_ids: list) -> dict:
+    """heartbeat id -> (kind, exit code, received at) of its last start/success/fail ping."""
+    last = (select(HeartbeatPing.heartbeat_id, func.max(HeartbeatPing.seq).label("seq"))
+            .where(HeartbeatPing.heartbeat_id.in_(hb_ids), HeartbeatPing.kind != "log")
+            .group_by(HeartbeatPing.heartbeat_id).subquery())
+    rows = await session.execute(
+        select(HeartbeatPing.heartbeat_id, HeartbeatPing.kind, HeartbeatPing.exit_code, HeartbeatPing.received_at)
+        .join(last, and_(HeartbeatPing.heartbeat_id == last.c.heartbeat_id, HeartbeatPing.seq == last.c.seq)))
+    return {row.heartbeat_id: (row.kind, row.exit_code, row.received_at) for row in rows}
 
 
 async def next_deadline(db: Database) -> datetime | None:
     async with db.session(system=SWEEP_SCOPE) as session:
         a = (await session.execute(select(func.min(Heartbeat.alert_after)).where(
-            Heartbeat.status.in_([S.up.value, S.late.value])))).scalar_one_or_none()
+            Heartbeat.status.in_(ARMED)))).scalar_one_or_none()
         b = (await session.execute(select(func.min(HeartbeatRun.timeout_at)))).scalar_one_or_none()
     found = [d for d in (a, b) if d is not None]
     return min(found) if found else None

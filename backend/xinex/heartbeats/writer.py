@@ -22,7 +22,8 @@ import uuid
 from sqlalchemy.exc import DBAPIError
 
 from xinex.heartbeats import apply as batch
-from xinex.heartbeats.service import PingInput, PingResult, validate
+from xinex.heartbeats.service import PingInput, PingResult, throttled_error, validate
+from xinex.heartbeats.throttle import throttle_for
 from xinex.kit.db import Database, commit
 from xinex.kit.errors import AppError
 from xinex.kit.tenancy import system_scope
@@ -34,8 +35,9 @@ SCOPE = "heartbeats.public_ping"  # pings resolve their tenant from the ping id,
 
 
 class PingWriter:
-    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH, throttle=None) -> None:
         self._db = db
+        self.throttle = throttle
         self._max_batch = max_batch
         self._queue: list[tuple[batch.PendingPing, asyncio.Future]] = []
         self._wake = asyncio.Event()
@@ -87,8 +89,8 @@ class PingWriter:
         try:
             await system_scope(session, SCOPE)
             states = await batch.locate(session, items, by_ping_id=True)
-            results = (await batch.apply(session, items, states, snapshots=False) if states
-                       else [None] * len(items))
+            results = (await batch.apply(session, items, states, snapshots=False, throttle=self.throttle)
+                       if states else [None] * len(items))
         except Exception as exc:  # noqa: BLE001 - isolated below, each request gets its own outcome
             await session.rollback()
             await session.close()
@@ -123,6 +125,8 @@ class PingWriter:
         for (_, future), result in zip(group, results, strict=True):
             if result is None:
                 _settle(future, exc=AppError("NOT_FOUND", "heartbeat not found"))
+            elif isinstance(result, batch.Throttled):
+                _settle(future, exc=throttled_error(result.retry_after))
             else:
                 _settle(future, result=result)
 
@@ -151,7 +155,7 @@ def writer_for(app) -> PingWriter:
     loop = asyncio.get_running_loop()
     current = getattr(app.state, "ping_writer", None)
     if current is None or current[0] is not loop:
-        current = (loop, PingWriter(app.state.db))
+        current = (loop, PingWriter(app.state.db, throttle=throttle_for(app)))
         app.state.ping_writer = current
     return current[1]
 

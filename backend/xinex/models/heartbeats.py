@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field
 
@@ -16,7 +17,7 @@ from xinex.kit.types import JSONType, utc_field
 class HeartbeatStatus(StrEnum):
     new = "new"
     up = "up"
-    late = "late"  # the expected ping is overdue, still within grace
+    late = "late"  # the expected ping is overdue, still within grace (shown; paged only with notify_late)
     down = "down"
     paused = "paused"
 
@@ -39,6 +40,8 @@ class Heartbeat(TenantOwned, table=True):
     cron: str | None = Field(default=None, max_length=120)
     timezone: str = Field(default="UTC", max_length=64)
     max_runtime_s: int | None = Field(default=None)
+    # healthchecks semantics page when grace runs out (down); this also pages on late.
+    notify_late: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     status: str = Field(default=HeartbeatStatus.new.value, max_length=10, index=True)
     last_ping_at: datetime | None = utc_field(default=None, nullable=True)
     last_start_at: datetime | None = utc_field(default=None, nullable=True)

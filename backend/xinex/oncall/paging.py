@@ -28,7 +28,7 @@ from xinex.incidents import timeline
 from xinex.kit.db import Database
 from xinex.kit.jobs import enqueue, get_queue, job
 from xinex.kit.types import utcnow
-from xinex.models.incidents import Incident, IncidentLog, IncidentStatus
+from xinex.models.incidents import Alert, Incident, IncidentLog, IncidentStatus
 from xinex.models.oncall import Page, PageStatus
 from xinex.oncall import reach
 from xinex.settings import get_settings
@@ -92,13 +92,15 @@ async def _finish(session: AsyncSession, page: Page, now: datetime, **values) ->
     return (await session.execute(stmt)).scalar_one_or_none() is not None
 
 
-def _message(incident: Incident, page: Page, public_url: str):
+def _message(incident: Incident, page: Page, public_url: str, details: str | None = None):
     from xinex.notify.send import NotificationMessage
 
     verb = {"incident.triggered": "Triggered", "incident.escalated": "Escalated",
             "incident.acknowledged": "Acknowledged", "incident.resolved": "Resolved"}.get(page.event, page.event)
     body = (f"{verb}: {incident.title}\nSeverity: {incident.severity}\nStatus: {incident.status}\n"
             f"Alerts: {incident.alert_count}\nSource: {incident.source_type} {incident.source_id or ''}".rstrip())
+    if details:
+        body = f"{body}\n\n{details}"
     # notify names the second-highest level "high"; incidents use PagerDuty's "error".
     severity = "high" if incident.severity == "error" else incident.severity
     return NotificationMessage(
@@ -107,10 +109,20 @@ def _message(incident: Incident, page: Page, public_url: str):
         url=f"{public_url.rstrip('/')}/incidents/{incident.id}", dedup_key=str(page.id))
 
 
+async def _details(session: AsyncSession, incident: Incident) -> str | None:
+    """What the source said about the latest trigger (its payload's `details`: e.g. a heartbeat's
+    last ping and exit status), for the page body."""
+    payload = (await session.execute(
+        select(Alert.payload).where(Alert.incident_id == incident.id, Alert.action == "trigger")
+        .order_by(Alert.occurred_at.desc()).limit(1))).scalar_one_or_none() or {}
+    details = payload.get("details")
+    return str(details)[:2000] if details else None
+
+
 async def _send(session: AsyncSession, incident: Incident, page: Page, public_url: str):
     from xinex.notify import send as notify  # ImportError until notify exists: retried like any failure
 
-    message = _message(incident, page, public_url)
+    message = _message(incident, page, public_url, await _details(session, incident))
     if page.target_type == "channel":
         return await notify.deliver_to_channel(session, page.target_id, message)
     return await notify.send_to_user(session, page.target_id, message)
