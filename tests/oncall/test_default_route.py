@@ -152,3 +152,52 @@ async def test_a_disabled_default_route_pages_the_owners_only(db, client, alice)
     await run_due(db, now=t0)
     assert [(p.target_type, str(p.target_id)) for p in await pages(db, alice.tenant_id, inc.id)] == [
         ("user", alice.user_id)]
+
+
+async def test_concurrent_channel_creates_all_join_the_default_route(client, alice):
+    """Each create rewrites the route's list: under a row lock, so none is lost."""
+    import asyncio
+
+    made = await asyncio.gather(*(hook(client, alice, f"https://hooks.example.com/{i}") for i in range(12)))
+    route = await the_default_route(client, alice)
+    assert sorted(route["channel_ids"]) == sorted(c["id"] for c in made)
+    toggled = await asyncio.gather(*(client.put(f"{CHANNELS}/{c['id']}", json={"default": False}, headers=alice.bearer)
+                                     for c in made[:6]))
+    assert all(r.status_code == 200 for r in toggled)
+    assert sorted((await the_default_route(client, alice))["channel_ids"]) == sorted(c["id"] for c in made[6:])
+
+
+async def test_concurrent_channel_creates_on_the_embedded_sqlite(sqlite_db):
+    """The embedded default: the same read-modify-write, serialised by the one-writer gate; a tenant
+    made without the provisioning path gets its default route on its first channel."""
+    import asyncio
+
+    from sqlalchemy import select
+    from xinex.models.oncall import RoutingRule
+    from xinex.models.tenant import Tenant
+    from xinex.notify import service
+    from xinex.notify.schemas import ChannelCreate, ChannelUpdate
+
+    tenant_id = uuid.uuid4()
+    async with sqlite_db.session(system="test") as s:
+        s.add(Tenant(id=tenant_id, name="embedded", slug=f"embedded-{tenant_id.hex[:8]}"))
+
+    async def make(i: int) -> uuid.UUID:
+        async with sqlite_db.session(tenant_id=tenant_id) as s:
+            channel = await service.create(s, tenant_id, None, ChannelCreate(
+                name=f"hook {i}", kind="webhook", config={"url": f"https://hooks.example.com/{i}"}))
+            return channel.id
+
+    async def leave(channel_id: uuid.UUID) -> None:
+        async with sqlite_db.session(tenant_id=tenant_id) as s:
+            await service.update(s, await service.get(s, channel_id), ChannelUpdate(default=False))
+
+    async def route_channels() -> list[str]:
+        async with sqlite_db.session(tenant_id=tenant_id) as s:
+            [route] = (await s.execute(select(RoutingRule).where(RoutingRule.is_default.is_(True)))).scalars().all()
+            return sorted(route.channel_ids)
+
+    made = await asyncio.gather(*(make(i) for i in range(8)))
+    assert await route_channels() == sorted(str(c) for c in made)
+    await asyncio.gather(*(leave(c) for c in made[:4]))  # a PUT of `default` alone writes nothing first
+    assert await route_channels() == sorted(str(c) for c in made[4:])

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinex.kit import sqlite_gate
 from xinex.models.oncall import RoutingRule
 
 NAME = "Default route"
@@ -22,9 +23,12 @@ def new_default_route(tenant_id: uuid.UUID) -> RoutingRule:
 
 async def get_default_route(session: AsyncSession, *, for_update: bool = False) -> RoutingRule | None:
     stmt = select(RoutingRule).where(RoutingRule.is_default.is_(True))
-    if for_update and session.bind.dialect.name == "postgresql":
-        # Channel creates append to its list: serialise them (SQLite has one writer anyway).
-        stmt = stmt.with_for_update()
+    if for_update:
+        # Channel creates and PUTs rewrite its list: serialise them (read-modify-write).
+        if session.bind.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        else:
+            await sqlite_gate.hold(session)  # SQLite: take the one writer's turn before reading
     return (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one_or_none()
 
 
