@@ -121,9 +121,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.include_router(api_router())
     for sub in PUBLIC_ROOT_ROUTERS:
         app.include_router(sub)
+    from xinex.site import openapi
     from xinex.site.router import router as site_router
 
     app.include_router(site_router)
+    openapi.install(app)
 
     # Each add wraps the previous: the ping fast path is innermost, the contract middleware outermost
     # (it wraps idempotency so replays carry the headers too). The body cap sits outside everything
