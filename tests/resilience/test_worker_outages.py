@@ -5,6 +5,7 @@ worker takes jobs from the queue again."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 
@@ -61,6 +62,28 @@ class _Bearer:
         self.bearer = headers
 
 
+async def _heartbeat_paging(c: httpx.AsyncClient, receiver: Receiver) -> tuple[_Bearer, dict]:
+    """A new tenant with a 2 s heartbeat (1 s grace) whose incidents page `receiver` at once."""
+    account = _Bearer(await _sign_up(c))
+    r = await c.post("/api/v1/notification-channels", headers=account.bearer,
+                     json={"name": "hook", "kind": "webhook", "config": {"url": receiver.url}})
+    assert r.status_code == 201, r.text
+    policy = await make_policy(c, account, [{"delay_minutes": 0, "targets": [{"type": "channel", "id": r.json()["id"]}]}])
+    r = await c.post("/api/v1/heartbeats", json={"name": "backup", "interval": 2, "grace": 1}, headers=account.bearer)
+    assert r.status_code == 201, r.text
+    hb = r.json()
+    await make_rule(c, account, source_type="heartbeat", source_ids=[hb["id"]], escalation_policy_id=policy["id"])
+    return account, hb
+
+
+async def _status(c: httpx.AsyncClient, account: _Bearer, hb: dict) -> str:
+    return (await c.get(f"/api/v1/heartbeats/{hb['id']}", headers=account.bearer)).json()["status"]
+
+
+async def _is_down(c: httpx.AsyncClient, account: _Bearer, hb: dict) -> bool:
+    return (await c.get(f"/api/v1/heartbeats/{hb['id']}", headers=account.bearer)).json()["status"] == "down"
+
+
 async def test_worker_survives_a_redis_outage_and_pages_go_out(tmp_path, redis_proxy, proxied_redis_url,
                                                                smtp_server, receiver):
     await _forget_earlier_workers()
@@ -71,18 +94,7 @@ async def test_worker_survives_a_redis_outage_and_pages_go_out(tmp_path, redis_p
         worker = Process("worker", env, tmp_path / "worker.log")
         try:
             async with httpx.AsyncClient(base_url=base, timeout=10) as c:
-                account = _Bearer(await _sign_up(c))
-                r = await c.post("/api/v1/notification-channels", headers=account.bearer,
-                                 json={"name": "hook", "kind": "webhook", "config": {"url": receiver.url}})
-                assert r.status_code == 201, r.text
-                policy = await make_policy(c, account, [{"delay_minutes": 0,
-                                                         "targets": [{"type": "channel", "id": r.json()["id"]}]}])
-                r = await c.post("/api/v1/heartbeats", json={"name": "backup", "interval": 2, "grace": 1},
-                                 headers=account.bearer)
-                assert r.status_code == 201, r.text
-                hb = r.json()
-                await make_rule(c, account, source_type="heartbeat", source_ids=[hb["id"]],
-                                escalation_policy_id=policy["id"])
+                account, hb = await _heartbeat_paging(c, receiver)
                 # The job worker has connected once its health-check key is on Redis.
                 await wait_for(lambda: _worker_on_redis() or not worker.alive, 60, worker.output)
                 assert worker.alive, worker.output()
@@ -97,12 +109,8 @@ async def test_worker_survives_a_redis_outage_and_pages_go_out(tmp_path, redis_p
                                lambda: f"no page during the outage; bodies={receiver.bodies}\n{worker.output()}")
                 assert worker.alive, worker.output()
 
-
-                async def is_down() -> bool:
-                    r = await c.get(f"/api/v1/heartbeats/{hb['id']}", headers=account.bearer)
-                    return r.json()["status"] == "down"
-
-                await wait_for(is_down, 30, lambda: f"the sweeper did not mark it down:\n{worker.output()}")
+                await wait_for(lambda: _is_down(c, account, hb), 30,
+                               lambda: f"the sweeper did not mark it down:\n{worker.output()}")
                 assert worker.alive, worker.output()
 
             # Redis back: the worker takes jobs from the queue again.
@@ -143,3 +151,36 @@ async def test_api_and_worker_start_while_redis_is_down(tmp_path, redis_proxy, p
             worker.stop()
             if api is not None:
                 api.stop()
+
+
+async def test_worker_rides_out_a_postgres_outage_and_catches_up(tmp_path, pg_proxy, receiver):
+    """The worker's database goes away while a heartbeat is due: the process stays up, and once
+    PostgreSQL is back the missed heartbeat is marked down and paged without a restart."""
+    await _forget_earlier_workers()
+    async with fresh_database() as database_url:
+        env = child_env(tmp_path, database_url=database_url, redis_url=os.environ["XINEX_TEST_REDIS_URL"],
+                        default_tier="enterprise")
+        api, base = await start_api(env, tmp_path)  # the API reaches PostgreSQL directly
+        worker = Process("worker", {**env, "XINEX_DATABASE_URL": pg_proxy.url(database_url)}, tmp_path / "worker.log")
+        try:
+            async with httpx.AsyncClient(base_url=base, timeout=10) as c:
+                account, hb = await _heartbeat_paging(c, receiver)
+                await wait_for(lambda: _worker_on_redis() or not worker.alive, 60, worker.output)
+                pg_proxy.cut()
+                r = await c.get("/ping/" + hb["ping_url"].rsplit("/", 1)[1])
+                assert r.status_code == 200 and r.text == "OK", r.text
+                # Its deadline passes while the worker cannot reach the database.
+                await wait_for(lambda: "heartbeat sweep failed" in worker.output() or not worker.alive, 30,
+                               worker.output)
+                await asyncio.sleep(4)  # past interval + grace: due, but nobody can see it
+                assert worker.alive, worker.output()
+                assert await _status(c, account, hb) == "up" and receiver.bodies == []
+                pg_proxy.restore()
+                await wait_for(lambda: _is_down(c, account, hb), 30,
+                               lambda: f"not marked down after the outage:\n{worker.output()}")
+                await wait_for(lambda: [b.get("event") for b in receiver.bodies] == ["incident.triggered"], 60,
+                               lambda: f"no page after the outage; bodies={receiver.bodies}\n{worker.output()}")
+                assert worker.alive, worker.output()
+        finally:
+            worker.stop()
+            api.stop()

@@ -83,14 +83,18 @@ class Hub:
     async def _start_redis(self) -> None:
         from redis.asyncio import Redis
 
-        self._redis = Redis.from_url(self.redis_url)
+        self._redis = Redis.from_url(self.redis_url, socket_connect_timeout=REDIS_TIMEOUT_S)
         self._pubsub = self._redis.pubsub()
-        await self._pubsub.psubscribe(CHANNEL_PREFIX + "*")
-        # Wait for the confirmation: events published after subscribe() returns must not be missed.
-        for _ in range(50):
-            msg = await self._pubsub.get_message(timeout=0.1)
-            if msg and msg.get("type") == "psubscribe":
-                break
+        try:
+            await self._pubsub.psubscribe(CHANNEL_PREFIX + "*")
+            # Wait for the confirmation: events published after subscribe() returns must not be missed.
+            for _ in range(50):
+                msg = await self._pubsub.get_message(timeout=0.1)
+                if msg and msg.get("type") == "psubscribe":
+                    break
+        except BaseException:
+            await self._stop_redis()  # Redis down: the next subscriber tries afresh (the client gets 1013)
+            raise
         self._reader = asyncio.create_task(self._read())
 
     async def _stop_redis(self) -> None:
