@@ -103,6 +103,9 @@ async def test_sessions_from_elsewhere_get_no_tokens_or_codes_in_an_enforcing_te
     r = await mobile.authorize(member, challenge)
     assert_error(r, 403, "SSO_REQUIRED")
     assert (await client.get(ME, cookies=member.cookies)).json()["tenant_id"] is None
+    log = (await client.get("/api/v1/audit-log?action=authz.denied", headers=sso.account.bearer)).json()["items"]
+    assert [(e["actor_user_id"], e["details"]["error_code"], e["details"]["route"]) for e in log] == [
+        (member.user_id, "SSO_REQUIRED", "/api/v1/api-tokens")]
     # It can still leave for a tenant that does not enforce SSO.
     r = await client.post("/api/v1/tenants/switch", json={"tenant_id": member.tenant_id}, cookies=member.cookies,
                           headers=member.session_headers)
