@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from datetime import timedelta
 
+from sqlalchemy import select
 from xinex.oncall.escalation import run_due
 
 from tests.incidents.helpers import (
@@ -128,6 +129,50 @@ async def test_auto_resolve_can_be_turned_off_per_route(db, client, alice):
     assert inc.status == "triggered" and inc.auto_resolve is False
     assert [(a.action, a.outcome) for a in await alerts(db, alice.tenant_id, inc.id)] == [
         ("trigger", "opened"), ("resolve", "recovered")]
+
+
+async def test_a_recovery_waits_for_the_failure_another_consumer_holds(db, client, alice):
+    """The flaky auto_resolve test, made deterministic. The outbox has one consumer, the engine,
+    but it runs in several places at once (the app's loop, each worker, tests' settle()). Consumer
+    A claims "down" and is still opening the incident; consumer B must not take "up" meanwhile, or
+    the recovery finds no incident and the incident never hears of it."""
+    from xinex.events.outbox import CLAIM_LEASE, emit
+    from xinex.incidents.engine import process_one, process_pending
+    from xinex.kit.types import utcnow
+    from xinex.models.outbox import OutboxEvent
+
+    t0, source = start_time(), uuid.uuid4()
+    policy = await make_policy(client, alice, [{"delay_minutes": 0, "targets": [user(alice)]}])
+    await make_rule(client, alice, source_ids=[str(source)], escalation_policy_id=policy["id"], auto_resolve=False)
+    # "down" is claimed by consumer A from the moment it commits (nobody else can take it first).
+    async with db.session(tenant_id=uuid.UUID(alice.tenant_id)) as s:
+        held = emit(s, "heartbeat.down", source_type="heartbeat", source_id=source, occurred_at=t0,
+                    payload={"name": "checkout api"})
+        held.claimed_until, held.attempts = utcnow() + CLAIM_LEASE, 1
+    up = await emit_event(db, alice.tenant_id, "heartbeat.up", t0 + timedelta(minutes=1), source_id=source)
+    await process_pending(db)  # consumer B
+    async with db.session(system="test") as s:
+        waiting = (await s.execute(select(OutboxEvent).where(OutboxEvent.id == up))).scalar_one()
+    assert waiting.processed_at is None and waiting.attempts == 0  # not even claimed
+    await process_one(db, held)  # consumer A finishes
+    await settle(db, up)
+    [inc] = await incidents(db, alice.tenant_id, f"heartbeat:{source}")
+    assert [(a.action, a.outcome) for a in await alerts(db, alice.tenant_id, inc.id)] == [
+        ("trigger", "opened"), ("resolve", "recovered")]
+
+
+async def test_an_event_that_keeps_failing_stops_holding_back_its_key(db, alice):
+    from xinex.events.outbox import CLAIM_LEASE, ORDER_ATTEMPTS, emit
+    from xinex.kit.types import utcnow
+
+    t0, source = start_time(), uuid.uuid4()
+    async with db.session(tenant_id=uuid.UUID(alice.tenant_id)) as s:
+        poison = emit(s, "monitor.down", source_type="monitor", source_id=source, occurred_at=t0)
+        poison.claimed_until, poison.attempts = utcnow() + CLAIM_LEASE, ORDER_ATTEMPTS
+    later = await emit_event(db, alice.tenant_id, "monitor.down", t0 + timedelta(seconds=1), source_id=source)
+    await settle(db, later)
+    [inc] = await incidents(db, alice.tenant_id, f"monitor:{source}")
+    assert [a.outcome for a in await alerts(db, alice.tenant_id, inc.id)] == ["opened"]
 
 
 async def test_routing_first_match_wins_and_default_route(db, client, alice):

@@ -4,7 +4,9 @@ PagerDuty Events semantics: a trigger with an open incident for its dedup key ap
 (never re-pages; an acknowledged incident stays quiet), a recovery resolves it when the route
 allows, and a trigger after resolve opens a new incident. Each event is handled in one
 tenant-bound transaction that also marks it processed; the unique `alerts.outbox_event_id` and
-`incidents.open_key` make a replayed or racing event a no-op instead of a duplicate.
+`incidents.open_key` make a replayed or racing event a no-op instead of a duplicate. Several
+copies of this consumer run at once (the embedded loop, each worker, the tick job); the outbox
+claim hands them the events of one dedup key strictly one after another (events/outbox.py).
 """
 
 from __future__ import annotations
@@ -245,7 +247,8 @@ async def run_incident_engine(db: Database, stop: asyncio.Event, idle_sleep: flo
     while not stop.is_set():
         try:
             claimed = await process_pending(db)
-            wait = 0.0 if claimed >= 100 else idle_sleep
+            # Events just applied may have released the next event of their key: look again now.
+            wait = 0.0 if claimed else idle_sleep
         except Exception:
             log.exception("incident engine pass failed")
             wait = 1.0
