@@ -51,6 +51,7 @@ def embedded_server(workdir: Path, **extra_env: str) -> Iterator[EmbeddedServer]
         "XINEX_HTTP_PORT": str(port),
         "XINEX_OTLP_GRPC_PORT": str(free_port()),
         "XINEX_OTLP_HTTP_PORT": str(free_port()),
+        "XINEX_PUBLIC_URL": f"http://127.0.0.1:{port}",  # ping URLs and links point at this server
         **extra_env,
     })
     log_path = workdir / "server.log"
