@@ -20,9 +20,8 @@ bulk updates of `ApiToken` mark the unit of work as a credential change.
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastapi import Request
 from sqlalchemy import and_, or_, select, update
@@ -44,8 +43,6 @@ class Ended:
     mobile_sign_ins: int = 0
     authorization_codes: int = 0
     api_tokens: int = 0
-    # tenant → mobile sign-ins / API tokens ended there (tenant-owned credentials)
-    by_tenant: Counter = field(default_factory=Counter)
 
     def summary(self) -> dict[str, int]:
         return {"sessions_ended": self.sessions, "mobile_sign_ins_ended": self.mobile_sign_ins,
@@ -89,11 +86,9 @@ async def end_user_credentials(
     async with _across_tenants(session, f"auth.end_credentials.{reason}"):
         families = await session.execute(
             update(OAuthTokenFamily).where(OAuthTokenFamily.user_id == user_id, OAuthTokenFamily.revoked_at.is_(None))
-            .values(revoked_at=now, revoked_reason=reason[:40]).returning(OAuthTokenFamily.tenant_id)
+            .values(revoked_at=now, revoked_reason=reason[:40])
         )
-        for (tenant_id,) in families.all():
-            ended.mobile_sign_ins += 1
-            ended.by_tenant[tenant_id] += 1
+        ended.mobile_sign_ins = families.rowcount or 0
         codes = await session.execute(
             update(OAuthAuthorizationCode)
             .where(OAuthAuthorizationCode.user_id == user_id, OAuthAuthorizationCode.used_at.is_(None),
@@ -110,7 +105,6 @@ async def end_user_credentials(
             )
             for token_id, tenant_id, name in revoked.all():
                 ended.api_tokens += 1
-                ended.by_tenant[tenant_id] += 1
                 audit.record(session, "api_token.revoked", request=request, tenant_id=tenant_id,
                              actor_user_id=user_id if actor_type is None else None, actor_label=actor_label,
                              actor_type=actor_type, target_type="api_token", target_id=token_id,
