@@ -78,6 +78,7 @@ async def test_no_acknowledged_ping_is_lost_when_postgres_drops_mid_burst(cut_of
     ping_path = "/ping/" + hb["ping_url"].rsplit("/", 1)[1]
     answers: dict[str, tuple[int, str | None]] = {}
     cut_done = asyncio.Event()
+    cut_off_replica.state.ping_throttle = None  # 320 pings to one heartbeat: past its per-minute limit
 
     async with client_for(cut_off_replica) as c:
         async def sender(lane: int) -> None:

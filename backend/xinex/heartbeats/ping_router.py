@@ -6,9 +6,11 @@ Public and unauthenticated: the random ping id is the capability. Answers like h
   transaction), with `Access-Control-Allow-Origin: *`, `Cache-Control: no-cache` and
   `Ping-Body-Limit: <bytes kept per body>`;
 - every form also with a trailing slash (`/ping/<uuid>/`, `/ping/<uuid>/start/`): never a redirect;
-- errors as short text bodies: `not found` (404), `invalid url format` (400: an exit status above
-  255), `invalid uuid format` (400: a `rid` that is not a UUID), `rate limited` (429 with
-  Retry-After), `service unavailable` (503 with Retry-After);
+- the errors healthchecks answers as its short text bodies: `not found` (404), `invalid url format`
+  (400: an exit status above 255), `invalid uuid format` (400: a `rid` that is not a UUID), and
+  `rate limited` (429 with Retry-After, the per-heartbeat throttle); a database outage is the
+  platform's catalog `503 SERVICE_UNAVAILABLE` with Retry-After (docs/operations.md), which
+  healthchecks has no answer of its own for — its clients retry on any 5xx;
 - CORS preflight (`OPTIONS`) answered 204, so browsers can ping.
 
 `PingFastPath` answers every request under /ping/ itself, skipping FastAPI's route matching,
@@ -30,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from xinex.heartbeats import intake, service
 from xinex.heartbeats.writer import writer_for
-from xinex.kit.errors import AppError
+from xinex.kit.errors import AppError, error_response, error_responses
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +66,7 @@ def _refusal(exc: AppError) -> PingRefused:
         return PingRefused(404, "not found")
     if exc.code == "RATE_LIMITED":
         return PingRefused(429, "rate limited", {"Retry-After": exc.headers.get("Retry-After", "1")})
-    if exc.code == "SERVICE_UNAVAILABLE":
-        return PingRefused(503, "service unavailable", {"Retry-After": exc.headers.get("Retry-After", "1")})
-    return PingRefused(exc.status, exc.message)
+    raise exc  # the catalog answer (a 503 while the database is unreachable)
 
 
 def parse(path: str) -> tuple[str, str | None]:
@@ -140,6 +140,8 @@ class PingFastPath:
                 response = await handle_ping(Request(scope, receive), uuid_str, action)
         except PingRefused as exc:
             response = _text(exc.status, exc.text, exc.headers)
+        except AppError as exc:
+            response = error_response(exc.status, exc.code, exc.message, exc.details, {**ALWAYS, **exc.headers})
         except ClientDisconnect:
             response = _text(400, "the client disconnected before sending the whole request")
         await response(scope, receive, send)
@@ -158,7 +160,7 @@ def _responses(ok: str = "OK") -> dict:
             400: text("invalid uuid format", "`invalid uuid format` (rid) or `invalid url format` (exit status > 255)"),
             404: text("not found", "No heartbeat has this ping id"),
             429: text("rate limited", "Over the heartbeat's ping rate (see Retry-After); nothing stored"),
-            503: text("service unavailable", "The ping could not be stored; retry after Retry-After")}
+            **error_responses(503)}
 
 
 async def _documented(request: Request) -> Response:  # pragma: no cover - PingFastPath answers first
