@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
 
+import redis.asyncio as aioredis
 from sqlalchemy import func, select
+from xinex.auth.credential_cache import CHANNEL
 from xinex.models.heartbeats import HeartbeatPing
 
 from tests.conftest import assert_error
@@ -76,3 +79,38 @@ async def test_api_and_pings_are_served_while_redis_is_down(build_app, client, a
         assert redis_proxy.accepted > accepted
         r = await c.get("/health/ready")
         assert r.json()["status"] == "ok" and r.json()["checks"] == {"database": "ok", "redis": "ok"}
+
+
+async def _generation_moves_on_publish(cache, generation: int) -> bool:
+    """Publish an invalidation on the real Redis; True once this replica's cache heard one."""
+    client = aioredis.from_url(os.environ["XINEX_TEST_REDIS_URL"])
+    try:
+        await client.publish(CHANNEL, b"1")
+    finally:
+        await client.aclose()
+    await asyncio.sleep(0.2)
+    return cache.generation > generation
+
+
+async def test_credential_cache_invalidations_resume_after_redis_returns(build_app, redis_proxy, proxied_redis_url):
+    from xinex.auth.credential_cache import CACHE
+
+    replica = build_app(redis_url=proxied_redis_url)
+    async with running(replica):
+        await _eventually(lambda: _generation_moves_on_publish(CACHE, CACHE.generation))
+        redis_proxy.cut()
+        await _eventually(lambda: _true(CACHE.publisher is None))  # the subscription ended with the connection
+        redis_proxy.restore()
+        # Another replica's revocation reaches this one again, without a restart.
+        await _eventually(lambda: _generation_moves_on_publish(CACHE, CACHE.generation), timeout=60)
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _eventually(condition, timeout: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.1)
