@@ -4,6 +4,7 @@ pings too; PostgreSQL back: the same process serves again without a restart."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 
 import pytest
@@ -32,13 +33,15 @@ async def cut_off_replica(app, settings, proxied_database_url):
     await database.dispose()
 
 
-async def test_api_answers_503_with_retry_after_while_postgres_is_down(cut_off_replica, client, alice, pg_proxy):
+async def test_api_answers_503_with_retry_after_while_postgres_is_down(cut_off_replica, client, alice, pg_proxy,
+                                                                       caplog):
     hb = (await client.post("/api/v1/heartbeats", json={"name": "nightly"}, headers=alice.bearer)).json()
     ping_path = "/ping/" + hb["ping_url"].rsplit("/", 1)[1]
     async with client_for(cut_off_replica) as c:
         assert (await c.get("/api/v1/heartbeats", headers=alice.bearer)).status_code == 200  # pooled connections
         assert (await c.get(ping_path)).status_code == 200
         pg_proxy.cut()
+        caplog.clear()
         # Twice each: the pooled connection that breaks, then a new connection that is refused.
         for _ in range(2):
             _unavailable(await c.get("/api/v1/heartbeats", headers=alice.bearer))
@@ -48,6 +51,10 @@ async def test_api_answers_503_with_retry_after_while_postgres_is_down(cut_off_r
             _unavailable(await c.post("/api/v1/auth/login", json={"email": alice.email, "password": alice.password}))
             _unavailable(await c.get(ping_path))
             _unavailable(await c.post(ping_path + "/fail", content=b"disk full"))
+        # Logged as a count every few seconds, not a line (or a stack trace) per refused request.
+        assert not [r for r in caplog.records if r.name == "xinex.errors" and r.levelno >= logging.ERROR], caplog.text
+        lines = [r for r in caplog.records if "database unavailable" in r.getMessage()]
+        assert 1 <= len(lines) < 6, caplog.text
         pg_proxy.restore()
         r = await c.get("/api/v1/heartbeats", headers=alice.bearer)
         assert r.status_code == 200, r.text

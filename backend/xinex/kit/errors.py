@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import time
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -199,8 +200,20 @@ def _is_connection_error(exc: BaseException) -> bool:
     return bool(names & {"ConnectionError", "TimeoutError", "BusyLoadingError"})
 
 
+_unavailable_logged: dict[str, tuple[float, int]] = {}  # dependency -> (last warning, 503s since)
+UNAVAILABLE_LOG_EVERY_S = 10.0
+
+
 def unavailable_response(dependency: str, request_id: str | None = None) -> JSONResponse:
-    log.warning("%s unavailable: answered 503", dependency, extra={"request_id": request_id})
+    # One line per dependency every few seconds, with the count, not one per refused request.
+    now = time.monotonic()
+    last, count = _unavailable_logged.get(dependency, (-UNAVAILABLE_LOG_EVERY_S, 0))
+    if now - last >= UNAVAILABLE_LOG_EVERY_S:
+        log.warning("%s unavailable: %d request(s) answered 503", dependency, count + 1,
+                    extra={"request_id": request_id})
+        _unavailable_logged[dependency] = (now, 0)
+    else:
+        _unavailable_logged[dependency] = (last, count + 1)
     return error_response(503, "SERVICE_UNAVAILABLE", f"The service is temporarily unavailable ({dependency}); "
                           "retry later", {"dependency": dependency}, {"Retry-After": str(RETRY_AFTER_S)})
 

@@ -19,6 +19,7 @@ log = logging.getLogger("xinex.jobs")
 
 REDIS_TIMEOUT_S = 2.0  # connect and per-command: an enqueue is one round trip
 ENQUEUE_TIMEOUT_S = 3.0  # bounds the whole enqueue, whatever Redis does
+REDIS_RETRY_S = 5.0  # after Redis failed, jobs run in-process this long before Redis is tried again
 WARN_EVERY_S = 60.0
 
 JobFn = Callable[..., Awaitable[Any]]
@@ -77,15 +78,17 @@ class ArqQueue(JobQueue):
     """Jobs on Redis for `xinex worker` processes to run.
 
     Redis unreachable (refused, reset, or no answer within ENQUEUE_TIMEOUT_S): the job runs in this
-    process instead, on `fallback` — the work was committed and must not wait for Redis. Handlers
-    are idempotent and everything durable they act on (pages, deliveries) is also swept from
-    PostgreSQL, so at worst a job runs twice. One warning per outage, at most once a minute.
+    process instead, on `fallback`, and so do the jobs of the next REDIS_RETRY_S — the work was
+    committed and must not wait for Redis. Handlers are idempotent and everything durable they act
+    on (pages, deliveries) is also swept from PostgreSQL, so at worst a job runs twice. One warning
+    per outage, at most once a minute.
     """
 
     def __init__(self, pool, fallback: JobQueue | None = None) -> None:
         self.pool = pool
         self.fallback = fallback
         self._warned_at: float | None = None
+        self._redis_retry_at = 0.0  # monotonic time before which jobs go straight to the fallback
 
     @classmethod
     async def connect(cls, redis_url: str, fallback: JobQueue | None = None) -> ArqQueue:
@@ -98,12 +101,17 @@ class ArqQueue(JobQueue):
         return cls(ArqRedis(pool), fallback)
 
     async def enqueue(self, name: str, kwargs: dict[str, Any]) -> None:
+        if self.fallback is not None and time.monotonic() < self._redis_retry_at:
+            # Redis failed moments ago: do not make every job wait for it to fail again.
+            await self.fallback.enqueue(name, kwargs)
+            return
         try:
             await asyncio.wait_for(self.pool.enqueue_job("run_registered_job", name, kwargs), ENQUEUE_TIMEOUT_S)
         except Exception as exc:
             if self.fallback is None or not _redis_unavailable(exc):
                 raise
             now = time.monotonic()
+            self._redis_retry_at = now + REDIS_RETRY_S
             if self._warned_at is None or now - self._warned_at >= WARN_EVERY_S:
                 self._warned_at = now
                 log.warning("jobs: Redis unavailable (%s); running jobs in this process until it is back",
