@@ -57,6 +57,17 @@ def base_env(data_dir: str) -> dict[str, str]:
     }
 
 
+def _stop(proc: subprocess.Popen, grace_s: float = 60) -> None:
+    """SIGTERM, then SIGKILL if it is still busy (a worker deep in a backlog on a loaded machine
+    must not turn a finished measurement into a failed run)."""
+    proc.terminate()
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def db_url_of(mode: str, pg_url: str, data_dir: str) -> str:
     return pg_url if mode == "postgresql" else f"sqlite+aiosqlite:///{Path(data_dir).resolve() / 'xinex.db'}"
 
@@ -77,7 +88,7 @@ def deployment(mode: str, pg_url: str, redis_url: str, root_dir: str):
         if mode == "postgresql":
             worker = subprocess.Popen([str(Path(PYTHON).parent / "xinex"), "worker"], env={**os.environ, **env},
                                       cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            stack.callback(lambda: (worker.terminate(), worker.wait(20)))
+            stack.callback(_stop, worker)
             wait_until_settled(worker.pid)  # its start-up must not share the cores with a measurement
         yield api, db_url
 

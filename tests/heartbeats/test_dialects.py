@@ -224,3 +224,41 @@ async def test_real_uvicorn_server(app, alice, make_hb, db):
     finally:
         server.should_exit = True
         await task
+
+
+async def test_native_and_job_run_dialects_share_the_engine_semantics(client, alice, outsider, db):
+    """A start without an end is down after grace, an end with another run id ends the running state
+    when it is a failure, whichever dialect reported them."""
+    from datetime import timedelta
+
+    from xinex.heartbeats.sweeper import sweep_due
+    from xinex.kit.types import utcnow
+
+    headers = {"X-API-Key": alice.token}
+    name = f"etl-{uuid.uuid4().hex[:6]}"
+    r = await client.post("/api/v1/heartbeat/start", json={"name": name, "run_id": "r-1", "grace": 120},
+                          headers=headers)
+    ack = r.json()
+    hb = (await client.get(f"{BASE}/{ack['heartbeat_id']}", headers=alice.bearer)).json()
+    row = await load(db, hb)
+    assert (row.status, row.down_at) == ("new", row.last_start_at + timedelta(seconds=120))
+    await sweep_due(db, now=row.down_at)
+    assert (await load(db, hb)).status == "down"
+    # The end of another run id that failed closes the running state; r-1 is not measured.
+    r = await client.post("/api/v1/heartbeat/end", json={"name": name, "run_id": "r-2", "status": "failure"},
+                          headers=headers)
+    assert (r.json()["status"], r.json()["duration_ms"]) == ("down", None)
+    runs = (await client.get(f"{BASE}/{hb['id']}/runs", headers=alice.bearer)).json()["items"]
+    assert [(x["run_id"], x["outcome"], x["duration_ms"]) for x in runs] == [("r-1", "fail", None)]
+    assert (await load(db, hb)).last_start_at is None
+
+    # The native dialect: the same rules on a heartbeat addressed by slug.
+    r = await client.post(f"/api/v1/hb/{hb['slug']}", json={"status": "start"}, headers=alice.bearer)
+    assert r.json()["status"] == "down"
+    row = await load(db, hb)
+    assert row.alert_after is None  # down: no deadline until it recovers
+    r = await client.post(f"/api/v1/hb/{hb['slug']}", json={"exit_code": 0}, headers=alice.bearer)
+    assert (r.json()["status"], r.json()["kind"]) == ("up", "success") and r.json()["duration_ms"] is not None
+    row = await load(db, hb)
+    assert row.late_at is not None and row.late_at > utcnow() and row.last_start_at is None
+    assert_error(await client.post(f"/api/v1/hb/{hb['slug']}", headers=outsider.bearer), 404, "NOT_FOUND")
