@@ -1,16 +1,23 @@
-"""Code → tokens with Authlib, then the provider's word on who signed in (a `Profile`)."""
+"""Code → tokens (RFC 6749 §4.1 with PKCE), then the provider's word on who signed in (a `Profile`).
+
+Requests go through `kit.outbound` like every other outbound call (time and size caps, no redirects
+on the token endpoint). The provider URLs come from the operator's settings, not from a tenant, so
+they may be private addresses (an internal identity provider): `allow_private=True`.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
-import httpx
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from xinex.auth.oauth_login import oidc
 from xinex.auth.oauth_login.providers import Provider
+from xinex.kit import outbound
 from xinex.kit.errors import AppError
 
 log = logging.getLogger("xinex.auth.oauth_login")
@@ -32,13 +39,6 @@ class ProviderRefused(AppError):
         self.audit_reason = reason
 
 
-def oauth_client(provider: Provider, redirect_uri: str, **kw) -> AsyncOAuth2Client:
-    return AsyncOAuth2Client(
-        client_id=provider.client_id, client_secret=provider.client_secret,
-        token_endpoint_auth_method="client_secret_post", scope=provider.scope, redirect_uri=redirect_uri,
-        code_challenge_method="S256" if provider.pkce else None, timeout=oidc.HTTP_TIMEOUT, **kw)
-
-
 async def authorization_url(provider: Provider, redirect_uri: str, state: str, nonce: str | None,
                             code_verifier: str | None) -> str:
     if provider.kind == "oidc":
@@ -53,27 +53,38 @@ async def authorization_url(provider: Provider, redirect_uri: str, state: str, n
         extra["response_mode"] = provider.response_mode
     if provider.name == "microsoft":
         extra["prompt"] = "select_account"
-    async with oauth_client(provider, redirect_uri) as client:
-        url, _ = client.create_authorization_url(endpoint, state=state, code_verifier=code_verifier, **extra)
-    return url
+    if provider.pkce and code_verifier:
+        extra["code_challenge"] = create_s256_code_challenge(code_verifier)
+        extra["code_challenge_method"] = "S256"
+    return prepare_grant_uri(endpoint, provider.client_id, "code", redirect_uri=redirect_uri, scope=provider.scope,
+                             state=state, **extra)
 
 
 async def _fetch_token(provider: Provider, endpoint: str, redirect_uri: str, code: str,
                        code_verifier: str | None) -> dict:
-    kwargs = {"code": code}
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+            "client_id": provider.client_id, "client_secret": provider.client_secret}
     if code_verifier:
-        kwargs["code_verifier"] = code_verifier
+        form["code_verifier"] = code_verifier
     try:
-        async with oauth_client(provider, redirect_uri) as client:
-            return dict(await client.fetch_token(endpoint, **kwargs))
-    except AuthlibBaseError as exc:
-        # The provider's error code only (e.g. invalid_grant); never the code or the response body.
-        log.info("oauth token exchange refused by %s: %s", provider.name, getattr(exc, "error", "error"))
-        raise ProviderRefused("code_exchange_failed", f"{provider.display_name} did not accept the sign-in; "
-                              "start again") from exc
-    except (httpx.HTTPError, ValueError) as exc:
+        resp = await outbound.request(
+            "POST", endpoint, content=urlencode(form), timeouts=oidc.PROVIDER_TIMEOUTS, follow_redirects=False,
+            allow_private=True,
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"})
+        body = json.loads(resp.content)
+    except (outbound.OutboundError, ValueError) as exc:
         log.warning("oauth token exchange with %s failed: %s", provider.name, type(exc).__name__)
         raise oidc.unavailable("token exchange") from exc
+    # GitHub answers refusals with 200 and an "error" member; others with 400/401.
+    if isinstance(body, dict) and body.get("error"):
+        # The provider's error code only (e.g. invalid_grant); never the code or the response body.
+        log.info("oauth token exchange refused by %s: %s", provider.name, str(body["error"])[:64])
+        raise ProviderRefused("code_exchange_failed", f"{provider.display_name} did not accept the sign-in; "
+                              "start again")
+    if not 200 <= resp.status_code < 300 or not isinstance(body, dict) or not body.get("access_token"):
+        log.warning("oauth token exchange with %s: HTTP %s without a token", provider.name, resp.status_code)
+        raise oidc.unavailable("token exchange")
+    return body
 
 
 async def oidc_profile(provider: Provider, redirect_uri: str, code: str, code_verifier: str | None,
@@ -99,17 +110,10 @@ def profile_from_claims(provider_name: str, claims: dict) -> Profile:
 
 async def github_profile(provider: Provider, redirect_uri: str, code: str, code_verifier: str | None) -> Profile:
     token = await _fetch_token(provider, provider.token_url, redirect_uri, code, code_verifier)
-    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
-    try:
-        async with oauth_client(provider, redirect_uri, token=token) as client:
-            user_resp = await client.get(f"{provider.api_url}/user", headers=headers)
-            emails_resp = await client.get(f"{provider.api_url}/user/emails", headers=headers)
-        user_resp.raise_for_status()
-        emails_resp.raise_for_status()
-        user, emails = user_resp.json(), emails_resp.json()
-    except (httpx.HTTPError, ValueError, AuthlibBaseError) as exc:
-        log.warning("github user lookup failed: %s", type(exc).__name__)
-        raise oidc.unavailable("user lookup") from exc
+    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28",
+               "Authorization": f"Bearer {token['access_token']}"}
+    user = await oidc.provider_get(f"{provider.api_url}/user", headers, "user lookup")
+    emails = await oidc.provider_get(f"{provider.api_url}/user/emails", headers, "user lookup")
     if not isinstance(user, dict) or user.get("id") is None:
         raise ProviderRefused("no_subject", "GitHub returned no user id")
     # Only the primary address, and only when GitHub verified it.

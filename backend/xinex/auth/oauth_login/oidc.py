@@ -11,17 +11,18 @@ import logging
 import time
 from typing import Any
 
-import httpx
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from xinex.kit import outbound
 from xinex.kit.errors import AppError
 
 log = logging.getLogger("xinex.auth.oauth_login")
 
 CACHE_TTL_S = 3600
-HTTP_TIMEOUT = httpx.Timeout(10.0)
+# Provider URLs are the operator's settings, not a tenant's: private addresses (an internal IdP) are fine.
+PROVIDER_TIMEOUTS = outbound.Timeouts(connect=5.0, read=10.0, total=15.0)
 # Asymmetric only: "none" and HMAC (keyed with a public client id/secret) are refused.
 ALLOWED_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"]
 LEEWAY_S = 60
@@ -41,15 +42,21 @@ def unavailable(what: str) -> AppError:
     return AppError("SERVICE_UNAVAILABLE", f"The sign-in provider did not answer ({what}); try again")
 
 
-async def fetch_json(url: str) -> Any:
+async def provider_get(url: str, headers: dict[str, str], what: str) -> object:
+    """A JSON GET to a provider; anything but a 2xx JSON answer is 'the provider did not answer' (503)."""
     try:
-        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as client:
-            resp = await client.get(url, headers={"Accept": "application/json"})
-            resp.raise_for_status()
-            return resp.json()
-    except (httpx.HTTPError, ValueError) as exc:
-        log.warning("oauth provider fetch failed: %s %s", url, type(exc).__name__)
-        raise unavailable("metadata") from exc
+        resp = await outbound.request("GET", url, headers=headers, timeouts=PROVIDER_TIMEOUTS,
+                                      follow_redirects=False, allow_private=True)
+        if not 200 <= resp.status_code < 300:
+            raise ValueError(f"HTTP {resp.status_code}")
+        return json.loads(resp.content)
+    except (outbound.OutboundError, ValueError) as exc:
+        log.warning("oauth provider %s failed: %s", what, type(exc).__name__)
+        raise unavailable(what) from exc
+
+
+async def fetch_json(url: str) -> Any:
+    return await provider_get(url, {"Accept": "application/json"}, "metadata")
 
 
 async def provider_metadata(url: str) -> dict:
