@@ -107,3 +107,8 @@ async def test_notify_late_pages_when_late(app, db, client, alice, receiver):
     [inc] = await incidents(db, alice.tenant_id, f"heartbeat:{hb_id}")
     assert (inc.title, inc.severity) == ("eager is late", "warning")
     assert [b["event"] for b in receiver.bodies] == ["incident.triggered"]
+    # Grace over: the same incident, now titled and ranked for what happened; no second page.
+    await _advance(app, db, alice, hb_id, t0 + timedelta(seconds=121))
+    [inc] = await incidents(db, alice.tenant_id, f"heartbeat:{hb_id}")
+    assert (inc.title, inc.severity, inc.alert_count) == ("eager is down", "critical", 2)
+    assert [b["event"] for b in receiver.bodies] == ["incident.triggered"]

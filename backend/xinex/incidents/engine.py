@@ -148,7 +148,8 @@ async def _append(session: AsyncSession, incident: Incident, event: OutboxEvent,
     incident.alert_count += 1
     incident.last_alert_at = max(incident.last_alert_at, at)
     if SEVERITY_RANK.get(event.severity, 0) > SEVERITY_RANK.get(incident.severity, 0):
-        incident.severity = event.severity
+        # The source got worse (a late heartbeat went down): the incident is titled for what it is now.
+        incident.severity, incident.title = event.severity, summary_of(event)
     note = " (acknowledged: not paging)" if incident.status == IncidentStatus.acknowledged.value else ""
     timeline.add(session, incident, "alert", f"Alert appended: {summary_of(event)}{note}", at,
                  data={"event_type": event.event_type, "severity": event.severity})
