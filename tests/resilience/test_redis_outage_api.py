@@ -4,6 +4,7 @@ pings are stored in PostgreSQL, nothing answers 500; Redis back: counting return
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import uuid
@@ -114,3 +115,29 @@ async def _eventually(condition, timeout: float = 15.0) -> None:
     while not await condition():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.1)
+
+
+async def test_websocket_handshake_answers_503_while_redis_is_down(build_app, client, alice, redis_proxy,
+                                                                   proxied_redis_url):
+    import websockets
+    from websockets.exceptions import InvalidStatus
+
+    from tests.oncall.test_end_to_end import serve
+
+    replica = build_app(redis_url=proxied_redis_url)
+    async with running(replica) as c, serve(replica) as addr:
+        ticket = (await c.post("/api/v1/ws/ticket", headers=alice.bearer)).json()["ticket"]
+        redis_proxy.cut()
+        # A ticket lives on Redis; an API token is checked in PostgreSQL but the feed needs Redis.
+        for token in (ticket, alice.token):
+            try:
+                async with websockets.connect(f"ws://{addr}/api/v1/ws?token={token}"):
+                    raise AssertionError("the feed opened without Redis")
+            except InvalidStatus as refused:
+                response = refused.response
+            assert response.status_code == 503, response.status_code
+            assert int(response.headers["Retry-After"]) >= 1
+            assert b'"SERVICE_UNAVAILABLE"' in response.body
+        redis_proxy.restore()
+        async with websockets.connect(f"ws://{addr}/api/v1/ws?token={alice.token}") as ws:
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "hello"

@@ -19,7 +19,7 @@ from starlette.websockets import WebSocketDisconnect
 from xinex.auth.credentials import resolve_api_token, resolve_session, session_cookie_name
 from xinex.auth.deps import TenantPrincipal
 from xinex.auth.principal import Principal
-from xinex.kit.errors import AppError, error_responses
+from xinex.kit.errors import AppError, error_responses, unavailable_dependency, unavailable_response
 from xinex.models.tenant import Role
 from xinex.realtime import logfilter
 from xinex.realtime.bus import hub_for
@@ -89,9 +89,26 @@ async def _authenticate(websocket: WebSocket) -> Principal | None:
     return None
 
 
+async def _refuse_unavailable(websocket: WebSocket, dependency: str) -> None:
+    """Answer the handshake 503 + Retry-After (the client retries later) rather than a 500 or a
+    403 that would say its credential is bad; servers without the denial-response extension get
+    close code 1013 (try again later)."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(unavailable_response(dependency))
+    else:
+        await websocket.close(code=TRY_AGAIN)
+
+
 @router.websocket("/ws")
 async def events(websocket: WebSocket) -> None:
-    principal = await _authenticate(websocket)
+    try:
+        principal = await _authenticate(websocket)
+    except Exception as exc:
+        dependency = unavailable_dependency(exc)  # a ticket lives on Redis, a token in the database
+        if dependency is None:
+            raise
+        await _refuse_unavailable(websocket, dependency)
+        return
     if principal is None or principal.tenant_id is None or not _wants_events(principal):
         # Before accept: the handshake fails with HTTP 403, the token is not echoed anywhere.
         await websocket.close(code=POLICY_VIOLATION)
@@ -99,9 +116,9 @@ async def events(websocket: WebSocket) -> None:
     hub = hub_for(websocket.app)
     try:
         sub = await hub.subscribe(principal.tenant_id)
-    except Exception:
-        log.exception("realtime: subscribe failed")
-        await websocket.close(code=TRY_AGAIN)
+    except Exception as exc:
+        log.warning("realtime: subscribe failed (%s)", type(exc).__name__)
+        await _refuse_unavailable(websocket, unavailable_dependency(exc) or "redis")
         return
     try:
         await websocket.accept()
