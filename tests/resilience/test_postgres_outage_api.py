@@ -4,6 +4,7 @@ pings too; PostgreSQL back: the same process serves again without a restart."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import uuid
 
@@ -111,3 +112,27 @@ async def test_no_acknowledged_ping_is_lost_when_postgres_drops_mid_burst(cut_of
             HeartbeatPing.heartbeat_id == uuid.UUID(hb["id"])))).scalars().all())
     # Every acknowledged ping is stored (a refused one may be too: its commit may have landed).
     assert acknowledged <= stored, sorted(acknowledged - stored)[:5]
+
+
+async def test_websocket_handshake_answers_503_while_postgres_is_down(cut_off_replica, client, alice, pg_proxy):
+    import websockets
+    from websockets.exceptions import InvalidStatus
+
+    from tests.oncall.test_end_to_end import serve
+
+    r = await client.post("/api/v1/api-tokens", json={"name": "feed", "scopes": ["incidents:read"]},
+                          headers={**alice.session_headers}, cookies=alice.cookies)
+    assert r.status_code == 201, r.text
+    token = r.json()["token"]  # never used yet: no cache can vouch for it
+    async with serve(cut_off_replica) as addr:
+        pg_proxy.cut()
+        try:
+            async with websockets.connect(f"ws://{addr}/api/v1/ws?token={token}"):
+                raise AssertionError("the feed opened without checking the token")
+        except InvalidStatus as refused:
+            response = refused.response
+        assert response.status_code == 503, response.status_code
+        assert int(response.headers["Retry-After"]) >= 1
+        pg_proxy.restore()
+        async with websockets.connect(f"ws://{addr}/api/v1/ws?token={token}") as ws:
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "hello"
