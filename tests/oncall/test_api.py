@@ -158,6 +158,9 @@ async def test_schedules_crud_oncall_shifts_overrides_and_ical(client, alice, ou
     events = [c for c in cal.walk("VEVENT")]
     assert events and all(e["UID"] and e.decoded("DTEND") > e.decoded("DTSTART") for e in events)
     assert any(alice.email in str(e["SUMMARY"]) or "Test" in str(e["SUMMARY"]) for e in events)
+    # A year ahead, the largest feed the schema allows, is served (the past week made it a 500).
+    year = await client.get(f"{url}/ical", params={"days": 366}, headers=alice.bearer)
+    assert year.status_code == 200 and Calendar.from_ical(year.content).walk("VEVENT")
 
     for method, path, payload in (("GET", url, None), ("PUT", url, schedule_body(alice)), ("DELETE", url, None),
                                   ("GET", f"{url}/oncall", None), ("GET", f"{url}/shifts", None),

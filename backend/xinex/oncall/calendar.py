@@ -40,8 +40,11 @@ async def shifts(session: AsyncSession, schedule: Schedule, start: datetime, end
 async def ical(session: AsyncSession, schedule: Schedule, *, days_back: int = 7, days_ahead: int = 60,
                now: datetime | None = None) -> bytes:
     now = now or utcnow()
+    # The feed's whole window (the past week + what lies ahead) stays within what one shifts() computes:
+    # a year ahead keeps fewer days of the past (days=366 was a 500).
+    days_back = max(0, min(days_back, engine.MAX_SPAN.days - days_ahead - 1))
     start = now.replace(minute=0, second=0, microsecond=0) - timedelta(days=days_back)
-    spans = await shifts(session, schedule, start, now + timedelta(days=days_ahead))
+    spans = await shifts(session, schedule, start, min(now + timedelta(days=days_ahead), start + engine.MAX_SPAN))
     ids = {s.user_id for s in spans}
     users = {u.id: u for u in (await session.execute(select(User).where(User.id.in_(ids)))).scalars().all()} if ids else {}
     cal = Calendar()
