@@ -92,8 +92,12 @@ async def resolve_api_token(session: AsyncSession, raw: str) -> Principal:
         raise unauthenticated("API token expired")
     if entry.last_used_at is None or now - entry.last_used_at > TOUCH_EVERY:
         await system_scope(session, "auth.api_token_touch")
+        # The row lock lasts until this request commits: a request that finds the token being
+        # touched by another (a slow query, say) skips its touch instead of waiting behind it.
+        token_id = entry.principal.credential_id
+        unlocked = select(ApiToken.id).where(ApiToken.id == token_id).with_for_update(skip_locked=True)
         await session.execute(
-            update(ApiToken).where(ApiToken.id == entry.principal.credential_id).values(last_used_at=now),
+            update(ApiToken).where(ApiToken.id == unlocked.scalar_subquery()).values(last_used_at=now),
             execution_options={credential_cache.NEUTRAL_OPTION: True},
         )
         entry.last_used_at = now
