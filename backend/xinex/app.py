@@ -22,6 +22,7 @@ from xinex.kit.loops import supervise
 from xinex.kit.ratelimit import RateLimiter
 from xinex.kit.routing import PrefixedRouter, seal_route_tree
 from xinex.settings import Settings, get_settings
+from xinex.telemetry.query_gate import query_gate_for
 
 log = logging.getLogger("xinex.app")
 
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             from xinex.heartbeats.writer import close_writer
 
             await close_writer(app)
+            await app.state.oql_gate.close()
             await queue.close()
             set_queue(previous_queue)  # another app in the same process (tests) keeps its own
             if db is None:
@@ -109,6 +111,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from xinex.sso.selftest import saml_self_test
 
     app.state.saml_self_test = saml_self_test()  # once per process; SSO answers 503 if it failed
+    app.state.oql_gate = query_gate_for(settings)
     install_error_handlers(app)
 
     from xinex.kit.health import router as health_router

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     # (up -> down, down -> up) always gets through.
     ping_rate_limit_per_minute: int = Field(default=60, ge=0)
 
+    # Telemetry queries (telemetry/query_gate.py): per tenant, this many run at once (across
+    # replicas when Redis is set), this many more wait in the tenant's queue for up to the
+    # timeout, and the rest are answered 429.
+    oql_max_running_per_tenant: int = Field(default=4, ge=1)
+    oql_max_queued_per_tenant: int = Field(default=8, ge=0)
+    oql_queue_timeout_s: float = Field(default=10.0, gt=0)
+
     # JWT access tokens of our OAuth server (mobile)
     jwt_access_ttl_s: int = 900
     refresh_token_ttl_s: int = 60 * 60 * 24 * 30

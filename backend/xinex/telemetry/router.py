@@ -22,7 +22,7 @@ from xinex.kit.types import UTCInstant, utcnow
 from xinex.telemetry import read
 from xinex.telemetry.oql import CostLimits, OQLError, compile_oql, run_oql
 from xinex.telemetry.schemas import DslIn, DslOut, LogOut, ServiceOut, TraceOut
-from xinex.telemetry.store_access import ensure_schema, store_errors, store_for
+from xinex.telemetry.store_access import ensure_schema, store_for, tenant_query
 
 router = APIRouter(tags=["telemetry"])
 Reader = Annotated[Principal, Depends(Authorize("telemetry", write=False))]
@@ -69,14 +69,14 @@ To = Annotated[TelemetryTime | None, Query(alias="to", description="RFC 3339 end
 
 
 @router.post("/dsl", response_model=DslOut, response_model_exclude_none=True,
-             responses=error_responses(400, 401, 403, 422, 503))
+             responses=error_responses(400, 401, 403, 422, 429, 503))
 async def run_dsl(data: DslIn, request: Request, principal: Reader, session: SessionDep):
     try:
         compiled = compile_oql(data.query, principal.tenant_id, utcnow(), _limits(request))
     except OQLError as exc:
         raise AppError(exc.code, exc.message, status=400, details=exc.details) from None
     store = store_for(request)
-    async with store_errors():
+    async with tenant_query(request, principal.tenant_id):
         await ensure_schema(store)
         out = await run_oql(store, compiled)
     if data.annotations:
@@ -96,7 +96,7 @@ async def get_trace(request: Request, principal: Reader,
     if since is not None and until is not None and until <= since:
         raise _invalid("to", "must be after from")
     store = store_for(request)
-    async with store_errors():
+    async with tenant_query(request, principal.tenant_id):
         await ensure_schema(store)
         tree = await read.trace_tree(store, principal.tenant_id, trace_id, since, until,
                                      _limits(request).settings())
@@ -105,7 +105,7 @@ async def get_trace(request: Request, principal: Reader,
     return JSONResponse(tree)
 
 
-@router.get("/telemetry/logs", response_model=Page[LogOut], responses=error_responses(401, 403, 422, 503))
+@router.get("/telemetry/logs", response_model=Page[LogOut], responses=error_responses(401, 403, 422, 429, 503))
 async def search_logs(request: Request, principal: Reader, params: PageDep, since: From = None, until: To = None,
                       service: Annotated[str | None, Query(max_length=200)] = None,
                       severity: Annotated[str | None, Query(max_length=20, description="e.g. ERROR")] = None,
@@ -114,7 +114,7 @@ async def search_logs(request: Request, principal: Reader, params: PageDep, sinc
                       trace_id: Annotated[str | None, Query(pattern="^[0-9a-fA-F]{32}$")] = None):
     since, until = _range(since, until, timedelta(hours=1))
     store = store_for(request)
-    async with store_errors():
+    async with tenant_query(request, principal.tenant_id):
         await ensure_schema(store)
         items, total = await read.search_logs(
             store, principal.tenant_id, since, until, service=service, severity=severity,
@@ -123,11 +123,11 @@ async def search_logs(request: Request, principal: Reader, params: PageDep, sinc
     return Page.of(items, total, params)
 
 
-@router.get("/telemetry/services", response_model=Page[ServiceOut], responses=error_responses(401, 403, 422, 503))
+@router.get("/telemetry/services", response_model=Page[ServiceOut], responses=error_responses(401, 403, 422, 429, 503))
 async def list_services(request: Request, principal: Reader, params: PageDep, since: From = None, until: To = None):
     since, until = _range(since, until, timedelta(hours=24))
     store = store_for(request)
-    async with store_errors():
+    async with tenant_query(request, principal.tenant_id):
         await ensure_schema(store)
         items = await read.services(store, principal.tenant_id, since, until, _limits(request).settings())
     return Page.of(items[params.offset:params.offset + params.per_page], len(items), params)

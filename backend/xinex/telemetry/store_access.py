@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -25,6 +26,14 @@ async def ensure_schema(store: TimeSeriesStore) -> None:
     if id(store) not in _migrated:
         await store.migrate()  # idempotent; on a fresh store the tables may not exist yet
         _migrated.add(id(store))
+
+
+@asynccontextmanager
+async def tenant_query(request: Request, tenant_id: uuid.UUID) -> AsyncIterator[None]:
+    """A slot of the tenant's query concurrency (telemetry/query_gate.py; 429 past it), then
+    store errors mapped as in store_errors()."""
+    async with request.app.state.oql_gate.slot(tenant_id), store_errors():
+        yield
 
 
 @asynccontextmanager

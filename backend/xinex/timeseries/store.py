@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextvars
 import logging
 import os
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlparse, urlunparse
@@ -30,6 +32,13 @@ from xinex.timeseries.migrations import SCHEMA_MIGRATIONS_DDL, MigrationError, l
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# Store calls block a thread for as long as ClickHouse takes. They get their own pool, not the
+# event loop's default one (min(32, cores + 4) threads, which the rest of the app needs too):
+# a few slow queries there used to leave no thread for anyone else's query or work.
+# telemetry/query_gate.py caps each tenant at a few of these at once.
+STORE_THREADS = 32
+_store_calls = ThreadPoolExecutor(max_workers=STORE_THREADS, thread_name_prefix="timeseries")
 
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PARAM_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -222,7 +231,7 @@ class _ClientStore(TimeSeriesStore):
             except Exception as ex:  # noqa: BLE001 - mapped onto the store's error types
                 raise _wrap(ex) from ex
 
-        return await asyncio.to_thread(call)
+        return await asyncio.get_running_loop().run_in_executor(_store_calls, contextvars.copy_context().run, call)
 
     def _forget_types(self) -> None:
         self._types.clear()
