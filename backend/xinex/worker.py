@@ -21,14 +21,13 @@ from arq.connections import RedisSettings
 from arq.worker import Worker
 
 from xinex.kit.db import Database
-from xinex.kit.jobs import ArqQueue, InProcessQueue, run_registered_job, set_queue
+from xinex.kit.jobs import MAX_TRIES, ArqQueue, InProcessQueue, run_registered_job, set_queue
 from xinex.kit.logging import configure_logging
 from xinex.kit.loops import HEALTHY_RUN_S, MAX_BACKOFF_S, supervise, wait_or_stop
 from xinex.settings import Settings, get_settings
 
 log = logging.getLogger("xinex.worker")
 
-MAX_TRIES = 5
 JOB_TIMEOUT_S = 300
 
 
@@ -96,7 +95,7 @@ async def run(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     configure_logging()
     db = Database(settings.effective_database_url)
-    ctx: dict[str, Any] = {"settings": settings, "db": db}
+    ctx: dict[str, Any] = {"settings": settings, "db": db, "max_tries": MAX_TRIES}
     # Jobs that enqueue follow-up jobs (after commit) need a queue in this process too; while Redis
     # is down they run here, since no worker can take them from Redis anyway.
     queue = await ArqQueue.connect(settings.redis_url, fallback=InProcessQueue(ctx, max_tries=MAX_TRIES))

@@ -21,6 +21,7 @@ REDIS_TIMEOUT_S = 2.0  # connect and per-command: an enqueue is one round trip
 ENQUEUE_TIMEOUT_S = 3.0  # bounds the whole enqueue, whatever Redis does
 REDIS_RETRY_S = 5.0  # after Redis failed, jobs run in-process this long before Redis is tried again
 WARN_EVERY_S = 60.0
+MAX_TRIES = 5
 
 JobFn = Callable[..., Awaitable[Any]]
 REGISTRY: dict[str, JobFn] = {}
@@ -45,7 +46,7 @@ class JobQueue(ABC):
 class InProcessQueue(JobQueue):
     """Runs jobs as tasks of this process, retrying failures with backoff (embedded mode)."""
 
-    def __init__(self, ctx: dict[str, Any], max_tries: int = 5) -> None:
+    def __init__(self, ctx: dict[str, Any], max_tries: int = MAX_TRIES) -> None:
         self.ctx = ctx
         self.max_tries = max_tries
         self.tasks: set[asyncio.Task] = set()
@@ -63,7 +64,7 @@ class InProcessQueue(JobQueue):
                 return
             except Exception:
                 log.exception("job failed", extra={"job": name, "attempt": attempt})
-                await asyncio.sleep(min(30, 0.2 * 2**attempt))
+                await asyncio.sleep(retry_delay(attempt))
 
     async def drain(self) -> None:
         """Wait for every running job (tests, shutdown)."""
@@ -167,5 +168,23 @@ def enqueue(session, fn: JobFn | str, **kwargs: Any) -> None:
 
 
 async def run_registered_job(ctx: dict[str, Any], name: str, kwargs: dict[str, Any]) -> Any:
-    """The single arq entry point: dispatches to the registry so arq needs no per-job config."""
-    return await REGISTRY[name](ctx, **kwargs)
+    """The single arq entry point: dispatches to the registry so arq needs no per-job config.
+
+    A job that fails is run again with backoff up to the worker's max_tries, as the in-process
+    queue does: arq on its own retries only jobs that raise its `Retry`, so a job that met the
+    database mid-outage failed for good (the mail was never sent)."""
+    from arq.worker import Retry
+
+    try:
+        return await REGISTRY[name](ctx, **kwargs)
+    except Exception as exc:
+        attempt = int(ctx.get("job_try") or 1)
+        if attempt >= int(ctx.get("max_tries") or MAX_TRIES):
+            raise
+        log.warning("job failed (%s); retrying", type(exc).__name__, extra={"job": name, "attempt": attempt})
+        raise Retry(defer=retry_delay(attempt)) from exc
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before attempt `attempt + 1`: 0.4, 0.8, 1.6 … capped at 30."""
+    return min(30.0, 0.2 * 2**attempt)
