@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import uuid
 from pathlib import Path
 
 import httpx
@@ -204,3 +205,36 @@ async def test_disabling_an_account_ends_everything_across_processes(app, settin
 
     rc, out = await _xinex_user("disable", "nobody-here@example.com", redis_url=redis_url)
     assert rc == 1 and "no account" in out
+
+
+async def _lock_waiters(db) -> int:
+    from sqlalchemy import text
+
+    async with db.session(system="test: who waits for a row lock") as s:
+        return (await s.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                     "AND wait_event_type = 'Lock'"))).scalar_one()
+
+
+async def test_a_sign_in_racing_a_password_reset_does_not_outlive_it(app, client, db, alice):
+    """A sign-in that checked the old password just before a reset committed must not keep a session."""
+    from sqlalchemy import text
+    from xinex.auth.passwords import hash_password
+    from xinex.auth.revocation import end_user_credentials
+
+    user_id = uuid.UUID(alice.user_id)
+    async with db.sessionmaker() as reset:  # a reset half-way: new password written, not yet committed
+        await reset.execute(text("UPDATE users SET password_hash = :h WHERE id = :id"),
+                            {"h": await hash_password("the reset password"), "id": user_id})
+        login = asyncio.create_task(client.post("/api/v1/auth/login",
+                                                json={"email": alice.email, "password": alice.password}))
+        for _ in range(400):  # until the sign-in waits for the user's row (it checked the old password)
+            if login.done() or await _lock_waiters(db):
+                break
+            await asyncio.sleep(0.05)
+        assert not login.done(), f"the sign-in did not wait for the reset: {login.result().status_code}"
+        await end_user_credentials(reset, user_id, "password_reset", api_tokens=True)
+        await reset.commit()
+    r = await login
+    assert_error(r, 401, "UNAUTHENTICATED")
+    r = await client.post("/api/v1/auth/login", json={"email": alice.email, "password": "the reset password"})
+    assert r.status_code == 200, r.text

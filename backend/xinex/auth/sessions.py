@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 from fastapi import Request, Response
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.auth.credentials import CSRF_COOKIE, session_cookie_name
@@ -37,8 +37,18 @@ async def start_session(
     Every sign-in (password, social, SAML) ends here, so a disabled account is refused here once.
     `sso_tenant_id` is the tenant whose SAML sign-in this is (None for password and social sign-in).
     """
-    if user.disabled_at is not None:
+    # The user's row is locked until this sign-in commits, so a password reset or change, or a disable,
+    # committing meanwhile is seen here (and refused) or waits and then ends this session too. Without
+    # it, a sign-in that checked the old password just before a reset committed kept its new session.
+    verified_hash = inspect(user).committed_state.get("password_hash", user.password_hash)
+    current = (await session.execute(
+        select(User.password_hash, User.disabled_at).where(User.id == user.id).with_for_update()
+        .execution_options(autoflush=False)
+    )).first()
+    if current is None or current.disabled_at is not None:
         raise AppError("ACCOUNT_DISABLED", "This account is disabled; ask the operator of this Xinex to enable it")
+    if current.password_hash != verified_hash:
+        raise AppError("UNAUTHENTICATED", "The password changed while signing in; sign in again")
     settings = get_settings()
     old = request.cookies.get(session_cookie_name())
     now = utcnow()
