@@ -22,9 +22,10 @@ VALUE_TYPES = {"int_value": "int", "double_value": "double", "bool_value": "bool
                "kvlist_value": "kvlist", "bytes_value": "bytes", None: "empty"}
 
 
-def any_value(v: Any) -> str:
-    """An OTLP AnyValue as the text we store."""
-    kind = v.WhichOneof("value")
+def any_value(v: Any, kind: str | None = "") -> str:
+    """An OTLP AnyValue as the text we store (kind: its oneof field, when the caller has it)."""
+    if kind == "":
+        kind = v.WhichOneof("value")
     if kind == "string_value":
         return v.string_value
     if kind == "int_value":
@@ -60,26 +61,6 @@ def attributes(kvs: Any) -> dict[str, str]:
         v = kv.value
         out[kv.key] = v.string_value if v.WhichOneof("value") == "string_value" else any_value(v)
     return out
-
-
-def typed_attributes_into(kvs: Any, keys: list[str], values: list[str], type_keys: list[str],
-                          type_values: list[str]) -> None:
-    """Append KeyValues to parallel key/value lists (the columnar form of a Map column), and the
-    key and type name (VALUE_TYPES) of each value that is not a string to type_keys/type_values.
-    Most values are non-empty strings: they skip the oneof lookup."""
-    add_key, add_value = keys.append, values.append
-    for kv in kvs:
-        add_key(kv.key)
-        v = kv.value
-        text = v.string_value
-        if text:
-            add_value(text)
-            continue
-        kind = v.WhichOneof("value")
-        add_value(text if kind == "string_value" else any_value(v))
-        if kind != "string_value":
-            type_keys.append(kv.key)
-            type_values.append(VALUE_TYPES[kind])
 
 
 def lookup(keys: list[str], values: list[str], start: int, key: str) -> str:
