@@ -58,10 +58,8 @@ def _apply(hb: AiHeartbeat, data: AiHeartbeatIn) -> None:
 async def create(session: AsyncSession, tenant_id: uuid.UUID, data: AiHeartbeatIn) -> AiHeartbeat:
     await gate(session, tenant_id)
     # AI heartbeats share the tier's heartbeat allowance with classic heartbeats.
-    count = 0
-    for model in (Heartbeat, AiHeartbeat):
-        count += (await session.execute(select(func.count()).select_from(model))).scalar_one()
-    await ensure_within_limit(session, tenant_id, "heartbeats", current_count=count)
+    await ensure_within_limit(session, tenant_id, "heartbeats",
+                              [select(func.count()).select_from(model) for model in (Heartbeat, AiHeartbeat)])
     hb = AiHeartbeat(tenant_id=tenant_id, name=data.name)
     _apply(hb, data)
     session.add(hb)

@@ -14,6 +14,7 @@ from xinex.heartbeats import service
 from xinex.heartbeats.schemas import Attribution, HeartbeatCreate, HeartbeatOut, HeartbeatUpdate
 from xinex.kit.errors import AppError
 from xinex.kit.types import utcnow
+from xinex.models.ai_heartbeats import AiHeartbeat
 from xinex.models.heartbeats import Heartbeat
 from xinex.models.heartbeats import HeartbeatStatus as S
 from xinex.tiers.catalog import limits_for
@@ -75,7 +76,9 @@ async def by_slug(session: AsyncSession, slug: str) -> Heartbeat:
 
 
 async def _ensure_room(session: AsyncSession, tenant_id: uuid.UUID) -> None:
-    await ensure_within_limit(session, tenant_id, "heartbeats", select(func.count()).select_from(Heartbeat))
+    # AI heartbeats share the tier's heartbeat allowance (as ai_heartbeats.manage.create counts it).
+    await ensure_within_limit(session, tenant_id, "heartbeats",
+                              [select(func.count()).select_from(model) for model in (Heartbeat, AiHeartbeat)])
 
 
 async def _check_interval_floor(session: AsyncSession, tenant_id: uuid.UUID, hb: Heartbeat) -> None:

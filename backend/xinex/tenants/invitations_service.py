@@ -24,7 +24,7 @@ from xinex.models.identity import User, UserSession
 from xinex.models.tenant import Invitation, Membership, Role, Tenant
 from xinex.settings import get_settings
 from xinex.tenants.service import get_tenant, member_count, require_interactive
-from xinex.tiers.gating import ensure_within_limit
+from xinex.tiers.gating import ensure_within_limit, lock_tier_limit
 
 INVITATION_TTL = timedelta(days=7)
 # Per tenant: enough for onboarding a team, too few to turn the mailer into a spam cannon.
@@ -53,6 +53,7 @@ async def pending_count(session: AsyncSession) -> int:
 
 async def ensure_seat(session: AsyncSession, tenant_id: uuid.UUID, *, include_pending: bool) -> None:
     """Members and pending invitations share the tier's seat count."""
+    await lock_tier_limit(session, tenant_id, "members")  # counted and added atomically
     current = await member_count(session, tenant_id)
     if include_pending:
         current += await pending_count(session)
