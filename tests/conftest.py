@@ -8,7 +8,9 @@ provisions them the same way through tests/_services.py.
 from __future__ import annotations
 
 import os
+import re
 import socket
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -158,8 +160,38 @@ class Account:
         return {"X-CSRF-Token": self.csrf}
 
 
+MAILED_TOKEN = re.compile(r"use this token: (\S+)")
+
+
+async def mailed_token(mailbox, address: str, subject_word: str, *, skip: set[str] | frozenset = frozenset()) -> str:
+    """The token of the newest mail to `address` whose subject has `subject_word` (waits for the
+    app's mail job to deliver it to the test SMTP server); tokens in `skip` are older ones."""
+    import asyncio
+
+    deadline = time.monotonic() + 30
+    while True:
+        for message in reversed(mailbox.to(address)):
+            if subject_word in message["Subject"]:
+                match = MAILED_TOKEN.search(message.get_content())
+                if match and match.group(1) not in skip:
+                    return match.group(1)
+        assert time.monotonic() < deadline, f"no {subject_word!r} mail for {address}"
+        await asyncio.sleep(0.01)
+
+
+async def register(client, mailbox, email: str, password: str, **body):
+    """Sign up the way a person does: the form (202, same answer for any address), then the link of
+    the e-mail (201, signed in). Returns the confirmation response; `client` keeps the cookies."""
+    r = await client.post("/api/v1/auth/register", json={"email": email, "password": password, **body})
+    assert r.status_code == 202, r.text
+    token = await mailed_token(mailbox, email, "Finish creating")
+    r = await client.post("/api/v1/auth/register/confirm", json={"token": token})
+    assert r.status_code == 201, r.text
+    return r
+
+
 @pytest.fixture
-def signup(app):
+def signup(app, smtp_server):
     """await signup() -> Account with a fresh tenant (each call is a new, unrelated tenant)."""
     import httpx
 
@@ -167,8 +199,7 @@ def signup(app):
         email = body.pop("email", f"user-{uuid.uuid4().hex[:10]}@example.com")
         password = body.pop("password", "correct horse battery staple")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
-            r = await c.post("/api/v1/auth/register", json={"email": email, "password": password, "name": "Test", **body})
-            assert r.status_code == 201, r.text
+            r = await register(c, smtp_server, email, password, name="Test", **body)
             data = r.json()
             cookies = dict(c.cookies)
             # Default: everything, including the sign-in management that `*` does not grant.

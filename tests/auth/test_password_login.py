@@ -6,16 +6,15 @@ import uuid
 
 import httpx
 
-from tests.conftest import assert_error
+from tests.conftest import assert_error, mailed_token, register
 
 
-async def test_register_creates_user_tenant_and_session(client, settings):
+async def test_register_creates_user_tenant_and_session(client, smtp_server):
     local = f"New.Person.{uuid.uuid4().hex[:8]}"
-    r = await client.post("/api/v1/auth/register", json={"email": f"{local}@Example.com", "password": "long enough pw", "name": "New"})
-    assert r.status_code == 201, r.text
+    r = await register(client, smtp_server, f"{local.lower()}@example.com", "long enough pw", name="New")
     body = r.json()
     assert body["user"]["email"] == f"{local.lower()}@example.com"
-    assert body["tenant_id"]
+    assert body["tenant_id"] and body["user"]["email_verified"] is True
     assert "xinex_session" in r.cookies
     me = await client.get("/api/v1/me")
     assert me.status_code == 200
@@ -25,9 +24,13 @@ async def test_register_creates_user_tenant_and_session(client, settings):
     assert me.json()["created_at"].endswith("Z")
 
 
-async def test_register_rejects_duplicate_and_bad_input(client, alice):
-    r = await client.post("/api/v1/auth/register", json={"email": alice.email.upper(), "password": "long enough pw"})
-    assert_error(r, 409, "CONFLICT")
+async def test_register_normalizes_email_and_rejects_bad_input(client, smtp_server):
+    local = f"Mixed.Case.{uuid.uuid4().hex[:8]}"
+    r = await client.post("/api/v1/auth/register", json={"email": f"{local}@Example.com", "password": "long enough pw"})
+    assert r.status_code == 202
+    token = await mailed_token(smtp_server, f"{local.lower()}@example.com", "Finish creating")
+    r = await client.post("/api/v1/auth/register/confirm", json={"token": token})
+    assert r.status_code == 201 and r.json()["user"]["email"] == f"{local.lower()}@example.com"
     r = await client.post("/api/v1/auth/register", json={"email": "not-an-email", "password": "short"})
     body = assert_error(r, 422, "VALIDATION_FAILED")
     assert set(body["details"]["fields"]) == {"email", "password"}

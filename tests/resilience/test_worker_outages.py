@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from xinex.kit.jobs import ArqQueue
 from xinex.kit.mail import send_email
 
+from tests.conftest import register
 from tests.incidents.helpers import Receiver, make_policy, make_rule
 from tests.resilience.processes import Process, child_env, fresh_database, start_api, wait_for
 
@@ -26,11 +27,10 @@ def receiver():
     r.close()
 
 
-async def _sign_up(c: httpx.AsyncClient) -> dict:
+async def _sign_up(c: httpx.AsyncClient, mailbox) -> dict:
     email = f"ops-{uuid.uuid4().hex[:8]}@example.com"
-    r = await c.post("/api/v1/auth/register", json={"email": email, "password": "correct horse battery staple",
-                                                    "name": "Ops"})
-    assert r.status_code == 201, r.text
+    # With mail configured, sign-up finishes through the e-mailed link (the worker sends it).
+    r = await register(c, mailbox, email, "correct horse battery staple", name="Ops")
     r2 = await c.post("/api/v1/api-tokens", json={"name": "t", "scopes": ["*:write"]},
                       headers={"X-CSRF-Token": r.json()["csrf_token"]})
     assert r2.status_code == 201, r2.text
@@ -62,9 +62,9 @@ class _Bearer:
         self.bearer = headers
 
 
-async def _heartbeat_paging(c: httpx.AsyncClient, receiver: Receiver) -> tuple[_Bearer, dict]:
+async def _heartbeat_paging(c: httpx.AsyncClient, receiver: Receiver, mailbox) -> tuple[_Bearer, dict]:
     """A new tenant with a 2 s heartbeat (1 s grace) whose incidents page `receiver` at once."""
-    account = _Bearer(await _sign_up(c))
+    account = _Bearer(await _sign_up(c, mailbox))
     r = await c.post("/api/v1/notification-channels", headers=account.bearer,
                      json={"name": "hook", "kind": "webhook", "config": {"url": receiver.url}})
     assert r.status_code == 201, r.text
@@ -94,7 +94,7 @@ async def test_worker_survives_a_redis_outage_and_pages_go_out(tmp_path, redis_p
         worker = Process("worker", env, tmp_path / "worker.log")
         try:
             async with httpx.AsyncClient(base_url=base, timeout=10) as c:
-                account, hb = await _heartbeat_paging(c, receiver)
+                account, hb = await _heartbeat_paging(c, receiver, smtp_server)
                 # The job worker has connected once its health-check key is on Redis.
                 await wait_for(lambda: _worker_on_redis() or not worker.alive, 60, worker.output)
                 assert worker.alive, worker.output()
@@ -153,18 +153,18 @@ async def test_api_and_worker_start_while_redis_is_down(tmp_path, redis_proxy, p
                 api.stop()
 
 
-async def test_worker_rides_out_a_postgres_outage_and_catches_up(tmp_path, pg_proxy, receiver):
+async def test_worker_rides_out_a_postgres_outage_and_catches_up(tmp_path, pg_proxy, receiver, smtp_server):
     """The worker's database goes away while a heartbeat is due: the process stays up, and once
     PostgreSQL is back the missed heartbeat is marked down and paged without a restart."""
     await _forget_earlier_workers()
     async with fresh_database() as database_url:
         env = child_env(tmp_path, database_url=database_url, redis_url=os.environ["XINEX_TEST_REDIS_URL"],
-                        default_tier="enterprise")
+                        default_tier="enterprise", smtp_url=os.environ["XINEX_SMTP_URL"])
         api, base = await start_api(env, tmp_path)  # the API reaches PostgreSQL directly
         worker = Process("worker", {**env, "XINEX_DATABASE_URL": pg_proxy.url(database_url)}, tmp_path / "worker.log")
         try:
             async with httpx.AsyncClient(base_url=base, timeout=10) as c:
-                account, hb = await _heartbeat_paging(c, receiver)
+                account, hb = await _heartbeat_paging(c, receiver, smtp_server)
                 await wait_for(lambda: _worker_on_redis() or not worker.alive, 60, worker.output)
                 pg_proxy.cut()
                 r = await c.get("/ping/" + hb["ping_url"].rsplit("/", 1)[1])

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Request, Response
 
 from xinex.audit import service as audit
-from xinex.auth import service
+from xinex.auth import registration, service
 from xinex.auth.credential_cache import CACHE
 from xinex.auth.deps import CachedPrincipal, CurrentPrincipal, require_scope
 from xinex.auth.schemas import (
@@ -20,6 +20,7 @@ from xinex.auth.schemas import (
     PasswordChangeIn,
     PasswordResetConfirmIn,
     PasswordResetIn,
+    RegisterConfirmIn,
     RegisterIn,
     SessionOut,
     VerifyEmailIn,
@@ -63,9 +64,33 @@ async def get_me(principal: CachedPrincipal, request: Request) -> Response:
     return Response(body, media_type="application/json", headers={"ETag": tag})
 
 
-@router.post("/auth/register", status_code=201, response_model=LoginOut, responses=error_responses(409, 422, 429))
-async def register(data: RegisterIn, request: Request, response: Response, session: SessionDep) -> LoginOut:
+@router.post("/auth/register", status_code=202, response_model=None, responses={
+    202: {"model": MessageOut, "description": "Always, when the instance sends mail (and in production): the "
+          "same answer whether or not the address has an account; the e-mail says what to do next"},
+    201: {"model": LoginOut, "description": "Only on an instance without mail outside production (the "
+          "embedded default): signed in at once"},
+    **error_responses(409, 422, 429)})
+async def register(data: RegisterIn, request: Request, response: Response,
+                   session: SessionDep) -> MessageOut | LoginOut:
+    if registration.confirms_by_email(request.app.state.settings):
+        await registration.request_registration(session, request, data)
+        return MessageOut(message=registration.ACCEPTED_MESSAGE)
+    # No way to reach an inbox: sign in at once (an address in use is a 409 here).
+    await registration.enforce_limits(request, service.normalize_email(data.email))
     user, tenant_id, user_session = await service.register(session, request, response, data)
+    response.status_code = 201
+    return LoginOut(user=user_out(user), tenant_id=tenant_id, csrf_token=user_session.csrf_token,
+                    session_expires_at=user_session.expires_at)
+
+
+@router.post("/auth/register/confirm", status_code=201, response_model=LoginOut,
+             responses=error_responses(400, 409, 422, 429))
+async def register_confirm(data: RegisterConfirmIn, request: Request, response: Response,
+                           session: SessionDep) -> LoginOut:
+    """Follow the link of the sign-up e-mail: creates the account (e-mail verified) and signs in."""
+    limit = request.app.state.settings.rate_limit_reset
+    await request.app.state.limiter.enforce(limit, "register-confirm-ip", getattr(request.state, "client_ip", "?"))
+    user, tenant_id, user_session = await registration.confirm_registration(session, request, response, data.token)
     return LoginOut(user=user_out(user), tenant_id=tenant_id, csrf_token=user_session.csrf_token,
                     session_expires_at=user_session.expires_at)
 

@@ -116,6 +116,11 @@ class CredentialsEndedOut(BaseModel):
     api_tokens_revoked: int
 
 
+class RegisterConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=10, max_length=200)
+
+
 class VerifyEmailIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     token: str = Field(min_length=10, max_length=200)
