@@ -184,7 +184,7 @@ async def register(client, mailbox, email: str, password: str, **body):
     the e-mail (201, signed in). Returns the confirmation response; `client` keeps the cookies."""
     r = await client.post("/api/v1/auth/register", json={"email": email, "password": password, **body})
     assert r.status_code == 202, r.text
-    token = await mailed_token(mailbox, email, "Finish creating")
+    token = await mailed_token(mailbox, email.strip().lower(), "Finish creating")  # mailed to the normalized address
     r = await client.post("/api/v1/auth/register/confirm", json={"token": token})
     assert r.status_code == 201, r.text
     return r
