@@ -136,3 +136,21 @@ async def test_websocket_handshake_answers_503_while_postgres_is_down(cut_off_re
         pg_proxy.restore()
         async with websockets.connect(f"ws://{addr}/api/v1/ws?token={token}") as ws:
             assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "hello"
+
+
+async def test_a_timeout_of_the_code_itself_is_still_a_500_not_a_503(build_app):
+    """Only failures inside the database or Redis clients are outages; a handler's own
+    TimeoutError or ConnectionError is a bug to look at (500 + request id), not 'retry later'."""
+    replica = build_app()
+
+    async def own_timeout():
+        raise TimeoutError("the handler's own deadline")
+
+    async def own_connection_error():
+        raise ConnectionResetError("a peer that is not a dependency")
+
+    replica.add_api_route("/test-own-timeout", own_timeout)
+    replica.add_api_route("/test-own-connection-error", own_connection_error)
+    async with client_for(replica, raise_app_exceptions=False) as c:
+        for path in ("/test-own-timeout", "/test-own-connection-error"):
+            assert_error(await c.get(path), 500, "INTERNAL_ERROR")

@@ -176,13 +176,29 @@ def unavailable_dependency(exc: BaseException) -> str | None:
             return "database"
         if isinstance(cause, (ConnectionError, TimeoutError, socket.gaierror)):
             # Refused, reset, timed out or unresolvable before any protocol spoke: asyncpg raises
-            # these as they are when it cannot connect to the database.
-            return "database"
+            # these as they are when it cannot connect. Whose connection it was, the traceback says.
+            raised_in = _raised_in(cause)
+            if raised_in is not None:
+                return raised_in
         if seen and not module.startswith(("sqlalchemy", "asyncpg", "redis", "coredis")):
             return None  # follow a driver's own wrapping only, not any error's whole history
         cause = cause.__cause__ or cause.__context__
         seen += 1
     return None
+
+
+def _raised_in(exc: BaseException) -> str | None:
+    """'database' or 'redis' when `exc` was raised inside that dependency's client library."""
+    tb = exc.__traceback__
+    found = None
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module.startswith(("asyncpg", "aiosqlite", "sqlalchemy.pool", "sqlalchemy.dialects")):
+            found = "database"
+        elif module.startswith(("redis", "coredis", "arq", "limits")):
+            found = "redis"
+        tb = tb.tb_next
+    return found
 
 
 def _asyncpg_unavailable(exc: BaseException) -> bool:
