@@ -43,6 +43,7 @@ MODES = ("postgresql", "embedded")
 def base_env(data_dir: str) -> dict[str, str]:
     return {
         "XINEX_ENV": "development",
+        "XINEX_SMTP_URL": "",  # no mail: registration signs in at once (docs/security.md)
         "XINEX_DATA_DIR": data_dir,
         "XINEX_DATABASE_URL": "",
         "XINEX_REDIS_URL": "",

@@ -14,6 +14,7 @@ ROUNDS = 3
 def run(db_url: str, redis_url: str, data_dir: str) -> dict:
     env = {
         "XINEX_ENV": "development",
+        "XINEX_SMTP_URL": "",  # no mail: registration signs in at once (docs/security.md)
         "XINEX_DATABASE_URL": db_url,
         "XINEX_REDIS_URL": redis_url,
         "XINEX_DATA_DIR": data_dir,

@@ -86,7 +86,8 @@ class EmbeddedServer:
         env = {**os.environ, "XINEX_ENV": "development", "XINEX_DATA_DIR": data_dir, "XINEX_DATABASE_URL": "",
                "XINEX_REDIS_URL": "", "XINEX_CLICKHOUSE_URL": "", "XINEX_HTTP_PORT": str(self.http),
                "XINEX_OTLP_HTTP_PORT": str(self.otlp_http), "XINEX_OTLP_GRPC_PORT": str(self.otlp_grpc),
-               "XINEX_COOKIE_SECURE": "false", "XINEX_RATE_LIMIT_DEFAULT": "100000000/minute"}
+               "XINEX_COOKIE_SECURE": "false", "XINEX_RATE_LIMIT_DEFAULT": "100000000/minute",
+               "XINEX_SMTP_URL": ""}  # no mail: registration signs in at once (docs/security.md)
         self.log = open(os.path.join(data_dir, "server.log"), "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "xinex"), "run"], env=env, cwd=ROOT,
                                      stdout=self.log, stderr=subprocess.STDOUT)
