@@ -155,3 +155,34 @@ def test_an_error_echoing_an_unpaired_surrogate_is_still_sent():
     body = json.loads(response.body)  # valid JSON, the value as the client wrote it
     assert body["details"]["fields"]["name"] == "bad value 'a\ud800'"
     assert body["code"] == "VALIDATION_FAILED"
+
+
+def test_sqlite_database_is_locked_is_a_retryable_503_not_a_500(tmp_path):
+    """Embedded SQLite under a write burst: a writer that cannot get the lock (a read snapshot taken before
+    the write gate, found stale) nothing was written, and the client should retry — 503, not 500."""
+    import sqlite3
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+    from xinex.kit.errors import unavailable_dependency
+
+    path = tmp_path / "locked.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x INTEGER)")
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the database
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 0})
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+    except OperationalError as exc:
+        assert "database is locked" in str(exc)
+        assert unavailable_dependency(exc) == "database"
+    else:
+        raise AssertionError("the insert should have met the lock")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        engine.dispose()
+    # Any other operational error stays a 500 (a bug to fix, not a retry).
+    other = OperationalError("SELECT nope", {}, sqlite3.OperationalError("no such table: nope"))
+    assert unavailable_dependency(other) is None

@@ -170,6 +170,11 @@ def unavailable_dependency(exc: BaseException) -> str | None:
             return "redis"
         if isinstance(cause, PoolTimeoutError):
             return "database"  # every pooled connection busy, or none could be made in time
+        if isinstance(cause, DBAPIError) and type(cause.orig).__name__ == "OperationalError" \
+                and "database is locked" in str(cause.orig):
+            # Embedded SQLite: another writer won a race the write gate could not order (a read
+            # snapshot taken before the gate). Nothing was written; the retry succeeds.
+            return "database"
         if isinstance(cause, DBAPIError) and cause.connection_invalidated:
             return "database"
         if module.startswith("asyncpg") and _asyncpg_unavailable(cause):
