@@ -57,13 +57,14 @@ def test_first_alert_arrives_after_interval_plus_grace_and_not_before(tmp_path):
 
             assert c.get(hb.json()["ping_url"]).status_code == 200
             pinged = time.monotonic()
-            # Late (in grace): shown, not paged.
+            # Late (in grace): shown, not paged. (The sweeper may lag a loaded machine by a moment, so the
+            # late state is required to show up, not to show up on the dot.)
+            seen = set()
             while time.monotonic() < pinged + INTERVAL + GRACE - 0.5:
-                status = c.get(f"/api/v1/heartbeats/{hb.json()['id']}", headers=auth).json()["status"]
-                if time.monotonic() > pinged + INTERVAL + 1:
-                    assert status == "late", status
+                seen.add(c.get(f"/api/v1/heartbeats/{hb.json()['id']}", headers=auth).json()["status"])
                 assert not receiver.pages, receiver.pages
                 time.sleep(0.2)
+            assert "late" in seen and "down" not in seen, seen
             deadline = pinged + INTERVAL + GRACE + 15
             while not receiver.pages and time.monotonic() < deadline:
                 time.sleep(0.1)
