@@ -350,7 +350,10 @@ def report(res: dict) -> str:
         "",
         f"{sql['rows']:,} spans generated inside chdb (`INSERT … SELECT … FROM numbers()`, the production",
         f"`spans` DDL) in a separate process, over the last 24 h, for two tenants ({sql['tenant_rows']:,} for the",
-        "queried one); merged with `OPTIMIZE … FINAL`; generation took "
+        "queried one), and for the counter query "
+        f"{telemetry_sql.COUNTER_SERIES * telemetry_sql.COUNTER_POINTS:,} cumulative counter points in `metrics`",
+        f"({telemetry_sql.COUNTER_SERIES:,} series, one point every {telemetry_sql.COUNTER_STEP_S} s, some restarted); "
+        "merged with `OPTIMIZE … FINAL`; generation took "
         f"{sql['generate_s']:.0f} s. Each query runs as compiled by",
         "`compile_oql` (server-side parameters) and as the SQL one would write by hand (literals, same meaning),",
         f"with the same read-only/cost-limit settings, {WARMUPS_NOTE}, then {REPEATS_NOTE}; wall time",

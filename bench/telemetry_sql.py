@@ -1,9 +1,11 @@
-"""OQL-compiled vs hand-written ClickHouse SQL on the same generated spans, in its own process
-(chdb hosts one data folder per process): `python -m bench.telemetry_sql <data dir> <rows>`.
+"""OQL-compiled vs hand-written ClickHouse SQL on the same generated spans and counter points, in
+its own process (chdb hosts one data folder per process): `python -m bench.telemetry_sql <data dir>
+<rows>`.
 
-Prints one JSON line. The spans are generated inside ClickHouse (INSERT … SELECT FROM numbers())
-into the real `spans` table (same DDL as production), for two tenants; each query runs through
-`compile_oql` and as the SQL a person would write by hand, interleaved, on the same store handle.
+Prints one JSON line. The spans and metric points are generated inside ClickHouse (INSERT … SELECT
+FROM numbers()) into the real `spans` and `metrics` tables (same DDL as production), for two
+tenants; each query runs through `compile_oql` and as the SQL a person would write by hand,
+interleaved, on the same store handle.
 """
 
 from __future__ import annotations
@@ -55,9 +57,31 @@ FROM (SELECT number, ['/api/cart', '/api/cart/{{id}}', '/api/checkout', '/api/pr
       FROM numbers({rows}))
 """
 
+# Cumulative monotonic counters (what an SDK or the Collector sends): 2,000 series (20 hosts × 100
+# routes) of http.server.requests, a point every 30 s over the last 24 h (5.76 M points), each series
+# started 5 s before its first point; every 100th series restarted (a new start time) 6 h ago.
+COUNTER_SERIES, COUNTER_POINTS, COUNTER_STEP_S, RESTART_POINTS_AGO = 2000, 2880, 30, 720
+GENERATE_COUNTERS = """
+INSERT INTO metrics (tenant_id, metric_name, metric_type, timestamp, start_timestamp, host_name, service_name,
+                     aggregation_temporality, is_monotonic, value, attributes, resource_attributes, retention_days)
+SELECT
+    toUUID('{tenant}') AS tenant_id, 'http.server.requests' AS metric_name, 'sum' AS metric_type,
+    toDateTime64({end_s}, 9, 'UTC') - toIntervalSecond({step} * ({points} - 1 - idx)) AS timestamp,
+    toDateTime64({end_s}, 9, 'UTC') - toIntervalSecond({step} * ({points} - 1 - first_idx) + 5) AS start_timestamp,
+    concat('node-', toString(series % 20)) AS host_name, 'checkout' AS service_name,
+    'cumulative' AS aggregation_temporality, 1 AS is_monotonic,
+    toFloat64((idx - first_idx + 1) * (series % 7 + 1)) AS value,
+    map('http.route', concat('/api/r', toString(intDiv(series, 20)))) AS attributes,
+    map('service.name', 'checkout', 'host.name', host_name) AS resource_attributes,
+    15 AS retention_days
+FROM (SELECT number % {series} AS series, intDiv(number, {series}) AS idx,
+             if(series % 100 = 0 AND idx >= {points} - {restart}, {points} - {restart}, 0) AS first_idx
+      FROM numbers({series} * {points}))
+"""
+
 # (label, OQL, hand-written SQL with the same meaning; {tenant}, {since}, {until} are filled in, and
 # for the time series {since_5m} / {until_5m}: the range widened to whole 5-minute buckets, every
-# bucket present — what TIMESERIES means)
+# bucket present — what TIMESERIES means; for counters {lookback}: 10 minutes before {since})
 QUERIES = [
     ("count of server spans",
      "SELECT count() FROM spans WHERE kind = 'server' LAST 1d",
@@ -80,6 +104,22 @@ QUERIES = [
      "SELECT toStartOfInterval(timestamp, INTERVAL 5 MINUTE) AS t, count(), avg(duration_ns / 1e6) FROM spans "
      "WHERE tenant_id = '{tenant}' AND timestamp >= '{since_5m}' AND timestamp < '{until}' AND name LIKE 'GET %' "
      "GROUP BY t ORDER BY t WITH FILL FROM toDateTime('{since_5m}', 'UTC') TO toDateTime('{until_5m}', 'UTC') STEP 300"),
+    # OpenTelemetry's cumulative → delta rule, by hand: the difference from the previous point of the
+    # series (metric, host, service, attributes, resource), the whole value after a restart or a drop,
+    # and for a series' first point its whole value when it started inside the window read (else 0);
+    # the window reads 10 minutes before the range.
+    ("counter increases per host (sum, rate)",
+     "SELECT host, sum(value), rate(value) FROM metrics WHERE metric = 'http.server.requests' GROUP BY host "
+     "ORDER BY host LAST 1h",
+     "SELECT host_name, sum(inc), sum(inc) / 3600 FROM ("
+     "SELECT host_name, timestamp, if(isNull(prev), if(start_timestamp >= '{lookback}', value, 0), "
+     "if(start_timestamp > prev_time OR value < prev, value, value - prev)) AS inc FROM ("
+     "SELECT host_name, timestamp, start_timestamp, value, lagInFrame(toNullable(value)) OVER w AS prev, "
+     "lagInFrame(timestamp) OVER w AS prev_time FROM metrics WHERE tenant_id = '{tenant}' "
+     "AND metric_name = 'http.server.requests' AND timestamp >= '{lookback}' AND timestamp < '{until}' "
+     "WINDOW w AS (PARTITION BY metric_name, host_name, service_name, attributes, resource_attributes "
+     "ORDER BY timestamp ROWS BETWEEN 1 PRECEDING AND CURRENT ROW))"
+     ") WHERE timestamp >= '{since}' GROUP BY host_name ORDER BY host_name LIMIT 1000"),
 ]
 
 
@@ -129,16 +169,21 @@ async def main(path: str, rows: int) -> dict:
     end = datetime.now(UTC).replace(microsecond=0)
     t0 = time.perf_counter()
     await store.command(GENERATE.format(tenant=TENANT, other=OTHER, end_s=int(end.timestamp()), rows=rows))
-    await store.command("OPTIMIZE TABLE spans FINAL")  # a steady state: merged parts, as hours after ingest
+    await store.command(GENERATE_COUNTERS.format(tenant=TENANT, end_s=int(end.timestamp()), series=COUNTER_SERIES,
+                                                 points=COUNTER_POINTS, step=COUNTER_STEP_S,
+                                                 restart=RESTART_POINTS_AGO))
+    for table in ("spans", "metrics"):  # a steady state: merged parts, as hours after ingest
+        await store.command(f"OPTIMIZE TABLE {table} FINAL")
     generate_s = time.perf_counter() - t0
     total = (await store.query("SELECT count() FROM spans")).rows[0][0]
     now = end + timedelta(seconds=1)
     results = []
     for label, oql, hand in QUERIES:
         compiled = compile_oql(oql, TENANT, now)
-        since = now - timedelta(days=1)
+        since = compiled.since  # the range OQL reads (LAST 1d / 1h); TIMESERIES widens it below
         sql = hand.format(tenant=TENANT, since=_text(since), until=_text(now), since_5m=_text(_floor(since, 300)),
-                          until_5m=_text(_floor(now, 300) + timedelta(seconds=300)))
+                          until_5m=_text(_floor(now, 300) + timedelta(seconds=300)),
+                          lookback=_text(since - timedelta(minutes=10)))
         # Same settings (readonly + cost limits) for both: only the SQL text differs.
         forms = {"oql": (compiled.sql, compiled.params), "hand": (sql, None)}
         for _ in range(WARMUPS):

@@ -78,7 +78,10 @@ def _counter(column: str) -> Field:
 # COUNTER_LOOKBACK before SINCE ({t_lookback}, the window's start) so the first point in the range
 # has its predecessor.
 COUNTER_LOOKBACK_SECONDS = 600
-SERIES_KEY = "metric_name, host_name, service_name, attributes, resource_attributes"
+# A series: metric, host, service, attributes and resource. The two maps are partitioned by as one
+# 64-bit hash: sorting the window by the maps themselves made a counter query ~2x slower (bench
+# telemetry_sql); two series of one metric, host and service would have to collide in 64 bits.
+SERIES_KEY = "metric_name, host_name, service_name, cityHash64(attributes, resource_attributes)"
 _CUMULATIVE = {
     "value": "aggregation_temporality = 'cumulative' AND is_monotonic = 1",
     "hist_count": "aggregation_temporality = 'cumulative'",
