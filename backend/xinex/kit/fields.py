@@ -11,7 +11,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterError, croniter
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, Field
 
 _CRON_PROBE_START = datetime(2000, 1, 1)  # a leap year: Feb 29 schedules fire within the probe
 
@@ -96,9 +96,14 @@ def _optional_cron(value: str | None) -> str | None:
     return None if value is None else _cron(value)
 
 
-NonBlankStr = Annotated[str, AfterValidator(_non_blank)]
+# At least one character that str.strip() keeps (Python counts \x1c-\x1f as white space).
+VISIBLE = r"[^\s\x1c-\x1f]"
+# The schema states the rule; the validator enforces it with its own message.
+NonBlankStr = Annotated[str, Field(json_schema_extra={"pattern": VISIBLE}), AfterValidator(_non_blank)]
+# What clean_tags accepts, for the OpenAPI document (`Field(json_schema_extra=TAGS_SCHEMA)`).
+TAGS_SCHEMA = {"maxItems": 20, "items": {"type": "string", "minLength": 1, "maxLength": 50, "pattern": VISIBLE}}
 CronExpression = Annotated[str, AfterValidator(_cron)]
 # A blank string means "no cron"; anything else must be a valid 5-field expression.
 OptionalCron = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValidator(_optional_cron)]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
-Tags = Annotated[list[str], AfterValidator(clean_tags)]
+Tags = Annotated[list[str], Field(json_schema_extra=TAGS_SCHEMA), AfterValidator(clean_tags)]

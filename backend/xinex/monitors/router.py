@@ -15,11 +15,19 @@ from xinex.auth.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import error_responses
 from xinex.kit.etag import check_if_match, set_version
+from xinex.kit.openapi import typed_body
 from xinex.kit.pagination import Page, PageDep, paginate
 from xinex.kit.types import NulFreeStr
 from xinex.models.monitors import Monitor
 from xinex.monitors import service
-from xinex.monitors.schemas import CheckOut, MonitorOut, MonitorStatusOut, MonitorUpdate
+from xinex.monitors.schemas import (
+    MONITOR_EXAMPLES,
+    CheckOut,
+    MonitorIn,
+    MonitorOut,
+    MonitorStatusOut,
+    MonitorUpdate,
+)
 from xinex.monitors.status import recent_checks, status_of
 
 router = APIRouter(tags=["monitors"])
@@ -54,9 +62,15 @@ async def list_monitors(principal: MonitorsPrincipal, session: SessionDep, param
     return Page.of([service.to_out(m) for m in items], total, params)
 
 
-@router.post("/monitors", status_code=201, response_model=MonitorOut, responses=error_responses(401, 403, 409, 422))
+@router.post("/monitors", status_code=201, response_model=MonitorOut, responses=error_responses(401, 403, 409, 422),
+             openapi_extra=typed_body(MonitorIn, MONITOR_EXAMPLES))
 async def create_monitor(request: Request, response: Response, principal: MonitorsPrincipal, session: SessionDep,
                          body: Annotated[dict[str, Any], Body(description="flat monitor; `type` picks the fields")]):
+    """Create an uptime check. The body is flat: `type` (http, tcp, dns, tls) picks the fields that
+    apply besides the common ones. The target must be reachable under the server's outbound policy
+    (private and loopback addresses only with `XINEX_OUTBOUND_ALLOW_PRIVATE`), else 422; the plan's
+    minimum interval, region and monitor limits apply (403 TIER_LIMIT_EXCEEDED / FEATURE_NOT_IN_TIER).
+    The answer's ETag is the version for `If-Match` on update and delete."""
     m = await service.create(session, principal.tenant_id, body, allow_private=_allow_private(request))
     audit.record(session, "monitor.created", request=request, principal=principal, target_type="monitor",
                  target_id=m.id, details={"name": m.name, "type": m.type})

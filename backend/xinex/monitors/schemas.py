@@ -11,13 +11,17 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from xinex.kit import outbound
-from xinex.kit.fields import NonBlankStr, clean_tags
+from xinex.kit.fields import TAGS_SCHEMA, NonBlankStr, clean_tags
 from xinex.kit.types import NulFreeStr, UTCDatetime
 
 REGION_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 HEADER_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
 HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$")
 STATUS_RANGE_RE = re.compile(r"^([1-5])xx$|^(\d{3})-(\d{3})$")
+# HEADER_RE without the headers the HTTP client sets itself (in any case).
+HEADER_NAME_SCHEMA = r"^(?![Hh][Oo][Ss][Tt]$|[Cc][Oo][Nn][Tt][Ee][Nn][Tt]-[Ll][Ee][Nn][Gg][Tt][Hh]$|" \
+    r"[Tt][Rr][Aa][Nn][Ss][Ff][Ee][Rr]-[Ee][Nn][Cc][Oo][Dd][Ii][Nn][Gg]$|[Cc][Oo][Nn][Nn][Ee][Cc][Tt][Ii][Oo][Nn]$)" \
+    r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$"
 SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-api-key", "x-auth-token"}
 MASK = "********"
 MAX_INTERVAL_S = 86400
@@ -72,8 +76,10 @@ class _Common(BaseModel):
     latency_threshold_ms: int | None = Field(default=None, ge=1, le=120_000, description="slower → degraded")
     confirmation_period: int = Field(default=1, ge=1, le=20, description="consecutive failures before down")
     recovery_period: int = Field(default=1, ge=1, le=20, description="consecutive successes before up")
-    regions: list[str] = Field(default_factory=list, description="probe regions; empty = checked by the platform")
-    tags: list[NulFreeStr] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list, description="probe regions; empty = checked by the platform",
+                               json_schema_extra={"maxItems": 10, "items": {
+                                   "type": "string", "pattern": r"^\s*[A-Za-z0-9][A-Za-z0-9-]{0,49}\s*$"}})
+    tags: list[NulFreeStr] = Field(default_factory=list, json_schema_extra=TAGS_SCHEMA)
     paused: bool = False
 
     @field_validator("name")
@@ -91,7 +97,9 @@ class HttpMonitorIn(_Common):
     type: Literal["http"]
     url: str = Field(max_length=2000)
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict, json_schema_extra={
+        "maxProperties": 50, "propertyNames": {"pattern": HEADER_NAME_SCHEMA},
+        "additionalProperties": {"type": "string", "maxLength": 4000, "pattern": r"^[^\r\n\x00]*$"}})
     body: NulFreeStr | None = Field(default=None, max_length=65536)
     expected_status: list[int | str] = Field(default_factory=lambda: ["200-299"], min_length=1, max_length=20)
     keyword: NulFreeStr | None = Field(default=None, min_length=1, max_length=500)
@@ -185,6 +193,14 @@ class TlsMonitorIn(_Common):
 
 MonitorIn = Annotated[HttpMonitorIn | TcpMonitorIn | DnsMonitorIn | TlsMonitorIn, Field(discriminator="type")]
 MONITOR_IN: TypeAdapter = TypeAdapter(MonitorIn)
+MONITOR_EXAMPLES = {
+    "http": {"type": "http", "name": "Homepage", "url": "https://example.com/health", "interval": 60,
+             "expected_status": ["200-299"], "keyword": "ok", "tags": ["web"]},
+    "tcp": {"type": "tcp", "name": "PostgreSQL", "host": "db.example.com", "port": 5432, "interval": 60},
+    "dns": {"type": "dns", "name": "MX record", "hostname": "example.com", "record_type": "MX", "interval": 300},
+    "tls": {"type": "tls", "name": "Certificate", "host": "example.com", "port": 443, "warn_days": 21,
+            "interval": 3600},
+}
 COMMON_FIELDS = set(_Common.model_fields) | {"type"}
 
 

@@ -14,11 +14,20 @@ from xinex.auth.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import error_responses
 from xinex.kit.etag import check_if_match, set_version
+from xinex.kit.openapi import typed_body
 from xinex.kit.pagination import Page, PageDep, paginate
 from xinex.models.notify import NotificationAttempt, NotificationChannel
 from xinex.notify import service
 from xinex.notify.message import NotificationMessage
-from xinex.notify.schemas import AttemptOut, ChannelCreate, ChannelOut, ChannelUpdate
+from xinex.notify.schemas import (
+    CHANNEL_EXAMPLES,
+    AttemptOut,
+    ChannelCreate,
+    ChannelCreateDoc,
+    ChannelOut,
+    ChannelUpdate,
+    ChannelUpdateDoc,
+)
 from xinex.notify.send import send_to_channel
 from xinex.oncall.default_route import default_channel_ids
 
@@ -39,9 +48,14 @@ async def list_channels(principal: NotifyPrincipal, session: SessionDep, params:
 
 
 @router.post("/notification-channels", status_code=201, response_model=ChannelOut,
-             responses=error_responses(401, 403, 409, 422))
+             responses=error_responses(401, 403, 409, 422), openapi_extra=typed_body(ChannelCreateDoc, CHANNEL_EXAMPLES))
 async def create_channel(data: ChannelCreate, request: Request, response: Response, principal: NotifyPrincipal,
                          session: SessionDep):
+    """Create a channel: where pages go (Slack, Discord, Teams, a signed webhook, e-mail addresses, or
+    members' phones). `kind` decides the shape of `config`. A URL that can never be reached under the
+    server's outbound policy is refused here (422), not at the first page. With `default: true` (the
+    default) the channel joins the default route and gets every alert no routing rule matched.
+    At most 200 channels per tenant (409)."""
     channel = await service.create(session, principal.tenant_id, principal.user_id, data)
     audit.record(session, "notification_channel.created", request=request, principal=principal,
                  target_type="notification_channel", target_id=channel.id,
@@ -59,9 +73,14 @@ async def read_channel(channel_id: uuid.UUID, response: Response, principal: Not
 
 
 @router.put("/notification-channels/{channel_id}", response_model=ChannelOut,
-            responses=error_responses(401, 403, 404, 412, 422))
+            responses=error_responses(401, 403, 404, 412, 422),
+            openapi_extra=typed_body(ChannelUpdateDoc, {"rename": {"name": "#ops-eu"},
+                                                        "leave the default route": {"default": False}}))
 async def update_channel(channel_id: uuid.UUID, data: ChannelUpdate, request: Request, response: Response,
                          principal: NotifyPrincipal, session: SessionDep):
+    """Change a channel; fields left out stay. `config` replaces the whole config of the channel's kind
+    (the kind cannot change); masked values read back from GET keep the stored secrets. `If-Match`
+    with the ETag guards against lost updates (412)."""
     channel = await service.get(session, channel_id)
     check_if_match(request, channel)
     await service.update(session, channel, data)

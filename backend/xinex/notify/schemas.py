@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Literal
+from typing import Annotated, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from xinex.kit.fields import NonBlankStr
 from xinex.kit.pagination import Page
@@ -176,3 +176,104 @@ class UnreadCount(BaseModel):
 class ReadAllOut(BaseModel):
     marked: int
     unread_count: int
+
+
+# --- The per-kind shape of a channel's `config`, for the OpenAPI document. The server validates each
+# kind in notify/channels/<kind>.py (which names fields `config.<key>` in its 422s); these models state
+# the same rules so that a client sees them before sending. Keep both in step.
+HTTP_URL = r"^https?://[A-Za-z0-9._-]+(:[1-9][0-9]{0,3})?(/[!-~]*)?$"
+_URL_NOTE = ("http(s) URL without credentials; its host must resolve to an address the server may reach "
+             "(private and loopback addresses only with XINEX_OUTBOUND_ALLOW_PRIVATE), else 422")
+_Url = Field(max_length=2000, pattern=HTTP_URL, description=_URL_NOTE)
+_Short = Field(default=None, max_length=200)
+_B64 = "[A-Za-z0-9+/]"
+_RESERVED_HEADERS = ("host", "content-length", "content-type", "webhook-id", "webhook-timestamp", "webhook-signature")
+_ANY_CASE = "|".join("".join(f"[{c}{c.upper()}]" if c.isalpha() else c for c in name) for name in _RESERVED_HEADERS)
+_HEADER_NAME = f"^(?!({_ANY_CASE})$)[A-Za-z0-9-]{{1,64}}$"
+_WHSEC = f"^whsec_(({_B64}{{4}}){{6,}}|({_B64}{{4}}){{5,}}({_B64}{{2}}==|{_B64}{{3}}=))$"  # >= 16 bytes
+
+
+class SlackConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    webhook_url: str = _Url
+    username: str | None = _Short
+    icon_emoji: str | None = _Short
+
+
+class DiscordConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    webhook_url: str = _Url
+    username: str | None = _Short
+    avatar_url: str | None = _Short
+
+
+class TeamsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    webhook_url: str = _Url
+    format: Literal["messagecard", "adaptive"] = "messagecard"
+
+
+class WebhookConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = _Url
+    headers: dict[str, Annotated[str, Field(max_length=1000, pattern=r"^[^\r\n]*$")]] = Field(
+        default_factory=dict, max_length=20, json_schema_extra={"propertyNames": {"pattern": _HEADER_NAME}},
+        description="sent with every delivery; not Host, Content-Length, Content-Type or webhook-*")
+    secret: str | None = Field(default=None, pattern=_WHSEC, description=(
+        "Standard Webhooks signing secret (whsec_ + base64 of at least 16 bytes)"))
+
+
+class WebhookConfigUpdate(WebhookConfig):
+    secret: str | None = Field(default=None, pattern=f"{_WHSEC}|^[*]{{4}}$", description=(
+        "a new signing secret, or the masked value (****) to keep the stored one"))
+
+
+class EmailConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    addresses: list[Annotated[str, Field(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")]] = Field(
+        min_length=1, max_length=50)
+
+
+class PushConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_ids: list[uuid.UUID] = Field(min_length=1, max_length=100,
+                                      description="members of this tenant (422 otherwise)")
+
+
+CONFIG_OF_KIND = {"slack": SlackConfig, "discord": DiscordConfig, "teams": TeamsConfig, "webhook": WebhookConfig,
+                  "email": EmailConfig, "push": PushConfig}
+
+
+def _create_variant(kind: str, config: type[BaseModel]) -> type[BaseModel]:
+    fields = {name: (info.annotation, info) for name, info in ChannelCreate.model_fields.items()
+              if name not in ("kind", "config")}
+    return create_model(f"{kind.capitalize()}ChannelCreate", __config__=ConfigDict(extra="forbid"),
+                        kind=(Literal[kind], ...), config=(config, ...), **fields)
+
+
+ChannelCreateDoc = Annotated[
+    Union[tuple(_create_variant(k, c) for k, c in CONFIG_OF_KIND.items())],  # noqa: UP007
+    Field(discriminator="kind")]
+
+
+class ChannelUpdateDoc(BaseModel):
+    """ChannelUpdate as documented: `config` is the stored kind's, whole (masked values sent back
+    keep the stored secrets)."""
+
+    model_config = ConfigDict(extra="forbid", title="ChannelUpdate")
+    name: NonBlankStr | None = Field(default=None, min_length=1, max_length=200)
+    config: (SlackConfig | DiscordConfig | TeamsConfig | WebhookConfigUpdate | EmailConfig | PushConfig
+             | None) = Field(default=None, description="the channel's kind decides which shape applies")
+    enabled: bool | None = None
+    default: bool | None = Field(default=None, description="join (true) or leave (false) the default route")
+
+
+CHANNEL_EXAMPLES = {
+    "slack": {"name": "#ops", "kind": "slack",
+              "config": {"webhook_url": "https://hooks.slack.com/services/T000/B000/XXXX"}},
+    "webhook": {"name": "On-call bridge", "kind": "webhook",
+                "config": {"url": "https://hooks.example.com/xinex", "headers": {"X-Team": "ops"},
+                           "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}},
+    "email": {"name": "Ops mailbox", "kind": "email", "config": {"addresses": ["ops@example.com"]},
+              "default": False},
+}

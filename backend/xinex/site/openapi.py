@@ -15,10 +15,21 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import iter_route_contexts
 
 from xinex.auth import deps
+from xinex.kit.openapi import TYPED_BODY
 from xinex.settings import Settings
 
 USER_SCHEMES = ("apiToken", "apiKeyHeader", "mobileJWT", "sessionCookie")
 WRITE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def _apply_typed_body(spec: dict[str, Any], operation: dict[str, Any]) -> None:
+    typed = operation.pop(TYPED_BODY, None)
+    if typed is None:
+        return
+    schema = dict(typed["schema"])
+    spec["components"].setdefault("schemas", {}).update(schema.pop("$defs", {}))
+    operation["requestBody"] = {"required": True, "content": {
+        "application/json": {"schema": schema, "examples": typed["examples"]}}}
 
 
 def security_schemes(settings: Settings) -> dict[str, Any]:
@@ -76,6 +87,9 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes,
                        tags=app.openapi_tags)
     spec.setdefault("components", {})["securitySchemes"] = security_schemes(app.state.settings)
+    for item in spec["paths"].values():
+        for operation in item.values():
+            _apply_typed_body(spec, operation)
     for context in iter_route_contexts(app.router.routes):
         path, methods = context.path, context.methods
         if not path or not methods or path not in spec["paths"]:
