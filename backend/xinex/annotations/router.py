@@ -29,6 +29,8 @@ async def list_annotations(principal: TelemetryPrincipal, session: SessionDep, p
                            until: Annotated[UTCInstant | None, Query(alias="to", description="no offset = UTC")] = None,
                            name: Annotated[NulFreeStr | None, Query(max_length=200, description="name prefix")] = None,
                            tag: Annotated[list[str] | None, Query(description="repeat: all must match")] = None):
+    """Annotations (deploys, config changes, notes) in a time range (from, to), by name prefix and tags (all must match); shown on dashboards next to
+    the telemetry."""
     try:
         tags = clean_tags(tag)
     except ValueError as exc:
@@ -43,6 +45,8 @@ async def list_annotations(principal: TelemetryPrincipal, session: SessionDep, p
 @router.post("/annotations", status_code=201, response_model=AnnotationOut, responses=error_responses(401, 403, 422))
 async def create_annotation(data: AnnotationCreate, request: Request, response: Response,
                             principal: TelemetryPrincipal, session: SessionDep):
+    """Mark a moment (time) or a period (start, optional end) with a title, text and tags, e.g. from a deploy
+    script. 422: neither time nor start given."""
     a = await service.create(session, principal.tenant_id, data)
     audit.record(session, "annotation.created", request=request, principal=principal, target_type="annotation",
                  target_id=a.id, details={"name": a.name})
@@ -54,6 +58,7 @@ async def create_annotation(data: AnnotationCreate, request: Request, response: 
             responses=error_responses(401, 403, 404, 422))
 async def read_annotation(annotation_id: uuid.UUID, response: Response, principal: TelemetryPrincipal,
                           session: SessionDep):
+    """One annotation. 404: no such annotation in this tenant."""
     a = await service.get(session, annotation_id)
     set_version(response, a)
     return service.to_out(a)
@@ -63,6 +68,7 @@ async def read_annotation(annotation_id: uuid.UUID, response: Response, principa
             responses=error_responses(401, 403, 404, 412, 422))
 async def update_annotation(annotation_id: uuid.UUID, data: AnnotationUpdate, request: Request, response: Response,
                             principal: TelemetryPrincipal, session: SessionDep):
+    """Change an annotation; fields left out stay. If-Match guards against lost updates (412)."""
     a = await service.get(session, annotation_id)
     check_if_match(request, a)
     service.update(a, data)
@@ -77,6 +83,7 @@ async def update_annotation(annotation_id: uuid.UUID, data: AnnotationUpdate, re
 @router.delete("/annotations/{annotation_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
 async def delete_annotation(annotation_id: uuid.UUID, request: Request, principal: TelemetryPrincipal,
                             session: SessionDep):
+    """Delete an annotation. If-Match guards (412)."""
     a = await service.get(session, annotation_id)
     check_if_match(request, a)
     await session.delete(a)

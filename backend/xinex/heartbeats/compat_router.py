@@ -46,19 +46,27 @@ async def _handle(request: Request, principal: Principal, session, data: CompatP
 
 @router.post("/start", response_model=PingAck, responses=RESPONSES)
 async def compat_start(data: CompatPingIn, request: Request, principal: HeartbeatsPrincipal, session: SessionDep):
+    """Job-run dialect: a job run started. The first event for an unknown `name` creates the heartbeat (1 day
+    interval and 1 h grace unless given), within the plan's limit (403). X-Hexcovery-Host/-Service/-Project
+    headers are stored on the job."""
     return await _handle(request, principal, session, data, "start")
 
 
 @router.post("/log", response_model=PingAck, responses=RESPONSES)
 async def compat_log(data: CompatPingIn, request: Request, principal: HeartbeatsPrincipal, session: SessionDep):
+    """Job-run dialect: a log line for the job (does not change its state). Creates the job on first use like
+    /start."""
     return await _handle(request, principal, session, data, "log")
 
 
 @router.post("/end", response_model=PingAck, responses=RESPONSES)
 async def compat_end(data: CompatPingIn, request: Request, principal: HeartbeatsPrincipal, session: SessionDep):
+    """Job-run dialect: the run ended; `exit_code` (0 success) or `status` (success/failure) decides the outcome,
+    `run_id` pairs it with its start."""
     return await _handle(request, principal, session, data, _end_kind(data))
 
 
 @router.post("/ping", response_model=PingAck, responses=RESPONSES)
 async def compat_ping(data: CompatPingIn, request: Request, principal: HeartbeatsPrincipal, session: SessionDep):
+    """Job-run dialect: a single success or failure without a start (like /end)."""
     return await _handle(request, principal, session, data, _end_kind(data))

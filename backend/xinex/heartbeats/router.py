@@ -48,6 +48,7 @@ def _out(request: Request, hb: Heartbeat) -> HeartbeatOut:
 async def list_heartbeats(request: Request, principal: HeartbeatsPrincipal, session: SessionDep, params: PageDep,
                           status: StatusFilter | None = None,
                           tag: Annotated[NulFreeStr | None, Query(max_length=50)] = None):
+    """List the tenant's heartbeats (cron-job checks) by name, with filters. Each carries its ping URLs."""
     stmt = select(Heartbeat)
     if status:
         stmt = stmt.where(Heartbeat.status == status)
@@ -65,6 +66,10 @@ async def list_heartbeats(request: Request, principal: HeartbeatsPrincipal, sess
              responses=error_responses(401, 403, 409, 422))
 async def create_heartbeat(data: HeartbeatCreate, request: Request, response: Response,
                            principal: HeartbeatsPrincipal, session: SessionDep):
+    """Create a heartbeat: a job that must ping within `interval` seconds (or on its `cron` schedule in `timezone`)
+    plus `grace`. It is late during grace (shown, not paged) and down after it, which opens an incident and
+    pages. The answer holds the ping URLs to paste in the job. 409: the slug is taken; 403: the plan's
+    heartbeat limit."""
     hb = await manage.create(session, principal.tenant_id, data)
     audit.record(session, "heartbeat.created", request=request, principal=principal, target_type="heartbeat",
                  target_id=hb.id, details={"name": hb.name, "slug": hb.slug})
@@ -75,6 +80,7 @@ async def create_heartbeat(data: HeartbeatCreate, request: Request, response: Re
 @router.get("/heartbeats/{heartbeat_id}", response_model=HeartbeatOut, responses=error_responses(401, 403, 404, 422))
 async def read_heartbeat(heartbeat_id: uuid.UUID, request: Request, response: Response,
                          principal: HeartbeatsPrincipal, session: SessionDep):
+    """One heartbeat with its state and ping URLs. 404: no such heartbeat in this tenant."""
     hb = await manage.get(session, heartbeat_id)
     set_version(response, hb)
     return _out(request, hb)
@@ -84,6 +90,8 @@ async def read_heartbeat(heartbeat_id: uuid.UUID, request: Request, response: Re
             responses=error_responses(401, 403, 404, 409, 412, 422))
 async def update_heartbeat(heartbeat_id: uuid.UUID, data: HeartbeatUpdate, request: Request, response: Response,
                            principal: HeartbeatsPrincipal, session: SessionDep):
+    """Change a heartbeat; fields left out stay. 409: the slug is
+    taken; If-Match guards against lost updates (412)."""
     hb = await manage.get(session, heartbeat_id)
     check_if_match(request, hb)
     await manage.update(session, hb, data)
@@ -98,6 +106,7 @@ async def update_heartbeat(heartbeat_id: uuid.UUID, data: HeartbeatUpdate, reque
 @router.delete("/heartbeats/{heartbeat_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
 async def delete_heartbeat(heartbeat_id: uuid.UUID, request: Request, principal: HeartbeatsPrincipal,
                            session: SessionDep):
+    """Delete a heartbeat; its ping URLs answer 404 from now on. If-Match guards (412)."""
     hb = await manage.get(session, heartbeat_id)
     check_if_match(request, hb)
     await session.delete(hb)
@@ -121,6 +130,8 @@ async def _set_paused(heartbeat_id, request, response, principal, session, pause
              responses=error_responses(401, 403, 404, 422))
 async def pause_heartbeat(heartbeat_id: uuid.UUID, request: Request, response: Response,
                           principal: HeartbeatsPrincipal, session: SessionDep):
+    """Stop expecting pings: a paused heartbeat is never late or down. A success or fail ping resumes it (as healthchecks does).
+    Idempotent."""
     return await _set_paused(heartbeat_id, request, response, principal, session, True)
 
 
@@ -128,12 +139,15 @@ async def pause_heartbeat(heartbeat_id: uuid.UUID, request: Request, response: R
              responses=error_responses(401, 403, 404, 422))
 async def resume_heartbeat(heartbeat_id: uuid.UUID, request: Request, response: Response,
                            principal: HeartbeatsPrincipal, session: SessionDep):
+    """Expect pings again, counting from now. Idempotent."""
     return await _set_paused(heartbeat_id, request, response, principal, session, False)
 
 
 @router.get("/heartbeats/{heartbeat_id}/runs", response_model=Page[RunOut],
             responses=error_responses(401, 403, 404, 422))
 async def list_runs(heartbeat_id: uuid.UUID, principal: HeartbeatsPrincipal, session: SessionDep, params: PageDep):
+    """Job runs, newest first: a start paired with its end (by run id when given) with duration and outcome; a run
+    without an end is running, or failed after grace."""
     await manage.get(session, heartbeat_id)
     stmt = (select(HeartbeatRun).where(HeartbeatRun.heartbeat_id == heartbeat_id)
             .order_by(HeartbeatRun.started_at.desc(), HeartbeatRun.id))
@@ -145,6 +159,7 @@ async def list_runs(heartbeat_id: uuid.UUID, principal: HeartbeatsPrincipal, ses
             responses=error_responses(401, 403, 404, 422))
 async def list_pings(heartbeat_id: uuid.UUID, principal: HeartbeatsPrincipal, session: SessionDep, params: PageDep,
                      kind: Literal["start", "success", "fail", "log"] | None = None):
+    """The pings received, newest first (kind, time, source, exit code, body preview), filtered by kind."""
     await manage.get(session, heartbeat_id)
     stmt = select(HeartbeatPing).where(HeartbeatPing.heartbeat_id == heartbeat_id)
     if kind:
@@ -164,6 +179,9 @@ def native_kind(data: NativePingIn) -> str:
 @router.post("/hb/{slug}", response_model=PingAck, responses=error_responses(401, 403, 404, 422))
 async def native_ping(slug: str, request: Request, principal: HeartbeatsPrincipal, session: SessionDep,
                       data: NativePingIn | None = None):
+    """Ping a heartbeat by slug with an API token (the native dialect): `status` start/success/fail/log or an
+    `exit_code` (0 success, else fail), an optional `run_id` to pair start and end, and a message kept as
+    the ping body. 404: no heartbeat with that slug in the token's tenant."""
     data = data or NativePingIn()
     if not SLUG_RE.match(slug):  # no such slug can exist (and NUL cannot reach the query)
         raise AppError("NOT_FOUND", "heartbeat not found")

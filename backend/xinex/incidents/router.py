@@ -47,6 +47,8 @@ async def list_incidents(principal: IncidentsPrincipal, session: SessionDep, par
                          severity: Annotated[list[Severity] | None, Query()] = None,
                          suppressed: bool | None = None, group_id: uuid.UUID | None = None,
                          source_id: uuid.UUID | None = None):
+    """List incidents, newest first, filtered by status, severity, source, correlation group or whether paging was suppressed. An incident groups the alerts of one
+    problem (a monitor or heartbeat down, a correlated group) from open to resolved."""
     stmt = select(Incident)
     if status:
         wanted = {s for s in status if s != "open"} | ({"triggered", "acknowledged"} if "open" in status else set())
@@ -76,6 +78,8 @@ async def _detail(session, incident: Incident) -> IncidentDetail:
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail, responses=error_responses(401, 403, 404, 422))
 async def read_incident(incident_id: uuid.UUID, response: Response, principal: IncidentsPrincipal,
                         session: SessionDep):
+    """One incident with its alerts and timeline (opened, pages sent, acknowledged, resolved). 404: no such
+    incident in this tenant."""
     incident = await service.get(session, incident_id)
     set_version(response, incident)
     return await _detail(session, incident)
@@ -84,6 +88,8 @@ async def read_incident(incident_id: uuid.UUID, response: Response, principal: I
 @router.post("/incidents/{incident_id}/ack", response_model=IncidentDetail,
              responses=error_responses(401, 403, 404, 409, 422))
 async def ack_incident(incident_id: uuid.UUID, request: Request, principal: IncidentsPrincipal, session: SessionDep):
+    """Acknowledge: someone is on it, so escalation stops paging further levels. Idempotent (a second ack changes
+    nothing). 409: the incident is already resolved."""
     incident = await service.get(session, incident_id, lock=True)
     if incident.status == "resolved":
         raise AppError("CONFLICT", "the incident is already resolved")
@@ -97,6 +103,8 @@ async def ack_incident(incident_id: uuid.UUID, request: Request, principal: Inci
              responses=error_responses(401, 403, 404, 422))
 async def resolve_incident(incident_id: uuid.UUID, request: Request, principal: IncidentsPrincipal,
                            session: SessionDep):
+    """Resolve by hand (it also resolves on its own when the source recovers, unless the route turns that off).
+    Idempotent."""
     incident = await service.get(session, incident_id, lock=True)
     if await service.resolve(session, incident, user_id=principal.user_id, at=utcnow(), reason="manual"):
         audit.record(session, "incident.resolved", request=request, principal=principal, target_type="incident",
@@ -110,6 +118,8 @@ async def list_alerts(principal: IncidentsPrincipal, session: SessionDep, params
                       dedup_key: Annotated[NulFreeStr | None, Query(max_length=200)] = None,
                       severity: Annotated[list[Severity] | None, Query()] = None,
                       source_id: uuid.UUID | None = None):
+    """The alerts received (each state change of a source), newest first, filtered by incident, dedup key, severity
+    or source."""
     stmt = select(Alert)
     if incident_id:
         stmt = stmt.where(Alert.incident_id == incident_id)
@@ -125,6 +135,8 @@ async def list_alerts(principal: IncidentsPrincipal, session: SessionDep, params
 
 @router.get("/correlation-groups", response_model=Page[CorrelationGroupOut], responses=error_responses(401, 403, 422))
 async def list_groups(principal: IncidentsPrincipal, session: SessionDep, params: PageDep):
+    """Correlation groups: alerts of different sources that arrived together and were folded into one incident,
+    most recent first."""
     stmt = select(CorrelationGroup).order_by(CorrelationGroup.last_alert_at.desc(), CorrelationGroup.id)
     items, total = await paginate(session, stmt, params)
     members: dict[uuid.UUID, list[uuid.UUID]] = {g.id: [] for g in items}

@@ -39,6 +39,7 @@ def _silence_out(rule: SilenceRule) -> SilenceOut:
 @router.get("/silence", response_model=Page[SilenceOut], responses=error_responses(401, 403, 422))
 async def list_silences(principal: IncidentsPrincipal, session: SessionDep, params: PageDep,
                         active: bool | None = None):
+    """Silences, newest first; active=true for those in force now, false for past and future ones."""
     stmt = select(SilenceRule)
     if active is not None:
         now = utcnow()
@@ -51,6 +52,8 @@ async def list_silences(principal: IncidentsPrincipal, session: SessionDep, para
 @router.post("/silence", status_code=201, response_model=SilenceOut, responses=error_responses(401, 403, 422))
 async def create_silence(data: SilenceIn, request: Request, response: Response, principal: IncidentsPrincipal,
                          session: SessionDep):
+    """Silence pages for matching alerts (by source, severities, tags, host, service, project) from starts_at (default now) until ends_at:
+    alerts still open incidents, but nobody is paged. 422: no matcher, or ends_at not after the start."""
     starts_at = data.starts_at or utcnow()
     if data.ends_at <= starts_at:
         raise AppError("VALIDATION_FAILED", "The request did not validate",
@@ -67,6 +70,7 @@ async def create_silence(data: SilenceIn, request: Request, response: Response, 
 
 @router.get("/silence/{silence_id}", response_model=SilenceOut, responses=error_responses(401, 403, 404, 422))
 async def read_silence(silence_id: uuid.UUID, response: Response, principal: IncidentsPrincipal, session: SessionDep):
+    """One silence. 404: no such silence in this tenant."""
     rule = await _get(session, SilenceRule, silence_id, "silence")
     set_version(response, rule)
     return _silence_out(rule)
@@ -74,6 +78,7 @@ async def read_silence(silence_id: uuid.UUID, response: Response, principal: Inc
 
 @router.delete("/silence/{silence_id}", status_code=204, responses=error_responses(401, 403, 404, 422))
 async def delete_silence(silence_id: uuid.UUID, request: Request, principal: IncidentsPrincipal, session: SessionDep):
+    """End a silence early by deleting it; pages resume for new alerts."""
     rule = await _get(session, SilenceRule, silence_id, "silence")
     await session.delete(rule)
     audit.record(session, "silence.deleted", request=request, principal=principal, target_type="silence",

@@ -27,6 +27,8 @@ MonitorsPrincipal = Annotated[Principal, Depends(Authorize("monitors"))]
 
 @router.get("/maintenance-windows", response_model=Page[WindowOut], responses=error_responses(401, 403, 422))
 async def list_windows(principal: MonitorsPrincipal, session: SessionDep, params: PageDep):
+    """Maintenance windows: planned periods (one-off, or recurring on a cron schedule) during which the chosen
+    monitors and heartbeats open no incident."""
     stmt = (select(MaintenanceWindow, MaintenanceSchedule)
             .outerjoin(MaintenanceSchedule, MaintenanceSchedule.window_id == MaintenanceWindow.id)
             .order_by(MaintenanceWindow.created_at.desc(), MaintenanceWindow.id))
@@ -42,6 +44,8 @@ async def active_windows(principal: MonitorsPrincipal, session: SessionDep, para
                          source_type: Annotated[str | None, Query(pattern="^(monitor|heartbeat|ai_heartbeat)$")] = None,
                          source_id: uuid.UUID | None = None,
                          tag: Annotated[list[NulFreeStr] | None, Query(max_length=20)] = None):
+    """The windows in force at `at` (default now, with a UTC offset), optionally only those covering one source
+    (source_type with source_id)."""
     if at is not None and at.tzinfo is None:
         raise AppError("VALIDATION_FAILED", "The request did not validate", details={"fields": {"at": "needs a UTC offset"}})
     if source_id is not None and source_type is None:
@@ -60,6 +64,8 @@ async def active_windows(principal: MonitorsPrincipal, session: SessionDep, para
              responses=error_responses(401, 403, 422))
 async def create_window(data: WindowIn, request: Request, response: Response, principal: MonitorsPrincipal,
                         session: SessionDep):
+    """Plan maintenance: a one-off window needs starts_at and ends_at; a recurring one a cron and a duration.
+    Applies to the sources listed (or all). 422 when neither form is complete."""
     w, sched = await service.create(session, data)
     audit.record(session, "maintenance_window.created", request=request, principal=principal,
                  target_type="maintenance_window", target_id=w.id, details={"name": w.name, "kind": sched.kind})
@@ -70,6 +76,7 @@ async def create_window(data: WindowIn, request: Request, response: Response, pr
 @router.get("/maintenance-windows/{window_id}", response_model=WindowOut,
             responses=error_responses(401, 403, 404, 422))
 async def read_window(window_id: uuid.UUID, response: Response, principal: MonitorsPrincipal, session: SessionDep):
+    """One maintenance window. 404: no such window in this tenant."""
     w, sched = await service.get(session, window_id)
     set_version(response, w)
     return service.to_out(w, sched)
@@ -79,6 +86,7 @@ async def read_window(window_id: uuid.UUID, response: Response, principal: Monit
             responses=error_responses(401, 403, 404, 412, 422))
 async def update_window(window_id: uuid.UUID, data: WindowIn, request: Request, response: Response,
                         principal: MonitorsPrincipal, session: SessionDep):
+    """Replace a window's definition (the whole body, as on create). If-Match guards against lost updates (412)."""
     w, sched = await service.get(session, window_id)
     check_if_match(request, w)
     sched = await service.update(session, w, sched, data)
@@ -90,6 +98,7 @@ async def update_window(window_id: uuid.UUID, data: WindowIn, request: Request, 
 
 @router.delete("/maintenance-windows/{window_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
 async def delete_window(window_id: uuid.UUID, request: Request, principal: MonitorsPrincipal, session: SessionDep):
+    """Delete a window; checks page again at once if it was in force. If-Match guards (412)."""
     w, sched = await service.get(session, window_id)
     check_if_match(request, w)
     await session.delete(w)  # its schedule row goes with it (ON DELETE CASCADE)

@@ -68,6 +68,7 @@ def _out(p: Probe) -> ProbeOut:
 
 @router.get("/probes", response_model=Page[ProbeOut], responses=error_responses(401, 403, 422))
 async def list_probes(principal: ReaderPrincipal, session: SessionDep, params: PageDep):
+    """The tenant's remote probes: agents that run checks from a region of your choice (a monitor's `regions`)."""
     items, total = await paginate(session, select(Probe).order_by(Probe.region, Probe.name), params)
     return Page.of([_out(p) for p in items], total, params)
 
@@ -75,6 +76,8 @@ async def list_probes(principal: ReaderPrincipal, session: SessionDep, params: P
 @router.post("/probes", status_code=201, response_model=ProbeCreated, responses=error_responses(401, 403, 409, 422))
 async def create_probe(data: ProbeIn, request: Request, response: Response, principal: AdminPrincipal,
                        session: SessionDep):
+    """Register a probe for a region and get its prober token, shown only once: run the agent with it. Admins only.
+    409: a probe of that name exists."""
     probe, raw = await probes.register(session, principal.tenant_id, data.name.strip(), data.region)
     audit.record(session, "probe.created", request=request, principal=principal, target_type="probe",
                  target_id=probe.id, details={"name": probe.name, "region": probe.region})
@@ -84,6 +87,7 @@ async def create_probe(data: ProbeIn, request: Request, response: Response, prin
 
 @router.get("/probes/{probe_id}", response_model=ProbeOut, responses=error_responses(401, 403, 404, 422))
 async def read_probe(probe_id: uuid.UUID, response: Response, principal: ReaderPrincipal, session: SessionDep):
+    """One probe, with when it last asked for work (liveness). 404: no such probe in this tenant."""
     probe = await probes.get(session, probe_id)
     set_version(response, probe)
     return _out(probe)
@@ -91,6 +95,7 @@ async def read_probe(probe_id: uuid.UUID, response: Response, principal: ReaderP
 
 @router.delete("/probes/{probe_id}", status_code=204, responses=error_responses(401, 403, 404, 422))
 async def delete_probe(probe_id: uuid.UUID, request: Request, principal: AdminPrincipal, session: SessionDep):
+    """Remove a probe; its token stops working at once. Admins only."""
     probe = await probes.get(session, probe_id)
     await session.delete(probe)
     audit.record(session, "probe.deleted", request=request, principal=principal, target_type="probe",
@@ -136,11 +141,16 @@ class ResultsIn(BaseModel):
 
 @probe_api.get("/probe/assignments", response_model=Assignments, responses=error_responses(401, 422))
 async def assignments(probe: CurrentProbe, session: SessionDep):
+    """For the probe agent (prober token): the checks due in its region, claimed for this probe so that two agents
+    of a region do not both run them."""
     return Assignments(probe_id=probe.id, region=probe.region, items=await probes.claim_assignments(session, probe))
 
 
 @probe_api.post("/probe/results", responses=error_responses(401, 404, 422))
 async def post_results(data: ResultsIn, probe: CurrentProbe, session: SessionDep) -> dict:
+    """For the probe agent: report up to 500 check results. Each is answered accepted or not (a re-posted
+    check id is a duplicate; a paused monitor takes none); accepted results move the monitor's state and are kept
+    as history. 404: a monitor unknown or not checked in this probe's region."""
     outcomes, stored = [], []
     for item in data.results:
         result = CheckResult(item.status, item.latency_ms, item.status_code, item.error[:500], item.reason,

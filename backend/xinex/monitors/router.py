@@ -45,6 +45,8 @@ async def list_monitors(principal: MonitorsPrincipal, session: SessionDep, param
                         status: StatusFilter | None = None, type: TypeFilter | None = None,
                         tag: Annotated[NulFreeStr | None, Query(max_length=50)] = None,
                         q: Annotated[NulFreeStr | None, Query(max_length=100, description="name contains")] = None):
+    """List the tenant's uptime checks by name, filtered by status, type, tag or a name fragment (q). Paginated
+    (page, per_page)."""
     stmt = select(Monitor)
     if status:
         stmt = stmt.where(Monitor.status == status)
@@ -80,6 +82,8 @@ async def create_monitor(request: Request, response: Response, principal: Monito
 
 @router.get("/monitors/{monitor_id}", response_model=MonitorOut, responses=error_responses(401, 403, 404, 422))
 async def read_monitor(monitor_id: uuid.UUID, response: Response, principal: MonitorsPrincipal, session: SessionDep):
+    """One uptime check with its current state (status, last check, next check). The ETag is the version for
+    If-Match. 404: no such monitor in this tenant."""
     m = await service.get(session, monitor_id)
     set_version(response, m)
     return service.to_out(m)
@@ -89,6 +93,10 @@ async def read_monitor(monitor_id: uuid.UUID, response: Response, principal: Mon
             responses=error_responses(401, 403, 404, 412, 422))
 async def update_monitor(monitor_id: uuid.UUID, data: MonitorUpdate, request: Request, response: Response,
                          principal: MonitorsPrincipal, session: SessionDep):
+    """Change a monitor: the fields given replace the current ones and the result is validated as a whole (a
+    changed `type` drops the old type's fields; an explicit null clears an optional field; masked header
+    values sent back keep the stored ones). Same target and plan rules as create (422/403). If-Match guards
+    against lost updates (412)."""
     m = await service.get(session, monitor_id)
     check_if_match(request, m)
     await service.update(session, m, data, allow_private=_allow_private(request))
@@ -102,6 +110,8 @@ async def update_monitor(monitor_id: uuid.UUID, data: MonitorUpdate, request: Re
 
 @router.delete("/monitors/{monitor_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
 async def delete_monitor(monitor_id: uuid.UUID, request: Request, principal: MonitorsPrincipal, session: SessionDep):
+    """Delete a monitor and stop its checks; its history in the time-series store expires on its own. If-Match
+    guards against deleting a version you have not seen (412)."""
     m = await service.get(session, monitor_id)
     check_if_match(request, m)
     await session.delete(m)
@@ -124,6 +134,7 @@ async def _set_paused(monitor_id, request, response, principal, session, paused:
 @router.post("/monitors/{monitor_id}/pause", response_model=MonitorOut, responses=error_responses(401, 403, 404, 422))
 async def pause_monitor(monitor_id: uuid.UUID, request: Request, response: Response, principal: MonitorsPrincipal,
                         session: SessionDep):
+    """Stop checking until resumed; a paused monitor opens no incident. Idempotent."""
     return await _set_paused(monitor_id, request, response, principal, session, True)
 
 
@@ -131,12 +142,16 @@ async def pause_monitor(monitor_id: uuid.UUID, request: Request, response: Respo
              responses=error_responses(401, 403, 404, 422))
 async def resume_monitor(monitor_id: uuid.UUID, request: Request, response: Response, principal: MonitorsPrincipal,
                          session: SessionDep):
+    """Check again from now; the state restarts as pending until the first result. Idempotent."""
     return await _set_paused(monitor_id, request, response, principal, session, False)
 
 
 @router.get("/monitors/{monitor_id}/status", response_model=MonitorStatusOut,
             responses=error_responses(401, 403, 404, 422))
 async def monitor_status(monitor_id: uuid.UUID, principal: MonitorsPrincipal, session: SessionDep):
+    """Where the monitor stands now: status and since when, the last check, confirmation progress (consecutive
+    failures/successes counted towards a change), each probe region's last result, and advisories (e.g. a
+    region without a live probe)."""
     return await status_of(session, await service.get(session, monitor_id))
 
 
@@ -145,6 +160,8 @@ async def monitor_status(monitor_id: uuid.UUID, principal: MonitorsPrincipal, se
 async def monitor_checks(monitor_id: uuid.UUID, principal: MonitorsPrincipal, session: SessionDep, params: PageDep,
                          region: Annotated[NulFreeStr | None, Query(max_length=50)] = None,
                          status: Literal["up", "degraded", "down"] | None = None):
+    """Recent check results, newest first, from the time-series store (503 when it is unavailable); filter by
+    region or result."""
     from xinex.timeseries.store import get_store
 
     m = await service.get(session, monitor_id)

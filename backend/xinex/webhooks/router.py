@@ -34,6 +34,9 @@ WebhooksPrincipal = Annotated[Principal, Depends(Authorize("webhooks"))]
 @router.get("/webhooks", response_model=Page[WebhookOut], responses=error_responses(401, 403, 422))
 async def list_webhooks(principal: WebhooksPrincipal, session: SessionDep, params: PageDep,
                         enabled: bool | None = None):
+    """Webhook subscriptions: URLs that receive the tenant's events (incident opened, acknowledged, resolved, …)
+    signed per Standard Webhooks. For pages to a chat or an endpoint of your own, a notification channel is
+    usually what you want; webhooks are the event feed for integrations."""
     stmt = select(WebhookSubscription)
     if enabled is not None:
         stmt = stmt.where(WebhookSubscription.enabled.is_(enabled))
@@ -46,6 +49,8 @@ async def list_webhooks(principal: WebhooksPrincipal, session: SessionDep, param
              responses=error_responses(401, 403, 409, 422))
 async def create_webhook(data: WebhookCreate, request: Request, response: Response, principal: WebhooksPrincipal,
                          session: SessionDep):
+    """Subscribe a URL to event types. The answer holds the signing secret, shown only once (Cache-Control:
+    no-store). The URL must be http(s) and reachable under the outbound policy (422)."""
     sub = await service.create(session, principal.tenant_id, principal.user_id, data)
     audit.record(session, "webhook.created", request=request, principal=principal, target_type="webhook",
                  target_id=sub.id, details={"event_types": sub.event_types})
@@ -56,6 +61,7 @@ async def create_webhook(data: WebhookCreate, request: Request, response: Respon
 
 @router.get("/webhooks/{webhook_id}", response_model=WebhookOut, responses=error_responses(401, 403, 404, 422))
 async def read_webhook(webhook_id: uuid.UUID, response: Response, principal: WebhooksPrincipal, session: SessionDep):
+    """One subscription (without its secret). 404: no such webhook in this tenant."""
     sub = await service.get(session, webhook_id)
     set_version(response, sub)
     return service.to_out(sub)
@@ -64,6 +70,8 @@ async def read_webhook(webhook_id: uuid.UUID, response: Response, principal: Web
 @router.put("/webhooks/{webhook_id}", response_model=WebhookOut, responses=error_responses(401, 403, 404, 412, 422))
 async def update_webhook(webhook_id: uuid.UUID, data: WebhookUpdate, request: Request, response: Response,
                          principal: WebhooksPrincipal, session: SessionDep):
+    """Change URL, description, event types or enabled; fields left out stay. If-Match guards against lost updates
+    (412)."""
     sub = await service.get(session, webhook_id)
     check_if_match(request, sub)
     await service.update(session, sub, data)
@@ -75,6 +83,7 @@ async def update_webhook(webhook_id: uuid.UUID, data: WebhookUpdate, request: Re
 
 @router.delete("/webhooks/{webhook_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
 async def delete_webhook(webhook_id: uuid.UUID, request: Request, principal: WebhooksPrincipal, session: SessionDep):
+    """Unsubscribe. If-Match guards (412)."""
     sub = await service.get(session, webhook_id)
     check_if_match(request, sub)
     await session.delete(sub)
@@ -87,6 +96,8 @@ async def delete_webhook(webhook_id: uuid.UUID, request: Request, principal: Web
              responses=error_responses(401, 403, 404, 422))
 async def rotate_secret(webhook_id: uuid.UUID, request: Request, response: Response, principal: WebhooksPrincipal,
                         session: SessionDep, data: RotateIn | None = None):
+    """Issue a new signing secret, shown once; the old one keeps signing alongside for overlap_seconds so receivers
+    can switch without losing a delivery."""
     data = data or RotateIn()
     sub = await service.get(session, webhook_id)
     await service.rotate(session, sub, data.overlap_seconds)
@@ -120,6 +131,7 @@ async def test_webhook(webhook_id: uuid.UUID, request: Request, principal: Webho
 async def list_deliveries(webhook_id: uuid.UUID, principal: WebhooksPrincipal, session: SessionDep, params: PageDep,
                           status: Literal["pending", "sending", "retrying", "succeeded", "failed"] | None = None,
                           event_type: str | None = None):
+    """Deliveries to this webhook, newest first, with their attempts and outcome."""
     await service.get(session, webhook_id)
     stmt = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
     if status:
