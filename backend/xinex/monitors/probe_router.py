@@ -36,7 +36,7 @@ class ProbeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: NonBlankStr = Field(min_length=1, max_length=100)
-    region: str = Field(min_length=1, max_length=50)
+    region: str = Field(min_length=1, max_length=50, json_schema_extra={"pattern": REGION_RE.pattern})
 
     @field_validator("region")
     @classmethod

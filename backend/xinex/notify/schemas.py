@@ -100,8 +100,8 @@ class QuietHours(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
-    start: str = Field(description="local time HH:MM")
-    end: str = Field(description="local time HH:MM")
+    start: str = Field(description="local time HH:MM", json_schema_extra={"pattern": _HHMM.pattern})
+    end: str = Field(description="local time HH:MM", json_schema_extra={"pattern": _HHMM.pattern})
     timezone: str = Field(default="UTC", max_length=64)
 
     @field_validator("start", "end")

@@ -88,7 +88,7 @@ async def run_dsl(data: DslIn, request: Request, principal: Reader, session: Ses
             responses={200: {"model": TraceOut, "description": "the span tree"},
                        **error_responses(401, 403, 404, 422, 503)})
 async def get_trace(request: Request, principal: Reader,
-                    trace_id: Annotated[str, Path(description="32 hex digits")],
+                    trace_id: Annotated[str, Path(description="32 hex digits", json_schema_extra={"pattern": "^[0-9A-Fa-f]{32}$"})],
                     since: From = None, until: To = None):
     trace_id = trace_id.lower()
     if not _HEX32.match(trace_id):
