@@ -221,6 +221,7 @@ NOT_YET_EXEMPLIFIED: set[str] = {
     'POST /api/v1/auth/password-reset',
     'POST /api/v1/auth/password-reset/confirm',
     'POST /api/v1/auth/register',
+    'POST /api/v1/auth/register/confirm',
     'POST /api/v1/auth/verify-email',
     'POST /api/v1/dsl',
     'POST /api/v1/escalation-policies',
