@@ -94,9 +94,10 @@ async def test_worker_survives_a_redis_outage_and_pages_go_out(tmp_path, redis_p
         worker = Process("worker", env, tmp_path / "worker.log")
         try:
             async with httpx.AsyncClient(base_url=base, timeout=10) as c:
-                account, hb = await _heartbeat_paging(c, receiver, smtp_server)
-                # The job worker has connected once its health-check key is on Redis.
+                # The job worker has connected once its health-check key is on Redis (it sends the
+                # sign-up mail).
                 await wait_for(lambda: _worker_on_redis() or not worker.alive, 60, worker.output)
+                account, hb = await _heartbeat_paging(c, receiver, smtp_server)
                 assert worker.alive, worker.output()
 
                 redis_proxy.cut()
@@ -164,8 +165,8 @@ async def test_worker_rides_out_a_postgres_outage_and_catches_up(tmp_path, pg_pr
         worker = Process("worker", {**env, "XINEX_DATABASE_URL": pg_proxy.url(database_url)}, tmp_path / "worker.log")
         try:
             async with httpx.AsyncClient(base_url=base, timeout=10) as c:
-                account, hb = await _heartbeat_paging(c, receiver, smtp_server)
                 await wait_for(lambda: _worker_on_redis() or not worker.alive, 60, worker.output)
+                account, hb = await _heartbeat_paging(c, receiver, smtp_server)
                 pg_proxy.cut()
                 r = await c.get("/ping/" + hb["ping_url"].rsplit("/", 1)[1])
                 assert r.status_code == 200 and r.text == "OK", r.text
