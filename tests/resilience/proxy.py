@@ -24,6 +24,7 @@ class TcpProxy:
         self._server: asyncio.base_events.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self.accepted = 0  # connections relayed so far
+        self._blackholed = False
 
     @classmethod
     def for_url(cls, url: str) -> TcpProxy:
@@ -47,6 +48,22 @@ class TcpProxy:
 
     def cut(self) -> None:
         self._call(self._cut())
+
+    def blackhole(self) -> None:
+        """Keep every connection open and accept new ones, but deliver nothing either way: a server
+        that stopped answering (a network partition), which only timeouts can detect."""
+        self._blackholed = True
+
+    def heal(self) -> None:
+        """End a blackhole: the connections it swallowed data of are dropped, new ones relay again."""
+        self._blackholed = False
+        self._call(self._drop_connections())
+
+    async def _drop_connections(self) -> None:
+        for writer in list(self._writers):
+            with contextlib.suppress(Exception):
+                writer.transport.abort()
+        self._writers.clear()
 
     def close(self) -> None:
         self._call(self._cut())
@@ -84,6 +101,8 @@ class TcpProxy:
         async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:
                 while data := await reader.read(65536):
+                    if self._blackholed:
+                        continue  # swallowed
                     writer.write(data)
                     await writer.drain()
             except (OSError, asyncio.CancelledError):

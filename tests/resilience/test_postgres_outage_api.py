@@ -154,3 +154,37 @@ async def test_a_timeout_of_the_code_itself_is_still_a_500_not_a_503(build_app):
     async with client_for(replica, raise_app_exceptions=False) as c:
         for path in ("/test-own-timeout", "/test-own-connection-error"):
             assert_error(await c.get(path), 500, "INTERNAL_ERROR")
+
+
+async def test_a_database_that_stops_answering_is_503_after_bounded_timeouts(app, settings, proxied_database_url,
+                                                                             client, alice, pg_proxy):
+    """A partition, not a refusal: connections stay open and nothing comes back. Readiness says so
+    within its 2 s bound, and a request gets its 503 once the statement timeout passes instead of
+    hanging until TCP gives up."""
+    from xinex.app import create_app
+
+    database = Database(proxied_database_url, command_timeout=2)
+    replica = create_app(settings.model_copy(update={"database_url": proxied_database_url}), db=database)
+    hb = (await client.post("/api/v1/heartbeats", json={"name": "silent"}, headers=alice.bearer)).json()
+    ping_path = "/ping/" + hb["ping_url"].rsplit("/", 1)[1]
+    try:
+        async with client_for(replica) as c:
+            assert (await c.get("/api/v1/heartbeats", headers=alice.bearer)).status_code == 200
+            pg_proxy.blackhole()
+            # On the pooled connection, open but silent (wait_for: without the statement timeout
+            # this never answers; the test must fail, not hang).
+            _unavailable(await asyncio.wait_for(c.get("/api/v1/heartbeats", headers=alice.bearer), 30))
+            ready = await c.get("/health/ready")
+            body = _unavailable(ready)
+            assert body["details"]["checks"]["database"] == "unavailable: no answer within 2 s"
+            assert (await c.get("/health/live")).status_code == 200
+            _unavailable(await asyncio.wait_for(c.get(ping_path), 30))  # a new connection: connect timeout
+            pg_proxy.heal()
+            for _ in range(50):  # the connections the partition swallowed are replaced as they fail
+                r = await c.get("/api/v1/heartbeats", headers=alice.bearer)
+                if r.status_code == 200:
+                    break
+                _unavailable(r)
+            assert r.status_code == 200, r.text
+    finally:
+        await database.dispose()

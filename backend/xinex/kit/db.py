@@ -16,10 +16,11 @@ from xinex.kit.tenancy import bind_tenant, system_scope
 
 AFTER_COMMIT_KEY = "xinex.after_commit"
 CONNECT_TIMEOUT_S = 5.0
+COMMAND_TIMEOUT_S = 30.0
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, command_timeout: float = COMMAND_TIMEOUT_S) -> None:
         self.url = url
         kwargs: dict[str, Any] = {"echo": echo}
         if url.startswith("sqlite"):
@@ -31,7 +32,9 @@ class Database:
             if url.startswith("postgresql+asyncpg"):
                 # A database that does not answer (rather than refuses) costs a request at most this
                 # long before its 503, not asyncpg's default 60 s.
-                kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT_S}
+                # A statement with no answer after command_timeout is abandoned (503): a partitioned
+                # database would otherwise hold every request until TCP gives up, hours later.
+                kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT_S, "command_timeout": command_timeout}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
