@@ -18,7 +18,7 @@ help:
 	@echo "make run       embedded default in the foreground (HTTP 8000, OTLP 4317/4318, data in ./var)"
 	@echo "make test      provision PostgreSQL + Redis, run the test suite (ARGS=... for pytest)"
 	@echo "make bench     run the benchmarks"
-	@echo "make lint      ruff"
+	@echo "make lint      ruff, the architecture contracts (import-linter) and mypy (docs/architecture.md)"
 	@echo "make migrate   apply database migrations"
 
 install: $(STAMP)
@@ -53,6 +53,8 @@ bench: bytecode
 
 lint: install
 	$(VENV)/bin/ruff check backend mobile_api tests
+	$(VENV)/bin/lint-imports --config pyproject.toml --no-logo
+	$(VENV)/bin/mypy --config-file pyproject.toml
 
 migrate: install
 	$(VENV)/bin/xinex migrate
