@@ -35,6 +35,8 @@ BASE = "/ai-heartbeats"
 @router.get(BASE, response_model=Page[AiHeartbeatOut], responses=error_responses(401, 403, 422))
 async def list_ai_heartbeats(principal: HeartbeatsPrincipal, session: SessionDep, params: PageDep,
                              status: Literal["new", "ok", "breached", "late", "down"] | None = None):
+    """AI heartbeats: monitors for AI agent or LLM pipeline runs, which report run events with tokens, cost and
+    latency; filtered by status (ok, breached: over a budget, late, down)."""
     stmt = select(AiHeartbeat)
     if status:
         stmt = stmt.where(AiHeartbeat.status == status)
@@ -45,6 +47,9 @@ async def list_ai_heartbeats(principal: HeartbeatsPrincipal, session: SessionDep
 @router.post(BASE, status_code=201, response_model=AiHeartbeatOut, responses=error_responses(401, 403, 422))
 async def create_ai_heartbeat(data: AiHeartbeatIn, request: Request, response: Response,
                               principal: HeartbeatsPrincipal, session: SessionDep):
+    """Create an AI heartbeat with an optional schedule (interval + grace, or cron + timezone + grace; not both,
+    422) and budgets (failure rate over a window, cost per run and per day, p95 latency) whose breach raises an
+    alert."""
     hb = await manage.create(session, principal.tenant_id, data)
     audit.record(session, "ai_heartbeat.created", request=request, principal=principal, target_type="ai_heartbeat",
                  target_id=hb.id, details={"name": hb.name})
@@ -55,6 +60,7 @@ async def create_ai_heartbeat(data: AiHeartbeatIn, request: Request, response: R
 @router.get(BASE + "/{hb_id}", response_model=AiHeartbeatOut, responses=error_responses(401, 403, 404, 422))
 async def read_ai_heartbeat(hb_id: uuid.UUID, response: Response, principal: HeartbeatsPrincipal,
                             session: SessionDep):
+    """One AI heartbeat with its state. 404: no such AI heartbeat in this tenant."""
     hb = await manage.get(session, hb_id)
     set_version(response, hb)
     return manage.to_out(hb)
@@ -63,6 +69,8 @@ async def read_ai_heartbeat(hb_id: uuid.UUID, response: Response, principal: Hea
 @router.put(BASE + "/{hb_id}", response_model=AiHeartbeatOut, responses=error_responses(401, 403, 404, 412, 422))
 async def update_ai_heartbeat(hb_id: uuid.UUID, data: AiHeartbeatIn, request: Request, response: Response,
                               principal: HeartbeatsPrincipal, session: SessionDep):
+    """Replace an AI heartbeat's definition (the whole body, as on create). If-Match guards against lost updates
+    (412)."""
     hb = await manage.get(session, hb_id)
     check_if_match(request, hb)
     await manage.update(session, hb, data)
@@ -75,6 +83,7 @@ async def update_ai_heartbeat(hb_id: uuid.UUID, data: AiHeartbeatIn, request: Re
 @router.delete(BASE + "/{hb_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
 async def delete_ai_heartbeat(hb_id: uuid.UUID, request: Request, principal: HeartbeatsPrincipal,
                               session: SessionDep):
+    """Delete an AI heartbeat and its runs. If-Match guards (412)."""
     hb = await manage.get(session, hb_id)
     check_if_match(request, hb)
     await session.delete(hb)
@@ -98,6 +107,7 @@ async def post_run_event(hb_id: uuid.UUID, data: RunEventIn, principal: Heartbea
 @router.get(BASE + "/{hb_id}/runs", response_model=Page[RunOut], responses=error_responses(401, 403, 404, 422))
 async def list_runs(hb_id: uuid.UUID, principal: HeartbeatsPrincipal, session: SessionDep, params: PageDep,
                     outcome: Literal["running", "success", "failure", "error"] | None = None):
+    """Runs of this AI heartbeat, newest first, with their totals; filtered by outcome (running, success, failure, error)."""
     hb = await manage.get(session, hb_id)
     stmt = select(AiRun).where(AiRun.ai_heartbeat_id == hb.id)
     if outcome:
@@ -108,6 +118,8 @@ async def list_runs(hb_id: uuid.UUID, principal: HeartbeatsPrincipal, session: S
 
 @router.get(BASE + "/{hb_id}/summary", response_model=Summary, responses=error_responses(401, 403, 404, 422))
 async def summary(hb_id: uuid.UUID, principal: HeartbeatsPrincipal, session: SessionDep):
+    """Where the budgets stand: runs, failures and failure rate over the budget window, p95 latency, cost today,
+    runs in progress, and the budgets breached now."""
     hb = await manage.get(session, hb_id)
     s = await budgets.stats(session, hb, utcnow())
     return Summary(ai_heartbeat_id=hb.id, status=hb.status, window_s=hb.budget_window_s, runs=s.runs,

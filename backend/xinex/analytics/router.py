@@ -78,6 +78,9 @@ async def uptime_stats(principal: MonitorsPrincipal, session: SessionDep, monito
                        start: Annotated[ISODatetime | None, Query(alias="from")] = None,
                        end: Annotated[ISODatetime | None, Query(alias="to")] = None,
                        period: Literal["day", "week", "month"] = "day") -> dict:
+    """Uptime of a monitor over [from, to) (default the last 30 days; at most 400 days; offsets required): the
+    percentage, up and down seconds, figures per `period` (day, week, month) and the maintenance windows left out of the count.
+    404: no such monitor; 503: the time-series store is unavailable."""
     start, end = _range(start, end, timedelta(days=30))
     store = _store()
     try:
@@ -104,6 +107,8 @@ async def response_time(principal: MonitorsPrincipal, session: SessionDep, monit
                         start: Annotated[ISODatetime | None, Query(alias="from")] = None,
                         end: Annotated[ISODatetime | None, Query(alias="to")] = None,
                         bucket: Annotated[str, Query(max_length=8)] = "5m") -> dict:
+    """Response time of a monitor over [from, to) in buckets of `bucket` (10s to 31d, like 30s, 5m, 1h, 1d; a
+    bounded number of buckets). 404: no such monitor; 503: the time-series store is unavailable."""
     m = _BUCKET_RE.match(bucket)
     if not m:
         raise _bad("bucket", "like 30s, 5m, 1h or 1d")

@@ -170,12 +170,25 @@ async def _documented(request: Request) -> Response:  # pragma: no cover - PingF
 
 _RID = {"name": "rid", "in": "query", "required": False, "schema": {"type": "string", "format": "uuid"},
         "description": "run id: pairs this ping with the start that carried the same UUID"}
+_COMMON = (" The ping id (a UUID shown on the heartbeat) is the credential: no other is needed. GET, POST and "
+           "HEAD are the same; a POST body (the job's output) is kept up to Ping-Body-Limit bytes. Every form also "
+           "answers with a trailing slash, never a redirect. Answers are healthchecks' short text bodies.")
+_WHAT = {
+    "success": "The job succeeded: the heartbeat is up (also from late or down) and the running job ends (paired by "
+               "`rid` when given); the next ping is due after its interval or cron.",
+    "start": "The job started: the heartbeat shows it running; a run that does not end within grace of its start "
+             "makes it down.",
+    "failure": "The job failed: the heartbeat is down at once, which opens an incident and pages.",
+    "log": "A log line for the job: stored with its body, changes nothing.",
+    "exit": "The job ended with this exit status: 0 is a success, 1-255 a failure; above 255 is a 400.",
+}
 for _path, _summary in (("/{ping_id}", "success"), ("/{ping_id}/start", "start"), ("/{ping_id}/fail", "failure"),
                         ("/{ping_id}/log", "log"), ("/{ping_id}/{exit_code}", "exit status (0 = success)")):
     for _method in ("GET", "POST", "HEAD"):
         router.add_api_route(
             _path, _documented, methods=[_method], response_class=PlainTextResponse, responses=_responses(),
             name=f"ping_{_summary.split()[0]}_{_method.lower()}", summary=f"Ping: {_summary}",
+            description=_WHAT[_summary.split()[0]] + _COMMON,
             include_in_schema=_method != "HEAD",
             openapi_extra={"parameters": [
                 {"name": "ping_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}},

@@ -41,6 +41,8 @@ async def _own_pref(session, principal: Principal) -> NotificationPref:
 
 @router.get("/users/me/notification-prefs", response_model=PrefsOut, responses=error_responses(401, 403))
 async def read_prefs(response: Response, principal: Reader, session: SessionDep):
+    """Your own notification preferences in this tenant: which media (email, push, feed) page you per severity, and
+    quiet hours. Defaults apply until you change them."""
     pref = await _own_pref(session, principal)
     set_version(response, pref)
     return _prefs_out(pref)
@@ -48,6 +50,9 @@ async def read_prefs(response: Response, principal: Reader, session: SessionDep)
 
 @router.put("/users/me/notification-prefs", response_model=PrefsOut, responses=error_responses(401, 403, 412, 422))
 async def update_prefs(data: PrefsIn, request: Request, response: Response, principal: Writer, session: SessionDep):
+    """Set your notification preferences: severities you give replace their media (the others keep the defaults);
+    quiet hours (in their own time zone)
+    suppress all but critical pages to you. If-Match guards against lost updates (412)."""
     pref = await _own_pref(session, principal)
     check_if_match(request, pref)
     pref.rules = dict(data.rules)
@@ -70,6 +75,7 @@ def _item_out(item: FeedItem) -> FeedItemOut:
 
 @router.get("/notifications/feed", response_model=FeedPage, responses=error_responses(401, 403, 422))
 async def list_feed(principal: Reader, session: SessionDep, params: PageDep, unread: bool = False):
+    """Your in-app notification feed, newest first (unread=true for unread only), with the unread count."""
     items, total = await paginate(session, feed.list_stmt(principal.user_id, unread_only=unread), params)
     page = Page.of([_item_out(i) for i in items], total, params)
     return FeedPage(**page.model_dump(), unread_count=await feed.unread_count(session, principal.user_id))
@@ -77,11 +83,13 @@ async def list_feed(principal: Reader, session: SessionDep, params: PageDep, unr
 
 @router.get("/notifications/feed/unread-count", response_model=UnreadCount, responses=error_responses(401, 403))
 async def unread_count(principal: Reader, session: SessionDep):
+    """How many feed items you have not read (for a badge)."""
     return UnreadCount(unread_count=await feed.unread_count(session, principal.user_id))
 
 
 @router.post("/notifications/feed/read-all", response_model=ReadAllOut, responses=error_responses(401, 403))
 async def read_all(principal: Reader, session: SessionDep):
+    """Mark all your feed items read; answers how many were marked. Idempotent."""
     marked = await feed.mark_all_read(session, principal.user_id)
     return ReadAllOut(marked=marked, unread_count=await feed.unread_count(session, principal.user_id))
 
@@ -89,6 +97,7 @@ async def read_all(principal: Reader, session: SessionDep):
 @router.post("/notifications/feed/{item_id}/read", response_model=FeedItemOut,
              responses=error_responses(401, 403, 404, 422))
 async def read_one(item_id: uuid.UUID, principal: Reader, session: SessionDep):
+    """Mark one feed item read. Idempotent. 404: not an item of yours."""
     item = await feed.mark_read(session, principal.user_id, item_id)
     await session.refresh(item)
     return _item_out(item)

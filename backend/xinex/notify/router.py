@@ -39,6 +39,8 @@ KindFilter = Literal["slack", "discord", "teams", "webhook", "email", "push"]
 @router.get("/notification-channels", response_model=Page[ChannelOut], responses=error_responses(401, 403, 422))
 async def list_channels(principal: NotifyPrincipal, session: SessionDep, params: PageDep,
                         kind: KindFilter | None = None):
+    """Notification channels, by name, filtered by kind. Secrets in config (webhook URLs, header values, signing
+    secrets) are masked; `default` says whether the channel is on the default route."""
     stmt = select(NotificationChannel)
     if kind:
         stmt = stmt.where(NotificationChannel.kind == kind)
@@ -67,6 +69,7 @@ async def create_channel(data: ChannelCreate, request: Request, response: Respon
 @router.get("/notification-channels/{channel_id}", response_model=ChannelOut,
             responses=error_responses(401, 403, 404, 422))
 async def read_channel(channel_id: uuid.UUID, response: Response, principal: NotifyPrincipal, session: SessionDep):
+    """One channel, secrets masked. 404: no such channel in this tenant."""
     channel = await service.get(session, channel_id)
     set_version(response, channel)
     return service.to_out(channel, await default_channel_ids(session))
@@ -94,6 +97,8 @@ async def update_channel(channel_id: uuid.UUID, data: ChannelUpdate, request: Re
 @router.delete("/notification-channels/{channel_id}", status_code=204,
                responses=error_responses(401, 403, 404, 409, 412, 422))
 async def delete_channel(channel_id: uuid.UUID, request: Request, principal: NotifyPrincipal, session: SessionDep):
+    """Delete a channel; it leaves the default route. 409: a routing rule or escalation policy still sends to it
+    (the answer names them). If-Match guards (412)."""
     channel = await service.get(session, channel_id)
     check_if_match(request, channel)
     await service.delete(session, channel)
@@ -125,6 +130,8 @@ async def notification_log(principal: NotifyPrincipal, session: SessionDep, para
                            user_id: uuid.UUID | None = None,
                            status: Annotated[Literal["sending", "retrying", "succeeded", "failed", "recorded",
                                                      "no_devices", "suppressed", "skipped"] | None, Query()] = None):
+    """Every delivery attempt (channel or user, event, status, response code, error, timing), newest first,
+    filtered by channel, incident, user or status: where to look when a page did not arrive."""
     stmt = select(NotificationAttempt)
     if channel_id:
         stmt = stmt.where(NotificationAttempt.channel_id == channel_id)

@@ -46,6 +46,7 @@ def _aware(value: datetime | None, field: str) -> datetime | None:
 
 @router.get("/schedules", response_model=Page[ScheduleOut], responses=error_responses(401, 403, 422))
 async def list_schedules(principal: OnCallPrincipal, session: SessionDep, params: PageDep):
+    """On-call schedules: rotations of people over time, in the schedule's time zone."""
     items, total = await paginate(session, select(Schedule).order_by(Schedule.name, Schedule.id), params)
     return Page.of([manage.schedule_out(s) for s in items], total, params)
 
@@ -53,6 +54,9 @@ async def list_schedules(principal: OnCallPrincipal, session: SessionDep, params
 @router.post("/schedules", status_code=201, response_model=ScheduleOut, responses=error_responses(401, 403, 422))
 async def create_schedule(data: ScheduleIn, request: Request, response: Response, principal: OnCallPrincipal,
                           session: SessionDep):
+    """Create a schedule of layers: each rotates its users daily, weekly or every shift_hours (custom) from its
+    start (local wall-clock time of the schedule's timezone), optionally restricted to days and hours.
+    Users must be members of this tenant (422)."""
     schedule = await manage.apply_schedule(session, principal.tenant_id, Schedule(name=data.name), data)
     await session.flush()
     audit.record(session, "schedule.created", request=request, principal=principal, target_type="schedule",
@@ -63,6 +67,7 @@ async def create_schedule(data: ScheduleIn, request: Request, response: Response
 
 @router.get("/schedules/{schedule_id}", response_model=ScheduleOut, responses=error_responses(401, 403, 404, 422))
 async def read_schedule(schedule_id: uuid.UUID, response: Response, principal: OnCallPrincipal, session: SessionDep):
+    """One schedule with its layers. 404: no such schedule in this tenant."""
     schedule = await _schedule(session, schedule_id)
     set_version(response, schedule)
     return manage.schedule_out(schedule)
@@ -71,6 +76,7 @@ async def read_schedule(schedule_id: uuid.UUID, response: Response, principal: O
 @router.put("/schedules/{schedule_id}", response_model=ScheduleOut, responses=error_responses(401, 403, 404, 412, 422))
 async def update_schedule(schedule_id: uuid.UUID, data: ScheduleIn, request: Request, response: Response,
                           principal: OnCallPrincipal, session: SessionDep):
+    """Replace a schedule's definition (the whole body, as on create). If-Match guards against lost updates (412)."""
     schedule = await _schedule(session, schedule_id)
     check_if_match(request, schedule)
     await manage.apply_schedule(session, principal.tenant_id, schedule, data)
@@ -84,6 +90,7 @@ async def update_schedule(schedule_id: uuid.UUID, data: ScheduleIn, request: Req
 
 @router.delete("/schedules/{schedule_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
 async def delete_schedule(schedule_id: uuid.UUID, request: Request, principal: OnCallPrincipal, session: SessionDep):
+    """Delete a schedule and its overrides. If-Match guards (412)."""
     schedule = await _schedule(session, schedule_id)
     check_if_match(request, schedule)
     await session.delete(schedule)
@@ -95,6 +102,7 @@ async def delete_schedule(schedule_id: uuid.UUID, request: Request, principal: O
 @router.get("/schedules/{schedule_id}/oncall", response_model=OnCallOut, responses=error_responses(401, 403, 404, 422))
 async def who_is_on_call(schedule_id: uuid.UUID, principal: OnCallPrincipal, session: SessionDep,
                          at: Instant | None = None):
+    """Who is on call at `at` (default now; give a UTC offset), overrides included, and until when."""
     at = _aware(at, "at") or utcnow()
     schedule = await _schedule(session, schedule_id)
     found = await calendar.oncall_at(session, schedule, at)
@@ -107,6 +115,7 @@ async def who_is_on_call(schedule_id: uuid.UUID, principal: OnCallPrincipal, ses
 async def list_shifts(schedule_id: uuid.UUID, principal: OnCallPrincipal, session: SessionDep,
                       start: Annotated[Instant | None, Query(alias="from")] = None,
                       end: Annotated[Instant | None, Query(alias="to")] = None):
+    """The computed shifts between from and to (at most 366 days; to after from), overrides applied."""
     start = _aware(start, "from") or utcnow()
     end = _aware(end, "to") or start + timedelta(days=7)
     if end <= start:
@@ -124,6 +133,8 @@ async def list_shifts(schedule_id: uuid.UUID, principal: OnCallPrincipal, sessio
                                                          **error_responses(401, 403, 404, 422)})
 async def schedule_ical(schedule_id: uuid.UUID, principal: OnCallPrincipal, session: SessionDep,
                         days: Annotated[int, Query(ge=1, le=366)] = 60):
+    """The schedule's shifts for the next `days` days (and the past week) as an iCalendar feed (text/calendar), to
+    subscribe to from a calendar app."""
     schedule = await _schedule(session, schedule_id)
     body = await calendar.ical(session, schedule, days_ahead=days)
     return Response(body, media_type="text/calendar; charset=utf-8",
@@ -135,6 +146,7 @@ async def schedule_ical(schedule_id: uuid.UUID, principal: OnCallPrincipal, sess
 @router.get("/schedules/{schedule_id}/overrides", response_model=Page[OverrideOut],
             responses=error_responses(401, 403, 404, 422))
 async def list_overrides(schedule_id: uuid.UUID, principal: OnCallPrincipal, session: SessionDep, params: PageDep):
+    """Overrides of this schedule: periods where one user takes the on-call whatever the layers say."""
     await _schedule(session, schedule_id)
     stmt = (select(ScheduleOverride).where(ScheduleOverride.schedule_id == schedule_id)
             .order_by(ScheduleOverride.starts_at, ScheduleOverride.id))
@@ -146,6 +158,8 @@ async def list_overrides(schedule_id: uuid.UUID, principal: OnCallPrincipal, ses
              responses=error_responses(401, 403, 404, 422))
 async def create_override(schedule_id: uuid.UUID, data: OverrideIn, request: Request, response: Response,
                           principal: OnCallPrincipal, session: SessionDep):
+    """Put a user on call from starts_at to ends_at (both with a UTC offset, the end after the start), above every
+    layer. The user must be a member of this tenant (422)."""
     schedule = await _schedule(session, schedule_id)
     await manage.check_members(session, principal.tenant_id, {data.user_id}, "user_id")
     override = ScheduleOverride(schedule_id=schedule.id, user_id=data.user_id, starts_at=data.starts_at,
@@ -162,6 +176,7 @@ async def create_override(schedule_id: uuid.UUID, data: OverrideIn, request: Req
                responses=error_responses(401, 403, 404, 422))
 async def delete_override(schedule_id: uuid.UUID, override_id: uuid.UUID, request: Request,
                           principal: OnCallPrincipal, session: SessionDep):
+    """Remove an override; the layers decide again. 404: no such override on this schedule."""
     await _schedule(session, schedule_id)
     override = await manage.get(session, ScheduleOverride, override_id, "override")
     if override.schedule_id != schedule_id:

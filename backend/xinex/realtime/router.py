@@ -45,6 +45,9 @@ def _wants_events(principal: Principal) -> bool:
 
 @router.post("/ws/ticket", response_model=TicketOut, responses=error_responses(401, 403))
 async def issue_ticket(request: Request, principal: TenantPrincipal):
+    """A short-lived, single-use ticket to open the event WebSocket (`url` in the answer, `?token=<ticket>`) from a
+    browser, which cannot send an Authorization header there. Needs incidents:read or monitors:read (403
+    otherwise)."""
     if not _wants_events(principal):
         raise AppError("FORBIDDEN", "This token lacks the incidents:read or monitors:read scope")
     ticket, ttl = await store_for(request.app).issue(principal.user_id, principal.tenant_id, principal.scopes)

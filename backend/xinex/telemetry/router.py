@@ -71,6 +71,11 @@ To = Annotated[TelemetryTime | None, Query(alias="to", description="RFC 3339 end
 @router.post("/dsl", response_model=DslOut, response_model_exclude_none=True,
              responses=error_responses(400, 401, 403, 422, 429, 503))
 async def run_dsl(data: DslIn, request: Request, principal: Reader, session: SessionDep):
+    """Run an OQL query (SELECT … FROM spans | traces | logs | metrics | host | checks …, see docs/telemetry.md)
+    over the tenant's telemetry and answer columns and rows; with annotations, also the annotations of the
+    query's time range. A query that does not parse or names an unknown source, field or function is a 400
+    whose code (OQL_*) and details say where and what is valid. 429: the tenant's query concurrency is
+    exhausted (Retry-After); 503: the store is unavailable."""
     try:
         compiled = compile_oql(data.query, principal.tenant_id, utcnow(), _limits(request))
     except OQLError as exc:
@@ -90,6 +95,9 @@ async def run_dsl(data: DslIn, request: Request, principal: Reader, session: Ses
 async def get_trace(request: Request, principal: Reader,
                     trace_id: Annotated[str, Path(description="32 hex digits", json_schema_extra={"pattern": "^[0-9A-Fa-f]{32}$"})],
                     since: From = None, until: To = None):
+    """One trace as a span tree (spans with attributes, events and links, timestamps in nanoseconds), searched
+    within [from, to) when given. 404: no such trace in this tenant; 503: the telemetry store is
+    unavailable."""
     trace_id = trace_id.lower()
     if not _HEX32.match(trace_id):
         raise _invalid("trace_id", "must be 32 hexadecimal digits")
@@ -112,6 +120,8 @@ async def search_logs(request: Request, principal: Reader, params: PageDep, sinc
                       min_severity: Annotated[int | None, Query(ge=0, le=24, description="OTLP number")] = None,
                       q: Annotated[str | None, Query(max_length=500, description="text in the body")] = None,
                       trace_id: Annotated[str | None, Query(pattern="^[0-9a-fA-F]{32}$")] = None):
+    """Log records in [from, to), newest first, filtered by service, severity text or minimum OTLP severity number,
+    text in the body, or trace id. 429: the tenant's query concurrency is exhausted (Retry-After)."""
     since, until = _range(since, until, timedelta(hours=1))
     store = store_for(request)
     async with tenant_query(request, principal.tenant_id):
@@ -125,6 +135,8 @@ async def search_logs(request: Request, principal: Reader, params: PageDep, sinc
 
 @router.get("/telemetry/services", response_model=Page[ServiceOut], responses=error_responses(401, 403, 422, 429, 503))
 async def list_services(request: Request, principal: Reader, params: PageDep, since: From = None, until: To = None):
+    """The services that sent telemetry in [from, to), with span and log counts, error rate, p95 latency and when last seen. 429: the tenant's query concurrency is
+    exhausted (Retry-After)."""
     since, until = _range(since, until, timedelta(hours=24))
     store = store_for(request)
     async with tenant_query(request, principal.tenant_id):

@@ -17,7 +17,9 @@ Attributes = Annotated[dict[str, Any], Field(description="attribute values with 
 
 
 class DslIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"query": "SELECT service, p95(duration_ms) FROM spans WHERE is_root GROUP BY service LAST 1h"},
+        {"query": "SELECT count() FROM logs WHERE severity = 'ERROR' LAST 24h TIMESERIES 1h", "annotations": True}]})
 
     query: str = Field(min_length=1, max_length=20_000, description="an OQL query")
     annotations: bool = Field(default=False, description="also return annotations in the query's time range")

@@ -17,6 +17,7 @@ router = APIRouter(tags=["tiers"])
 
 @router.get("/public/tiers", responses=error_responses(422))
 async def public_tiers(params: PageDep) -> dict:
+    """The plans (free, pro, team, enterprise) with their limits, paginated. No credential needed."""
     items = [tier_dict(t) for t in TIER_ORDER]
     page = Page.of(items[params.offset: params.offset + params.per_page], len(items), params)
     return page.model_dump()
@@ -24,6 +25,7 @@ async def public_tiers(params: PageDep) -> dict:
 
 @router.get("/public/tier-info")
 async def public_tier_info() -> dict:
+    """Every plan's limits and, per feature, the lowest plan that includes it. No credential needed."""
     return {
         "tiers": [t.value for t in TIER_ORDER],
         "limits": {t.value: tier_dict(t) for t in TIER_ORDER},
@@ -33,6 +35,8 @@ async def public_tier_info() -> dict:
 
 @router.get("/public/tier-comparison")
 async def public_tier_comparison() -> dict:
+    """A comparison table of the plans: one row per limit and feature, with each plan's value. No credential
+    needed."""
     rows = []
     for limit, label in LIMIT_LABELS.items():
         rows.append({"key": limit, "label": label, "values": {t.value: getattr(limits_for(t), limit) for t in TIER_ORDER}})
@@ -44,6 +48,7 @@ async def public_tier_comparison() -> dict:
 
 @router.get("/feature-gates", responses=error_responses(401, 403))
 async def feature_gates(principal: TenantPrincipal, session: SessionDep) -> dict:
+    """The current tenant's plan, its limits and which features it includes."""
     tier = await tenant_tier(session, principal.tenant_id)
     return {"tier": tier, "limits": tier_dict(Tier(tier)),
             "features": {name: feature_enabled(tier, name) for name in FEATURES}}
@@ -59,5 +64,6 @@ FLAGS: dict[str, set[str]] = {
 
 @router.get("/feature-flags", responses=error_responses(401, 403))
 async def feature_flags(principal: TenantPrincipal, session: SessionDep) -> dict:
+    """Rollout flags for the current tenant (interface features switched on per plan or for all)."""
     tier = await tenant_tier(session, principal.tenant_id)
     return {"flags": {name: ("all" in tiers or tier in tiers) for name, tiers in FLAGS.items()}}
