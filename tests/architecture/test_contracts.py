@@ -41,11 +41,11 @@ def _toml(config: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def _lint_imports(config: dict, cwd: Path) -> subprocess.CompletedProcess[str]:
-    path = cwd / "importlinter.toml"
+def _lint_imports(config: dict, config_dir: Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    path = config_dir / "importlinter.toml"
     path.write_text(_toml(config))
     return subprocess.run([str(BIN / "lint-imports"), "--config", str(path), "--no-cache", "--no-logo"],
-                          cwd=cwd, capture_output=True, text=True, timeout=120)
+                          cwd=cwd or config_dir, capture_output=True, text=True, timeout=120)
 
 
 def _renamed(value):
@@ -128,7 +128,7 @@ def test_a_violation_breaks_its_contract(tmp_path, contract_id):
 
 
 def test_the_real_tree_keeps_every_contract_with_its_debt_list(tmp_path):
-    result = _lint_imports(_config(), ROOT)
+    result = _lint_imports(_config(), tmp_path, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -141,7 +141,7 @@ def test_dropping_any_debt_line_breaks_its_contract(tmp_path):
             continue
         config = _config()
         config["contracts"][index]["ignore_imports"].remove(debt[0])
-        result = _lint_imports(config, tmp_path)
+        result = _lint_imports(config, tmp_path, cwd=ROOT)
         output = " ".join((result.stdout + result.stderr).split())
         assert result.returncode != 0, output
         assert f"{contract['name']} BROKEN" in output, output
@@ -154,7 +154,7 @@ def test_an_ignore_line_that_matches_nothing_fails(tmp_path):
     config = _config()
     no_cycles = next(c for c in config["contracts"] if c["id"] == "no-cycles")
     no_cycles.setdefault("ignore_imports", []).append("xinex.kit.etag -> xinex.kit.db")
-    result = _lint_imports(config, tmp_path)
+    result = _lint_imports(config, tmp_path, cwd=ROOT)
     assert result.returncode != 0
     assert "xinex.kit.etag -> xinex.kit.db" in result.stdout + result.stderr
 
