@@ -120,8 +120,9 @@ async def api_process(settings, db, tmp_path):
         log.close()
 
 
-def _upload(port: int, path: str, total: int, *, chunked: bool) -> tuple[int, bytes]:
-    """Send up to `total` body bytes while reading; stop at the first answer. Returns (bytes sent, answer)."""
+def _upload(port: int, path: str, total: int, *, chunked: bool, keep_sending: bool = False) -> tuple[int, bytes]:
+    """Send up to `total` body bytes while reading; stop at the first answer (or, keep_sending,
+    when the server closes the connection). Returns (bytes sent, answer)."""
     sock = socket.create_connection(("127.0.0.1", port))
     framing = b"Transfer-Encoding: chunked" if chunked else b"Content-Length: %d" % total
     sock.sendall(b"POST %s HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n%s\r\n\r\n" % (path.encode(), framing))
@@ -145,7 +146,7 @@ def _upload(port: int, path: str, total: int, *, chunked: bool) -> tuple[int, by
     piece = b"x" * (256 * 1024)
     sent = 0
     try:
-        while sent < total and not answered.is_set():
+        while sent < total and (keep_sending or not answered.is_set()):
             sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
             sent += len(piece)
     except OSError:
@@ -173,5 +174,11 @@ async def test_real_process_refuses_concurrent_huge_uploads_without_reading_them
             assert sent == 0  # a declared length over the cap: refused before any of the body
     assert b'"code": "PAYLOAD_TOO_LARGE"' in results[0][1]
     assert grown_mib < 50, f"the API process grew by {grown_mib:.0f} MiB"
+    # An endpoint that never reads its body answers at once, and the server stops reading soon after.
+    sent, answer = await asyncio.to_thread(_upload, port, f"/api/v1/heartbeats/{hb['id']}/pause", total,
+                                           chunked=True, keep_sending=True)
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:200]  # no credential: refused without the body
+    assert b"connection: close" in answer.lower()
+    assert sent < total // 4, sent
     pings = (await client.get(f"/api/v1/heartbeats/{hb['id']}/pings", headers=alice.bearer)).json()["items"]
     assert len(pings) == 2 and all(p["body_size"] <= 100_000 for p in pings)

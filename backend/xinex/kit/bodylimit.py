@@ -14,9 +14,11 @@ Routes with a `truncate` cap (the healthchecks-style `/ping/…` bodies) are nev
 receives the first `limit` bytes as the whole body, `scope["state"]["body_truncated"]` says the
 rest was cut, and the ping is recorded — a job's log that grew too large must not lose its ping.
 
-After answering early, up to LINGER_BYTES of the unread rest are read and dropped, so a client
-that writes its whole body before reading the answer (most HTTP libraries) still gets it; past
-that the answer carries `Connection: close` and the server stops reading.
+Whenever the answer goes out before the client finished sending (a 413, a cut ping body, an
+endpoint that never reads its body), up to LINGER_BYTES of the unread rest are read and dropped,
+so a client that writes its whole body before reading the answer (most HTTP libraries) still
+gets it; past that the answer carries `Connection: close` and the server stops reading (left to
+itself, uvicorn would read and discard the rest for as long as the client kept sending).
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ class BodyCap:
 class BodyTooLarge(ClientDisconnect):
     """Raised into the app's body read once the 413 is out. A ClientDisconnect, so every layer
     treats it as a request that will not be answered by the app (and does not log it as a bug)."""
+
+
+def _chunked(scope: Scope) -> bool:
+    return any(name == b"transfer-encoding" for name, _ in scope["headers"])
 
 
 def _declared_length(scope: Scope) -> int | None:
@@ -71,33 +77,30 @@ class BodyLimitMiddleware:
         if not cap.truncate and declared is not None and declared > cap.limit:
             await _refuse(send, cap, close=not await _linger(receive, declared))
             return
+        body = _BodyStream(receive, has_body=declared != 0 and (declared is not None or _chunked(scope)))
         if cap.truncate:
-            await self._truncating(scope, receive, send, cap)
+            await self._truncating(scope, body, send, cap)
         else:
-            await self._refusing(scope, receive, send, cap)
+            await self._refusing(scope, body, send, cap)
 
-    async def _refusing(self, scope: Scope, receive: Receive, send: Send, cap: BodyCap) -> None:
-        received = 0
+    async def _refusing(self, scope: Scope, body: _BodyStream, send: Send, cap: BodyCap) -> None:
         refused = False
 
         async def capped_receive() -> Message:
-            nonlocal received, refused
+            nonlocal refused
             if refused:
                 raise BodyTooLarge()
-            message = await receive()
-            if message["type"] != "http.request":
-                return message
-            received += len(message.get("body", b""))
-            if received > cap.limit:
+            message = await body.receive()
+            if body.received > cap.limit:
                 refused = True
-                drained = not message.get("more_body") or await _linger(receive)
-                await _refuse(send, cap, close=not drained)
+                await _refuse(send, cap, close=not await body.linger())
                 raise BodyTooLarge()
             return message
 
         async def guarded_send(message: Message) -> None:
-            if not refused:  # once the 413 is out, whatever the app answers to the failed read is dropped
-                await send(message)
+            if refused:  # once the 413 is out, whatever the app answers to the failed read is dropped
+                return
+            await send(await body.before_answer(message))
 
         try:
             await self.app(scope, capped_receive, guarded_send)
@@ -105,37 +108,59 @@ class BodyLimitMiddleware:
             if not refused:
                 raise
 
-    async def _truncating(self, scope: Scope, receive: Receive, send: Send, cap: BodyCap) -> None:
-        received = 0
-        unread_rest = False  # the app has its (cut) body; the client is still sending the rest
+    async def _truncating(self, scope: Scope, body: _BodyStream, send: Send, cap: BodyCap) -> None:
+        cut = False
 
         async def truncated_receive() -> Message:
-            nonlocal received, unread_rest
-            while received > cap.limit:  # the cut body was the whole body: drop the rest, pass a disconnect
-                message = await receive()
+            nonlocal cut
+            while cut:  # the cut body was the whole body: drop the rest, pass on only a disconnect
+                message = await body.receive()
                 if message["type"] != "http.request":
                     return message
-                unread_rest = unread_rest and bool(message.get("more_body"))
-            message = await receive()
-            if message["type"] != "http.request":
+            message = await body.receive()
+            if message["type"] != "http.request" or body.received <= cap.limit:
                 return message
-            body = message.get("body", b"")
-            received += len(body)
-            if received <= cap.limit:
-                return message
+            cut = True
             scope.setdefault("state", {})["body_truncated"] = True
-            unread_rest = bool(message.get("more_body"))
-            return {"type": "http.request", "body": body[: len(body) - (received - cap.limit)], "more_body": False}
+            chunk = message.get("body", b"")
+            return {"type": "http.request", "body": chunk[: len(chunk) - (body.received - cap.limit)], "more_body": False}
 
         async def lingering_send(message: Message) -> None:
-            nonlocal unread_rest
-            if message["type"] == "http.response.start" and unread_rest:
-                unread_rest = False
-                if not await _linger(receive):
-                    message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
-            await send(message)
+            await send(await body.before_answer(message))
 
         await self.app(scope, truncated_receive, lingering_send)
+
+
+class _BodyStream:
+    """The server's receive, counting body bytes and knowing whether the client finished sending."""
+
+    def __init__(self, receive: Receive, *, has_body: bool) -> None:
+        self._receive = receive
+        self.received = 0
+        self.ended = not has_body
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            self.ended = self.ended or not message.get("more_body", False)
+        else:
+            self.ended = True
+        return message
+
+    async def linger(self) -> bool:
+        if self.ended:
+            return True
+        drained = await _linger(self._receive)
+        self.ended = True
+        return drained
+
+    async def before_answer(self, message: Message) -> Message:
+        """An answer given while the client is still sending (a cut ping body, an endpoint that
+        never reads its body): drop up to LINGER_BYTES of the rest, then close the connection."""
+        if message["type"] == "http.response.start" and not self.ended and not await self.linger():
+            message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+        return message
 
 
 async def _linger(receive: Receive, declared: int | None = None) -> bool:
