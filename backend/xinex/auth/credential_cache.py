@@ -27,6 +27,7 @@ from xinex.kit.db import AFTER_COMMIT_KEY
 log = logging.getLogger("xinex.auth.cache")
 
 CHANNEL = "xinex:credential-invalidate"
+BROADCAST_TIMEOUT_S = 2.0
 CHANGED_KEY = "xinex.credentials_changed"
 NEUTRAL_OPTION = "credential_cache_neutral"  # e.g. the last-used touch: no need to invalidate
 
@@ -174,7 +175,8 @@ async def run_invalidation_listener(redis_url: str, stop: asyncio.Event) -> None
 
     async def publish() -> None:
         try:
-            await client.publish(CHANNEL, b"1")
+            # Bounded: a Redis that stops answering (a partition) must not hold the request.
+            await asyncio.wait_for(client.publish(CHANNEL, b"1"), BROADCAST_TIMEOUT_S)
         except Exception:  # the TTL still bounds staleness; never fail the request
             log.warning("could not broadcast a credential-cache invalidation")
 
