@@ -16,15 +16,33 @@ import base64
 import hashlib
 import json
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import UniqueConstraint, delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xinex.kit.http import credential_of
-from xinex.kit.types import utcnow
-from xinex.models.idempotency import IdempotencyRecord
+from xinex.kit.types import Entity, JSONType, utc_field, utcnow
+
+
+# The middleware's own table lives with it, so kit imports no model; xinex.models.idempotency
+# re-exports it so that importing xinex.models still registers every table.
+class IdempotencyRecord(Entity, table=True):
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    # sha256 of the credential (which carries the tenant): never the credential itself.
+    scope: str = Field(max_length=64)
+    key: str = Field(max_length=255)
+    request_hash: str = Field(max_length=64)
+    state: str = Field(default="in_flight", max_length=16)  # in_flight | done
+    status_code: int | None = None
+    response_headers: list = Field(default_factory=list, sa_type=JSONType)
+    response_body: str | None = None
+    locked_until: datetime = utc_field()
+    expires_at: datetime = utc_field(index=True)
 
 
 def _body_key(credential: str, key: str) -> bytes:
