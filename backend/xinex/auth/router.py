@@ -48,6 +48,8 @@ async def get_me(principal: CachedPrincipal, request: Request) -> Response:
     # Served from the credential cache while nothing it shows has changed: every committed change to
     # a user, membership or tenant clears it (here and, over Redis, on every replica). A cached
     # caller and a cached view need no database session at all.
+    """Who the credential is: the user, the active tenant and role in it, the kind of credential, and the
+    tenants the user belongs to. Its ETag is the version for If-Match on PUT /me."""
     key = ("me", principal.user_id, principal.tenant_id, principal.role, principal.kind)
     cached = CACHE.get_view(key)
     if cached is None:
@@ -72,6 +74,10 @@ async def get_me(principal: CachedPrincipal, request: Request) -> Response:
     **error_responses(409, 422, 429)})
 async def register(data: RegisterIn, request: Request, response: Response,
                    session: SessionDep) -> MessageOut | LoginOut:
+    """Sign up with an e-mail address and a password. When the instance sends mail (and always in production) the
+    answer is 202 whatever the address, and the e-mail's link (POST /auth/register/confirm) creates the
+    account; on an instance without mail outside production the account is created and signed in at once
+    (201; 409 when the address is taken). Rate-limited (429)."""
     if registration.confirms_by_email(request.app.state.settings):
         await registration.request_registration(session, request, data)
         return MessageOut(message=registration.ACCEPTED_MESSAGE)
@@ -97,6 +103,9 @@ async def register_confirm(data: RegisterConfirmIn, request: Request, response: 
 
 @router.post("/auth/login", response_model=LoginOut, responses=error_responses(401, 403, 422, 429))
 async def login(data: LoginIn, request: Request, response: Response, session: SessionDep) -> LoginOut:
+    """Sign in with e-mail and password: sets the session cookie and answers the CSRF token that mutations with the
+    cookie must send as X-CSRF-Token. 401: wrong e-mail or password (the same answer for both); 403: the
+    account is disabled, or the tenant requires single sign-on; 429: too many attempts."""
     try:
         user, tenant_id, user_session = await service.login(session, request, response, data)
     except AppError:
@@ -108,6 +117,7 @@ async def login(data: LoginIn, request: Request, response: Response, session: Se
 
 @router.post("/auth/logout", status_code=204, responses=error_responses(401, 403))
 async def logout(principal: CurrentPrincipal, request: Request, response: Response, session: SessionDep) -> Response:
+    """End this browser session and clear its cookies (a token caller just gets 204). Idempotent."""
     if principal.kind == "session":
         await service.logout(session, request, principal.credential_id)
     audit.record(session, "auth.logout", request=request, principal=principal)
@@ -118,6 +128,8 @@ async def logout(principal: CurrentPrincipal, request: Request, response: Respon
 
 @router.post("/auth/password-reset", status_code=202, response_model=MessageOut, responses=error_responses(422, 429))
 async def password_reset(data: PasswordResetIn, request: Request, session: SessionDep) -> MessageOut:
+    """Ask for a password-reset link by e-mail. Always 202 with the same answer, whether or not the address has an
+    account. Rate-limited (429)."""
     await service.request_password_reset(session, request, data.email)
     return MessageOut(message="If an account exists for this address, a reset link is on its way")
 
@@ -131,6 +143,8 @@ def _ended_out(message: str, ended) -> CredentialsEndedOut:
              responses=error_responses(400, 422, 429))
 async def password_reset_confirm(data: PasswordResetConfirmIn, request: Request,
                                  session: SessionDep) -> CredentialsEndedOut:
+    """Set a new password with the token of the reset e-mail. Every session, mobile sign-in and API token of the
+    account ends. 400 TOKEN_INVALID: the token is invalid, expired or already used."""
     settings_limit = request.app.state.settings.rate_limit_reset
     await request.app.state.limiter.enforce(settings_limit, "reset-confirm-ip", getattr(request.state, "client_ip", "?"))
     ended = await service.confirm_password_reset(session, request, data.token, data.password)
@@ -158,12 +172,16 @@ async def password_change(data: PasswordChangeIn, principal: CurrentPrincipal, r
 
 @router.post("/auth/verify-email", response_model=MessageOut, responses=error_responses(400, 422))
 async def verify_email(data: VerifyEmailIn, request: Request, session: SessionDep) -> MessageOut:
+    """Confirm the e-mail address with the token of the verification e-mail. 400 TOKEN_INVALID: invalid, expired or
+    already used."""
     await service.verify_email(session, request, data.token)
     return MessageOut(message="E-mail address confirmed")
 
 
 @router.post("/auth/verify-email/resend", status_code=202, response_model=MessageOut, responses=error_responses(401, 429))
 async def resend_verification(principal: CurrentPrincipal, request: Request, session: SessionDep) -> MessageOut:
+    """Send the verification e-mail again (nothing is sent when the address is already confirmed). Rate-limited
+    (429)."""
     await request.app.state.limiter.enforce(request.app.state.settings.rate_limit_reset, "verify-resend", str(principal.user_id))
     user = await session.get(User, principal.user_id)
     if user.email_verified_at is None:
@@ -174,6 +192,8 @@ async def resend_verification(principal: CurrentPrincipal, request: Request, ses
 @router.put("/me", response_model=MeOut, responses=error_responses(401, 403, 412, 422))
 async def update_me(data: MeUpdate, principal: CurrentPrincipal, request: Request, response: Response,
                     session: SessionDep) -> MeOut:
+    """Change your own name or time zone (an IANA name, else 422); fields left out stay. If-Match with the ETag of GET /me
+    guards against lost updates (412)."""
     require_scope(principal, "account", write=True)
     user = await session.get(User, principal.user_id)
     check_if_match_tag(request, _me_tag(await me_out(session, user, principal)))
@@ -190,6 +210,7 @@ async def update_me(data: MeUpdate, principal: CurrentPrincipal, request: Reques
 
 @router.get("/sessions", response_model=Page[SessionOut], responses=error_responses(401, 403))
 async def list_sessions(principal: CurrentPrincipal, params: PageDep, session: SessionDep) -> Page[SessionOut]:
+    """Your signed-in browser sessions (address, user agent, last seen, expiry), the current one marked."""
     require_scope(principal, "account", write=False)
     rows = await active_sessions(session, principal.user_id)
     items = [
@@ -203,6 +224,7 @@ async def list_sessions(principal: CurrentPrincipal, params: PageDep, session: S
 
 @router.delete("/sessions/{session_id}", status_code=204, responses=error_responses(401, 403, 404))
 async def delete_session(session_id: uuid.UUID, principal: CurrentPrincipal, request: Request, session: SessionDep) -> Response:
+    """Sign out one of your browser sessions (e.g. a lost laptop). 404: not a live session of yours."""
     require_scope(principal, "account", write=True)
     if not await revoke_session(session, principal.user_id, session_id):
         raise AppError("NOT_FOUND", "session not found")

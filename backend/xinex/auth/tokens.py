@@ -109,6 +109,10 @@ async def _own_token(session, principal: Principal, token_id: uuid.UUID) -> ApiT
 
 @router.post("", status_code=201, response_model=TokenCreated, responses=error_responses(401, 403, 422))
 async def create_token(data: TokenCreate, principal: TenantPrincipal, request: Request, session: SessionDep):
+    """Create an API token for scripts and integrations (`Authorization: Bearer xinex_…` or X-API-Key). The token
+    is in this answer only; store it. Scopes (<area>:read|write, or *:read / *:write) can never exceed the
+    creating credential's (403); a viewer creates read-only tokens. expires_at, if given, must be in the
+    future with an offset."""
     if not principal.allows("tokens", write=True):
         raise AppError("FORBIDDEN", "This token lacks the tokens:write scope")
     _ensure_scopes_within(principal, data.scopes)
@@ -124,6 +128,7 @@ async def create_token(data: TokenCreate, principal: TenantPrincipal, request: R
 
 @router.get("", response_model=Page[TokenOut], responses=error_responses(401, 403))
 async def list_tokens(principal: TenantPrincipal, params: PageDep, session: SessionDep):
+    """API tokens, newest first, without their secrets: your own, or every member's for an admin."""
     if not principal.allows("tokens", write=False):
         raise AppError("FORBIDDEN", "This token lacks the tokens:read scope")
     stmt = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id)
@@ -135,6 +140,7 @@ async def list_tokens(principal: TenantPrincipal, params: PageDep, session: Sess
 
 @router.get("/{token_id}", response_model=TokenOut, responses=error_responses(401, 403, 404))
 async def get_token(token_id: uuid.UUID, principal: TenantPrincipal, session: SessionDep):
+    """One API token (prefix, scopes, last use, expiry, revocation). 404: not a token you may see."""
     if not principal.allows("tokens", write=False):
         raise AppError("FORBIDDEN", "This token lacks the tokens:read scope")
     return _out(await _own_token(session, principal, token_id))
@@ -143,6 +149,8 @@ async def get_token(token_id: uuid.UUID, principal: TenantPrincipal, session: Se
 @router.post("/{token_id}/rotate", status_code=201, response_model=TokenCreated, responses=error_responses(401, 403, 404, 422))
 async def rotate_token(token_id: uuid.UUID, data: TokenRotate, principal: TenantPrincipal, request: Request,
                        session: SessionDep):
+    """Replace a token: a new secret with the same name and scopes, shown once; the old one keeps working for
+    overlap_seconds so deployments can switch. 409: the token is already revoked."""
     if not principal.allows("tokens", write=True):
         raise AppError("FORBIDDEN", "This token lacks the tokens:write scope")
     old = await _own_token(session, principal, token_id)
@@ -163,6 +171,7 @@ async def rotate_token(token_id: uuid.UUID, data: TokenRotate, principal: Tenant
 
 @router.delete("/{token_id}", status_code=204, responses=error_responses(401, 403, 404))
 async def revoke_token(token_id: uuid.UUID, principal: TenantPrincipal, request: Request, session: SessionDep):
+    """Revoke a token at once. Idempotent."""
     if not principal.allows("tokens", write=True):
         raise AppError("FORBIDDEN", "This token lacks the tokens:write scope")
     token = await _own_token(session, principal, token_id)

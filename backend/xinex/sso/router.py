@@ -31,6 +31,8 @@ SamlWorks = Depends(require_saml)
 
 @router.get("/config", response_model=SamlConfigOut, responses=error_responses(401, 403, 404))
 async def get_config(principal: Admin, response: Response, session: SessionDep) -> SamlConfigOut:
+    """The tenant's SAML single sign-on configuration (IdP entity id, SSO URL, certificate, enforcement) and the SP
+    values to give the IdP. Admins only; the plan must include SSO (403). 404: none configured yet."""
     await ensure_feature(session, principal.tenant_id, "sso")
     config = await service.current_config(session)
     if config is None:
@@ -43,6 +45,9 @@ async def get_config(principal: Admin, response: Response, session: SessionDep) 
     201: {"model": SamlConfigOut, "description": "Created"}, **error_responses(401, 403, 412, 422)})
 async def put_config(data: SamlConfigIn, principal: Admin, request: Request, response: Response,
                      session: SessionDep) -> SamlConfigOut:
+    """Create (201) or replace (200) the SAML configuration: the IdP's https SSO URL, its signing certificate (one
+    PEM), entity id, and whether SSO is enforced (members must then sign in through it). Admins only;
+    If-Match guards a replacement (412)."""
     await ensure_feature(session, principal.tenant_id, "sso")
     existing = await service.current_config(session)
     if existing is not None:
@@ -56,6 +61,8 @@ async def put_config(data: SamlConfigIn, principal: Admin, request: Request, res
 @router.delete("/config", status_code=204, responses=error_responses(401, 403, 404, 412))
 async def delete_config(principal: Admin, request: Request, session: SessionDep) -> Response:
     # Not tier-gated: a tenant that left the enterprise plan can still remove its config.
+    """Remove the SAML configuration (allowed even after leaving the plan that includes SSO). If-Match guards
+    (412). 404: none configured."""
     config = await service.current_config(session)
     if config is None:
         raise AppError("NOT_FOUND", "No SAML configuration yet")
@@ -85,6 +92,7 @@ async def login(request: Request, session: SessionDep,
 @router.get("/{tenant_slug}/metadata", dependencies=[SamlWorks], responses={200: {"content": {"application/samlmetadata+xml": {}}},
                                                   **error_responses(404)})
 async def metadata(tenant_slug: str, session: SessionDep) -> Response:
+    """The service-provider metadata XML of this tenant, to upload to the IdP. 404: no SSO for this tenant."""
     tenant, config = await sp_for_slug(session, tenant_slug)
     return Response(sp_metadata_xml(config, tenant.slug), media_type="application/samlmetadata+xml")
 
@@ -94,6 +102,9 @@ async def metadata(tenant_slug: str, session: SessionDep) -> Response:
 async def acs(tenant_slug: str, request: Request, session: SessionDep,
               SAMLResponse: Annotated[str, Form(max_length=signin.MAX_RESPONSE_B64)],  # noqa: N803 (SAML's name)
               RelayState: Annotated[str | None, Form(max_length=1000)] = None) -> RedirectResponse:  # noqa: N803
+    """Assertion consumer service: the IdP posts the signed SAMLResponse here; a valid one (signature, audience,
+    time, single use) signs the user in (provisioning them on first sign-in) and redirects (303) to where
+    the sign-in started. 401: the response does not verify."""
     await signin.enforce_rate_limit(request)
     if len(tenant_slug) > 80:
         raise sso_not_found()

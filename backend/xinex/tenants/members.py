@@ -39,6 +39,7 @@ def member_out(membership: Membership, user: User) -> MemberOut:
 @router.get("", response_model=Page[MemberOut], responses=error_responses(401, 403, 422))
 async def list_members(principal: MemberReader, params: PageDep, session: SessionDep,
                        role: Annotated[Role | None, Query()] = None):
+    """The tenant's members with their role, filtered by role."""
     rows, total = await service.list_members(session, principal.tenant_id, params, role)
     return Page.of([member_out(m, u) for m, u in rows], total, params)
 
@@ -46,6 +47,7 @@ async def list_members(principal: MemberReader, params: PageDep, session: Sessio
 @router.get("/{user_id}", response_model=MemberOut, responses=error_responses(401, 403, 404, 422))
 async def get_member(user_id: uuid.UUID, principal: MemberReader, request: Request, response: Response,
                      session: SessionDep):
+    """One member. 404: not a member of this tenant."""
     membership, user = await service.get_member(session, principal.tenant_id, user_id)
     if cached := not_modified(request, response, member_tag(membership, user)):
         return cached
@@ -55,6 +57,8 @@ async def get_member(user_id: uuid.UUID, principal: MemberReader, request: Reque
 @router.put("/{user_id}", response_model=MemberOut, responses=error_responses(401, 403, 404, 409, 412, 422))
 async def update_member(user_id: uuid.UUID, data: MemberUpdate, principal: MemberAdmin, request: Request,
                         response: Response, session: SessionDep):
+    """Change a member's role. Admins only; only an owner grants or revokes owner (403); 409: the tenant would be
+    left without an owner. If-Match guards against lost updates (412)."""
     membership, user = await service.get_member(session, principal.tenant_id, user_id)
     require_match(request, member_tag(membership, user))
     membership, user = await service.change_role(session, request, principal, user_id, data.role)
@@ -64,5 +68,7 @@ async def update_member(user_id: uuid.UUID, data: MemberUpdate, principal: Membe
 
 @router.delete("/{user_id}", status_code=204, responses=error_responses(401, 403, 404, 409, 422))
 async def remove_member(user_id: uuid.UUID, principal: MemberWriter, request: Request, session: SessionDep):
+    """Remove a member, or leave the tenant (your own user id). Removing others needs admin, removing an owner
+    needs owner (403); 409: the last owner cannot go."""
     await service.remove_member(session, request, principal, user_id)
     return Response(status_code=204)

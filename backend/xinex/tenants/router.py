@@ -69,12 +69,15 @@ def _tenant_tag(out: TenantOut) -> str:
 
 @tenants.get("", response_model=Page[TenantBrief], responses=error_responses(401, 422))
 async def list_my_tenants(principal: CurrentPrincipal, params: PageDep, session: SessionDep):
+    """The tenants you belong to, with your role and plan in each."""
     items = await _my_tenants(session, principal.user_id)
     return Page.of(items[params.offset: params.offset + params.per_page], len(items), params)
 
 
 @tenants.post("", status_code=201, response_model=TenantBrief, responses=error_responses(401, 403, 422))
 async def create_tenant(data: TenantCreate, principal: CurrentPrincipal, request: Request, session: SessionDep):
+    """Create a tenant with you as its owner (a signed-in user, not an API token: 403). Switch to it with POST
+    /tenants/switch."""
     service.require_interactive(principal, "Creating a tenant")
     user = await session.get(User, principal.user_id)
     tenant = await create_tenant_with_owner(session, user, data.name)
@@ -85,6 +88,8 @@ async def create_tenant(data: TenantCreate, principal: CurrentPrincipal, request
 
 @tenants.post("/switch", response_model=TenantBrief, responses=error_responses(401, 403, 404, 422))
 async def switch_tenant(data: SwitchIn, principal: CurrentPrincipal, request: Request, session: SessionDep):
+    """Make another of your tenants the active one for this browser or app session (API tokens are bound to one
+    tenant: 403). 404: not a tenant of yours; 403 SSO_REQUIRED: it requires single sign-on."""
     if principal.kind != "session":
         raise AppError("FORBIDDEN", "Only a browser or app session switches tenants; tokens are bound to one")
     mine = {t.id: t for t in await _my_tenants(session, principal.user_id)}
@@ -101,6 +106,8 @@ async def switch_tenant(data: SwitchIn, principal: CurrentPrincipal, request: Re
 
 @tenants.get("/current", response_model=TenantOut, responses=error_responses(401, 403))
 async def get_current(principal: TenantReader, request: Request, response: Response, session: SessionDep):
+    """The active tenant: name, slug, plan, SSO enforcement, your role and the member count. Its ETag is the
+    version for If-Match on PUT; If-None-Match answers 304 when unchanged."""
     out = await _tenant_out(session, await service.get_tenant(session, principal.tenant_id), principal)
     if cached := not_modified(request, response, _tenant_tag(out)):
         return cached
@@ -110,6 +117,7 @@ async def get_current(principal: TenantReader, request: Request, response: Respo
 @tenants.put("/current", response_model=TenantOut, responses=error_responses(401, 403, 412, 422))
 async def update_current(data: TenantUpdate, principal: TenantAdmin, request: Request, response: Response,
                          session: SessionDep):
+    """Rename the active tenant. Admins only; If-Match guards against lost updates (412)."""
     tenant = await service.get_tenant(session, principal.tenant_id)
     require_match(request, _tenant_tag(await _tenant_out(session, tenant, principal)))
     tenant = await service.rename_tenant(session, request, principal, tenant, data.name)
@@ -122,6 +130,8 @@ async def update_current(data: TenantUpdate, principal: TenantAdmin, request: Re
 async def delete_current(principal: TenantOwner, request: Request, session: SessionDep,
                          confirm: Annotated[str, Query(min_length=1, max_length=80,
                                                        description="The tenant's slug, to confirm")]):
+    """Delete the active tenant and everything in it. Owners only; `confirm` must be the tenant's slug (422
+    otherwise). 409: it is your only tenant."""
     await service.delete_tenant(session, request, principal, confirm)
     return Response(status_code=204)
 

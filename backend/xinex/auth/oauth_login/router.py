@@ -68,6 +68,8 @@ def _login_out(result: service.SignedIn, provider: str) -> OAuthLoginOut:
 
 @router.get("/providers", response_model=Page[ProviderOut], responses=error_responses(422))
 async def list_providers(request: Request, params: PageDep) -> Page[ProviderOut]:
+    """The sign-in providers this instance has configured (GitHub, Google, Apple, OIDC), with their start URLs. No
+    credential needed."""
     settings = _settings(request)
     items = [ProviderOut(name=p.name, display_name=p.display_name, authorize_url=start_url(settings, p.name))
              for p in configured(settings).values()]
@@ -76,6 +78,7 @@ async def list_providers(request: Request, params: PageDep) -> Page[ProviderOut]
 
 @router.get("/identities", response_model=Page[IdentityOut], responses=error_responses(401, 403, 422))
 async def list_identities(principal: CurrentPrincipal, params: PageDep, session: SessionDep) -> Page[IdentityOut]:
+    """The provider identities linked to your account."""
     require_scope(principal, "account", write=False)
     rows, total = await service.list_identities(session, principal.user_id, params)
     return Page.of([IdentityOut.model_validate(r, from_attributes=True) for r in rows], total, params)
@@ -84,6 +87,8 @@ async def list_identities(principal: CurrentPrincipal, params: PageDep, session:
 @router.delete("/identities/{identity_id}", status_code=204, responses=error_responses(401, 403, 404, 409, 422))
 async def unlink_identity(identity_id: uuid.UUID, principal: CurrentPrincipal, request: Request,
                           session: SessionDep) -> Response:
+    """Unlink a provider identity from your account. 409: it is your only way to sign in (set a password or link
+    another provider first); 404: not an identity of yours."""
     require_scope(principal, "account", write=True)
     identity = await service.unlink_identity(session, principal.user_id, identity_id)
     audit.record(session, "auth.oauth_unlinked", request=request, principal=principal,
@@ -93,6 +98,9 @@ async def unlink_identity(identity_id: uuid.UUID, principal: CurrentPrincipal, r
 
 @router.post("/apple/native", response_model=OAuthLoginOut, responses=error_responses(401, 403, 404, 409, 422, 429, 503))
 async def apple_native(data: AppleNativeIn, request: Request, response: Response, session: SessionDep) -> OAuthLoginOut:
+    """Sign in from the iOS app with Sign in with Apple: send the identity token (and the nonce you hashed into the
+    request) to get a session like a browser login. 404: Apple is not configured here; 401: the token does
+    not verify; 429: too many attempts."""
     settings = _settings(request)
     provider = get_provider(settings, "apple")
     await request.app.state.limiter.enforce(settings.rate_limit_login_ip, "oauth-native-ip", _client_ip(request))
@@ -106,6 +114,9 @@ async def apple_native(data: AppleNativeIn, request: Request, response: Response
             responses={**error_responses(404, 422, 429, 503), 302: {"description": "Redirect to the provider"}})
 async def start(provider: str, request: Request, session: SessionDep,
                 next: str | None = Query(default=None, max_length=1000)) -> Response:
+    """Start a sign-in with a provider: redirects (302) to it, or answers {authorize_url} as JSON to a client that
+    asks for JSON. `next` is where to land afterwards (a path on this site). 404: the provider is not
+    configured here."""
     settings = _settings(request)
     chosen = get_provider(settings, provider)
     next_path = flow_state.safe_next(next)
@@ -136,12 +147,18 @@ async def _callback(provider: str, request: Request, session, params: dict[str, 
 @router.get("/{provider}/callback", responses={**error_responses(400, 401, 403, 404, 409, 422, 429, 503),
                                                302: {"description": "Signed in: redirect to next"}})
 async def callback(provider: str, request: Request, session: SessionDep) -> Response:
+    """Where the provider sends the browser back: finishes the sign-in (creating or linking the account), sets the
+    session cookie and redirects to `next` (or answers the login as JSON). 400/401: the state or code does
+    not verify; 409: the provider account is linked to another user, or
+    an account with its e-mail exists (sign in to it, then link the provider)."""
     return await _callback(provider, request, session, dict(request.query_params))
 
 
 @router.post("/{provider}/callback", responses={**error_responses(400, 401, 403, 404, 405, 409, 422, 429, 503),
                                                 302: {"description": "Signed in: redirect to next"}})
 async def callback_form_post(provider: str, request: Request, session: SessionDep) -> Response:
+    """The same callback for providers that answer with a form POST (Apple's response_mode=form_post); 405 for the
+    others."""
     chosen = get_provider(_settings(request), provider)
     if chosen.response_mode != "form_post":
         raise AppError("METHOD_NOT_ALLOWED", f"{chosen.display_name} answers with a redirect, not a form POST")
