@@ -43,7 +43,8 @@ async def test_generated_requests_get_no_server_error_and_conform_to_the_schema(
                  "--checks", "not_a_server_error,response_schema_conformance,content_type_conformance",
                  "--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED), "--workers", "1",
                  "--request-timeout", "30", "--phases", "examples,fuzzing", "--generation-allow-x00", "true"],
-                capture_output=True, text=True, timeout=900, env={**env, "NO_COLOR": "1"})
+                capture_output=True, text=True, timeout=900, env={**env, "NO_COLOR": "1"},
+                cwd=tmp_path)  # its example cache (.schemathesis/) stays out of the repository
             server_log = api.output()
         finally:
             api.stop()
