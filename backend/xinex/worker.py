@@ -17,7 +17,7 @@ import signal
 import time
 from typing import Any
 
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis
 from arq.worker import Worker
 
 from xinex.kit.db import Database
@@ -29,6 +29,8 @@ from xinex.settings import Settings, get_settings
 log = logging.getLogger("xinex.worker")
 
 JOB_TIMEOUT_S = 300
+REDIS_CONNECT_TIMEOUT_S = 2.0
+REDIS_COMMAND_TIMEOUT_S = 10.0  # arq's commands are short (no blocking reads)
 
 
 def worker_loops() -> list:
@@ -37,11 +39,14 @@ def worker_loops() -> list:
     return [fn for fn in BACKGROUND_TASKS if fn not in EMBEDDED_ONLY_TASKS]
 
 
-def _redis_settings(redis_url: str) -> RedisSettings:
-    settings = RedisSettings.from_dsn(redis_url)
-    settings.conn_retries = 0  # retried here, with backoff and without end
-    settings.conn_timeout = 2
-    return settings
+def _redis_pool(redis_url: str) -> ArqRedis:
+    """The job worker's connections, with timeouts: arq's own have none for commands, so a Redis
+    that stops answering without closing the connection (a partition) would hold the worker's
+    poll for good, even after Redis is reachable again."""
+    from redis.asyncio import ConnectionPool
+
+    return ArqRedis(ConnectionPool.from_url(redis_url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S,
+                                            socket_timeout=REDIS_COMMAND_TIMEOUT_S))
 
 
 async def run_job_worker(redis_url: str, ctx: dict[str, Any], stop: asyncio.Event) -> None:
@@ -50,8 +55,9 @@ async def run_job_worker(redis_url: str, ctx: dict[str, Any], stop: asyncio.Even
     backoff = 1.0
     abandoned: set[asyncio.Task] = set()
     while not stop.is_set():
-        worker = Worker(functions=[run_registered_job], redis_settings=_redis_settings(redis_url),
+        worker = Worker(functions=[run_registered_job], redis_pool=_redis_pool(redis_url),
                         handle_signals=False, ctx=ctx, max_tries=MAX_TRIES, job_timeout=JOB_TIMEOUT_S)
+        ctx.pop("redis", None)  # arq sets it once the worker has talked to Redis
         began = time.monotonic()
         main = asyncio.create_task(worker.main())
         stopping = asyncio.create_task(stop.wait())
@@ -65,7 +71,7 @@ async def run_job_worker(redis_url: str, ctx: dict[str, Any], stop: asyncio.Even
                 await asyncio.wait_for(_finish(worker, leaving=True), JOB_TIMEOUT_S)
             break
         exc = main.exception() if not main.cancelled() else None
-        if time.monotonic() - began >= HEALTHY_RUN_S or worker._pool is not None:
+        if time.monotonic() - began >= HEALTHY_RUN_S or "redis" in ctx:
             backoff = 1.0  # it had connected: this is a new outage
         log.warning("job worker stopped (%s); reconnecting to Redis in %g s",
                     type(exc).__name__ if exc else "ended", backoff)

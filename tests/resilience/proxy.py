@@ -25,6 +25,7 @@ class TcpProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self.accepted = 0  # connections relayed so far
         self._blackholed = False
+        self._relays: list[dict] = []
 
     @classmethod
     def for_url(cls, url: str) -> TcpProxy:
@@ -53,11 +54,16 @@ class TcpProxy:
         """Keep every connection open and accept new ones, but deliver nothing either way: a server
         that stopped answering (a network partition), which only timeouts can detect."""
         self._blackholed = True
+        for relay in self._relays:
+            relay["silent"] = True
 
-    def heal(self) -> None:
-        """End a blackhole: the connections it swallowed data of are dropped, new ones relay again."""
+    def heal(self, *, drop_silenced: bool = True) -> None:
+        """End a blackhole: new connections relay again. The connections it silenced are dropped,
+        or with `drop_silenced=False` stay open and silent for good (half-dead TCP sessions that
+        only a client-side timeout ends)."""
         self._blackholed = False
-        self._call(self._drop_connections())
+        if drop_silenced:
+            self._call(self._drop_connections())
 
     async def _drop_connections(self) -> None:
         for writer in list(self._writers):
@@ -97,11 +103,13 @@ class TcpProxy:
             return
         self.accepted += 1
         self._writers.update((client_writer, upstream_writer))
+        relay = {"silent": self._blackholed}
+        self._relays.append(relay)
 
         async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:
                 while data := await reader.read(65536):
-                    if self._blackholed:
+                    if relay["silent"]:
                         continue  # swallowed
                     writer.write(data)
                     await writer.drain()

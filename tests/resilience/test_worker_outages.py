@@ -187,3 +187,29 @@ async def test_worker_rides_out_a_postgres_outage_and_catches_up(tmp_path, pg_pr
         finally:
             worker.stop()
             api.stop()
+
+
+async def test_worker_recovers_from_a_redis_that_fell_silent(tmp_path, redis_proxy, proxied_redis_url, smtp_server):
+    """A partition: Redis stops answering and the worker's connections stay open but dead even after
+    the network heals. The job worker's command timeout ends them; it reconnects and runs jobs."""
+    await _forget_earlier_workers()
+    async with fresh_database() as database_url:
+        env = child_env(tmp_path, database_url=database_url, redis_url=proxied_redis_url,
+                        smtp_url=os.environ["XINEX_SMTP_URL"])
+        worker = Process("worker", env, tmp_path / "worker.log")
+        try:
+            await wait_for(lambda: _worker_on_redis() or not worker.alive, 60, worker.output)
+            redis_proxy.blackhole()
+            await asyncio.sleep(2)  # several 0.5 s polls: one is certainly waiting on the silent Redis
+            redis_proxy.heal(drop_silenced=False)  # new connections work; the old ones never answer
+            queue = await ArqQueue.connect(os.environ["XINEX_TEST_REDIS_URL"])
+            to = f"healed-{uuid.uuid4().hex[:8]}@example.com"
+            try:
+                await queue.enqueue(send_email.job_name, {"to": to, "subject": "after the partition", "text": "hi"})
+            finally:
+                await queue.close()
+            await wait_for(lambda: smtp_server.to(to) or not worker.alive, 60,
+                           lambda: f"the worker never took the job:\n{worker.output()}")
+            assert worker.alive, worker.output()
+        finally:
+            worker.stop()
