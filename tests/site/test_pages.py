@@ -19,6 +19,9 @@ async def test_docs_pages_load_only_local_assets(client):
             asset = await client.get(url)
             assert asset.status_code == 200, url
             assert len(asset.content) > 1000, url
+    # Nor does any script they load fetch from a CDN at run time (ReDoc's bundle names its logo's).
+    for script in ("/docs/assets/redoc.standalone.js", "/docs/assets/swagger-ui-bundle.js"):
+        assert b"cdn." not in (await client.get(script)).content, script
     js = await client.get("/docs/assets/swagger-ui-bundle.js")
     assert js.headers["content-type"].startswith("text/javascript")
     assert (await client.get("/docs/assets/../../settings.py")).status_code == 404

@@ -7,6 +7,7 @@ FastAPI's defaults load them from a CDN, which left /docs blank on an offline or
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 from pathlib import Path
 
 import fastapi_offline
@@ -29,13 +30,26 @@ OPENAPI_URL = "/openapi.json"
 router = APIRouter(include_in_schema=False)
 
 
+# ReDoc's bundle loads its "API docs by Redocly" logo from a CDN; served locally it points at an inline
+# image, so an offline browser makes no request outside this server.
+REDOC_CDN_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+INLINE_LOGO = b"data:image/svg+xml,%3Csvg xmlns=%27http://www.w3.org/2000/svg%27/%3E"
+ASSET_HEADERS = {"Cache-Control": "public, max-age=86400"}  # versioned by the package: revalidated daily
+
+
+@lru_cache(maxsize=1)
+def _redoc_bundle() -> bytes:
+    return (ASSETS_DIR / "redoc.standalone.js").read_bytes().replace(REDOC_CDN_LOGO, INLINE_LOGO)
+
+
 @router.get(f"{ASSET_PREFIX}/{{name}}")
 async def docs_asset(name: str) -> Response:
     media_type = ASSETS.get(name)
     if media_type is None:
         return Response("not found", status_code=404, media_type="text/plain")
-    # Versioned by the package, not by name: a day of caching, revalidated after an upgrade.
-    return FileResponse(ASSETS_DIR / name, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})
+    if name == "redoc.standalone.js":
+        return Response(_redoc_bundle(), media_type=media_type, headers=ASSET_HEADERS)
+    return FileResponse(ASSETS_DIR / name, media_type=media_type, headers=ASSET_HEADERS)
 
 
 @router.get("/docs")
