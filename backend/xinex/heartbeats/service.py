@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.events.outbox import emit
@@ -27,7 +27,6 @@ from xinex.heartbeats import apply as batch
 from xinex.heartbeats.apply import Applied as PingResult
 from xinex.heartbeats.schedule import deadlines
 from xinex.kit.errors import AppError
-from xinex.kit.tenancy import bind_tenant, system_scope
 from xinex.kit.types import utcnow
 from xinex.models.heartbeats import Heartbeat, HeartbeatRun
 from xinex.models.heartbeats import HeartbeatStatus as S
@@ -178,23 +177,6 @@ def validate(ping: PingInput) -> None:
         raise AppError("VALIDATION_FAILED", details={"fields": {"status": f"must be one of {', '.join(PING_KINDS)}"}})
     if ping.exit_code is not None:
         kind_for_exit_code(ping.exit_code)
-
-
-async def heartbeat_id_for_ping_id(session: AsyncSession, raw: str) -> uuid.UUID:
-    """Resolve a public ping id across tenants, then bind the session to its tenant."""
-    try:
-        ping_id = uuid.UUID(raw)
-    except ValueError:
-        raise AppError("NOT_FOUND", "heartbeat not found") from None
-    await system_scope(session, "heartbeats.public_ping")
-    row = (await session.execute(
-        select(Heartbeat.id, Heartbeat.tenant_id).where(Heartbeat.ping_id == ping_id)
-    )).first()
-    if row is None:
-        await bind_tenant(session, None)
-        raise AppError("NOT_FOUND", "heartbeat not found")
-    await bind_tenant(session, row.tenant_id)
-    return row.id
 
 
 # --- transitions shared with the sweeper -------------------------------------------------------

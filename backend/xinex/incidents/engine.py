@@ -25,7 +25,6 @@ from xinex.incidents import correlation, timeline
 from xinex.incidents.service import resolve
 from xinex.incidents.silences import is_suppressed
 from xinex.kit.db import Database
-from xinex.kit.jobs import job
 from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import to_rfc3339, utcnow
 from xinex.models.incidents import Alert, Incident, IncidentStatus
@@ -254,9 +253,3 @@ async def run_incident_engine(db: Database, stop: asyncio.Event, idle_sleep: flo
             log.exception("incident engine pass failed")
             wait = 1.0
         await wait_or_stop(stop, wait)
-
-
-@job
-async def incident_engine_tick(ctx) -> int:
-    """arq-compatible single pass for deployments that schedule it instead of running the loop."""
-    return await process_pending(ctx["db"])

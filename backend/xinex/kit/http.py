@@ -21,9 +21,6 @@ from xinex.kit.ratelimit import RateLimiter, key_for_secret, rate_limited
 
 log = logging.getLogger("xinex.errors")
 
-CREDENTIAL_HEADERS = (b"authorization", b"x-api-key", b"cookie")
-
-
 def etag_for(body: bytes) -> str:
     return 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 

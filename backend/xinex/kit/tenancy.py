@@ -63,11 +63,6 @@ async def system_scope(session: AsyncSession, reason: str) -> None:
     await _apply_rls_setting(session)
 
 
-def current_tenant(session) -> uuid.UUID | None:
-    sync = getattr(session, "sync_session", session)
-    return sync.info.get(TENANT_KEY)
-
-
 def _rls_values(sync: Session) -> tuple[str, str]:
     tenant = sync.info.get(TENANT_KEY)
     system = sync.info.get(SYSTEM_KEY)

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinex.auth.principal import Principal
 from xinex.kit.errors import AppError
 from xinex.kit.tenancy import bind_tenant, system_scope
 from xinex.kit.types import utcnow
@@ -78,11 +77,6 @@ async def authenticate(session: AsyncSession, raw: str | None) -> Probe:
     if probe.last_seen_at is None or now - probe.last_seen_at > TOUCH_EVERY:
         probe.last_seen_at = now
     return probe
-
-
-def principal_of(probe: Probe) -> Principal:
-    return Principal(user_id=probe.id, tenant_id=probe.tenant_id, role=None, kind="prober",
-                     credential_id=probe.id, scopes=frozenset({"probes:write"}), email=f"probe:{probe.name}")
 
 
 async def claim_assignments(session: AsyncSession, probe: Probe, now: datetime | None = None,

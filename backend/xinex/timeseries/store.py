@@ -366,11 +366,6 @@ _chdb_path: str | None = None
 _chdb_path_lock = threading.Lock()
 
 
-def chdb_engine_path() -> str | None:
-    """The data folder of this process's chdb engine, once a ChdbStore has opened it."""
-    return _chdb_path
-
-
 class ChdbStore(_ClientStore):
     """The embedded chdb engine. Several ChdbStore objects may exist (e.g. one per database),
     all on the process's single engine path; each owns its own chdb connection handles."""
