@@ -1,4 +1,4 @@
-"""The mobile surface (DESIGN §7): what the phone app talks to, built on backend services only.
+"""The mobile surface (mobile_api/README.md): what the phone app talks to, built on backend services only.
 
 Sign-in for the app is our own OAuth 2 authorization server (PKCE S256 → short-lived JWT access
 token + rotating refresh token). Its implementation sits with the rest of authentication in

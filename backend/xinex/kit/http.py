@@ -1,4 +1,4 @@
-"""One pure-ASGI middleware for the response contract of DESIGN §1.
+"""One pure-ASGI middleware for the response contract (docs/errors.md).
 
 Request id, rate-limit headers on every response (429 + Retry-After past the limit), ETag on
 GET with If-None-Match → 304, and `Cache-Control: no-store` + `Vary` on anything that depends on

@@ -1,9 +1,9 @@
-"""Fail-closed tenancy (DESIGN §3).
+"""Fail-closed tenancy (docs/security.md, "Tenancy").
 
 Every query on a `TenantOwned` model gets the tenant criterion added by the session itself;
 inserts get `tenant_id` stamped; a tenant-owned query with no tenant context raises. Cross-tenant
 work names its reason through `system_scope(...)`. PostgreSQL row-level security keyed on the
-per-transaction setting `xinex.tenant_id` is the second wall (see alembic/rls.py).
+per-transaction setting `xinex.tenant_id` is the second wall (kit/rls.py; migrations enable it per table).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Annotations: deploy markers and other events drawn over telemetry charts (DESIGN §6)."""
+"""Annotations: deploy markers and other events drawn over telemetry charts (docs/telemetry.md)."""
 
 from __future__ import annotations
 

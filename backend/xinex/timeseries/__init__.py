@@ -1,4 +1,4 @@
-"""ClickHouse time-series store (DESIGN §4): check results, heartbeat pings, telemetry."""
+"""ClickHouse time-series store (docs/operations.md): check results, heartbeat pings, telemetry."""
 
 from xinex.timeseries.store import (
     ChdbStore,

@@ -1,4 +1,4 @@
-"""The ClickHouse time-series store (DESIGN §4): one interface, two engines.
+"""The ClickHouse time-series store (docs/operations.md): one interface, two engines.
 
 - ClickHouseServerStore: a ClickHouse server or cluster over HTTP (clickhouse-connect).
 - ChdbStore: the in-process chdb engine under data_dir/chdb (embedded default).

@@ -1,6 +1,6 @@
 """Test helper: ClickHouse's HTTP interface served from the process's chdb engine.
 
-No modern ClickHouse server installs on these machines (DESIGN §9), so the clickhouse-connect
+No modern ClickHouse server installs on these machines, so the clickhouse-connect
 engine is tested against this server instead. It answers the subset clickhouse-connect 1.x sends:
 
 - GET /ping;
