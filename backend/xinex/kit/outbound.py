@@ -419,3 +419,19 @@ async def _read_capped(resp: httpx.Response, max_body: int) -> tuple[bytes, bool
     except httpx.HTTPError as exc:
         raise OutboundFailed("protocol_error", f"{type(exc).__name__} while reading") from exc
     return b"".join(chunks), False
+
+
+# The platform's own API, called by its remote agents (`xinex probe`): an address the operator
+# configured, not a user-supplied destination, so it is not vetted against private addresses (a
+# probe usually reaches the API on a private network) — but it is built here, so that every HTTP
+# client of the code base comes from this module.
+PlatformClient = httpx.AsyncClient
+Transport = httpx.AsyncBaseTransport
+HTTPError = httpx.HTTPError
+HTTPStatusError = httpx.HTTPStatusError
+
+
+def platform_client(base_url: str, token: str, *, timeout: float = 30.0,
+                    transport: Transport | None = None) -> PlatformClient:
+    return httpx.AsyncClient(base_url=base_url.rstrip("/"), headers={"Authorization": f"Bearer {token}"},
+                             timeout=timeout, transport=transport)

@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import httpx
-
+from xinex.kit import outbound
 from xinex.kit.loops import wait_or_stop
 from xinex.monitors.checks import CheckResult, run_check
 
@@ -23,7 +22,7 @@ def _payload(spec: dict, result: CheckResult) -> dict:
             "details": {k: str(v)[:500] for k, v in list(result.details.items())[:20]}}
 
 
-async def run_once(client: httpx.AsyncClient, *, allow_private: bool | None = None) -> int:
+async def run_once(client: outbound.PlatformClient, *, allow_private: bool | None = None) -> int:
     """One round: fetch assignments, run them concurrently, post the results. Returns checks run."""
     resp = await client.get("/api/v1/probe/assignments")
     resp.raise_for_status()
@@ -42,13 +41,12 @@ async def run_once(client: httpx.AsyncClient, *, allow_private: bool | None = No
     return len(results)
 
 
-def client_for(url: str, token: str, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {token}"},
-                             timeout=30.0, transport=transport)
+def client_for(url: str, token: str, transport: outbound.Transport | None = None) -> outbound.PlatformClient:
+    return outbound.platform_client(url, token, timeout=30.0, transport=transport)
 
 
 async def run_probe(url: str, token: str, *, once: bool = False, poll_s: float = POLL_S,
-                    stop: asyncio.Event | None = None, transport: httpx.AsyncBaseTransport | None = None) -> int:
+                    stop: asyncio.Event | None = None, transport: outbound.Transport | None = None) -> int:
     stop = stop or asyncio.Event()
     total = 0
     async with client_for(url, token, transport) as client:
@@ -56,13 +54,13 @@ async def run_probe(url: str, token: str, *, once: bool = False, poll_s: float =
             try:
                 ran = await run_once(client)
                 total += ran
-            except httpx.HTTPStatusError as exc:
+            except outbound.HTTPStatusError as exc:
                 if exc.response.status_code == 401:
                     log.error("the platform refused this prober token")
                     return total
                 log.warning("probe round failed: HTTP %s", exc.response.status_code)
                 ran = 0
-            except httpx.HTTPError as exc:
+            except outbound.HTTPError as exc:
                 log.warning("probe round failed: %s", type(exc).__name__)
                 ran = 0
             if once:
