@@ -7,7 +7,7 @@ and `BACKGROUND` (long-running loops `fn(db, stop_event)`).
 
 from xinex.ai_heartbeats import mount as ai_heartbeats
 from xinex.analytics import mount as analytics
-from xinex.audit.router import router as audit_router
+from xinex.audit import mount as audit
 from xinex.auth.oauth_login.router import router as oauth_login_router
 from xinex.auth.oauth_server.router import api_router as oauth_server_api_router
 from xinex.auth.oauth_server.router import router as oauth_server_router
@@ -27,14 +27,14 @@ except Exception as exc:  # e.g. python-xmlsec refusing to import: the product r
     sso_router = unavailable_router(exc)
 from xinex.telemetry import mount as telemetry
 from xinex.tenants.router import router as tenants_router
-from xinex.tiers.router import router as tiers_router
+from xinex.tiers import mount as tiers
 
 DOMAINS = [heartbeats, monitors, ai_heartbeats, maintenance, analytics, incidents, notify, telemetry]
 
 # Mounted under /api/v1
 ROUTERS: list = [
     auth_router, tokens_router, oauth_login_router, oauth_server_api_router, sso_router, tenants_router,
-    tiers_router, audit_router,
+    *tiers.API_ROUTERS, *audit.API_ROUTERS,
     *(router for domain in DOMAINS for router in domain.API_ROUTERS),
 ]
 # Mounted at the root: our OAuth server (/oauth/*, /.well-known/*) and the /ping/{uuid} dialect.
