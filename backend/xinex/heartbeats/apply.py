@@ -1,6 +1,6 @@
 """Apply many pings in one transaction with a fixed handful of statements.
 
-The state machine is the one described in `service` (healthchecks semantics); this module only
+The state machine is the one in `transitions` (healthchecks semantics); this module only
 changes how it reaches the database:
 1. one `UPDATE heartbeats SET n_pings = n_pings + k ... RETURNING` locks and counts every pinged
    heartbeat and returns its state (a ping id that matches nothing is simply absent);
@@ -22,12 +22,12 @@ from sqlalchemy import bindparam, or_, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinex.heartbeats import transitions
 from xinex.kit.tenancy import SYSTEM_KEY
 from xinex.kit.types import utcnow
 from xinex.models.heartbeats import Heartbeat, HeartbeatPing, HeartbeatRun
 from xinex.models.heartbeats import HeartbeatStatus as S
 
-# Imported lazily by name from service to keep one definition of the transitions.
 STATE_COLUMNS = ("id", "tenant_id", "ping_id", "name", "slug", "kind", "interval_s", "grace_s", "cron", "timezone",
                  "max_runtime_s", "notify_late", "status", "last_ping_at", "last_start_at", "last_duration_ms",
                  "late_at", "down_at", "alert_after", "n_pings")
@@ -120,7 +120,7 @@ class PendingPing:
     """One ping to apply: `key` is a heartbeat id or a public ping id (see `locate`)."""
 
     key: uuid.UUID
-    ping: object  # service.PingInput
+    ping: object  # transitions.PingInput
     now: datetime = field(default_factory=utcnow)
 
 
@@ -257,8 +257,6 @@ async def apply(session: AsyncSession, items: list[PendingPing], states: dict[uu
     """Apply `items` (all of one tenant, the session's current tenant) to the located `states`;
     returns one result per item (None for a key with no heartbeat, Throttled for a ping over the
     heartbeat's rate that would not change its status). The caller commits."""
-    from xinex.heartbeats import service  # the transitions and limits live there
-
     per_hb: dict[uuid.UUID, list] = defaultdict(list)
     for item in items:
         if item.key in states:
@@ -285,11 +283,11 @@ async def apply(session: AsyncSession, items: list[PendingPing], states: dict[uu
         runs = open_runs[hb.id]
         if ping.kind == "start":
             run = _start_run(hb, runs, ping.run_id, now)
-            service.arm(hb)  # the run must end within grace
+            transitions.arm(hb)  # the run must end within grace
         elif ping.kind in ("success", "fail"):
             run = _end_run(hb, runs, ping, now)
             hb.last_ping_at = now
-            service._apply_status(session, hb, S.up if ping.kind == "success" else S.down, now, ping)
+            transitions._apply_status(session, hb, S.up if ping.kind == "success" else S.down, now, ping)
         record = PingRecord(
             id=uuid.uuid4(), heartbeat_id=hb.id, tenant_id=hb.tenant_id, seq=hb.n_pings, kind=ping.kind,
             exit_code=ping.exit_code, run_id=run.run_id if run is not None else ping.run_id,
@@ -376,8 +374,6 @@ _DRIVER_INSERT_PINGS = _DriverExecutemany(_PING.insert().values({c: bindparam(c)
 
 
 async def _write(session: AsyncSession, states, per_hb, pings_before, open_runs, records: list[PingRecord]) -> None:
-    from xinex.heartbeats import service
-
     now = utcnow()
     conn = await session.connection()
     on_pg = conn.dialect.name == "postgresql"
@@ -401,12 +397,12 @@ async def _write(session: AsyncSession, states, per_hb, pings_before, open_runs,
         await _DRIVER_INSERT_PINGS.run(conn, [r.row(now) for r in records])
     # Every PRUNE_EVERY pings a heartbeat drops its oldest exported pings and finished runs.
     due = [states[k] for k in per_hb
-           if pings_before[k] // service.PRUNE_EVERY != states[k].n_pings // service.PRUNE_EVERY]
+           if pings_before[k] // transitions.PRUNE_EVERY != states[k].n_pings // transitions.PRUNE_EVERY]
     if due:
         await conn.execute(_PRUNE_PINGS, [
-            {"b_hb": hb.id, "b_keep_from": hb.n_pings - service.KEEP_PINGS,
-             "b_floor": hb.n_pings - service.KEEP_UNEXPORTED_PINGS} for hb in due])
-        await conn.execute(_PRUNE_RUNS, [{"b_hb": hb.id, "b_keep": service.KEEP_RUNS} for hb in due])
+            {"b_hb": hb.id, "b_keep_from": hb.n_pings - transitions.KEEP_PINGS,
+             "b_floor": hb.n_pings - transitions.KEEP_UNEXPORTED_PINGS} for hb in due])
+        await conn.execute(_PRUNE_RUNS, [{"b_hb": hb.id, "b_keep": transitions.KEEP_RUNS} for hb in due])
 
 
 def _run_row(run: RunState, now: datetime) -> dict:
