@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.heartbeats import service
 from xinex.heartbeats.schemas import Attribution, HeartbeatCreate, HeartbeatOut, HeartbeatUpdate
+from xinex.kit import sqlite_gate
 from xinex.kit.errors import AppError
 from xinex.kit.types import utcnow
 from xinex.models.ai_heartbeats import AiHeartbeat
@@ -159,6 +160,12 @@ async def find_or_create_by_name(session: AsyncSession, tenant_id: uuid.UUID, na
     if hb is not None:
         return hb
     data = HeartbeatCreate(name=name, interval=interval, grace=grace)
+    # SQLite: take the write gate before the SAVEPOINT opens a transaction whose reads (tier, slug) would
+    # otherwise hold a snapshot while the gate is awaited — another writer's commit made it stale and the
+    # INSERT failed with "database is locked" (503). Re-read under the gate: the other ping may have won.
+    await sqlite_gate.hold(session)
+    if (hb := (await session.execute(stmt)).scalar_one_or_none()) is not None:
+        return hb
     try:
         async with session.begin_nested():
             return await create(session, tenant_id, data)
