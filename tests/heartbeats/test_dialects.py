@@ -262,3 +262,23 @@ async def test_native_and_job_run_dialects_share_the_engine_semantics(client, al
     row = await load(db, hb)
     assert row.late_at is not None and row.late_at > utcnow() and row.last_start_at is None
     assert_error(await client.post(f"/api/v1/hb/{hb['slug']}", headers=outsider.bearer), 404, "NOT_FOUND")
+
+
+async def test_an_explicit_failure_is_not_undone_by_exit_code_zero(client, make_hb, alice, outsider):
+    """`status: failure` with `exit_code: 0` contradicts itself; a failure from either field wins (docs/compatibility.md)."""
+    name = f"contradiction-{uuid.uuid4().hex[:6]}"
+    for path in ("end", "ping"):
+        r = await client.post(f"/api/v1/heartbeat/{path}", headers=alice.bearer,
+                              json={"name": name, "status": "failure", "exit_code": 0})
+        assert (r.status_code, r.json()["kind"], r.json()["status"]) == (200, "fail", "down"), r.text
+        r = await client.post(f"/api/v1/heartbeat/{path}", headers=alice.bearer,
+                              json={"name": name, "status": "success", "exit_code": 3})
+        assert (r.json()["kind"], r.json()["status"]) == ("fail", "down")
+        r = await client.post(f"/api/v1/heartbeat/{path}", headers=alice.bearer, json={"name": name, "exit_code": 0})
+        assert (r.json()["kind"], r.json()["status"]) == ("success", "up")
+    hb = await make_hb(name="Native contradiction")
+    r = await client.post(f"/api/v1/hb/{hb['slug']}", json={"status": "fail", "exit_code": 0}, headers=alice.bearer)
+    assert (r.json()["kind"], r.json()["status"]) == ("fail", "down")
+    # The outsider's token cannot reach alice's heartbeat by slug.
+    r = await client.post(f"/api/v1/hb/{hb['slug']}", json={"status": "fail", "exit_code": 0}, headers=outsider.bearer)
+    assert_error(r, 404, "NOT_FOUND")

@@ -26,9 +26,12 @@ RESPONSES = error_responses(401, 403, 422)
 
 
 def _end_kind(data: CompatPingIn) -> str:
+    # Either field reporting a failure makes it one: an explicit `status: failure` is not undone by exit_code 0.
+    if data.status in ("failure", "fail"):
+        return "fail"
     if data.exit_code is not None:
         return service.kind_for_exit_code(data.exit_code)
-    return "fail" if data.status in ("failure", "fail") else "success"
+    return "success"
 
 
 async def _handle(request: Request, principal: Principal, session, data: CompatPingIn, kind: str) -> PingAck:

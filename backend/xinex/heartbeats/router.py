@@ -169,8 +169,8 @@ async def list_pings(heartbeat_id: uuid.UUID, principal: HeartbeatsPrincipal, se
 
 
 def native_kind(data: NativePingIn) -> str:
-    if data.status in ("start", "log"):
-        return data.status
+    if data.status in ("start", "log", "fail"):
+        return data.status  # an explicit fail is not undone by exit_code 0 (a failure from either field wins)
     if data.exit_code is not None:
         return service.kind_for_exit_code(data.exit_code)
     return data.status or "success"
