@@ -29,7 +29,15 @@ class Budgets(BaseModel):
 class AiHeartbeatIn(BaseModel):
     """Schedule: interval (+ grace) or cron (+ timezone, + grace); neither = no missed-run alerts."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {
+            "name": "support agent",
+            "interval": 3600,
+            "grace": 600,
+            "budgets": {"max_failure_rate": 0.2, "max_cost_per_day_usd": 25.0},
+            "tags": ["llm"],
+        },
+    ]})
 
     name: NonBlankStr = Field(min_length=1, max_length=200)
     description: NulFreeStr | None = Field(default=None, max_length=2000)
@@ -71,7 +79,19 @@ class AiHeartbeatOut(BaseModel):
 
 
 class RunEventIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"event": "start", "run_id": "run-2026-12-04-001"},
+        {
+            "event": "end",
+            "run_id": "run-2026-12-04-001",
+            "outcome": "success",
+            "model": "gpt-4o",
+            "input_tokens": 1200,
+            "output_tokens": 350,
+            "cost_usd": 0.012,
+            "latency_ms": 2400,
+        },
+    ]})
 
     event: Literal["start", "step", "end"]
     run_id: str | None = Field(default=None, description="groups events of one run; generated on start if absent")

@@ -60,6 +60,11 @@ def _name(v: str) -> str:
 
 
 class AnnotationCreate(_Fields):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"name": "deploy v2.14.0", "time": "2026-12-04T15:30:00Z", "tags": ["deploy", "api"]},
+        {"name": "load test", "start": "2026-12-04T16:00:00Z", "end": "2026-12-04T17:00:00Z"},
+    ]})
+
     name: NulFreeStr = Field(min_length=1, max_length=200)
 
     @field_validator("name")
@@ -69,6 +74,8 @@ class AnnotationCreate(_Fields):
 
 
 class AnnotationUpdate(_Fields):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"description": "rolled back at 15:42"}]})
+
     name: NulFreeStr | None = Field(default=None, min_length=1, max_length=200)
 
     @field_validator("name")

@@ -11,7 +11,14 @@ from xinex.kit.types import NulFreeStr, UTCDatetime
 
 
 class RegisterIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {
+            "email": "ada@example.com",
+            "password": "a long passphrase of yours",
+            "name": "Ada Lovelace",
+            "tenant_name": "Analytical Engines",
+        },
+    ]})
     email: EmailStr
     password: NewPassword
     name: NulFreeStr = Field(default="", max_length=200)
@@ -19,7 +26,9 @@ class RegisterIn(BaseModel):
 
 
 class LoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"email": "ada@example.com", "password": "a long passphrase of yours"},
+    ]})
     email: EmailStr
     password: str = Field(min_length=1, max_length=1024)
     tenant_id: uuid.UUID | None = None
@@ -51,7 +60,9 @@ class MeOut(UserOut):
 
 
 class MeUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "Ada Lovelace", "timezone": "Europe/London"},
+    ]})
     name: NulFreeStr | None = Field(default=None, max_length=200)
     timezone: str | None = Field(default=None, max_length=64)
 
@@ -89,18 +100,28 @@ class SessionOut(BaseModel):
 
 
 class PasswordResetIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"email": "ada@example.com"},
+    ]})
     email: EmailStr
 
 
 class PasswordResetConfirmIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"token": "the token from the reset e-mail's link", "password": "a new long passphrase"},
+    ]})
     token: str = Field(min_length=10, max_length=200)
     password: NewPassword
 
 
 class PasswordChangeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {
+            "current_password": "a long passphrase of yours",
+            "new_password": "a new long passphrase",
+            "revoke_api_tokens": False,
+        },
+    ]})
     current_password: str = Field(min_length=1, max_length=1024)
     new_password: NewPassword
     revoke_api_tokens: bool = Field(
@@ -117,12 +138,16 @@ class CredentialsEndedOut(BaseModel):
 
 
 class RegisterConfirmIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"token": "the token from the sign-up e-mail's link"},
+    ]})
     token: str = Field(min_length=10, max_length=200)
 
 
 class VerifyEmailIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"token": "the token from the verification e-mail's link"},
+    ]})
     token: str = Field(min_length=10, max_length=200)
 
 

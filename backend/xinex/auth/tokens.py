@@ -26,7 +26,10 @@ MAX_OVERLAP = timedelta(days=30)
 
 
 class TokenCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "deploy script", "scopes": ["heartbeats:write", "monitors:read"]},
+        {"name": "read-only dashboard", "scopes": ["*:read"], "expires_at": "2027-06-30T00:00:00Z"},
+    ]})
     name: NulFreeStr = Field(min_length=1, max_length=200)
     scopes: list[str] = Field(default_factory=lambda: ["*:write"], min_length=1, max_length=50)
     expires_at: datetime | None = None
@@ -52,7 +55,7 @@ class TokenCreate(BaseModel):
 
 
 class TokenRotate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"overlap_seconds": 3600}]})
     # How long the old token keeps working, so deployments can roll over.
     overlap_seconds: int = Field(default=3600, ge=0, le=int(MAX_OVERLAP.total_seconds()))
 

@@ -36,6 +36,17 @@ class _ScheduleFields(BaseModel):
 
 
 class HeartbeatCreate(_ScheduleFields):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {
+            "name": "nightly backup",
+            "cron": "0 3 * * *",
+            "timezone": "Europe/Berlin",
+            "grace": 1800,
+            "tags": ["backup"],
+        },
+        {"name": "queue worker", "interval": 300, "grace": 60},
+    ]})
+
     name: Annotated[NonBlankStr, NoNul] = Field(min_length=1, max_length=200)
     slug: str | None = Field(default=None, max_length=99)
 
@@ -48,6 +59,8 @@ class HeartbeatCreate(_ScheduleFields):
 
 
 class HeartbeatUpdate(_ScheduleFields):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"grace": 3600}, {"cron": "30 2 * * 1-5"}]})
+
     name: NulFreeStr | None = Field(default=None, min_length=1, max_length=200)
     slug: str | None = Field(default=None, max_length=99)
 
@@ -127,7 +140,10 @@ class PingOut(BaseModel):
 class NativePingIn(BaseModel):
     """Body of POST /hb/{slug} (optional)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"status": "start", "run_id": "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f"},
+        {"exit_code": 0, "run_id": "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f", "message": "backed up 12 GB"},
+    ]})
     status: Literal["success", "fail", "start", "log"] | None = None
     exit_code: int | None = Field(default=None, ge=0, le=255)
     run_id: str | None = Field(default=None, pattern=RUN_ID_RE.pattern)
@@ -137,7 +153,15 @@ class NativePingIn(BaseModel):
 class CompatPingIn(BaseModel):
     """Body of POST /heartbeat/{start,log,end,ping}: the job is addressed by name."""
 
-    model_config = ConfigDict(extra="ignore")  # drop-in: tolerate fields other clients send
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [
+        {"name": "nightly-backup", "run_id": "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f"},
+        {
+            "name": "nightly-backup",
+            "exit_code": 1,
+            "run_id": "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f",
+            "message": "disk full",
+        },
+    ]})  # drop-in: tolerate fields other clients send
     name: NulFreeStr = Field(min_length=1, max_length=200)
     status: Literal["success", "failure", "fail"] | None = None
     exit_code: int | None = Field(default=None, ge=0, le=255)

@@ -136,7 +136,14 @@ def _span(starts_at: datetime, ends_at: datetime) -> None:
 
 
 class SilenceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {
+            "name": "staging noise",
+            "tags": ["staging"],
+            "severities": ["warning", "info"],
+            "ends_at": "2026-12-31T00:00:00Z",
+        },
+    ]})
 
     name: NonBlankStr = Field(min_length=1, max_length=200)
     comment: NulFreeStr | None = Field(default=None, max_length=1000)

@@ -29,7 +29,21 @@ class WindowIn(BaseModel):
     bounded by starts_at / ends_at (the series). No scope at all covers the whole tenant; ids and
     tags narrow together (an id list and a tag list must both match)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {
+            "name": "database upgrade",
+            "starts_at": "2026-12-12T22:00:00Z",
+            "ends_at": "2026-12-13T01:00:00Z",
+            "monitor_ids": ["3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f"],
+        },
+        {
+            "name": "Sunday backups",
+            "cron": "0 2 * * 0",
+            "timezone": "Europe/Berlin",
+            "duration_minutes": 90,
+            "tags": ["backup"],
+        },
+    ]})
 
     name: Annotated[NonBlankStr, NoNul] = Field(min_length=1, max_length=200)
     description: NulFreeStr | None = Field(default=None, max_length=2000)

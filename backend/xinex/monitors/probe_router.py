@@ -33,7 +33,9 @@ ReaderPrincipal = Annotated[Principal, Depends(Authorize("probes", write=False))
 
 
 class ProbeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "frankfurt-1", "region": "eu-central"},
+    ]})
 
     name: NonBlankStr = Field(min_length=1, max_length=100)
     region: str = Field(min_length=1, max_length=50, json_schema_extra={"pattern": REGION_RE.pattern})
@@ -134,7 +136,20 @@ class ResultIn(BaseModel):
 
 
 class ResultsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {
+            "results": [
+                {
+                    "monitor_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                    "check_id": "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f",
+                    "checked_at": "2026-12-04T12:00:00Z",
+                    "status": "up",
+                    "latency_ms": 84.2,
+                    "status_code": 200,
+                },
+            ],
+        },
+    ]})
 
     results: list[ResultIn] = Field(min_length=1, max_length=500)
 

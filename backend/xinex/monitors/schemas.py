@@ -207,7 +207,11 @@ COMMON_FIELDS = set(_Common.model_fields) | {"type"}
 class MonitorUpdate(BaseModel):
     """Partial update: fields given replace the current ones; the result is validated as a whole."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [
+        {"interval": 60, "confirmation_period": 3},
+        {"url": "https://example.com/healthz", "keyword": None},
+        {"type": "tcp", "host": "db.example.com", "port": 5432},
+    ]})
 
     name: str | None = None
     type: Literal["http", "tcp", "dns", "tls"] | None = None

@@ -125,7 +125,12 @@ Medium = Literal["email", "push", "feed"]
 
 
 class PrefsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {
+            "rules": {"critical": ["push", "email", "feed"], "warning": ["feed"]},
+            "quiet_hours": {"start": "22:00", "end": "07:00", "timezone": "Europe/Berlin"},
+        },
+    ]})
 
     rules: dict[Literal["critical", "high", "warning", "info"], list[Medium]] = Field(
         default_factory=dict, description="severity -> media; missing severities keep the defaults")

@@ -45,6 +45,16 @@ class _In(BaseModel):
 # --- routing rules -----------------------------------------------------------------------------
 
 class RoutingRuleIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {
+            "name": "database pages",
+            "position": 10,
+            "tags": ["db"],
+            "severities": ["critical"],
+            "escalation_policy_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+        },
+    ]})
+
     name: NonBlankStr = Name
     position: int = Field(default=0, ge=0, le=100_000)
     enabled: bool = True
@@ -100,6 +110,23 @@ class StepIn(_In):
 
 
 class PolicyIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {
+            "name": "primary then team",
+            "steps": [
+                {
+                    "delay_minutes": 0,
+                    "targets": [{"type": "schedule", "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f"}],
+                },
+                {
+                    "delay_minutes": 15,
+                    "targets": [{"type": "channel", "id": "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f"}],
+                },
+            ],
+            "repeat": 1,
+        },
+    ]})
+
     name: NonBlankStr = Name
     description: NulFreeStr | None = Field(default=None, max_length=2000)
     steps: list[StepIn] = Field(min_length=1, max_length=20)
@@ -176,6 +203,24 @@ def _check_tz(v: str) -> str:
 
 
 class ScheduleIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {
+            "name": "platform on-call",
+            "timezone": "Europe/Berlin",
+            "layers": [
+                {
+                    "name": "weekly",
+                    "rotation": "weekly",
+                    "start": "2026-12-07T09:00:00",
+                    "users": [
+                        "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                        "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f",
+                    ],
+                },
+            ],
+        },
+    ]})
+
     name: NonBlankStr = Name
     description: NulFreeStr | None = Field(default=None, max_length=2000)
     timezone: str = Field(default="UTC", max_length=64)
@@ -205,6 +250,14 @@ class ScheduleOut(BaseModel):
 
 
 class OverrideIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {
+            "user_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+            "starts_at": "2026-12-24T18:00:00Z",
+            "ends_at": "2026-12-26T09:00:00Z",
+        },
+    ]})
+
     user_id: uuid.UUID
     starts_at: Instant
     ends_at: Instant

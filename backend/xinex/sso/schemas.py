@@ -29,7 +29,17 @@ def check_idp_url(value: str) -> str:
 
 
 class SamlConfigIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {
+            "idp_entity_id": "https://idp.example.com/metadata",
+            "idp_sso_url": "https://idp.example.com/sso/saml",
+            "idp_x509_cert": "-----BEGIN CERTIFICATE-----\nMIIC…\n-----END CERTIFICATE-----",
+            "default_role": "member",
+            "allowed_domains": ["example.com"],
+            "enabled": True,
+            "enforce": False,
+        },
+    ]})
 
     idp_entity_id: NulFreeStr = Field(min_length=1, max_length=500)
     idp_sso_url: NulFreeStr = Field(max_length=2000)

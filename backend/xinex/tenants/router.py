@@ -38,12 +38,14 @@ TenantOwner = Annotated[Principal, Depends(Authorize("tenant", write=True, min_r
 
 
 class TenantCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "Staging"}]})
     name: NulFreeStr = Field(min_length=1, max_length=200)
 
 
 class SwitchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"tenant_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f"},
+    ]})
     tenant_id: uuid.UUID
 
 

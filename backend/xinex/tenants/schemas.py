@@ -24,7 +24,9 @@ class TenantOut(BaseModel):
 
 
 class TenantUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "Analytical Engines Ltd"},
+    ]})
     name: NulFreeStr = Field(min_length=1, max_length=200)
 
 
@@ -40,12 +42,14 @@ class MemberOut(BaseModel):
 
 
 class MemberUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"role": "admin"}]})
     role: Role
 
 
 class InvitationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"email": "grace@example.com", "role": "member"},
+    ]})
     email: EmailStr
     role: Role = Role.member
 
@@ -64,7 +68,9 @@ class InvitationOut(BaseModel):
 
 
 class InvitationAccept(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"token": "the token from the invitation e-mail's link"},
+    ]})
     token: str = Field(min_length=10, max_length=200)
 
 

@@ -35,7 +35,13 @@ def _check_events(v: list[str]) -> list[str]:
 
 
 class WebhookCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {
+            "url": "https://hooks.example.com/xinex",
+            "description": "incident feed for the status page",
+            "event_types": ["incident.created", "incident.resolved"],
+        },
+    ]})
 
     url: str = Field(min_length=1, max_length=2000)
     description: NulFreeStr = Field(default="", max_length=500)
@@ -54,7 +60,10 @@ class WebhookCreate(BaseModel):
 
 
 class WebhookUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"enabled": False},
+        {"event_types": ["*"]},
+    ]})
 
     url: str | None = Field(default=None, min_length=1, max_length=2000)
     description: NulFreeStr | None = Field(default=None, max_length=500)
@@ -73,7 +82,9 @@ class WebhookUpdate(BaseModel):
 
 
 class RotateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"overlap_seconds": 86400},
+    ]})
 
     overlap_seconds: int = Field(default=86400, ge=0, le=7 * 86400,
                                  description="how long the previous secret keeps signing too")

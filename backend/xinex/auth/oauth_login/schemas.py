@@ -28,7 +28,13 @@ class OAuthLoginOut(LoginOut):
 
 
 class AppleNativeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {
+            "id_token": "eyJraWQiOi…(the identity token from Apple)",
+            "nonce": "the raw nonce you hashed into the request",
+            "name": "Ada Lovelace",
+        },
+    ]})
     id_token: str = Field(min_length=10, max_length=16384)
     nonce: str | None = Field(default=None, min_length=8, max_length=256)
     name: NulFreeStr | None = Field(default=None, max_length=200)
