@@ -9,7 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from xinex.annotations import service
-from xinex.annotations.schemas import AnnotationCreate, AnnotationOut, AnnotationUpdate, clean_tags
+from xinex.annotations.schemas import (
+    ANNOTATION_TAGS_SCHEMA,
+    AnnotationCreate,
+    AnnotationOut,
+    AnnotationUpdate,
+    clean_tags,
+)
 from xinex.audit import service as audit
 from xinex.auth.deps import Authorize
 from xinex.auth.principal import Principal
@@ -28,7 +34,8 @@ async def list_annotations(principal: TelemetryPrincipal, session: SessionDep, p
                            since: Annotated[UTCInstant | None, Query(alias="from", description="no offset = UTC")] = None,
                            until: Annotated[UTCInstant | None, Query(alias="to", description="no offset = UTC")] = None,
                            name: Annotated[NulFreeStr | None, Query(max_length=200, description="name prefix")] = None,
-                           tag: Annotated[list[str] | None, Query(description="repeat: all must match")] = None):
+                           tag: Annotated[list[str] | None, Query(description="repeat: all must match",
+                                                                 json_schema_extra=ANNOTATION_TAGS_SCHEMA)] = None):
     """Annotations (deploys, config changes, notes) in a time range (from, to), by name prefix and tags (all must match); shown on dashboards next to
     the telemetry."""
     try:

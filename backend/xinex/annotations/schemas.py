@@ -6,9 +6,13 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from xinex.kit.fields import VISIBLE
 from xinex.kit.types import NUL_MESSAGE, NulFreeStr, UTCDatetime, UTCInstant
 
 MAX_TAGS = 20
+# What clean_tags accepts, for the OpenAPI document.
+ANNOTATION_TAGS_SCHEMA = {"maxItems": MAX_TAGS, "items": {"type": "string", "minLength": 1, "maxLength": 100,
+                                                          "pattern": f"^[^\\x00]*{VISIBLE}[^\\x00]*$"}}
 
 
 def clean_tags(tags: list[str] | None) -> list[str] | None:
@@ -36,7 +40,7 @@ class _Fields(BaseModel):
                                    "a time without an offset is UTC")
     start: UTCInstant | None = Field(default=None, description="start of a range; no offset = UTC")
     end: UTCInstant | None = Field(default=None, description="end of a range; no offset = UTC")
-    tags: list[str] | None = None
+    tags: list[str] | None = Field(default=None, json_schema_extra=ANNOTATION_TAGS_SCHEMA)
 
     @field_validator("tags")
     @classmethod

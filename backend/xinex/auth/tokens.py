@@ -31,7 +31,9 @@ class TokenCreate(BaseModel):
         {"name": "read-only dashboard", "scopes": ["*:read"], "expires_at": "2027-06-30T00:00:00Z"},
     ]})
     name: NulFreeStr = Field(min_length=1, max_length=200)
-    scopes: list[str] = Field(default_factory=lambda: ["*:write"], min_length=1, max_length=50)
+    scopes: list[str] = Field(default_factory=lambda: ["*:write"], min_length=1, max_length=50, json_schema_extra={
+        "items": {"type": "string", "enum": [f"{area}:{level}" for area in ("*", *SCOPE_AREAS)
+                                             for level in ("read", "write")]}})
     expires_at: datetime | None = None
 
     @field_validator("scopes")

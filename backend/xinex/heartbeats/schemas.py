@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from xinex.kit.fields import NonBlankStr, OptionalCron, TimeZoneName, clean_tags
+from xinex.kit.fields import TAGS_SCHEMA, NonBlankStr, OptionalCron, TimeZoneName, clean_tags
 from xinex.kit.types import NoNul, NulFreeStr, UTCDatetime
 
 MAX_PERIOD_S = 365 * 86400
@@ -27,7 +27,7 @@ class _ScheduleFields(BaseModel):
     notify_late: bool | None = Field(default=None, description=(
         "also page when the expected ping is late (the grace period starts); by default only down pages, "
         "once grace has run out"))
-    tags: list[NulFreeStr] | None = None
+    tags: list[NulFreeStr] | None = Field(default=None, json_schema_extra=TAGS_SCHEMA)
 
     @field_validator("tags")
     @classmethod
@@ -48,7 +48,7 @@ class HeartbeatCreate(_ScheduleFields):
     ]})
 
     name: Annotated[NonBlankStr, NoNul] = Field(min_length=1, max_length=200)
-    slug: str | None = Field(default=None, max_length=99)
+    slug: str | None = Field(default=None, max_length=99, json_schema_extra={"pattern": SLUG_RE.pattern})
 
     @field_validator("slug")
     @classmethod
@@ -62,7 +62,7 @@ class HeartbeatUpdate(_ScheduleFields):
     model_config = ConfigDict(json_schema_extra={"examples": [{"grace": 3600}, {"cron": "30 2 * * 1-5"}]})
 
     name: NulFreeStr | None = Field(default=None, min_length=1, max_length=200)
-    slug: str | None = Field(default=None, max_length=99)
+    slug: str | None = Field(default=None, max_length=99, json_schema_extra={"pattern": SLUG_RE.pattern})
 
     @field_validator("slug")
     @classmethod

@@ -213,6 +213,13 @@ async def refuse_unreachable_url(url: str, *, allow_private: bool | None = None,
 _HOST_RE = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9._~-]+)?")
 
 
+_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# What check_url accepts, as a JSON Schema pattern for the OpenAPI document (a subset: host names and
+# IPv4 literals, ports up to 9999, unreserved path characters).
+HTTP_URL_SCHEMA = (rf"^https?://{_LABEL}(\.{_LABEL})*(:[1-9][0-9]{{0,3}})?"
+                   r"(/[A-Za-z0-9._~!$&'()*+,;=:@/?#-]*)?$")
+
+
 def check_url(url: str, allow_private: bool | None = None) -> httpx.URL:
     """Syntax and scheme only (no resolution): http/https with a host."""
     try:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from xinex.kit import outbound
 from xinex.kit.fields import TAGS_SCHEMA, NonBlankStr, clean_tags
+from xinex.kit.outbound import HTTP_URL_SCHEMA
 from xinex.kit.types import NulFreeStr, UTCDatetime
 
 REGION_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
@@ -95,7 +96,7 @@ class _Common(BaseModel):
 
 class HttpMonitorIn(_Common):
     type: Literal["http"]
-    url: str = Field(max_length=2000)
+    url: str = Field(max_length=2000, json_schema_extra={"pattern": HTTP_URL_SCHEMA})
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
     headers: dict[str, str] = Field(default_factory=dict, json_schema_extra={
         "maxProperties": 50, "propertyNames": {"pattern": HEADER_NAME_SCHEMA},
@@ -143,7 +144,7 @@ class HttpMonitorIn(_Common):
 
 class TcpMonitorIn(_Common):
     type: Literal["tcp"]
-    host: str = Field(max_length=253)
+    host: str = Field(max_length=253, json_schema_extra={"pattern": HOST_RE.pattern})
     port: int = Field(ge=1, le=65535)
 
     _host = field_validator("host")(classmethod(lambda cls, v: _check_host(v)))
@@ -151,7 +152,7 @@ class TcpMonitorIn(_Common):
 
 class DnsMonitorIn(_Common):
     type: Literal["dns"]
-    hostname: str = Field(max_length=253)
+    hostname: str = Field(max_length=253, json_schema_extra={"pattern": HOST_RE.pattern})
     record_type: Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"] = "A"
     expected_value: NulFreeStr | None = Field(default=None, min_length=1, max_length=500)
     nameserver: str | None = Field(default=None, description="IP address of the resolver to ask")
@@ -172,7 +173,7 @@ class DnsMonitorIn(_Common):
 
 class TlsMonitorIn(_Common):
     type: Literal["tls"]
-    host: str = Field(max_length=253)
+    host: str = Field(max_length=253, json_schema_extra={"pattern": HOST_RE.pattern})
     port: int = Field(default=443, ge=1, le=65535)
     warn_days: int = Field(default=14, ge=0, le=365, description="degraded when expiring within this many days")
     ca_pem: str | None = Field(default=None, max_length=100_000, description="trust this CA instead of the system's")

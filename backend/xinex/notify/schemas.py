@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from xinex.kit.fields import NonBlankStr
+from xinex.kit.outbound import HTTP_URL_SCHEMA
 from xinex.kit.pagination import Page
 from xinex.kit.types import UTCDatetime
 from xinex.notify.message import SEVERITIES
@@ -186,10 +187,9 @@ class ReadAllOut(BaseModel):
 # --- The per-kind shape of a channel's `config`, for the OpenAPI document. The server validates each
 # kind in notify/channels/<kind>.py (which names fields `config.<key>` in its 422s); these models state
 # the same rules so that a client sees them before sending. Keep both in step.
-HTTP_URL = r"^https?://[A-Za-z0-9._-]+(:[1-9][0-9]{0,3})?(/[!-~]*)?$"
 _URL_NOTE = ("http(s) URL without credentials; its host must resolve to an address the server may reach "
              "(private and loopback addresses only with XINEX_OUTBOUND_ALLOW_PRIVATE), else 422")
-_Url = Field(max_length=2000, pattern=HTTP_URL, description=_URL_NOTE)
+_Url = Field(max_length=2000, pattern=HTTP_URL_SCHEMA, description=_URL_NOTE)
 _Short = Field(default=None, max_length=200)
 _B64 = "[A-Za-z0-9+/]"
 _RESERVED_HEADERS = ("host", "content-length", "content-type", "webhook-id", "webhook-timestamp", "webhook-signature")

@@ -157,9 +157,10 @@ class PolicyOut(BaseModel):
 # --- schedules ---------------------------------------------------------------------------------
 
 class RestrictionIn(_In):
-    days: list[int] = Field(default_factory=list, max_length=7)  # Monday = 0; empty = every day
-    start: str
-    end: str
+    days: list[int] = Field(default_factory=list, max_length=7,  # Monday = 0; empty = every day
+                            json_schema_extra={"items": {"type": "integer", "minimum": 0, "maximum": 6}})
+    start: str = Field(description="HH:MM (24-hour)", json_schema_extra={"pattern": HHMM.pattern})
+    end: str = Field(description="HH:MM (24-hour)", json_schema_extra={"pattern": HHMM.pattern})
 
     @field_validator("days")
     @classmethod

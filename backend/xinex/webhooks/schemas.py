@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from xinex.kit.outbound import OutboundBlocked, check_url
+from xinex.kit.outbound import HTTP_URL_SCHEMA, OutboundBlocked, check_url
 from xinex.kit.types import NulFreeStr, UTCDatetime
 from xinex.models.webhooks import WEBHOOK_EVENTS
 
@@ -43,7 +43,7 @@ class WebhookCreate(BaseModel):
         },
     ]})
 
-    url: str = Field(min_length=1, max_length=2000)
+    url: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": HTTP_URL_SCHEMA})
     description: NulFreeStr = Field(default="", max_length=500)
     event_types: list[EventType] = Field(min_length=1, max_length=20)
     enabled: bool = True
@@ -65,7 +65,7 @@ class WebhookUpdate(BaseModel):
         {"event_types": ["*"]},
     ]})
 
-    url: str | None = Field(default=None, min_length=1, max_length=2000)
+    url: str | None = Field(default=None, min_length=1, max_length=2000, json_schema_extra={"pattern": HTTP_URL_SCHEMA})
     description: NulFreeStr | None = Field(default=None, max_length=500)
     event_types: list[EventType] | None = Field(default=None, min_length=1, max_length=20)
     enabled: bool | None = None
