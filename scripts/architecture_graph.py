@@ -50,7 +50,7 @@ def main() -> None:
     lines.append("  end")
     drawn = [(s, t) for (s, t) in sorted(edges) if s not in ENTRY and (t not in BASE or s in BASE)]
     links = []
-    for index, (source, target) in enumerate(drawn, start=3):  # links 0-2 are the box edges
+    for index, (source, target) in enumerate(drawn, start=2):  # links 0 and 1 are the box edges
         lines.append(f"  {source} -->|{edges[(source, target)]}| {target}")
         if (source, target) in debt:
             links.append(str(index))

@@ -9,7 +9,7 @@ from starlette.types import Scope
 
 
 @lru_cache(maxsize=32)
-def _networks(proxies: tuple[str, ...]):
+def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
 
 

@@ -67,7 +67,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     # FULL: a commit is on disk before it returns, so an acknowledged write survives power loss
@@ -91,7 +91,8 @@ async def commit(session: AsyncSession) -> None:
 
 
 def get_db(request: Request) -> Database:
-    return request.app.state.db
+    db: Database = request.app.state.db
+    return db
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

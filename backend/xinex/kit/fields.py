@@ -45,7 +45,7 @@ def _non_blank(value: str) -> str:
     return value
 
 
-def _blank_to_none(value):
+def _blank_to_none(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
 
 

@@ -6,6 +6,8 @@ role must not be a superuser nor own BYPASSRLS; FORCE makes the policy bind the 
 
 from __future__ import annotations
 
+from typing import Any
+
 POLICY = "tenant_isolation"
 PREDICATE = (
     "(current_setting('xinex.system', true) = 'on' "
@@ -13,7 +15,7 @@ PREDICATE = (
 )
 
 
-def enable_tenant_rls(op, table: str) -> None:
+def enable_tenant_rls(op: Any, table: str) -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
@@ -21,7 +23,7 @@ def enable_tenant_rls(op, table: str) -> None:
     op.execute(f'CREATE POLICY {POLICY} ON "{table}" USING {PREDICATE} WITH CHECK {PREDICATE}')
 
 
-def disable_tenant_rls(op, table: str) -> None:
+def disable_tenant_rls(op: Any, table: str) -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(f'DROP POLICY IF EXISTS {POLICY} ON "{table}"')

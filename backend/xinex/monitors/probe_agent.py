@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from xinex.kit import outbound
 from xinex.kit.loops import wait_or_stop
@@ -15,7 +16,7 @@ POLL_S = 2.0
 MAX_CONCURRENT = 50
 
 
-def _payload(spec: dict, result: CheckResult) -> dict:
+def _payload(spec: dict[str, Any], result: CheckResult) -> dict[str, Any]:
     data = result.to_json()
     data.pop("reason", None)
     return {**data, "monitor_id": spec["monitor_id"], "reason": result.reason[:60],
@@ -31,7 +32,7 @@ async def run_once(client: outbound.PlatformClient, *, allow_private: bool | Non
         return 0
     gate = asyncio.Semaphore(MAX_CONCURRENT)
 
-    async def one(spec: dict) -> dict:
+    async def one(spec: dict[str, Any]) -> dict[str, Any]:
         async with gate:
             return _payload(spec, await run_check(spec, allow_private=allow_private))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from xinex.models.tenant import Tier
 
@@ -63,7 +64,7 @@ def limits_for(tier: str) -> TierLimits:
     return TIERS[Tier(tier)]
 
 
-def tier_dict(tier: Tier) -> dict:
+def tier_dict(tier: Tier) -> dict[str, Any]:
     return {"tier": tier.value, **asdict(TIERS[tier])}
 
 

@@ -10,7 +10,8 @@ from xinex.kit import outbound
 from xinex.monitors.checks import UP, CheckResult, down, elapsed_ms, from_outbound_error
 
 
-async def open_vetted(host: str, port: int, timeout: float, allow_private: bool | None, **kw: Any):
+async def open_vetted(host: str, port: int, timeout: float, allow_private: bool | None,
+                      **kw: Any) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """Connect to the first reachable vetted address of host:port; returns (reader, writer)."""
     addresses = await asyncio.wait_for(outbound.vet_tcp_target(host, port, allow_private=allow_private), timeout)
     last: Exception | None = None

@@ -19,7 +19,7 @@ def _context(ca_pem: str | None) -> ssl.SSLContext:
     return ssl.create_default_context(cadata=ca_pem) if ca_pem else ssl.create_default_context()
 
 
-def _not_after(cert: dict) -> datetime:
+def _not_after(cert: dict[str, Any]) -> datetime:
     return datetime.fromtimestamp(ssl.cert_time_to_seconds(cert["notAfter"]), UTC)
 
 
