@@ -78,8 +78,23 @@ async def test_ping_body_over_its_cap_is_cut_and_the_ping_recorded(client, alice
     assert sum(produced) <= settings.ping_body_limit + 10 * MIB  # the cap plus the bounded linger
     pings = (await client.get(f"/api/v1/heartbeats/{hb['id']}/pings", headers=alice.bearer)).json()["items"]
     assert [p["kind"] for p in pings] == ["fail"]
-    assert 0 < pings[0]["body_size"] <= settings.ping_body_limit
+    # Past the drain bound the size is what was read: a lower bound, more than the kept part.
+    assert settings.ping_body_limit < pings[0]["body_size"] <= sum(produced)
     assert (await client.get(f"/api/v1/heartbeats/{hb['id']}", headers=alice.bearer)).json()["status"] == "down"
+    assert_error(await client.get(f"/api/v1/heartbeats/{hb['id']}/pings", headers=outsider.bearer), 404, "NOT_FOUND")
+
+
+async def test_chunked_ping_body_over_its_cap_keeps_its_full_size(client, alice, outsider, settings):
+    """A chunked body declares no length: the rest is read (and dropped) before the ping is recorded, so
+    body_size is the full size, as with a Content-Length (docs/compatibility.md)."""
+    hb = (await client.post("/api/v1/heartbeats", json={"name": "chunked log"}, headers=alice.bearer)).json()
+    ping_id = hb["ping_url"].rsplit("/", 1)[1]
+    produced: list[int] = []
+    r = await client.post(f"/ping/{ping_id}/log", content=_chunks(3 * MIB, produced))
+    assert (r.status_code, r.text) == (200, "OK")
+    r = await client.post(f"/ping/{ping_id}/log", content=b"y" * (3 * MIB))  # the same with a Content-Length
+    pings = (await client.get(f"/api/v1/heartbeats/{hb['id']}/pings", headers=alice.bearer)).json()["items"]
+    assert [(len(p["body"]), p["body_size"]) for p in pings] == [(settings.ping_body_limit, 3 * MIB)] * 2
     assert_error(await client.get(f"/api/v1/heartbeats/{hb['id']}/pings", headers=outsider.bearer), 404, "NOT_FOUND")
 
 
@@ -181,4 +196,5 @@ async def test_real_process_refuses_concurrent_huge_uploads_without_reading_them
     assert b"connection: close" in answer.lower()
     assert sent < total // 4, sent
     pings = (await client.get(f"/api/v1/heartbeats/{hb['id']}/pings", headers=alice.bearer)).json()["items"]
-    assert len(pings) == 2 and all(p["body_size"] <= 100_000 for p in pings)
+    # Each body was read up to the drain bound past the cut: body_size counts that (a lower bound of 100 MB).
+    assert len(pings) == 2 and all(100_000 < p["body_size"] < total for p in pings)

@@ -13,6 +13,8 @@ headers) and outside everything that reads the body:
 Routes with a `truncate` cap (the healthchecks-style `/ping/…` bodies) are never refused: the app
 receives the first `limit` bytes as the whole body, `scope["state"]["body_truncated"]` says the
 rest was cut, and the ping is recorded — a job's log that grew too large must not lose its ping.
+A chunked cut body is drained (up to LINGER_BYTES) before the app sees the cut, so
+`scope["state"]["body_received"]` gives its full size (a lower bound past that).
 
 Whenever the answer goes out before the client finished sending (a 413, a cut ping body, an
 endpoint that never reads its body), up to LINGER_BYTES of the unread rest are read and dropped,
@@ -121,9 +123,16 @@ class BodyLimitMiddleware:
             if message["type"] != "http.request" or body.received <= cap.limit:
                 return message
             cut = True
-            scope.setdefault("state", {})["body_truncated"] = True
+            state = scope.setdefault("state", {})
+            state["body_truncated"] = True
             chunk = message.get("body", b"")
-            return {"type": "http.request", "body": chunk[: len(chunk) - (body.received - cap.limit)], "more_body": False}
+            cut_chunk = chunk[: len(chunk) - (body.received - cap.limit)]
+            if _declared_length(scope) is None:
+                # A chunked body declares no size: read the rest now, before the ping is recorded, so
+                # its full size is known (state["body_received"]); past LINGER_BYTES it is a lower bound.
+                await body.drain()
+                state["body_received"] = body.received
+            return {"type": "http.request", "body": cut_chunk, "more_body": False}
 
         async def lingering_send(message: Message) -> None:
             await send(await body.before_answer(message))
@@ -138,6 +147,7 @@ class _BodyStream:
         self._receive = receive
         self.received = 0
         self.ended = not has_body
+        self.gave_up = False
 
     async def receive(self) -> Message:
         message = await self._receive()
@@ -148,9 +158,19 @@ class _BodyStream:
             self.ended = True
         return message
 
+    async def drain(self) -> None:
+        """Read and count the rest of the body, up to LINGER_BYTES more; past that the answer closes
+        the connection (`linger` does not read again)."""
+        start = self.received
+        while not self.ended and self.received - start <= LINGER_BYTES:
+            await self.receive()
+        self.gave_up = not self.ended
+
     async def linger(self) -> bool:
         if self.ended:
             return True
+        if self.gave_up:
+            return False
         drained = await _linger(self._receive)
         self.ended = True
         return drained
