@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from xinex.kit.fields import VISIBLE
 from xinex.kit.types import NUL_MESSAGE, NulFreeStr, UTCDatetime, UTCInstant
 
 MAX_TAGS = 20
 # What clean_tags accepts, for the OpenAPI document.
-ANNOTATION_TAGS_SCHEMA = {"maxItems": MAX_TAGS, "items": {"type": "string", "minLength": 1, "maxLength": 100,
+ANNOTATION_TAGS_SCHEMA: JsonDict = {"maxItems": MAX_TAGS, "items": {"type": "string", "minLength": 1, "maxLength": 100,
                                                           "pattern": f"^[^\\x00]*{VISIBLE}[^\\x00]*$"}}
 
 

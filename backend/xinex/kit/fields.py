@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterError, croniter
 from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic.config import JsonDict
 
 _CRON_PROBE_START = datetime(2000, 1, 1)  # a leap year: Feb 29 schedules fire within the probe
 
@@ -101,7 +102,7 @@ VISIBLE = r"[^\s\x1c-\x1f]"
 # The schema states the rule; the validator enforces it with its own message.
 NonBlankStr = Annotated[str, Field(json_schema_extra={"pattern": VISIBLE}), AfterValidator(_non_blank)]
 # What clean_tags accepts, for the OpenAPI document (`Field(json_schema_extra=TAGS_SCHEMA)`).
-TAGS_SCHEMA = {"maxItems": 20, "items": {"type": "string", "minLength": 1, "maxLength": 50, "pattern": VISIBLE}}
+TAGS_SCHEMA: JsonDict = {"maxItems": 20, "items": {"type": "string", "minLength": 1, "maxLength": 50, "pattern": VISIBLE}}
 CronExpression = Annotated[str, AfterValidator(_cron)]
 # A blank string means "no cron"; anything else must be a valid 5-field expression.
 OptionalCron = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValidator(_optional_cron)]
