@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import struct
 import threading
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,6 +26,7 @@ class TcpProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self.accepted = 0  # connections relayed so far
         self._blackholed = False
+        self._refusal: str | None = None  # "reset" or "read-close": how accepted connections end
         self._relays: list[dict] = []
 
     @classmethod
@@ -45,6 +47,7 @@ class TcpProxy:
         return self
 
     def restore(self) -> None:
+        self._refusal = None
         self._call(self._listen())
 
     def cut(self) -> None:
@@ -54,8 +57,17 @@ class TcpProxy:
         """Keep every connection open and accept new ones, but deliver nothing either way: a server
         that stopped answering (a network partition), which only timeouts can detect."""
         self._blackholed = True
+        self._refusal = None
         for relay in self._relays:
             relay["silent"] = True
+
+    def reset_connections(self, mode: str = "reset") -> None:
+        """Keep listening but end every connection at once: `"reset"` accepts and closes with an RST
+        (SO_LINGER 0), `"read-close"` reads what the client sends, then closes (a restarting server or
+        a load balancer without a backend). Open relays are reset too. `restore()` ends it."""
+        assert mode in ("reset", "read-close"), mode
+        self._refusal = mode
+        self._call(self._drop_connections())
 
     def heal(self, *, drop_silenced: bool = True) -> None:
         """End a blackhole: new connections relay again. The connections it silenced are dropped,
@@ -96,6 +108,9 @@ class TcpProxy:
                 await asyncio.wait_for(server.wait_closed(), 2)
 
     async def _relay(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        if self._refusal is not None:
+            await self._refuse(client_reader, client_writer)
+            return
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
         except OSError:
@@ -121,6 +136,17 @@ class TcpProxy:
                 self._writers.discard(writer)
 
         await asyncio.gather(pump(client_reader, upstream_writer), pump(upstream_reader, client_writer))
+
+
+    async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):
+            if self._refusal == "read-close":
+                await asyncio.wait_for(reader.read(65536), 1)
+                writer.close()
+                return
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
 
 
 def _free_port() -> int:

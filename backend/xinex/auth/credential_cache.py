@@ -11,6 +11,7 @@ bounds anything missed, such as a change made by hand in SQL.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -180,18 +181,32 @@ async def run_invalidation_listener(redis_url: str, stop: asyncio.Event) -> None
         except Exception:  # the TTL still bounds staleness; never fail the request
             log.warning("could not broadcast a credential-cache invalidation")
 
-    CACHE.publisher = publish
-    pubsub = client.pubsub()
-    await pubsub.subscribe(CHANNEL)
-    try:
-        while not stop.is_set():
+    async def listen() -> None:
+        await pubsub.subscribe(CHANNEL)
+        while True:
             message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
             if message is not None:
                 CACHE.clear()
+
+    CACHE.publisher = publish
+    pubsub = client.pubsub()
+    # Raced against `stop`: a subscribe to a Redis that stopped answering would otherwise hold the
+    # process's shutdown for as long as TCP takes to give up.
+    listening = asyncio.create_task(listen())
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({listening, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if listening.done():
+            listening.result()  # raises what ended it, for the supervisor to start it again
     finally:
+        for task in (listening, stopping):
+            task.cancel()
+        await asyncio.gather(listening, stopping, return_exceptions=True)
         CACHE.publisher = None
-        await pubsub.aclose()
-        await client.aclose()
+        with contextlib.suppress(Exception):  # bounded: closing may talk to a silent Redis
+            await asyncio.wait_for(pubsub.aclose(), BROADCAST_TIMEOUT_S)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.aclose(), BROADCAST_TIMEOUT_S)
 
 
 async def broadcast_invalidation(redis_url: str) -> None:
