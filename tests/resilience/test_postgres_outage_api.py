@@ -50,10 +50,12 @@ async def test_api_answers_503_with_retry_after_while_postgres_is_down(cut_off_r
             _unavailable(await c.post("/api/v1/heartbeats", json={"name": "x"},
                                       headers={**alice.bearer, "Idempotency-Key": uuid.uuid4().hex}))
             _unavailable(await c.post("/api/v1/auth/login", json={"email": alice.email, "password": alice.password}))
-            _unavailable(await c.get(ping_path))
-            _unavailable(await c.post(ping_path + "/fail", content=b"disk full"))
-        # Logged as a count every few seconds, not a line (or a stack trace) per refused request.
-        assert not [r for r in caplog.records if r.name == "xinex.errors" and r.levelno >= logging.ERROR], caplog.text
+            # A ping names the dependency as REST does.
+            assert _unavailable(await c.get(ping_path))["details"] == {"dependency": "database"}
+            assert _unavailable(await c.post(ping_path + "/fail", content=b"disk full"))["details"] == {
+                "dependency": "database"}
+        # Logged as a count every few seconds, not a line (or a stack trace) per refused request or ping.
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
         lines = [r for r in caplog.records if "database unavailable" in r.getMessage()]
         assert 1 <= len(lines) < 6, caplog.text
         pg_proxy.restore()

@@ -25,7 +25,7 @@ from xinex.heartbeats import apply as batch
 from xinex.heartbeats.service import PingInput, PingResult, throttled_error, validate
 from xinex.heartbeats.throttle import throttle_for
 from xinex.kit.db import Database, commit
-from xinex.kit.errors import AppError
+from xinex.kit.errors import AppError, unavailable_error
 from xinex.kit.tenancy import system_scope
 
 log = logging.getLogger(__name__)
@@ -144,8 +144,8 @@ def _as_app_error(exc: Exception) -> Exception:
     if isinstance(exc, AppError):
         return exc
     if isinstance(exc, (DBAPIError, OSError, ConnectionError, TimeoutError)):
-        log.error("heartbeat ping not stored: %s", type(exc).__name__)
-        return AppError("SERVICE_UNAVAILABLE", "the ping could not be stored; retry")
+        # The REST answer and the same rate-limited "database unavailable" line, not one per ping.
+        return unavailable_error("database", "the ping could not be stored; retry")
     return exc
 
 

@@ -225,7 +225,7 @@ _unavailable_logged: dict[str, tuple[float, int]] = {}  # dependency -> (last wa
 UNAVAILABLE_LOG_EVERY_S = 10.0
 
 
-def unavailable_response(dependency: str, request_id: str | None = None) -> JSONResponse:
+def _count_unavailable(dependency: str, request_id: str | None) -> None:
     # One line per dependency every few seconds, with the count, not one per refused request.
     now = time.monotonic()
     last, count = _unavailable_logged.get(dependency, (-UNAVAILABLE_LOG_EVERY_S, 0))
@@ -235,8 +235,20 @@ def unavailable_response(dependency: str, request_id: str | None = None) -> JSON
         _unavailable_logged[dependency] = (now, 0)
     else:
         _unavailable_logged[dependency] = (last, count + 1)
+
+
+def unavailable_response(dependency: str, request_id: str | None = None) -> JSONResponse:
+    _count_unavailable(dependency, request_id)
     return error_response(503, "SERVICE_UNAVAILABLE", f"The service is temporarily unavailable ({dependency}); "
                           "retry later", {"dependency": dependency}, {"Retry-After": str(RETRY_AFTER_S)})
+
+
+def unavailable_error(dependency: str, message: str) -> AppError:
+    """The 503 of `unavailable_response` as an error to raise (paths that answer AppErrors
+    themselves, e.g. pings), counted in the same rate-limited log line."""
+    _count_unavailable(dependency, None)
+    return AppError("SERVICE_UNAVAILABLE", message, details={"dependency": dependency},
+                    headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
 def install_error_handlers(app: FastAPI) -> None:
