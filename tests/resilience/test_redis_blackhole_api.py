@@ -32,3 +32,17 @@ async def test_requests_answer_while_redis_is_silent(build_app, client, alice, r
             assert r.status_code == 204, r.text
         finally:
             redis_proxy.heal()
+
+
+async def test_websocket_ticket_answers_503_while_redis_is_silent(build_app, alice, redis_proxy, proxied_redis_url):
+    replica = build_app(redis_url=proxied_redis_url)
+    async with running(replica) as c:
+        assert (await c.post("/api/v1/ws/ticket", headers=alice.bearer)).status_code == 200
+        redis_proxy.blackhole()
+        try:
+            # A ticket lives on Redis: it cannot be issued, and says so within the client timeout.
+            r = await asyncio.wait_for(c.post("/api/v1/ws/ticket", headers=alice.bearer), 20)
+            assert r.status_code == 503, r.text
+            assert r.json()["details"] == {"dependency": "redis"} and int(r.headers["retry-after"]) >= 1
+        finally:
+            redis_proxy.heal()

@@ -17,6 +17,7 @@ from xinex.auth.secrets import sha256_hex
 
 TICKET_PREFIX = "wst_"
 TICKET_TTL_S = 30
+REDIS_TIMEOUT_S = 2.0
 KEY_PREFIX = "xinex:wst:"
 
 
@@ -38,7 +39,8 @@ class TicketStore:
     def _redis(self):
         from redis.asyncio import Redis
 
-        return Redis.from_url(self.redis_url)
+        # Bounded: a Redis that stops answering must not hold the request (then 503, redis).
+        return Redis.from_url(self.redis_url, socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S)
 
     async def issue(self, user_id: uuid.UUID, tenant_id: uuid.UUID, scopes: frozenset[str] | None) -> tuple[str, int]:
         raw = TICKET_PREFIX + secrets.token_urlsafe(32)
