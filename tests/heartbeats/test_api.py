@@ -127,6 +127,9 @@ async def test_bad_input_is_validation_failed(client, alice):
         {"name": "x", "cron": "not a cron"}, {"name": "x", "cron": "* * * * * *"},
         {"name": "x", "timezone": "Mars/Olympus"}, {"name": "x", "slug": "Has Spaces"},
         {"name": "x", "unknown": 1}, {"name": "x", "tags": [""]}, {"name": "x", "max_runtime": 0},
+        # Strict integers: JSON true is not 1 second, "60" is not a number; one schedule, not two.
+        {"name": "x", "interval": True}, {"name": "x", "grace": False}, {"name": "x", "interval": "60"},
+        {"name": "x", "max_runtime": True}, {"name": "x", "cron": "0 3 * * *", "interval": 60},
     ]
     for body in bad_bodies:
         err = assert_error(await client.post(BASE, json=body, headers=alice.bearer), 422, "VALIDATION_FAILED")
@@ -136,6 +139,9 @@ async def test_bad_input_is_validation_failed(client, alice):
     hb = (await client.post(BASE, json={"name": "v"}, headers=alice.bearer)).json()
     assert_error(await client.put(f"{BASE}/{hb['id']}", json={"interval": "soon"}, headers=alice.bearer),
                  422, "VALIDATION_FAILED")
+    assert_error(await client.put(f"{BASE}/{hb['id']}", json={"interval": True}, headers=alice.bearer),
+                 422, "VALIDATION_FAILED")
+    assert (await client.get(f"{BASE}/{hb['id']}", headers=alice.bearer)).json()["interval"] != 1
     assert_error(await client.post(f"/api/v1/hb/{hb['slug']}", json={"exit_code": 256}, headers=alice.bearer),
                  422, "VALIDATION_FAILED")
     assert_error(await client.post(f"/api/v1/hb/{hb['slug']}", json={"status": "maybe"}, headers=alice.bearer),

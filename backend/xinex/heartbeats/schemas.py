@@ -6,7 +6,7 @@ import re
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from xinex.kit.fields import TAGS_SCHEMA, NonBlankStr, OptionalCron, TimeZoneName, clean_tags
 from xinex.kit.types import NoNul, NulFreeStr, UTCDatetime
@@ -19,11 +19,14 @@ RUN_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 class _ScheduleFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    interval: int | None = Field(default=None, ge=1, le=MAX_PERIOD_S, description="seconds between pings")
-    grace: int | None = Field(default=None, ge=0, le=MAX_PERIOD_S, description="seconds of tolerance")
-    cron: OptionalCron = Field(default=None, max_length=120, description="5-field cron; replaces interval")
+    # Strict: JSON `true` is not the interval 1, nor "60" sixty seconds.
+    interval: StrictInt | None = Field(default=None, ge=1, le=MAX_PERIOD_S, description=(
+        "seconds between pings (a simple heartbeat); on create not together with `cron`"))
+    grace: StrictInt | None = Field(default=None, ge=0, le=MAX_PERIOD_S, description="seconds of tolerance")
+    cron: OptionalCron = Field(default=None, max_length=120, description=(
+        "5-field cron; makes the heartbeat a cron heartbeat, whose schedule ignores `interval`"))
     timezone: TimeZoneName | None = Field(default=None, max_length=64)
-    max_runtime: int | None = Field(default=None, ge=1, le=MAX_PERIOD_S, description="'ran too long' after")
+    max_runtime: StrictInt | None = Field(default=None, ge=1, le=MAX_PERIOD_S, description="'ran too long' after")
     notify_late: bool | None = Field(default=None, description=(
         "also page when the expected ping is late (the grace period starts); by default only down pages, "
         "once grace has run out"))
@@ -45,7 +48,10 @@ class HeartbeatCreate(_ScheduleFields):
             "tags": ["backup"],
         },
         {"name": "queue worker", "interval": 300, "grace": 60},
-    ]})
+    ], "not": {  # one schedule: a cron line and an interval together are refused (422)
+        "required": ["cron", "interval"],
+        "properties": {"cron": {"type": "string"}, "interval": {"type": "integer"}},
+    }})
 
     name: Annotated[NonBlankStr, NoNul] = Field(min_length=1, max_length=200)
     slug: str | None = Field(default=None, max_length=99, json_schema_extra={"pattern": SLUG_RE.pattern})
@@ -56,6 +62,13 @@ class HeartbeatCreate(_ScheduleFields):
         if v is not None and not SLUG_RE.match(v):
             raise ValueError("lowercase letters, digits and '-' only")
         return v
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> HeartbeatCreate:
+        # Both would leave one silently ignored (the cron line decides); the caller meant one of them.
+        if self.cron is not None and self.interval is not None:
+            raise ValueError("give either interval (every N seconds) or cron, not both")
+        return self
 
 
 class HeartbeatUpdate(_ScheduleFields):
