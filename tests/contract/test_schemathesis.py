@@ -118,7 +118,7 @@ async def test_schema_valid_requests_are_accepted(tmp_path):
     """positive_data_acceptance: outside NOT_EXPRESSIBLE, what the schema allows, the server accepts
     (2xx, or 401/403/404/409 — a missing object or a conflict is not a refused rule)."""
     async with fresh_database() as url:
-        env = child_env(tmp_path, database_url=url, redis_url="", rate_limit_default="1000000/minute",
+        env = child_env(tmp_path, database_url=url, redis_url="", smtp_url="", rate_limit_default="1000000/minute",
                         ping_rate_limit_per_minute="0", default_tier="enterprise")
         api, base = await start_api(env, tmp_path)
         try:
