@@ -70,7 +70,9 @@ async def test_curl_forms_from_the_docs(app, client, make_hb, alice, db, tmp_pat
     hb = await make_hb(interval=3600, grace=60)
     pid = hb["ping_url"].rsplit("/", 1)[1]
     big = tmp_path / "big.log"
-    big.write_bytes(b"log line\n" * 2_500_000)  # 22.5 MB: cut to the limit, the ping kept
+    # 6.3 MB: cut to the limit, the ping kept. (Past the 8 MiB the server reads beyond a cut it closes the
+    # connection, and a client still uploading may see a reset before the answer: docs/compatibility.md.)
+    big.write_bytes(b"log line\n" * 700_000)
     async with serve(app) as base:
         url = f"{base}/ping/{pid}"
         results = [await asyncio.to_thread(_curl, *args) for args in (
