@@ -109,14 +109,15 @@ async def test_round_robin_rotates_across_incidents(db, client, alice):
 
 
 async def test_schedule_target_pages_whoever_is_on_call(db, client, alice):
-    t0 = start_time()
     r = await client.post("/api/v1/schedules", headers=alice.bearer, json={
         "name": "primary", "timezone": "Europe/Berlin",
         "layers": [{"rotation": "daily", "start": "2026-01-01T09:00:00", "users": [alice.user_id]}]})
     assert r.status_code == 201, r.text
     schedule = r.json()
     sid = uuid.UUID(schedule["id"])
-    _, inc, _ = await _open(db, client, alice, [{"delay_minutes": 0, "targets": [{"type": "schedule", "id": str(sid)}]}])
+    # The incident's own opening time: a second start_time() taken earlier could fall a second before it
+    # (the step was then not yet due and nobody was paged).
+    t0, inc, _ = await _open(db, client, alice, [{"delay_minutes": 0, "targets": [{"type": "schedule", "id": str(sid)}]}])
     await run_due(db, now=t0)
     [page] = await pages(db, alice.tenant_id, inc.id)
     assert (page.target_type, page.target_id, page.via_schedule_id) == ("user", uuid.UUID(alice.user_id), sid)
