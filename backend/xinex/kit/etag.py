@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
+from datetime import datetime
+from typing import Annotated, Protocol
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 
 from xinex.kit.errors import AppError
 
 
-def version_tag(obj) -> str:
+class Versioned(Protocol):
+    """What a versioned object needs: its id and when it last changed (every `Entity` has both)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+def version_tag(obj: Versioned) -> str:
     raw = f"{obj.id}:{obj.updated_at.isoformat()}".encode()
     return 'W/"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
 
 
-def set_version(response: Response, obj) -> None:
+def set_version(response: Response, obj: Versioned) -> None:
     response.headers["ETag"] = version_tag(obj)
 
 
@@ -24,13 +37,26 @@ def representation_tag(payload: str | bytes) -> str:
     return 'W/"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
 
 
-def check_if_match(request: Request, obj) -> None:
+def check_if_match(request: Request, obj: Versioned) -> None:
     """Call before changing `obj`; a stale If-Match means someone else changed it first."""
     check_if_match_tag(request, version_tag(obj))
 
 
 def check_if_match_tag(request: Request, current_tag: str) -> None:
-    wanted = request.headers.get("if-match")
+    check_if_match_value(request.headers.get("if-match"), current_tag)
+
+
+def if_match(request: Request) -> str | None:
+    """The If-Match header as sent (a dependency: `IfMatch`), for code that gets no `Request`."""
+    return request.headers.get("if-match")
+
+
+IfMatch = Annotated[str | None, Depends(if_match)]
+
+
+def check_if_match_value(wanted: str | None, current_tag: str) -> None:
+    """412 PRECONDITION_FAILED unless `wanted` (an If-Match value; None or empty: unconditional)
+    names `current_tag`, weakly compared, or is `*`."""
     if not wanted:
         return
     current = current_tag.removeprefix("W/")

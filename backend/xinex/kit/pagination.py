@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
@@ -40,7 +40,7 @@ class Page(BaseModel, Generic[T]):
     total_pages: int
 
     @classmethod
-    def of(cls, items: list, total: int, params: PageParams) -> Page:
+    def of(cls, items: list[Any], total: int, params: PageParams) -> Page[Any]:
         return cls(
             items=items,
             total=total,
@@ -50,7 +50,7 @@ class Page(BaseModel, Generic[T]):
         )
 
 
-async def paginate(session: AsyncSession, stmt: Select, params: PageParams) -> tuple[list, int]:
+async def paginate(session: AsyncSession, stmt: Select[Any], params: PageParams) -> tuple[list[Any], int]:
     """Runs the count and the page of `stmt` (ORM select); the tenancy layer scopes both."""
     total = (await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))).scalar_one()
     rows = (await session.execute(stmt.offset(params.offset).limit(params.per_page))).scalars().all()
