@@ -18,6 +18,8 @@ from xinex.incidents import mount as incidents
 from xinex.maintenance import mount as maintenance
 from xinex.monitors import mount as monitors
 from xinex.notify import mount as notify
+from xinex.oncall import mount as oncall
+from xinex.realtime import mount as realtime
 
 try:
     from xinex.sso.router import router as sso_router
@@ -28,8 +30,10 @@ except Exception as exc:  # e.g. python-xmlsec refusing to import: the product r
 from xinex.telemetry import mount as telemetry
 from xinex.tenants.router import router as tenants_router
 from xinex.tiers import mount as tiers
+from xinex.webhooks import mount as webhooks
 
-DOMAINS = [heartbeats, monitors, ai_heartbeats, maintenance, analytics, incidents, notify, telemetry]
+DOMAINS = [heartbeats, monitors, ai_heartbeats, maintenance, analytics, incidents, oncall, notify, webhooks, realtime,
+           telemetry]
 
 # Mounted under /api/v1
 ROUTERS: list = [
