@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 
 from xinex.kit.errors import AppError
 
@@ -94,11 +94,9 @@ def require_saml(request: Request) -> None:
                        "server log).", details={"component": "saml"})
 
 
-def unavailable_router(error: Exception):
+def unavailable_router(error: Exception) -> APIRouter:
     """Mounted in place of the SSO router when it cannot even be imported (python-xmlsec failing at
     import): every /sso/* path answers 503, and the rest of the API is unaffected."""
-    from fastapi import APIRouter
-
     log.error("single sign-on is DISABLED: its modules failed to import (%s: %s)", type(error).__name__,
               str(error)[:300])
     router = APIRouter(prefix="/sso", tags=["sso"])
