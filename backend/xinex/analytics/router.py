@@ -16,8 +16,7 @@ from xinex.auth.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.types import ISODatetime, to_rfc3339, utcnow
-from xinex.maintenance import sources
-from xinex.maintenance.service import maintenance_intervals
+from xinex.maintenance.service import maintenance_intervals, source_tags
 from xinex.timeseries.store import StoreUnavailableError, get_store
 
 router = APIRouter(tags=["analytics"])
@@ -56,17 +55,11 @@ def _range(start: datetime | None, end: datetime | None, default: timedelta) -> 
 
 
 async def _monitor_tags(session: AsyncSession, store, tenant_id: uuid.UUID, monitor_id: uuid.UUID) -> list[str]:
-    """The monitor must be the caller's: per the monitors table when installed, else its results."""
-    if sources.monitor_model() is not None:
-        tags = await sources.monitor_tags(session, monitor_id)
-        if tags is None:
-            raise AppError("NOT_FOUND", "monitor not found")
-        return tags
-    found = await store.query("SELECT count() FROM check_results WHERE tenant_id = {tenant:UUID}"
-                              " AND monitor_id = {monitor:UUID}", {"tenant": tenant_id, "monitor": monitor_id})
-    if not found.rows or not found.rows[0][0]:
+    """The monitor must be the caller's (404 otherwise); its tags select the maintenance windows."""
+    tags = await source_tags(session, monitor_id)
+    if tags is None:
         raise AppError("NOT_FOUND", "monitor not found")
-    return []
+    return tags
 
 
 def _store():

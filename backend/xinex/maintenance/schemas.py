@@ -64,7 +64,7 @@ class WindowIn(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _shape(self):
+    def _shape(self) -> WindowIn:
         if self.cron:
             if self.duration_minutes is None:
                 raise ValueError("duration_minutes is required with cron")

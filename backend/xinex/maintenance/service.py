@@ -1,4 +1,5 @@
-"""Maintenance-window decisions: create/update, which windows cover a source, roll-forward.
+"""Maintenance windows' use cases: create/update/delete (with their audit records), which windows cover a
+source, roll-forward.
 
 Scope semantics (shared with the incident engine's time-range lookup on the same rows): a window
 with no ids and no tags covers everything; ids (monitors and heartbeats together) and tags
@@ -10,12 +11,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinex.audit import service as audit
+from xinex.auth.principal import Principal
 from xinex.kit.errors import AppError
+from xinex.kit.pagination import Page, PageParams
 from xinex.kit.types import utcnow
-from xinex.maintenance import sources
+from xinex.maintenance.repository import WindowRepository, WindowRow
 from xinex.maintenance.schedule import Series, current_or_next, merge, occurrence_at, occurrences
 from xinex.maintenance.schemas import Occurrence, WindowIn, WindowOut
 from xinex.models.incidents import MaintenanceWindow
@@ -46,13 +50,14 @@ def to_out(w: MaintenanceWindow, sched: MaintenanceSchedule | None, now: datetim
     else:  # created through the incidents API: one id list with an optional source type
         monitor_ids = w.source_ids if w.source_type in (None, "monitor") else []
         heartbeat_ids = w.source_ids if w.source_type == "heartbeat" else []
-    recurring = series.kind == "recurring"
+    rec = sched if series.kind == "recurring" else None  # a recurring series always has its schedule row
     return WindowOut(
-        id=w.id, tenant_id=w.tenant_id, name=w.name, description=w.description, kind=series.kind,
-        starts_at=sched.series_starts_at if recurring else w.starts_at,
-        ends_at=sched.series_ends_at if recurring else w.ends_at,
-        cron=sched.cron if recurring else None, timezone=sched.timezone if sched else "UTC",
-        duration_minutes=sched.duration_minutes if recurring else None,
+        id=w.id, tenant_id=w.tenant_id, name=w.name, description=w.description,
+        kind="recurring" if rec else "once",
+        starts_at=rec.series_starts_at if rec else w.starts_at,
+        ends_at=rec.series_ends_at if rec else w.ends_at,
+        cron=rec.cron if rec else None, timezone=sched.timezone if sched else "UTC",
+        duration_minutes=rec.duration_minutes if rec else None,
         monitor_ids=list(monitor_ids), heartbeat_ids=list(heartbeat_ids), tags=list(w.tags or []),
         active=occurrence_at(series, now) is not None,
         current_or_next=Occurrence(starts_at=upcoming[0], ends_at=upcoming[1]) if upcoming else None,
@@ -60,14 +65,22 @@ def to_out(w: MaintenanceWindow, sched: MaintenanceSchedule | None, now: datetim
     )
 
 
-async def get(session: AsyncSession, window_id: uuid.UUID) -> tuple[MaintenanceWindow, MaintenanceSchedule | None]:
-    row = (await session.execute(
-        select(MaintenanceWindow, MaintenanceSchedule)
-        .outerjoin(MaintenanceSchedule, MaintenanceSchedule.window_id == MaintenanceWindow.id)
-        .where(MaintenanceWindow.id == window_id))).first()
-    if row is None:
-        raise AppError("NOT_FOUND", "maintenance window not found")
-    return row[0], row[1]
+async def get(session: AsyncSession, window_id: uuid.UUID) -> WindowRow:
+    return await WindowRepository(session).get_with_schedule(window_id)
+
+
+async def list_page(session: AsyncSession, params: PageParams) -> Page[WindowOut]:
+    rows, total = await WindowRepository(session).page_with_schedules(params)
+    now = utcnow()
+    return Page.of([to_out(w, s, now) for w, s in rows], total, params)
+
+
+async def active_page(session: AsyncSession, params: PageParams, *, at: datetime, source_type: str | None,
+                      source_id: uuid.UUID | None, tags: list[str]) -> Page[WindowOut]:
+    windows = await active_windows(session, source_type=source_type, source_id=source_id, tags=tags, at=at)
+    page = windows[params.offset:params.offset + params.per_page]
+    scheds = await WindowRepository(session).schedules_of([w.id for w in page])
+    return Page.of([to_out(w, scheds.get(w.id), at) for w in page], len(windows), params)
 
 
 def _place(w: MaintenanceWindow, series: Series, now: datetime) -> None:
@@ -84,7 +97,7 @@ def _place(w: MaintenanceWindow, series: Series, now: datetime) -> None:
 async def _check_scope(session: AsyncSession, data: WindowIn) -> None:
     bad: dict[str, str] = {}
     for field, kind in (("monitor_ids", "monitor"), ("heartbeat_ids", "heartbeat")):
-        missing = await sources.missing_ids(session, kind, getattr(data, field))
+        missing = await WindowRepository(session).missing_sources(kind, getattr(data, field))
         if missing:
             bad[field] = f"unknown {kind} ids: {', '.join(str(i) for i in missing[:5])}"
     if bad:
@@ -104,13 +117,15 @@ def _apply(w: MaintenanceWindow, sched: MaintenanceSchedule, data: WindowIn, now
         sched.series_starts_at = data.starts_at or now
         sched.series_ends_at = data.ends_at
     else:
+        assert data.starts_at is not None and data.ends_at is not None  # WindowIn's own rule for a one-off window
         w.starts_at, w.ends_at = data.starts_at, data.ends_at
         sched.series_starts_at, sched.series_ends_at = data.starts_at, data.ends_at
     _place(w, series_of(w, sched), now)
     w.updated_at = sched.updated_at = now
 
 
-async def create(session: AsyncSession, data: WindowIn) -> tuple[MaintenanceWindow, MaintenanceSchedule]:
+async def create(session: AsyncSession, data: WindowIn, *, request: Request | None = None,
+                 principal: Principal | None = None) -> tuple[MaintenanceWindow, MaintenanceSchedule]:
     await _check_scope(session, data)
     now = utcnow()
     w = MaintenanceWindow(name=data.name, starts_at=now, ends_at=now)
@@ -120,39 +135,53 @@ async def create(session: AsyncSession, data: WindowIn) -> tuple[MaintenanceWind
     await session.flush()
     session.add(sched)
     await session.flush()
+    audit.record(session, "maintenance_window.created", request=request, principal=principal,
+                 target_type="maintenance_window", target_id=w.id, details={"name": w.name, "kind": sched.kind})
     return w, sched
 
 
-async def update(session: AsyncSession, w: MaintenanceWindow, sched: MaintenanceSchedule | None,
-                 data: WindowIn) -> MaintenanceSchedule:
-    await _check_scope(session, data)
-    if sched is None:
-        sched = MaintenanceSchedule(window_id=w.id, series_starts_at=w.starts_at)
-        session.add(sched)
-    _apply(w, sched, data, utcnow())
-    await session.flush()
-    return sched
+async def update(session: AsyncSession, window_id: uuid.UUID, data: WindowIn, if_match: str | None, *,
+                 request: Request | None = None, principal: Principal | None = None) -> WindowRow:
+    """Replace a window's definition; a stale If-Match is a 412 before anything is checked or changed."""
+    repo = WindowRepository(session)
+    w, existing = await repo.get_with_schedule(window_id)
+    sched = existing or MaintenanceSchedule(window_id=w.id, series_starts_at=w.starts_at)
+
+    async def change(w: MaintenanceWindow) -> None:
+        await _check_scope(session, data)
+        if existing is None:
+            session.add(sched)
+        _apply(w, sched, data, utcnow())
+
+    await repo.update_checked(w, if_match, change, audit=lambda w: audit.record(
+        session, "maintenance_window.updated", request=request, principal=principal,
+        target_type="maintenance_window", target_id=w.id, details={"name": w.name, "kind": sched.kind}))
+    return w, sched
 
 
-async def _candidates(session: AsyncSession, start: datetime, end: datetime):
-    stmt = (select(MaintenanceWindow, MaintenanceSchedule)
-            .outerjoin(MaintenanceSchedule, MaintenanceSchedule.window_id == MaintenanceWindow.id)
-            .where(or_(MaintenanceSchedule.kind == "recurring",
-                       and_(MaintenanceWindow.starts_at < end, MaintenanceWindow.ends_at > start)))
-            .order_by(MaintenanceWindow.created_at, MaintenanceWindow.id))
-    return (await session.execute(stmt)).all()
+async def delete(session: AsyncSession, window_id: uuid.UUID, if_match: str | None, *,
+                 request: Request | None = None, principal: Principal | None = None) -> None:
+    """Delete a window; its schedule row goes with it (ON DELETE CASCADE)."""
+    await WindowRepository(session).delete_checked(window_id, if_match, audit=lambda w: audit.record(
+        session, "maintenance_window.deleted", request=request, principal=principal,
+        target_type="maintenance_window", target_id=w.id, details={"name": w.name}))
 
 
 async def active_windows(session: AsyncSession, *, source_type: str | None, source_id: uuid.UUID | None,
                          tags: list[str] | None, at: datetime) -> list[MaintenanceWindow]:
     """Windows in progress at `at` that cover this source (source_type None: any window at all)."""
     found = []
-    for w, sched in await _candidates(session, at, at + timedelta(microseconds=1)):
+    for w, sched in await WindowRepository(session).candidates(at, at + timedelta(microseconds=1)):
         if source_type is not None and not matches(w, source_type, source_id, tags or []):
             continue
         if occurrence_at(series_of(w, sched), at) is not None:
             found.append(w)
     return found
+
+
+async def source_tags(session: AsyncSession, monitor_id: uuid.UUID) -> list[str] | None:
+    """A monitor's tags (what maintenance windows match on), or None when the caller has no such monitor."""
+    return await WindowRepository(session).monitor_tags(monitor_id)
 
 
 async def is_in_maintenance(session: AsyncSession, source_type: str, source_id: uuid.UUID | None,
@@ -164,7 +193,7 @@ async def maintenance_intervals(session: AsyncSession, *, source_type: str, sour
                                 tags: list[str], start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     """Merged intervals within [start, end) during which this source was in maintenance."""
     spans = []
-    for w, sched in await _candidates(session, start, end):
+    for w, sched in await WindowRepository(session).candidates(start, end):
         if matches(w, source_type, source_id, tags):
             spans += [(max(s, start), min(e, end)) for s, e in occurrences(series_of(w, sched), start, end)]
     return merge([s for s in spans if s[0] < s[1]])
@@ -173,13 +202,7 @@ async def maintenance_intervals(session: AsyncSession, *, source_type: str, sour
 async def roll_forward(session: AsyncSession, now: datetime | None = None) -> int:
     """Move every recurring row whose occurrence has ended onto its next one (system scope)."""
     now = now or utcnow()
-    rows = (await session.execute(
-        select(MaintenanceWindow, MaintenanceSchedule)
-        .join(MaintenanceSchedule, MaintenanceSchedule.window_id == MaintenanceWindow.id)
-        .where(MaintenanceSchedule.kind == "recurring", MaintenanceWindow.ends_at <= now,
-               or_(MaintenanceSchedule.series_ends_at.is_(None),
-                   MaintenanceSchedule.series_ends_at > MaintenanceWindow.ends_at))
-        .limit(500))).all()
+    rows = await WindowRepository(session).due_to_roll(now)
     moved = 0
     for w, sched in rows:
         before = (w.starts_at, w.ends_at)

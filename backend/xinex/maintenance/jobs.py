@@ -1,4 +1,6 @@
-"""Long-running loop: keep each recurring window's row on its current or next occurrence, so the
+"""The maintenance domain's background work.
+
+`run_roller`, a long-running loop: keep each recurring window's row on its current or next occurrence, so the
 incident engine's plain time-range lookup on maintenance_windows sees recurring windows too."""
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from xinex.kit.db import Database
 from xinex.kit.loops import wait_or_stop
 from xinex.maintenance.service import roll_forward
 
-log = logging.getLogger("xinex.maintenance.roller")
+log = logging.getLogger("xinex.maintenance.jobs")
 SCOPE = "maintenance.roller"
 
 
