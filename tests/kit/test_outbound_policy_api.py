@@ -77,7 +77,7 @@ async def test_refusal_messages_name_the_address_and_the_setting(fake_dns):
 
 
 async def test_delivery_refusal_names_the_setting(guard_on):
-    from xinex.notify.transport import post_bytes
+    from xinex.kit.transport import post_bytes
 
     result = await post_bytes("http://127.0.0.1:9/hook", b"{}", {})
     assert result.error == f"target refused: loopback address 127.0.0.1 — {HINT}" and result.retryable is False

@@ -195,7 +195,7 @@ def test_quiet_hours_window_crosses_midnight_in_the_users_zone():
 
 async def test_private_targets_are_refused_unless_allowed(settings):
     """Notifications go through kit.outbound: with the guard on, private targets never get a request."""
-    from xinex.notify.transport import post_bytes
+    from xinex.kit.transport import post_bytes
 
     guarded = settings.outbound_allow_private
     settings.outbound_allow_private = False

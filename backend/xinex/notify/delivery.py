@@ -10,10 +10,11 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinex.kit import transport
 from xinex.kit.mail import _send_blocking
 from xinex.models.identity import User
 from xinex.models.notify import NotificationChannel
-from xinex.notify import ledger, transport
+from xinex.notify import ledger
 from xinex.notify.channels import KINDS
 from xinex.notify.channels import email as email_kind
 from xinex.notify.channels import webhook as webhook_kind

@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinex.kit import transport
 from xinex.kit.db import Database
 from xinex.kit.jobs import enqueue, job
 from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import to_rfc3339, utcnow
 from xinex.models.webhooks import WebhookDelivery, WebhookSubscription
-from xinex.notify import transport
 from xinex.webhooks import signing
 from xinex.webhooks.service import signing_secrets
 

@@ -1,7 +1,9 @@
-"""The one door for outbound HTTP from notify and webhooks.
+"""HTTP delivery for notification channels and outgoing webhooks: post, a normalised result, retries.
 
-Everything goes through `post_json`, which hands the request to the platform's SSRF-safe client
-(`xinex.kit.outbound`). Results are normalised so senders can decide about retries.
+`post_json` / `post_bytes` hand the request to the platform's SSRF-safe client (`kit/outbound.py`)
+and answer an `HttpResult` whether the peer answered or not, so senders (notify's channels, the
+webhook dispatcher, a push provider) decide about retries the same way: `classify` and
+`retry_after_s`. It lives in kit because both notify and webhooks deliver through it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 EXCERPT_BYTES = 1024
 TIMEOUT_S = 10.0
@@ -37,7 +40,7 @@ def classify(status: int | None, *, blocked: bool = False) -> bool:
     return status == 429 or status >= 500
 
 
-async def post_json(url: str, payload: dict | list | str, headers: dict[str, str] | None = None,
+async def post_json(url: str, payload: dict[str, Any] | list[Any] | str, headers: dict[str, str] | None = None,
                     *, timeout: float = TIMEOUT_S) -> HttpResult:
     body = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
     return await post_bytes(url, body.encode(), {"content-type": "application/json", **(headers or {})},
@@ -60,7 +63,7 @@ class TargetRefused(Exception):
     """The SSRF guard (xinex.kit.outbound) refused the destination."""
 
 
-async def _adapter(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, dict, bytes]:
+async def _adapter(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, dict[str, str], bytes]:
     """Every notification and webhook leaves through the platform's one SSRF-safe client."""
     from xinex.kit import outbound
 
