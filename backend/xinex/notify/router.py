@@ -18,6 +18,7 @@ from xinex.kit.openapi import typed_body
 from xinex.kit.pagination import Page, PageDep, paginate
 from xinex.models.notify import NotificationAttempt, NotificationChannel
 from xinex.notify import service
+from xinex.notify.default_route import default_channel_ids
 from xinex.notify.message import NotificationMessage
 from xinex.notify.schemas import (
     CHANNEL_EXAMPLES,
@@ -29,7 +30,6 @@ from xinex.notify.schemas import (
     ChannelUpdateDoc,
 )
 from xinex.notify.send import send_to_channel
-from xinex.oncall.default_route import default_channel_ids
 
 router = APIRouter(tags=["notifications"])
 NotifyPrincipal = Annotated[Principal, Depends(Authorize("notifications"))]

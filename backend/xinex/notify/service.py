@@ -13,15 +13,15 @@ from xinex.kit.types import utcnow
 from xinex.models.notify import NotificationChannel
 from xinex.models.oncall import EscalationPolicy, RoutingRule
 from xinex.models.tenant import Membership
+from xinex.notify import default_route
 from xinex.notify.channels import KINDS
 from xinex.notify.schemas import ChannelCreate, ChannelOut, ChannelUpdate
-from xinex.oncall import default_route
 
 MAX_CHANNELS = 200
 
 
 def to_out(channel: NotificationChannel, default_ids: set[str]) -> ChannelOut:
-    """`default_ids`: the default route's channels (oncall.default_route.default_channel_ids)."""
+    """`default_ids`: the default route's channels (notify.default_route.default_channel_ids)."""
     return ChannelOut(id=channel.id, tenant_id=channel.tenant_id, name=channel.name, kind=channel.kind,
                       config=KINDS[channel.kind].mask(channel.config or {}), enabled=channel.enabled,
                       default=str(channel.id) in default_ids, created_at=channel.created_at,

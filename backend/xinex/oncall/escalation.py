@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinex.incidents import timeline
+from xinex.events import timeline
 from xinex.kit.db import Database
 from xinex.kit.jobs import job
 from xinex.kit.loops import wait_or_stop
@@ -26,6 +26,7 @@ from xinex.models.incidents import Incident, IncidentStatus
 from xinex.models.oncall import Schedule
 from xinex.oncall import calendar, reach
 from xinex.oncall.paging import create_page, sweep_pages
+from xinex.realtime.bus import publish_after_commit
 
 log = logging.getLogger("xinex.oncall.escalation")
 
@@ -91,7 +92,7 @@ async def fire_step(session: AsyncSession, incident: Incident, step: int, cycle:
                  f"{made} page(s)" + (f"; nobody on call in {', '.join(nobody)}" if nobody else ""),
                  now, data={"step_index": step, "cycle": cycle, "scheduled_at": at.isoformat(), "pages": made})
     if step > 0 or cycle > 0:
-        timeline.publish(session, incident.tenant_id,
+        publish_after_commit(session, incident.tenant_id,
                          timeline.incident_event("incident.escalated", incident, step_index=step, cycle=cycle))
     if not made:
         await session.flush()

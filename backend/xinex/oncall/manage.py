@@ -13,7 +13,7 @@ from xinex.kit.errors import AppError
 from xinex.models.notify import NotificationChannel
 from xinex.models.oncall import EscalationPolicy, RoutingRule, Schedule, ScheduleOverride
 from xinex.models.tenant import Membership
-from xinex.oncall.default_route import get_default_route
+from xinex.notify.default_route import get_default_route
 from xinex.oncall.schemas import LayerOut, PolicyIn, RoutingRuleIn, ScheduleIn, ScheduleOut
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinex.incidents import timeline
+from xinex.events import timeline
 from xinex.kit.db import Database
 from xinex.kit.jobs import enqueue, get_queue, job
 from xinex.kit.types import utcnow

@@ -16,11 +16,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinex.incidents import timeline
+from xinex.events import timeline
 from xinex.models.incidents import Incident, IncidentStatus
 from xinex.models.notify import NotificationAttempt, NotificationChannel
 from xinex.models.oncall import Page, PageStatus
 from xinex.models.tenant import Membership, Role
+from xinex.realtime.bus import publish_after_commit
 
 PAGING_EVENTS = ("incident.triggered", "incident.escalated")
 IN_FLIGHT = ("pending", "sending", "retrying")
@@ -56,7 +57,7 @@ async def review(session: AsyncSession, incident: Incident, now: datetime) -> st
     incident.delivery_warning = warning
     timeline.add(session, incident, "delivery_warning", warning, now)
     await _tell_owners(session, incident, warning)
-    timeline.publish(session, incident.tenant_id,
+    publish_after_commit(session, incident.tenant_id,
                      timeline.incident_event("incident.delivery_warning", incident, warning=warning))
     return warning
 

@@ -18,6 +18,9 @@ import weakref
 from collections import defaultdict
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinex.kit.db import after_commit
 from xinex.kit.types import to_rfc3339, utcnow
 
 log = logging.getLogger("xinex.realtime")
@@ -178,6 +181,19 @@ async def publish(tenant_id: uuid.UUID | str, event: dict, *, redis_url: str | N
     for hub in list(_HUBS):
         if not hub.redis_url:
             hub.dispatch(tenant_id, data)
+
+
+def publish_after_commit(session: AsyncSession, tenant_id: uuid.UUID, event: dict[str, Any]) -> None:
+    """`publish` once `session`'s transaction commits (never if it rolls back); best effort: what
+    happened is already committed, so a failure is logged, not raised."""
+
+    async def _send() -> None:
+        try:
+            await publish(tenant_id, event)
+        except Exception:
+            log.exception("real-time publish failed")
+
+    after_commit(session, _send)
 
 
 def _publisher(url: str):

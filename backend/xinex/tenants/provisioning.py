@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xinex.kit.tenancy import SYSTEM_KEY, TENANT_KEY, bind_tenant, system_scope
 from xinex.models.identity import User
 from xinex.models.tenant import Membership, Role, Tenant
-from xinex.oncall.default_route import new_default_route
+from xinex.notify.default_route import new_default_route
 from xinex.settings import get_settings
 
 

@@ -1,7 +1,10 @@
 """The default route: the tenant's one `is_default` routing rule. It matches every alert no other
 rule matched; its channels are the channels whose `default` flag is on (a new channel joins it
 unless created with `"default": false`); without an escalation policy it also pages the tenant's
-owners and admins, as an unrouted incident always did. docs/concepts.md explains it to users."""
+owners and admins, as an unrouted incident always did. docs/concepts.md explains it to users.
+
+It lives in notify, not oncall, because channels own their place on it (a channel's create, update
+and delete put it on or take it off); on-call's routing reads it as any other rule (RoutingRule)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from xinex.kit import sqlite_gate
 from xinex.models.oncall import RoutingRule
@@ -22,10 +26,10 @@ def new_default_route(tenant_id: uuid.UUID) -> RoutingRule:
 
 
 async def get_default_route(session: AsyncSession, *, for_update: bool = False) -> RoutingRule | None:
-    stmt = select(RoutingRule).where(RoutingRule.is_default.is_(True))
+    stmt = select(RoutingRule).where(col(RoutingRule.is_default).is_(True))
     if for_update:
         # Channel creates and PUTs rewrite its list: serialise them (read-modify-write).
-        if session.bind.dialect.name == "postgresql":
+        if session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update()
         else:
             await sqlite_gate.hold(session)  # SQLite: take the one writer's turn before reading
