@@ -1,31 +1,16 @@
-"""Time-weighted uptime: each check result holds until the next one; maintenance counts as up.
+"""Time-weighted uptime, pure: each check result holds until the next one; maintenance counts as up.
 
-ClickHouse returns only the status changes in the range (plus the result in force at its start),
-so a year of 10-second checks is a handful of rows; Python intersects those segments with the
-periods and the maintenance intervals.
+The store returns only the status changes in the range plus the result in force at its start
+(repository.status_changes); this intersects those segments with the periods and the maintenance
+intervals.
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 DOWN_STATUSES = ("down", "error")
-
-TRANSITIONS_SQL = """
-SELECT timestamp, status FROM (
-    SELECT timestamp, status,
-           lagInFrame(status, 1, '') OVER (ORDER BY timestamp ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS prev
-    FROM check_results
-    WHERE tenant_id = {tenant:UUID} AND monitor_id = {monitor:UUID}
-      AND timestamp >= {start:DateTime64(3, 'UTC')} AND timestamp < {end:DateTime64(3, 'UTC')}
-) WHERE status != prev ORDER BY timestamp
-"""
-BEFORE_SQL = """
-SELECT timestamp, status FROM check_results
-WHERE tenant_id = {tenant:UUID} AND monitor_id = {monitor:UUID} AND timestamp < {start:DateTime64(3, 'UTC')}
-ORDER BY timestamp DESC LIMIT 1
-"""
 
 
 def period_starts(start: datetime, end: datetime, period: str) -> list[tuple[datetime, datetime]]:
@@ -53,7 +38,7 @@ def _overlap(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> floa
 
 
 def compute(transitions: list[tuple[datetime, str]], maintenance: list[tuple[datetime, datetime]],
-            periods: list[tuple[datetime, datetime]], end: datetime) -> list[dict]:
+            periods: list[tuple[datetime, datetime]], end: datetime) -> list[dict[str, Any]]:
     """Per period: up/down/maintenance/no-data seconds and uptime %."""
     segments = []  # (start, end, is_down)
     for i, (ts, status) in enumerate(transitions):
@@ -83,16 +68,3 @@ def compute(transitions: list[tuple[datetime, str]], maintenance: list[tuple[dat
             "maintenance_downtime_seconds": round(excused, 3), "no_data_seconds": round(max(0.0, total - known), 3),
         })
     return out
-
-
-async def transitions(store, tenant_id: uuid.UUID, monitor_id: uuid.UUID, start: datetime,
-                      end: datetime) -> list[tuple[datetime, str]]:
-    params = {"tenant": tenant_id, "monitor": monitor_id, "start": start}
-    before = (await store.query(BEFORE_SQL, params)).rows
-    inside = (await store.query(TRANSITIONS_SQL, {**params, "end": end})).rows
-    rows = [(start, before[0][1])] if before else []
-    for ts, status in inside:
-        if rows and rows[-1][1] == status:
-            continue
-        rows.append((ts, status))
-    return rows

@@ -53,6 +53,15 @@ async def bind_tenant(session: AsyncSession, tenant_id: uuid.UUID | None) -> Non
     await _apply_rls_setting(session)
 
 
+def bound_tenant(session: AsyncSession) -> uuid.UUID:
+    """The tenant the session is bound to, for queries outside the ORM (the time-series store) that
+    take it as a parameter; raises TenantContextMissing when there is none (a system scope included)."""
+    tenant_id = session.sync_session.info.get(TENANT_KEY)
+    if not isinstance(tenant_id, uuid.UUID):
+        raise TenantContextMissing("a tenant-scoped query outside the ORM without a tenant context")
+    return tenant_id
+
+
 async def system_scope(session: AsyncSession, reason: str) -> None:
     """Explicit cross-tenant access for sweepers, schedulers and credential lookups."""
     if not reason:

@@ -1,0 +1,74 @@
+"""The analytics use cases: a monitor's uptime and response time over a range, maintenance excused.
+
+The monitor must be the caller's (404 otherwise): its tags are asked of the maintenance service, whose
+lookup is tenant-scoped and whose windows are what uptime leaves out; the store is asked for the tenant
+the session is bound to. A store that cannot be reached
+answers 503 SERVICE_UNAVAILABLE.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinex.analytics import repository, uptime
+from xinex.kit.errors import AppError
+from xinex.kit.tenancy import bound_tenant
+from xinex.kit.types import to_rfc3339, utcnow
+from xinex.maintenance.service import maintenance_intervals, source_tags
+from xinex.timeseries.store import StoreUnavailableError, TimeSeriesStore, get_store
+
+
+def _unavailable() -> AppError:
+    return AppError("SERVICE_UNAVAILABLE", "the time-series store is unavailable")
+
+
+async def _monitor_tags(session: AsyncSession, monitor_id: uuid.UUID) -> list[str]:
+    tags = await source_tags(session, monitor_id)
+    if tags is None:
+        raise AppError("NOT_FOUND", "monitor not found")
+    return tags
+
+
+def _store() -> TimeSeriesStore:
+    return get_store()
+
+
+async def uptime_report(session: AsyncSession, monitor_id: uuid.UUID, start: datetime, end: datetime,
+                        period: str) -> dict[str, Any]:
+    tenant_id, store = bound_tenant(session), _store()
+    try:
+        tags = await _monitor_tags(session, monitor_id)
+        changes = await repository.status_changes(store, tenant_id, monitor_id, start, end)
+    except StoreUnavailableError:
+        raise _unavailable() from None
+    horizon = min(end, utcnow())  # the last result holds until now, not into the future
+    maintenance = await maintenance_intervals(session, source_type="monitor", source_id=monitor_id, tags=tags,
+                                              start=start, end=end)
+    periods = uptime.compute(changes, maintenance, uptime.period_starts(start, end, period), max(start, horizon))
+    up = sum(p["up_seconds"] for p in periods)
+    down = sum(p["down_seconds"] for p in periods)
+    for p in periods:
+        p["period_start"], p["period_end"] = to_rfc3339(p["period_start"]), to_rfc3339(p["period_end"])
+    return {"monitor_id": str(monitor_id), "from": to_rfc3339(start), "to": to_rfc3339(end), "period": period,
+            "uptime_pct": round(100.0 * up / (up + down), 4) if up + down else None,
+            "up_seconds": round(up, 3), "down_seconds": round(down, 3), "periods": periods,
+            "maintenance": [{"starts_at": to_rfc3339(s), "ends_at": to_rfc3339(e)} for s, e in maintenance]}
+
+
+async def response_time_report(session: AsyncSession, monitor_id: uuid.UUID, start: datetime, end: datetime,
+                               bucket: str, bucket_seconds: int) -> dict[str, Any]:
+    tenant_id, store = bound_tenant(session), _store()
+    try:
+        await _monitor_tags(session, monitor_id)
+        rows = await repository.response_buckets(store, tenant_id, monitor_id, start, end, bucket_seconds)
+    except StoreUnavailableError:
+        raise _unavailable() from None
+    buckets = [{"bucket_start": to_rfc3339(b.replace(tzinfo=UTC) if b.tzinfo is None else b),
+                "p50_ms": q[0], "p95_ms": q[1], "p99_ms": q[2], "count": int(n), "avg_ms": mean}
+               for b, q, n, mean in rows]
+    return {"monitor_id": str(monitor_id), "from": to_rfc3339(start), "to": to_rfc3339(end), "bucket": bucket,
+            "bucket_seconds": bucket_seconds, "buckets": buckets}
