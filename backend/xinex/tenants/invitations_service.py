@@ -24,7 +24,7 @@ from xinex.models.identity import User, UserSession
 from xinex.models.tenant import Invitation, Membership, Role, Tenant
 from xinex.settings import get_settings
 from xinex.tenants.service import get_tenant, member_count, require_interactive
-from xinex.tiers.gating import ensure_within_limit, lock_tier_limit
+from xinex.tiers.service import ensure_within_limit, lock_tier_limit
 
 INVITATION_TTL = timedelta(days=7)
 # Per tenant: enough for onboarding a team, too few to turn the mailer into a spam cannon.
