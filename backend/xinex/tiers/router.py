@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from xinex.auth.deps import TenantPrincipal
+from xinex.identity.deps import TenantPrincipal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import error_responses
 from xinex.kit.pagination import Page, PageDep
