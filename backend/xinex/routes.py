@@ -23,6 +23,7 @@ from xinex.notify import mount as notify
 from xinex.oncall import mount as oncall
 from xinex.realtime import mount as realtime
 from xinex.sso import mount as sso
+from xinex.status_pages import mount as status_pages
 from xinex.telemetry import mount as telemetry
 from xinex.tenants import mount as tenants
 from xinex.tiers import mount as tiers
@@ -30,7 +31,7 @@ from xinex.webhooks import mount as webhooks
 
 # In mounting order (the order of the OpenAPI document and of route matching).
 MOUNTS = [auth, sso, tenants, tiers, audit, heartbeats, monitors, ai_heartbeats, maintenance, analytics,
-          incidents, oncall, notify, webhooks, realtime, telemetry, annotations]
+          incidents, oncall, notify, webhooks, realtime, telemetry, annotations, status_pages]
 
 # Mounted under /api/v1
 ROUTERS: list[APIRouter] = [router for domain in MOUNTS for router in domain.API_ROUTERS]

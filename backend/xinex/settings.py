@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     rate_limit_token: str = "60/minute"
     # 403 authorization failures written to a tenant's audit log (after de-duplication), at most
     rate_limit_audit_denials: str = "30/minute"
+    # Public status-page subscribe requests (and password attempts): per client IP, and per page.
+    rate_limit_status_subscribe_ip: str = "20/minute"
+    rate_limit_status_subscribe_page: str = "200/hour"
     trusted_proxies: list[str] = Field(default_factory=list)
 
     # Request-body caps in bytes (kit/bodylimit.py): every API route, and the /ping/{uuid} bodies,

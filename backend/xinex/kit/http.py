@@ -1,7 +1,7 @@
 """One pure-ASGI middleware for the response contract (docs/errors.md).
 
 Request id, rate-limit headers on every response (429 + Retry-After past the limit), ETag on
-GET with If-None-Match → 304, and `Cache-Control: no-store` + `Vary` on anything that depends on
+GET with If-None-Match → 304 (not on event streams, which are never buffered), and `Cache-Control: no-store` + `Vary` on anything that depends on
 the caller. Pure ASGI (not BaseHTTPMiddleware) because it wraps every request.
 """
 
@@ -118,7 +118,8 @@ class HttpContractMiddleware:
                         await send({"type": "http.response.start", "status": 304, "headers": kept})
                         await send({"type": "http.response.body", "body": b""})
                         return
-                if is_get and message["status"] == 200 and b"etag" not in names:
+                streamed = any(k.lower() == b"content-type" and v.startswith(b"text/event-stream") for k, v in headers)
+                if is_get and message["status"] == 200 and b"etag" not in names and not streamed:
                     buffered["start"] = message  # hold until the body is known
                     buffered["chunks"] = []
                     return

@@ -15,13 +15,16 @@ from xinex.settings import get_settings
 log = logging.getLogger("xinex.mail")
 
 
-def _send_blocking(smtp_url: str, sender: str, to: str, subject: str, text: str) -> None:
+def _send_blocking(smtp_url: str, sender: str, to: str, subject: str, text: str,
+                   headers: dict[str, str] | None = None) -> None:
     url = urlparse(smtp_url)
     query = parse_qs(url.query)
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject
+    for name, value in (headers or {}).items():  # e.g. List-Unsubscribe (RFC 2369, RFC 8058)
+        msg[name] = value
     msg.set_content(text)
     port = url.port or (465 if url.scheme == "smtps" else 25)
     if url.scheme == "smtps":
@@ -37,10 +40,16 @@ def _send_blocking(smtp_url: str, sender: str, to: str, subject: str, text: str)
 
 
 @job
-async def send_email(ctx, to: str, subject: str, text: str) -> None:
+async def send_email(ctx, to: str, subject: str, text: str, headers: dict[str, str] | None = None) -> None:
+    await deliver(to, subject, text, headers)
+
+
+async def deliver(to: str, subject: str, text: str, headers: dict[str, str] | None = None) -> bool:
+    """Send one message now (from a job); False when no relay is configured."""
     settings = get_settings()
     if not settings.smtp_url:
         # No relay configured (embedded dev): say so without printing the message (it may hold a token).
         log.warning("XINEX_SMTP_URL is not set; e-mail to %s not sent", to)
-        return
-    await asyncio.to_thread(_send_blocking, settings.smtp_url, settings.mail_from, to, subject, text)
+        return False
+    await asyncio.to_thread(_send_blocking, settings.smtp_url, settings.mail_from, to, subject, text, headers)
+    return True

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
 from xinex.audit import service as audit
-from xinex.identity.deps import Authorize
-from xinex.identity.principal import Principal
+from xinex.auth.deps import Authorize
+from xinex.auth.principal import Principal
 from xinex.kit.db import SessionDep, commit
 from xinex.kit.errors import error_responses
 from xinex.kit.etag import set_version
@@ -24,7 +24,7 @@ from xinex.monitors import probes
 from xinex.monitors.checks import CheckResult
 from xinex.monitors.scheduler import write_results
 from xinex.monitors.schemas import REGION_RE
-from xinex.tiers.service import history_retention_days
+from xinex.tiers.gating import history_retention_days
 
 router = APIRouter(tags=["probes"])
 probe_api = APIRouter(tags=["probes"])

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from xinex.audit import service as audit
+from xinex.auth.deps import Authorize
+from xinex.auth.principal import Principal
 from xinex.auth.sessions import start_session
-from xinex.identity.deps import Authorize
-from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.etag import check_if_match, set_version
@@ -20,7 +20,7 @@ from xinex.sso.lookup import sp_for_email, sp_for_slug, sso_not_found
 from xinex.sso.saml_settings import sp_metadata_xml
 from xinex.sso.schemas import SamlConfigIn, SamlConfigOut
 from xinex.sso.selftest import require_saml
-from xinex.tiers.service import ensure_feature
+from xinex.tiers.gating import ensure_feature
 
 router = APIRouter(prefix="/sso", tags=["sso"])
 

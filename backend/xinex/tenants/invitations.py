@@ -7,21 +7,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from xinex.identity.deps import Authorize, CurrentPrincipal
-from xinex.identity.principal import Principal
+from xinex.auth.deps import Authorize, CurrentPrincipal
+from xinex.auth.principal import Principal
+from xinex.auth.schemas import TenantBrief
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import error_responses
 from xinex.kit.pagination import Page, PageDep
 from xinex.models.tenant import Invitation, Role
 from xinex.tenants import invitations_service as invites
 from xinex.tenants.members import member_out
-from xinex.tenants.schemas import (
-    InvitationAccept,
-    InvitationAccepted,
-    InvitationCreate,
-    InvitationOut,
-    TenantBrief,
-)
+from xinex.tenants.schemas import InvitationAccept, InvitationAccepted, InvitationCreate, InvitationOut
 
 router = APIRouter(prefix="/invitations", tags=["invitations"])
 

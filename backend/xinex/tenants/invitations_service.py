@@ -11,9 +11,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
-from xinex.identity.credentials import sso_blocks_session
-from xinex.identity.principal import Principal
-from xinex.identity.secrets import new_opaque_token, sha256_hex
+from xinex.auth.principal import Principal
+from xinex.auth.secrets import new_opaque_token, sha256_hex
+from xinex.auth.sessions import sso_blocks_session
 from xinex.kit.errors import AppError
 from xinex.kit.jobs import enqueue
 from xinex.kit.mail import send_email
@@ -24,7 +24,7 @@ from xinex.models.identity import User, UserSession
 from xinex.models.tenant import Invitation, Membership, Role, Tenant
 from xinex.settings import get_settings
 from xinex.tenants.service import get_tenant, member_count, require_interactive
-from xinex.tiers.service import ensure_within_limit, lock_tier_limit
+from xinex.tiers.gating import ensure_within_limit, lock_tier_limit
 
 INVITATION_TTL = timedelta(days=7)
 # Per tenant: enough for onboarding a team, too few to turn the mailer into a spam cannon.

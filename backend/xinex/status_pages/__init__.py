@@ -1,0 +1,1 @@
+"""Status pages: the public face of a tenant (docs/status-pages.md)."""

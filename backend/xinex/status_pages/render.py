@@ -1,0 +1,94 @@
+"""Server-side rendering of a page's snapshot: the HTML page (Jinja2, no JavaScript needed), the
+Atom and RSS feeds of its incidents (feedgen) and SVG badges."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from feedgen.feed import FeedGenerator
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from xinex.status_pages.snapshot import DESCRIPTIONS, LABELS
+
+TEMPLATES = Path(__file__).with_name("templates")
+# Colours of each status; every one is paired with its text label on the page (never colour alone).
+COLORS = {"operational": "#1a7f37", "degraded": "#9a6700", "partial_outage": "#bc4c00",
+          "major_outage": "#cf222e", "maintenance": "#0969da", "no_data": "#8c959f"}
+BAR_WIDTH, BAR_GAP, BAR_HEIGHT = 3, 2, 30
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "xml", "svg"]),
+                      trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+    env.globals.update(COLORS=COLORS, LABELS=LABELS, DESCRIPTIONS=DESCRIPTIONS, BAR_WIDTH=BAR_WIDTH,
+                       BAR_GAP=BAR_GAP, BAR_HEIGHT=BAR_HEIGHT)
+    env.filters["when"] = _when
+    env.filters["pct"] = _pct
+    return env
+
+
+def _pct(value: float | None) -> str:
+    return "no data" if value is None else f"{value:.2f} %".replace(".00 %", " %")
+
+
+def _when(value: str | None, tz: str = "UTC") -> str:
+    if not value:
+        return ""
+    at = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(ZoneInfo(tz))
+    return at.strftime("%d %b %Y, %H:%M %Z")
+
+
+def page(data: dict[str, Any], *, base: str, subscribe: bool = True, message: str | None = None) -> str:
+    return environment().get_template("page.html").render(d=data, base=base, subscribe=subscribe, message=message)
+
+
+def notice(title: str, text: str, *, brand_color: str = "#1f6feb", form: dict[str, Any] | None = None,
+           status_code_note: str | None = None) -> str:
+    """A small page: password prompt, confirmation, unsubscribe, 'not found'."""
+    return environment().get_template("notice.html").render(title=title, text=text, brand_color=brand_color,
+                                                            form=form, note=status_code_note)
+
+
+def feed(data: dict[str, Any], *, base: str, kind: str) -> bytes:
+    """Atom or RSS 2.0 of the page's incidents (open and recently resolved), one entry per incident whose
+    content lists its updates."""
+    fg = FeedGenerator()
+    info = data["page"]
+    url = f"{base}/status/{info['slug']}"
+    fg.id(url)
+    fg.title(f"{info['name']} — incidents")
+    fg.link(href=url, rel="alternate")
+    fg.link(href=f"{url}/feed.{kind}", rel="self")
+    fg.description(info["description"] or f"Incident history of {info['name']}")
+    fg.language("en")
+    incidents = [*data["incidents"], *data.get("past_incidents", [])]
+    latest = max((u["at"] for i in incidents for u in i["updates"]), default=data["generated_at"])
+    fg.updated(latest)
+    for inc in sorted(incidents, key=lambda i: i["started_at"]):
+        entry = fg.add_entry()
+        entry.id(f"{url}#incident-{inc['key']}")
+        entry.guid(f"{url}#incident-{inc['key']}", permalink=False)
+        entry.title(f"{inc['title']} ({inc['status']})")
+        entry.link(href=f"{url}#incident-{inc['key']}")
+        entry.published(inc["started_at"])
+        entry.updated(max((u["at"] for u in inc["updates"]), default=inc["started_at"]))
+        text = "\n\n".join(f"{u['status'].capitalize()} ({u['at']}): {u['message']}" for u in inc["updates"])
+        entry.description(text)
+        entry.content(text, type="text")
+    out: bytes = fg.atom_str(pretty=False) if kind == "atom" else fg.rss_str(pretty=False)
+    return out
+
+
+def _text_width(text: str) -> int:
+    return 7 * len(text) + 10  # Verdana 11px averages under 7 px per character
+
+
+def badge(label: str, message: str, color: str) -> str:
+    """A flat badge in the usual README style, with a text alternative."""
+    lw, mw = _text_width(label), _text_width(message)
+    return environment().get_template("badge.svg").render(label=label, message=message, color=color, lw=lw, mw=mw)

@@ -1,0 +1,382 @@
+"""Request and response shapes of the status-page admin API and of its public surface."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+
+from xinex.kit.fields import NonBlankStr, TimeZoneName
+from xinex.kit.outbound import HTTP_URL_SCHEMA, OutboundBlocked, check_url
+from xinex.kit.types import NoNul, NulFreeStr, UTCDatetime
+
+ComponentStatus = Literal["operational", "degraded", "partial_outage", "major_outage", "maintenance"]
+COMPONENT_STATUSES: tuple[str, ...] = ("operational", "degraded", "partial_outage", "major_outage", "maintenance")
+IncidentStatus = Literal["investigating", "identified", "monitoring", "resolved"]
+INCIDENT_STATUSES: tuple[str, ...] = ("investigating", "identified", "monitoring", "resolved")
+IncidentImpact = Literal["none", "minor", "major", "critical"]
+ComponentImpact = Literal["degraded", "partial_outage", "major_outage"]
+SourceType = Literal["monitor", "heartbeat", "ai_heartbeat", "manual"]
+Visibility = Literal["public", "password", "members"]
+
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
+COLOR_PATTERN = r"^#[0-9a-fA-F]{6}$"
+DOMAIN_PATTERN = r"^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+Name = Annotated[NonBlankStr, NoNul, Field(min_length=1, max_length=200)]
+Text = Annotated[NulFreeStr, Field(max_length=2000)]
+Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=SLUG_PATTERN)]
+# Slugs the root surface uses for itself (/status/{slug}/… is public; these stay unambiguous).
+RESERVED_SLUGS = frozenset({"events", "groups", "components", "api", "static", "assets"})
+
+
+def _https_url(v: str | None) -> str | None:
+    if v is None:
+        return v
+    v = v.strip()
+    try:
+        check_url(v, allow_private=True)
+    except OutboundBlocked as exc:
+        raise ValueError(str(exc)) from None
+    return v
+
+
+class PageIn(BaseModel):
+    """A status page. `visibility`: public (anyone), password (readers give `password`), members (only
+    signed-in members of this tenant). `custom_domain` is stored and shown with its CNAME instruction."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "Acme status", "slug": "acme", "description": "Live status of Acme's services",
+         "brand_color": "#0a7d4f", "time_zone": "Europe/Berlin"},
+        {"name": "Internal status", "slug": "acme-internal", "visibility": "password",
+         "password": "a long shared passphrase", "past_incident_days": 30},
+    ]})
+
+    name: Name
+    slug: Slug
+    description: Text | None = None
+    logo_url: str | None = Field(default=None, max_length=2000, json_schema_extra={"pattern": HTTP_URL_SCHEMA})
+    brand_color: str = Field(default="#1f6feb", pattern=COLOR_PATTERN)
+    time_zone: TimeZoneName = Field(default="UTC", max_length=64)
+    visibility: Visibility = "public"
+    password: Annotated[NulFreeStr, Field(min_length=8, max_length=200)] | None = Field(
+        default=None, description="required with visibility=password (kept only as a hash; omit on PUT to keep it)")
+    custom_domain: str | None = Field(default=None, max_length=253, pattern=DOMAIN_PATTERN)
+    show_uptime_bars: bool = True
+    show_response_times: bool = False
+    show_maintenance: bool = True
+    past_incident_days: int = Field(default=14, ge=0, le=365)
+
+    @field_validator("logo_url")
+    @classmethod
+    def _logo(cls, v: str | None) -> str | None:
+        return _https_url(v)
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if v in RESERVED_SLUGS:
+            raise ValueError(f"'{v}' is reserved")
+        return v
+
+
+class PageOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "name": "Acme status", "slug": "acme",
+        "description": None, "logo_url": None, "brand_color": "#0a7d4f", "time_zone": "UTC",
+        "visibility": "public", "has_password": False, "custom_domain": "status.acme.com",
+        "cname_instruction": "CNAME status.acme.com -> xinex.example.com",
+        "show_uptime_bars": True, "show_response_times": False, "show_maintenance": True, "past_incident_days": 14,
+        "public_url": "https://xinex.example.com/status/acme",
+        "created_at": "2026-12-04T10:00:00Z", "updated_at": "2026-12-04T10:00:00Z"}]})
+
+    id: uuid.UUID
+    name: str
+    slug: str
+    description: str | None
+    logo_url: str | None
+    brand_color: str
+    time_zone: str
+    visibility: Visibility
+    has_password: bool
+    custom_domain: str | None
+    cname_instruction: str | None = Field(description="the DNS record to create for custom_domain")
+    show_uptime_bars: bool
+    show_response_times: bool
+    show_maintenance: bool
+    past_incident_days: int
+    public_url: str
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class GroupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "name": "API", "position": 0}]})
+
+    page_id: uuid.UUID | None = Field(default=None, description="required on /status/groups; taken from the "
+                                      "path under /status-pages/{id}/groups")
+    name: Name
+    position: int = Field(default=0, ge=0, le=10_000)
+
+
+class GroupOut(BaseModel):
+    id: uuid.UUID
+    page_id: uuid.UUID
+    name: str
+    position: int
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class ComponentIn(BaseModel):
+    """Bound to a monitor, a heartbeat or an AI heartbeat (`source_id`), or manual. `status_override`
+    pins the status whatever the source says (null: derived); a manual component shows it, or operational."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "name": "Public API", "source_type": "monitor",
+         "source_id": "8c1e3f2b-4e7b-5d4a-9c6d-6f1a2b3c4d5e"},
+        {"page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "name": "Support desk", "source_type": "manual",
+         "status_override": "degraded"},
+    ]})
+
+    page_id: uuid.UUID | None = Field(default=None, description="required on /status/components; taken from "
+                                      "the path under /status-pages/{id}/components")
+    group_id: uuid.UUID | None = None
+    name: Name
+    description: Text | None = None
+    position: int = Field(default=0, ge=0, le=10_000)
+    source_type: SourceType = "manual"
+    source_id: uuid.UUID | None = None
+    status_override: ComponentStatus | None = None
+
+    @model_validator(mode="after")
+    def _source(self) -> ComponentIn:
+        if self.source_type == "manual" and self.source_id is not None:
+            raise ValueError("a manual component has no source_id")
+        if self.source_type != "manual" and self.source_id is None:
+            raise ValueError(f"source_id is required with source_type {self.source_type}")
+        return self
+
+
+class ComponentOut(BaseModel):
+    id: uuid.UUID
+    page_id: uuid.UUID
+    group_id: uuid.UUID | None
+    key: str = Field(description="the public identifier (badges, the public JSON, SSE)")
+    name: str
+    description: str | None
+    position: int
+    source_type: SourceType
+    source_id: uuid.UUID | None
+    status_override: ComponentStatus | None
+    status: ComponentStatus = Field(description="what the page shows now")
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class AffectedIn(BaseModel):
+    component_id: uuid.UUID
+    impact: ComponentImpact = "major_outage"
+
+
+class IncidentIn(BaseModel):
+    """A public incident: its first update is `message` in state `status`."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"title": "Elevated API error rates", "status": "investigating", "impact": "major",
+         "message": "We are investigating errors on the public API.",
+         "components": [{"component_id": "8c1e3f2b-4e7b-5d4a-9c6d-6f1a2b3c4d5e", "impact": "partial_outage"}],
+         "notify": True}]})
+
+    title: Annotated[NonBlankStr, NoNul, Field(min_length=1, max_length=300)]
+    status: IncidentStatus = "investigating"
+    impact: IncidentImpact = "minor"
+    message: Annotated[NonBlankStr, NoNul, Field(min_length=1, max_length=10000)]
+    components: list[AffectedIn] = Field(default_factory=list, max_length=200)
+    notify: bool = Field(default=False, description="mail and call the page's confirmed subscribers")
+    linked_incident_id: uuid.UUID | None = Field(default=None, description="the internal incident (never public)")
+
+
+class IncidentPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"title": "Elevated API error rates in eu-west", "impact": "minor"}]})
+
+    title: Annotated[NonBlankStr, NoNul, Field(min_length=1, max_length=300)] | None = None
+    impact: IncidentImpact | None = None
+    components: list[AffectedIn] | None = Field(default=None, max_length=200)
+    linked_incident_id: uuid.UUID | None = None
+
+
+class UpdateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"status": "identified", "message": "A faulty deploy; rolling back.", "notify": True}]})
+
+    status: IncidentStatus
+    message: Annotated[NonBlankStr, NoNul, Field(min_length=1, max_length=10000)]
+    notify: bool = False
+
+
+class UpdateOut(BaseModel):
+    id: uuid.UUID
+    status: IncidentStatus
+    message: str
+    notify: bool
+    at: UTCDatetime
+
+
+class IncidentOut(BaseModel):
+    id: uuid.UUID
+    page_id: uuid.UUID
+    key: str
+    title: str
+    status: IncidentStatus
+    impact: IncidentImpact
+    components: list[AffectedIn]
+    started_at: UTCDatetime
+    resolved_at: UTCDatetime | None
+    linked_incident_id: uuid.UUID | None
+    updates: list[UpdateOut]
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class SubscriberOut(BaseModel):
+    id: uuid.UUID
+    kind: Literal["email", "webhook"]
+    target: str
+    confirmed: bool
+    created_at: UTCDatetime
+
+
+# --- public surface ---------------------------------------------------------------------------------
+
+
+class SubscribeIn(BaseModel):
+    """Exactly one of `email` and `webhook_url`."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"email": "ada@example.com"}, {"webhook_url": "https://hooks.example.com/status"}]})
+
+    email: EmailStr | None = Field(default=None, max_length=320)
+    webhook_url: str | None = Field(default=None, min_length=1, max_length=2000,
+                                    json_schema_extra={"pattern": HTTP_URL_SCHEMA})
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        return _https_url(v)
+
+    @model_validator(mode="after")
+    def _one(self) -> SubscribeIn:
+        if (self.email is None) == (self.webhook_url is None):
+            raise ValueError("give exactly one of email and webhook_url")
+        return self
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"token": "k3J9xQ.abcdef0123456789"}]})
+
+    token: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")
+
+
+class Accepted(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"message": "If this can be subscribed, a "
+                                                              "confirmation is on its way."}]})
+    message: str
+
+
+class PublicDay(BaseModel):
+    date: str = Field(description="UTC calendar day, YYYY-MM-DD")
+    status: Literal["operational", "degraded", "partial_outage", "major_outage", "no_data"]
+    uptime_pct: float | None = Field(description="null: no data that day (not 100 %)")
+
+
+class PublicComponent(BaseModel):
+    key: str
+    name: str
+    description: str | None
+    status: ComponentStatus
+    uptime_90d_pct: float | None
+    days: list[PublicDay]
+
+
+class PublicGroup(BaseModel):
+    name: str | None = Field(description="null: the components not in a group")
+    status: ComponentStatus
+    components: list[PublicComponent]
+
+
+class PublicUpdate(BaseModel):
+    status: IncidentStatus
+    message: str
+    at: str
+
+
+class PublicAffected(BaseModel):
+    key: str
+    name: str
+    impact: ComponentImpact
+
+
+class PublicIncident(BaseModel):
+    key: str
+    title: str
+    status: IncidentStatus
+    impact: IncidentImpact
+    started_at: str
+    resolved_at: str | None
+    components: list[PublicAffected]
+    updates: list[PublicUpdate]
+
+
+class PublicMaintenance(BaseModel):
+    name: str
+    description: str | None
+    starts_at: str
+    ends_at: str
+    active: bool
+    components: list[str] = Field(description="names of the page's components it covers")
+
+
+class PublicPageInfo(BaseModel):
+    name: str
+    slug: str
+    description: str | None
+    logo_url: str | None
+    brand_color: str
+    time_zone: str
+
+
+class PublicOverall(BaseModel):
+    status: ComponentStatus
+    description: str
+
+
+class PublicPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "page": {"name": "Acme status", "slug": "acme", "description": None, "logo_url": None,
+                 "brand_color": "#0a7d4f", "time_zone": "UTC"},
+        "status": {"status": "operational", "description": "All systems operational"},
+        "groups": [{"name": "API", "status": "operational", "components": [{
+            "key": "k3J9xQa1", "name": "Public API", "description": None, "status": "operational",
+            "uptime_90d_pct": 99.98, "days": [{"date": "2026-12-04", "status": "operational", "uptime_pct": 100.0}]}]}],
+        "incidents": [], "past_incidents": [], "maintenance": [], "generated_at": "2026-12-04T10:00:00Z"}]})
+
+    page: PublicPageInfo
+    status: PublicOverall
+    groups: list[PublicGroup]
+    incidents: list[PublicIncident] = Field(description="unresolved incidents, newest first")
+    past_incidents: list[PublicIncident] = Field(description="resolved within the page's past_incident_days "
+                                                 "(at most 20; the rest: /incidents)")
+    maintenance: list[PublicMaintenance] = Field(description="in progress and upcoming (next 14 days)")
+    generated_at: str
+
+
+class PublicIncidentPage(BaseModel):
+    items: list[PublicIncident]
+    total: int
+    page: int
+    per_page: int
+    total_pages: int
+

@@ -1,0 +1,381 @@
+"""The public read model of a status page: what its JSON, HTML, feeds, badges and SSE show.
+
+A snapshot is built from the database (page, components and the status of what each is bound to,
+open incidents, maintenance) and cached per page for CACHE_TTL_S; the 90 daily bars come from the
+time-series store (the same check results and computation as /analytics/uptime) and are cached for
+BARS_TTL_S, refreshed in the background while the old ones are served. Nothing on a monitor's or
+heartbeat's write path touches this module: a status change is seen by the next snapshot, at most
+CACHE_TTL_S later in every process (docs/status-pages.md, "Caching").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from xinex.analytics import service as analytics
+from xinex.analytics import uptime
+from xinex.kit.db import Database
+from xinex.kit.errors import AppError
+from xinex.kit.etag import representation_tag
+from xinex.kit.types import to_rfc3339, utcnow
+from xinex.maintenance import service as maintenance
+from xinex.models.status_pages import (
+    StatusPage,
+    StatusPageComponent,
+    StatusPageIncident,
+    StatusPageIncidentUpdate,
+)
+from xinex.status_pages import repository
+
+log = logging.getLogger("xinex.status_pages")
+
+CACHE_TTL_S = 0.5  # a status change is on the public page within this (plus the time to build)
+MISSING_TTL_S = 2.0  # an unknown slug is asked again after this
+BARS_TTL_S = 60.0
+DAYS = 90
+UPCOMING = timedelta(days=14)
+
+# Worst last: the page and a group show the worst status of their components.
+SEVERITY = {"operational": 0, "maintenance": 1, "degraded": 2, "partial_outage": 3, "major_outage": 4}
+DESCRIPTIONS = {"operational": "All systems operational", "maintenance": "Maintenance in progress",
+                "degraded": "Degraded performance", "partial_outage": "Partial outage",
+                "major_outage": "Major outage"}
+LABELS = {"operational": "Operational", "maintenance": "Under maintenance", "degraded": "Degraded performance",
+          "partial_outage": "Partial outage", "major_outage": "Major outage", "no_data": "No data"}
+# What each source's own status means on a page.
+SOURCE_STATUS = {
+    "monitor": {"up": "operational", "pending": "operational", "degraded": "degraded", "down": "major_outage",
+                "paused": "maintenance"},
+    "heartbeat": {"up": "operational", "new": "operational", "late": "degraded", "down": "major_outage",
+                  "paused": "maintenance"},
+    "ai_heartbeat": {"ok": "operational", "new": "operational", "breached": "degraded", "late": "degraded",
+                     "down": "major_outage"},
+}
+
+
+def worst(statuses: list[str]) -> str:
+    return max(statuses, key=lambda s: SEVERITY[s], default="operational")
+
+
+def derive(component: StatusPageComponent, source_status: str | None, in_maintenance: bool,
+           incident_impact: str | None) -> str:
+    """The status a component shows: its override if set; else the worst of what its source says
+    (maintenance when a window covers it) and the impact of the page's open incidents on it."""
+    if component.status_override:
+        return component.status_override
+    found = ["operational"]
+    if component.source_type != "manual" and source_status is not None:
+        found.append(SOURCE_STATUS[component.source_type].get(source_status, "operational"))
+    if in_maintenance and SEVERITY[worst(found)] < SEVERITY["degraded"]:
+        found = ["maintenance"]
+    if incident_impact:
+        found.append(incident_impact)
+    return worst(found)
+
+
+@dataclass
+class Entry:
+    """One cached page: its access rules and its public representation."""
+
+    page_id: uuid.UUID
+    tenant_id: uuid.UUID
+    slug: str
+    visibility: str
+    password_hash: str | None
+    data: dict[str, Any]
+    body: bytes
+    etag: str
+    built_at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class _Bars:
+    days: dict[str, list[dict[str, Any]]]  # component key -> days
+    built_at: float
+    refreshing: bool = False
+
+
+_CACHE: dict[tuple[int, str], tuple[float, Entry | None]] = {}
+_INFLIGHT: dict[tuple[int, str], asyncio.Future[Entry | None]] = {}
+_BARS: dict[tuple[int, uuid.UUID], _Bars] = {}
+_TASKS: set[asyncio.Task[None]] = set()
+
+
+def invalidate(db: Database, slug: str) -> None:
+    """Forget this process's copy of a page (admin changes call it after commit)."""
+    _CACHE.pop((id(db), slug), None)
+
+
+async def get(db: Database, slug: str) -> Entry | None:
+    """The page's current snapshot (None: no such page), built at most once at a time per page."""
+    key = (id(db), slug)
+    now = time.monotonic()
+    cached = _CACHE.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    pending = _INFLIGHT.get(key)
+    if pending is not None:
+        return await asyncio.shield(pending)
+    future: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
+    _INFLIGHT[key] = future
+    try:
+        entry = await build(db, slug)
+    except BaseException as exc:
+        future.set_exception(exc)
+        future.exception()  # retrieved: waiters re-raise it, nobody else logs it
+        raise
+    else:
+        future.set_result(entry)
+        _CACHE[key] = (time.monotonic() + (CACHE_TTL_S if entry else MISSING_TTL_S), entry)
+        return entry
+    finally:
+        _INFLIGHT.pop(key, None)
+
+
+def _impacts(incidents: list[StatusPageIncident]) -> dict[str, str]:
+    """component id -> worst impact among open incidents."""
+    out: dict[str, str] = {}
+    for inc in incidents:
+        for a in inc.affected or []:
+            cid = str(a.get("component_id"))
+            out[cid] = worst([out.get(cid, "operational"), a.get("impact", "major_outage")])
+    return {k: v for k, v in out.items() if v != "operational"}
+
+
+def public_incident(inc: StatusPageIncident, updates: list[StatusPageIncidentUpdate],
+                    names: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """An incident as the public sees it: component keys and names, never ids."""
+    return {
+        "key": inc.key, "title": inc.title, "status": inc.status, "impact": inc.impact,
+        "started_at": to_rfc3339(inc.started_at),
+        "resolved_at": to_rfc3339(inc.resolved_at) if inc.resolved_at else None,
+        "components": [{"key": names[str(a["component_id"])][0], "name": names[str(a["component_id"])][1],
+                        "impact": a.get("impact", "major_outage")}
+                       for a in inc.affected or [] if str(a.get("component_id")) in names],
+        "updates": [{"status": u.status, "message": u.body, "at": to_rfc3339(u.at)} for u in updates],
+    }
+
+
+async def build(db: Database, slug: str) -> Entry | None:
+    now = utcnow()
+    async with db.session() as session:
+        page = await repository.page_by_slug(session, slug)
+        if page is None:
+            return None
+        groups, _ = await repository.groups(session, page.id)
+        comps, _ = await repository.components(session, page.id)
+        states = await repository.source_states(session, comps)
+        open_incidents, _ = await repository.incidents(session, page.id, resolved=False, limit=50)
+        past, _ = await repository.incidents(session, page.id, resolved=True, limit=20,
+                                             resolved_since=now - timedelta(days=page.past_incident_days))
+        updates = await repository.updates_of(session, [i.id for i in [*open_incidents, *past]])
+        windows = await repository.maintenance_windows(session) if comps else []
+        bars = await _bars(db, page, comps) if page.show_uptime_bars else {}
+    impacts = _impacts(open_incidents)
+    names = {str(c.id): (c.key, c.name) for c in comps}
+    covered: dict[uuid.UUID, list[str]] = {}  # window id -> names of the page's components it covers
+    active_for: set[uuid.UUID] = set()  # components in a window now
+    upcoming: list[dict[str, Any]] = []
+    for w, sched in windows:
+        out = maintenance.to_out(w, sched, now)
+        occ = out.current_or_next
+        if occ is None or occ.starts_at > now + UPCOMING:
+            continue
+        for c in comps:
+            if c.source_type == "manual" or c.source_id is None:
+                continue
+            tags = states.get(c.source_id, ("", []))[1]
+            if maintenance.matches(w, c.source_type, c.source_id, tags):
+                covered.setdefault(w.id, []).append(c.name)
+                if out.active:
+                    active_for.add(c.id)
+        if w.id in covered and page.show_maintenance:
+            upcoming.append({"name": w.name, "description": w.description, "starts_at": to_rfc3339(occ.starts_at),
+                             "ends_at": to_rfc3339(occ.ends_at), "active": out.active, "components": covered[w.id]})
+    upcoming.sort(key=lambda m: m["starts_at"])
+    by_group: dict[uuid.UUID | None, list[dict[str, Any]]] = {}
+    for c in comps:
+        source = states.get(c.source_id) if c.source_id else None
+        status = derive(c, source[0] if source else None, c.id in active_for, impacts.get(str(c.id)))
+        days = bars.get(c.key, [])
+        known = [d for d in days if d["uptime_pct"] is not None]
+        by_group.setdefault(c.group_id, []).append({
+            "key": c.key, "name": c.name, "description": c.description, "status": status,
+            "uptime_90d_pct": round(sum(d["uptime_pct"] for d in known) / len(known), 3) if known else None,
+            "days": days,
+        })
+    out_groups: list[dict[str, Any]] = []
+    if by_group.get(None):
+        out_groups.append({"name": None, "status": worst([c["status"] for c in by_group[None]]),
+                           "components": by_group[None]})
+    for g in groups:
+        members = by_group.get(g.id, [])
+        if members:
+            out_groups.append({"name": g.name, "status": worst([c["status"] for c in members]), "components": members})
+    overall = worst([c["status"] for g in out_groups for c in g["components"]])
+    data: dict[str, Any] = {
+        "page": {"name": page.name, "slug": page.slug, "description": page.description, "logo_url": page.logo_url,
+                 "brand_color": page.brand_color, "time_zone": page.time_zone},
+        "status": {"status": overall, "description": DESCRIPTIONS[overall]},
+        "groups": out_groups,
+        "incidents": [public_incident(i, updates[i.id], names) for i in open_incidents],
+        "past_incidents": [public_incident(i, updates[i.id], names) for i in past],
+        "maintenance": upcoming,
+        "generated_at": to_rfc3339(now),
+    }
+    stable = json.dumps({k: v for k, v in data.items() if k != "generated_at"}, separators=(",", ":"))
+    body = json.dumps(data, separators=(",", ":")).encode()
+    return Entry(page_id=page.id, tenant_id=page.tenant_id, slug=page.slug, visibility=page.visibility,
+                 password_hash=page.password_hash, data=data, body=body, etag=representation_tag(stable))
+
+
+# --- the 90 daily bars ------------------------------------------------------------------------------
+
+
+def day_status(pct: float | None, worst_impact: str = "operational") -> str:
+    if pct is None:
+        return "no_data"
+    if pct < 95.0:
+        return "major_outage"
+    if pct < 99.0 or worst_impact in ("partial_outage", "major_outage"):
+        return "partial_outage"
+    if pct < 99.9 or worst_impact == "degraded":
+        return "degraded"
+    return "operational"
+
+
+def day_periods(now: datetime) -> list[tuple[datetime, datetime]]:
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = today - timedelta(days=DAYS - 1)
+    return uptime.period_starts(start, today + timedelta(days=1), "day")
+
+
+async def _bars(db: Database, page: StatusPage, comps: list[StatusPageComponent]) -> dict[str, list[dict[str, Any]]]:
+    """Bars of the page's components: cached, refreshed in the background once older than BARS_TTL_S."""
+    key = (id(db), page.id)
+    cached = _BARS.get(key)
+    wanted = {c.key for c in comps}
+    if cached is not None and set(cached.days) == wanted:
+        if time.monotonic() - cached.built_at > BARS_TTL_S and not cached.refreshing:
+            cached.refreshing = True
+            task = asyncio.get_running_loop().create_task(_refresh_bars(db, page.id, page.tenant_id))
+            _TASKS.add(task)
+            task.add_done_callback(_TASKS.discard)
+        return cached.days
+    days = await compute_bars(db, page.tenant_id, page.id, utcnow())
+    _BARS[key] = _Bars(days, time.monotonic())
+    return days
+
+
+async def _refresh_bars(db: Database, page_id: uuid.UUID, tenant_id: uuid.UUID) -> None:
+    try:
+        days = await compute_bars(db, tenant_id, page_id, utcnow())
+        _BARS[(id(db), page_id)] = _Bars(days, time.monotonic())
+    except Exception:  # noqa: BLE001 - the old bars stay; the next request tries again
+        log.warning("status page bars not refreshed", exc_info=True)
+        cached = _BARS.get((id(db), page_id))
+        if cached is not None:
+            cached.refreshing = False
+
+
+async def compute_bars(db: Database, tenant_id: uuid.UUID, page_id: uuid.UUID,
+                       now: datetime) -> dict[str, list[dict[str, Any]]]:
+    """Per component key, DAYS UTC days ending today. Monitor components: the daily figures of
+    /analytics/uptime (analytics.service.uptime_report: time-weighted check results, maintenance
+    counted as up). Other
+    components: the time the page's incidents put them in major outage. A day before the component
+    existed, or with no check result, is no data (null), never 100 %."""
+    periods = day_periods(now)
+    start, end = periods[0][0], periods[-1][1]
+    monitor_pcts: dict[uuid.UUID, list[float | None]] = {}
+    async with db.session(tenant_id=tenant_id) as session:
+        comps, _ = await repository.components(session, page_id)
+        states = await repository.source_states(session, comps)
+        incidents = await repository.incidents_overlapping(session, page_id, start)
+        for c in comps:
+            if c.source_type == "monitor" and c.source_id in states and c.source_id not in monitor_pcts:
+                try:
+                    report = await analytics.uptime_report(session, c.source_id, start, end, "day")
+                except AppError as exc:  # the store is unavailable: these days are unknown, not up
+                    log.warning("status page bars: %s", exc.message)
+                    report = {"periods": [{"uptime_pct": None}] * len(periods)}
+                monitor_pcts[c.source_id] = [p["uptime_pct"] for p in report["periods"]]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for c in comps:
+        spans = [(max(i.started_at, start), min(i.resolved_at or now, now), a.get("impact", "major_outage"))
+                 for i in incidents for a in i.affected or [] if str(a.get("component_id")) == str(c.id)]
+        if c.source_type == "monitor" and c.source_id in monitor_pcts:
+            pcts = monitor_pcts[c.source_id]
+        else:
+            pcts = []
+            for p_start, p_end in periods:
+                known_from = max(p_start, c.created_at)
+                known_to = min(p_end, now)
+                if known_to <= known_from:
+                    pcts.append(None)
+                    continue
+                down = sum(max(0.0, (min(e, known_to) - max(s, known_from)).total_seconds())
+                           for s, e, impact in spans if impact == "major_outage")
+                total = (known_to - known_from).total_seconds()
+                pcts.append(round(100.0 * (total - min(down, total)) / total, 4))
+        days = []
+        for (p_start, p_end), pct in zip(periods, pcts, strict=True):
+            impacts = [impact for s, e, impact in spans if s < p_end and e > p_start]
+            days.append({"date": p_start.date().isoformat(), "status": day_status(pct, worst(impacts)),
+                         "uptime_pct": pct})
+        out[c.key] = days
+    return out
+
+
+async def watch(db: Database, slug: str, stop: asyncio.Event | None = None,
+                interval: float = CACHE_TTL_S) -> Any:
+    """Yield (event, data) for each change of the page: component status, incidents, overall status."""
+    previous = await get(db, slug)
+    while previous is not None and not (stop and stop.is_set()):
+        if stop is None:
+            await asyncio.sleep(interval)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+        current = await get(db, slug)
+        if current is None:
+            return
+        if current.etag != previous.etag:
+            for event in diff(previous.data, current.data):
+                yield event
+        previous = current
+
+
+def _components(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["key"]: c for g in data["groups"] for c in g["components"]}
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    events: list[tuple[str, dict[str, Any]]] = []
+    before, after = _components(old), _components(new)
+    for key, c in after.items():
+        if key not in before or before[key]["status"] != c["status"]:
+            events.append(("component.status_changed", {"key": key, "name": c["name"], "status": c["status"],
+                                                        "previous": before.get(key, {}).get("status")}))
+    old_inc = {i["key"]: i for i in old["incidents"]}
+    new_inc = {i["key"]: i for i in new["incidents"]}
+    for key, inc in new_inc.items():
+        if key not in old_inc:
+            events.append(("incident.created", inc))
+        elif old_inc[key] != inc:
+            events.append(("incident.updated", inc))
+    past = {i["key"]: i for i in new.get("past_incidents", [])}
+    for key, inc in old_inc.items():
+        if key not in new_inc:
+            events.append(("incident.resolved", past.get(key, {**inc, "status": "resolved"})))
+    if old["status"] != new["status"]:
+        events.append(("status.changed", new["status"]))
+    return events

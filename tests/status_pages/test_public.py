@@ -1,0 +1,142 @@
+"""The public JSON: a component follows a real monitor going down against a local HTTP target and back,
+the 90 daily bars come from the same check results as /analytics/uptime (a day without data is null),
+and nothing internal is ever on it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from xinex.status_pages import snapshot
+
+from tests.conftest import assert_error
+from tests.status_pages.conftest import (
+    BASE,
+    PUBLIC,
+    UUID_RE,
+    check,
+    forbidden_keys,
+    make_component,
+    make_monitor,
+    make_page,
+    wait_for,
+)
+
+
+async def _public(client, slug: str) -> dict:
+    r = await client.get(f"{PUBLIC}/{slug}")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_component_follows_a_real_monitor_down_and_back(client, alice, db, http_target):
+    http_target.flip_status = 200
+    monitor = await make_monitor(client, db, alice, http_target.url("/flip"))
+    page = await make_page(client, alice)
+    r = await client.post("/api/v1/status/groups", json={"page_id": page["id"], "name": "Web"}, headers=alice.bearer)
+    comp = await make_component(client, alice, page["id"], name="Website", source_type="monitor",
+                                source_id=monitor["id"], group_id=r.json()["id"])
+    await make_component(client, alice, page["id"], name="Support desk")
+
+    await check(db, monitor)
+
+    async def component_status(expected: str):
+        data = await _public(client, page["slug"])
+        c = data["groups"][-1]["components"][0]
+        return data if c["status"] == expected else None
+
+    data = await wait_for(lambda: component_status("operational"))
+    assert data["status"] == {"status": "operational", "description": "All systems operational"}
+    website = data["groups"][-1]["components"][0]
+    assert website["key"] == comp["key"] and website["name"] == "Website"
+
+    http_target.flip_status = 503
+    await check(db, monitor)
+    data = await wait_for(lambda: component_status("major_outage"))
+    assert data["status"]["status"] == "major_outage"
+    assert data["groups"][-1]["status"] == "major_outage"
+    assert data["groups"][0]["name"] is None and data["groups"][0]["status"] == "operational"  # the manual one
+
+    http_target.flip_status = 200
+    await check(db, monitor)
+    data = await wait_for(lambda: component_status("operational"))
+    assert data["status"]["status"] == "operational"
+
+    # A manual override wins over the monitor, and clearing it derives the status again.
+    r = await client.put(f"/api/v1/status/components/{comp['id']}", headers=alice.bearer,
+                         json={"name": "Website", "source_type": "monitor", "source_id": monitor["id"],
+                               "status_override": "maintenance"})
+    assert r.status_code == 200, r.text
+    data = await wait_for(lambda: component_status("maintenance"))
+    assert data["status"]["description"] == "Maintenance in progress"
+
+
+async def test_ninety_daily_bars_time_based_with_no_data_days(client, alice, db, http_target):
+    http_target.flip_status = 200
+    monitor = await make_monitor(client, db, alice, http_target.url("/flip"))
+    page = await make_page(client, alice)
+    await make_component(client, alice, page["id"], name="Website", source_type="monitor", source_id=monitor["id"])
+    manual = await make_component(client, alice, page["id"], name="Phones")
+    await check(db, monitor)
+    snapshot._BARS.clear()  # the bars of this page were computed before its first check
+    snapshot.invalidate(db, page["slug"])
+    data = await _public(client, page["slug"])
+    comps = {c["name"]: c for g in data["groups"] for c in g["components"]}
+    days = comps["Website"]["days"]
+    assert len(days) == 90
+    today = datetime.now(UTC).date()
+    assert days[-1]["date"] == today.isoformat() and days[0]["date"] == (today - timedelta(days=89)).isoformat()
+    # Before the monitor's first result there is no data: null and "no_data", never 100 %.
+    assert all(d["uptime_pct"] is None and d["status"] == "no_data" for d in days[:-1])
+    assert days[-1]["uptime_pct"] == 100.0 and days[-1]["status"] == "operational"
+    assert comps["Website"]["uptime_90d_pct"] == 100.0
+    # The same figure as /analytics/uptime for today.
+    start = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+    r = await client.get("/api/v1/analytics/uptime", headers=alice.bearer,
+                         params={"monitor_id": monitor["id"], "from": start.isoformat(), "period": "day"})
+    assert r.status_code == 200, r.text
+    assert r.json()["periods"][-1]["uptime_pct"] == days[-1]["uptime_pct"]
+    # A manual component has data from its creation on: today only.
+    assert [d["status"] for d in comps["Phones"]["days"]][-2:] == ["no_data", "operational"]
+    assert comps["Phones"]["key"] == manual["key"]
+
+
+async def test_nothing_internal_on_the_public_surface(client, alice, db, http_target):
+    monitor = await make_monitor(client, db, alice, http_target.url("/ok?secret-path=1"))
+    page = await make_page(client, alice, custom_domain="status.example.org")
+    comp = await make_component(client, alice, page["id"], name="API", source_type="monitor", source_id=monitor["id"],
+                                description="The public API")
+    hb = (await client.post("/api/v1/heartbeats", json={"name": "nightly"}, headers=alice.bearer)).json()
+    await make_component(client, alice, page["id"], name="Nightly", source_type="heartbeat", source_id=hb["id"])
+    r = await client.post(f"{BASE}/{page['id']}/incidents", headers=alice.bearer, json={
+        "title": "Slow API", "message": "Looking into it", "components": [
+            {"component_id": comp["id"], "impact": "degraded"}]})
+    assert r.status_code == 201, r.text
+    await check(db, monitor)
+    snapshot.invalidate(db, page["slug"])
+    data = await _public(client, page["slug"])
+    assert forbidden_keys(data) == []
+    history = (await client.get(f"{PUBLIC}/{page['slug']}/incidents")).json()
+    assert history["total"] == 1 and forbidden_keys(history) == []
+    texts = []
+    for path in ("", "/feed.atom", "/feed.rss", "/badge.svg", f"/components/{comp['key']}/badge.svg",
+                 f"/components/{comp['key']}/uptime.svg"):
+        r = await client.get(f"/status/{page['slug']}{path}")
+        assert r.status_code == 200, (path, r.text)
+        texts.append(r.text)
+    texts += [(await client.get(f"{PUBLIC}/{page['slug']}")).text, str(history)]
+    for text in texts:
+        assert not UUID_RE.search(text), text[:500]
+        assert alice.tenant_id not in text and "secret-path" not in text and http_target.base not in text
+        assert "status.example.org" not in text
+    assert data["groups"][0]["components"][0]["status"] == "degraded"  # the incident's impact
+
+
+async def test_unknown_slugs_and_caching_headers(client, alice):
+    assert_error(await client.get(f"{PUBLIC}/no-such-page-here"), 404, "NOT_FOUND")
+    assert_error(await client.get(f"{PUBLIC}/Bad_Slug"), 422, "VALIDATION_FAILED")
+    assert (await client.get("/status/no-such-page-here")).status_code == 404
+    page = await make_page(client, alice)
+    r = await client.get(f"{PUBLIC}/{page['slug']}")
+    assert r.headers["cache-control"] == "public, max-age=1" and r.headers["etag"]
+    r2 = await client.get(f"{PUBLIC}/{page['slug']}", headers={"If-None-Match": r.headers["etag"]})
+    assert r2.status_code == 304
