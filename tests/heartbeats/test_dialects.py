@@ -244,12 +244,13 @@ async def test_native_and_job_run_dialects_share_the_engine_semantics(client, al
     assert (row.status, row.down_at) == ("new", row.last_start_at + timedelta(seconds=120))
     await sweep_due(db, now=row.down_at)
     assert (await load(db, hb)).status == "down"
-    # The end of another run id that failed closes the running state; r-1 is not measured.
+    # Going down gave r-1 up (timeout); the end of another run id that failed closes the running
+    # state, and r-1 stays unmeasured.
     r = await client.post("/api/v1/heartbeat/end", json={"name": name, "run_id": "r-2", "status": "failure"},
                           headers=headers)
     assert (r.json()["status"], r.json()["duration_ms"]) == ("down", None)
     runs = (await client.get(f"{BASE}/{hb['id']}/runs", headers=alice.bearer)).json()["items"]
-    assert [(x["run_id"], x["outcome"], x["duration_ms"]) for x in runs] == [("r-1", "fail", None)]
+    assert [(x["run_id"], x["outcome"], x["duration_ms"]) for x in runs] == [("r-1", "timeout", None)]
     assert (await load(db, hb)).last_start_at is None
 
     # The native dialect: the same rules on a heartbeat addressed by slug.

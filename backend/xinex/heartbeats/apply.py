@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, or_, select, text, update
+from sqlalchemy import and_, bindparam, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -175,13 +175,20 @@ def _needs_runs(state: HeartbeatState, pings: list) -> bool:
         state.last_start_at is not None and any(p.kind in ("success", "fail") for p in pings))
 
 
-async def _open_runs(session: AsyncSession, hb_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[RunState]]:
+async def _open_runs(session: AsyncSession, hb_ids: list[uuid.UUID],
+                     given_up: list[tuple[uuid.UUID, datetime]]) -> dict[uuid.UUID, list[RunState]]:
+    """The running runs of these heartbeats, and the run each down heartbeat in `given_up`
+    ((id, last start)) gave up when it went down: a late end still pairs with that one."""
     runs: dict[uuid.UUID, list[RunState]] = defaultdict(list)
     if not hb_ids:
         return runs
+    open_now = HeartbeatRun.outcome == "running"
+    if given_up:
+        open_now = or_(open_now, and_(HeartbeatRun.outcome == "timeout",
+                                      tuple_(HeartbeatRun.heartbeat_id, HeartbeatRun.started_at).in_(given_up)))
     rows = await session.execute(
         select(*(getattr(HeartbeatRun, c) for c in RUN_COLUMNS))
-        .where(HeartbeatRun.heartbeat_id.in_(hb_ids), HeartbeatRun.outcome == "running")
+        .where(HeartbeatRun.heartbeat_id.in_(hb_ids), open_now)
     )
     for row in rows.all():
         runs[row.heartbeat_id].append(RunState(**row._mapping))
@@ -225,7 +232,11 @@ def _end_run(hb: HeartbeatState, open_runs: list[RunState], ping, now: datetime)
     running state when they pair with nothing: every open run is closed, unmeasured. A success
     with a run id that matches no run changes no run."""
     hb.last_duration_ms = None
-    runs = _matching(open_runs, ping.run_id)
+    # Nothing running pairs: the run given up when the heartbeat went down still does (it is the
+    # latest start), so a late end measures it, as healthchecks measures from the last start.
+    runs = _matching(open_runs, ping.run_id) or [r for r in open_runs if r.outcome == "timeout" and (
+        r.started_at == hb.last_start_at and (r.client_rid and r.run_id == ping.run_id if ping.run_id is not None
+                                              else not r.client_rid))]
     if runs:
         run = runs[0]
         _close(run, ping, now, paired=True)
@@ -262,7 +273,9 @@ async def apply(session: AsyncSession, items: list[PendingPing], states: dict[uu
         if item.key in states:
             per_hb[item.key].append(item.ping)
     need_runs = [states[k].id for k, pings in per_hb.items() if _needs_runs(states[k], pings)]
-    open_runs = await _open_runs(session, need_runs)
+    open_runs = await _open_runs(session, need_runs, [
+        (states[k].id, states[k].last_start_at) for k, pings in per_hb.items()
+        if states[k].status == S.down and states[k].last_start_at is not None and _needs_runs(states[k], pings)])
     pings_before = {k: states[k].n_pings for k in per_hb}
 
     results: list[Applied | Throttled | None] = []

@@ -124,7 +124,10 @@ class RunOut(BaseModel):
     ended_at: UTCDatetime | None
     duration_ms: int | None
     exit_code: int | None
-    outcome: str
+    outcome: Literal["running", "success", "fail", "timeout"] = Field(description=(
+        "`running` until an end pairs with it; `timeout` when no end came and it was given up — superseded by a "
+        "new start, or its heartbeat went down past its grace — with `ended_at` the time it was given up and no "
+        "duration"))
     ran_too_long: bool
     created_at: UTCDatetime
     updated_at: UTCDatetime

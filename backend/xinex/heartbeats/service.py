@@ -16,7 +16,7 @@ Paging follows healthchecks too: `late` (the grace period) is a status to show, 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -111,11 +111,15 @@ def validate(ping: PingInput) -> None:
 # --- transitions shared with the sweeper -------------------------------------------------------
 
 async def flag_ran_too_long(session: AsyncSession, run: HeartbeatRun, hb: Heartbeat, now: datetime) -> bool:
+    """The run passed its max runtime: flagged (and announced). On a heartbeat that is down, a run past
+    its grace is also given up (`timeout`, ended now): no deadline of a down heartbeat would close it."""
+    given_up = hb.status == S.down and run.started_at + timedelta(seconds=hb.grace_s) <= now
     result = await session.execute(
         update(HeartbeatRun)
         .where(HeartbeatRun.id == run.id, HeartbeatRun.timeout_at == run.timeout_at,
                HeartbeatRun.outcome == "running")
-        .values(timeout_at=None, ran_too_long=True)
+        .values(timeout_at=None, ran_too_long=True,
+                **({"outcome": "timeout", "ended_at": now, "updated_at": now} if given_up else {}))
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyarrow as pa
 from sqlalchemy import and_, case, func, null, select, update
@@ -100,6 +100,8 @@ async def flip_due_batch(session: AsyncSession, rows: list[Heartbeat], now: date
     changed = {row.id: row for row in result}
     downs = [hb.id for hb in due if hb.id in changed and changed[hb.id].status == S.down.value]
     last = await _last_pings(session, downs) if downs else {}
+    if downs:
+        await give_up_runs(session, {hb.id: hb.grace_s for hb in due if hb.id in downs}, now)
     flipped = 0
     for hb in due:
         row = changed.get(hb.id)
@@ -120,6 +122,23 @@ async def flip_due_batch(session: AsyncSession, rows: list[Heartbeat], now: date
             emit_event(session, hb, "heartbeat.late", now, previous_status=previous, reason="missed",
                        expected_at=expected)
     return flipped
+
+
+async def give_up_runs(session: AsyncSession, grace_of: dict, now: datetime) -> int:
+    """Close as `timeout` (ended now: when it was given up) every running run of these heartbeats
+    (id -> grace seconds) that is past its grace: they just went down, and nothing waits for that
+    run's end any more — it would otherwise stay `running` for good. Runs within grace (overlapping
+    executions) stay open, as they do when a new start arrives (docs/compatibility.md)."""
+    rows = (await session.execute(select(HeartbeatRun.id, HeartbeatRun.heartbeat_id, HeartbeatRun.started_at).where(
+        HeartbeatRun.heartbeat_id.in_(list(grace_of)), HeartbeatRun.outcome == "running"))).all()
+    ids = [r.id for r in rows if r.started_at + timedelta(seconds=grace_of[r.heartbeat_id]) <= now]
+    if not ids:
+        return 0
+    result = await session.execute(
+        update(HeartbeatRun).where(HeartbeatRun.id.in_(ids), HeartbeatRun.outcome == "running")
+        .values(outcome="timeout", ended_at=now, timeout_at=None, updated_at=now)
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
 
 
 async def _last_pings(session: AsyncSession, hb_ids: list) -> dict:
