@@ -138,6 +138,12 @@ async def test_generic_webhook_headers_and_signature(client, alice, receiver):
     assert verify_standard_webhook(secret, got) == [True]
     assert got.headers["webhook-id"] == r.json()["id"]
     assert got.json()["event"] == "test" and got.json()["severity"] == "info"
+    # Marked as a test, with no (fake) incident behind it; the log entry says the same.
+    body = got.json()
+    assert (body["test"], body["incident_id"], body["dedup_key"]) == (True, None, None)
+    assert body["message_id"].startswith("test:") and body["title"] == f"Test notification for {ch['name']}"
+    assert body["url"] == "http://127.0.0.1:8000/" or body["url"].endswith("/")
+    assert r.json()["incident_id"] is None and r.json()["event"] == "test"
 
 
 async def test_email_channel_over_real_smtp(client, alice, smtp_server, app):

@@ -77,7 +77,7 @@ async def test_a_sending_row_whose_holder_died_is_taken_over_by_the_retrier(clie
     await retry_due(db, now=held.lease_until + timedelta(seconds=1))
     row = await attempt_row(db, alice, held.id)
     assert row.status == "succeeded" and row.attempts == 2 and row.lease_until is None
-    assert len(receiver.requests) == 1 and receiver.requests[0].json()["dedup_key"] == msg.dedup_key
+    assert len(receiver.requests) == 1 and receiver.requests[0].json()["message_id"] == msg.dedup_key
     await retry_due(db, now=held.lease_until + timedelta(minutes=10))
     assert len(receiver.requests) == 1  # succeeded is final
 

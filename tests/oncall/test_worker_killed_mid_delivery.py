@@ -153,7 +153,7 @@ async def test_page_in_flight_when_its_worker_is_killed_arrives_once(own_databas
         attempt = await ledger_row()
         assert attempt.status == "succeeded" and attempt.attempts == 2  # the lost try counts
         answered = [r for r in receiver.requests if r.answered]
-        assert len(answered) == 1 and answered[0].json()["dedup_key"] == str(page_id)
+        assert len(answered) == 1 and answered[0].json()["message_id"] == str(page_id)
         # The unanswered first try and the delivery carry one webhook-id: a receiver that de-duplicates
         # on it sees one page.
         assert len(receiver.requests) == 2

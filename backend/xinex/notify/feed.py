@@ -36,7 +36,8 @@ async def add(session: AsyncSession, user_id: uuid.UUID, message: NotificationMe
         from xinex.realtime.bus import publish
 
         await publish(message.tenant_id, {"type": "notification.created", "user_id": str(user_id),
-                                          "id": str(item.id), "incident_id": str(message.incident_id),
+                                          "id": str(item.id),
+                                          "incident_id": str(message.incident_id) if message.incident_id else None,
                                           "event": message.event, "title": item.title, "severity": item.severity})
 
     after_commit(session, _publish)

@@ -110,14 +110,15 @@ async def delete_channel(channel_id: uuid.UUID, request: Request, principal: Not
 @router.post("/notification-channels/{channel_id}/test", response_model=AttemptOut,
              responses=error_responses(401, 403, 404, 422))
 async def test_channel(channel_id: uuid.UUID, request: Request, principal: NotifyPrincipal, session: SessionDep):
-    """Sends a real message now and answers with its log entry (status, response code, timing)."""
+    """Sends a real message now and answers with its log entry (status, response code, timing). The message is
+    marked as a test: event `test`, `test: true` and no incident (`incident_id` null) in a webhook's JSON, "[Test]"
+    in the chat and e-mail formats; it links to the web app, not to an incident."""
     channel = await service.get(session, channel_id)
-    public_url = request.app.state.settings.public_url.rstrip("/")
     message = NotificationMessage(
         tenant_id=principal.tenant_id, event="test", title=f"Test notification for {channel.name}",
-        body="This is a test from Xinex: if you can read it, the channel works.", severity="info",
-        incident_id=uuid.UUID(int=0), url=f"{public_url}/notification-channels/{channel.id}",
-        dedup_key=f"test:{uuid.uuid4()}")
+        body="This is a test from Xinex: if you can read it, the channel works. No incident is behind it.",
+        severity="info", incident_id=None, url=request.app.state.settings.public_url.rstrip("/") + "/",
+        dedup_key=f"test:{uuid.uuid4()}", test=True)
     row = await send_to_channel(session, channel.id, message)
     audit.record(session, "notification_channel.tested", request=request, principal=principal,
                  target_type="notification_channel", target_id=channel.id, details={"status": row.status})

@@ -92,37 +92,61 @@ async def _finish(session: AsyncSession, page: Page, now: datetime, **values) ->
     return (await session.execute(stmt)).scalar_one_or_none() is not None
 
 
-def _message(incident: Incident, page: Page, public_url: str, details: str | None = None):
-    from xinex.notify.send import NotificationMessage
+def _message(incident: Incident, page: Page, public_url: str, trigger: dict | None = None):
+    """The message of one page. `trigger`: the payload of the incident's latest trigger alert (its
+    `details` — e.g. a heartbeat's last ping and exit status — go into a paging body; its `name`
+    names what recovered)."""
+    from xinex.notify.message import NotificationMessage, incident_link
 
-    verb = {"incident.triggered": "Triggered", "incident.escalated": "Escalated",
-            "incident.acknowledged": "Acknowledged", "incident.resolved": "Resolved"}.get(page.event, page.event)
-    body = (f"{verb}: {incident.title}\nSeverity: {incident.severity}\nStatus: {incident.status}\n"
-            f"Alerts: {incident.alert_count}\nSource: {incident.source_type} {incident.source_id or ''}".rstrip())
-    if details:
-        body = f"{body}\n\n{details}"
+    trigger = trigger or {}
     # notify names the second-highest level "high"; incidents use PagerDuty's "error".
     severity = "high" if incident.severity == "error" else incident.severity
+    if page.event == "incident.resolved":
+        title, body = _resolved_words(incident, trigger)
+    else:
+        verb = {"incident.triggered": "Triggered", "incident.escalated": "Escalated",
+                "incident.acknowledged": "Acknowledged"}.get(page.event, page.event)
+        title = f"[{incident.severity.upper()}] {incident.title}"
+        body = (f"{verb}: {incident.title}\nSeverity: {incident.severity}\nStatus: {incident.status}\n"
+                f"Alerts: {incident.alert_count}\nSource: {incident.source_type} {incident.source_id or ''}".rstrip())
+        details = trigger.get("details")
+        if details:
+            body = f"{body}\n\n{str(details)[:2000]}"
     return NotificationMessage(
-        tenant_id=incident.tenant_id, event=page.event, title=f"[{incident.severity.upper()}] {incident.title}",
-        body=body, severity=severity, incident_id=incident.id,
-        url=f"{public_url.rstrip('/')}/incidents/{incident.id}", dedup_key=str(page.id))
+        tenant_id=incident.tenant_id, event=page.event, title=title, body=body, severity=severity,
+        incident_id=incident.id, url=incident_link(public_url, incident.id), dedup_key=str(page.id),
+        incident_key=incident.dedup_key, opened_at=incident.opened_at, resolved_at=incident.resolved_at)
 
 
-async def _details(session: AsyncSession, incident: Incident) -> str | None:
-    """What the source said about the latest trigger (its payload's `details`: e.g. a heartbeat's
-    last ping and exit status), for the page body."""
+def _resolved_words(incident: Incident, trigger: dict) -> tuple[str, str]:
+    """A resolve says what recovered, when, and how long it was down — never the failure again."""
+    from xinex.notify.message import duration_words, when
+
+    name = str(trigger.get("name") or trigger.get("url") or f"{incident.source_type} {incident.source_id or ''}"
+               ).strip()[:200]
+    resolved_at = incident.resolved_at or utcnow()
+    lasted = duration_words((resolved_at - incident.opened_at).total_seconds())
+    since = f"{lasted} (since {when(incident.opened_at)})"
+    if incident.resolve_reason == "recovery":
+        return (f"{name} recovered",
+                f"{name} recovered at {when(resolved_at)}, after being down for {since}.")
+    return (f"{name}: incident resolved",
+            f"The incident on {name} was resolved{' by hand' if incident.resolved_by else ''} at "
+            f"{when(resolved_at)}; it was open for {since}.")
+
+
+async def _trigger_payload(session: AsyncSession, incident: Incident) -> dict:
+    """The payload of the incident's latest trigger alert (what the source said about it)."""
     payload = (await session.execute(
         select(Alert.payload).where(Alert.incident_id == incident.id, Alert.action == "trigger")
-        .order_by(Alert.occurred_at.desc()).limit(1))).scalar_one_or_none() or {}
-    details = payload.get("details")
-    return str(details)[:2000] if details else None
+        .order_by(Alert.occurred_at.desc()).limit(1))).scalar_one_or_none()
+    return payload if isinstance(payload, dict) else {}
 
 
 async def _send(session: AsyncSession, incident: Incident, page: Page, public_url: str):
     from xinex.notify import send as notify  # ImportError until notify exists: retried like any failure
 
-    message = _message(incident, page, public_url, await _details(session, incident))
+    message = _message(incident, page, public_url, await _trigger_payload(session, incident))
     if page.target_type == "channel":
         return await notify.deliver_to_channel(session, page.target_id, message)
     return await notify.send_to_user(session, page.target_id, message)

@@ -94,7 +94,7 @@ async def _clear(session: AsyncSession, incident: Incident, now: datetime) -> No
 
 async def _tell_owners(session: AsyncSession, incident: Incident, warning: str) -> None:
     from xinex.notify import feed
-    from xinex.notify.message import NotificationMessage
+    from xinex.notify.message import NotificationMessage, incident_link
     from xinex.settings import get_settings
 
     users = (await session.execute(select(Membership.user_id).where(
@@ -103,7 +103,7 @@ async def _tell_owners(session: AsyncSession, incident: Incident, warning: str) 
     message = NotificationMessage(
         tenant_id=incident.tenant_id, event="incident.unreached", title=f"Nobody was reached: {incident.title}",
         body=warning, severity="warning", incident_id=incident.id,
-        url=f"{get_settings().public_url.rstrip('/')}/incidents/{incident.id}",
-        dedup_key=f"unreached:{incident.id}")
+        url=incident_link(get_settings().public_url, incident.id),
+        dedup_key=f"unreached:{incident.id}", incident_key=incident.dedup_key)
     for user_id in users:
         await feed.add(session, uuid.UUID(str(user_id)), message)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from xinex.notify.channels.common import webhook_url_kind
-from xinex.notify.message import EVENT_LABELS, NotificationMessage, color_for, headline
+from xinex.notify.message import NotificationMessage, color_for, facts, headline
 
 validate, mask, merge = webhook_url_kind({"username", "avatar_url"})
 TRANSPORT = "http"
@@ -14,10 +14,7 @@ def render(config: dict, message: NotificationMessage) -> tuple[str, dict, dict]
         "title": headline(message)[:256],
         "description": message.body[:4000],
         "color": color_for(message),
-        "fields": [
-            {"name": "Status", "value": EVENT_LABELS.get(message.event, message.event), "inline": True},
-            {"name": "Severity", "value": message.severity, "inline": True},
-        ],
+        "fields": [{"name": name, "value": value, "inline": True} for name, value in facts(message)],
     }
     if message.url:
         embed["url"] = message.url

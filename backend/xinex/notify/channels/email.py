@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from xinex.notify.channels.common import invalid, only_keys
-from xinex.notify.message import EVENT_LABELS, NotificationMessage, headline
+from xinex.notify.message import NotificationMessage, facts, headline
 
 TRANSPORT = "smtp"
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
@@ -35,8 +35,7 @@ def render_mail(message: NotificationMessage) -> tuple[str, str]:
     lines = [
         headline(message),
         "",
-        f"Status: {EVENT_LABELS.get(message.event, message.event)}",
-        f"Severity: {message.severity}",
+        *(f"{name}: {value}" for name, value in facts(message)),
         "",
         message.body,
     ]

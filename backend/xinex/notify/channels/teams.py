@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from xinex.notify.channels.common import invalid, webhook_url_kind
-from xinex.notify.message import EVENT_LABELS, NotificationMessage, color_for, headline
+from xinex.notify.message import NotificationMessage, color_for, facts, headline, link_text
 
 _validate, mask, merge = webhook_url_kind({"format"})
 TRANSPORT = "http"
@@ -19,9 +19,8 @@ def validate(config: dict) -> dict:
 
 
 def render(config: dict, message: NotificationMessage) -> tuple[str, dict, dict]:
-    label = EVENT_LABELS.get(message.event, message.event)
     if config.get("format") == "adaptive":
-        return config["webhook_url"], _adaptive(message, label), {}
+        return config["webhook_url"], _adaptive(message), {}
     card: dict = {
         "@type": "MessageCard",
         "@context": "https://schema.org/extensions",
@@ -29,15 +28,15 @@ def render(config: dict, message: NotificationMessage) -> tuple[str, dict, dict]
         "themeColor": f"{color_for(message):06X}",
         "title": headline(message),
         "text": message.body,
-        "sections": [{"facts": [{"name": "Status", "value": label}, {"name": "Severity", "value": message.severity}]}],
+        "sections": [{"facts": [{"name": name, "value": value} for name, value in facts(message)]}],
     }
     if message.url:
-        card["potentialAction"] = [{"@type": "OpenUri", "name": "View incident",
+        card["potentialAction"] = [{"@type": "OpenUri", "name": link_text(message),
                                     "targets": [{"os": "default", "uri": message.url}]}]
     return config["webhook_url"], card, {}
 
 
-def _adaptive(message: NotificationMessage, label: str) -> dict:
+def _adaptive(message: NotificationMessage) -> dict:
     content: dict = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
@@ -45,11 +44,10 @@ def _adaptive(message: NotificationMessage, label: str) -> dict:
         "body": [
             {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "text": headline(message), "wrap": True},
             {"type": "TextBlock", "text": message.body, "wrap": True},
-            {"type": "FactSet", "facts": [{"title": "Status", "value": label},
-                                          {"title": "Severity", "value": message.severity}]},
+            {"type": "FactSet", "facts": [{"title": name, "value": value} for name, value in facts(message)]},
         ],
     }
     if message.url:
-        content["actions"] = [{"type": "Action.OpenUrl", "title": "View incident", "url": message.url}]
+        content["actions"] = [{"type": "Action.OpenUrl", "title": link_text(message), "url": message.url}]
     return {"type": "message", "attachments": [
         {"contentType": "application/vnd.microsoft.card.adaptive", "content": content}]}

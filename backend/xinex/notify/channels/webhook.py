@@ -6,6 +6,7 @@ import re
 import time
 import uuid
 
+from xinex.kit.types import to_rfc3339
 from xinex.notify.channels.common import MASK, invalid, mask_url, only_keys, require_url
 from xinex.notify.message import NotificationMessage
 from xinex.webhooks import signing
@@ -55,14 +56,21 @@ def merge(new: dict, old: dict) -> dict:
 
 
 def render(config: dict, message: NotificationMessage) -> tuple[str, dict, dict]:
+    """The JSON document (docs/concepts.md, "The webhook channel's payload")."""
     payload = {
         "event": message.event,
-        "incident_id": str(message.incident_id),
+        "test": message.test,
+        "incident_id": str(message.incident_id) if message.incident_id else None,
         "title": message.title,
         "body": message.body,
         "severity": message.severity,
         "url": message.url,
-        "dedup_key": message.dedup_key,
+        # The incident's dedup key: the same on trigger, escalation, acknowledge and resolve.
+        "dedup_key": message.incident_key,
+        # This delivery's id: the same on every retry of it (the page id; "test:<uuid>" for a test).
+        "message_id": message.dedup_key,
+        "opened_at": _rfc3339(message.opened_at),
+        "resolved_at": _rfc3339(message.resolved_at),
     }
     headers = dict(config.get("headers") or {})
     return config["url"], payload, headers
@@ -72,3 +80,7 @@ def sign_headers(config: dict, body: bytes, msg_id: str | None = None) -> dict:
     if not config.get("secret"):
         return {}
     return signing.headers([config["secret"]], msg_id or str(uuid.uuid4()), int(time.time()), body)
+
+
+def _rfc3339(at) -> str | None:
+    return to_rfc3339(at) if at is not None else None
