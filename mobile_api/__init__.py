@@ -6,7 +6,7 @@ token + rotating refresh token). Its implementation sits with the rest of authen
 the pieces the mobile surface is built from. See README.md for the flow.
 """
 
-from xinex.auth.oauth_server.access import resolve_access_token
 from xinex.auth.oauth_server.router import router as oauth_router
+from xinex.identity.credentials import resolve_access_token
 
 __all__ = ["oauth_router", "resolve_access_token"]

@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         app.state.background = [asyncio.create_task(fn(database, stop)) for fn in BACKGROUND_TASKS] if embedded else []
         if settings.redis_url:
             # Other replicas' credential changes clear this process's API-token cache.
-            from xinex.auth.credential_cache import run_invalidation_listener
+            from xinex.identity.credential_cache import run_invalidation_listener
 
             # Supervised: Redis going away ends the subscription; it must resume when Redis is back.
             app.state.background.append(asyncio.create_task(supervise(

@@ -27,7 +27,7 @@ async def _set_column(db, token_id: str, column: str, value) -> None:
         await s.execute(text(f"UPDATE api_tokens SET {column} = :v WHERE id = :id"), {"v": value, "id": uuid.UUID(token_id)})
     # Raw SQL bypasses the ORM events that invalidate the credential cache (its TTL bounds that in
     # production); here the clock is moved by hand, so drop the cache like a TTL expiry would.
-    from xinex.auth.credential_cache import CACHE
+    from xinex.identity.credential_cache import CACHE
 
     CACHE.clear()
 

@@ -88,7 +88,7 @@ def _other_process(redis_url: str):
 
 
 async def _wait_for_subscribers(redis_url: str, count: int) -> None:
-    from xinex.auth.credential_cache import CHANNEL
+    from xinex.identity.credential_cache import CHANNEL
 
     client = aioredis.from_url(redis_url)
     try:

@@ -11,7 +11,7 @@ import uuid
 
 import redis.asyncio as aioredis
 from sqlalchemy import func, select
-from xinex.auth.credential_cache import CHANNEL
+from xinex.identity.credential_cache import CHANNEL
 from xinex.models.heartbeats import HeartbeatPing
 
 from tests.conftest import assert_error
@@ -94,7 +94,7 @@ async def _generation_moves_on_publish(cache, generation: int) -> bool:
 
 
 async def test_credential_cache_invalidations_resume_after_redis_returns(build_app, redis_proxy, proxied_redis_url):
-    from xinex.auth.credential_cache import CACHE
+    from xinex.identity.credential_cache import CACHE
 
     replica = build_app(redis_url=proxied_redis_url)
     async with running(replica):

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from xinex.audit.service import list_events
-from xinex.auth.deps import Authorize
-from xinex.auth.principal import Principal
+from xinex.identity.deps import Authorize
+from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import error_responses
 from xinex.kit.pagination import Page, PageDep

@@ -9,7 +9,7 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinex.auth.principal import Principal
+from xinex.identity.principal import Principal
 from xinex.kit.pagination import PageParams, paginate
 from xinex.models.audit import AuditEvent
 

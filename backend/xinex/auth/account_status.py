@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from xinex.audit import service as audit
-from xinex.auth.credential_cache import broadcast_invalidation
 from xinex.auth.revocation import Ended, end_user_credentials
+from xinex.identity.credential_cache import broadcast_invalidation
 from xinex.kit.db import Database
 from xinex.kit.types import utcnow
 from xinex.models.identity import User

@@ -24,9 +24,9 @@ from xinex.audit import service as audit
 from xinex.auth import devices
 from xinex.auth.passwords import hash_password
 from xinex.auth.schemas import RegisterIn
-from xinex.auth.secrets import new_opaque_token, sha256_hex
 from xinex.auth.service import normalize_email, user_by_email
 from xinex.auth.sessions import start_session
+from xinex.identity.secrets import new_opaque_token, sha256_hex
 from xinex.kit.errors import AppError
 from xinex.kit.jobs import enqueue
 from xinex.kit.mail import send_email

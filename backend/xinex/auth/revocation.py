@@ -2,7 +2,7 @@
 and when a tenant starts enforcing SSO.
 
 Every credential type is ended by writing its own row, so a list of sessions or tokens shows what
-ended and why, and each check on use (`auth.credentials`, `auth.oauth_server.access`, the refresh
+ended and why, and each check on use (`identity.credentials` for sessions, API and access tokens, the refresh
 grant) refuses it at once:
 
 - browser sessions: `revoked_at`;
@@ -13,7 +13,7 @@ grant) refuses it at once:
 - API tokens (when the caller says so): `revoked_at`, one audit entry per token, in its tenant;
 - password-reset links not yet used: spent.
 
-The API-token cache is cleared at commit, here and on every replica (auth.credential_cache), because
+The API-token cache is cleared at commit, here and on every replica (identity.credential_cache), because
 bulk updates of `ApiToken` mark the unit of work as a credential change.
 """
 

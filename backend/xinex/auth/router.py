@@ -8,8 +8,6 @@ from fastapi import APIRouter, Request, Response
 
 from xinex.audit import service as audit
 from xinex.auth import registration, service
-from xinex.auth.credential_cache import CACHE
-from xinex.auth.deps import CachedPrincipal, CurrentPrincipal, require_scope
 from xinex.auth.schemas import (
     CredentialsEndedOut,
     LoginIn,
@@ -27,6 +25,8 @@ from xinex.auth.schemas import (
 )
 from xinex.auth.sessions import active_sessions, clear_cookies, revoke_session
 from xinex.auth.views import me_out, user_out
+from xinex.identity.credential_cache import CACHE
+from xinex.identity.deps import CachedPrincipal, CurrentPrincipal, require_scope
 from xinex.kit.db import Database, SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.etag import check_if_match_tag, representation_tag

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from xinex.auth.passwords import NewPassword
 from xinex.kit.types import NulFreeStr, UTCDatetime
+from xinex.tenants.schemas import TenantBrief
 
 
 class RegisterIn(BaseModel):
@@ -32,14 +33,6 @@ class LoginIn(BaseModel):
     email: EmailStr
     password: str = Field(min_length=1, max_length=1024)
     tenant_id: uuid.UUID | None = None
-
-
-class TenantBrief(BaseModel):
-    id: uuid.UUID
-    name: str
-    slug: str
-    role: str
-    tier: str
 
 
 class UserOut(BaseModel):

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xinex.audit import service as audit
 from xinex.auth import devices
 from xinex.auth.passwords import hash_password, verify_password
-from xinex.auth.principal import Principal
 from xinex.auth.revocation import Ended, end_user_credentials
 from xinex.auth.schemas import LoginIn, RegisterIn
-from xinex.auth.secrets import new_opaque_token, sha256_hex
 from xinex.auth.sessions import pick_tenant, start_session
+from xinex.identity.principal import Principal
+from xinex.identity.secrets import new_opaque_token, sha256_hex
 from xinex.kit.errors import AppError
 from xinex.kit.jobs import enqueue
 from xinex.kit.mail import send_email

@@ -10,12 +10,12 @@ from fastapi import Request, Response
 from sqlalchemy import inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinex.auth.credentials import CSRF_COOKIE, session_cookie_name
-from xinex.auth.secrets import new_opaque_token, sha256_hex
+from xinex.identity.credentials import CSRF_COOKIE, session_cookie_name
+from xinex.identity.secrets import new_opaque_token, sha256_hex
 from xinex.kit.errors import AppError
 from xinex.kit.types import utcnow
 from xinex.models.identity import User, UserSession
-from xinex.models.tenant import Membership, Tenant
+from xinex.models.tenant import Membership
 from xinex.settings import get_settings
 
 
@@ -112,12 +112,3 @@ async def active_sessions(session: AsyncSession, user_id: uuid.UUID) -> list[Use
         .order_by(UserSession.last_seen_at.desc())
     )
     return list(rows.scalars().all())
-
-
-async def sso_blocks_session(session: AsyncSession, session_sso_tenant_id: uuid.UUID | None,
-                             tenant_id: uuid.UUID) -> bool:
-    """True when `tenant_id` enforces SSO and the session was not created by that tenant's SAML sign-in."""
-    if session_sso_tenant_id == tenant_id:
-        return False
-    enforced = (await session.execute(select(Tenant.sso_enforced).where(Tenant.id == tenant_id))).scalar_one_or_none()
-    return bool(enforced)

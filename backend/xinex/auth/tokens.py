@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
 from xinex.audit import service as audit
-from xinex.auth.deps import TenantPrincipal
-from xinex.auth.principal import SCOPE_AREAS, Principal, valid_scope
-from xinex.auth.secrets import new_api_token, sha256_hex
+from xinex.identity.deps import TenantPrincipal
+from xinex.identity.principal import SCOPE_AREAS, Principal, valid_scope
+from xinex.identity.secrets import new_api_token, sha256_hex
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.pagination import Page, PageDep, paginate

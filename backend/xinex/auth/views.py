@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinex.auth.principal import Principal
 from xinex.auth.schemas import MeOut, TenantBrief, UserOut
+from xinex.identity.principal import Principal
 from xinex.models.identity import User
 from xinex.models.tenant import Membership, Tenant
 

@@ -12,11 +12,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from xinex.auth.deps import Authorize
-from xinex.auth.principal import Principal
 from xinex.heartbeats import intake, manage, service
 from xinex.heartbeats.schemas import CompatPingIn, PingAck
 from xinex.heartbeats.throttle import throttle_for
+from xinex.identity.deps import Authorize
+from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import error_responses
 

@@ -10,8 +10,6 @@ from sqlalchemy import cast, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from xinex.audit import service as audit
-from xinex.auth.deps import Authorize
-from xinex.auth.principal import Principal
 from xinex.heartbeats import intake, manage, service
 from xinex.heartbeats.schemas import (
     SLUG_RE,
@@ -24,6 +22,8 @@ from xinex.heartbeats.schemas import (
     RunOut,
 )
 from xinex.heartbeats.throttle import throttle_for
+from xinex.identity.deps import Authorize
+from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.etag import check_if_match, set_version

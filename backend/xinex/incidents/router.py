@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
 from xinex.audit import service as audit
-from xinex.auth.deps import Authorize
-from xinex.auth.principal import Principal
+from xinex.identity.deps import Authorize
+from xinex.identity.principal import Principal
 from xinex.incidents import service
 from xinex.incidents.schemas import (
     AlertOut,

@@ -15,7 +15,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
-from xinex.auth.principal import Principal
+from xinex.identity.principal import Principal
 from xinex.kit.errors import AppError
 from xinex.kit.pagination import Page, PageParams
 from xinex.kit.types import utcnow

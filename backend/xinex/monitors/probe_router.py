@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
 from xinex.audit import service as audit
-from xinex.auth.deps import Authorize
-from xinex.auth.principal import Principal
+from xinex.identity.deps import Authorize
+from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep, commit
 from xinex.kit.errors import error_responses
 from xinex.kit.etag import set_version

@@ -16,9 +16,9 @@ from fastapi import APIRouter, Request, WebSocket
 from pydantic import BaseModel
 from starlette.websockets import WebSocketDisconnect
 
-from xinex.auth.credentials import resolve_api_token, resolve_session, session_cookie_name
-from xinex.auth.deps import TenantPrincipal
-from xinex.auth.principal import Principal
+from xinex.identity.credentials import resolve_api_token, resolve_session, session_cookie_name
+from xinex.identity.deps import TenantPrincipal
+from xinex.identity.principal import Principal
 from xinex.kit.errors import AppError, error_responses, unavailable_dependency, unavailable_response
 from xinex.models.tenant import Role
 from xinex.realtime import logfilter
@@ -80,7 +80,7 @@ async def _authenticate(websocket: WebSocket) -> Principal | None:
             if token and token.startswith("xinex_"):
                 return await resolve_api_token(session, token)
             if token and token.count(".") == 2:
-                from xinex.auth.oauth_server.access import resolve_access_token
+                from xinex.identity.credentials import resolve_access_token
 
                 return await resolve_access_token(session, token)
             if not token and cookie:

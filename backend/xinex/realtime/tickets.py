@@ -13,7 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from xinex.auth.secrets import sha256_hex
+from xinex.identity.secrets import sha256_hex
 
 TICKET_PREFIX = "wst_"
 TICKET_TTL_S = 30

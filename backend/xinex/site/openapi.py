@@ -1,6 +1,6 @@
 """The OpenAPI document: FastAPI's, plus the credentials each operation accepts.
 
-Xinex resolves every credential in its own dependency (`auth.deps`), which FastAPI cannot see as a
+Xinex resolves every credential in its own dependency (`identity.deps`), which FastAPI cannot see as a
 security scheme; without schemes, Swagger UI's "Authorize" did nothing and generated clients sent
 no credentials. Here each operation is given the schemes its dependencies accept, and the scope and
 role an `Authorize(area)` check needs is written into its description.
@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import iter_route_contexts
 
-from xinex.auth import deps
+from xinex.identity import deps
 from xinex.kit.openapi import TYPED_BODY
 from xinex.settings import Settings
 

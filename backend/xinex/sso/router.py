@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from xinex.audit import service as audit
-from xinex.auth.deps import Authorize
-from xinex.auth.principal import Principal
 from xinex.auth.sessions import start_session
+from xinex.identity.deps import Authorize
+from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.etag import check_if_match, set_version

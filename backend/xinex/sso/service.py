@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
-from xinex.auth.principal import Principal
 from xinex.auth.revocation import end_password_sign_ins_of_tenant
+from xinex.identity.principal import Principal
 from xinex.kit.errors import AppError
 from xinex.kit.types import utcnow
 from xinex.models.sso import SamlConfig

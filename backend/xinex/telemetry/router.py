@@ -13,8 +13,8 @@ from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
 from xinex.annotations import service as annotations
-from xinex.auth.deps import Authorize
-from xinex.auth.principal import Principal
+from xinex.identity.deps import Authorize
+from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.pagination import Page, PageDep

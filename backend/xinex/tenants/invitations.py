@@ -7,16 +7,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from xinex.auth.deps import Authorize, CurrentPrincipal
-from xinex.auth.principal import Principal
-from xinex.auth.schemas import TenantBrief
+from xinex.identity.deps import Authorize, CurrentPrincipal
+from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import error_responses
 from xinex.kit.pagination import Page, PageDep
 from xinex.models.tenant import Invitation, Role
 from xinex.tenants import invitations_service as invites
 from xinex.tenants.members import member_out
-from xinex.tenants.schemas import InvitationAccept, InvitationAccepted, InvitationCreate, InvitationOut
+from xinex.tenants.schemas import (
+    InvitationAccept,
+    InvitationAccepted,
+    InvitationCreate,
+    InvitationOut,
+    TenantBrief,
+)
 
 router = APIRouter(prefix="/invitations", tags=["invitations"])
 

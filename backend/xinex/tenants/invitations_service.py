@@ -11,9 +11,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
-from xinex.auth.principal import Principal
-from xinex.auth.secrets import new_opaque_token, sha256_hex
-from xinex.auth.sessions import sso_blocks_session
+from xinex.identity.credentials import sso_blocks_session
+from xinex.identity.principal import Principal
+from xinex.identity.secrets import new_opaque_token, sha256_hex
 from xinex.kit.errors import AppError
 from xinex.kit.jobs import enqueue
 from xinex.kit.mail import send_email

@@ -13,10 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 
 from xinex.audit import service as audit
-from xinex.auth.deps import Authorize, CurrentPrincipal
-from xinex.auth.principal import Principal
-from xinex.auth.schemas import TenantBrief
-from xinex.auth.sessions import sso_blocks_session
+from xinex.identity.credentials import sso_blocks_session
+from xinex.identity.deps import Authorize, CurrentPrincipal
+from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.pagination import Page, PageDep
@@ -27,7 +26,7 @@ from xinex.tenants import service
 from xinex.tenants.invitations import router as invitations_router
 from xinex.tenants.members import router as members_router
 from xinex.tenants.provisioning import create_tenant_with_owner
-from xinex.tenants.schemas import TenantOut, TenantUpdate
+from xinex.tenants.schemas import TenantBrief, TenantOut, TenantUpdate
 from xinex.tenants.versioning import not_modified, require_match, tag_for
 
 tenants = APIRouter(prefix="/tenants", tags=["tenants"])

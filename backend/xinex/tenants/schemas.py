@@ -6,9 +6,18 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from xinex.auth.schemas import TenantBrief
 from xinex.kit.types import NulFreeStr, UTCDatetime
 from xinex.models.tenant import Role
+
+
+class TenantBrief(BaseModel):
+    """A tenant as one of its members sees it in a list (their role in it)."""
+
+    id: uuid.UUID
+    name: str
+    slug: str
+    role: str
+    tier: str
 
 
 class TenantOut(BaseModel):

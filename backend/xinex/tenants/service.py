@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
-from xinex.auth.principal import Principal
+from xinex.identity.principal import Principal
 from xinex.kit.errors import AppError
 from xinex.kit.pagination import PageParams
 from xinex.kit.types import utcnow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from xinex.auth.deps import TenantPrincipal
+from xinex.identity.deps import TenantPrincipal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import error_responses
 from xinex.kit.pagination import Page, PageDep

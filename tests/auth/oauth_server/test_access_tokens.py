@@ -30,7 +30,7 @@ def forge(header: dict, claims: dict, secret: bytes | None) -> str:
 
 @pytest.fixture
 async def issued(mobile, alice, app, settings):
-    from xinex.auth.oauth_server.keys import signing_key
+    from xinex.identity.keys import signing_key
 
     tokens = await mobile.sign_in(alice)
     key = await signing_key(app.state.db, settings.secret_key)
@@ -67,7 +67,7 @@ async def test_metadata_document(mobile, settings):
 
 
 async def test_signing_key_survives_a_restart(app, settings, issued, mobile):
-    from xinex.auth.oauth_server import keys
+    from xinex.identity import keys
 
     tokens, key, _ = issued
     keys.clear_cache()  # what a fresh process (or another replica) starts with

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from xinex.audit import service as audit
-from xinex.auth.deps import CurrentPrincipal, require_scope
 from xinex.auth.oauth_login import service
 from xinex.auth.oauth_login import state as flow_state
 from xinex.auth.oauth_login.providers import configured, get_provider, start_url
@@ -23,6 +22,7 @@ from xinex.auth.oauth_login.schemas import (
     ProviderOut,
 )
 from xinex.auth.views import user_out
+from xinex.identity.deps import CurrentPrincipal, require_scope
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.pagination import Page, PageDep

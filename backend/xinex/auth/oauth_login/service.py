@@ -16,13 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
-from xinex.auth.credentials import resolve_session, session_cookie_name
 from xinex.auth.oauth_login import exchange, oidc
 from xinex.auth.oauth_login import state as flow_state
 from xinex.auth.oauth_login.exchange import Profile
 from xinex.auth.oauth_login.providers import Provider, callback_url
 from xinex.auth.service import normalize_email, sso_enforced_for, user_by_email
 from xinex.auth.sessions import pick_tenant, start_session
+from xinex.identity.credentials import resolve_session, session_cookie_name
 from xinex.kit.errors import AppError
 from xinex.kit.pagination import PageParams, paginate
 from xinex.kit.types import utcnow

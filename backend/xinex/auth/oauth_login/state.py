@@ -11,7 +11,7 @@ from authlib.common.security import generate_token
 from fastapi import Response
 from sqlalchemy import delete, update
 
-from xinex.auth.secrets import sha256_hex
+from xinex.identity.secrets import sha256_hex
 from xinex.kit.db import Database
 from xinex.kit.errors import AppError
 from xinex.kit.types import utcnow

@@ -1,2 +1,3 @@
 """Our own OAuth 2 authorization server for the mobile app (Authlib; PKCE S256, JWT access tokens,
-rotating refresh tokens). `access.resolve_access_token` is what bearer-JWT credentials resolve through."""
+rotating refresh tokens). Its access tokens resolve through `xinex.identity.credentials`, with every
+other credential."""

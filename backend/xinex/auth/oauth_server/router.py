@@ -11,8 +11,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from xinex.auth.oauth_server import service
-from xinex.auth.oauth_server.keys import ALG, published_jwks
-from xinex.auth.principal import SCOPE_AREAS
+from xinex.identity.keys import ALG, published_jwks
+from xinex.identity.principal import SCOPE_AREAS
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
 

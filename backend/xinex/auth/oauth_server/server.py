@@ -28,9 +28,9 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from joserfc.jwk import ECKey
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinex.auth.oauth_server.access_jwt import issue_access_token
-from xinex.auth.principal import valid_scope
-from xinex.auth.secrets import new_opaque_token, sha256_hex
+from xinex.identity.access_jwt import issue_access_token
+from xinex.identity.principal import valid_scope
+from xinex.identity.secrets import new_opaque_token, sha256_hex
 from xinex.kit.types import utcnow
 from xinex.models.oauth_server import OAuthAuthorizationCode, OAuthRefreshToken, OAuthTokenFamily
 from xinex.settings import Settings

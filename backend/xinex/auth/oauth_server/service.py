@@ -13,10 +13,6 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
-from xinex.auth.credentials import resolve_session, session_cookie_name, unauthenticated
-from xinex.auth.deps import no_active_tenant
-from xinex.auth.oauth_server.access_jwt import InvalidAccessToken, peek_kid, verify_access_token
-from xinex.auth.oauth_server.keys import signing_key, verification_keys
 from xinex.auth.oauth_server.server import (
     CodeView,
     FamilyTokenView,
@@ -26,7 +22,11 @@ from xinex.auth.oauth_server.server import (
     XinexAuthorizationServer,
     expired,
 )
-from xinex.auth.secrets import sha256_hex
+from xinex.identity.access_jwt import InvalidAccessToken, peek_kid, verify_access_token
+from xinex.identity.credentials import resolve_session, session_cookie_name, unauthenticated
+from xinex.identity.deps import no_active_tenant
+from xinex.identity.keys import signing_key, verification_keys
+from xinex.identity.secrets import sha256_hex
 from xinex.kit.db import Database
 from xinex.kit.tenancy import bind_tenant, system_scope
 from xinex.kit.types import utcnow

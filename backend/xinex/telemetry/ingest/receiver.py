@@ -147,7 +147,7 @@ class Receiver:
         """The tenant comes only from the API token, never from the payload (DESIGN §3)."""
         if not credential:
             raise Unauthenticated("an API token is required (authorization: Bearer xinex_… or x-api-key)")
-        from xinex.auth.credential_cache import CACHE
+        from xinex.identity.credential_cache import CACHE
 
         key = hashlib.sha256(credential.encode()).digest()
         now = time.monotonic()
@@ -162,7 +162,7 @@ class Receiver:
         return tenant
 
     async def _resolve(self, raw: str) -> TenantIngest:
-        from xinex.auth.credentials import resolve_api_token
+        from xinex.identity.credentials import resolve_api_token
         from xinex.kit.errors import AppError
         from xinex.models.tenant import Role
         from xinex.tiers.catalog import limits_for

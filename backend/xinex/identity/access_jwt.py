@@ -10,7 +10,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
-from xinex.auth.oauth_server.keys import ALG
+from xinex.identity.keys import ALG
 
 AUDIENCE = "xinex-api"
 ACCESS_TYP = "at+jwt"

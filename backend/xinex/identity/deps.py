@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from xinex.auth.credentials import cached_api_token_principal, resolve_principal
-from xinex.auth.principal import Principal
+from xinex.identity.credentials import cached_api_token_principal, resolve_principal
+from xinex.identity.principal import Principal
 from xinex.kit.db import Database, SessionDep
 from xinex.kit.errors import AppError
 from xinex.models.tenant import Role

@@ -1,22 +1,29 @@
-"""Resolve whatever credential a request carries into a `Principal`, or refuse with 401."""
+"""The one `Principal` resolver: whatever credential a request carries — a browser session, an API token,
+a mobile access token (JWT) or an extra bearer kind registered by the app — becomes a `Principal`, or
+the request is refused with 401."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import timedelta
 
 from fastapi import Request
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinex.auth import credential_cache
-from xinex.auth.principal import Principal
-from xinex.auth.secrets import looks_like_api_token, sha256_hex
+from xinex.identity import credential_cache
+from xinex.identity.access_jwt import InvalidAccessToken, peek_kid, verify_access_token
+from xinex.identity.keys import verification_keys
+from xinex.identity.principal import Principal
+from xinex.identity.secrets import constant_time_equal, looks_like_api_token, sha256_hex
 from xinex.kit.errors import AppError
 from xinex.kit.tenancy import bind_tenant, system_scope
 from xinex.kit.types import utcnow
 from xinex.models.identity import ApiToken, User, UserSession
+from xinex.models.oauth_server import OAuthTokenFamily
 from xinex.models.tenant import Membership, Role, Tenant
+from xinex.settings import get_settings
 
 SESSION_COOKIE = "xinex_session"
 CSRF_COOKIE = "xinex_csrf"
@@ -34,8 +41,6 @@ def session_cookie_name() -> str:
     """`__Host-xinex_session` when cookies are Secure (the default), `xinex_session` when an operator
     serves plain http on a non-loopback host. Only that one name is read: with the prefix on, an
     unprefixed cookie planted by a sibling subdomain is ignored rather than signing the browser in."""
-    from xinex.settings import get_settings
-
     return get_settings().cookie_name(SESSION_COOKIE)
 
 
@@ -132,8 +137,6 @@ async def _load_api_token(session: AsyncSession, token_hash: str) -> credential_
 
 
 async def resolve_session(session: AsyncSession, raw: str, request: Request | None) -> Principal:
-    from xinex.settings import get_settings
-
     settings = get_settings()
     now = utcnow()
     row = (
@@ -152,8 +155,6 @@ async def resolve_session(session: AsyncSession, raw: str, request: Request | No
         raise unauthenticated("Account disabled")
     if request is not None and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
-        from xinex.auth.secrets import constant_time_equal
-
         if not sent or not constant_time_equal(sent, user_session.csrf_token):
             raise AppError("FORBIDDEN", "Missing or wrong X-CSRF-Token for a cookie-authenticated request")
     if now - user_session.last_seen_at > TOUCH_EVERY:
@@ -185,6 +186,51 @@ async def resolve_session(session: AsyncSession, raw: str, request: Request | No
     )
 
 
+async def resolve_access_token(session: AsyncSession, raw: str) -> Principal:
+    """A bearer JWT issued by our OAuth server (the mobile app) → its `Principal`."""
+    settings = get_settings()
+    keys = await verification_keys(session, settings.secret_key, peek_kid(raw))
+    try:
+        claims = verify_access_token(raw, keys, issuer=settings.public_url)
+    except InvalidAccessToken as exc:
+        raise unauthenticated("Invalid or expired access token") from exc
+    # One indexed lookup: the family (revocation), and the membership (role now, not at issue time).
+    await system_scope(session, "auth.jwt_family_lookup")
+    row = (
+        await session.execute(
+            select(OAuthTokenFamily.revoked_at, Membership.role, User.email, User.disabled_at)
+            .join(Membership, and_(Membership.tenant_id == OAuthTokenFamily.tenant_id,
+                                   Membership.user_id == OAuthTokenFamily.user_id))
+            .join(User, User.id == OAuthTokenFamily.user_id)
+            .where(OAuthTokenFamily.id == claims.family_id, OAuthTokenFamily.user_id == claims.user_id,
+                   OAuthTokenFamily.tenant_id == claims.tenant_id)
+        )
+    ).first()
+    if row is None:
+        raise unauthenticated("Access token is no longer valid")
+    revoked_at, role, email, disabled_at = row
+    if revoked_at is not None:
+        raise unauthenticated("Access token revoked")
+    if disabled_at is not None:
+        raise unauthenticated("Account disabled")
+    await bind_tenant(session, claims.tenant_id)
+    scopes = frozenset(claims.scope.split()) if claims.scope else None
+    return Principal(
+        user_id=claims.user_id, tenant_id=claims.tenant_id, role=Role(role), kind="jwt",
+        credential_id=claims.family_id, scopes=scopes, email=email,
+    )
+
+
+async def sso_blocks_session(session: AsyncSession, session_sso_tenant_id: uuid.UUID | None,
+                             tenant_id: uuid.UUID) -> bool:
+    """True when `tenant_id` enforces SSO and the session was not created by that tenant's SAML sign-in
+    (the rule `resolve_session` applies to the active tenant, for a tenant a session wants to enter)."""
+    if session_sso_tenant_id == tenant_id:
+        return False
+    enforced = (await session.execute(select(Tenant.sso_enforced).where(Tenant.id == tenant_id))).scalar_one_or_none()
+    return bool(enforced)
+
+
 async def resolve_principal(session: AsyncSession, request: Request) -> Principal:
     presented = presented_credential(request)
     if presented is None:
@@ -195,8 +241,6 @@ async def resolve_principal(session: AsyncSession, request: Request) -> Principa
     if kind == "session":
         return await resolve_session(session, raw, request)
     if kind == "jwt":
-        from xinex.auth.oauth_server.access import resolve_access_token
-
         return await resolve_access_token(session, raw)
     for resolver in getattr(request.app.state, "extra_bearer_resolvers", []):
         principal = await resolver(session, raw)

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from xinex.auth.principal import Principal
+from xinex.identity.principal import Principal
 from xinex.kit.db import AFTER_COMMIT_KEY
 
 log = logging.getLogger("xinex.auth.cache")
