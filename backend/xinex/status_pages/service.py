@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
 from xinex.auth.passwords import hash_password, verify_password
-from xinex.auth.principal import Principal
+from xinex.identity.principal import Principal
 from xinex.kit.db import Database, after_commit
 from xinex.kit.errors import AppError
 from xinex.kit.jobs import enqueue

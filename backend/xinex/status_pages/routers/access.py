@@ -8,7 +8,7 @@ import hmac
 
 from fastapi import Request
 
-from xinex.auth.credentials import resolve_principal
+from xinex.identity.credentials import resolve_principal
 from xinex.kit.db import Database
 from xinex.kit.errors import AppError
 from xinex.status_pages import repository, snapshot

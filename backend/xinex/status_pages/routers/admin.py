@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from xinex.auth.deps import Authorize
-from xinex.auth.principal import Principal
+from xinex.identity.deps import Authorize
+from xinex.identity.principal import Principal
 from xinex.kit.db import DatabaseDep, SessionDep
 from xinex.kit.errors import error_responses
 from xinex.kit.etag import check_if_match, set_version
