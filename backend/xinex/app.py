@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 from xinex import __version__
 from xinex.heartbeats.ping_router import PingFastPath
+from xinex.integrations.mount import INBOUND_PREFIXES
 from xinex.kit.bodylimit import BodyCap, BodyLimitMiddleware
 from xinex.kit.db import Database
 from xinex.kit.errors import install_error_handlers
@@ -138,7 +139,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.add_middleware(
         BodyLimitMiddleware,
         default=BodyCap(settings.body_limit),
-        by_prefix=(("/ping/", BodyCap(settings.ping_body_limit, truncate=True)),),
+        by_prefix=(("/ping/", BodyCap(settings.ping_body_limit, truncate=True)),
+                   *((prefix, BodyCap(settings.integration_body_limit)) for prefix in INBOUND_PREFIXES)),
     )
     app.add_middleware(
         HttpContractMiddleware,

@@ -17,6 +17,7 @@ from xinex.audit import mount as audit
 from xinex.auth import mount as auth
 from xinex.heartbeats import mount as heartbeats
 from xinex.incidents import mount as incidents
+from xinex.integrations import mount as integrations
 from xinex.maintenance import mount as maintenance
 from xinex.monitors import mount as monitors
 from xinex.notify import mount as notify
@@ -31,7 +32,7 @@ from xinex.webhooks import mount as webhooks
 
 # In mounting order (the order of the OpenAPI document and of route matching).
 MOUNTS = [auth, sso, tenants, tiers, audit, heartbeats, monitors, ai_heartbeats, maintenance, analytics,
-          incidents, oncall, notify, webhooks, realtime, telemetry, annotations, status_pages]
+          incidents, oncall, notify, webhooks, realtime, telemetry, annotations, status_pages, integrations]
 
 # Mounted under /api/v1
 ROUTERS: list[APIRouter] = [router for domain in MOUNTS for router in domain.API_ROUTERS]

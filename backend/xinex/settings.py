@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     # Pings one heartbeat accepts per minute (heartbeats/throttle.py; 0 = no limit); a state change
     # (up -> down, down -> up) always gets through.
     ping_rate_limit_per_minute: int = Field(default=60, ge=0)
+    # Inbound alerts (integrations/): the body cap of /v2/enqueue, /v2/alerts and /hooks/ (PagerDuty's
+    # own limit is 512 KB per event), and the requests per minute one integration accepts unless it
+    # sets its own rate_limit_per_minute.
+    integration_body_limit: int = Field(default=512 * 1024, ge=1024)
+    integration_rate_limit_per_minute: int = Field(default=1200, ge=1)
 
     # Telemetry queries (telemetry/query_gate.py): per tenant, this many run at once (across
     # replicas when Redis is set), this many more wait in the tenant's queue for up to the

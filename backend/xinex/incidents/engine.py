@@ -2,7 +2,8 @@
 
 PagerDuty Events semantics: a trigger with an open incident for its dedup key appends to it
 (never re-pages; an acknowledged incident stays quiet), a recovery resolves it when the route
-allows, and a trigger after resolve opens a new incident. Each event is handled in one
+allows, an acknowledgement (`*.acknowledged`: PagerDuty- and Opsgenie-compatible senders)
+acknowledges it and stops its escalation, and a trigger after resolve opens a new incident. Each event is handled in one
 tenant-bound transaction that also marks it processed; the unique `alerts.outbox_event_id` and
 `incidents.open_key` make a replayed or racing event a no-op instead of a duplicate. Several
 copies of this consumer run at once (the embedded loop, each worker, the tick job); the outbox
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.events.outbox import claim_batch, mark_processed
 from xinex.incidents import correlation, timeline
-from xinex.incidents.service import resolve
+from xinex.incidents.service import acknowledge, resolve
 from xinex.incidents.silences import is_suppressed
 from xinex.kit.db import Database
 from xinex.kit.loops import wait_or_stop
@@ -40,6 +41,8 @@ SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2, "critical": 3}
 TRIGGER_SUFFIXES = ("down", "late", "degraded", "ran_too_long", "failed", "missed", "breached", "expiring",
                     "offline", "error", "triggered")
 RESOLVE_SUFFIXES = ("up", "recovered", "resolved", "online", "ok", "renewed")
+# A sender that knows someone is on it (PagerDuty's event_action "acknowledge", Opsgenie's acknowledge).
+ACKNOWLEDGE_SUFFIXES = ("acknowledged",)
 
 
 def action_for(event_type: str) -> str | None:
@@ -48,6 +51,8 @@ def action_for(event_type: str) -> str | None:
         return "trigger"
     if suffix in RESOLVE_SUFFIXES:
         return "resolve"
+    if suffix in ACKNOWLEDGE_SUFFIXES:
+        return "acknowledge"
     return None
 
 
@@ -203,7 +208,11 @@ async def handle(session: AsyncSession, event: OutboxEvent, now: datetime | None
         else:
             await _append(session, incident, event, facts, now)
     elif incident is None:
-        session.add(_alert(event, facts, "resolve", None, "no_open_incident"))
+        session.add(_alert(event, facts, action, None, "no_open_incident"))
+    elif action == "acknowledge":
+        session.add(_alert(event, facts, "acknowledge", incident, "acknowledged"))
+        await session.flush()
+        await acknowledge(session, incident, user_id=None, at=event.occurred_at)
     else:
         session.add(_alert(event, facts, "resolve", incident, "recovered"))
         timeline.add(session, incident, "alert", f"Recovered: {summary_of(event)}", event.occurred_at,

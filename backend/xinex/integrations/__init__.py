@@ -1,0 +1,1 @@
+"""Inbound alerts from the tools a team already runs (docs/integrations.md)."""

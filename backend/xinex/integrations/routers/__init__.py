@@ -1,0 +1,1 @@
+"""The HTTP surfaces of integrations: management under /api/v1, the senders' endpoints at the root."""

@@ -1,0 +1,118 @@
+"""/api/v1/integrations: create (the key is answered once), list, read, change, rotate the key,
+delete, and the test console that shows what a sample payload becomes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from xinex.auth.deps import Authorize
+from xinex.auth.principal import Principal
+from xinex.integrations import repository, service
+from xinex.integrations.schemas import (
+    IntegrationCreate,
+    IntegrationOut,
+    IntegrationSecretOut,
+    IntegrationUpdate,
+    Kind,
+    TestRequest,
+    TestResult,
+)
+from xinex.kit.db import SessionDep
+from xinex.kit.errors import error_responses
+from xinex.kit.etag import check_if_match, set_version
+from xinex.kit.pagination import Page, PageDep, paginate
+from xinex.models.tenant import Role
+
+router = APIRouter(tags=["integrations"])
+Reader = Annotated[Principal, Depends(Authorize("incidents", write=False))]
+Admin = Annotated[Principal, Depends(Authorize("incidents", write=True, min_role=Role.admin))]
+
+
+def _public_url(request: Request) -> str:
+    return str(request.app.state.settings.public_url)
+
+
+@router.get("/integrations", response_model=Page[IntegrationOut], responses=error_responses(401, 403, 422),
+            summary="List integrations")
+async def list_integrations(principal: Reader, session: SessionDep, params: PageDep,
+                            kind: Annotated[Kind | None, Query(description="only this kind")] = None
+                            ) -> Page[IntegrationOut]:
+    """The tenant's inbound alert sources, oldest first. Keys are never shown again after creation
+    or rotation: `key_hint` tells them apart."""
+    items, total = await paginate(session, repository.listing(kind), params)
+    return Page.of([service.to_out(i) for i in items], total, params)
+
+
+@router.post("/integrations", status_code=201, response_model=IntegrationSecretOut,
+             responses=error_responses(401, 403, 422), summary="Create an integration")
+async def create_integration(data: IntegrationCreate, request: Request, principal: Admin,
+                             session: SessionDep) -> IntegrationSecretOut:
+    """A new inbound alert source (admins). The answer carries the secret `key` (the routing key for
+    PagerDuty-compatible senders, the GenieKey for Opsgenie-compatible ones, the last segment of the
+    ingestion URL otherwise), the `ingestion_url` and the `sender_config` to paste — once: only the
+    key's hash is stored. 422: an unknown kind, a mapping on a kind other than webhook, a JMESPath
+    expression that does not compile (details name it)."""
+    return await service.create(session, principal, request, data, _public_url(request))
+
+
+@router.get("/integrations/{integration_id}", response_model=IntegrationOut,
+            responses=error_responses(401, 403, 404, 422), summary="Read an integration")
+async def read_integration(integration_id: uuid.UUID, response: Response, principal: Reader,
+                           session: SessionDep) -> IntegrationOut:
+    """One integration (without its key). 404: no such integration in this tenant."""
+    i = await repository.get_or_404(session, integration_id)
+    set_version(response, i)
+    return service.to_out(i)
+
+
+@router.put("/integrations/{integration_id}", response_model=IntegrationOut,
+            responses=error_responses(401, 403, 404, 412, 422), summary="Change an integration")
+async def update_integration(integration_id: uuid.UUID, data: IntegrationUpdate, request: Request,
+                             response: Response, principal: Admin, session: SessionDep) -> IntegrationOut:
+    """Change name, default routing (service, tags, severities), mapping, rate limit or enabled;
+    fields left out stay. The kind and the key do not change here (rotate the key with
+    POST …/rotate-key). If-Match guards against lost updates (412)."""
+    i = await repository.get_or_404(session, integration_id)
+    check_if_match(request, i)
+    i = await service.update(session, principal, request, i, data)
+    await session.refresh(i)
+    set_version(response, i)
+    return service.to_out(i)
+
+
+@router.post("/integrations/{integration_id}/rotate-key", response_model=IntegrationSecretOut,
+             responses=error_responses(401, 403, 404, 412, 422), summary="Rotate an integration's key")
+async def rotate_key(integration_id: uuid.UUID, request: Request, principal: Admin,
+                     session: SessionDep) -> IntegrationSecretOut:
+    """A new secret key, answered once; the old key is refused (404) from this moment on, so
+    update the sender right after. If-Match guards (412)."""
+    i = await repository.get_or_404(session, integration_id)
+    check_if_match(request, i)
+    return await service.rotate(session, principal, request, i, _public_url(request))
+
+
+@router.delete("/integrations/{integration_id}", status_code=204,
+               responses=error_responses(401, 403, 404, 412, 422), summary="Delete an integration")
+async def delete_integration(integration_id: uuid.UUID, request: Request, principal: Admin,
+                             session: SessionDep) -> Response:
+    """Delete an integration: its key is refused from now on. Incidents it opened stay.
+    If-Match guards (412)."""
+    i = await repository.get_or_404(session, integration_id)
+    check_if_match(request, i)
+    await service.delete(session, principal, request, i)
+    return Response(status_code=204)
+
+
+@router.post("/integrations/{integration_id}/test", response_model=TestResult,
+             responses=error_responses(401, 403, 404, 422), summary="Test a payload against an integration")
+async def test_integration(integration_id: uuid.UUID, data: TestRequest, principal: Reader,
+                           session: SessionDep) -> TestResult:
+    """The test console: what a sample body posted by the sender becomes — the alerts (action,
+    dedup key, summary, severity after the integration's mapping, tags for routing) or the errors the
+    sender would get, each naming the field. Nothing is stored and nobody is paged. For generic
+    webhooks, `mapping` tries other expressions without saving them."""
+    i = await repository.get_or_404(session, integration_id)
+    return service.test(i, data.payload, data.mapping)

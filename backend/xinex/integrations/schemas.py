@@ -1,0 +1,176 @@
+"""Integration request/response shapes, and the answers of the compatible endpoints."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from xinex.kit.fields import NonBlankStr, Tags
+from xinex.kit.types import NulFreeStr, UTCDatetime
+
+Kind = Literal["alertmanager", "grafana", "pagerduty", "opsgenie", "webhook"]
+Severity = Literal["critical", "error", "warning", "info"]
+KINDS: tuple[str, ...] = ("alertmanager", "grafana", "pagerduty", "opsgenie", "webhook")
+
+MAPPING_DESCRIPTION = (
+    "generic webhooks only: JMESPath expressions evaluated on the JSON body — title (required), dedup_key, "
+    "severity, resolve (truthy: resolve), acknowledge, source, service, labels (an object), details, links, and "
+    "alerts (splits the body into items; the others then apply to each item)")
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Routing(_In):
+    service: NulFreeStr | None = Field(default=None, max_length=255, description=(
+        "default routing: the service every alert of this integration carries (routing rules and silences "
+        "match it), unless the alert names its own service label"))
+    tags: Tags = Field(default_factory=list, description=(
+        "default routing: tags added to every alert (each label also becomes a tag 'name=value')"))
+    default_severity: Severity = Field(default="critical", description="severity when the sender gives none "
+                                                                       "or one that maps to nothing")
+    severity_map: dict[str, Severity] = Field(default_factory=dict, max_length=50, description=(
+        "the sender's severity word (label 'severity', PagerDuty severity, Opsgenie priority; case-insensitive) "
+        "-> ours; common words (critical, high, warning, P1-P5, …) map without it"))
+    mapping: dict[str, str] = Field(default_factory=dict, max_length=20, description=MAPPING_DESCRIPTION)
+    rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000, description=(
+        "requests per minute this integration accepts (429 past it); null: the server's default"))
+    enabled: bool = True
+
+    @field_validator("severity_map")
+    @classmethod
+    def _lower(cls, value: dict[str, str]) -> dict[str, str]:
+        return {k.strip().lower(): v for k, v in value.items() if k.strip()}
+
+
+class IntegrationCreate(_Routing):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "Prometheus production", "kind": "alertmanager", "service": "checkout",
+         "tags": ["prod"], "severity_map": {"page": "critical", "ticket": "warning"}},
+        {"name": "Sentry via webhook", "kind": "webhook",
+         "mapping": {"title": "data.issue.title", "dedup_key": "data.issue.id",
+                     "resolve": "action == 'resolved'", "severity": "data.issue.level"}},
+    ]})
+
+    name: NonBlankStr = Field(max_length=200)
+    kind: Kind = Field(description="alertmanager | grafana | pagerduty (Events API v2) | opsgenie (Alert API) | "
+                                   "webhook (generic JSON with a JMESPath mapping)")
+
+
+class IntegrationUpdate(_Routing):
+    """Fields left out keep their value (PATCH semantics over PUT)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "Prometheus production", "service": "payments", "enabled": True}]})
+
+    name: NonBlankStr | None = Field(default=None, max_length=200)
+    default_severity: Severity | None = None  # type: ignore[assignment]
+    enabled: bool | None = None  # type: ignore[assignment]
+
+
+class IntegrationOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    kind: str
+    enabled: bool
+    key_hint: str = Field(description="the secret's last four characters")
+    key_rotated_at: UTCDatetime
+    service: str | None
+    tags: list[str]
+    default_severity: str
+    severity_map: dict[str, str]
+    mapping: dict[str, str]
+    rate_limit_per_minute: int | None
+    last_event_at: UTCDatetime | None
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class IntegrationSecretOut(IntegrationOut):
+    """Answered once, at creation and rotation: the secret is not stored, only its hash."""
+
+    key: str = Field(description="the secret: the routing key (PagerDuty), GenieKey (Opsgenie) or the "
+                                 "ingestion URL's last segment; shown only now")
+    ingestion_url: str = Field(description="where the sender posts (the key is part of it for hooks)")
+    sender_config: dict[str, Any] = Field(description="what to paste into the sender")
+
+
+class TestRequest(_In):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"payload": {"action": "triggered", "data": {"issue": {"id": "42", "title": "TypeError in checkout"}}},
+         "mapping": {"title": "data.issue.title", "dedup_key": "data.issue.id"}}]})
+
+    payload: Any = Field(description="a sample body, as the sender would post it")
+    mapping: dict[str, str] | None = Field(default=None, max_length=20, description=(
+        "try another mapping without saving it (generic webhooks); default: the integration's own"))
+
+
+class TestAlert(BaseModel):
+    action: str
+    dedup_key: str
+    summary: str | None
+    severity: str
+    source: str | None
+    service: str | None
+    tags: list[str]
+    labels: dict[str, str]
+    details: dict[str, Any]
+    links: list[dict[str, str]]
+
+
+class TestResult(BaseModel):
+    ok: bool
+    errors: list[str] = Field(description="what is wrong with the payload or the mapping, each naming the field")
+    alerts: list[TestAlert] = Field(description="what the payload becomes: nothing is stored or paged")
+
+
+# --- the compatible endpoints' own answers -----------------------------------------------------------
+
+class PagerDutyAccepted(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"status": "success", "message": "Event processed", "dedup_key": "srv01/HTTP"}]})
+
+    status: str
+    message: str
+    dedup_key: str
+
+
+class PagerDutyInvalid(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"status": "invalid event", "message": "Event object is invalid",
+         "errors": ["'payload.summary' is missing or blank"]}]})
+
+    status: str
+    message: str
+    errors: list[str]
+
+
+class OpsgenieAccepted(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"result": "Request will be processed", "took": 0.004, "requestId": "9ae63dd7-ed00-4c81-86f0-c4ffd33142c9"}]})
+
+    result: str
+    took: float
+    requestId: str  # noqa: N815 - Opsgenie's own field name
+
+
+class OpsgenieError(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"message": "Message can not be empty.", "took": 0.001, "requestId": "9ae63dd7-ed00-4c81-86f0-c4ffd33142c9"}]})
+
+    message: str
+    took: float
+    requestId: str  # noqa: N815
+
+
+class HookAccepted(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"status": "accepted", "alerts": 2, "dedup_keys": ["3fa1c2b4d5e6f708", "9b8c7d6e5f4a3b2c"]}]})
+
+    status: str
+    alerts: int
+    dedup_keys: list[str]
