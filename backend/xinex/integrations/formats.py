@@ -150,11 +150,11 @@ def pagerduty_event(body: Any) -> tuple[str, InboundAlert]:
         errors.append("'dedup_key' is missing or blank")
     alert = InboundAlert(action=str(action), key=dedup_key or uuid.uuid4().hex)
     if action == "trigger":
-        payload = event.get("payload")
-        missing = not isinstance(payload, dict)
+        raw_payload = event.get("payload")
+        missing = not isinstance(raw_payload, dict)
         if missing:
-            errors.append("'payload' is missing or blank" if payload is None else "'payload' must be an object")
-            payload = {}
+            errors.append("'payload' is missing or blank" if raw_payload is None else "'payload' must be an object")
+        payload: dict[str, Any] = raw_payload if isinstance(raw_payload, dict) else {}
         for name in ("summary", "source", "severity"):
             if _blank(payload.get(name)) and not missing:
                 errors.append(f"'payload.{name}' is missing or blank")
