@@ -21,8 +21,8 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
-from xinex.auth.principal import Principal
 from xinex.events.outbox import emit
+from xinex.identity.principal import Principal
 from xinex.integrations import formats
 from xinex.integrations.formats import InboundAlert, PayloadError
 from xinex.integrations.repository import key_hash
