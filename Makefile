@@ -11,17 +11,27 @@ STAMP    := .stamp-install
 # Extra arguments: make test ARGS="-k heartbeats -x"
 ARGS     ?=
 
-.PHONY: help install bytecode system-deps run test bench lint migrate
+.PHONY: help install web api-types bytecode system-deps run test bench lint migrate
 
 help:
-	@echo "make install   system packages (if missing), .venv, pinned Python deps, xinex (editable)"
+	@echo "make install   system packages (if missing), .venv, pinned Python deps, xinex (editable), the web app"
 	@echo "make run       embedded default in the foreground (HTTP 8000, OTLP 4317/4318, data in ./var)"
 	@echo "make test      provision PostgreSQL + Redis, run the test suite (ARGS=... for pytest)"
 	@echo "make bench     run the benchmarks"
 	@echo "make lint      ruff, the architecture contracts (import-linter) and mypy (docs/architecture.md)"
 	@echo "make migrate   apply database migrations"
+	@echo "make api-types regenerate frontend/openapi.json and the web app's API types after an API change"
 
-install: $(STAMP)
+install: $(STAMP) web
+
+# The web app (frontend/ -> frontend/dist, served at /): npm ci + vite build, each only when its inputs changed.
+web:
+	@scripts/build-frontend.sh
+
+# After any change to the API: the OpenAPI document the web app's types come from, and those types.
+api-types: $(STAMP)
+	$(PY) scripts/export_openapi.py frontend/openapi.json
+	cd frontend && { [[ -d node_modules ]] || npm ci --no-audit --no-fund; } && npx --no-install openapi-typescript openapi.json -o src/api/schema.d.ts
 
 system-deps:
 	@scripts/install-system-deps.sh

@@ -1,1 +1,1 @@
-"""The pages the API process serves outside /api/v1: the landing page and the API docs (assets served locally)."""
+"""The pages the API process serves outside /api/v1: the web app (`frontend/dist`) and the API docs (assets served locally)."""

@@ -1,4 +1,4 @@
-"""`/` (a landing page until the web app arrives), `/docs` (Swagger UI), `/redoc` (ReDoc).
+"""`/docs` (Swagger UI) and `/redoc` (ReDoc); the web app itself is served by `xinex.site.webapp`.
 
 The docs' JavaScript and CSS come from the `fastapi-offline` package and are served from this process:
 FastAPI's defaults load them from a CDN, which left /docs blank on an offline or firewalled install.
@@ -6,16 +6,13 @@ FastAPI's defaults load them from a CDN, which left /docs blank on an offline or
 
 from __future__ import annotations
 
-import html
 from functools import lru_cache
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
-
-from xinex import __version__
 
 ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
 ASSETS = {
@@ -74,30 +71,7 @@ async def redoc() -> HTMLResponse:
                           redoc_favicon_url=f"{ASSET_PREFIX}/favicon.png", with_google_fonts=False)
 
 
-LANDING = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Xinex</title><link rel="icon" href="/docs/assets/favicon.png">
-<style>
-body{{font:16px/1.55 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:46rem;margin:3rem auto;
-padding:0 1.25rem;color:#1d2330;background:#fff}}h1{{margin-bottom:.2rem}}.sub{{color:#5b6475;margin-top:0}}
-a{{color:#2456d6}}pre{{background:#f3f5f9;padding:.9rem 1rem;border-radius:8px;overflow-x:auto;font-size:13.5px}}
-.links a{{margin-right:1.1rem}}@media (prefers-color-scheme:dark){{body{{background:#11151c;color:#e4e8ef}}
-pre{{background:#1b212c}}a{{color:#7aa2ff}}.sub{{color:#9aa3b5}}}}
-</style></head><body>
-<h1>Xinex</h1><p class="sub">Monitoring and on-call — version {version}</p>
-<p class="links"><a href="/docs">API reference (Swagger UI)</a><a href="/redoc">ReDoc</a>
-<a href="/openapi.json">OpenAPI JSON</a><a href="/health/ready">Readiness</a></p>
-<h2>First five minutes</h2>
-<p>Create an account and a token, then a heartbeat that alerts a webhook when your job misses a run
-(the repository's <code>docs/quickstart.md</code> has the whole walkthrough):</p>
-<pre>curl -sS -X POST {base}/api/v1/auth/register -H 'Content-Type: application/json' \\
-  -d '{{"email": "you@example.com", "password": "a long passphrase", "name": "You"}}'</pre>
-<p>The browser app is not served by this version; everything is available through the API.</p>
-</body></html>"""
+# Last: the web app's SPA fallback answers only what no other route of this process claims.
+from xinex.site.webapp import router as webapp_router  # noqa: E402
 
-
-@router.get("/")
-async def landing(request: Request) -> HTMLResponse:
-    base = html.escape(str(request.base_url).rstrip("/"))
-    return HTMLResponse(LANDING.format(version=html.escape(__version__), base=base),
-                        headers={"Cache-Control": "no-cache"})
+router.include_router(webapp_router)

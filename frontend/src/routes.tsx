@@ -1,0 +1,38 @@
+import { createBrowserRouter } from "react-router";
+import { AppShell, RequireAuth, RouteError } from "./layout/AppShell";
+import { AcceptInvitation } from "./pages/auth/AcceptInvitation";
+import { ForgotPassword, ResetPassword } from "./pages/auth/Password";
+import { Login } from "./pages/auth/Login";
+import { RegisterConfirm, Signup } from "./pages/auth/Signup";
+import { VerifyEmail } from "./pages/auth/VerifyEmail";
+import { HeartbeatDetail } from "./pages/heartbeats/HeartbeatDetail";
+import { HeartbeatForm } from "./pages/heartbeats/HeartbeatForm";
+import { HeartbeatList } from "./pages/heartbeats/HeartbeatList";
+import { IncidentDetail } from "./pages/incidents/IncidentDetail";
+import { IncidentList } from "./pages/incidents/IncidentList";
+import { NotFound } from "./pages/NotFound";
+import { Overview } from "./pages/Overview";
+
+export const router = createBrowserRouter([
+  { path: "/login", element: <Login />, errorElement: <RouteError /> },
+  { path: "/signup", element: <Signup />, errorElement: <RouteError /> },
+  { path: "/register/confirm", element: <RegisterConfirm />, errorElement: <RouteError /> },
+  { path: "/verify-email", element: <VerifyEmail />, errorElement: <RouteError /> },
+  { path: "/forgot-password", element: <ForgotPassword />, errorElement: <RouteError /> },
+  { path: "/reset-password", element: <ResetPassword />, errorElement: <RouteError /> },
+  { path: "/invitations/accept", element: <AcceptInvitation />, errorElement: <RouteError /> },
+  {
+    element: <RequireAuth><AppShell /></RequireAuth>,
+    errorElement: <RouteError />,
+    children: [
+      { index: true, element: <Overview /> },
+      { path: "heartbeats", element: <HeartbeatList /> },
+      { path: "heartbeats/new", element: <HeartbeatForm /> },
+      { path: "heartbeats/:id", element: <HeartbeatDetail /> },
+      { path: "heartbeats/:id/edit", element: <HeartbeatForm /> },
+      { path: "incidents", element: <IncidentList /> },
+      { path: "incidents/:id", element: <IncidentDetail /> },
+      { path: "*", element: <NotFound /> },
+    ],
+  },
+]);

@@ -1,0 +1,54 @@
+// @vitest-environment jsdom
+import { render, screen } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { safeNext } from "../pages/auth/AuthLayout";
+import { overviewRows } from "../pages/Overview";
+import { Alert, StatusBadge, TextField } from ".";
+
+describe("form fields", () => {
+  it("are found by their label, with hint and error described", () => {
+    render(<TextField label="E-mail" hint="Your work address" error="not an address" defaultValue="x" />);
+    const input = screen.getByLabelText("E-mail");
+    expect(input).toHaveProperty("value", "x");
+    expect(input.getAttribute("aria-invalid")).toBe("true");
+    const described = (input.getAttribute("aria-describedby") ?? "").split(" ").map((id) => document.getElementById(id)?.textContent);
+    expect(described).toEqual(["Your work address", "not an address"]);
+  });
+  it("an error alert is announced", () => {
+    render(<Alert>Wrong password</Alert>);
+    expect(screen.getByRole("alert").textContent).toBe("Wrong password");
+  });
+  it("status badges carry their tone", () => {
+    const { container } = render(<><StatusBadge status="down" /><StatusBadge status="up" /><StatusBadge status="new" /></>);
+    expect([...container.querySelectorAll(".badge")].map((b) => b.className))
+      .toEqual(["badge badge-bad", "badge badge-ok", "badge"]);
+  });
+});
+
+describe("sign-in redirects", () => {
+  it("only ever go to a path on this site", () => {
+    expect(safeNext("/incidents/1")).toBe("/incidents/1");
+    expect(safeNext("//evil.example")).toBe("/");
+    expect(safeNext("https://evil.example")).toBe("/");
+    expect(safeNext("/\\evil.example")).toBe("/");
+    expect(safeNext(null)).toBe("/");
+  });
+});
+
+describe("the overview", () => {
+  it("lists every kind, the worst first", () => {
+    const rows = overviewRows(
+      [{ id: "1", name: "backup", status: "up", last_ping_at: null }, { id: "2", name: "etl", status: "down", last_ping_at: null }],
+      [{ id: "3", name: "site", status: "late", paused: false, last_checked_at: null }, { id: "4", name: "old", status: "up", paused: true, last_checked_at: null }],
+      [{ id: "5", name: "agent", status: "new", last_event_at: null }],
+    );
+    expect(rows.map((r) => `${r.name}:${r.status}`)).toEqual(["etl:down", "site:late", "agent:new", "backup:up", "old:paused"]);
+    expect(rows[0].href).toBe("/heartbeats/2");
+  });
+  it("sorts 1,000 monitors with the down ones first", () => {
+    const many = Array.from({ length: 1000 }, (_, i) => ({ id: String(i), name: `m${i}`, status: i % 7 ? "up" : "down", paused: false, last_checked_at: null }));
+    const rows = overviewRows([], many, []);
+    expect(rows).toHaveLength(1000);
+    expect(rows[0].status).toBe("down");
+  });
+});
