@@ -1,11 +1,17 @@
 import { useQuery } from "@tanstack/react-query";
-import { api, unwrap, type Schemas } from "./client";
+import { api, unwrap } from "./client";
+import type { paths } from "./schema";
 
-export type Heartbeat = Schemas["HeartbeatOut"];
-export type Monitor = Schemas["MonitorOut"];
-export type AiHeartbeat = Schemas["AiHeartbeatOut"];
-export type Incident = Schemas["IncidentOut"];
-export type IncidentDetail = Schemas["IncidentDetail"];
+// Types by endpoint rather than by schema name: FastAPI renames a schema when two domains use one name.
+type Ok<P extends keyof paths, M extends keyof paths[P]> =
+  paths[P][M] extends { responses: { 200: { content: { "application/json": infer T } } } } ? T : never;
+type Item<T> = T extends { items: (infer I)[] } ? I : never;
+
+export type Heartbeat = Ok<"/api/v1/heartbeats/{heartbeat_id}", "get">;
+export type Monitor = Item<Ok<"/api/v1/monitors", "get">>;
+export type AiHeartbeat = Item<Ok<"/api/v1/ai-heartbeats", "get">>;
+export type Incident = Item<Ok<"/api/v1/incidents", "get">>;
+export type IncidentDetail = Ok<"/api/v1/incidents/{incident_id}", "get">;
 
 interface Paged<T> { items: T[]; total_pages: number }
 

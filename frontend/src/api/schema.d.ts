@@ -2439,7 +2439,9 @@ export interface paths {
         put?: never;
         /**
          * Test Channel
-         * @description Sends a real message now and answers with its log entry (status, response code, timing).
+         * @description Sends a real message now and answers with its log entry (status, response code, timing). The message is
+         *     marked as a test: event `test`, `test: true` and no incident (`incident_id` null) in a webhook's JSON, "[Test]"
+         *     in the chat and e-mail formats; it links to the web app, not to an incident.
          *
          *     Scope `notifications:write`.
          */
@@ -2907,6 +2909,513 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/status-pages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Pages
+         * @description The tenant's status pages, oldest first.
+         *
+         *     Scope `statuspages:read`.
+         */
+        get: operations["list_pages_api_v1_status_pages_get"];
+        put?: never;
+        /**
+         * Create Page
+         * @description Create a status page. 409: the slug is taken (slugs are unique across all tenants: they are the public
+         *     address /status/{slug}); 403 TIER_LIMIT_EXCEEDED: the plan's `status_pages` limit is reached.
+         *
+         *     Scope `statuspages:write`.
+         */
+        post: operations["create_page_api_v1_status_pages_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/status-pages/{page_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Page
+         * @description One status page. 404: no such page in this tenant.
+         *
+         *     Scope `statuspages:read`.
+         */
+        get: operations["read_page_api_v1_status_pages__page_id__get"];
+        /**
+         * Update Page
+         * @description Replace a page's settings (the whole body, as on create; omit `password` to keep the current one).
+         *     If-Match guards against lost updates (412).
+         *
+         *     Scope `statuspages:write`.
+         */
+        put: operations["update_page_api_v1_status_pages__page_id__put"];
+        post?: never;
+        /**
+         * Delete Page
+         * @description Delete a page with its groups, components, incidents and subscribers; its public address answers 404.
+         *
+         *     Scope `statuspages:write`.
+         */
+        delete: operations["delete_page_api_v1_status_pages__page_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/status/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Groups
+         * @description Component groups, of one page (`page_id`) or of all the tenant's pages, in display order.
+         *
+         *     Scope `statuspages:read`.
+         */
+        get: operations["list_groups_api_v1_status_groups_get"];
+        put?: never;
+        /**
+         * Create Group
+         * @description Add a component group to the page `page_id`. 404: no such page.
+         *
+         *     Scope `statuspages:write`.
+         */
+        post: operations["create_group_api_v1_status_groups_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/status-pages/{page_id}/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Page Groups
+         * @description The component groups of one page, in display order. 404: no such page.
+         *
+         *     Scope `statuspages:read`.
+         */
+        get: operations["list_page_groups_api_v1_status_pages__page_id__groups_get"];
+        put?: never;
+        /**
+         * Create Page Group
+         * @description Add a component group to this page (the body's page_id, if given, must be this one).
+         *
+         *     Scope `statuspages:write`.
+         */
+        post: operations["create_page_group_api_v1_status_pages__page_id__groups_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/status/groups/{group_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Group
+         * @description One component group. 404: no such group in this tenant.
+         *
+         *     Scope `statuspages:read`.
+         */
+        get: operations["read_group_api_v1_status_groups__group_id__get"];
+        /**
+         * Update Group
+         * @description Rename or reorder a group (it stays on its page). If-Match guards (412).
+         *
+         *     Scope `statuspages:write`.
+         */
+        put: operations["update_group_api_v1_status_groups__group_id__put"];
+        post?: never;
+        /**
+         * Delete Group
+         * @description Delete a group; its components stay on the page, outside any group.
+         *
+         *     Scope `statuspages:write`.
+         */
+        delete: operations["delete_group_api_v1_status_groups__group_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/status/components": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Components
+         * @description Components, of one page (`page_id`) or of all the tenant's pages, with the status each shows now.
+         *
+         *     Scope `statuspages:read`.
+         */
+        get: operations["list_components_api_v1_status_components_get"];
+        put?: never;
+        /**
+         * Create Component
+         * @description Add a component to the page `page_id`, bound to a monitor, heartbeat or AI heartbeat of this tenant
+         *     (`source_type` + `source_id`) or manual. 422: no such source or group.
+         *
+         *     Scope `statuspages:write`.
+         */
+        post: operations["create_component_api_v1_status_components_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/status-pages/{page_id}/components": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Page Components
+         * @description The components of one page, in display order. 404: no such page.
+         *
+         *     Scope `statuspages:read`.
+         */
+        get: operations["list_page_components_api_v1_status_pages__page_id__components_get"];
+        put?: never;
+        /**
+         * Create Page Component
+         * @description Add a component to this page (as POST /status/components with this page_id).
+         *
+         *     Scope `statuspages:write`.
+         */
+        post: operations["create_page_component_api_v1_status_pages__page_id__components_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/status/components/{component_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Component
+         * @description One component with the status it shows. 404: no such component in this tenant.
+         *
+         *     Scope `statuspages:read`.
+         */
+        get: operations["read_component_api_v1_status_components__component_id__get"];
+        /**
+         * Update Component
+         * @description Replace a component (name, group, source, `status_override`: set it to pin a status, null to derive it
+         *     again). If-Match guards (412).
+         *
+         *     Scope `statuspages:write`.
+         */
+        put: operations["update_component_api_v1_status_components__component_id__put"];
+        post?: never;
+        /**
+         * Delete Component
+         * @description Remove a component from its page.
+         *
+         *     Scope `statuspages:write`.
+         */
+        delete: operations["delete_component_api_v1_status_components__component_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/status-pages/{page_id}/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Incidents
+         * @description The page's public incidents, newest first, each with its updates (newest first).
+         *
+         *     Scope `statuspages:read`.
+         */
+        get: operations["list_incidents_api_v1_status_pages__page_id__incidents_get"];
+        put?: never;
+        /**
+         * Create Incident
+         * @description Open a public incident with its first update; `notify` sends it to the confirmed subscribers after
+         *     commit. `linked_incident_id` ties it to an internal incident (never shown publicly).
+         *
+         *     Scope `statuspages:write`.
+         */
+        post: operations["create_incident_api_v1_status_pages__page_id__incidents_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/status-pages/{page_id}/incidents/{incident_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Incident
+         * @description One public incident with its updates.
+         *
+         *     Scope `statuspages:read`.
+         */
+        get: operations["read_incident_api_v1_status_pages__page_id__incidents__incident_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Incident
+         * @description Delete a public incident (e.g. opened by mistake) and its updates.
+         *
+         *     Scope `statuspages:write`.
+         */
+        delete: operations["delete_incident_api_v1_status_pages__page_id__incidents__incident_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Patch Incident
+         * @description Change the title, impact, affected components or linked incident (the state changes through updates).
+         *
+         *     Scope `statuspages:write`.
+         */
+        patch: operations["patch_incident_api_v1_status_pages__page_id__incidents__incident_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/status-pages/{page_id}/incidents/{incident_id}/updates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Update
+         * @description Post an update: investigating, identified, monitoring or resolved (resolved closes the incident; a later
+         *     update reopens it). `notify` sends it to the confirmed subscribers.
+         *
+         *     Scope `statuspages:write`.
+         */
+        post: operations["post_update_api_v1_status_pages__page_id__incidents__incident_id__updates_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/status-pages/{page_id}/subscribers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Subscribers
+         * @description The page's subscribers (e-mail addresses and webhook URLs, confirmed or not). Needs write access:
+         *     it lists personal data.
+         *
+         *     Scope `statuspages:write`.
+         */
+        get: operations["list_subscribers_api_v1_status_pages__page_id__subscribers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/status-pages/{page_id}/subscribers/{subscriber_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Subscriber
+         * @description Remove a subscriber.
+         *
+         *     Scope `statuspages:write`.
+         */
+        delete: operations["delete_subscriber_api_v1_status_pages__page_id__subscribers__subscriber_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/status-pages/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public Page
+         * @description A status page as the public sees it: overall status, groups and components with their status and 90
+         *     daily uptime bars (UTC days; `uptime_pct` null means no data that day, never 100 %), open incidents with
+         *     their updates, recent past incidents, maintenance in progress and upcoming. Cached: a status change shows
+         *     within a second; `ETag` + `If-None-Match` answer 304. 401: a password page not unlocked
+         *     (POST …/unlock); 404: no such page, or a members-only page and the caller is not a signed-in member.
+         */
+        get: operations["public_page_api_v1_public_status_pages__slug__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/status-pages/{slug}/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public Incidents
+         * @description All the page's incidents, newest first, with their updates: the paginated history.
+         */
+        get: operations["public_incidents_api_v1_public_status_pages__slug__incidents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/status-pages/{slug}/subscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Subscribe
+         * @description Subscribe an e-mail address or a webhook URL to the page's incident updates. The answer is the same
+         *     whether or not it was subscribed before. E-mail: a confirmation link is mailed (double opt-in), every
+         *     update mail has a one-click unsubscribe link. Webhook: the URL receives a signed `subscription.confirm`
+         *     POST carrying the confirmation link and the signing secret; updates are signed like Xinex's outgoing
+         *     webhooks. 429: too many requests from this address or for this page.
+         */
+        post: operations["subscribe_api_v1_public_status_pages__slug__subscribe_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/status-pages/{slug}/subscribe/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm
+         * @description Confirm a subscription with the token of its confirmation link. 400 TOKEN_INVALID: unknown, expired
+         *     (7 days) or superseded by a newer confirmation.
+         */
+        post: operations["confirm_api_v1_public_status_pages__slug__subscribe_confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/status-pages/{slug}/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unsubscribe
+         * @description Remove a subscription with the token of the unsubscribe link every update carries.
+         */
+        post: operations["unsubscribe_api_v1_public_status_pages__slug__unsubscribe_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/status-pages/{slug}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unlock
+         * @description Unlock a password-protected page: sets a cookie (30 days, HttpOnly) that the JSON, HTML, feeds, badges
+         *     and events accept until the password changes. 401: wrong password; 404: no such password page.
+         */
+        post: operations["unlock_api_v1_public_status_pages__slug__unlock_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/oauth/authorize": {
         parameters: {
             query?: never;
@@ -3127,10 +3636,252 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/status/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Status Page
+         * @description The status page in HTML, rendered on the server: readable without JavaScript (a few lines of it reload
+         *     the page when its event stream reports a change).
+         */
+        get: operations["status_page_status__slug__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/status/{slug}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unlock Form
+         * @description The password form of a private page: right password, back to the page with its cookie; wrong, 401.
+         */
+        post: operations["unlock_form_status__slug__unlock_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/status/{slug}/subscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Subscribe Form
+         * @description The page's subscribe form: the same answer whether or not the address was subscribed before.
+         */
+        post: operations["subscribe_form_status__slug__subscribe_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/status/{slug}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Confirm Page
+         * @description The confirmation link of a subscription mail: a button, so that a mail scanner following links does not
+         *     confirm on the reader's behalf.
+         */
+        get: operations["confirm_page_status__slug__confirm_get"];
+        put?: never;
+        /**
+         * Confirm Submit
+         * @description Confirm a subscription (the button of the confirmation page).
+         */
+        post: operations["confirm_submit_status__slug__confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/status/{slug}/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Unsubscribe Page
+         * @description The unsubscribe link of an update mail: a button (one-click mail clients POST directly).
+         */
+        get: operations["unsubscribe_page_status__slug__unsubscribe_get"];
+        put?: never;
+        /**
+         * Unsubscribe Submit
+         * @description One-click unsubscribe (RFC 8058: mail clients POST `List-Unsubscribe=One-Click` to the link).
+         */
+        post: operations["unsubscribe_submit_status__slug__unsubscribe_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/status/{slug}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Events
+         * @description Server-sent events of the page: `hello` (the overall status) at once, then `component.status_changed`,
+         *     `incident.created`, `incident.updated`, `incident.resolved` and `status.changed` as they happen (within
+         *     about a second). The stream ends after 15 minutes; EventSource reconnects.
+         */
+        get: operations["events_status__slug__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/status/{slug}/feed.atom": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Atom
+         * @description The page's incidents (open and recently resolved) as an Atom feed.
+         */
+        get: operations["atom_status__slug__feed_atom_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/status/{slug}/feed.rss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rss
+         * @description The page's incidents (open and recently resolved) as an RSS 2.0 feed.
+         */
+        get: operations["rss_status__slug__feed_rss_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/status/{slug}/badge.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Page Badge
+         * @description The page's overall status as a README badge.
+         */
+        get: operations["page_badge_status__slug__badge_svg_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/status/{slug}/components/{key}/badge.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Component Badge
+         * @description One component's current status as a README badge (its key is in the public JSON).
+         */
+        get: operations["component_badge_status__slug__components__key__badge_svg_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/status/{slug}/components/{key}/uptime.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Uptime Badge
+         * @description One component's uptime over the last 90 days as a README badge ("no data" when nothing is known).
+         */
+        get: operations["uptime_badge_status__slug__components__key__uptime_svg_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * Accepted
+         * @example {
+         *       "message": "If this can be subscribed, a confirmation is on its way."
+         *     }
+         */
+        Accepted: {
+            /** Message */
+            message: string;
+        };
         /** Advisory */
         Advisory: {
             /** Code */
@@ -3139,6 +3890,20 @@ export interface components {
             message: string;
             /** Regions */
             regions?: string[];
+        };
+        /** AffectedIn */
+        AffectedIn: {
+            /**
+             * Component Id
+             * Format: uuid
+             */
+            component_id: string;
+            /**
+             * Impact
+             * @default major_outage
+             * @enum {string}
+             */
+            impact: "degraded" | "partial_outage" | "major_outage";
         };
         /**
          * AiHeartbeatIn
@@ -3518,6 +4283,21 @@ export interface components {
             /** Relaystate */
             RelayState?: string | null;
         };
+        /** Body_confirm_submit_status__slug__confirm_post */
+        Body_confirm_submit_status__slug__confirm_post: {
+            /** Token */
+            token: string;
+        };
+        /** Body_subscribe_form_status__slug__subscribe_post */
+        Body_subscribe_form_status__slug__subscribe_post: {
+            /** Email */
+            email: string;
+        };
+        /** Body_unlock_form_status__slug__unlock_post */
+        Body_unlock_form_status__slug__unlock_post: {
+            /** Password */
+            password: string;
+        };
         /** Budgets */
         Budgets: {
             /**
@@ -3673,6 +4453,96 @@ export interface components {
             interval?: number | null;
             /** Grace */
             grace?: number | null;
+        };
+        /**
+         * ComponentIn
+         * @description Bound to a monitor, a heartbeat or an AI heartbeat (`source_id`), or manual. `status_override`
+         *     pins the status whatever the source says (null: derived); a manual component shows it, or operational.
+         * @example {
+         *       "name": "Public API",
+         *       "page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "source_id": "8c1e3f2b-4e7b-5d4a-9c6d-6f1a2b3c4d5e",
+         *       "source_type": "monitor"
+         *     }
+         * @example {
+         *       "name": "Support desk",
+         *       "page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "source_type": "manual",
+         *       "status_override": "degraded"
+         *     }
+         */
+        ComponentIn: {
+            /**
+             * Page Id
+             * @description required on /status/components; taken from the path under /status-pages/{id}/components
+             */
+            page_id?: string | null;
+            /** Group Id */
+            group_id?: string | null;
+            /** Name */
+            name: string;
+            /** Description */
+            description?: string | null;
+            /**
+             * Position
+             * @default 0
+             */
+            position: number;
+            /**
+             * Source Type
+             * @default manual
+             * @enum {string}
+             */
+            source_type: "monitor" | "heartbeat" | "ai_heartbeat" | "manual";
+            /** Source Id */
+            source_id?: string | null;
+            /** Status Override */
+            status_override?: ("operational" | "degraded" | "partial_outage" | "major_outage" | "maintenance") | null;
+        };
+        /** ComponentOut */
+        ComponentOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Page Id
+             * Format: uuid
+             */
+            page_id: string;
+            /** Group Id */
+            group_id: string | null;
+            /**
+             * Key
+             * @description the public identifier (badges, the public JSON, SSE)
+             */
+            key: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+            /** Position */
+            position: number;
+            /**
+             * Source Type
+             * @enum {string}
+             */
+            source_type: "monitor" | "heartbeat" | "ai_heartbeat" | "manual";
+            /** Source Id */
+            source_id: string | null;
+            /** Status Override */
+            status_override: ("operational" | "degraded" | "partial_outage" | "major_outage" | "maintenance") | null;
+            /**
+             * Status
+             * @description what the page shows now
+             * @enum {string}
+             */
+            status: "operational" | "degraded" | "partial_outage" | "major_outage" | "maintenance";
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
         };
         /** CorrelationGroupOut */
         CorrelationGroupOut: {
@@ -3879,6 +4749,49 @@ export interface components {
             total_pages: number;
             /** Unread Count */
             unread_count: number;
+        };
+        /**
+         * GroupIn
+         * @example {
+         *       "name": "API",
+         *       "page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "position": 0
+         *     }
+         */
+        GroupIn: {
+            /**
+             * Page Id
+             * @description required on /status/groups; taken from the path under /status-pages/{id}/groups
+             */
+            page_id?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Position
+             * @default 0
+             */
+            position: number;
+        };
+        /** GroupOut */
+        GroupOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Page Id
+             * Format: uuid
+             */
+            page_id: string;
+            /** Name */
+            name: string;
+            /** Position */
+            position: number;
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -4147,81 +5060,72 @@ export interface components {
             /** Timeline */
             timeline: components["schemas"]["TimelineEntry"][];
             /** Pages */
-            pages: components["schemas"]["PageOut"][];
+            pages: components["schemas"]["xinex__incidents__schemas__PageOut"][];
         };
-        /** IncidentOut */
-        IncidentOut: {
-            /**
-             * Id
-             * Format: uuid
-             */
-            id: string;
-            /**
-             * Tenant Id
-             * Format: uuid
-             */
-            tenant_id: string;
+        /**
+         * IncidentIn
+         * @description A public incident: its first update is `message` in state `status`.
+         * @example {
+         *       "components": [
+         *         {
+         *           "component_id": "8c1e3f2b-4e7b-5d4a-9c6d-6f1a2b3c4d5e",
+         *           "impact": "partial_outage"
+         *         }
+         *       ],
+         *       "impact": "major",
+         *       "message": "We are investigating errors on the public API.",
+         *       "notify": true,
+         *       "status": "investigating",
+         *       "title": "Elevated API error rates"
+         *     }
+         */
+        IncidentIn: {
             /** Title */
             title: string;
-            /** Status */
-            status: string;
-            /** Severity */
-            severity: string;
-            /** Dedup Key */
-            dedup_key: string;
-            /** Source Type */
-            source_type: string;
-            /** Source Id */
-            source_id: string | null;
-            /** Host */
-            host: string | null;
-            /** Service */
-            service: string | null;
-            /** Project */
-            project: string | null;
-            /** Tags */
-            tags: string[];
-            /** Opened At */
-            opened_at: string;
-            /** Last Alert At */
-            last_alert_at: string;
-            /** Alert Count */
-            alert_count: number;
-            /** Acknowledged At */
-            acknowledged_at: string | null;
-            /** Acknowledged By */
-            acknowledged_by: string | null;
-            /** Resolved At */
-            resolved_at: string | null;
-            /** Resolved By */
-            resolved_by: string | null;
-            /** Resolve Reason */
-            resolve_reason: string | null;
-            /** Suppressed */
-            suppressed: boolean;
-            /** Suppression */
-            suppression: {
-                [key: string]: unknown;
-            } | null;
-            /** Group Id */
-            group_id: string | null;
-            /** Routing Rule Id */
-            routing_rule_id: string | null;
-            /** Escalation Policy */
-            escalation_policy?: {
-                [key: string]: unknown;
-            } | null;
-            /** Next Escalation At */
-            next_escalation_at: string | null;
             /**
-             * Delivery Warning
-             * @description set while the paging reached no working channel (none on the route, all failed for good, e-mail without SMTP…): why; null once a delivery succeeded
+             * Status
+             * @default investigating
+             * @enum {string}
              */
-            delivery_warning?: string | null;
-            /** Created At */
-            created_at: string;
-            /** Updated At */
-            updated_at: string;
+            status: "investigating" | "identified" | "monitoring" | "resolved";
+            /**
+             * Impact
+             * @default minor
+             * @enum {string}
+             */
+            impact: "none" | "minor" | "major" | "critical";
+            /** Message */
+            message: string;
+            /** Components */
+            components?: components["schemas"]["AffectedIn"][];
+            /**
+             * Notify
+             * @description mail and call the page's confirmed subscribers
+             * @default false
+             */
+            notify: boolean;
+            /**
+             * Linked Incident Id
+             * @description the internal incident (never public)
+             */
+            linked_incident_id?: string | null;
+        };
+        /**
+         * IncidentPatch
+         * @example {
+         *       "impact": "minor",
+         *       "title": "Elevated API error rates in eu-west"
+         *     }
+         */
+        IncidentPatch: {
+            /** Title */
+            title?: string | null;
+            /** Impact */
+            impact?: ("none" | "minor" | "major" | "critical") | null;
+            /** Components */
+            components?: components["schemas"]["AffectedIn"][] | null;
+            /** Linked Incident Id */
+            linked_incident_id?: string | null;
         };
         /**
          * InvitationAccept
@@ -4763,36 +5667,77 @@ export interface components {
             /** Updated At */
             updated_at: string;
         };
-        /** PageOut */
-        PageOut: {
+        /**
+         * PageIn
+         * @description A status page. `visibility`: public (anyone), password (readers give `password`), members (only
+         *     signed-in members of this tenant). `custom_domain` is stored and shown with its CNAME instruction.
+         * @example {
+         *       "brand_color": "#0a7d4f",
+         *       "description": "Live status of Acme's services",
+         *       "name": "Acme status",
+         *       "slug": "acme",
+         *       "time_zone": "Europe/Berlin"
+         *     }
+         * @example {
+         *       "name": "Internal status",
+         *       "password": "a long shared passphrase",
+         *       "past_incident_days": 30,
+         *       "slug": "acme-internal",
+         *       "visibility": "password"
+         *     }
+         */
+        PageIn: {
+            /** Name */
+            name: string;
+            /** Slug */
+            slug: string;
+            /** Description */
+            description?: string | null;
+            /** Logo Url */
+            logo_url?: string | null;
             /**
-             * Id
-             * Format: uuid
+             * Brand Color
+             * @default #1f6feb
              */
-            id: string;
-            /** Event */
-            event: string;
-            /** Target Type */
-            target_type: string;
+            brand_color: string;
             /**
-             * Target Id
-             * Format: uuid
+             * Time Zone
+             * @default UTC
              */
-            target_id: string;
-            /** Step Index */
-            step_index: number;
-            /** Cycle */
-            cycle: number;
-            /** Via Schedule Id */
-            via_schedule_id: string | null;
-            /** Status */
-            status: string;
-            /** Attempts */
-            attempts: number;
-            /** Sent At */
-            sent_at: string | null;
-            /** Created At */
-            created_at: string;
+            time_zone: string;
+            /**
+             * Visibility
+             * @default public
+             * @enum {string}
+             */
+            visibility: "public" | "password" | "members";
+            /**
+             * Password
+             * @description required with visibility=password (kept only as a hash; omit on PUT to keep it)
+             */
+            password?: string | null;
+            /** Custom Domain */
+            custom_domain?: string | null;
+            /**
+             * Show Uptime Bars
+             * @default true
+             */
+            show_uptime_bars: boolean;
+            /**
+             * Show Response Times
+             * @default false
+             */
+            show_response_times: boolean;
+            /**
+             * Show Maintenance
+             * @default true
+             */
+            show_maintenance: boolean;
+            /**
+             * Past Incident Days
+             * @default 14
+             */
+            past_incident_days: number;
         };
         /** Page[AiHeartbeatOut] */
         Page_AiHeartbeatOut_: {
@@ -4885,6 +5830,19 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
+        /** Page[ComponentOut] */
+        Page_ComponentOut_: {
+            /** Items */
+            items: components["schemas"]["ComponentOut"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Per Page */
+            per_page: number;
+            /** Total Pages */
+            total_pages: number;
+        };
         /** Page[CorrelationGroupOut] */
         Page_CorrelationGroupOut_: {
             /** Items */
@@ -4911,6 +5869,19 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
+        /** Page[GroupOut] */
+        Page_GroupOut_: {
+            /** Items */
+            items: components["schemas"]["GroupOut"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Per Page */
+            per_page: number;
+            /** Total Pages */
+            total_pages: number;
+        };
         /** Page[HeartbeatOut] */
         Page_HeartbeatOut_: {
             /** Items */
@@ -4928,19 +5899,6 @@ export interface components {
         Page_IdentityOut_: {
             /** Items */
             items: components["schemas"]["IdentityOut"][];
-            /** Total */
-            total: number;
-            /** Page */
-            page: number;
-            /** Per Page */
-            per_page: number;
-            /** Total Pages */
-            total_pages: number;
-        };
-        /** Page[IncidentOut] */
-        Page_IncidentOut_: {
-            /** Items */
-            items: components["schemas"]["IncidentOut"][];
             /** Total */
             total: number;
             /** Page */
@@ -5006,6 +5964,19 @@ export interface components {
         Page_OverrideOut_: {
             /** Items */
             items: components["schemas"]["OverrideOut"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Per Page */
+            per_page: number;
+            /** Total Pages */
+            total_pages: number;
+        };
+        /** Page[PageOut] */
+        Page_PageOut_: {
+            /** Items */
+            items: components["schemas"]["xinex__status_pages__schemas__PageOut"][];
             /** Total */
             total: number;
             /** Page */
@@ -5132,6 +6103,19 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
+        /** Page[SubscriberOut] */
+        Page_SubscriberOut_: {
+            /** Items */
+            items: components["schemas"]["SubscriberOut"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Per Page */
+            per_page: number;
+            /** Total Pages */
+            total_pages: number;
+        };
         /** Page[TenantBrief] */
         Page_TenantBrief_: {
             /** Items */
@@ -5203,6 +6187,16 @@ export interface components {
              * @default false
              */
             revoke_api_tokens: boolean;
+        };
+        /**
+         * PasswordIn
+         * @example {
+         *       "password": "a long shared passphrase"
+         *     }
+         */
+        PasswordIn: {
+            /** Password */
+            password: string;
         };
         /**
          * PasswordResetConfirmIn
@@ -5534,6 +6528,225 @@ export interface components {
             display_name: string;
             /** Authorize Url */
             authorize_url: string;
+        };
+        /** PublicAffected */
+        PublicAffected: {
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+            /**
+             * Impact
+             * @enum {string}
+             */
+            impact: "degraded" | "partial_outage" | "major_outage";
+        };
+        /** PublicComponent */
+        PublicComponent: {
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "operational" | "degraded" | "partial_outage" | "major_outage" | "maintenance";
+            /** Uptime 90D Pct */
+            uptime_90d_pct: number | null;
+            /** Days */
+            days: components["schemas"]["PublicDay"][];
+        };
+        /** PublicDay */
+        PublicDay: {
+            /**
+             * Date
+             * @description UTC calendar day, YYYY-MM-DD
+             */
+            date: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "operational" | "degraded" | "partial_outage" | "major_outage" | "no_data";
+            /**
+             * Uptime Pct
+             * @description null: no data that day (not 100 %)
+             */
+            uptime_pct: number | null;
+        };
+        /** PublicGroup */
+        PublicGroup: {
+            /**
+             * Name
+             * @description null: the components not in a group
+             */
+            name: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "operational" | "degraded" | "partial_outage" | "major_outage" | "maintenance";
+            /** Components */
+            components: components["schemas"]["PublicComponent"][];
+        };
+        /** PublicIncident */
+        PublicIncident: {
+            /** Key */
+            key: string;
+            /** Title */
+            title: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "investigating" | "identified" | "monitoring" | "resolved";
+            /**
+             * Impact
+             * @enum {string}
+             */
+            impact: "none" | "minor" | "major" | "critical";
+            /** Started At */
+            started_at: string;
+            /** Resolved At */
+            resolved_at: string | null;
+            /** Components */
+            components: components["schemas"]["PublicAffected"][];
+            /** Updates */
+            updates: components["schemas"]["PublicUpdate"][];
+        };
+        /** PublicIncidentPage */
+        PublicIncidentPage: {
+            /** Items */
+            items: components["schemas"]["PublicIncident"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Per Page */
+            per_page: number;
+            /** Total Pages */
+            total_pages: number;
+        };
+        /** PublicMaintenance */
+        PublicMaintenance: {
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+            /** Starts At */
+            starts_at: string;
+            /** Ends At */
+            ends_at: string;
+            /** Active */
+            active: boolean;
+            /**
+             * Components
+             * @description names of the page's components it covers
+             */
+            components: string[];
+        };
+        /** PublicOverall */
+        PublicOverall: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "operational" | "degraded" | "partial_outage" | "major_outage" | "maintenance";
+            /** Description */
+            description: string;
+        };
+        /**
+         * PublicPage
+         * @example {
+         *       "generated_at": "2026-12-04T10:00:00Z",
+         *       "groups": [
+         *         {
+         *           "components": [
+         *             {
+         *               "days": [
+         *                 {
+         *                   "date": "2026-12-04",
+         *                   "status": "operational",
+         *                   "uptime_pct": 100
+         *                 }
+         *               ],
+         *               "key": "k3J9xQa1",
+         *               "name": "Public API",
+         *               "status": "operational",
+         *               "uptime_90d_pct": 99.98
+         *             }
+         *           ],
+         *           "name": "API",
+         *           "status": "operational"
+         *         }
+         *       ],
+         *       "incidents": [],
+         *       "maintenance": [],
+         *       "page": {
+         *         "brand_color": "#0a7d4f",
+         *         "name": "Acme status",
+         *         "slug": "acme",
+         *         "time_zone": "UTC"
+         *       },
+         *       "past_incidents": [],
+         *       "status": {
+         *         "description": "All systems operational",
+         *         "status": "operational"
+         *       }
+         *     }
+         */
+        PublicPage: {
+            page: components["schemas"]["PublicPageInfo"];
+            status: components["schemas"]["PublicOverall"];
+            /** Groups */
+            groups: components["schemas"]["PublicGroup"][];
+            /**
+             * Incidents
+             * @description unresolved incidents, newest first
+             */
+            incidents: components["schemas"]["PublicIncident"][];
+            /**
+             * Past Incidents
+             * @description resolved within the page's past_incident_days (at most 20; the rest: /incidents)
+             */
+            past_incidents: components["schemas"]["PublicIncident"][];
+            /**
+             * Maintenance
+             * @description in progress and upcoming (next 14 days)
+             */
+            maintenance: components["schemas"]["PublicMaintenance"][];
+            /** Generated At */
+            generated_at: string;
+        };
+        /** PublicPageInfo */
+        PublicPageInfo: {
+            /** Name */
+            name: string;
+            /** Slug */
+            slug: string;
+            /** Description */
+            description: string | null;
+            /** Logo Url */
+            logo_url: string | null;
+            /** Brand Color */
+            brand_color: string;
+            /** Time Zone */
+            time_zone: string;
+        };
+        /** PublicUpdate */
+        PublicUpdate: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "investigating" | "identified" | "monitoring" | "resolved";
+            /** Message */
+            message: string;
+            /** At */
+            at: string;
         };
         /** QuietHours */
         QuietHours: {
@@ -6325,6 +7538,41 @@ export interface components {
              */
             round_robin: boolean;
         };
+        /**
+         * SubscribeIn
+         * @description Exactly one of `email` and `webhook_url`.
+         * @example {
+         *       "email": "ada@example.com"
+         *     }
+         * @example {
+         *       "webhook_url": "https://hooks.example.com/status"
+         *     }
+         */
+        SubscribeIn: {
+            /** Email */
+            email?: string | null;
+            /** Webhook Url */
+            webhook_url?: string | null;
+        };
+        /** SubscriberOut */
+        SubscriberOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "email" | "webhook";
+            /** Target */
+            target: string;
+            /** Confirmed */
+            confirmed: boolean;
+            /** Created At */
+            created_at: string;
+        };
         /** Summary */
         Summary: {
             /**
@@ -6537,6 +7785,16 @@ export interface components {
              */
             token: string;
         };
+        /**
+         * TokenIn
+         * @example {
+         *       "token": "k3J9xQ.abcdef0123456789"
+         *     }
+         */
+        TokenIn: {
+            /** Token */
+            token: string;
+        };
         /** TokenOut */
         TokenOut: {
             /**
@@ -6626,6 +7884,47 @@ export interface components {
         UnreadCount: {
             /** Unread Count */
             unread_count: number;
+        };
+        /**
+         * UpdateIn
+         * @example {
+         *       "message": "A faulty deploy; rolling back.",
+         *       "notify": true,
+         *       "status": "identified"
+         *     }
+         */
+        UpdateIn: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "investigating" | "identified" | "monitoring" | "resolved";
+            /** Message */
+            message: string;
+            /**
+             * Notify
+             * @default false
+             */
+            notify: boolean;
+        };
+        /** UpdateOut */
+        UpdateOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "investigating" | "identified" | "monitoring" | "resolved";
+            /** Message */
+            message: string;
+            /** Notify */
+            notify: boolean;
+            /** At */
+            at: string;
         };
         /** UserOut */
         UserOut: {
@@ -6956,14 +8255,149 @@ export interface components {
             duration_ms: number | null;
             /** Exit Code */
             exit_code: number | null;
-            /** Outcome */
-            outcome: string;
+            /**
+             * Outcome
+             * @description `running` until an end pairs with it; `timeout` when no end came and it was given up — superseded by a new start, or its heartbeat went down past its grace — with `ended_at` the time it was given up and no duration
+             * @enum {string}
+             */
+            outcome: "running" | "success" | "fail" | "timeout";
             /** Ran Too Long */
             ran_too_long: boolean;
             /** Created At */
             created_at: string;
             /** Updated At */
             updated_at: string;
+        };
+        /** IncidentOut */
+        xinex__incidents__schemas__IncidentOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Tenant Id
+             * Format: uuid
+             */
+            tenant_id: string;
+            /** Title */
+            title: string;
+            /** Status */
+            status: string;
+            /** Severity */
+            severity: string;
+            /** Dedup Key */
+            dedup_key: string;
+            /** Source Type */
+            source_type: string;
+            /** Source Id */
+            source_id: string | null;
+            /** Host */
+            host: string | null;
+            /** Service */
+            service: string | null;
+            /** Project */
+            project: string | null;
+            /** Tags */
+            tags: string[];
+            /** Opened At */
+            opened_at: string;
+            /** Last Alert At */
+            last_alert_at: string;
+            /** Alert Count */
+            alert_count: number;
+            /** Acknowledged At */
+            acknowledged_at: string | null;
+            /** Acknowledged By */
+            acknowledged_by: string | null;
+            /** Resolved At */
+            resolved_at: string | null;
+            /** Resolved By */
+            resolved_by: string | null;
+            /** Resolve Reason */
+            resolve_reason: string | null;
+            /** Suppressed */
+            suppressed: boolean;
+            /** Suppression */
+            suppression: {
+                [key: string]: unknown;
+            } | null;
+            /** Group Id */
+            group_id: string | null;
+            /** Routing Rule Id */
+            routing_rule_id: string | null;
+            /** Escalation Policy */
+            escalation_policy?: {
+                [key: string]: unknown;
+            } | null;
+            /** Next Escalation At */
+            next_escalation_at: string | null;
+            /**
+             * Delivery Warning
+             * @description set while the paging reached no working channel (none on the route, all failed for good, e-mail without SMTP…): why; null once a delivery succeeded
+             */
+            delivery_warning?: string | null;
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
+        };
+        /** PageOut */
+        xinex__incidents__schemas__PageOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Event */
+            event: string;
+            /** Target Type */
+            target_type: string;
+            /**
+             * Target Id
+             * Format: uuid
+             */
+            target_id: string;
+            /** Step Index */
+            step_index: number;
+            /** Cycle */
+            cycle: number;
+            /** Via Schedule Id */
+            via_schedule_id: string | null;
+            /** Status */
+            status: string;
+            /** Attempts */
+            attempts: number;
+            /** Sent At */
+            sent_at: string | null;
+            /** Created At */
+            created_at: string;
+        };
+        /** Page[IncidentOut] */
+        xinex__kit__pagination__Page_IncidentOut___1: {
+            /** Items */
+            items: components["schemas"]["xinex__incidents__schemas__IncidentOut"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Per Page */
+            per_page: number;
+            /** Total Pages */
+            total_pages: number;
+        };
+        /** Page[IncidentOut] */
+        xinex__kit__pagination__Page_IncidentOut___2: {
+            /** Items */
+            items: components["schemas"]["xinex__status_pages__schemas__IncidentOut"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Per Page */
+            per_page: number;
+            /** Total Pages */
+            total_pages: number;
         };
         /** Page[RunOut] */
         xinex__kit__pagination__Page_RunOut___1: {
@@ -6990,6 +8424,115 @@ export interface components {
             per_page: number;
             /** Total Pages */
             total_pages: number;
+        };
+        /** IncidentOut */
+        xinex__status_pages__schemas__IncidentOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Page Id
+             * Format: uuid
+             */
+            page_id: string;
+            /** Key */
+            key: string;
+            /** Title */
+            title: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "investigating" | "identified" | "monitoring" | "resolved";
+            /**
+             * Impact
+             * @enum {string}
+             */
+            impact: "none" | "minor" | "major" | "critical";
+            /** Components */
+            components: components["schemas"]["AffectedIn"][];
+            /** Started At */
+            started_at: string;
+            /** Resolved At */
+            resolved_at: string | null;
+            /** Linked Incident Id */
+            linked_incident_id: string | null;
+            /** Updates */
+            updates: components["schemas"]["UpdateOut"][];
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
+        };
+        /**
+         * PageOut
+         * @example {
+         *       "brand_color": "#0a7d4f",
+         *       "cname_instruction": "CNAME status.acme.com -> xinex.example.com",
+         *       "created_at": "2026-12-04T10:00:00Z",
+         *       "custom_domain": "status.acme.com",
+         *       "has_password": false,
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "name": "Acme status",
+         *       "past_incident_days": 14,
+         *       "public_url": "https://xinex.example.com/status/acme",
+         *       "show_maintenance": true,
+         *       "show_response_times": false,
+         *       "show_uptime_bars": true,
+         *       "slug": "acme",
+         *       "time_zone": "UTC",
+         *       "updated_at": "2026-12-04T10:00:00Z",
+         *       "visibility": "public"
+         *     }
+         */
+        xinex__status_pages__schemas__PageOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Slug */
+            slug: string;
+            /** Description */
+            description: string | null;
+            /** Logo Url */
+            logo_url: string | null;
+            /** Brand Color */
+            brand_color: string;
+            /** Time Zone */
+            time_zone: string;
+            /**
+             * Visibility
+             * @enum {string}
+             */
+            visibility: "public" | "password" | "members";
+            /** Has Password */
+            has_password: boolean;
+            /** Custom Domain */
+            custom_domain: string | null;
+            /**
+             * Cname Instruction
+             * @description the DNS record to create for custom_domain
+             */
+            cname_instruction: string | null;
+            /** Show Uptime Bars */
+            show_uptime_bars: boolean;
+            /** Show Response Times */
+            show_response_times: boolean;
+            /** Show Maintenance */
+            show_maintenance: boolean;
+            /** Past Incident Days */
+            past_incident_days: number;
+            /** Public Url */
+            public_url: string;
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
         };
         /** DnsMonitorIn */
         DnsMonitorIn: {
@@ -13285,7 +14828,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_IncidentOut_"];
+                    "application/json": components["schemas"]["xinex__kit__pagination__Page_IncidentOut___1"];
                 };
             };
             /** @description Error in the catalog format */
@@ -16959,6 +18502,2158 @@ export interface operations {
             };
         };
     };
+    list_pages_api_v1_status_pages_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PageOut_"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_page_api_v1_status_pages_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PageIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["xinex__status_pages__schemas__PageOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_page_api_v1_status_pages__page_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                page_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["xinex__status_pages__schemas__PageOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_page_api_v1_status_pages__page_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                page_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PageIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["xinex__status_pages__schemas__PageOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_page_api_v1_status_pages__page_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                page_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_groups_api_v1_status_groups_get: {
+        parameters: {
+            query?: {
+                page_id?: string | null;
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_GroupOut_"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_group_api_v1_status_groups_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_page_groups_api_v1_status_pages__page_id__groups_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                page_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_GroupOut_"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_page_group_api_v1_status_pages__page_id__groups_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                page_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_group_api_v1_status_groups__group_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_group_api_v1_status_groups__group_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_group_api_v1_status_groups__group_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_components_api_v1_status_components_get: {
+        parameters: {
+            query?: {
+                page_id?: string | null;
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ComponentOut_"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_component_api_v1_status_components_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ComponentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComponentOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_page_components_api_v1_status_pages__page_id__components_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                page_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ComponentOut_"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_page_component_api_v1_status_pages__page_id__components_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                page_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ComponentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComponentOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_component_api_v1_status_components__component_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                component_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComponentOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_component_api_v1_status_components__component_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                component_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ComponentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComponentOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_component_api_v1_status_components__component_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                component_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_incidents_api_v1_status_pages__page_id__incidents_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                page_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["xinex__kit__pagination__Page_IncidentOut___2"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_incident_api_v1_status_pages__page_id__incidents_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                page_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IncidentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["xinex__status_pages__schemas__IncidentOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_incident_api_v1_status_pages__page_id__incidents__incident_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                page_id: string;
+                incident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["xinex__status_pages__schemas__IncidentOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_incident_api_v1_status_pages__page_id__incidents__incident_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                page_id: string;
+                incident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    patch_incident_api_v1_status_pages__page_id__incidents__incident_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                page_id: string;
+                incident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IncidentPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["xinex__status_pages__schemas__IncidentOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_update_api_v1_status_pages__page_id__incidents__incident_id__updates_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                page_id: string;
+                incident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["xinex__status_pages__schemas__IncidentOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_subscribers_api_v1_status_pages__page_id__subscribers_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                page_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SubscriberOut_"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_subscriber_api_v1_status_pages__page_id__subscribers__subscriber_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                page_id: string;
+                subscriber_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    public_page_api_v1_public_status_pages__slug__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicPage"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    public_incidents_api_v1_public_status_pages__slug__incidents_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicIncidentPage"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    subscribe_api_v1_public_status_pages__slug__subscribe_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscribeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    confirm_api_v1_public_status_pages__slug__subscribe_confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Error in the catalog format */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unsubscribe_api_v1_public_status_pages__slug__unsubscribe_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Error in the catalog format */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unlock_api_v1_public_status_pages__slug__unlock_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     authorize_oauth_authorize_get: {
         parameters: {
             query?: {
@@ -17836,6 +21531,601 @@ export interface operations {
                 };
                 content: {
                     "text/plain": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    status_page_status__slug__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description password page */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such page */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unlock_form_status__slug__unlock_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["Body_unlock_form_status__slug__unlock_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description wrong password */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such page */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    subscribe_form_status__slug__subscribe_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["Body_subscribe_form_status__slug__subscribe_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description no such page */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not an e-mail address */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    confirm_page_status__slug__confirm_get: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description no such page */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    confirm_submit_status__slug__confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["Body_confirm_submit_status__slug__confirm_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description invalid or expired link */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such page */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unsubscribe_page_status__slug__unsubscribe_get: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description no such page */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unsubscribe_submit_status__slug__unsubscribe_post: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description invalid link */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such page */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    events_status__slug__events_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description an event stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description password page */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such page */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    atom_status__slug__feed_atom_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Atom feed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/atom+xml": unknown;
+                };
+            };
+            /** @description password page */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such page */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rss_status__slug__feed_rss_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description RSS 2.0 feed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/rss+xml": unknown;
+                };
+            };
+            /** @description password page */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such page */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    page_badge_status__slug__badge_svg_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description SVG badge */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "image/svg+xml": unknown;
+                };
+            };
+            /** @description password page */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such page */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    component_badge_status__slug__components__key__badge_svg_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description SVG badge */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "image/svg+xml": unknown;
+                };
+            };
+            /** @description password page */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such component */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    uptime_badge_status__slug__components__key__uptime_svg_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description SVG badge */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "image/svg+xml": unknown;
+                };
+            };
+            /** @description password page */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such component */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
