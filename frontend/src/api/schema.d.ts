@@ -3416,6 +3416,124 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List integrations
+         * @description The tenant's inbound alert sources, oldest first. Keys are never shown again after creation
+         *     or rotation: `key_hint` tells them apart.
+         *
+         *     Scope `incidents:read`.
+         */
+        get: operations["list_integrations_api_v1_integrations_get"];
+        put?: never;
+        /**
+         * Create an integration
+         * @description A new inbound alert source (admins). The answer carries the secret `key` (the routing key for
+         *     PagerDuty-compatible senders, the GenieKey for Opsgenie-compatible ones, the last segment of the
+         *     ingestion URL otherwise), the `ingestion_url` and the `sender_config` to paste — once: only the
+         *     key's hash is stored. 422: an unknown kind, a mapping on a kind other than webhook, a JMESPath
+         *     expression that does not compile (details name it).
+         *
+         *     Scope `incidents:write`; role admin or above.
+         */
+        post: operations["create_integration_api_v1_integrations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/{integration_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read an integration
+         * @description One integration (without its key). 404: no such integration in this tenant.
+         *
+         *     Scope `incidents:read`.
+         */
+        get: operations["read_integration_api_v1_integrations__integration_id__get"];
+        /**
+         * Change an integration
+         * @description Change name, default routing (service, tags, severities), mapping, rate limit or enabled;
+         *     fields left out stay. The kind and the key do not change here (rotate the key with
+         *     POST …/rotate-key). If-Match guards against lost updates (412).
+         *
+         *     Scope `incidents:write`; role admin or above.
+         */
+        put: operations["update_integration_api_v1_integrations__integration_id__put"];
+        post?: never;
+        /**
+         * Delete an integration
+         * @description Delete an integration: its key is refused from now on. Incidents it opened stay.
+         *     If-Match guards (412).
+         *
+         *     Scope `incidents:write`; role admin or above.
+         */
+        delete: operations["delete_integration_api_v1_integrations__integration_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/{integration_id}/rotate-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate an integration's key
+         * @description A new secret key, answered once; the old key is refused (404) from this moment on, so
+         *     update the sender right after. If-Match guards (412).
+         *
+         *     Scope `incidents:write`; role admin or above.
+         */
+        post: operations["rotate_key_api_v1_integrations__integration_id__rotate_key_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/{integration_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test a payload against an integration
+         * @description The test console: what a sample body posted by the sender becomes — the alerts (action,
+         *     dedup key, summary, severity after the integration's mapping, tags for routing) or the errors the
+         *     sender would get, each naming the field. Nothing is stored and nobody is paged. For generic
+         *     webhooks, `mapping` tries other expressions without saving them.
+         *
+         *     Scope `incidents:read`.
+         */
+        post: operations["test_integration_api_v1_integrations__integration_id__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/oauth/authorize": {
         parameters: {
             query?: never;
@@ -3862,6 +3980,121 @@ export interface paths {
         get: operations["uptime_badge_status__slug__components__key__uptime_svg_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/enqueue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an event (PagerDuty Events API v2-compatible)
+         * @description Trigger, acknowledge or resolve an alert by `dedup_key`, exactly as PagerDuty's
+         *     `https://events.pagerduty.com/v2/enqueue` does: a trigger opens an incident (or appends to the open
+         *     one of its dedup key: retries never page twice), acknowledge stops its escalation, resolve resolves
+         *     it. A trigger without dedup_key gets one, returned in the answer. The routing key is the key of an
+         *     integration of kind `pagerduty`. 400 `invalid event` lists every problem; 404 an unknown routing key.
+         */
+        post: operations["enqueue_v2_enqueue_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create an alert (Opsgenie Alert API-compatible)
+         * @description Create an alert the way Opsgenie's `POST /v2/alerts` does, authorized by
+         *     `Authorization: GenieKey <key>` (the key of an integration of kind `opsgenie`). Alerts of one `alias`
+         *     are one incident (a second create with an open alias appends to it); priority P1-P5 maps to
+         *     critical, error, warning, info, info. 202 once stored.
+         */
+        post: operations["opsgenie_create_v2_alerts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/alerts/{identifier}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge an alert by alias (Opsgenie-compatible)
+         * @description Acknowledge the open incident of this alias (`identifierType=alias`), as Opsgenie's
+         *     `POST /v2/alerts/{identifier}/acknowledge` does: its escalation stops. Nothing open: accepted and
+         *     recorded, nothing changes.
+         */
+        post: operations["opsgenie_acknowledge_v2_alerts__identifier__acknowledge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/alerts/{identifier}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close an alert by alias (Opsgenie-compatible)
+         * @description Close the open incident of this alias (`identifierType=alias`), as Opsgenie's
+         *     `POST /v2/alerts/{identifier}/close` does: it resolves, unless its routing rule keeps incidents
+         *     open for people to resolve (`auto_resolve: false`).
+         */
+        post: operations["opsgenie_close_v2_alerts__identifier__close_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hooks/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post alerts to an integration's URL (Alertmanager, Grafana, generic webhook)
+         * @description The ingestion URL of an `alertmanager`, `grafana` or `webhook` integration (its key is the last
+         *     segment). Alertmanager and Grafana: every alert of the group is deduplicated by its fingerprint,
+         *     `firing` triggers and `resolved` resolves; labels become tags `name=value` for routing rules and
+         *     silences; severity from the `severity` label through the integration's severity_map. Generic: the
+         *     integration's JMESPath mapping. 400 names every problem (details.errors).
+         */
+        post: operations["hook_hooks__key__post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4957,6 +5190,25 @@ export interface components {
             /** Slug */
             slug?: string | null;
         };
+        /**
+         * HookAccepted
+         * @example {
+         *       "alerts": 2,
+         *       "dedup_keys": [
+         *         "3fa1c2b4d5e6f708",
+         *         "9b8c7d6e5f4a3b2c"
+         *       ],
+         *       "status": "accepted"
+         *     }
+         */
+        HookAccepted: {
+            /** Status */
+            status: string;
+            /** Alerts */
+            alerts: number;
+            /** Dedup Keys */
+            dedup_keys: string[];
+        };
         /** IdentityOut */
         IdentityOut: {
             /**
@@ -5126,6 +5378,244 @@ export interface components {
             components?: components["schemas"]["AffectedIn"][] | null;
             /** Linked Incident Id */
             linked_incident_id?: string | null;
+        };
+        /**
+         * IntegrationCreate
+         * @example {
+         *       "kind": "alertmanager",
+         *       "name": "Prometheus production",
+         *       "service": "checkout",
+         *       "severity_map": {
+         *         "page": "critical",
+         *         "ticket": "warning"
+         *       },
+         *       "tags": [
+         *         "prod"
+         *       ]
+         *     }
+         * @example {
+         *       "kind": "webhook",
+         *       "mapping": {
+         *         "dedup_key": "data.issue.id",
+         *         "resolve": "action == 'resolved'",
+         *         "severity": "data.issue.level",
+         *         "title": "data.issue.title"
+         *       },
+         *       "name": "Sentry via webhook"
+         *     }
+         */
+        IntegrationCreate: {
+            /**
+             * Service
+             * @description default routing: the service every alert of this integration carries (routing rules and silences match it), unless the alert names its own service label
+             */
+            service?: string | null;
+            /**
+             * Tags
+             * @description default routing: tags added to every alert (each label also becomes a tag 'name=value')
+             */
+            tags?: string[];
+            /**
+             * Default Severity
+             * @description severity when the sender gives none or one that maps to nothing
+             * @default critical
+             * @enum {string}
+             */
+            default_severity: "critical" | "error" | "warning" | "info";
+            /**
+             * Severity Map
+             * @description the sender's severity word (label 'severity', PagerDuty severity, Opsgenie priority; case-insensitive) -> ours; common words (critical, high, warning, P1-P5, …) map without it
+             */
+            severity_map?: {
+                [key: string]: "critical" | "error" | "warning" | "info";
+            };
+            /**
+             * Mapping
+             * @description generic webhooks only: JMESPath expressions evaluated on the JSON body — title (required), dedup_key, severity, resolve (truthy: resolve), acknowledge, source, service, labels (an object), details, links, and alerts (splits the body into items; the others then apply to each item)
+             */
+            mapping?: {
+                [key: string]: string;
+            };
+            /**
+             * Rate Limit Per Minute
+             * @description requests per minute this integration accepts (429 past it); null: the server's default
+             */
+            rate_limit_per_minute?: number | null;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Kind
+             * @description alertmanager | grafana | pagerduty (Events API v2) | opsgenie (Alert API) | webhook (generic JSON with a JMESPath mapping)
+             * @enum {string}
+             */
+            kind: "alertmanager" | "grafana" | "pagerduty" | "opsgenie" | "webhook";
+        };
+        /** IntegrationOut */
+        IntegrationOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Tenant Id
+             * Format: uuid
+             */
+            tenant_id: string;
+            /** Name */
+            name: string;
+            /** Kind */
+            kind: string;
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Key Hint
+             * @description the secret's last four characters
+             */
+            key_hint: string;
+            /** Key Rotated At */
+            key_rotated_at: string;
+            /** Service */
+            service: string | null;
+            /** Tags */
+            tags: string[];
+            /** Default Severity */
+            default_severity: string;
+            /** Severity Map */
+            severity_map: {
+                [key: string]: string;
+            };
+            /** Mapping */
+            mapping: {
+                [key: string]: string;
+            };
+            /** Rate Limit Per Minute */
+            rate_limit_per_minute: number | null;
+            /** Last Event At */
+            last_event_at: string | null;
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
+        };
+        /**
+         * IntegrationSecretOut
+         * @description Answered once, at creation and rotation: the secret is not stored, only its hash.
+         */
+        IntegrationSecretOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Tenant Id
+             * Format: uuid
+             */
+            tenant_id: string;
+            /** Name */
+            name: string;
+            /** Kind */
+            kind: string;
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Key Hint
+             * @description the secret's last four characters
+             */
+            key_hint: string;
+            /** Key Rotated At */
+            key_rotated_at: string;
+            /** Service */
+            service: string | null;
+            /** Tags */
+            tags: string[];
+            /** Default Severity */
+            default_severity: string;
+            /** Severity Map */
+            severity_map: {
+                [key: string]: string;
+            };
+            /** Mapping */
+            mapping: {
+                [key: string]: string;
+            };
+            /** Rate Limit Per Minute */
+            rate_limit_per_minute: number | null;
+            /** Last Event At */
+            last_event_at: string | null;
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
+            /**
+             * Key
+             * @description the secret: the routing key (PagerDuty), GenieKey (Opsgenie) or the ingestion URL's last segment; shown only now
+             */
+            key: string;
+            /**
+             * Ingestion Url
+             * @description where the sender posts (the key is part of it for hooks)
+             */
+            ingestion_url: string;
+            /**
+             * Sender Config
+             * @description what to paste into the sender
+             */
+            sender_config: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * IntegrationUpdate
+         * @description Fields left out keep their value (PATCH semantics over PUT).
+         * @example {
+         *       "enabled": true,
+         *       "name": "Prometheus production",
+         *       "service": "payments"
+         *     }
+         */
+        IntegrationUpdate: {
+            /**
+             * Service
+             * @description default routing: the service every alert of this integration carries (routing rules and silences match it), unless the alert names its own service label
+             */
+            service?: string | null;
+            /**
+             * Tags
+             * @description default routing: tags added to every alert (each label also becomes a tag 'name=value')
+             */
+            tags?: string[];
+            /** Default Severity */
+            default_severity?: ("critical" | "error" | "warning" | "info") | null;
+            /**
+             * Severity Map
+             * @description the sender's severity word (label 'severity', PagerDuty severity, Opsgenie priority; case-insensitive) -> ours; common words (critical, high, warning, P1-P5, …) map without it
+             */
+            severity_map?: {
+                [key: string]: "critical" | "error" | "warning" | "info";
+            };
+            /**
+             * Mapping
+             * @description generic webhooks only: JMESPath expressions evaluated on the JSON body — title (required), dedup_key, severity, resolve (truthy: resolve), acknowledge, source, service, labels (an object), details, links, and alerts (splits the body into items; the others then apply to each item)
+             */
+            mapping?: {
+                [key: string]: string;
+            };
+            /**
+             * Rate Limit Per Minute
+             * @description requests per minute this integration accepts (429 past it); null: the server's default
+             */
+            rate_limit_per_minute?: number | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Name */
+            name?: string | null;
         };
         /**
          * InvitationAccept
@@ -5610,6 +6100,38 @@ export interface components {
             override_id?: string | null;
         };
         /**
+         * OpsgenieAccepted
+         * @example {
+         *       "requestId": "9ae63dd7-ed00-4c81-86f0-c4ffd33142c9",
+         *       "result": "Request will be processed",
+         *       "took": 0.004
+         *     }
+         */
+        OpsgenieAccepted: {
+            /** Result */
+            result: string;
+            /** Took */
+            took: number;
+            /** Requestid */
+            requestId: string;
+        };
+        /**
+         * OpsgenieError
+         * @example {
+         *       "message": "Message can not be empty.",
+         *       "requestId": "9ae63dd7-ed00-4c81-86f0-c4ffd33142c9",
+         *       "took": 0.001
+         *     }
+         */
+        OpsgenieError: {
+            /** Message */
+            message: string;
+            /** Took */
+            took: number;
+            /** Requestid */
+            requestId: string;
+        };
+        /**
          * OverrideIn
          * @example {
          *       "ends_at": "2026-12-26T09:00:00Z",
@@ -5908,6 +6430,19 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
+        /** Page[IntegrationOut] */
+        Page_IntegrationOut_: {
+            /** Items */
+            items: components["schemas"]["IntegrationOut"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Per Page */
+            per_page: number;
+            /** Total Pages */
+            total_pages: number;
+        };
         /** Page[InvitationOut] */
         Page_InvitationOut_: {
             /** Items */
@@ -6167,6 +6702,40 @@ export interface components {
             per_page: number;
             /** Total Pages */
             total_pages: number;
+        };
+        /**
+         * PagerDutyAccepted
+         * @example {
+         *       "dedup_key": "srv01/HTTP",
+         *       "message": "Event processed",
+         *       "status": "success"
+         *     }
+         */
+        PagerDutyAccepted: {
+            /** Status */
+            status: string;
+            /** Message */
+            message: string;
+            /** Dedup Key */
+            dedup_key: string;
+        };
+        /**
+         * PagerDutyInvalid
+         * @example {
+         *       "errors": [
+         *         "'payload.summary' is missing or blank"
+         *       ],
+         *       "message": "Event object is invalid",
+         *       "status": "invalid event"
+         *     }
+         */
+        PagerDutyInvalid: {
+            /** Status */
+            status: string;
+            /** Message */
+            message: string;
+            /** Errors */
+            errors: string[];
         };
         /**
          * PasswordChangeIn
@@ -7627,7 +8196,10 @@ export interface components {
              */
             id: string;
         };
-        /** TenantBrief */
+        /**
+         * TenantBrief
+         * @description A tenant as one of its members sees it in a list (their role in it).
+         */
         TenantBrief: {
             /**
              * Id
@@ -7689,6 +8261,82 @@ export interface components {
         TenantUpdate: {
             /** Name */
             name: string;
+        };
+        /** TestAlert */
+        TestAlert: {
+            /** Action */
+            action: string;
+            /** Dedup Key */
+            dedup_key: string;
+            /** Summary */
+            summary: string | null;
+            /** Severity */
+            severity: string;
+            /** Source */
+            source: string | null;
+            /** Service */
+            service: string | null;
+            /** Tags */
+            tags: string[];
+            /** Labels */
+            labels: {
+                [key: string]: string;
+            };
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Links */
+            links: {
+                [key: string]: string;
+            }[];
+        };
+        /**
+         * TestRequest
+         * @example {
+         *       "mapping": {
+         *         "dedup_key": "data.issue.id",
+         *         "title": "data.issue.title"
+         *       },
+         *       "payload": {
+         *         "action": "triggered",
+         *         "data": {
+         *           "issue": {
+         *             "id": "42",
+         *             "title": "TypeError in checkout"
+         *           }
+         *         }
+         *       }
+         *     }
+         */
+        TestRequest: {
+            /**
+             * Payload
+             * @description a sample body, as the sender would post it
+             */
+            payload: unknown;
+            /**
+             * Mapping
+             * @description try another mapping without saving it (generic webhooks); default: the integration's own
+             */
+            mapping?: {
+                [key: string]: string;
+            } | null;
+        };
+        /** TestResult */
+        TestResult: {
+            /** Ok */
+            ok: boolean;
+            /**
+             * Errors
+             * @description what is wrong with the payload or the mapping, each naming the field
+             */
+            errors: string[];
+            /**
+             * Alerts
+             * @description what the payload becomes: nothing is stored or paged
+             */
+            alerts: components["schemas"]["TestAlert"][];
         };
         /** TicketOut */
         TicketOut: {
@@ -20654,6 +21302,432 @@ export interface operations {
             };
         };
     };
+    list_integrations_api_v1_integrations_get: {
+        parameters: {
+            query?: {
+                /** @description only this kind */
+                kind?: ("alertmanager" | "grafana" | "pagerduty" | "opsgenie" | "webhook") | null;
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_IntegrationOut_"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_integration_api_v1_integrations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntegrationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationSecretOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_integration_api_v1_integrations__integration_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_integration_api_v1_integrations__integration_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntegrationUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_integration_api_v1_integrations__integration_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotate_key_api_v1_integrations__integration_id__rotate_key_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationSecretOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    test_integration_api_v1_integrations__integration_id__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestResult"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     authorize_oauth_authorize_get: {
         parameters: {
             query?: {
@@ -22126,6 +23200,478 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    enqueue_v2_enqueue_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "routing_key": "4f1c2a0b9e8d7c6b5a4f3e2d1c0b9a88",
+                 *       "event_action": "trigger",
+                 *       "dedup_key": "srv01/HTTP",
+                 *       "payload": {
+                 *         "summary": "HTTP 500s above 5% on srv01",
+                 *         "source": "srv01.example.com",
+                 *         "severity": "critical",
+                 *         "component": "checkout",
+                 *         "group": "prod",
+                 *         "custom_details": {
+                 *           "error_rate": "7.2%"
+                 *         }
+                 *       },
+                 *       "links": [
+                 *         {
+                 *           "href": "https://grafana.example.com/d/abc",
+                 *           "text": "dashboard"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description the integration's key (shown once at creation) */
+                    routing_key: string;
+                    /** @enum {string} */
+                    event_action: "trigger" | "acknowledge" | "resolve";
+                    /** @description required for acknowledge/resolve */
+                    dedup_key?: string;
+                    /** @description required for trigger */
+                    payload?: {
+                        summary?: string;
+                        source?: string;
+                        /** @enum {string} */
+                        severity?: "critical" | "error" | "warning" | "info";
+                        timestamp?: string;
+                        component?: string;
+                        group?: string;
+                        class?: string;
+                        custom_details?: Record<string, never>;
+                    };
+                    links?: Record<string, never>[];
+                    images?: Record<string, never>[];
+                    client?: string;
+                    client_url?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagerDutyAccepted"];
+                };
+            };
+            /** @description the event is invalid: errors name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagerDutyInvalid"];
+                };
+            };
+            /** @description the integration is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagerDutyInvalid"];
+                };
+            };
+            /** @description no integration has this routing key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagerDutyInvalid"];
+                };
+            };
+            /** @description body over the inbound cap (512 KiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description past the integration's rate limit */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagerDutyInvalid"];
+                };
+            };
+        };
+    };
+    opsgenie_create_v2_alerts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Disk 91% full on db-1",
+                 *       "alias": "db-1/disk",
+                 *       "priority": "P2",
+                 *       "tags": [
+                 *         "db",
+                 *         "prod"
+                 *       ],
+                 *       "entity": "db-1",
+                 *       "details": {
+                 *         "mount": "/var/lib/postgresql"
+                 *       },
+                 *       "description": "Free space is below 10%"
+                 *     }
+                 */
+                "application/json": {
+                    message: string;
+                    alias?: string;
+                    description?: string;
+                    /** @enum {string} */
+                    priority?: "P1" | "P2" | "P3" | "P4" | "P5";
+                    tags?: string[];
+                    details?: Record<string, never>;
+                    entity?: string;
+                    source?: string;
+                    user?: string;
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsgenieAccepted"];
+                };
+            };
+            /** @description no GenieKey, or one no integration has */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsgenieError"];
+                };
+            };
+            /** @description the integration is disabled or of another kind */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsgenieError"];
+                };
+            };
+            /** @description the body is invalid: the message says what */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsgenieError"];
+                };
+            };
+            /** @description past the integration's rate limit */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsgenieError"];
+                };
+            };
+        };
+    };
+    opsgenie_acknowledge_v2_alerts__identifier__acknowledge_post: {
+        parameters: {
+            query?: {
+                identifierType?: string;
+            };
+            header?: never;
+            path: {
+                identifier: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "user": "Monitoring Script",
+                 *       "source": "AWS Lambda",
+                 *       "note": "Action executed via Alert API"
+                 *     }
+                 */
+                "application/json": {
+                    user?: string;
+                    source?: string;
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsgenieAccepted"];
+                };
+            };
+            /** @description no GenieKey, or one no integration has */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsgenieError"];
+                };
+            };
+            /** @description the integration is disabled or of another kind */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsgenieError"];
+                };
+            };
+            /** @description the body is invalid: the message says what */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsgenieError"];
+                };
+            };
+            /** @description past the integration's rate limit */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsgenieError"];
+                };
+            };
+        };
+    };
+    opsgenie_close_v2_alerts__identifier__close_post: {
+        parameters: {
+            query?: {
+                identifierType?: string;
+            };
+            header?: never;
+            path: {
+                identifier: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "user": "Monitoring Script",
+                 *       "source": "AWS Lambda",
+                 *       "note": "Action executed via Alert API"
+                 *     }
+                 */
+                "application/json": {
+                    user?: string;
+                    source?: string;
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsgenieAccepted"];
+                };
+            };
+            /** @description no GenieKey, or one no integration has */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsgenieError"];
+                };
+            };
+            /** @description the integration is disabled or of another kind */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsgenieError"];
+                };
+            };
+            /** @description the body is invalid: the message says what */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsgenieError"];
+                };
+            };
+            /** @description past the integration's rate limit */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsgenieError"];
+                };
+            };
+        };
+    };
+    hook_hooks__key__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "version": "4",
+                 *       "groupKey": "{}:{alertname=\"HighErrorRate\"}",
+                 *       "truncatedAlerts": 0,
+                 *       "status": "firing",
+                 *       "receiver": "xinex",
+                 *       "groupLabels": {
+                 *         "alertname": "HighErrorRate"
+                 *       },
+                 *       "commonLabels": {
+                 *         "alertname": "HighErrorRate",
+                 *         "severity": "critical",
+                 *         "team": "payments"
+                 *       },
+                 *       "commonAnnotations": {
+                 *         "summary": "5xx above 5% on checkout"
+                 *       },
+                 *       "externalURL": "http://alertmanager:9093",
+                 *       "alerts": [
+                 *         {
+                 *           "status": "firing",
+                 *           "labels": {
+                 *             "alertname": "HighErrorRate",
+                 *             "severity": "critical",
+                 *             "team": "payments",
+                 *             "instance": "checkout-1:8080"
+                 *           },
+                 *           "annotations": {
+                 *             "summary": "5xx above 5% on checkout"
+                 *           },
+                 *           "startsAt": "2026-12-04T21:00:00Z",
+                 *           "endsAt": "0001-01-01T00:00:00Z",
+                 *           "generatorURL": "http://prometheus:9090/graph?g0.expr=...",
+                 *           "fingerprint": "c6e8a5d4b3f21a09"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HookAccepted"];
+                };
+            };
+            /** @description the body is not what this kind reads: details.errors names each problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the integration is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no integration has this key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description body over the inbound cap */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description past the integration's rate limit */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
