@@ -38,6 +38,38 @@ def _user_status(settings, disable: bool, email: str, reason: str) -> int:
     return 0
 
 
+def _billing(settings, args) -> int:
+    """`xinex billing sync-prices` and `xinex tenants set-tier` (docs/billing.md)."""
+    import asyncio
+    import json
+
+    from xinex.kit.errors import AppError
+
+    async def run():
+        if args.command == "billing":
+            from xinex.billing.prices import sync_prices
+
+            return await sync_prices()
+        from xinex.billing.service import set_tier_by_operator
+        from xinex.kit.db import Database
+
+        db = Database(settings.effective_database_url)
+        try:
+            async with db.session(system="operator: xinex tenants set-tier") as session:
+                change = await set_tier_by_operator(session, args.tenant, args.tier)
+            return {"tenant_id": str(change.tenant_id), "from": change.old, "to": change.new, "changed": change.changed}
+        finally:
+            await db.dispose()
+
+    try:
+        result = asyncio.run(run())
+    except AppError as exc:
+        print(f"{exc.code}: {exc.message} {json.dumps(exc.details) if exc.details else ''}".strip(), file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="xinex", description="Xinex monitoring and on-call platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -55,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("action", choices=("disable", "enable"))
     user.add_argument("email")
     user.add_argument("--reason", default="", help="recorded in the audit log of each of the user's tenants")
+    billing = sub.add_parser("billing", help="Stripe billing: sync-prices creates or updates the plans' prices")
+    billing.add_argument("action", choices=("sync-prices",))
+    tenants = sub.add_parser("tenants", help="operator actions on a tenant: set-tier (without Stripe; audited)")
+    tenants.add_argument("action", choices=("set-tier",))
+    tenants.add_argument("tenant", help="the tenant's id or slug")
+    tenants.add_argument("tier", choices=("free", "pro", "team", "enterprise"))
     run = sub.add_parser("run", help="embedded all-in-one: migrate, then API + jobs in one process")
     run.add_argument("--host")
     run.add_argument("--port", type=int)
@@ -68,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "user":
         return _user_status(settings, args.action == "disable", args.email, args.reason)
+    if args.command in ("billing", "tenants"):
+        return _billing(settings, args)
     if args.command == "probe":
         import asyncio
 

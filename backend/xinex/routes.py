@@ -15,6 +15,7 @@ from xinex.analytics import mount as analytics
 from xinex.annotations import mount as annotations
 from xinex.audit import mount as audit
 from xinex.auth import mount as auth
+from xinex.billing import mount as billing
 from xinex.heartbeats import mount as heartbeats
 from xinex.incidents import mount as incidents
 from xinex.integrations import mount as integrations
@@ -32,7 +33,7 @@ from xinex.webhooks import mount as webhooks
 
 # In mounting order (the order of the OpenAPI document and of route matching).
 MOUNTS = [auth, sso, tenants, tiers, audit, heartbeats, monitors, ai_heartbeats, maintenance, analytics,
-          incidents, oncall, notify, webhooks, realtime, telemetry, annotations, status_pages, integrations]
+          incidents, oncall, notify, webhooks, realtime, telemetry, annotations, status_pages, integrations, billing]
 
 # Mounted under /api/v1
 ROUTERS: list[APIRouter] = [router for domain in MOUNTS for router in domain.API_ROUTERS]

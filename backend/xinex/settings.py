@@ -38,7 +38,20 @@ class Settings(BaseSettings):
     # Tier of a new tenant. Empty: `free` when Stripe billing is configured, `enterprise` otherwise
     # (a self-hosted install is not a shop).
     default_tier: Literal["", "free", "pro", "team", "enterprise"] = ""
+    # Billing (docs/billing.md). No secret key: billing endpoints answer BILLING_NOT_CONFIGURED.
     stripe_secret_key: str = ""
+    # Webhook signing secrets (whsec_...), comma-separated: several are accepted during a rotation.
+    stripe_webhook_secret: str = ""
+    # Empty: Stripe's own (https://api.stripe.com); tests point it at a local Stripe-compatible server.
+    stripe_api_base: str = ""
+    # Days a past_due subscription keeps its paid tier before the tenant falls to free.
+    billing_grace_days: int = Field(default=7, ge=0)
+    # Public brand (GET /public/brand-settings).
+    brand_name: str = "Xinex"
+    brand_logo_url: str = ""
+    brand_primary_color: str = "#4f46e5"
+    brand_accent_color: str = "#0ea5e9"
+    brand_support_email: str = ""
     # One line per HTTP request on the terminal (query strings never logged).
     access_log: bool = True
 

@@ -33,7 +33,7 @@ def to_out(hb: Heartbeat, public_url: str) -> HeartbeatOut:
     return HeartbeatOut(
         id=hb.id, tenant_id=hb.tenant_id, name=hb.name, slug=hb.slug, kind=hb.kind, interval=hb.interval_s,
         grace=hb.grace_s, cron=hb.cron, timezone=hb.timezone, max_runtime=hb.max_runtime_s,
-        notify_late=bool(hb.notify_late), status=hb.status,
+        notify_late=bool(hb.notify_late), status=hb.status, paused_reason=hb.paused_reason,
         ping_url=ping_url(public_url, hb), tags=list(hb.tags or []),
         attribution=Attribution(host=hb.attr_host, service=hb.attr_service, project=hb.attr_project),
         last_ping_at=hb.last_ping_at, last_start_at=hb.last_start_at, last_duration_ms=hb.last_duration_ms,

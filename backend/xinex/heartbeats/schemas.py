@@ -102,6 +102,8 @@ class HeartbeatOut(BaseModel):
     max_runtime: int | None
     notify_late: bool
     status: str
+    paused_reason: str | None = Field(default=None, description='"tier_limit": paused by a downgrade (over the '
+                                      "plan's limit); an upgrade resumes it")
     ping_url: str
     tags: list[str]
     attribution: Attribution

@@ -141,4 +141,5 @@ def resume(hb: Heartbeat) -> None:
     # Like healthchecks: a resumed heartbeat waits for its next ping as a new one.
     if hb.status == S.paused:
         hb.status = S.new.value
+        hb.paused_reason = None
         hb.late_at = hb.down_at = hb.alert_after = hb.last_start_at = None

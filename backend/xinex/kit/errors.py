@@ -51,6 +51,8 @@ CATALOG: dict[str, tuple[int, str]] = {
     "OQL_INVALID_QUERY": (400, "The OQL query is well-formed but cannot run as written."),
     "OQL_INVALID": (400, "The OQL query is invalid."),
     "QUERY_LIMIT_EXCEEDED": (422, "The query hit a cost limit (time, rows read or memory); narrow it."),
+    "BILLING_NOT_CONFIGURED": (409, "Billing is not configured on this server (no Stripe secret key)."),
+    "PAYMENT_PROVIDER_ERROR": (502, "The payment provider (Stripe) refused or failed the request."),
 }
 
 

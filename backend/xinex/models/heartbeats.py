@@ -56,6 +56,9 @@ class Heartbeat(TenantOwned, table=True):
     attr_service: str | None = Field(default=None, max_length=255)
     attr_project: str | None = Field(default=None, max_length=255)
     n_pings: int = Field(default=0)
+    # Why it is paused when the product paused it: "tier_limit" (over the plan's limit after a
+    # downgrade; an upgrade resumes it). None when paused by a person.
+    paused_reason: str | None = Field(default=None, max_length=20)
 
 
 class HeartbeatRun(TenantOwned, table=True):

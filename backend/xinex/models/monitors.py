@@ -52,6 +52,9 @@ class Monitor(TenantOwned, table=True):
     streak_result: str | None = Field(default=None, max_length=10)
     streak_count: int = Field(default=0)
     ok_streak: int = Field(default=0)
+    # Why it is paused when the product paused it: "tier_limit" (over the plan's limit after a
+    # downgrade; an upgrade resumes it). None when paused by a person.
+    paused_reason: str | None = Field(default=None, max_length=20)
 
 
 class MonitorRegion(TenantOwned, table=True):

@@ -243,6 +243,8 @@ class MonitorOut(BaseModel):
     tags: list[str]
     status: str
     paused: bool
+    paused_reason: str | None = Field(default=None, description='"tier_limit": paused by a downgrade (over the '
+                                      "plan's limit); an upgrade resumes it")
     status_changed_at: UTCDatetime | None
     next_check_at: UTCDatetime | None
     last_checked_at: UTCDatetime | None

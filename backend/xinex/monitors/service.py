@@ -61,7 +61,7 @@ def to_out(m: Monitor) -> MonitorOut:
         id=m.id, tenant_id=m.tenant_id, name=m.name, type=m.type, interval=m.interval_s, timeout=m.timeout_s,
         latency_threshold_ms=m.latency_threshold_ms, confirmation_period=m.confirmation_period,
         recovery_period=m.recovery_period, regions=list(m.regions or []), tags=list(m.tags or []),
-        status=m.status, paused=m.status == S.paused, status_changed_at=m.status_changed_at,
+        status=m.status, paused=m.status == S.paused, paused_reason=m.paused_reason, status_changed_at=m.status_changed_at,
         next_check_at=m.next_check_at, last_checked_at=m.last_checked_at, last_result=m.last_result,
         last_latency_ms=m.last_latency_ms, last_status_code=m.last_status_code, last_error=m.last_error,
         created_at=m.created_at, updated_at=m.updated_at, **masked_config(m.config or {}),
@@ -210,6 +210,7 @@ async def resume(session: AsyncSession, m: Monitor, now: datetime | None = None)
     if m.status != S.paused:
         return
     m.status = S.pending.value
+    m.paused_reason = None
     m.status_changed_at = now or utcnow()
     _reset(m)
     await _sync_regions(session, m, now or utcnow())

@@ -1,0 +1,1 @@
+"""Billing: Stripe subscriptions drive the tenant's tier (docs/billing.md)."""
