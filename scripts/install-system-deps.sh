@@ -11,6 +11,7 @@
 #   libxmlsec1-openssl  xmlsec crypto backend
 #   chromium, chromium-driver   browser tests
 #   wrk                 load generator for make bench
+#   prometheus-alertmanager   the real Alertmanager the inbound-alert tests page Xinex through
 #
 # XINEX_SKIP_SYSTEM_DEPS=1 skips everything.
 set -euo pipefail
@@ -35,9 +36,10 @@ have_pkg libxmlsec1-openssl || missing+=(libxmlsec1-openssl)
 have_cmd chromium || have_pkg chromium || missing+=(chromium)
 have_cmd chromedriver || have_pkg chromium-driver || missing+=(chromium-driver)
 have_cmd wrk || missing+=(wrk)
+have_cmd prometheus-alertmanager || missing+=(prometheus-alertmanager)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-    echo "system deps: all present (postgresql, redis-server, xmlsec1, libxmlsec1-openssl, chromium, chromium-driver, wrk)"
+    echo "system deps: all present (postgresql, redis-server, xmlsec1, libxmlsec1-openssl, chromium, chromium-driver, wrk, prometheus-alertmanager)"
     exit 0
 fi
 
