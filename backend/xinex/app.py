@@ -19,6 +19,7 @@ from xinex.kit.http import HttpContractMiddleware
 from xinex.kit.idempotency import IdempotencyMiddleware
 from xinex.kit.jobs import ArqQueue, InProcessQueue, current_queue, set_queue
 from xinex.kit.logging import configure_logging
+from xinex.kit.loops import start as start_loops
 from xinex.kit.loops import supervise
 from xinex.kit.ratelimit import RateLimiter
 from xinex.kit.routing import PrefixedRouter, seal_route_tree
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
         stop = asyncio.Event()
         embedded = isinstance(queue, InProcessQueue)
-        app.state.background = [asyncio.create_task(fn(database, stop)) for fn in BACKGROUND_TASKS] if embedded else []
+        app.state.background = start_loops(BACKGROUND_TASKS, database, stop) if embedded else []
         if settings.redis_url:
             # Other replicas' credential changes clear this process's API-token cache.
             from xinex.identity.credential_cache import run_invalidation_listener

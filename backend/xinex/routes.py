@@ -1,12 +1,13 @@
 """What the app mounts, one line per domain.
 
 Each domain exposes a `mount` module with `API_ROUTERS` (under /api/v1), optionally `ROOT_ROUTERS`
-(surfaces at the root, e.g. /oauth/*, /ping/{uuid}) and `BACKGROUND` (long-running loops
-`fn(db, stop_event)`); this module imports nothing else from a domain (docs/architecture.md).
+(surfaces at the root, e.g. /oauth/*, /ping/{uuid}), `BACKGROUND` (long-running loops: `kit.loops.Loop`
+or `fn(db, stop_event)`), `JOBS` (its `@job` functions) and `OUTBOX_SUBSCRIBERS` (what applies each
+outbox event); this module imports nothing else from a domain (docs/architecture.md). `xinex worker`
+and `xinex run` both start the background work listed here (kit/loops.py, kit/jobs.py).
 """
 
-from collections.abc import Callable
-from typing import Any
+from asyncio import Event
 
 from fastapi import APIRouter
 
@@ -16,9 +17,14 @@ from xinex.annotations import mount as annotations
 from xinex.audit import mount as audit
 from xinex.auth import mount as auth
 from xinex.billing import mount as billing
+from xinex.events.outbox import Subscriber, run_consumer
 from xinex.heartbeats import mount as heartbeats
 from xinex.incidents import mount as incidents
 from xinex.integrations import mount as integrations
+from xinex.kit.db import Database
+from xinex.kit.jobs import JobFn
+from xinex.kit.loops import Loop
+from xinex.kit.mail import send_email
 from xinex.maintenance import mount as maintenance
 from xinex.monitors import mount as monitors
 from xinex.notify import mount as notify
@@ -39,9 +45,22 @@ MOUNTS = [auth, sso, tenants, tiers, audit, heartbeats, monitors, ai_heartbeats,
 ROUTERS: list[APIRouter] = [router for domain in MOUNTS for router in domain.API_ROUTERS]
 # Mounted at the root: our OAuth server (/oauth/*, /.well-known/*) and the /ping/{uuid} dialect.
 PUBLIC_ROOT_ROUTERS: list[APIRouter] = [router for domain in MOUNTS for router in getattr(domain, "ROOT_ROUTERS", [])]
-# Long-running loops: in-process in embedded mode; `xinex worker` runs them in production.
-BACKGROUND_TASKS: list[Callable[..., Any]] = [fn for domain in MOUNTS for fn in getattr(domain, "BACKGROUND", [])]
-# Only inside the single embedded process (the OTLP receivers own their ports; `xinex otlp`
-# runs them in production). Every other loop claims work with compare-and-set or SKIP LOCKED, so
-# several workers can run them side by side.
-EMBEDDED_ONLY_TASKS: list[Callable[..., Any]] = [*telemetry.BACKGROUND]
+# Applied to every outbox event, in one transaction per event (events/outbox.py): the incident engine.
+OUTBOX_SUBSCRIBERS: list[Subscriber] = [sub for domain in MOUNTS for sub in getattr(domain, "OUTBOX_SUBSCRIBERS", [])]
+
+
+async def run_outbox_consumer(db: Database, stop: Event) -> None:
+    """Claims outbox events and applies them to OUTBOX_SUBSCRIBERS until `stop`."""
+    await run_consumer(db, stop, OUTBOX_SUBSCRIBERS)
+
+
+# Long-running loops, each supervised: in-process in embedded mode (`xinex run`); `xinex worker` runs
+# them in production, except the `embedded_only` ones (the OTLP receivers own their ports; `xinex otlp`
+# runs them). Every other loop claims work with compare-and-set or SKIP LOCKED, so several workers can
+# run them side by side.
+BACKGROUND_TASKS: list[Loop] = [
+    Loop("events.outbox.consumer", run_outbox_consumer),
+    *(Loop.of(fn) for domain in MOUNTS for fn in getattr(domain, "BACKGROUND", [])),
+]
+# Every job a queue may hold, by name (kit/jobs.py): the mounts' and kit's own mail job.
+JOBS: list[JobFn] = [send_email, *(fn for domain in MOUNTS for fn in getattr(domain, "JOBS", []))]

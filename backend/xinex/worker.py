@@ -23,7 +23,7 @@ from arq.worker import Worker
 from xinex.kit.db import Database
 from xinex.kit.jobs import MAX_TRIES, ArqQueue, InProcessQueue, run_registered_job, set_queue
 from xinex.kit.logging import configure_logging
-from xinex.kit.loops import HEALTHY_RUN_S, MAX_BACKOFF_S, supervise, wait_or_stop
+from xinex.kit.loops import HEALTHY_RUN_S, MAX_BACKOFF_S, Loop, start, wait_or_stop
 from xinex.settings import Settings, get_settings
 
 log = logging.getLogger("xinex.worker")
@@ -33,10 +33,17 @@ REDIS_CONNECT_TIMEOUT_S = 2.0
 REDIS_COMMAND_TIMEOUT_S = 10.0  # arq's commands are short (no blocking reads)
 
 
-def worker_loops() -> list:
-    from xinex.routes import BACKGROUND_TASKS, EMBEDDED_ONLY_TASKS
+def worker_loops() -> list[Loop]:
+    from xinex.routes import BACKGROUND_TASKS
 
-    return [fn for fn in BACKGROUND_TASKS if fn not in EMBEDDED_ONLY_TASKS]
+    return [loop for loop in BACKGROUND_TASKS if not loop.embedded_only]
+
+
+def worker_jobs() -> list[str]:
+    """The names of the jobs this worker takes from Redis: every mount's `JOBS` (routes.JOBS)."""
+    from xinex.routes import JOBS
+
+    return sorted(fn.job_name for fn in JOBS)  # type: ignore[attr-defined]
 
 
 def _redis_pool(redis_url: str) -> ArqRedis:
@@ -111,10 +118,10 @@ async def run(settings: Settings | None = None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    tasks = [asyncio.create_task(supervise(fn.__module__ + "." + fn.__name__, lambda fn=fn: fn(db, stop), stop))
-             for fn in worker_loops()]
+    tasks = start(worker_loops(), db, stop)
+    jobs = worker_jobs()
     tasks.append(asyncio.create_task(run_job_worker(settings.redis_url, ctx, stop)))
-    log.info("worker started: %d loops and the job worker", len(tasks) - 1)
+    log.info("worker started: %d loops and the job worker (%d jobs)", len(tasks) - 1, len(jobs))
     try:
         await stop.wait()
     finally:

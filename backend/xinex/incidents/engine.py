@@ -5,28 +5,25 @@ PagerDuty Events semantics: a trigger with an open incident for its dedup key ap
 allows, an acknowledgement (`*.acknowledged`: PagerDuty- and Opsgenie-compatible senders)
 acknowledges it and stops its escalation, and a trigger after resolve opens a new incident. Each event is handled in one
 tenant-bound transaction that also marks it processed; the unique `alerts.outbox_event_id` and
-`incidents.open_key` make a replayed or racing event a no-op instead of a duplicate. Several
-copies of this consumer run at once (the embedded loop, each worker, the tick job); the outbox
-claim hands them the events of one dedup key strictly one after another (events/outbox.py).
+`incidents.open_key` make a replayed or racing event a no-op instead of a duplicate. `handle` is
+the outbox's subscriber (incidents/mount.py declares it); the outbox consumer loop runs it, one copy
+in `xinex run` and one in each `xinex worker`, and the outbox claim hands them the events of one
+dedup key strictly one after another (events/outbox.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinex.events.outbox import claim_batch, mark_processed
+from xinex.events.outbox import apply_one, apply_pending
 from xinex.incidents import correlation, timeline
 from xinex.incidents.service import acknowledge, resolve
 from xinex.incidents.silences import is_suppressed
 from xinex.kit.db import Database
-from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import to_rfc3339, utcnow
 from xinex.models.incidents import Alert, Incident, IncidentStatus
 from xinex.models.outbox import OutboxEvent
@@ -34,9 +31,6 @@ from xinex.oncall import escalation
 from xinex.oncall.paging import create_page
 from xinex.oncall.routing import AlertFacts, plan
 
-log = logging.getLogger("xinex.incidents.engine")
-
-SCOPE = "incidents.engine"
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2, "critical": 3}
 TRIGGER_SUFFIXES = ("down", "late", "degraded", "ran_too_long", "failed", "missed", "breached", "expiring",
                     "offline", "error", "triggered")
@@ -225,40 +219,10 @@ async def handle(session: AsyncSession, event: OutboxEvent, now: datetime | None
 
 
 async def process_one(db: Database, event: OutboxEvent, now: datetime | None = None, tries: int = 5) -> None:
-    for attempt in range(1, tries + 1):
-        try:
-            async with db.session(tenant_id=event.tenant_id) as session:
-                await handle(session, event, now)
-                await mark_processed(session, event.id)
-            return
-        except IntegrityError:
-            # A racing consumer opened the incident (open_key) or stored this very alert first:
-            # the next pass appends, or finds the alert and only marks the event.
-            if attempt == tries:
-                raise
-            await asyncio.sleep(0.01 * attempt)
+    """Apply one claimed event (the outbox consumer does this for every subscriber; tests call it)."""
+    await apply_one(db, event, [handle], now, tries)
 
 
 async def process_pending(db: Database, now: datetime | None = None, limit: int = 100) -> int:
     """Claim a batch of outbox events and apply each; returns how many were claimed."""
-    async with db.session(system=SCOPE) as session:
-        events = await claim_batch(session, limit)
-    for event in events:
-        try:
-            await process_one(db, event, now)
-        except Exception:
-            log.exception("outbox event failed", extra={"event_id": str(event.id), "event_type": event.event_type})
-    return len(events)
-
-
-async def run_incident_engine(db: Database, stop: asyncio.Event, idle_sleep: float = 0.25) -> None:
-    """The outbox consumer loop (embedded: app lifespan; production: the worker's startup)."""
-    while not stop.is_set():
-        try:
-            claimed = await process_pending(db)
-            # Events just applied may have released the next event of their key: look again now.
-            wait = 0.0 if claimed else idle_sleep
-        except Exception:
-            log.exception("incident engine pass failed")
-            wait = 1.0
-        await wait_or_stop(stop, wait)
+    return await apply_pending(db, [handle], now, limit)

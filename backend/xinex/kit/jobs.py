@@ -11,7 +11,7 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, overload
 
 from xinex.kit.db import after_commit
 
@@ -27,11 +27,29 @@ JobFn = Callable[..., Awaitable[Any]]
 REGISTRY: dict[str, JobFn] = {}
 
 
-def job(fn: JobFn) -> JobFn:
-    """Register `async def fn(ctx, **kwargs)` as a job under its qualified name."""
-    REGISTRY[f"{fn.__module__}.{fn.__name__}"] = fn
-    fn.job_name = f"{fn.__module__}.{fn.__name__}"  # type: ignore[attr-defined]
-    return fn
+@overload
+def job(fn: JobFn, /) -> JobFn: ...
+
+
+@overload
+def job(*, name: str) -> Callable[[JobFn], JobFn]: ...
+
+
+def job(fn: JobFn | None = None, /, *, name: str | None = None) -> JobFn | Callable[[JobFn], JobFn]:
+    """Register `async def fn(ctx, **kwargs)` as a job: `@job` under its qualified name
+    (`<module>.<function>`), `@job(name=...)` under a fixed one. A job's name is what the queue
+    stores, so a job that moves to another module keeps its old name: jobs already queued on Redis
+    must still find it. Mounts list their jobs in `JOBS` (docs/architecture.md)."""
+
+    def register(fn: JobFn) -> JobFn:
+        key = name or f"{fn.__module__}.{fn.__name__}"
+        if REGISTRY.get(key, fn) is not fn:
+            raise RuntimeError(f"two jobs named {key}")
+        REGISTRY[key] = fn
+        fn.job_name = key  # type: ignore[attr-defined]
+        return fn
+
+    return register(fn) if fn is not None else register
 
 
 class JobQueue(ABC):

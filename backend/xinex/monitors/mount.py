@@ -3,7 +3,8 @@
 from xinex.monitors.probe_router import probe_api
 from xinex.monitors.probe_router import router as probes_router
 from xinex.monitors.router import router as monitors_router
-from xinex.monitors.scheduler import run_scheduler
+from xinex.monitors.scheduler import run_checks, run_scheduler
 
 API_ROUTERS = [monitors_router, probes_router, probe_api]  # under /api/v1
 BACKGROUND = [run_scheduler]  # fn(db, stop_event)
+JOBS = [run_checks]  # enqueued by the scheduler for each chunk of due monitors

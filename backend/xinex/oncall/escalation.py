@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.events import timeline
 from xinex.kit.db import Database
-from xinex.kit.jobs import job
 from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import utcnow
 from xinex.models.incidents import Incident, IncidentStatus
@@ -165,10 +164,3 @@ async def run_escalations(db: Database, stop: asyncio.Event, max_sleep: float = 
             wait = 1.0
         await wait_or_stop(stop, wait)
 
-
-@job
-async def escalation_tick(ctx) -> int:
-    """arq-compatible single pass (e.g. as a cron job) for deployments without the loop."""
-    fired = await run_due(ctx["db"])
-    await sweep_pages(ctx["db"])
-    return fired
