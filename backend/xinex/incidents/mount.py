@@ -1,10 +1,9 @@
 """What the incidents domain mounts: its API routers, and the incident engine as the outbox's subscriber."""
 
 from xinex.incidents.engine import handle
-from xinex.incidents.router import router as incidents_router
-from xinex.incidents.silence_router import router as silence_router
+from xinex.incidents.router import router
 
-API_ROUTERS = [incidents_router, silence_router]  # under /api/v1
+API_ROUTERS = [router]  # under /api/v1
 # Every outbox event (monitor down/up, heartbeat late, budget breached, …) is applied by the engine:
 # alert → incident → route → page, plus the source's outgoing webhook (events/outbox.py runs it).
 OUTBOX_SUBSCRIBERS = [handle]

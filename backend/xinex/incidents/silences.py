@@ -6,9 +6,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinex.incidents.repository import SilenceRepository
 from xinex.maintenance.service import active_windows
 from xinex.models.incidents import SilenceRule
 
@@ -19,7 +19,7 @@ class Suppression:
     id: uuid.UUID
     name: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str]:
         return {"kind": self.kind, "id": str(self.id), "name": self.name}
 
 
@@ -45,9 +45,7 @@ async def is_suppressed(session: AsyncSession, source_type: str, source_id: uuid
     windows = await active_windows(session, source_type=source_type, source_id=source_id, tags=tags, at=at)
     if windows:
         return Suppression("maintenance", windows[0].id, windows[0].name)
-    rules = (await session.execute(select(SilenceRule).where(
-        SilenceRule.starts_at <= at, SilenceRule.ends_at > at).order_by(SilenceRule.starts_at))).scalars().all()
-    for rule in rules:
+    for rule in await SilenceRepository(session).in_force(at):
         if silence_matches(rule, source_type, source_id, tags, severity, host, service, project):
             return Suppression("silence", rule.id, rule.name)
     return None
