@@ -35,7 +35,7 @@ from xinex.kit.types import utcnow
 from xinex.models.identity import User
 from xinex.models.registration import RegistrationRequest
 from xinex.settings import Settings
-from xinex.tenants.provisioning import create_tenant_with_owner
+from xinex.tenants.service import create_tenant_with_owner
 
 REGISTRATION_TTL = timedelta(hours=24)
 ACCEPTED_MESSAGE = ("Check your inbox: a message to this address tells you how to finish signing up "

@@ -24,7 +24,7 @@ from xinex.kit.types import utcnow
 from xinex.models.identity import EmailToken, User, UserSession
 from xinex.models.tenant import Membership, Tenant
 from xinex.settings import get_settings
-from xinex.tenants.provisioning import create_tenant_with_owner
+from xinex.tenants.service import create_tenant_with_owner
 
 RESET_TTL = timedelta(hours=1)
 VERIFY_TTL = timedelta(days=3)

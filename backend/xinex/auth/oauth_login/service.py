@@ -29,7 +29,7 @@ from xinex.kit.types import utcnow
 from xinex.models.identity import User, UserSession
 from xinex.models.oauth_login import OAuthIdentity
 from xinex.settings import Settings
-from xinex.tenants.provisioning import create_tenant_with_owner
+from xinex.tenants.service import create_tenant_with_owner
 
 
 class LoginRefused(AppError):
