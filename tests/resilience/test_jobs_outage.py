@@ -12,7 +12,7 @@ from arq.jobs import Job
 from arq.worker import Worker
 from xinex.kit.db import Database
 from xinex.kit.jobs import ArqQueue, run_registered_job
-from xinex.oncall.paging import deliver_page
+from xinex.oncall.jobs import deliver_page
 
 
 async def test_job_failing_during_a_postgres_outage_runs_again_after_it(db, settings, proxied_database_url, pg_proxy):

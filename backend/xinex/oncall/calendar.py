@@ -9,22 +9,24 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from xinex.kit.types import utcnow
 from xinex.models.identity import User
 from xinex.models.oncall import Schedule
 from xinex.oncall import schedules as engine
-from xinex.oncall.manage import overrides_of
+from xinex.oncall.repository import OverrideRepository
 
 
 def layers_of(schedule: Schedule) -> list[engine.Layer]:
     return [engine.layer_from_dict(raw) for raw in schedule.layers or []]
 
 
-async def _overrides(session: AsyncSession, schedule: Schedule, start: datetime, end: datetime):
+async def _overrides(session: AsyncSession, schedule: Schedule, start: datetime,
+                     end: datetime) -> list[engine.OverrideSpan]:
     return [engine.OverrideSpan(user_id=o.user_id, starts_at=o.starts_at, ends_at=o.ends_at, id=o.id,
                                 created_at=o.created_at)
-            for o in await overrides_of(session, schedule.id, start, end)]
+            for o in await OverrideRepository(session).all_of(schedule.id, start, end)]
 
 
 async def oncall_at(session: AsyncSession, schedule: Schedule, at: datetime) -> engine.OnCall | None:
@@ -46,7 +48,7 @@ async def ical(session: AsyncSession, schedule: Schedule, *, days_back: int = 7,
     start = now.replace(minute=0, second=0, microsecond=0) - timedelta(days=days_back)
     spans = await shifts(session, schedule, start, min(now + timedelta(days=days_ahead), start + engine.MAX_SPAN))
     ids = {s.user_id for s in spans}
-    users = {u.id: u for u in (await session.execute(select(User).where(User.id.in_(ids)))).scalars().all()} if ids else {}
+    users = {u.id: u for u in (await session.execute(select(User).where(col(User.id).in_(ids)))).scalars().all()} if ids else {}
     cal = Calendar()
     cal.add("prodid", "-//Xinex//On-call schedules//EN")
     cal.add("version", "2.0")
@@ -65,7 +67,8 @@ async def ical(session: AsyncSession, schedule: Schedule, *, days_back: int = 7,
         event.add("summary", f"On call: {who}" + (" (override)" if span.source == "override" else ""))
         event.add("description", f"Schedule {schedule.name}; user {span.user_id}")
         cal.add_component(event)
-    return cal.to_ical()
+    body: bytes = cal.to_ical()
+    return body
 
 
 def user_ids_on_call(found: engine.OnCall | None) -> list[uuid.UUID]:

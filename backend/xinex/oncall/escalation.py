@@ -9,7 +9,6 @@ opened); a repeat cycle starts `repeat_delay_minutes` after the last step.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from datetime import datetime, timedelta
@@ -19,19 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.events import timeline
 from xinex.kit.db import Database
-from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import utcnow
 from xinex.models.incidents import Incident, IncidentStatus
 from xinex.models.oncall import Schedule
 from xinex.oncall import calendar, reach
-from xinex.oncall.paging import create_page, sweep_pages
+from xinex.oncall.paging import create_page
 from xinex.realtime.bus import publish_after_commit
 
 log = logging.getLogger("xinex.oncall.escalation")
 
 SCOPE = "oncall.escalation"
 BATCH = 200
-MAX_SLEEP_S = 0.5
+MAX_SLEEP_S = 0.5  # the loop (oncall/jobs.py) looks at least this often
 
 
 def _steps(incident: Incident) -> list[dict]:
@@ -147,20 +145,4 @@ async def next_due(db: Database) -> datetime | None:
     async with db.session(system=SCOPE) as session:
         return (await session.execute(select(func.min(Incident.next_escalation_at)).where(
             Incident.status == IncidentStatus.triggered.value, Incident.suppressed.is_(False)))).scalar_one_or_none()
-
-
-async def run_escalations(db: Database, stop: asyncio.Event, max_sleep: float = MAX_SLEEP_S) -> None:
-    """The long-running loop (embedded: app lifespan; production: the worker's startup)."""
-    while not stop.is_set():
-        wait = max_sleep
-        try:
-            await run_due(db)
-            await sweep_pages(db)
-            upcoming = await next_due(db)
-            if upcoming is not None:
-                wait = min(max_sleep, (upcoming - utcnow()).total_seconds())
-        except Exception:
-            log.exception("escalation pass failed")
-            wait = 1.0
-        await wait_or_stop(stop, wait)
 

@@ -1,10 +1,9 @@
-"""What the on-call domain mounts: routing rules, escalation policies, schedules and the escalation loop."""
+"""What the on-call domain mounts: routing rules, escalation policies, schedules, the escalation loop
+and the page delivery job."""
 
-from xinex.oncall.escalation import run_escalations
-from xinex.oncall.paging import deliver_page
+from xinex.oncall.jobs import deliver_page, run_escalations
 from xinex.oncall.router import router
-from xinex.oncall.schedule_router import router as schedule_router
 
-API_ROUTERS = [router, schedule_router]  # under /api/v1
+API_ROUTERS = [router]  # under /api/v1
 BACKGROUND = [run_escalations]  # fn(db, stop_event)
 JOBS = [deliver_page]  # enqueued after the commit that creates a page

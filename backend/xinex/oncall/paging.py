@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.events import timeline
 from xinex.kit.db import Database
-from xinex.kit.jobs import enqueue, get_queue, job
+from xinex.kit.jobs import enqueue, get_queue
 from xinex.kit.types import utcnow
 from xinex.models.incidents import Alert, Incident, IncidentLog, IncidentStatus
 from xinex.models.oncall import Page, PageStatus
@@ -39,6 +39,8 @@ SWEEP_GRACE = timedelta(seconds=30)  # a fresh page's own job normally delivers 
 MAX_ATTEMPTS = 8
 SCOPE = "oncall.paging"
 PAGING_EVENTS = ("incident.triggered", "incident.escalated")
+# The delivery job's queue name (registered by oncall/jobs.py; kept from when it was decorated here).
+DELIVER_PAGE = "xinex.oncall.paging.deliver_page"
 
 
 def _insert(session: AsyncSession):
@@ -64,7 +66,7 @@ async def create_page(session: AsyncSession, incident: Incident, *, event: str, 
                  data={"page_id": str(page_id), "target_type": target_type, "target_id": str(target_id),
                        "step_index": step_index, "cycle": cycle, "event": event,
                        "via_schedule_id": str(via_schedule_id) if via_schedule_id else None})
-    enqueue(session, deliver_page, page_id=str(page_id))
+    enqueue(session, DELIVER_PAGE, page_id=str(page_id))
     return page_id
 
 
@@ -158,9 +160,9 @@ def _give_up(session: AsyncSession, page: Page, now: datetime, why: str) -> None
                             data={"page_id": str(page.id)}))
 
 
-@job
 async def deliver_page(ctx, page_id: str, now: datetime | None = None) -> str:
-    """Claim, send, record the ledger's answer. Returns the outcome (for tests and logs)."""
+    """The delivery job (oncall/jobs.py registers it as DELIVER_PAGE): claim, send, record the
+    ledger's answer. Returns the outcome (for tests and logs)."""
     db: Database = ctx["db"]
     settings = ctx.get("settings")
     public_url = getattr(settings, "public_url", "") or ""
@@ -234,5 +236,5 @@ async def sweep_pages(db: Database, now: datetime | None = None, limit: int = 20
                                   .values(next_attempt_at=now + SWEEP_GRACE)
                                   .execution_options(synchronize_session=False))
     for pid in ids:
-        await get_queue().enqueue(deliver_page.job_name, {"page_id": str(pid)})
+        await get_queue().enqueue(DELIVER_PAGE, {"page_id": str(pid)})
     return len(ids)
