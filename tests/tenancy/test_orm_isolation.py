@@ -14,7 +14,7 @@ from xinex.kit.pagination import PageParams, paginate
 from xinex.kit.tenancy import CrossTenantWrite, TenantContextMissing, bind_tenant, system_scope
 from xinex.models.identity import ApiToken, User
 from xinex.models.tenant import Invitation
-from xinex.tiers.gating import count_of
+from xinex.tiers.repository import count_of
 
 from tests.tenancy.helpers import seed_rows, without_rls
 

@@ -1,4 +1,4 @@
-"""Tier limits hold under concurrent creates (tiers/gating.py lock_tier_limit).
+"""Tier limits hold under concurrent creates (tiers/service.py lock_tier_limit).
 
 30 creates at once used to make 15 heartbeats on a plan of 10: each counted before any of the
 others had inserted. Here 20 real HTTP requests at once, to a uvicorn server on PostgreSQL (and

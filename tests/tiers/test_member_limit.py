@@ -7,7 +7,7 @@ import uuid
 import pytest
 from xinex.kit.errors import AppError
 from xinex.models.tenant import Membership
-from xinex.tiers.gating import ensure_feature, ensure_within_limit
+from xinex.tiers.service import ensure_feature, ensure_within_limit
 
 from tests.conftest import assert_error
 from tests.tenancy.helpers import invite, mailed_token

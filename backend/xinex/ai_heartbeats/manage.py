@@ -15,7 +15,7 @@ from xinex.models.ai_heartbeats import AiHeartbeat
 from xinex.models.ai_heartbeats import AiStatus as S
 from xinex.models.heartbeats import Heartbeat
 from xinex.tiers.catalog import limits_for
-from xinex.tiers.gating import ensure_feature, ensure_within_limit, tenant_tier
+from xinex.tiers.service import ensure_feature, ensure_within_limit, tenant_tier
 
 
 def to_out(hb: AiHeartbeat) -> AiHeartbeatOut:

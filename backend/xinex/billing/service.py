@@ -44,7 +44,7 @@ from xinex.models.tenant import Tenant, Tier
 from xinex.settings import get_settings
 from xinex.tiers import service as tiers
 from xinex.tiers.catalog import TIER_ORDER, limits_for
-from xinex.tiers.gating import tenant_tier
+from xinex.tiers.service import tenant_tier
 
 log = logging.getLogger("xinex.billing")
 

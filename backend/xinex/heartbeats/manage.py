@@ -19,7 +19,7 @@ from xinex.models.ai_heartbeats import AiHeartbeat
 from xinex.models.heartbeats import Heartbeat
 from xinex.models.heartbeats import HeartbeatStatus as S
 from xinex.tiers.catalog import limits_for
-from xinex.tiers.gating import ensure_within_limit, tenant_tier
+from xinex.tiers.service import ensure_within_limit, tenant_tier
 
 DEFAULT_INTERVAL_S = 86400
 DEFAULT_GRACE_S = 3600

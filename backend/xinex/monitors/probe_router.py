@@ -24,7 +24,7 @@ from xinex.monitors import probes
 from xinex.monitors.checks import CheckResult
 from xinex.monitors.scheduler import write_results
 from xinex.monitors.schemas import REGION_RE
-from xinex.tiers.gating import history_retention_days
+from xinex.tiers.service import history_retention_days
 
 router = APIRouter(tags=["probes"])
 probe_api = APIRouter(tags=["probes"])

@@ -33,7 +33,7 @@ from xinex.monitors import service
 from xinex.monitors.checks import CheckResult, run_check
 from xinex.monitors.state import apply_outcome, lock_monitor
 from xinex.tiers.catalog import limits_for
-from xinex.tiers.gating import history_retention_days
+from xinex.tiers.service import history_retention_days
 
 log = logging.getLogger("xinex.monitors.scheduler")
 

@@ -19,7 +19,7 @@ from xinex.models.monitors import Monitor, MonitorRegion, Probe
 from xinex.models.monitors import MonitorStatus as S
 from xinex.monitors.schemas import COMMON_FIELDS, MASK, MONITOR_IN, SECRET_HEADERS, MonitorOut, MonitorUpdate
 from xinex.tiers.catalog import limits_for
-from xinex.tiers.gating import ensure_feature, ensure_within_limit, tenant_tier
+from xinex.tiers.service import ensure_feature, ensure_within_limit, tenant_tier
 
 # Common input field -> model attribute.
 COLUMN_OF = {"interval": "interval_s", "timeout": "timeout_s"}

@@ -20,7 +20,7 @@ from xinex.sso.lookup import sp_for_email, sp_for_slug, sso_not_found
 from xinex.sso.saml_settings import sp_metadata_xml
 from xinex.sso.schemas import SamlConfigIn, SamlConfigOut
 from xinex.sso.selftest import require_saml
-from xinex.tiers.gating import ensure_feature
+from xinex.tiers.service import ensure_feature
 
 router = APIRouter(prefix="/sso", tags=["sso"])
 

@@ -47,7 +47,7 @@ from xinex.status_pages.schemas import (
     UpdateOut,
 )
 from xinex.status_pages.tokens import token_matches
-from xinex.tiers.gating import ensure_within_limit
+from xinex.tiers.service import ensure_within_limit
 from xinex.webhooks.signing import new_secret
 
 CONFIRM_TTL = timedelta(days=7)

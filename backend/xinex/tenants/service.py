@@ -39,7 +39,7 @@ from xinex.tenants.repository import InvitationRepository
 from xinex.tenants.repository import get_tenant as get_tenant  # the router reads it here
 from xinex.tenants.repository import member_count as member_count
 from xinex.tenants.schemas import TenantBrief
-from xinex.tiers.gating import ensure_within_limit, lock_tier_limit
+from xinex.tiers.service import ensure_within_limit, lock_tier_limit
 
 INTERACTIVE = ("session", "jwt")
 INVITATION_TTL = timedelta(days=7)

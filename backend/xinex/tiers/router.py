@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from xinex.identity.deps import TenantPrincipal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import error_responses
 from xinex.kit.pagination import Page, PageDep
-from xinex.models.tenant import Tier
+from xinex.tiers import service
 from xinex.tiers.catalog import FEATURES, LIMIT_LABELS, TIER_ORDER, feature_enabled, limits_for, tier_dict
-from xinex.tiers.gating import tenant_tier
 
 router = APIRouter(tags=["tiers"])
 
 
 @router.get("/public/tiers", responses=error_responses(422))
-async def public_tiers(params: PageDep) -> dict:
+async def public_tiers(params: PageDep) -> dict[str, Any]:
     """The plans (free, pro, team, enterprise) with their limits, paginated. No credential needed."""
     items = [tier_dict(t) for t in TIER_ORDER]
     page = Page.of(items[params.offset: params.offset + params.per_page], len(items), params)
@@ -24,7 +25,7 @@ async def public_tiers(params: PageDep) -> dict:
 
 
 @router.get("/public/tier-info")
-async def public_tier_info() -> dict:
+async def public_tier_info() -> dict[str, Any]:
     """Every plan's limits and, per feature, the lowest plan that includes it. No credential needed."""
     return {
         "tiers": [t.value for t in TIER_ORDER],
@@ -34,7 +35,7 @@ async def public_tier_info() -> dict:
 
 
 @router.get("/public/tier-comparison")
-async def public_tier_comparison() -> dict:
+async def public_tier_comparison() -> dict[str, Any]:
     """A comparison table of the plans: one row per limit and feature, with each plan's value. No credential
     needed."""
     rows = []
@@ -47,23 +48,12 @@ async def public_tier_comparison() -> dict:
 
 
 @router.get("/feature-gates", responses=error_responses(401, 403))
-async def feature_gates(principal: TenantPrincipal, session: SessionDep) -> dict:
+async def feature_gates(principal: TenantPrincipal, session: SessionDep) -> dict[str, Any]:
     """The current tenant's plan, its limits and which features it includes."""
-    tier = await tenant_tier(session, principal.tenant_id)
-    return {"tier": tier, "limits": tier_dict(Tier(tier)),
-            "features": {name: feature_enabled(tier, name) for name in FEATURES}}
-
-
-# Rollout flags independent of tier; a flag is on for a tenant when listed here for its tier or "all".
-FLAGS: dict[str, set[str]] = {
-    "new_incident_timeline": {"all"},
-    "oql_editor": {"all"},
-    "ai_heartbeats": {"pro", "team", "enterprise"},
-}
+    return await service.feature_gates(session)
 
 
 @router.get("/feature-flags", responses=error_responses(401, 403))
-async def feature_flags(principal: TenantPrincipal, session: SessionDep) -> dict:
+async def feature_flags(principal: TenantPrincipal, session: SessionDep) -> dict[str, Any]:
     """Rollout flags for the current tenant (interface features switched on per plan or for all)."""
-    tier = await tenant_tier(session, principal.tenant_id)
-    return {"flags": {name: ("all" in tiers or tier in tiers) for name, tiers in FLAGS.items()}}
+    return {"flags": await service.feature_flags(session)}

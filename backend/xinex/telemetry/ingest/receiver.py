@@ -166,7 +166,7 @@ class Receiver:
         from xinex.kit.errors import AppError
         from xinex.models.tenant import Role
         from xinex.tiers.catalog import limits_for
-        from xinex.tiers.gating import tenant_tier
+        from xinex.tiers.service import tenant_tier
 
         try:
             async with self.db.session(system="otlp.api_token") as session:
