@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ValidationError
 from xinex.incidents.schemas import SilenceIn
-from xinex.monitors.probe_router import ProbeIn
-from xinex.monitors.schemas import HttpMonitorIn
+from xinex.monitors.schemas import HttpMonitorIn, ProbeIn
 from xinex.notify.schemas import ChannelCreate
 from xinex.oncall.schemas import PolicyIn, RoutingRuleIn, ScheduleIn
 

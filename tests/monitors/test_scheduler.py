@@ -1,4 +1,4 @@
-"""Scheduler: claims are fair across tenants, exclusive between concurrent schedulers, move
+"""The check scheduler (monitors/jobs.py): claims are fair across tenants, exclusive between concurrent schedulers, move
 next_check_at by interval + jitter, and the arq job path runs the same checks.
 
 Claims here use a `now` a day ahead and restrict to the test's tenants, so the app's own
@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from xinex.kit.types import utcnow
 from xinex.models.monitors import Monitor
-from xinex.monitors import scheduler
+from xinex.monitors import jobs as scheduler
 from xinex.timeseries.store import get_store
 
 from tests.monitors.conftest import set_tier

@@ -13,7 +13,7 @@ from xinex.kit.types import utcnow
 from xinex.models.monitors import Monitor
 from xinex.models.outbox import OutboxEvent
 from xinex.models.tenant import Tenant
-from xinex.monitors import scheduler
+from xinex.monitors import jobs as scheduler
 
 
 async def _tenant_with_monitors(db: Database, n: int, at, port: int) -> tuple[uuid.UUID, list[uuid.UUID]]:

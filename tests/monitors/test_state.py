@@ -10,7 +10,7 @@ from sqlalchemy import select
 from xinex.models.monitors import Monitor
 from xinex.models.outbox import OutboxEvent
 from xinex.monitors.checks import CheckResult
-from xinex.monitors.scheduler import record_result, run_monitors
+from xinex.monitors.jobs import record_result, run_monitors
 
 
 async def events(db, m: dict) -> list[tuple[str, str]]:

@@ -68,7 +68,7 @@ async def make_monitor(client, db, account, url: str) -> dict:
 
 
 async def check(db, monitor: dict) -> None:
-    from xinex.monitors import scheduler
+    from xinex.monitors import jobs as scheduler
 
     await scheduler.run_monitors(db, [uuid.UUID(monitor["id"])])
 

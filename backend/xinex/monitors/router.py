@@ -1,4 +1,5 @@
-"""Monitor API: CRUD, pause/resume, status, recent checks."""
+"""Monitor API (CRUD, pause/resume, status, recent checks) and probes: admin registration (`/probes`) and the
+probe-facing API (`/probe/*`, prober token). HTTP only: the use cases are in service.py."""
 
 from __future__ import annotations
 
@@ -6,32 +7,39 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from sqlalchemy import cast, select, text
-from sqlalchemy.dialects.postgresql import JSONB
 
-from xinex.audit import service as audit
 from xinex.identity.deps import Authorize
 from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import error_responses
-from xinex.kit.etag import check_if_match, set_version
+from xinex.kit.etag import IfMatch, set_version
 from xinex.kit.openapi import typed_body
-from xinex.kit.pagination import Page, PageDep, paginate
+from xinex.kit.pagination import Page, PageDep
 from xinex.kit.types import NulFreeStr
-from xinex.models.monitors import Monitor
+from xinex.models.monitors import Probe
+from xinex.models.tenant import Role
 from xinex.monitors import service
 from xinex.monitors.schemas import (
     MONITOR_EXAMPLES,
+    Assignments,
     CheckOut,
     MonitorIn,
     MonitorOut,
     MonitorStatusOut,
     MonitorUpdate,
+    ProbeCreated,
+    ProbeIn,
+    ProbeOut,
+    ResultsIn,
 )
-from xinex.monitors.status import recent_checks, status_of
+from xinex.timeseries.store import get_store
 
 router = APIRouter(tags=["monitors"])
+probes_router = APIRouter(tags=["probes"])
+probe_api = APIRouter(tags=["probes"])
 MonitorsPrincipal = Annotated[Principal, Depends(Authorize("monitors"))]
+AdminPrincipal = Annotated[Principal, Depends(Authorize("probes", min_role=Role.admin))]
+ReaderPrincipal = Annotated[Principal, Depends(Authorize("probes", write=False))]
 StatusFilter = Literal["pending", "up", "degraded", "down", "paused"]
 TypeFilter = Literal["http", "tcp", "dns", "tls"]
 
@@ -47,21 +55,7 @@ async def list_monitors(principal: MonitorsPrincipal, session: SessionDep, param
                         q: Annotated[NulFreeStr | None, Query(max_length=100, description="name contains")] = None):
     """List the tenant's uptime checks by name, filtered by status, type, tag or a name fragment (q). Paginated
     (page, per_page)."""
-    stmt = select(Monitor)
-    if status:
-        stmt = stmt.where(Monitor.status == status)
-    if type:
-        stmt = stmt.where(Monitor.type == type)
-    if q:
-        stmt = stmt.where(Monitor.name.icontains(q, autoescape=True))
-    if tag:
-        if session.bind.dialect.name == "postgresql":
-            stmt = stmt.where(Monitor.tags.op("@>")(cast([tag], JSONB)))
-        else:
-            stmt = stmt.where(text("EXISTS (SELECT 1 FROM json_each(monitors.tags) WHERE json_each.value = :tag)")
-                              .bindparams(tag=tag))
-    items, total = await paginate(session, stmt.order_by(Monitor.name, Monitor.id), params)
-    return Page.of([service.to_out(m) for m in items], total, params)
+    return await service.list_page(session, params, status=status, type=type, q=q, tag=tag)
 
 
 @router.post("/monitors", status_code=201, response_model=MonitorOut, responses=error_responses(401, 403, 409, 422),
@@ -73,9 +67,8 @@ async def create_monitor(request: Request, response: Response, principal: Monito
     (private and loopback addresses only with `XINEX_OUTBOUND_ALLOW_PRIVATE`), else 422; the plan's
     minimum interval, region and monitor limits apply (403 TIER_LIMIT_EXCEEDED / FEATURE_NOT_IN_TIER).
     The answer's ETag is the version for `If-Match` on update and delete."""
-    m = await service.create(session, principal.tenant_id, body, allow_private=_allow_private(request))
-    audit.record(session, "monitor.created", request=request, principal=principal, target_type="monitor",
-                 target_id=m.id, details={"name": m.name, "type": m.type})
+    m = await service.create(session, principal.tenant_id, body, allow_private=_allow_private(request),
+                             request=request, principal=principal)
     set_version(response, m)
     return service.to_out(m)
 
@@ -92,41 +85,29 @@ async def read_monitor(monitor_id: uuid.UUID, response: Response, principal: Mon
 @router.put("/monitors/{monitor_id}", response_model=MonitorOut,
             responses=error_responses(401, 403, 404, 412, 422))
 async def update_monitor(monitor_id: uuid.UUID, data: MonitorUpdate, request: Request, response: Response,
-                         principal: MonitorsPrincipal, session: SessionDep):
+                         principal: MonitorsPrincipal, session: SessionDep, if_match: IfMatch):
     """Change a monitor: the fields given replace the current ones and the result is validated as a whole (a
     changed `type` drops the old type's fields; an explicit null clears an optional field; masked header
     values sent back keep the stored ones). Same target and plan rules as create (422/403). If-Match guards
     against lost updates (412)."""
-    m = await service.get(session, monitor_id)
-    check_if_match(request, m)
-    await service.update(session, m, data, allow_private=_allow_private(request))
-    audit.record(session, "monitor.updated", request=request, principal=principal, target_type="monitor",
-                 target_id=m.id, details={"fields": sorted(data.model_dump(exclude_unset=True))})
-    await session.flush()
-    await session.refresh(m)
+    m = await service.update_checked(session, monitor_id, data, if_match, allow_private=_allow_private(request),
+                                     request=request, principal=principal)
     set_version(response, m)
     return service.to_out(m)
 
 
 @router.delete("/monitors/{monitor_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
-async def delete_monitor(monitor_id: uuid.UUID, request: Request, principal: MonitorsPrincipal, session: SessionDep):
+async def delete_monitor(monitor_id: uuid.UUID, request: Request, principal: MonitorsPrincipal, session: SessionDep,
+                         if_match: IfMatch):
     """Delete a monitor and stop its checks; its history in the time-series store expires on its own. If-Match
     guards against deleting a version you have not seen (412)."""
-    m = await service.get(session, monitor_id)
-    check_if_match(request, m)
-    await session.delete(m)
-    audit.record(session, "monitor.deleted", request=request, principal=principal, target_type="monitor",
-                 target_id=m.id, details={"name": m.name})
+    await service.delete(session, monitor_id, if_match, request=request, principal=principal)
     return Response(status_code=204)
 
 
-async def _set_paused(monitor_id, request, response, principal, session, paused: bool) -> MonitorOut:
-    m = await service.get(session, monitor_id)
-    await (service.pause(session, m) if paused else service.resume(session, m))
-    audit.record(session, "monitor.paused" if paused else "monitor.resumed", request=request, principal=principal,
-                 target_type="monitor", target_id=m.id)
-    await session.flush()
-    await session.refresh(m)
+async def _set_paused(monitor_id: uuid.UUID, request: Request, response: Response, principal: Principal,
+                      session: SessionDep, paused: bool) -> MonitorOut:
+    m = await service.set_paused(session, monitor_id, paused, request=request, principal=principal)
     set_version(response, m)
     return service.to_out(m)
 
@@ -152,7 +133,7 @@ async def monitor_status(monitor_id: uuid.UUID, principal: MonitorsPrincipal, se
     """Where the monitor stands now: status and since when, the last check, confirmation progress (consecutive
     failures/successes counted towards a change), each probe region's last result, and advisories (e.g. a
     region without a live probe)."""
-    return await status_of(session, await service.get(session, monitor_id))
+    return await service.status_of(session, await service.get(session, monitor_id))
 
 
 @router.get("/monitors/{monitor_id}/checks", response_model=Page[CheckOut],
@@ -162,9 +143,69 @@ async def monitor_checks(monitor_id: uuid.UUID, principal: MonitorsPrincipal, se
                          status: Literal["up", "degraded", "down"] | None = None):
     """Recent check results, newest first, from the time-series store (503 when it is unavailable); filter by
     region or result."""
-    from xinex.timeseries.store import get_store
-
     m = await service.get(session, monitor_id)
-    items, total = await recent_checks(get_store(), m.tenant_id, m.id, region=region, status=status,
+    items, total = await service.recent_checks(get_store(), m.tenant_id, m.id, region=region, status=status,
                                        limit=params.per_page, offset=params.offset)
     return Page.of(items, total, params)
+
+
+# --- probes: registration (admins) --------------------------------------------------------------
+
+@probes_router.get("/probes", response_model=Page[ProbeOut], responses=error_responses(401, 403, 422))
+async def list_probes(principal: ReaderPrincipal, session: SessionDep, params: PageDep) -> Page[ProbeOut]:
+    """The tenant's remote probes: agents that run checks from a region of your choice (a monitor's `regions`)."""
+    return await service.list_probes(session, params)
+
+
+@probes_router.post("/probes", status_code=201, response_model=ProbeCreated,
+                    responses=error_responses(401, 403, 409, 422))
+async def create_probe(data: ProbeIn, request: Request, response: Response, principal: AdminPrincipal,
+                       session: SessionDep) -> ProbeCreated:
+    """Register a probe for a region and get its prober token, shown only once: run the agent with it. Admins only.
+    409: a probe of that name exists."""
+    probe, raw = await service.register(session, principal.tenant_id, data.name.strip(), data.region,
+                                        request=request, principal=principal)
+    set_version(response, probe)
+    return ProbeCreated(**service.probe_out(probe).model_dump(), token=raw)
+
+
+@probes_router.get("/probes/{probe_id}", response_model=ProbeOut, responses=error_responses(401, 403, 404, 422))
+async def read_probe(probe_id: uuid.UUID, response: Response, principal: ReaderPrincipal,
+                     session: SessionDep) -> ProbeOut:
+    """One probe, with when it last asked for work (liveness). 404: no such probe in this tenant."""
+    probe = await service.get_probe(session, probe_id)
+    set_version(response, probe)
+    return service.probe_out(probe)
+
+
+@probes_router.delete("/probes/{probe_id}", status_code=204, responses=error_responses(401, 403, 404, 422))
+async def delete_probe(probe_id: uuid.UUID, request: Request, principal: AdminPrincipal,
+                       session: SessionDep) -> Response:
+    """Remove a probe; its token stops working at once. Admins only."""
+    await service.delete_probe(session, probe_id, request=request, principal=principal)
+    return Response(status_code=204)
+
+
+# --- the probe-facing API (prober token) --------------------------------------------------------------
+
+async def current_probe(request: Request, session: SessionDep) -> Probe:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return await service.authenticate(session, value.strip() if scheme.lower() == "bearer" else None)
+
+
+CurrentProbe = Annotated[Probe, Depends(current_probe)]
+
+
+@probe_api.get("/probe/assignments", response_model=Assignments, responses=error_responses(401, 422))
+async def assignments(probe: CurrentProbe, session: SessionDep) -> Assignments:
+    """For the probe agent (prober token): the checks due in its region, claimed for this probe so that two agents
+    of a region do not both run them."""
+    return Assignments(probe_id=probe.id, region=probe.region, items=await service.claim_assignments(session, probe))
+
+
+@probe_api.post("/probe/results", responses=error_responses(401, 404, 422))
+async def post_results(data: ResultsIn, probe: CurrentProbe, session: SessionDep) -> dict[str, Any]:
+    """For the probe agent: report up to 500 check results. Each is answered accepted or not (a re-posted
+    check id is a duplicate; a paused monitor takes none); accepted results move the monitor's state and are kept
+    as history. 404: a monitor unknown or not checked in this probe's region."""
+    return {"results": await service.post_results(session, probe, data)}

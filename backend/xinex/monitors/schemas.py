@@ -302,3 +302,76 @@ class CheckOut(BaseModel):
     status_code: int | None
     error: str
     details: dict[str, str]
+
+
+# --- probes ---------------------------------------------------------------------------------------
+
+class ProbeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "frankfurt-1", "region": "eu-central"},
+    ]})
+
+    name: NonBlankStr = Field(min_length=1, max_length=100)
+    region: str = Field(min_length=1, max_length=50, json_schema_extra={"pattern": REGION_RE.pattern})
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        if not REGION_RE.match(v):
+            raise ValueError("lowercase letters, digits and dashes (1-50)")
+        return v
+
+
+class ProbeOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    region: str
+    token_prefix: str
+    enabled: bool
+    last_seen_at: UTCDatetime | None
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class ProbeCreated(ProbeOut):
+    token: str = Field(description="the prober token; shown only once")
+
+
+class Assignments(BaseModel):
+    probe_id: uuid.UUID
+    region: str
+    items: list[dict]
+
+
+class ResultIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    monitor_id: uuid.UUID
+    check_id: uuid.UUID
+    checked_at: UTCDatetime
+    status: str = Field(pattern="^(up|degraded|down)$")
+    latency_ms: float = Field(ge=0, le=600_000)
+    status_code: int | None = Field(default=None, ge=0, le=999)
+    error: str = Field(default="", max_length=2000)
+    reason: str = Field(default="ok", max_length=60)
+    details: dict[str, str] = Field(default_factory=dict, max_length=20)
+
+
+class ResultsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {
+            "results": [
+                {
+                    "monitor_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                    "check_id": "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f",
+                    "checked_at": "2026-12-04T12:00:00Z",
+                    "status": "up",
+                    "latency_ms": 84.2,
+                    "status_code": 200,
+                },
+            ],
+        },
+    ]})
+
+    results: list[ResultIn] = Field(min_length=1, max_length=500)

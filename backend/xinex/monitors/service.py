@@ -1,25 +1,64 @@
-"""Monitor CRUD decisions: validation against the tier (count, interval floor, regions), the
-literal-address guard, pause/resume and the per-region rows of multi-region monitors."""
+"""The monitors use cases: monitor CRUD (validation against the tier — count, interval floor, regions —,
+the literal-address guard, pause/resume, the per-region rows of multi-region monitors), status and check
+history, and remote probes (registration, prober tokens, assignment claims, region results and quorum),
+each with its audit record. Queries are in repository.py; the state machine in state.py.
+
+A probe belongs to one tenant and one region. It authenticates with a prober token
+(`xinex_probe_<64 hex>`, shown once, stored as SHA-256), pulls the checks due in its region
+(claimed like the platform scheduler's), runs them with the same check code, and posts results.
+Each result updates its region's row; the monitor's verdict is the quorum over its regions.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import random
+import secrets
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from fastapi import Request
 from pydantic import ValidationError
-from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinex.audit import service as audit
+from xinex.identity.principal import Principal
 from xinex.kit import outbound
+from xinex.kit.db import commit
 from xinex.kit.errors import AppError
+from xinex.kit.pagination import Page, PageParams
+from xinex.kit.tenancy import bind_tenant, system_scope
 from xinex.kit.types import utcnow
 from xinex.models.monitors import Monitor, MonitorRegion, Probe
 from xinex.models.monitors import MonitorStatus as S
-from xinex.monitors.schemas import COMMON_FIELDS, MASK, MONITOR_IN, SECRET_HEADERS, MonitorOut, MonitorUpdate
+from xinex.monitors import repository
+from xinex.monitors.checks import CheckResult
+from xinex.monitors.repository import MonitorRepository, ProbeRepository
+from xinex.monitors.schemas import (
+    COMMON_FIELDS,
+    MASK,
+    MONITOR_IN,
+    SECRET_HEADERS,
+    Advisory,
+    CheckOut,
+    LastCheck,
+    MonitorOut,
+    MonitorStatusOut,
+    MonitorUpdate,
+    ProbeOut,
+    RegionStatus,
+    ResultsIn,
+)
+from xinex.monitors.state import aggregate, apply_outcome, quorum
 from xinex.tiers.catalog import limits_for
-from xinex.tiers.service import ensure_feature, ensure_within_limit, tenant_tier
+from xinex.tiers.service import ensure_feature, ensure_within_limit, history_retention_days, tenant_tier
+from xinex.timeseries.store import TimeSeriesError, TimeSeriesStore
+
+TOKEN_PREFIX = "xinex_probe_"
+ASSIGNMENT_LIMIT = 100
+TOUCH_EVERY = timedelta(seconds=30)
 
 # Common input field -> model attribute.
 COLUMN_OF = {"interval": "interval_s", "timeout": "timeout_s"}
@@ -80,10 +119,13 @@ def jitter(interval_s: int) -> timedelta:
 
 
 async def get(session: AsyncSession, monitor_id: uuid.UUID) -> Monitor:
-    m = (await session.execute(select(Monitor).where(Monitor.id == monitor_id))).scalar_one_or_none()
-    if m is None:
-        raise AppError("NOT_FOUND", "monitor not found")
-    return m
+    return await MonitorRepository(session).get_or_404(monitor_id)
+
+
+async def list_page(session: AsyncSession, params: PageParams, *, status: str | None, type: str | None,
+                    q: str | None, tag: str | None) -> Page[MonitorOut]:
+    repo = MonitorRepository(session)
+    return await repo.page(params, repo.filtered(status=status, type=type, q=q, tag=tag), out=to_out)
 
 
 async def _guard_targets(data, allow_private: bool) -> None:
@@ -118,7 +160,7 @@ async def _check_against_tier(session: AsyncSession, tenant_id: uuid.UUID, data)
     if len(data.regions) > 1:
         await ensure_feature(session, tenant_id, "multi_region_probes")
     if data.regions:
-        known = set((await session.execute(select(Probe.region).where(Probe.enabled.is_(True)))).scalars().all())
+        known = await ProbeRepository(session).enabled_regions()
         missing = [r for r in data.regions if r not in known]
         if missing:
             raise validation_failed({"regions": f"no probe registered for: {', '.join(missing)}"},
@@ -136,12 +178,12 @@ def _apply(m: Monitor, data) -> None:
 
 async def _sync_regions(session: AsyncSession, m: Monitor, now: datetime) -> None:
     """One row per region; the platform scheduler only runs monitors without regions."""
-    rows = (await session.execute(select(MonitorRegion).where(MonitorRegion.monitor_id == m.id))).scalars().all()
-    have = {r.region: r for r in rows}
+    repo = MonitorRepository(session)
+    have = {r.region: r for r in await repo.regions_of(m.id)}
     wanted = list(m.regions or [])
     gone = [r.id for name, r in have.items() if name not in wanted]
     if gone:
-        await session.execute(delete(MonitorRegion).where(MonitorRegion.id.in_(gone)))
+        await repo.drop_regions(gone)
     active = m.status != S.paused
     for region in wanted:
         row = have.get(region)
@@ -153,10 +195,11 @@ async def _sync_regions(session: AsyncSession, m: Monitor, now: datetime) -> Non
 
 
 async def create(session: AsyncSession, tenant_id: uuid.UUID, body: dict[str, Any], *, allow_private: bool,
-                 now: datetime | None = None) -> Monitor:
+                 now: datetime | None = None, request: Request | None = None,
+                 principal: Principal | None = None) -> Monitor:
     now = now or utcnow()
     data = parse(body)
-    await ensure_within_limit(session, tenant_id, "monitors", select(func.count()).select_from(Monitor))
+    await ensure_within_limit(session, tenant_id, "monitors", MonitorRepository(session).count())
     await _check_against_tier(session, tenant_id, data)
     await _guard_targets(data, allow_private)
     m = Monitor(tenant_id=tenant_id, name=data.name, type=data.type)
@@ -166,6 +209,39 @@ async def create(session: AsyncSession, tenant_id: uuid.UUID, body: dict[str, An
     session.add(m)
     await session.flush()
     await _sync_regions(session, m, now)
+    audit.record(session, "monitor.created", request=request, principal=principal, target_type="monitor",
+                 target_id=m.id, details={"name": m.name, "type": m.type})
+    return m
+
+
+async def update_checked(session: AsyncSession, monitor_id: uuid.UUID, data: MonitorUpdate, if_match: str | None, *,
+                         allow_private: bool, request: Request | None = None,
+                         principal: Principal | None = None) -> Monitor:
+    """The versioned update of the API: a stale If-Match is a 412 before anything is checked."""
+    return await MonitorRepository(session).update_checked(
+        monitor_id, if_match, lambda m: update(session, m, data, allow_private=allow_private),
+        audit=lambda m: audit.record(session, "monitor.updated", request=request, principal=principal,
+                                     target_type="monitor", target_id=m.id,
+                                     details={"fields": sorted(data.model_dump(exclude_unset=True))}),
+        refresh=True)
+
+
+async def delete(session: AsyncSession, monitor_id: uuid.UUID, if_match: str | None, *, request: Request | None = None,
+                 principal: Principal | None = None) -> None:
+    """Delete a monitor and stop its checks; its history in the store expires on its own."""
+    await MonitorRepository(session).delete_checked(monitor_id, if_match, audit=lambda m: audit.record(
+        session, "monitor.deleted", request=request, principal=principal, target_type="monitor", target_id=m.id,
+        details={"name": m.name}))
+
+
+async def set_paused(session: AsyncSession, monitor_id: uuid.UUID, paused: bool, *, request: Request | None = None,
+                     principal: Principal | None = None) -> Monitor:
+    m = await get(session, monitor_id)
+    await (pause(session, m) if paused else resume(session, m))
+    audit.record(session, "monitor.paused" if paused else "monitor.resumed", request=request, principal=principal,
+                 target_type="monitor", target_id=m.id)
+    await session.flush()
+    await session.refresh(m)
     return m
 
 
@@ -214,3 +290,174 @@ async def resume(session: AsyncSession, m: Monitor, now: datetime | None = None)
     m.status_changed_at = now or utcnow()
     _reset(m)
     await _sync_regions(session, m, now or utcnow())
+
+
+# --- status and check history ---------------------------------------------------------------------
+
+async def status_of(session: AsyncSession, m: Monitor) -> MonitorStatusOut:
+    """Where the monitor stands: verdict, last check, each region's last result, advisories."""
+    rows = await MonitorRepository(session).regions_of(m.id)
+    regions = [RegionStatus(region=r.region, result=r.last_result, checked_at=r.last_checked_at,
+                            latency_ms=r.last_latency_ms, status_code=r.last_status_code, error=r.last_error,
+                            reason=r.last_reason) for r in rows]
+    advisories: list[Advisory] = []
+    if m.regions:
+        q = await quorum(session, m)
+        if q.below_quorum:
+            advisories.append(Advisory(
+                code="region_failing_below_quorum", regions=q.below_quorum,
+                message=f"failing in {', '.join(q.below_quorum)}: {len(q.below_quorum)} of {len(q.regions)} "
+                        "regions, below the quorum to mark the monitor down"))
+        probed = await ProbeRepository(session).enabled_regions()
+        orphaned = [r for r in m.regions if r not in probed]
+        if orphaned:
+            advisories.append(Advisory(code="no_probe_in_region", regions=orphaned,
+                                       message=f"no enabled probe checks {', '.join(orphaned)}"))
+    last = None
+    if m.last_checked_at is not None:
+        last = LastCheck(checked_at=m.last_checked_at, result=m.last_result, latency_ms=m.last_latency_ms,
+                         status_code=m.last_status_code, error=m.last_error, reason=m.last_reason)
+    return MonitorStatusOut(
+        monitor_id=m.id, status=m.status, status_changed_at=m.status_changed_at, latency_ms=m.last_latency_ms,
+        last_check=last, next_check_at=m.next_check_at, regions=regions, advisories=advisories,
+        confirmation={"streak_result": m.streak_result, "streak_count": m.streak_count, "ok_streak": m.ok_streak,
+                      "confirmation_period": m.confirmation_period, "recovery_period": m.recovery_period})
+
+
+async def recent_checks(store: TimeSeriesStore, tenant_id: uuid.UUID, monitor_id: uuid.UUID, *, region: str | None,
+                        status: str | None, limit: int, offset: int) -> tuple[list[CheckOut], int]:
+    try:
+        rows, total = await repository.recent_checks(store, tenant_id, monitor_id, region=region, status=status,
+                                                     limit=limit, offset=offset)
+    except TimeSeriesError as exc:
+        raise AppError("SERVICE_UNAVAILABLE", "check history is unavailable; retry later") from exc
+    items = [CheckOut(check_id=r[0], timestamp=r[1], region=r[2], status=r[3], latency_ms=r[4],
+                      status_code=r[5] or None, error=r[6], details=dict(r[7] or {})) for r in rows]
+    return items, total
+
+
+# --- probes: registration and prober tokens ---------------------------------------------------------
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_bytes(32).hex()
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def looks_like_probe_token(raw: str) -> bool:
+    body = raw[len(TOKEN_PREFIX):]
+    return raw.startswith(TOKEN_PREFIX) and len(body) == 64 and all(c in "0123456789abcdef" for c in body)
+
+
+def probe_out(p: Probe) -> ProbeOut:
+    return ProbeOut.model_validate(p, from_attributes=True)
+
+
+async def list_probes(session: AsyncSession, params: PageParams) -> Page[ProbeOut]:
+    repo = ProbeRepository(session)
+    return await repo.page(params, repo.by_region(), out=probe_out)
+
+
+async def get_probe(session: AsyncSession, probe_id: uuid.UUID) -> Probe:
+    return await ProbeRepository(session).get_or_404(probe_id)
+
+
+async def register(session: AsyncSession, tenant_id: uuid.UUID, name: str, region: str, *,
+                   request: Request | None = None, principal: Principal | None = None) -> tuple[Probe, str]:
+    if await ProbeRepository(session).name_taken(name):
+        raise AppError("CONFLICT", "a probe with this name exists", details={"fields": {"name": "taken"}})
+    raw = new_token()
+    probe = Probe(tenant_id=tenant_id, name=name, region=region, token_hash=token_hash(raw),
+                  token_prefix=raw[:len(TOKEN_PREFIX) + 6])
+    session.add(probe)
+    await session.flush()
+    audit.record(session, "probe.created", request=request, principal=principal, target_type="probe",
+                 target_id=probe.id, details={"name": probe.name, "region": probe.region})
+    return probe, raw
+
+
+async def delete_probe(session: AsyncSession, probe_id: uuid.UUID, *, request: Request | None = None,
+                       principal: Principal | None = None) -> None:
+    """Remove a probe; its token stops working at once (no If-Match: a probe has no editable version)."""
+    await ProbeRepository(session).delete_checked(probe_id, None, audit=lambda probe: audit.record(
+        session, "probe.deleted", request=request, principal=principal, target_type="probe", target_id=probe.id,
+        details={"name": probe.name, "region": probe.region}))
+
+
+async def authenticate(session: AsyncSession, raw: str | None) -> Probe:
+    """The probe a bearer prober token belongs to; binds the session to its tenant."""
+    if not raw or not looks_like_probe_token(raw):
+        raise AppError("UNAUTHENTICATED", "A valid prober token is required", headers={"WWW-Authenticate": "Bearer"})
+    digest = token_hash(raw)
+    await system_scope(session, "probes.authenticate")
+    probe = await ProbeRepository(session).by_token_hash(digest)
+    if probe is None or not probe.enabled or not hmac.compare_digest(probe.token_hash, digest):
+        raise AppError("UNAUTHENTICATED", "A valid prober token is required", headers={"WWW-Authenticate": "Bearer"})
+    await bind_tenant(session, probe.tenant_id)
+    now = utcnow()
+    if probe.last_seen_at is None or now - probe.last_seen_at > TOUCH_EVERY:
+        probe.last_seen_at = now
+    return probe
+
+
+# --- probes: assignments and region results -----------------------------------------------------------
+
+async def claim_assignments(session: AsyncSession, probe: Probe, now: datetime | None = None,
+                            limit: int = ASSIGNMENT_LIMIT) -> list[dict[str, Any]]:
+    """Checks due in the probe's region (tenant-bound session), claimed so that two probes of a
+    region split the work instead of both running it."""
+    now = now or utcnow()
+    repo = MonitorRepository(session)
+    out = []
+    for row, m in await repo.due_in_region(probe.region, now, limit):
+        if await repo.move_region(row, now + timedelta(seconds=m.interval_s) + jitter(m.interval_s)):
+            out.append({**spec_of(m), "region": probe.region})
+    return out
+
+
+async def record_region_result(session: AsyncSession, probe: Probe, monitor_id: uuid.UUID,
+                               result: CheckResult) -> dict[str, Any]:
+    """Fold one region's result into the monitor (locked); a re-posted check id is a no-op."""
+    repo = MonitorRepository(session)
+    m = await repo.lock(monitor_id)
+    if m is None:
+        raise AppError("NOT_FOUND", "monitor not found")
+    row = await repo.region_row(monitor_id, probe.region)
+    if row is None:
+        raise AppError("NOT_FOUND", "monitor is not checked in this probe's region")
+    if row.last_check_id == result.check_id:
+        return {"monitor_id": str(monitor_id), "accepted": False, "duplicate": True, "status": m.status}
+    if m.status == S.paused:
+        return {"monitor_id": str(monitor_id), "accepted": False, "duplicate": False, "status": m.status}
+    row.last_check_id = result.check_id
+    row.last_checked_at = result.checked_at
+    row.last_result = result.status
+    row.last_latency_ms = result.latency_ms
+    row.last_status_code = result.status_code
+    row.last_error = result.error[:500] or None
+    row.last_reason = result.reason[:60] if result.reason else None
+    row.probe_id = probe.id
+    await session.flush()
+    q = await quorum(session, m)
+    combined = aggregate(q, result)
+    apply_outcome(session, m, combined, summary={"regions": q.regions, "failing_regions": q.failing})
+    return {"monitor_id": str(monitor_id), "accepted": True, "duplicate": False, "status": m.status}
+
+
+async def post_results(session: AsyncSession, probe: Probe, data: ResultsIn) -> list[dict[str, Any]]:
+    """Fold a probe's results into the monitors' state and commit; the history follows (best effort)."""
+    outcomes, stored = [], []
+    for item in data.results:
+        result = CheckResult(item.status, item.latency_ms, item.status_code, item.error[:500], item.reason,
+                             {k[:60]: v[:500] for k, v in item.details.items()}, item.checked_at, item.check_id)
+        outcome = await record_region_result(session, probe, item.monitor_id, result)
+        outcomes.append(outcome)
+        if outcome["accepted"]:
+            stored.append((item.monitor_id, "", probe.region, result))
+    days = await history_retention_days(session, probe.tenant_id)
+    await commit(session)  # state first; history follows (best effort)
+    if stored:
+        await repository.write_results(probe.tenant_id, stored, retention_days=days)
+    return outcomes

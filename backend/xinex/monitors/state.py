@@ -9,18 +9,17 @@ first verdict of a new monitor being "up" is not a change anyone is alerted abou
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.events.outbox import emit
 from xinex.kit.types import utcnow
-from xinex.models.monitors import Monitor, MonitorRegion
+from xinex.models.monitors import Monitor
 from xinex.models.monitors import MonitorStatus as S
 from xinex.monitors.checks import DEGRADED, DOWN, UP, CheckResult
+from xinex.monitors.repository import MonitorRepository
 
 SEVERITY = {DOWN: "critical", DEGRADED: "warning", UP: "info"}
 
@@ -76,14 +75,6 @@ def apply_outcome(session: AsyncSession, m: Monitor, result: CheckResult, now: d
     return new
 
 
-async def lock_monitor(session: AsyncSession, monitor_id: uuid.UUID) -> Monitor | None:
-    """The monitor row, locked on PostgreSQL so concurrent results fold in one at a time."""
-    stmt = select(Monitor).where(Monitor.id == monitor_id).execution_options(populate_existing=True)
-    if session.bind.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 @dataclass
 class Quorum:
     regions: list[str]
@@ -101,8 +92,7 @@ class Quorum:
 
 
 async def quorum(session: AsyncSession, m: Monitor) -> Quorum:
-    rows = (await session.execute(select(MonitorRegion).where(MonitorRegion.monitor_id == m.id))).scalars().all()
-    latest = {r.region: r for r in rows}
+    latest = {r.region: r for r in await MonitorRepository(session).regions_of(m.id)}
     regions = list(m.regions or [])
     failing = [r for r in regions if r in latest and latest[r].last_result == DOWN]
     degraded = [r for r in regions if r in latest and latest[r].last_result == DEGRADED]

@@ -1,4 +1,4 @@
-"""The check scheduler: due monitors are claimed from the database, checked, and recorded.
+"""The monitors domain's background work, the check scheduler: due monitors are claimed from the database, checked, and recorded.
 
 - Claim: monitors with `next_check_at <= now` (the index's range), at most PER_TENANT per tenant
   per batch, interleaved by rank within the tenant so one tenant's 10,000 monitors cannot push
@@ -31,11 +31,12 @@ from xinex.models.monitors import MonitorStatus as S
 from xinex.models.tenant import Tenant
 from xinex.monitors import service
 from xinex.monitors.checks import CheckResult, run_check
-from xinex.monitors.state import apply_outcome, lock_monitor
+from xinex.monitors.repository import MonitorRepository, write_results
+from xinex.monitors.state import apply_outcome
 from xinex.tiers.catalog import limits_for
 from xinex.tiers.service import history_retention_days
 
-log = logging.getLogger("xinex.monitors.scheduler")
+log = logging.getLogger("xinex.monitors.jobs")
 
 SCOPE = "monitors.scheduler"
 BATCH = 500
@@ -47,13 +48,10 @@ MAX_CONCURRENT_CHECKS = 200
 # on return (a new connection costs a connect, TLS negotiation and re-prepared statements).
 MAX_CONCURRENT_RECORDS = 16
 IDLE_SLEEP_S = 0.5
-RESULT_COLUMNS = ["tenant_id", "monitor_id", "check_id", "timestamp", "region", "monitor_type", "status",
-                  "latency_ms", "status_code", "error", "details", "retention_days"]
 LOCAL_REGION = ""
 
 _semaphore: asyncio.Semaphore | None = None
 _record_semaphore: asyncio.Semaphore | None = None
-_migrated: set[int] = set()
 
 
 def _gate() -> asyncio.Semaphore:
@@ -155,11 +153,12 @@ async def run_monitors(db: Database, ids: Sequence[uuid.UUID], *, allow_private:
     return [o[0] for o in outcomes if not isinstance(o, BaseException)]
 
 
-@job
+@job(name="xinex.monitors.scheduler.run_checks")  # its name before the move to jobs.py: queued jobs still run
 async def run_checks(ctx: dict[str, Any], monitor_ids: list[str]) -> int:
     """arq job: check a chunk of claimed monitors. Running twice only adds one more result."""
     results = await run_monitors(ctx["db"], [uuid.UUID(i) for i in monitor_ids])
     return len(results)
+
 
 
 async def record_result(db: Database, tenant_id: uuid.UUID, monitor_id: uuid.UUID, result: CheckResult, *,
@@ -179,31 +178,10 @@ async def _record_state(db: Database, tenant_id: uuid.UUID, monitor_id: uuid.UUI
     """The state half of recording: (recorded — False when the monitor was deleted or paused
     while the check ran —, the new status on a change)."""
     async with db.session(tenant_id=tenant_id) as session:
-        m = await lock_monitor(session, monitor_id)
+        m = await MonitorRepository(session).lock(monitor_id)
         if m is None or m.status == S.paused:
             return False, None
         return True, apply_outcome(session, m, result)
-
-
-async def write_results(tenant_id: uuid.UUID, rows: list[tuple[uuid.UUID, str, str, CheckResult]], *,
-                        retention_days: int, store=None) -> None:
-    """Best effort: the state in PostgreSQL is the truth; a store outage loses history only.
-    retention_days comes from the tenant's tier; the table's TTL drops the rows after it."""
-    try:
-        if store is None:
-            from xinex.timeseries.store import get_store
-
-            store = get_store()
-        if id(store) not in _migrated:
-            await store.migrate()
-            _migrated.add(id(store))
-        data = [[tenant_id, monitor_id, r.check_id, r.checked_at, region, monitor_type, r.status,
-                 float(r.latency_ms), int(r.status_code or 0), r.error, {**r.details, "reason": r.reason}, retention_days]
-                for monitor_id, monitor_type, region, r in rows]
-        token = "-".join(str(r.check_id) for *_, r in rows)
-        await store.insert("check_results", RESULT_COLUMNS, data, settings={"insert_deduplication_token": token})
-    except Exception as exc:
-        log.warning("check results not stored: %s", type(exc).__name__)
 
 
 async def schedule_once(db: Database, now: datetime | None = None) -> int:
