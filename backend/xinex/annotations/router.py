@@ -16,13 +16,12 @@ from xinex.annotations.schemas import (
     AnnotationUpdate,
     clean_tags,
 )
-from xinex.audit import service as audit
 from xinex.identity.deps import Authorize
 from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
-from xinex.kit.etag import check_if_match, set_version
-from xinex.kit.pagination import Page, PageDep, paginate
+from xinex.kit.etag import IfMatch, set_version
+from xinex.kit.pagination import Page, PageDep
 from xinex.kit.types import NulFreeStr, UTCInstant
 
 router = APIRouter(tags=["annotations"])
@@ -35,7 +34,8 @@ async def list_annotations(principal: TelemetryPrincipal, session: SessionDep, p
                            until: Annotated[UTCInstant | None, Query(alias="to", description="no offset = UTC")] = None,
                            name: Annotated[NulFreeStr | None, Query(max_length=200, description="name prefix")] = None,
                            tag: Annotated[list[str] | None, Query(description="repeat: all must match",
-                                                                 json_schema_extra=ANNOTATION_TAGS_SCHEMA)] = None):
+                                                                 json_schema_extra=ANNOTATION_TAGS_SCHEMA)] = None
+                           ) -> Page[AnnotationOut]:
     """Annotations (deploys, config changes, notes) in a time range (from, to), by name prefix and tags (all must match); shown on dashboards next to
     the telemetry."""
     try:
@@ -45,18 +45,15 @@ async def list_annotations(principal: TelemetryPrincipal, session: SessionDep, p
     if since is not None and until is not None and until < since:
         raise AppError("VALIDATION_FAILED", "The request did not validate",
                        details={"fields": {"to": "must not be before from"}})
-    items, total = await paginate(session, service.filtered(session, since, until, name, tags), params)
-    return Page.of([service.to_out(a) for a in items], total, params)
+    return await service.list_page(session, params, since, until, name, tags)
 
 
 @router.post("/annotations", status_code=201, response_model=AnnotationOut, responses=error_responses(401, 403, 422))
 async def create_annotation(data: AnnotationCreate, request: Request, response: Response,
-                            principal: TelemetryPrincipal, session: SessionDep):
+                            principal: TelemetryPrincipal, session: SessionDep) -> AnnotationOut:
     """Mark a moment (time) or a period (start, optional end) with a title, text and tags, e.g. from a deploy
     script. 422: neither time nor start given."""
-    a = await service.create(session, principal.tenant_id, data)
-    audit.record(session, "annotation.created", request=request, principal=principal, target_type="annotation",
-                 target_id=a.id, details={"name": a.name})
+    a = await service.create(session, request, principal, data)
     set_version(response, a)
     return service.to_out(a)
 
@@ -64,7 +61,7 @@ async def create_annotation(data: AnnotationCreate, request: Request, response: 
 @router.get("/annotations/{annotation_id}", response_model=AnnotationOut,
             responses=error_responses(401, 403, 404, 422))
 async def read_annotation(annotation_id: uuid.UUID, response: Response, principal: TelemetryPrincipal,
-                          session: SessionDep):
+                          session: SessionDep) -> AnnotationOut:
     """One annotation. 404: no such annotation in this tenant."""
     a = await service.get(session, annotation_id)
     set_version(response, a)
@@ -74,26 +71,16 @@ async def read_annotation(annotation_id: uuid.UUID, response: Response, principa
 @router.put("/annotations/{annotation_id}", response_model=AnnotationOut,
             responses=error_responses(401, 403, 404, 412, 422))
 async def update_annotation(annotation_id: uuid.UUID, data: AnnotationUpdate, request: Request, response: Response,
-                            principal: TelemetryPrincipal, session: SessionDep):
+                            principal: TelemetryPrincipal, session: SessionDep, if_match: IfMatch) -> AnnotationOut:
     """Change an annotation; fields left out stay. If-Match guards against lost updates (412)."""
-    a = await service.get(session, annotation_id)
-    check_if_match(request, a)
-    service.update(a, data)
-    audit.record(session, "annotation.updated", request=request, principal=principal, target_type="annotation",
-                 target_id=a.id, details={"fields": sorted(data.model_fields_set)})
-    await session.flush()
-    await session.refresh(a)
+    a = await service.update(session, request, principal, annotation_id, data, if_match)
     set_version(response, a)
     return service.to_out(a)
 
 
 @router.delete("/annotations/{annotation_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
 async def delete_annotation(annotation_id: uuid.UUID, request: Request, principal: TelemetryPrincipal,
-                            session: SessionDep):
+                            session: SessionDep, if_match: IfMatch) -> Response:
     """Delete an annotation. If-Match guards (412)."""
-    a = await service.get(session, annotation_id)
-    check_if_match(request, a)
-    await session.delete(a)
-    audit.record(session, "annotation.deleted", request=request, principal=principal, target_type="annotation",
-                 target_id=a.id, details={"name": a.name})
+    await service.delete(session, request, principal, annotation_id, if_match)
     return Response(status_code=204)

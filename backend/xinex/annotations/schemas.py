@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.config import JsonDict
@@ -45,11 +46,11 @@ class _Fields(BaseModel):
 
     @field_validator("tags")
     @classmethod
-    def _tags(cls, v):
+    def _tags(cls, v: list[str] | None) -> list[str] | None:
         return clean_tags(v)
 
     @model_validator(mode="after")
-    def _range(self):
+    def _range(self) -> Self:
         if self.time is not None and (self.start is not None or self.end is not None):
             raise ValueError("give either time, or start (and optionally end)")
         if self.start is not None and self.end is not None and self.end < self.start:

@@ -1,16 +1,20 @@
-"""Annotation rules: time normalisation, filters (time overlap, name prefix, tags), overlay."""
+"""Annotation use cases: create, change and delete (with their audit records), the time normalisation,
+the filtered list and the overlay drawn over a /dsl result."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, cast, func, select, text
-from sqlalchemy.dialects.postgresql import JSONB
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinex.annotations.repository import AnnotationRepository
 from xinex.annotations.schemas import AnnotationCreate, AnnotationOut, AnnotationUpdate
-from xinex.kit.errors import AppError, not_found
+from xinex.audit import service as audit
+from xinex.identity.principal import Principal
+from xinex.kit.errors import AppError
+from xinex.kit.pagination import Page, PageParams
 from xinex.kit.types import utcnow
 from xinex.models.annotations import Annotation
 
@@ -27,25 +31,25 @@ def _invalid(field: str, message: str) -> AppError:
     return AppError("VALIDATION_FAILED", "The request did not validate", details={"fields": {field: message}})
 
 
-async def create(session: AsyncSession, tenant_id: uuid.UUID, data: AnnotationCreate) -> Annotation:
+async def create(session: AsyncSession, request: Request, principal: Principal, data: AnnotationCreate) -> Annotation:
+    assert principal.tenant_id is not None  # Authorize: an active tenant
     start = data.time or data.start or utcnow()
     if data.end is not None and data.end < start:
         raise _invalid("end", "end must not be before start")
-    a = Annotation(tenant_id=tenant_id, name=data.name, description=data.description or "", start_at=start,
-                   end_at=data.end, tags=data.tags or [])
+    a = Annotation(tenant_id=principal.tenant_id, name=data.name, description=data.description or "",
+                   start_at=start, end_at=data.end, tags=data.tags or [])
     session.add(a)
     await session.flush()
+    audit.record(session, "annotation.created", request=request, principal=principal, target_type="annotation",
+                 target_id=a.id, details={"name": a.name})
     return a
 
 
 async def get(session: AsyncSession, annotation_id: uuid.UUID) -> Annotation:
-    a = (await session.execute(select(Annotation).where(Annotation.id == annotation_id))).scalar_one_or_none()
-    if a is None:
-        raise not_found("annotation")
-    return a
+    return await AnnotationRepository(session).get_or_404(annotation_id)
 
 
-def update(a: Annotation, data: AnnotationUpdate) -> None:
+def _apply(a: Annotation, data: AnnotationUpdate) -> None:
     fields = data.model_fields_set
     if "name" in fields and data.name is not None:
         a.name = data.name
@@ -65,28 +69,32 @@ def update(a: Annotation, data: AnnotationUpdate) -> None:
     a.updated_at = utcnow()
 
 
-def filtered(session: AsyncSession, since: datetime | None = None, until: datetime | None = None,
-             name: str | None = None, tags: list[str] | None = None) -> Select:
-    """Annotations overlapping [since, until], whose name starts with `name`, carrying every tag."""
-    stmt = select(Annotation)
-    if until is not None:
-        stmt = stmt.where(Annotation.start_at <= until)
-    if since is not None:
-        stmt = stmt.where(func.coalesce(Annotation.end_at, Annotation.start_at) >= since)
-    if name:
-        stmt = stmt.where(Annotation.name.startswith(name, autoescape=True))
-    postgres = session.bind.dialect.name == "postgresql"
-    for i, tag in enumerate(tags or []):
-        if postgres:
-            stmt = stmt.where(Annotation.tags.op("@>")(cast([tag], JSONB)))
-        else:
-            param = f"tag_{i}"
-            stmt = stmt.where(text(f"EXISTS (SELECT 1 FROM json_each(annotations.tags) WHERE json_each.value = :{param})")
-                              .bindparams(**{param: tag}))
-    return stmt.order_by(Annotation.start_at.desc(), Annotation.id)
+async def update(session: AsyncSession, request: Request, principal: Principal, annotation_id: uuid.UUID,
+                 data: AnnotationUpdate, if_match: str | None) -> Annotation:
+    """Fields left out stay; a stale If-Match is a 412 before anything changes."""
+    return await AnnotationRepository(session).update_checked(
+        annotation_id, if_match, lambda a: _apply(a, data), refresh=True,
+        audit=lambda a: audit.record(session, "annotation.updated", request=request, principal=principal,
+                                     target_type="annotation", target_id=a.id,
+                                     details={"fields": sorted(data.model_fields_set)}))
+
+
+async def delete(session: AsyncSession, request: Request, principal: Principal, annotation_id: uuid.UUID,
+                 if_match: str | None) -> None:
+    await AnnotationRepository(session).delete_checked(
+        annotation_id, if_match,
+        audit=lambda a: audit.record(session, "annotation.deleted", request=request, principal=principal,
+                                     target_type="annotation", target_id=a.id, details={"name": a.name}))
+
+
+async def list_page(session: AsyncSession, params: PageParams, since: datetime | None, until: datetime | None,
+                    name: str | None, tags: list[str] | None) -> Page[AnnotationOut]:
+    repo = AnnotationRepository(session)
+    return await repo.page(params, repo.filtered(since, until, name, tags), out=to_out)
 
 
 async def overlay(session: AsyncSession, since: datetime, until: datetime) -> list[AnnotationOut]:
     """The annotations drawn over a /dsl result covering [since, until]."""
-    rows = (await session.execute(filtered(session, since, until).limit(OVERLAY_LIMIT))).scalars().all()
+    stmt = AnnotationRepository(session).filtered(since, until).limit(OVERLAY_LIMIT)
+    rows = (await session.execute(stmt)).scalars().all()
     return [to_out(a) for a in rows]

@@ -1,4 +1,6 @@
-"""Password sign-in, registration, sign-out, reset and verification; /me and /sessions."""
+"""HTTP of the auth domain: password sign-in, registration, sign-out, reset and verification; /me and
+/sessions (`router`); API tokens `xinex_<64 hex>` (`tokens_router`: create, shown once; list; rotate with
+overlap; revoke)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ import uuid
 
 from fastapi import APIRouter, Request, Response
 
-from xinex.audit import service as audit
 from xinex.auth import registration, service
 from xinex.auth.schemas import (
     CredentialsEndedOut,
@@ -21,12 +22,18 @@ from xinex.auth.schemas import (
     RegisterConfirmIn,
     RegisterIn,
     SessionOut,
+    TokenCreate,
+    TokenCreated,
+    TokenOut,
+    TokenRotate,
     VerifyEmailIn,
+    token_created,
+    token_out,
 )
-from xinex.auth.sessions import active_sessions, clear_cookies, revoke_session
+from xinex.auth.sessions import active_sessions, clear_cookies
 from xinex.auth.views import me_out, user_out
 from xinex.identity.credential_cache import CACHE
-from xinex.identity.deps import CachedPrincipal, CurrentPrincipal, require_scope
+from xinex.identity.deps import CachedPrincipal, CurrentPrincipal, TenantPrincipal, require_scope
 from xinex.kit.db import Database, SessionDep
 from xinex.kit.errors import AppError, error_responses
 from xinex.kit.etag import check_if_match_tag, representation_tag
@@ -35,6 +42,7 @@ from xinex.kit.tenancy import bind_tenant
 from xinex.models.identity import User
 
 router = APIRouter(tags=["auth"])
+tokens_router = APIRouter(prefix="/api-tokens", tags=["api-tokens"])
 
 
 # GET /me first: the hottest route here, and routes are matched in order.
@@ -118,9 +126,7 @@ async def login(data: LoginIn, request: Request, response: Response, session: Se
 @router.post("/auth/logout", status_code=204, responses=error_responses(401, 403))
 async def logout(principal: CurrentPrincipal, request: Request, response: Response, session: SessionDep) -> Response:
     """End this browser session and clear its cookies (a token caller just gets 204). Idempotent."""
-    if principal.kind == "session":
-        await service.logout(session, request, principal.credential_id)
-    audit.record(session, "auth.logout", request=request, principal=principal)
+    await service.logout(session, request, principal)
     out = Response(status_code=204)
     clear_cookies(out)
     return out
@@ -197,12 +203,8 @@ async def update_me(data: MeUpdate, principal: CurrentPrincipal, request: Reques
     require_scope(principal, "account", write=True)
     user = await session.get(User, principal.user_id)
     check_if_match_tag(request, _me_tag(await me_out(session, user, principal)))
-    changes = data.model_dump(exclude_unset=True, exclude_none=True)
-    for field, value in changes.items():
-        setattr(user, field, value)
-    audit.record(session, "user.updated", request=request, principal=principal, target_type="user",
-                 target_id=user.id, details={"fields": sorted(changes)})
-    await session.flush()
+    await service.update_profile(session, request, principal, user,
+                                 data.model_dump(exclude_unset=True, exclude_none=True))
     out = await me_out(session, user, principal)
     response.headers["ETag"] = _me_tag(out)
     return out
@@ -226,8 +228,48 @@ async def list_sessions(principal: CurrentPrincipal, params: PageDep, session: S
 async def delete_session(session_id: uuid.UUID, principal: CurrentPrincipal, request: Request, session: SessionDep) -> Response:
     """Sign out one of your browser sessions (e.g. a lost laptop). 404: not a live session of yours."""
     require_scope(principal, "account", write=True)
-    if not await revoke_session(session, principal.user_id, session_id):
-        raise AppError("NOT_FOUND", "session not found")
-    audit.record(session, "auth.session_revoked", request=request, principal=principal, target_type="session",
-                 target_id=session_id)
+    await service.end_session(session, request, principal, session_id)
+    return Response(status_code=204)
+
+
+# -- /api-tokens ---------------------------------------------------------------------------------
+
+@tokens_router.post("", status_code=201, response_model=TokenCreated, responses=error_responses(401, 403, 422))
+async def create_token(data: TokenCreate, principal: TenantPrincipal, request: Request,
+                       session: SessionDep) -> TokenCreated:
+    """Create an API token for scripts and integrations (`Authorization: Bearer xinex_…` or X-API-Key). The token
+    is in this answer only; store it. Scopes (<area>:read|write, or *:read / *:write) can never exceed the
+    creating credential's (403); a viewer creates read-only tokens. expires_at, if given, must be in the
+    future with an offset."""
+    token, secret = await service.create_api_token(session, request, principal, data)
+    return token_created(token, secret)
+
+
+@tokens_router.get("", response_model=Page[TokenOut], responses=error_responses(401, 403))
+async def list_tokens(principal: TenantPrincipal, params: PageDep, session: SessionDep) -> Page[TokenOut]:
+    """API tokens, newest first, without their secrets: your own, or every member's for an admin."""
+    return await service.list_api_tokens(session, principal, params)
+
+
+@tokens_router.get("/{token_id}", response_model=TokenOut, responses=error_responses(401, 403, 404))
+async def get_token(token_id: uuid.UUID, principal: TenantPrincipal, session: SessionDep) -> TokenOut:
+    """One API token (prefix, scopes, last use, expiry, revocation). 404: not a token you may see."""
+    return token_out(await service.get_api_token(session, principal, token_id))
+
+
+@tokens_router.post("/{token_id}/rotate", status_code=201, response_model=TokenCreated,
+                    responses=error_responses(401, 403, 404, 422))
+async def rotate_token(token_id: uuid.UUID, data: TokenRotate, principal: TenantPrincipal, request: Request,
+                       session: SessionDep) -> TokenCreated:
+    """Replace a token: a new secret with the same name and scopes, shown once; the old one keeps working for
+    overlap_seconds so deployments can switch. 409: the token is already revoked."""
+    token, secret = await service.rotate_api_token(session, request, principal, token_id, data.overlap_seconds)
+    return token_created(token, secret)
+
+
+@tokens_router.delete("/{token_id}", status_code=204, responses=error_responses(401, 403, 404))
+async def revoke_token(token_id: uuid.UUID, principal: TenantPrincipal, request: Request,
+                       session: SessionDep) -> Response:
+    """Revoke a token at once. Idempotent."""
+    await service.revoke_api_token(session, request, principal, token_id)
     return Response(status_code=204)

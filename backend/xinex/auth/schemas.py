@@ -1,13 +1,16 @@
-"""Request and response bodies of the identity endpoints."""
+"""Request and response bodies of the auth endpoints: sign-in and registration, /me, sessions, API tokens."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from xinex.auth.passwords import NewPassword
-from xinex.kit.types import NulFreeStr, UTCDatetime
+from xinex.identity.principal import SCOPE_AREAS, valid_scope
+from xinex.kit.types import NulFreeStr, UTCDatetime, as_utc, utcnow
+from xinex.models.identity import ApiToken
 from xinex.tenants.schemas import TenantBrief
 
 
@@ -146,3 +149,71 @@ class VerifyEmailIn(BaseModel):
 
 class MessageOut(BaseModel):
     message: str
+
+
+# -- API tokens ----------------------------------------------------------------------------------
+
+MAX_OVERLAP = timedelta(days=30)
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "deploy script", "scopes": ["heartbeats:write", "monitors:read"]},
+        {"name": "read-only dashboard", "scopes": ["*:read"], "expires_at": "2027-06-30T00:00:00Z"},
+    ]})
+    name: NulFreeStr = Field(min_length=1, max_length=200)
+    scopes: list[str] = Field(default_factory=lambda: ["*:write"], min_length=1, max_length=50, json_schema_extra={
+        "items": {"type": "string", "enum": [f"{area}:{level}" for area in ("*", *SCOPE_AREAS)
+                                             for level in ("read", "write")]}})
+    expires_at: datetime | None = None
+
+    @field_validator("scopes")
+    @classmethod
+    def _known_scopes(cls, scopes: list[str]) -> list[str]:
+        bad = [s for s in scopes if not valid_scope(s)]
+        if bad:
+            raise ValueError(f"unknown scopes {bad}; use <area>:read|write with area in {['*', *SCOPE_AREAS]}")
+        return sorted(set(scopes))
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("expires_at needs a timezone (RFC 3339)")
+            value = as_utc(value)  # 9999-12-31T23:59:59-14:00 has no UTC equivalent: 422, not 500
+            if value <= utcnow():
+                raise ValueError("expires_at must be in the future")
+        return value
+
+
+class TokenRotate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"overlap_seconds": 3600}]})
+    # How long the old token keeps working, so deployments can roll over.
+    overlap_seconds: int = Field(default=3600, ge=0, le=int(MAX_OVERLAP.total_seconds()))
+
+
+class TokenOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    user_id: uuid.UUID
+    name: str
+    prefix: str
+    scopes: list[str]
+    expires_at: UTCDatetime | None
+    last_used_at: UTCDatetime | None
+    revoked_at: UTCDatetime | None
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The secret, shown only in this response")
+
+
+def token_out(api_token: ApiToken) -> TokenOut:
+    return TokenOut(**api_token.model_dump(include=set(TokenOut.model_fields)))
+
+
+def token_created(api_token: ApiToken, secret: str) -> TokenCreated:
+    return TokenCreated(**api_token.model_dump(include=set(TokenOut.model_fields)), token=secret)

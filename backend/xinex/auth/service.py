@@ -1,7 +1,9 @@
-"""Registration, password sign-in, password reset and e-mail verification."""
+"""The auth use cases: registration, password sign-in and sign-out, password reset and e-mail verification,
+the profile and browser sessions, API tokens — with their audit records."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from fastapi import Request, Response
@@ -11,18 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xinex.audit import service as audit
 from xinex.auth import devices
 from xinex.auth.passwords import hash_password, verify_password
+from xinex.auth.repository import ApiTokenRepository
 from xinex.auth.revocation import Ended, end_user_credentials
-from xinex.auth.schemas import LoginIn, RegisterIn
-from xinex.auth.sessions import pick_tenant, start_session
+from xinex.auth.schemas import LoginIn, RegisterIn, TokenCreate, TokenOut, token_out
+from xinex.auth.sessions import pick_tenant, revoke_session, start_session
 from xinex.identity.principal import Principal
-from xinex.identity.secrets import new_opaque_token, sha256_hex
+from xinex.identity.secrets import new_api_token, new_opaque_token, sha256_hex
 from xinex.kit.errors import AppError
 from xinex.kit.jobs import enqueue
 from xinex.kit.mail import send_email
+from xinex.kit.pagination import Page, PageParams
 from xinex.kit.ratelimit import key_for_secret
 from xinex.kit.types import utcnow
-from xinex.models.identity import EmailToken, User, UserSession
-from xinex.models.tenant import Membership, Tenant
+from xinex.models.identity import ApiToken, EmailToken, User, UserSession
+from xinex.models.tenant import Membership, Role, Tenant
 from xinex.settings import get_settings
 from xinex.tenants.service import create_tenant_with_owner
 
@@ -213,5 +217,110 @@ async def verify_email(session: AsyncSession, request: Request, raw: str) -> Use
     return user
 
 
-async def logout(session: AsyncSession, request: Request, session_id) -> None:
-    await session.execute(update(UserSession).where(UserSession.id == session_id).values(revoked_at=utcnow()))
+async def logout(session: AsyncSession, request: Request, principal: Principal) -> None:
+    """End the caller's browser session (a token caller has none to end); recorded either way."""
+    if principal.kind == "session":
+        await session.execute(update(UserSession).where(UserSession.id == principal.credential_id)
+                              .values(revoked_at=utcnow()))
+    audit.record(session, "auth.logout", request=request, principal=principal)
+
+
+async def update_profile(session: AsyncSession, request: Request, principal: Principal, user: User,
+                         changes: dict[str, object]) -> None:
+    for field, value in changes.items():
+        setattr(user, field, value)
+    audit.record(session, "user.updated", request=request, principal=principal, target_type="user",
+                 target_id=user.id, details={"fields": sorted(changes)})
+    await session.flush()
+
+
+async def end_session(session: AsyncSession, request: Request, principal: Principal,
+                      session_id: uuid.UUID) -> None:
+    """Sign out one of the caller's browser sessions; 404 when it is not a live session of theirs."""
+    if not await revoke_session(session, principal.user_id, session_id):
+        raise AppError("NOT_FOUND", "session not found")
+    audit.record(session, "auth.session_revoked", request=request, principal=principal, target_type="session",
+                 target_id=session_id)
+
+
+# -- API tokens ----------------------------------------------------------------------------------
+
+def _ensure_scopes_within(principal: Principal, scopes: list[str]) -> None:
+    """A token can never hold more than the credential that creates it."""
+    if principal.scopes is None:
+        if not principal.has_role(Role.member) and any(s.endswith(":write") for s in scopes):
+            raise AppError("FORBIDDEN", "A viewer can only create read-only tokens")
+        return
+    for scope in scopes:
+        area, _, level = scope.partition(":")
+        write = level == "write"
+        covered = (
+            bool(principal.scopes & ({"*:write"} if write else {"*:write", "*:read"}))
+            if area == "*"
+            else principal.allows(area, write)
+        )
+        if not covered:
+            raise AppError("FORBIDDEN", f"Cannot grant {scope} beyond this credential's own scopes")
+
+
+def _require_tokens_scope(principal: Principal, *, write: bool) -> None:
+    if not principal.allows("tokens", write=write):
+        raise AppError("FORBIDDEN", f"This token lacks the tokens:{'write' if write else 'read'} scope")
+
+
+async def create_api_token(session: AsyncSession, request: Request, principal: Principal,
+                           data: TokenCreate) -> tuple[ApiToken, str]:
+    """A new token and its secret (shown once)."""
+    _require_tokens_scope(principal, write=True)
+    _ensure_scopes_within(principal, data.scopes)
+    raw = new_api_token()
+    token = ApiToken(user_id=principal.user_id, name=data.name, token_hash=sha256_hex(raw), prefix=raw[:12],
+                     scopes=data.scopes, expires_at=data.expires_at)
+    session.add(token)
+    await session.flush()
+    audit.record(session, "api_token.created", request=request, principal=principal, target_type="api_token",
+                 target_id=token.id, details={"name": data.name, "scopes": data.scopes})
+    return token, raw
+
+
+async def list_api_tokens(session: AsyncSession, principal: Principal, params: PageParams) -> Page[TokenOut]:
+    _require_tokens_scope(principal, write=False)
+    repo = ApiTokenRepository(session)
+    return await repo.page(params, repo.newest_first(principal), out=token_out)
+
+
+async def get_api_token(session: AsyncSession, principal: Principal, token_id: uuid.UUID) -> ApiToken:
+    _require_tokens_scope(principal, write=False)
+    return await ApiTokenRepository(session).visible_or_404(principal, token_id)
+
+
+async def rotate_api_token(session: AsyncSession, request: Request, principal: Principal, token_id: uuid.UUID,
+                           overlap_seconds: int) -> tuple[ApiToken, str]:
+    """A new secret with the same name and scopes; the old one keeps working for `overlap_seconds`."""
+    _require_tokens_scope(principal, write=True)
+    old = await ApiTokenRepository(session).visible_or_404(principal, token_id)
+    now = utcnow()
+    if old.revoked_at is not None and old.revoked_at <= now:
+        raise AppError("CONFLICT", "A revoked token cannot be rotated")
+    raw = new_api_token()
+    new = ApiToken(user_id=old.user_id, name=old.name, token_hash=sha256_hex(raw), prefix=raw[:12],
+                   scopes=list(old.scopes), expires_at=old.expires_at)
+    session.add(new)
+    await session.flush()
+    old.revoked_at = now + timedelta(seconds=overlap_seconds)
+    old.rotated_to_id = new.id
+    audit.record(session, "api_token.rotated", request=request, principal=principal, target_type="api_token",
+                 target_id=old.id, details={"new_token_id": str(new.id), "overlap_seconds": overlap_seconds})
+    return new, raw
+
+
+async def revoke_api_token(session: AsyncSession, request: Request, principal: Principal,
+                           token_id: uuid.UUID) -> None:
+    """At once; idempotent."""
+    _require_tokens_scope(principal, write=True)
+    token = await ApiTokenRepository(session).visible_or_404(principal, token_id)
+    now = utcnow()
+    if token.revoked_at is None or token.revoked_at > now:
+        token.revoked_at = now
+    audit.record(session, "api_token.revoked", request=request, principal=principal, target_type="api_token",
+                 target_id=token.id)

@@ -94,13 +94,6 @@ async def revoke_session(session: AsyncSession, user_id: uuid.UUID, session_id: 
     return result.rowcount == 1
 
 
-async def revoke_all_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:
-    await session.execute(
-        update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
-
-
 async def active_sessions(session: AsyncSession, user_id: uuid.UUID) -> list[UserSession]:
     settings = get_settings()
     now = utcnow()

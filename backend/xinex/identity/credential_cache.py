@@ -39,7 +39,6 @@ class CachedToken:
     expires_at: datetime | None
     revoked_at: datetime | None  # a rotated token keeps working until this moment
     last_used_at: datetime | None
-    cached_at: float
 
 
 class _BoundedTtlMap:

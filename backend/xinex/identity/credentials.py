@@ -4,7 +4,6 @@ the request is refused with 401."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import timedelta
 
@@ -130,8 +129,7 @@ async def _load_api_token(session: AsyncSession, token_hash: str) -> credential_
         user_id=token.user_id, tenant_id=token.tenant_id, role=Role(role), kind="api_token",
         credential_id=token.id, scopes=frozenset(token.scopes), email=email,
     )
-    entry = credential_cache.CachedToken(principal, token.expires_at, token.revoked_at, token.last_used_at,
-                                         time.monotonic())
+    entry = credential_cache.CachedToken(principal, token.expires_at, token.revoked_at, token.last_used_at)
     credential_cache.CACHE.put(token_hash, entry, generation)
     return entry
 

@@ -1,4 +1,4 @@
-"""The one `Principal` every credential resolves to (DESIGN §2)."""
+"""The one `Principal` every credential resolves to (docs/security.md, "Sign-in"), and the token scopes."""
 
 from __future__ import annotations
 

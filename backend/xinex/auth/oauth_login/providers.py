@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from xinex.kit.errors import AppError
 from xinex.settings import Settings
 
-NAMES = ("google", "github", "microsoft", "apple")
 DISPLAY = {"google": "Google", "github": "GitHub", "microsoft": "Microsoft", "apple": "Apple"}
 
 
