@@ -1,4 +1,4 @@
-import { createBrowserRouter } from "react-router";
+import { createBrowserRouter, Navigate } from "react-router";
 import { AppShell, RequireAuth, RouteError } from "./layout/AppShell";
 import { AcceptInvitation } from "./pages/auth/AcceptInvitation";
 import { ForgotPassword, ResetPassword } from "./pages/auth/Password";
@@ -12,6 +12,13 @@ import { IncidentDetail } from "./pages/incidents/IncidentDetail";
 import { IncidentList } from "./pages/incidents/IncidentList";
 import { NotFound } from "./pages/NotFound";
 import { Overview } from "./pages/Overview";
+import { Explore } from "./pages/explore/Explore";
+import { ScheduleDetail } from "./pages/oncall/ScheduleDetail";
+import { Schedules } from "./pages/oncall/Schedules";
+import { Profile } from "./pages/settings/Profile";
+import { SettingsLayout } from "./pages/settings/Settings";
+import { Team } from "./pages/settings/Team";
+import { Tokens } from "./pages/settings/Tokens";
 
 export const router = createBrowserRouter([
   { path: "/login", element: <Login />, errorElement: <RouteError /> },
@@ -32,6 +39,19 @@ export const router = createBrowserRouter([
       { path: "heartbeats/:id/edit", element: <HeartbeatForm /> },
       { path: "incidents", element: <IncidentList /> },
       { path: "incidents/:id", element: <IncidentDetail /> },
+      { path: "oncall", element: <Schedules /> },
+      { path: "oncall/:id", element: <ScheduleDetail /> },
+      { path: "explore", element: <Explore /> },
+      {
+        path: "settings",
+        element: <SettingsLayout />,
+        children: [
+          { index: true, element: <Navigate to="/settings/team" replace /> },
+          { path: "team", element: <Team /> },
+          { path: "tokens", element: <Tokens /> },
+          { path: "profile", element: <Profile /> },
+        ],
+      },
       { path: "*", element: <NotFound /> },
     ],
   },

@@ -32,6 +32,9 @@ const NAV: { to: string; label: string; end?: boolean }[] = [
   { to: "/", label: "Overview", end: true },
   { to: "/incidents", label: "Incidents" },
   { to: "/heartbeats", label: "Heartbeats" },
+  { to: "/oncall", label: "On-call" },
+  { to: "/explore", label: "Explore" },
+  { to: "/settings", label: "Settings" },
 ];
 
 export function AppShell() {

@@ -1,0 +1,98 @@
+import { useMutation } from "@tanstack/react-query";
+import { lazy, Suspense, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { api, ApiError, unwrap } from "../../api/client";
+import { offsetOf, toChart, type Cell, type Column } from "../../lib/oql";
+import { useTitle } from "../../lib/useTitle";
+import { Alert, Button, Card, Empty, Loading, PageHead } from "../../ui";
+
+const TimeChart = lazy(() => import("../../ui/charts/TimeChart"));
+
+const EXAMPLES = [
+  "SELECT count() FROM spans TIMESERIES 5m LAST 1h",
+  "SELECT service, count(), p99(duration_ms) FROM spans GROUP BY service ORDER BY 2 DESC LAST 1d",
+  "SELECT severity, count() FROM logs GROUP BY severity TIMESERIES 5m LAST 3h",
+  "SELECT monitor, avg(latency_ms) FROM checks GROUP BY monitor TIMESERIES 5m LAST 6h",
+];
+
+function describe(err: ApiError): string {
+  const d = err.details as { line?: number; column?: number; expected?: string[]; valid?: string[] };
+  const where = d.line ? ` (line ${d.line}, column ${d.column})` : "";
+  const hint = d.expected?.length ? ` Expected: ${d.expected.slice(0, 8).join(", ")}.` : d.valid?.length ? ` Valid: ${d.valid.slice(0, 20).join(", ")}.` : "";
+  return `${err.message}${where}.${hint}`;
+}
+
+export function Explore() {
+  useTitle("Explore");
+  const [query, setQuery] = useState(EXAMPLES[0]);
+  const editor = useRef<HTMLTextAreaElement>(null);
+  const run = useMutation({
+    mutationFn: async (q: string) => unwrap(await api.POST("/api/v1/dsl", { body: { query: q, annotations: false } })),
+    onError: (err) => {
+      const d = err instanceof ApiError ? (err.details as { line?: number; column?: number }) : {};
+      if (d.line && editor.current) {
+        const at = offsetOf(editor.current.value, d.line, d.column ?? 1);
+        editor.current.focus();
+        editor.current.setSelectionRange(at, at + 1);
+      }
+    },
+  });
+  const columns = (run.data?.columns ?? []) as Column[];
+  const rows = (run.data?.rows ?? []) as Cell[][];
+  const chart = useMemo(() => (run.data ? toChart(columns, rows) : null), [run.data]); // eslint-disable-line react-hooks/exhaustive-deps
+  const submit = (e?: FormEvent) => {
+    e?.preventDefault();
+    if (query.trim()) run.mutate(query);
+  };
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) submit();
+  };
+  return (
+    <>
+      <PageHead title="Explore" subtitle="Query traces, logs, metrics, host metrics and checks with OQL (docs/telemetry.md)." />
+      <div className="stack">
+        <Card>
+          <form onSubmit={submit}>
+            <div className="field">
+              <label htmlFor="oql">OQL query</label>
+              <textarea id="oql" ref={editor} className="input" rows={4} spellCheck={false} value={query}
+                onChange={(e) => setQuery(e.target.value)} onKeyDown={onKey}
+                aria-describedby="oql-hint" aria-invalid={run.isError || undefined} />
+              <span id="oql-hint" className="hint">Ctrl+Enter runs it. TIMESERIES answers are drawn as a chart.</span>
+            </div>
+            <div className="row">
+              <Button type="submit" variant="primary" busy={run.isPending}>Run query</Button>
+              <label className="sr-only" htmlFor="oql-examples">Examples</label>
+              <select id="oql-examples" className="input" style={{ width: "auto" }} value=""
+                onChange={(e) => { if (e.target.value) setQuery(e.target.value); }}>
+                <option value="">Examples…</option>
+                {EXAMPLES.map((x) => <option key={x} value={x}>{x}</option>)}
+              </select>
+            </div>
+          </form>
+        </Card>
+        {run.isError && <Alert>{run.error instanceof ApiError ? describe(run.error) : String(run.error)}</Alert>}
+        {run.isPending && <Loading label="Running…" />}
+        {chart && (
+          <Card title="Chart">
+            <Suspense fallback={<Loading />}>
+              <TimeChart title="Query result over time" times={chart.times} series={chart.series} />
+            </Suspense>
+          </Card>
+        )}
+        {run.data && (
+          <Card title={`Results (${rows.length} row${rows.length === 1 ? "" : "s"})`}>
+            {rows.length === 0 ? <Empty title="No rows" /> : (
+              <div className="table-wrap"><table className="table">
+                <caption className="sr-only">Query results</caption>
+                <thead><tr>{columns.map((c) => <th scope="col" key={c.name}>{c.name}</th>)}</tr></thead>
+                <tbody>{rows.slice(0, 1000).map((r, i) => (
+                  <tr key={i}>{r.map((v, j) => <td key={j} className="mono">{v === null ? "∅" : typeof v === "object" ? JSON.stringify(v) : String(v)}</td>)}</tr>
+                ))}</tbody>
+              </table></div>
+            )}
+          </Card>
+        )}
+      </div>
+    </>
+  );
+}

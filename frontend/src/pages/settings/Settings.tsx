@@ -1,0 +1,16 @@
+import { NavLink, Outlet } from "react-router";
+import { PageHead } from "../../ui";
+
+export function SettingsLayout() {
+  return (
+    <>
+      <PageHead title="Settings" />
+      <nav className="tabs" aria-label="Settings">
+        <NavLink to="/settings/team" className="tab-link">Team</NavLink>
+        <NavLink to="/settings/tokens" className="tab-link">API tokens</NavLink>
+        <NavLink to="/settings/profile" className="tab-link">Profile</NavLink>
+      </nav>
+      <Outlet />
+    </>
+  );
+}
