@@ -3534,6 +3534,271 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/billing/subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Subscription
+         * @description The tenant's plan as Stripe last described it: tier, status, interval, currency, current period,
+         *     cancel-at-period-end, a scheduled downgrade (tier and date), the dunning grace while past_due, and
+         *     usage against the tier's limits. Answers without Stripe too (`billing_configured: false`).
+         *
+         *     Scope `billing:read`.
+         */
+        get: operations["get_subscription_api_v1_billing_subscription_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/create-checkout-session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Checkout Session
+         * @description Start Stripe Checkout for a paid tier (owners). The tenant's Stripe customer is created once and
+         *     reused; the answer's `url` is where the browser goes to pay. 409 CONFLICT when the tenant already has
+         *     a subscription (change it through the portal, /billing/downgrade or /billing/interval) or when
+         *     billing is not configured (BILLING_NOT_CONFIGURED).
+         *
+         *     Scope `billing:write`; role owner or above.
+         */
+        post: operations["create_checkout_session_api_v1_billing_create_checkout_session_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/portal-session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Portal Session
+         * @description A Stripe customer-portal session (owners): payment methods, invoices, plan changes.
+         *
+         *     Scope `billing:write`; role owner or above.
+         */
+        post: operations["create_portal_session_api_v1_billing_portal_session_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/downgrade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Schedule Downgrade
+         * @description Schedule a downgrade at the end of the paid period (owners). `free` cancels at period end; a lower
+         *     paid tier becomes the price of the next period (a Stripe subscription schedule, no proration). The
+         *     tier stays until then. 422 when the target is not below the current tier, 409 without a subscription.
+         *
+         *     Scope `billing:write`; role owner or above.
+         */
+        post: operations["schedule_downgrade_api_v1_billing_downgrade_post"];
+        /**
+         * Cancel Downgrade
+         * @description Cancel a scheduled downgrade (owners): the subscription renews on its current tier. 404 when none
+         *     is scheduled.
+         *
+         *     Scope `billing:write`; role owner or above.
+         */
+        delete: operations["cancel_downgrade_api_v1_billing_downgrade_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/interval": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Switch Interval
+         * @description Switch between monthly and yearly billing now, on the same tier (owners). Stripe prorates and
+         *     invoices the difference at once: the answer has the new period and the proration amount.
+         *
+         *     Scope `billing:write`; role owner or above.
+         */
+        post: operations["switch_interval_api_v1_billing_interval_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Invoices
+         * @description The tenant's invoices, newest first, from our own copy kept current by Stripe's webhooks (no Stripe
+         *     call per page view): number, status, amounts, currency, period, hosted page and PDF links.
+         *
+         *     Scope `billing:read`.
+         */
+        get: operations["list_invoices_api_v1_billing_invoices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/invoices/{invoice_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Invoice
+         * @description One invoice of the tenant (404 for another tenant's).
+         *
+         *     Scope `billing:read`.
+         */
+        get: operations["get_invoice_api_v1_billing_invoices__invoice_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/tax-info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Tax Info
+         * @description The country and tax id on the tenant's Stripe customer, with Stripe's verification status.
+         *
+         *     Scope `billing:read`.
+         */
+        get: operations["get_tax_info_api_v1_billing_tax_info_get"];
+        /**
+         * Put Tax Info
+         * @description Set the country and tax id (owners). The type must be one Stripe knows for that country and the
+         *     number must have its format (e.g. `eu_vat` DE123456789); a number Stripe refuses is a 422 naming
+         *     the field. Written to the Stripe customer, so invoices carry it.
+         *
+         *     Scope `billing:write`; role owner or above.
+         */
+        put: operations["put_tax_info_api_v1_billing_tax_info_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/currencies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Currencies
+         * @description The currencies a plan can be bought in, with each tier's monthly and yearly price (minor units).
+         *
+         *     Scope `billing:read`.
+         */
+        get: operations["get_currencies_api_v1_billing_currencies_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/billing/currencies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public Currencies
+         * @description The currencies and each tier's prices, for a pricing page. No credential needed.
+         */
+        get: operations["public_currencies_api_v1_public_billing_currencies_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe Webhook
+         * @description Stripe's webhook endpoint (no credential: the `Stripe-Signature` header is verified by the Stripe
+         *     SDK against XINEX_STRIPE_WEBHOOK_SECRET, 300 s tolerance). The event is stored before the answer and
+         *     processed by a job; an event id seen before answers 200 with `duplicate: true` and does nothing.
+         *     400 for a bad or stale signature.
+         */
+        post: operations["stripe_webhook_api_v1_billing_webhook_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/oauth/authorize": {
         parameters: {
             query?: never;
@@ -4658,6 +4923,44 @@ export interface components {
             };
         };
         /**
+         * CheckoutIn
+         * @example {
+         *       "currency": "eur",
+         *       "interval": "month",
+         *       "tier": "pro"
+         *     }
+         */
+        CheckoutIn: {
+            /**
+             * Tier
+             * @enum {string}
+             */
+            tier: "pro" | "team" | "enterprise";
+            /**
+             * Interval
+             * @enum {string}
+             */
+            interval: "month" | "year";
+            /**
+             * Currency
+             * @description Default: the currency of the tenant's earlier subscription, else usd
+             */
+            currency?: ("usd" | "eur" | "gbp") | null;
+        };
+        /**
+         * CheckoutOut
+         * @example {
+         *       "id": "cs_test_a1b2c3",
+         *       "url": "https://checkout.stripe.com/c/pay/cs_test_a1b2c3"
+         *     }
+         */
+        CheckoutOut: {
+            /** Id */
+            id: string;
+            /** Url */
+            url: string;
+        };
+        /**
          * CompatPingIn
          * @description Body of POST /heartbeat/{start,log,end,ping}: the job is addressed by name.
          * @example {
@@ -4829,6 +5132,42 @@ export interface components {
             /** Api Tokens Revoked */
             api_tokens_revoked: number;
         };
+        /**
+         * CurrenciesOut
+         * @example {
+         *       "currencies": [
+         *         {
+         *           "currency": "usd",
+         *           "tiers": [
+         *             {
+         *               "month": 0,
+         *               "tier": "free",
+         *               "year": 0
+         *             },
+         *             {
+         *               "month": 2900,
+         *               "tier": "pro",
+         *               "year": 29000
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        CurrenciesOut: {
+            /**
+             * Currencies
+             * @description Amounts in the currency's minor unit (cents, pence)
+             */
+            currencies: components["schemas"]["CurrencyPrices"][];
+        };
+        /** CurrencyPrices */
+        CurrencyPrices: {
+            /** Currency */
+            currency: string;
+            /** Tiers */
+            tiers: components["schemas"]["TierPrice"][];
+        };
         /** DeliveryOut */
         DeliveryOut: {
             /**
@@ -4876,6 +5215,19 @@ export interface components {
             created_at: string;
             /** Updated At */
             updated_at: string;
+        };
+        /**
+         * DowngradeIn
+         * @example {
+         *       "target_tier": "free"
+         *     }
+         */
+        DowngradeIn: {
+            /**
+             * Target Tier
+             * @enum {string}
+             */
+            target_tier: "free" | "pro" | "team";
         };
         /** DslColumn */
         DslColumn: {
@@ -5118,6 +5470,11 @@ export interface components {
             notify_late: boolean;
             /** Status */
             status: string;
+            /**
+             * Paused Reason
+             * @description "tier_limit": paused by a downgrade (over the plan's limit); an upgrade resumes it
+             */
+            paused_reason?: string | null;
             /** Ping Url */
             ping_url: string;
             /** Tags */
@@ -5618,6 +5975,61 @@ export interface components {
             name?: string | null;
         };
         /**
+         * IntervalIn
+         * @example {
+         *       "interval": "year"
+         *     }
+         */
+        IntervalIn: {
+            /**
+             * Interval
+             * @enum {string}
+             */
+            interval: "month" | "year";
+        };
+        /**
+         * IntervalOut
+         * @example {
+         *       "proration": {
+         *         "amount": 26100,
+         *         "currency": "usd",
+         *         "invoice_id": "in_1Q2w3E"
+         *       },
+         *       "subscription": {
+         *         "billing_configured": true,
+         *         "cancel_at_period_end": false,
+         *         "currency": "usd",
+         *         "current_period_end": "2027-01-01T00:00:00Z",
+         *         "current_period_start": "2026-12-01T00:00:00Z",
+         *         "interval": "month",
+         *         "scheduled_downgrade": {
+         *           "at": "2027-01-01T00:00:00Z",
+         *           "tier": "free"
+         *         },
+         *         "status": "active",
+         *         "tier": "pro",
+         *         "usage": {
+         *           "heartbeats": {
+         *             "limit": 100,
+         *             "used": 3
+         *           },
+         *           "members": {
+         *             "limit": 10,
+         *             "used": 2
+         *           },
+         *           "monitors": {
+         *             "limit": 50,
+         *             "used": 12
+         *           }
+         *         }
+         *       }
+         *     }
+         */
+        IntervalOut: {
+            subscription: components["schemas"]["SubscriptionOut"];
+            proration: components["schemas"]["ProrationOut"];
+        };
+        /**
          * InvitationAccept
          * @example {
          *       "token": "the token from the invitation e-mail's link"
@@ -5702,6 +6114,65 @@ export interface components {
             created_at: string;
             /** Updated At */
             updated_at: string;
+        };
+        /**
+         * InvoiceOut
+         * @example {
+         *       "amount_due": 2900,
+         *       "amount_paid": 2900,
+         *       "created_at": "2026-12-01T00:00:05Z",
+         *       "currency": "usd",
+         *       "hosted_invoice_url": "https://invoice.stripe.com/i/acct_1/test_x",
+         *       "id": "5f0e8c7a-8d0c-4d7e-9a59-2f1b7b8e8a11",
+         *       "invoice_pdf": "https://pay.stripe.com/invoice/acct_1/test_x/pdf",
+         *       "number": "XINEX-0001",
+         *       "period_end": "2027-01-01T00:00:00Z",
+         *       "period_start": "2026-12-01T00:00:00Z",
+         *       "status": "paid",
+         *       "stripe_invoice_id": "in_1Q2w3E"
+         *     }
+         */
+        InvoiceOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Stripe Invoice Id */
+            stripe_invoice_id: string;
+            /** Number */
+            number: string | null;
+            /** Status */
+            status: string;
+            /** Amount Due */
+            amount_due: number;
+            /** Amount Paid */
+            amount_paid: number;
+            /** Currency */
+            currency: string;
+            /** Period Start */
+            period_start: string | null;
+            /** Period End */
+            period_end: string | null;
+            /** Hosted Invoice Url */
+            hosted_invoice_url: string | null;
+            /** Invoice Pdf */
+            invoice_pdf: string | null;
+            /** Created At */
+            created_at: string;
+        };
+        /** InvoicePage */
+        InvoicePage: {
+            /** Items */
+            items: components["schemas"]["InvoiceOut"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Per Page */
+            per_page: number;
+            /** Total Pages */
+            total_pages: number;
         };
         /** LastCheck */
         LastCheck: {
@@ -5949,6 +6420,11 @@ export interface components {
             status: string;
             /** Paused */
             paused: boolean;
+            /**
+             * Paused Reason
+             * @description "tier_limit": paused by a downgrade (over the plan's limit); an upgrade resumes it
+             */
+            paused_reason?: string | null;
             /** Status Changed At */
             status_changed_at: string | null;
             /** Next Check At */
@@ -6793,6 +7269,13 @@ export interface components {
              */
             email: string;
         };
+        /** PastDue */
+        PastDue: {
+            /** Since */
+            since: string | null;
+            /** Grace Until */
+            grace_until: string | null;
+        };
         /**
          * PingAck
          * @description What the authenticated dialects answer once the ping is committed.
@@ -6942,6 +7425,16 @@ export interface components {
             updated_at: string;
         };
         /**
+         * PortalOut
+         * @example {
+         *       "url": "https://billing.stripe.com/p/session/test_YWNjdF8x"
+         *     }
+         */
+        PortalOut: {
+            /** Url */
+            url: string;
+        };
+        /**
          * PrefsIn
          * @example {
          *       "quiet_hours": {
@@ -7088,6 +7581,18 @@ export interface components {
             created_at: string;
             /** Updated At */
             updated_at: string;
+        };
+        /** ProrationOut */
+        ProrationOut: {
+            /**
+             * Amount
+             * @description In the currency's minor unit; negative is a credit
+             */
+            amount: number;
+            /** Currency */
+            currency: string;
+            /** Invoice Id */
+            invoice_id: string | null;
         };
         /** ProviderOut */
         ProviderOut: {
@@ -7806,6 +8311,13 @@ export interface components {
             /** Updated At */
             updated_at: string;
         };
+        /** ScheduledChange */
+        ScheduledChange: {
+            /** Tier */
+            tier: string;
+            /** At */
+            at: string | null;
+        };
         /** ServiceOut */
         ServiceOut: {
             /** Name */
@@ -8142,6 +8654,67 @@ export interface components {
             /** Created At */
             created_at: string;
         };
+        /**
+         * SubscriptionOut
+         * @example {
+         *       "billing_configured": true,
+         *       "cancel_at_period_end": false,
+         *       "currency": "usd",
+         *       "current_period_end": "2027-01-01T00:00:00Z",
+         *       "current_period_start": "2026-12-01T00:00:00Z",
+         *       "interval": "month",
+         *       "scheduled_downgrade": {
+         *         "at": "2027-01-01T00:00:00Z",
+         *         "tier": "free"
+         *       },
+         *       "status": "active",
+         *       "tier": "pro",
+         *       "usage": {
+         *         "heartbeats": {
+         *           "limit": 100,
+         *           "used": 3
+         *         },
+         *         "members": {
+         *           "limit": 10,
+         *           "used": 2
+         *         },
+         *         "monitors": {
+         *           "limit": 50,
+         *           "used": 12
+         *         }
+         *       }
+         *     }
+         */
+        SubscriptionOut: {
+            /** Billing Configured */
+            billing_configured: boolean;
+            /**
+             * Tier
+             * @description The tier the tenant has now (what its limits follow)
+             */
+            tier: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "none" | "active" | "trialing" | "past_due" | "canceled" | "incomplete" | "incomplete_expired" | "unpaid" | "paused";
+            /** Interval */
+            interval: string | null;
+            /** Currency */
+            currency: string | null;
+            /** Current Period Start */
+            current_period_start: string | null;
+            /** Current Period End */
+            current_period_end: string | null;
+            /** Cancel At Period End */
+            cancel_at_period_end: boolean;
+            scheduled_downgrade: components["schemas"]["ScheduledChange"] | null;
+            past_due: components["schemas"]["PastDue"] | null;
+            /** Usage */
+            usage: {
+                [key: string]: components["schemas"]["UsageItem"];
+            };
+        };
         /** Summary */
         Summary: {
             /**
@@ -8195,6 +8768,50 @@ export interface components {
              * Format: uuid
              */
             id: string;
+        };
+        /**
+         * TaxInfoIn
+         * @example {
+         *       "country": "DE",
+         *       "tax_id": "DE123456789",
+         *       "tax_id_type": "eu_vat"
+         *     }
+         */
+        TaxInfoIn: {
+            /**
+             * Country
+             * @description ISO 3166-1 alpha-2, upper case
+             */
+            country: string;
+            /** Tax Id */
+            tax_id: string;
+            /**
+             * Tax Id Type
+             * @description Stripe's tax id type, e.g. eu_vat, gb_vat, us_ein
+             */
+            tax_id_type: string;
+        };
+        /**
+         * TaxInfoOut
+         * @example {
+         *       "country": "DE",
+         *       "tax_id": "DE123456789",
+         *       "tax_id_type": "eu_vat",
+         *       "verification": "pending"
+         *     }
+         */
+        TaxInfoOut: {
+            /** Country */
+            country: string | null;
+            /** Tax Id */
+            tax_id: string | null;
+            /** Tax Id Type */
+            tax_id_type: string | null;
+            /**
+             * Verification
+             * @description Stripe's verification status (pending, verified, unverified, unavailable)
+             */
+            verification: string | null;
         };
         /**
          * TenantBrief
@@ -8346,6 +8963,15 @@ export interface components {
             expires_in: number;
             /** Url */
             url: string;
+        };
+        /** TierPrice */
+        TierPrice: {
+            /** Tier */
+            tier: string;
+            /** Month */
+            month: number;
+            /** Year */
+            year: number;
         };
         /** TimelineEntry */
         TimelineEntry: {
@@ -8574,6 +9200,16 @@ export interface components {
             /** At */
             at: string;
         };
+        /** UsageItem */
+        UsageItem: {
+            /** Used */
+            used: number;
+            /**
+             * Limit
+             * @description null: unlimited
+             */
+            limit: number | null;
+        };
         /** UserOut */
         UserOut: {
             /**
@@ -8616,6 +9252,19 @@ export interface components {
         VerifyEmailIn: {
             /** Token */
             token: string;
+        };
+        /**
+         * WebhookAck
+         * @example {
+         *       "duplicate": false,
+         *       "received": true
+         *     }
+         */
+        WebhookAck: {
+            /** Received */
+            received: boolean;
+            /** Duplicate */
+            duplicate: boolean;
         };
         /**
          * WebhookCreate
@@ -21719,6 +22368,777 @@ export interface operations {
             };
             /** @description Error in the catalog format */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_subscription_api_v1_billing_subscription_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_checkout_session_api_v1_billing_create_checkout_session_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckoutIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_portal_session_api_v1_billing_portal_session_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    schedule_downgrade_api_v1_billing_downgrade_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DowngradeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cancel_downgrade_api_v1_billing_downgrade_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    switch_interval_api_v1_billing_interval_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntervalIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntervalOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_invoices_api_v1_billing_invoices_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoicePage"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_invoice_api_v1_billing_invoices__invoice_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoiceOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_tax_info_api_v1_billing_tax_info_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxInfoOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_tax_info_api_v1_billing_tax_info_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaxInfoIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxInfoOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_currencies_api_v1_billing_currencies_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CurrenciesOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    public_currencies_api_v1_public_billing_currencies_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CurrenciesOut"];
+                };
+            };
+        };
+    };
+    stripe_webhook_api_v1_billing_webhook_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAck"];
+                };
+            };
+            /** @description Error in the catalog format */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
