@@ -1,11 +1,10 @@
-"""Webhook deliveries: created in the caller's transaction (outbox), sent after commit, retried
-with exponential backoff over about a day, then failed. The delivery id is the `webhook-id` of
+"""Webhook deliveries: created in the caller's transaction (outbox), sent after commit (the job and
+the retry loop are in webhooks/jobs.py), retried with exponential backoff over about a day, then failed. The delivery id is the `webhook-id` of
 every attempt, so receivers can de-duplicate. A 410 Gone disables the subscription.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
@@ -16,12 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.kit import transport
 from xinex.kit.db import Database
-from xinex.kit.jobs import enqueue, job
-from xinex.kit.loops import wait_or_stop
+from xinex.kit.jobs import enqueue
 from xinex.kit.types import to_rfc3339, utcnow
 from xinex.models.webhooks import WebhookDelivery, WebhookSubscription
 from xinex.webhooks import signing
-from xinex.webhooks.service import signing_secrets
 
 log = logging.getLogger("xinex.webhooks")
 
@@ -30,7 +27,8 @@ RETRY_SCHEDULE_S = (5, 300, 1800, 7200, 18000, 36000, 50400)
 MAX_ATTEMPTS = len(RETRY_SCHEDULE_S) + 1
 LEASE_S = 60
 SCOPE = "webhooks.dispatcher"
-POLL_S = 1.0
+# The delivery job's queue name (registered by webhooks/jobs.py; kept from when it was decorated here).
+DELIVER_WEBHOOK = "xinex.webhooks.dispatcher.deliver_webhook"
 
 
 def _matches(sub: WebhookSubscription, event_type: str) -> bool:
@@ -61,13 +59,8 @@ async def emit_webhook_event(session: AsyncSession, tenant_id: uuid.UUID, event_
     if deliveries:
         await session.flush()
         for delivery in deliveries:
-            enqueue(session, deliver_webhook, delivery_id=str(delivery.id), tenant_id=str(tenant_id))
+            enqueue(session, DELIVER_WEBHOOK, delivery_id=str(delivery.id), tenant_id=str(tenant_id))
     return deliveries
-
-
-@job
-async def deliver_webhook(ctx, delivery_id: str, tenant_id: str) -> None:
-    await attempt(ctx["db"], uuid.UUID(delivery_id), uuid.UUID(tenant_id))
 
 
 async def _take(session: AsyncSession, delivery_id: uuid.UUID, now: datetime) -> bool:
@@ -107,7 +100,7 @@ async def attempt(db: Database, delivery_id: uuid.UUID, tenant_id: uuid.UUID,
 
 async def send(sub: WebhookSubscription, delivery: WebhookDelivery, now: datetime) -> transport.HttpResult:
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
-    headers = signing.headers(signing_secrets(sub, now), str(delivery.id), int(now.timestamp()), body)
+    headers = signing.headers(signing.signing_secrets(sub, now), str(delivery.id), int(now.timestamp()), body)
     headers.update({"content-type": "application/json", "user-agent": "Xinex-Webhooks/1"})
     return await transport.post_bytes(sub.url, body, headers)
 
@@ -150,11 +143,3 @@ async def dispatch_due(db: Database, now: datetime | None = None, limit: int = 2
             log.exception("webhook delivery attempt failed", extra={"delivery_id": str(delivery_id)})
     return done
 
-
-async def run_dispatcher(db: Database, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        try:
-            await dispatch_due(db, utcnow() - timedelta(seconds=2))  # leave fresh rows to their jobs
-        except Exception:
-            log.exception("webhook dispatcher pass failed")
-        await wait_or_stop(stop, POLL_S)

@@ -1,6 +1,6 @@
 """What the webhooks domain mounts: its API router and the delivery dispatcher loop."""
 
-from xinex.webhooks.dispatcher import deliver_webhook, run_dispatcher
+from xinex.webhooks.jobs import deliver_webhook, run_dispatcher
 from xinex.webhooks.router import router
 
 API_ROUTERS = [router]  # under /api/v1

@@ -1,50 +1,45 @@
-"""Webhook subscriptions: create (secret shown once), update, rotate with an overlap window."""
+"""Webhook subscriptions' use cases: create (secret shown once), update, delete, rotate with an overlap
+window, a test send, the delivery log — with their audit records. Sending is dispatcher.py's."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinex.audit import service as audit
+from xinex.identity.principal import Principal
 from xinex.kit import outbound
-from xinex.kit.errors import AppError, not_found
+from xinex.kit.errors import AppError
+from xinex.kit.pagination import Page, PageParams
 from xinex.kit.types import utcnow
-from xinex.models.webhooks import WebhookSubscription
-from xinex.webhooks import signing
-from xinex.webhooks.schemas import WebhookCreate, WebhookOut, WebhookUpdate, WebhookWithSecret
+from xinex.models.webhooks import WebhookDelivery, WebhookSubscription
+from xinex.webhooks import dispatcher, signing
+from xinex.webhooks.repository import DeliveryRepository, SubscriptionRepository
+from xinex.webhooks.schemas import DeliveryOut, WebhookCreate, WebhookOut, WebhookUpdate, WebhookWithSecret
 
 MAX_WEBHOOKS = 100
+signing_secrets = signing.signing_secrets  # where it lived before (the dispatcher signs with it)
 
 
 def to_out(sub: WebhookSubscription, *, with_secret: bool = False) -> WebhookOut:
-    fields = dict(id=sub.id, tenant_id=sub.tenant_id, url=sub.url, description=sub.description,
+    fields: dict[str, Any] = dict(id=sub.id, tenant_id=sub.tenant_id, url=sub.url, description=sub.description,
                   event_types=list(sub.event_types), enabled=sub.enabled, disabled_reason=sub.disabled_reason,
-                  secret_hint=sub.secret[:10] + "…", previous_secret_expires_at=_overlap_end(sub),
+                  secret_hint=sub.secret[:10] + "…", previous_secret_expires_at=signing.overlap_end(sub),
                   created_at=sub.created_at, updated_at=sub.updated_at)
     return WebhookWithSecret(**fields, secret=sub.secret) if with_secret else WebhookOut(**fields)
 
 
-def _overlap_end(sub: WebhookSubscription, now: datetime | None = None) -> datetime | None:
-    end = sub.previous_secret_expires_at
-    return end if sub.previous_secret and end and end > (now or utcnow()) else None
-
-
-def signing_secrets(sub: WebhookSubscription, now: datetime | None = None) -> list[str]:
-    """The current secret, plus the previous one while the rotation overlap lasts."""
-    out = [sub.secret]
-    if _overlap_end(sub, now):
-        out.append(sub.previous_secret)
-    return out
+async def webhooks_page(session: AsyncSession, params: PageParams, *, enabled: bool | None) -> Page[WebhookOut]:
+    repo = SubscriptionRepository(session)
+    return await repo.page(params, repo.filtered(enabled=enabled), out=to_out)
 
 
 async def get(session: AsyncSession, webhook_id: uuid.UUID) -> WebhookSubscription:
-    sub = (await session.execute(select(WebhookSubscription).where(
-        WebhookSubscription.id == webhook_id))).scalar_one_or_none()
-    if sub is None:
-        raise not_found("webhook")
-    return sub
+    return await SubscriptionRepository(session).get_or_404(webhook_id)
 
 
 async def refuse_unreachable(url: str) -> None:
@@ -57,21 +52,24 @@ async def refuse_unreachable(url: str) -> None:
                        details={"fields": {"url": f"target refused: {exc}"}, "reason": exc.reason}) from None
 
 
-async def create(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID,
-                 data: WebhookCreate) -> WebhookSubscription:
+async def create(session: AsyncSession, tenant_id: uuid.UUID | None, user_id: uuid.UUID | None,
+                 data: WebhookCreate, *, request: Request | None = None,
+                 principal: Principal | None = None) -> WebhookSubscription:
     await refuse_unreachable(data.url)
-    count = (await session.execute(select(func.count()).select_from(WebhookSubscription))).scalar_one()
-    if count >= MAX_WEBHOOKS:
+    if await SubscriptionRepository(session).count() >= MAX_WEBHOOKS:
         raise AppError("CONFLICT", f"At most {MAX_WEBHOOKS} webhooks per tenant")
-    sub = WebhookSubscription(tenant_id=tenant_id, url=data.url, description=data.description,
-                              event_types=list(data.event_types), enabled=data.enabled,
-                              secret=signing.new_secret(), created_by=user_id)
+    sub = WebhookSubscription(url=data.url, description=data.description, event_types=list(data.event_types),
+                              enabled=data.enabled, secret=signing.new_secret(), created_by=user_id)
+    if tenant_id is not None:  # else the session's tenant (kit/tenancy.py stamps it at flush)
+        sub.tenant_id = tenant_id
     session.add(sub)
     await session.flush()
+    audit.record(session, "webhook.created", request=request, principal=principal, target_type="webhook",
+                 target_id=sub.id, details={"event_types": sub.event_types})
     return sub
 
 
-async def update(session: AsyncSession, sub: WebhookSubscription, data: WebhookUpdate) -> None:
+async def _apply(sub: WebhookSubscription, data: WebhookUpdate) -> None:
     if data.url is not None:
         await refuse_unreachable(data.url)
         sub.url = data.url
@@ -83,13 +81,63 @@ async def update(session: AsyncSession, sub: WebhookSubscription, data: WebhookU
         sub.enabled = data.enabled
         if data.enabled:
             sub.disabled_reason = None
-    await session.flush()
-    await session.refresh(sub)
 
 
-async def rotate(session: AsyncSession, sub: WebhookSubscription, overlap_seconds: int) -> None:
+async def update(session: AsyncSession, webhook_id: uuid.UUID, data: WebhookUpdate, if_match: str | None, *,
+                 request: Request | None = None, principal: Principal | None = None) -> WebhookSubscription:
+    """Fields left out stay."""
+    return await SubscriptionRepository(session).update_checked(
+        webhook_id, if_match, lambda sub: _apply(sub, data), refresh=True,
+        audit=lambda sub: audit.record(session, "webhook.updated", request=request, principal=principal,
+                                       target_type="webhook", target_id=sub.id,
+                                       details={"fields": sorted(data.model_fields_set)}))
+
+
+async def delete(session: AsyncSession, webhook_id: uuid.UUID, if_match: str | None, *,
+                 request: Request | None = None, principal: Principal | None = None) -> None:
+    await SubscriptionRepository(session).delete_checked(
+        webhook_id, if_match, audit=lambda sub: audit.record(session, "webhook.deleted", request=request,
+                                                             principal=principal, target_type="webhook",
+                                                             target_id=sub.id))
+
+
+async def rotate(session: AsyncSession, webhook_id: uuid.UUID, overlap_seconds: int, *,
+                 request: Request | None = None, principal: Principal | None = None) -> WebhookSubscription:
+    """A new secret; the old one keeps signing alongside for `overlap_seconds`."""
+    sub = await get(session, webhook_id)
     sub.previous_secret = sub.secret if overlap_seconds > 0 else None
     sub.previous_secret_expires_at = utcnow() + timedelta(seconds=overlap_seconds) if overlap_seconds > 0 else None
     sub.secret = signing.new_secret()
     await session.flush()
     await session.refresh(sub)
+    audit.record(session, "webhook.secret_rotated", request=request, principal=principal, target_type="webhook",
+                 target_id=sub.id, details={"overlap_seconds": overlap_seconds})
+    return sub
+
+
+async def send_test(session: AsyncSession, webhook_id: uuid.UUID, *, request: Request | None = None,
+                    principal: Principal | None = None) -> WebhookDelivery:
+    """Sign and send a `webhook.test` event now; the delivery after the attempt."""
+    sub = await get(session, webhook_id)
+    delivery_id = uuid.uuid4()
+    now = utcnow()
+    delivery = WebhookDelivery(id=delivery_id, tenant_id=sub.tenant_id, webhook_id=sub.id, event_type="webhook.test",
+                               is_test=True, next_attempt_at=now, payload=dispatcher.build_payload(
+                                   delivery_id, "webhook.test", {"webhook_id": str(sub.id),
+                                                                 "message": "Test delivery from Xinex"}, now))
+    session.add(delivery)
+    result = await dispatcher.send(sub, delivery, now)
+    dispatcher.record_result(delivery, result, now)
+    await session.flush()
+    audit.record(session, "webhook.tested", request=request, principal=principal, target_type="webhook",
+                 target_id=sub.id, details={"status": delivery.status, "response_code": delivery.response_code})
+    return delivery
+
+
+async def deliveries_page(session: AsyncSession, webhook_id: uuid.UUID, params: PageParams, *,
+                          status: str | None = None, event_type: str | None = None) -> Page[DeliveryOut]:
+    """404 when the webhook is not this tenant's."""
+    await get(session, webhook_id)
+    repo = DeliveryRepository(session)
+    return await repo.page(params, repo.of_webhook(webhook_id, status=status, event_type=event_type),
+                           out=lambda d: DeliveryOut.model_validate(d, from_attributes=True))

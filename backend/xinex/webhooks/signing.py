@@ -8,6 +8,10 @@ import binascii
 import hashlib
 import hmac
 import secrets
+from datetime import datetime
+
+from xinex.kit.types import utcnow
+from xinex.models.webhooks import WebhookSubscription
 
 PREFIX = "whsec_"
 
@@ -40,3 +44,17 @@ def headers(secrets_: list[str], msg_id: str, timestamp: int, body: bytes) -> di
         "webhook-timestamp": str(timestamp),
         "webhook-signature": " ".join(sign(s, msg_id, timestamp, body) for s in secrets_),
     }
+
+
+def overlap_end(sub: WebhookSubscription, now: datetime | None = None) -> datetime | None:
+    """Until when the previous secret still signs (after a rotation with an overlap), or None."""
+    end = sub.previous_secret_expires_at
+    return end if sub.previous_secret and end and end > (now or utcnow()) else None
+
+
+def signing_secrets(sub: WebhookSubscription, now: datetime | None = None) -> list[str]:
+    """The current secret, plus the previous one while the rotation overlap lasts."""
+    out = [sub.secret]
+    if overlap_end(sub, now) and sub.previous_secret:
+        out.append(sub.previous_secret)
+    return out
