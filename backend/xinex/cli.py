@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -70,6 +71,44 @@ def _billing(settings, args) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    """`xinex import pagerduty`: POST /api/v1/integrations/import on the given Xinex, then print the
+    plan (or what was done), every problem, and the summary."""
+    import asyncio
+
+    from xinex.kit.outbound import platform_client
+
+    if not args.xinex_token:
+        print("xinex import needs --xinex-token (or XINEX_TOKEN): an admin's API token of the tenant", file=sys.stderr)
+        return 2
+
+    async def call() -> tuple[int, dict]:
+        async with platform_client(args.xinex_url, args.xinex_token, timeout=300) as client:
+            r = await client.post("/api/v1/integrations/import", json={
+                "source": args.source, "url": args.url, "token": args.token, "dry_run": args.dry_run})
+            return r.status_code, r.json()
+
+    status, body = asyncio.run(call())
+    if status != 200:
+        print(f"import refused ({status}): {body.get('error') or body}", file=sys.stderr)
+        return 1
+    verb = "plan:" if body["dry_run"] else "done:"
+    for item in body["items"]:
+        line = f"{verb} {item['action']:<8} {item['type']:<18} {item['name']}"
+        if item.get("detail"):
+            line += f" — {item['detail']}"
+        if item.get("key"):
+            line += f"\n    new routing key (shown once): {item['key']}"
+        print(line)
+    for problem in body["problems"]:
+        print(f"cannot map {problem['type']} {problem['name'] or problem['external_id']}: {problem['why']}")
+    counts = "; ".join(f"{t}: " + ", ".join(f"{n} {a}" for a, n in sorted(actions.items()))
+                       for t, actions in sorted(body["summary"].items()))
+    print(f"summary ({'dry run, nothing changed' if body['dry_run'] else 'done'}): {counts or 'nothing'}; "
+          f"{len(body['problems'])} problem(s)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="xinex", description="Xinex monitoring and on-call platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -93,6 +132,16 @@ def main(argv: list[str] | None = None) -> int:
     tenants.add_argument("action", choices=("set-tier",))
     tenants.add_argument("tenant", help="the tenant's id or slug")
     tenants.add_argument("tier", choices=("free", "pro", "team", "enterprise"))
+    imp = sub.add_parser("import", help="move in from PagerDuty: schedules, escalation policies, services "
+                                        "(through the API of a running Xinex: docs/migration.md)")
+    imp.add_argument("source", choices=("pagerduty",))
+    imp.add_argument("--url", default="https://api.pagerduty.com", help="the source's REST API base")
+    imp.add_argument("--token", required=True, help="a read-only REST API key of the source")
+    imp.add_argument("--dry-run", action="store_true", help="print the plan and what cannot be mapped; change nothing")
+    imp.add_argument("--xinex-url", default=os.environ.get("XINEX_URL", "http://127.0.0.1:8000"),
+                     help="the Xinex to import into (env XINEX_URL)")
+    imp.add_argument("--xinex-token", default=os.environ.get("XINEX_TOKEN", ""),
+                     help="an admin's API token of the tenant to import into (env XINEX_TOKEN)")
     run = sub.add_parser("run", help="embedded all-in-one: migrate, then API + jobs in one process")
     run.add_argument("--host")
     run.add_argument("--port", type=int)
@@ -104,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         _migrate()
         return 0
+    if args.command == "import":
+        return _import(args)
     if args.command == "user":
         return _user_status(settings, args.action == "disable", args.email, args.reason)
     if args.command in ("billing", "tenants"):

@@ -113,6 +113,7 @@ NOT_EXPRESSIBLE = {
     "PUT /api/v1/notification-channels/{channel_id}": "the config of the stored channel's kind",
     "POST /api/v1/integrations": "JMESPath expressions that compile, and a mapping only on kind webhook",
     "PUT /api/v1/integrations/{integration_id}": "as POST, with the stored integration's kind",
+    "POST /api/v1/integrations/import": "a source's REST API that answers at the given URL with the given token",
     "POST /v2/enqueue": "the Events API's cross-field rules (a payload for trigger, a dedup_key for acknowledge "
                         "and resolve), answered in PagerDuty's 400",
 }

@@ -174,3 +174,45 @@ class HookAccepted(BaseModel):
     status: str
     alerts: int
     dedup_keys: list[str]
+
+
+# --- the importer ---------------------------------------------------------------------------------------
+
+class ImportRequest(_In):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"source": "pagerduty", "url": "https://api.pagerduty.com", "token": "y_NbAkKc66ryYTWUXYEu",
+         "dry_run": True}]})
+
+    source: Literal["pagerduty"] = Field(description="where from (Grafana OnCall and Opsgenie: not yet)")
+    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://\S+$",
+                     description="the source's REST API base, e.g. https://api.pagerduty.com")
+    token: str = Field(min_length=1, max_length=500, description="a read-only REST API key of the source; "
+                                                                 "used for this request only, never stored")
+    dry_run: bool = Field(default=False, description="plan only: every step runs and is rolled back, no "
+                                                     "invitation is sent")
+
+
+class ImportItem(BaseModel):
+    type: str
+    external_id: str
+    name: str
+    action: str = Field(description="matched | invited | create | update")
+    object_id: str | None
+    detail: str
+    key: str | None = Field(description="a new integration's routing key (shown in this answer only)")
+
+
+class ImportProblem(BaseModel):
+    type: str
+    external_id: str
+    name: str
+    why: str
+
+
+class ImportReportOut(BaseModel):
+    source: str
+    dry_run: bool
+    summary: dict[str, dict[str, int]] = Field(description="per type, how many of each action")
+    items: list[ImportItem]
+    problems: list[ImportProblem] = Field(description="every source object (or part) that could not be mapped, "
+                                                      "and why")

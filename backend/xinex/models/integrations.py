@@ -3,6 +3,7 @@ senders, generic JSON webhooks), each with a secret key that only its hash is ke
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -34,3 +35,18 @@ class Integration(TenantOwned, table=True):
     mapping: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     rate_limit_per_minute: int | None = Field(default=None)
     last_event_at: datetime | None = utc_field(default=None, nullable=True)
+
+
+class ImportLink(TenantOwned, table=True):
+    """What an import made of one object of the source (a PagerDuty user, schedule, escalation policy
+    or service): a re-run updates that object instead of making another."""
+
+    __tablename__ = "import_links"
+    __table_args__ = (Index("uq_import_links_external", "tenant_id", "source", "external_type", "external_id",
+                            unique=True),)
+
+    source: str = Field(max_length=30)  # pagerduty
+    external_type: str = Field(max_length=30)  # user | schedule | escalation_policy | service
+    external_id: str = Field(max_length=100)
+    object_type: str = Field(max_length=30)  # user | schedule | escalation_policy | integration | invitation
+    object_id: uuid.UUID

@@ -1,0 +1,427 @@
+"""Move in from PagerDuty: users, schedules, escalation policies and services read from its REST API
+(paged lists, `Authorization: Token token=…`) become members (matched by e-mail, invited if missing),
+schedules, escalation policies, and per service an integration (kind pagerduty, a new routing key)
+with a routing rule to the service's policy.
+
+A re-run updates what the last run made (`import_links` remembers it) and never duplicates. A dry
+run does every step inside a savepoint that is rolled back (and sends no invitation), so the plan
+it prints is what a real run would do. Every source object that cannot be mapped is reported with
+the reason, never silently dropped.
+
+How PagerDuty's objects map (docs/migration.md):
+- a schedule layer → a layer: `rotation_virtual_start` in the schedule's time zone is the first
+  handoff (local wall-clock, so handoffs stay at the same local time across DST, as there), the turn
+  length in whole hours; daily restrictions → a daily window, weekly restrictions → per-day windows;
+  PagerDuty's later layers win, as Xinex's later layers do;
+- an escalation rule → a step: a rule's delay is the wait before the *next* rule, a step's delay the
+  wait before *itself*, so delays shift by one; `num_loops` → repeat, repeating after the last rule's
+  delay.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from xinex.audit import service as audit
+from xinex.identity.principal import Principal
+from xinex.integrations import service
+from xinex.integrations.schemas import IntegrationCreate
+from xinex.kit import outbound
+from xinex.kit.errors import AppError
+from xinex.kit.fields import valid_timezone
+from xinex.models.identity import User
+from xinex.models.integrations import ImportLink, Integration
+from xinex.models.oncall import EscalationPolicy, RoutingRule, Schedule
+from xinex.models.tenant import Membership, Role
+from xinex.oncall import manage as oncall
+from xinex.oncall.schemas import LayerIn, PolicyIn, RestrictionIn, RoutingRuleIn, ScheduleIn, StepIn, Target
+from xinex.tenants.invitations_service import create_invitation
+
+SOURCE = "pagerduty"
+PAGE_LIMIT = 100
+MAX_PAGES = 200  # 20,000 objects per collection: a bound on a source that never says "no more"
+DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class ImportFailed(Exception):
+    """The source could not be read (unreachable, refused the token, answered something else)."""
+
+
+@dataclass
+class Item:
+    type: str  # user | schedule | escalation_policy | service
+    external_id: str
+    name: str
+    action: str  # matched | invited | create | update | skip
+    object_id: str | None = None
+    detail: str = ""
+    key: str | None = None  # a new integration's routing key: shown in this report only
+
+
+@dataclass
+class Problem:
+    type: str
+    external_id: str
+    name: str
+    why: str
+
+
+@dataclass
+class Report:
+    source: str
+    dry_run: bool
+    items: list[Item] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for item in self.items:
+            out.setdefault(item.type, {}).setdefault(item.action, 0)
+            out[item.type][item.action] += 1
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "dry_run": self.dry_run, "summary": self.summary(),
+                "items": [asdict(i) for i in self.items], "problems": [asdict(p) for p in self.problems]}
+
+
+# --- reading PagerDuty's REST API ----------------------------------------------------------------------
+
+class PagerDutyReader:
+    def __init__(self, url: str, token: str) -> None:
+        self.base = url.rstrip("/")
+        self.headers = {"Authorization": f"Token token={token}",
+                        "Accept": "application/vnd.pagerduty+json;version=2"}
+
+    async def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        url = f"{self.base}{path}" + (f"?{urlencode(params, doseq=True)}" if params else "")
+        try:
+            response = await outbound.request("GET", url, headers=self.headers, follow_redirects=False)
+        except (outbound.OutboundBlocked, outbound.OutboundFailed) as exc:
+            raise ImportFailed(f"GET {path}: {exc}") from None
+        if response.status_code in (401, 403):
+            raise ImportFailed(f"GET {path}: PagerDuty refused the token ({response.status_code})")
+        if response.status_code != 200:
+            raise ImportFailed(f"GET {path}: PagerDuty answered {response.status_code}")
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            raise ImportFailed(f"GET {path}: the answer is not JSON") from None
+        if not isinstance(body, dict):
+            raise ImportFailed(f"GET {path}: the answer is not a JSON object")
+        return body
+
+    async def collection(self, path: str, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every page of a classic-paginated list (offset, limit, more)."""
+        out: list[dict[str, Any]] = []
+        offset = 0
+        for _ in range(MAX_PAGES):
+            body = await self.get(path, {**(params or {}), "limit": PAGE_LIMIT, "offset": offset})
+            page = body.get(name)
+            if not isinstance(page, list):
+                raise ImportFailed(f"GET {path}: no '{name}' list in the answer")
+            out += [o for o in page if isinstance(o, dict)]
+            if not body.get("more") or not page:
+                return out
+            offset += len(page)
+        raise ImportFailed(f"GET {path}: more than {MAX_PAGES} pages")
+
+
+# --- mapping ---------------------------------------------------------------------------------------------
+
+def _hhmm(seconds: int) -> str:
+    seconds %= 86400
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+def _seconds_of_day(text: str) -> int:
+    parts = [int(p) for p in text.split(":")]
+    return parts[0] * 3600 + parts[1] * 60 + (parts[2] if len(parts) > 2 else 0)
+
+
+def restrictions_of(raw: list[dict[str, Any]]) -> tuple[list[RestrictionIn], list[str]]:
+    """PagerDuty's restrictions as daily windows: a weekly one spanning days becomes one window per day."""
+    out: list[RestrictionIn] = []
+    problems: list[str] = []
+    for r in raw:
+        start = _seconds_of_day(str(r.get("start_time_of_day") or "00:00:00"))
+        duration = int(r.get("duration_seconds") or 0)
+        if duration <= 0 or duration > 7 * 86400:
+            problems.append(f"a restriction of {duration} s cannot be mapped")
+            continue
+        if r.get("type") == "daily_restriction":
+            if duration >= 86400:
+                continue  # all day, every day: no restriction
+            out.append(RestrictionIn(start=_hhmm(start), end=_hhmm(start + duration)))
+            continue
+        day = int(r.get("start_day_of_week") or 1) - 1  # PagerDuty: 1 = Monday
+        if duration >= 7 * 86400:
+            continue
+        # Walk the span day by day: [start, midnight), whole days, [midnight, end).
+        offset, left = start, duration
+        while left > 0:
+            span = min(left, 86400 - offset)
+            out.append(RestrictionIn(days=[day % 7], start=_hhmm(offset), end=_hhmm(offset + span)))
+            left -= span
+            day, offset = day + 1, 0
+    return out, problems
+
+
+def _local_start(value: str, tz: ZoneInfo) -> datetime:
+    at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return at.astimezone(tz).replace(tzinfo=None) if at.tzinfo else at
+
+
+def _layer_number(layer: dict[str, Any], index: int, count: int) -> int:
+    match = re.search(r"(\d+)$", str(layer.get("name") or ""))
+    # PagerDuty answers the highest layer first; "Layer N" names the priority when present.
+    return int(match.group(1)) if match else count - index
+
+
+# --- applying ------------------------------------------------------------------------------------------------
+
+class Importer:
+    def __init__(self, session: AsyncSession, principal: Principal, request: Request | None, public_url: str,
+                 *, dry_run: bool) -> None:
+        if principal.tenant_id is None:
+            raise AppError("FORBIDDEN", "Imports go into a tenant: use a credential of one")
+        self.session, self.principal, self.request = session, principal, request
+        self.tenant_id: uuid.UUID = principal.tenant_id
+        self.public_url = public_url
+        self.report = Report(SOURCE, dry_run)
+        self.users: dict[str, uuid.UUID] = {}  # PagerDuty user id -> member
+        self.schedules: dict[str, uuid.UUID] = {}
+        self.policies: dict[str, uuid.UUID] = {}
+
+    def problem(self, type_: str, obj: dict[str, Any], why: str) -> None:
+        self.report.problems.append(Problem(type_, str(obj.get("id")), str(obj.get("name") or obj.get("summary")
+                                                                             or obj.get("email") or ""), why))
+
+    async def _link(self, external_type: str, external_id: str) -> ImportLink | None:
+        found = await self.session.execute(select(ImportLink).where(
+            col(ImportLink.source) == SOURCE, col(ImportLink.external_type) == external_type,
+            col(ImportLink.external_id) == external_id))
+        return found.scalar_one_or_none()
+
+    async def _remember(self, external_type: str, external_id: str, object_type: str, object_id: uuid.UUID) -> None:
+        if await self._link(external_type, external_id) is None:
+            self.session.add(ImportLink(tenant_id=self.tenant_id, source=SOURCE, external_type=external_type,
+                                        external_id=external_id, object_type=object_type, object_id=object_id))
+
+    async def users_step(self, users: list[dict[str, Any]]) -> None:
+        rows = await self.session.execute(
+            select(col(User.id), col(User.email)).join(Membership, col(Membership.user_id) == col(User.id))
+            .where(col(Membership.tenant_id) == self.tenant_id))
+        members = {email.lower(): user_id for user_id, email in rows.all()}
+        for u in users:
+            email = str(u.get("email") or "").strip().lower()
+            if not email:
+                self.problem("user", u, "no e-mail address to match or invite")
+                continue
+            if email in members:
+                self.users[str(u["id"])] = members[email]
+                self.report.items.append(Item("user", str(u["id"]), email, "matched", str(members[email])))
+                continue
+            detail = "not a member: invited; re-run the import after they accept to put them in schedules"
+            if not self.report.dry_run:
+                try:
+                    await create_invitation(self.session, self.request, self.principal, email,  # type: ignore[arg-type]
+                                            Role.member)
+                except AppError as exc:
+                    if exc.code != "CONFLICT":
+                        self.problem("user", u, f"could not be invited: {exc.message}")
+                        continue
+                    detail = "not a member: already invited; re-run the import after they accept"
+            self.report.items.append(Item("user", str(u["id"]), email, "invited", None, detail))
+
+    def _layers(self, raw: dict[str, Any], tz: ZoneInfo) -> list[LayerIn]:
+        layers = list(raw.get("schedule_layers") or [])
+        ordered = sorted(enumerate(layers), key=lambda p: _layer_number(p[1], p[0], len(layers)))
+        out: list[LayerIn] = []
+        for _, layer in ordered:
+            if layer.get("end"):
+                self.problem("schedule", raw, f"layer {layer.get('name')!r} has ended: not imported")
+                continue
+            seconds = int(layer.get("rotation_turn_length_seconds") or 0)
+            if seconds <= 0 or seconds % 3600:
+                self.problem("schedule", raw, f"layer {layer.get('name')!r}: a turn of {seconds} s is not whole "
+                                              "hours: not imported")
+                continue
+            users: list[uuid.UUID] = []
+            for entry in layer.get("users") or []:
+                ref = (entry or {}).get("user") or {}
+                if str(ref.get("id")) in self.users:
+                    users.append(self.users[str(ref["id"])])
+                else:
+                    self.problem("schedule", raw, f"layer {layer.get('name')!r}: user {ref.get('id')} is not a "
+                                                  "member yet: left out of the rotation")
+            if not users:
+                self.problem("schedule", raw, f"layer {layer.get('name')!r}: nobody left to rotate: not imported")
+                continue
+            restrictions, problems = restrictions_of(list(layer.get("restrictions") or []))
+            for p in problems:
+                self.problem("schedule", raw, f"layer {layer.get('name')!r}: {p}")
+            hours = seconds // 3600
+            out.append(LayerIn(name=str(layer.get("name") or "")[:200],
+                               rotation="daily" if hours == 24 else "weekly" if hours == 168 else "custom",
+                               shift_hours=None if hours in (24, 168) else hours,
+                               start=_local_start(str(layer.get("rotation_virtual_start") or layer.get("start")), tz),
+                               users=users, restrictions=restrictions))
+        return out
+
+    async def schedules_step(self, schedules: list[dict[str, Any]]) -> None:
+        for raw in schedules:
+            tz_name = str(raw.get("time_zone") or "UTC")
+            if not valid_timezone(tz_name):
+                self.problem("schedule", raw, f"unknown time zone {tz_name!r}")
+                continue
+            data = ScheduleIn(name=str(raw.get("name") or raw["id"])[:200],
+                              description=(str(raw.get("description") or "")[:2000] or None), timezone=tz_name,
+                              layers=self._layers(raw, ZoneInfo(tz_name)))
+            link = await self._link("schedule", str(raw["id"]))
+            existing = None
+            if link is not None:
+                existing = (await self.session.execute(
+                    select(Schedule).where(col(Schedule.id) == link.object_id))).scalar_one_or_none()
+            schedule = existing or Schedule(tenant_id=self.tenant_id, name=data.name)
+            await oncall.apply_schedule(self.session, self.tenant_id, schedule, data)
+            await self.session.flush()
+            await self._remember("schedule", str(raw["id"]), "schedule", schedule.id)
+            self.schedules[str(raw["id"])] = schedule.id
+            self.report.items.append(Item("schedule", str(raw["id"]), data.name,
+                                          "update" if existing else "create", str(schedule.id),
+                                          f"{len(data.layers)} layer(s), {tz_name}"))
+
+    async def policies_step(self, policies: list[dict[str, Any]]) -> None:
+        for raw in policies:
+            rules = list(raw.get("escalation_rules") or [])
+            steps: list[StepIn] = []
+            previous_delay = 0
+            for index, rule in enumerate(rules):
+                targets: list[Target] = []
+                for t in rule.get("targets") or []:
+                    kind, ref = str(t.get("type") or ""), str(t.get("id"))
+                    if kind.startswith("user") and ref in self.users:
+                        targets.append(Target(type="user", id=self.users[ref]))
+                    elif kind.startswith("schedule") and ref in self.schedules:
+                        targets.append(Target(type="schedule", id=self.schedules[ref]))
+                    else:
+                        self.problem("escalation_policy", raw, f"rule {index + 1}: target {kind} {ref} was not "
+                                                               "imported (not a member or not mapped): left out")
+                if targets:
+                    steps.append(StepIn(delay_minutes=0 if not steps else previous_delay, targets=targets))
+                else:
+                    self.problem("escalation_policy", raw, f"rule {index + 1}: no target left: rule skipped")
+                previous_delay = int(rule.get("escalation_delay_in_minutes") or 0)
+            if not steps:
+                self.problem("escalation_policy", raw, "no rule with a target: not imported")
+                continue
+            data = PolicyIn(name=str(raw.get("name") or raw["id"])[:200],
+                            description=(str(raw.get("description") or "")[:2000] or None), steps=steps,
+                            repeat=min(int(raw.get("num_loops") or 0), 9),
+                            repeat_delay_minutes=max(1, previous_delay or 30))
+            link = await self._link("escalation_policy", str(raw["id"]))
+            existing = None
+            if link is not None:
+                existing = (await self.session.execute(select(EscalationPolicy).where(
+                    col(EscalationPolicy.id) == link.object_id))).scalar_one_or_none()
+            policy = existing or EscalationPolicy(tenant_id=self.tenant_id, name=data.name)
+            await oncall.apply_policy(self.session, self.tenant_id, policy, data)
+            await self.session.flush()
+            await self._remember("escalation_policy", str(raw["id"]), "escalation_policy", policy.id)
+            self.policies[str(raw["id"])] = policy.id
+            self.report.items.append(Item("escalation_policy", str(raw["id"]), data.name,
+                                          "update" if existing else "create", str(policy.id),
+                                          f"{len(steps)} step(s), repeat {data.repeat}"))
+
+    async def services_step(self, services: list[dict[str, Any]]) -> None:
+        for raw in services:
+            name = str(raw.get("name") or raw["id"])[:180]
+            policy_ref = str(((raw.get("escalation_policy") or {}).get("id")) or "")
+            policy_id = self.policies.get(policy_ref)
+            if policy_id is None:
+                self.problem("service", raw, f"its escalation policy {policy_ref or '(none)'} was not imported: "
+                                             "its integration routes by the default route")
+            link = await self._link("service", str(raw["id"]))
+            integration = None
+            if link is not None:
+                integration = (await self.session.execute(select(Integration).where(
+                    col(Integration.id) == link.object_id))).scalar_one_or_none()
+            key = None
+            if integration is None:
+                made = await service.create(self.session, self.principal, self.request,
+                                            IntegrationCreate(name=f"PagerDuty: {name}", kind="pagerduty",
+                                                              service=name), self.public_url)
+                integration_id, key = made.id, made.key
+            else:
+                integration_id = integration.id
+            await self._remember("service", str(raw["id"]), "integration", integration_id)
+            if policy_id is not None:
+                await self._route(str(raw["id"]), name, integration_id, policy_id)
+            self.report.items.append(Item(
+                "service", str(raw["id"]), name, "update" if integration else "create", str(integration_id),
+                "an integration of kind pagerduty" + (": point the sender's routing key at the new key"
+                                                      if key else " (its key is unchanged)"),
+                None if self.report.dry_run else key))
+
+    async def _route(self, service_id: str, name: str, integration_id: uuid.UUID, policy_id: uuid.UUID) -> None:
+        link = await self._link("service_rule", service_id)
+        rule = None
+        if link is not None:
+            rule = (await self.session.execute(select(RoutingRule).where(
+                col(RoutingRule.id) == link.object_id))).scalar_one_or_none()
+        if rule is None:
+            last = (await self.session.execute(select(func.max(RoutingRule.position)))).scalar_one_or_none()
+            rule = RoutingRule(tenant_id=self.tenant_id, name=name, position=int(last or 0) + 1)
+        data = RoutingRuleIn(name=f"PagerDuty service {name}"[:200], position=rule.position, source_type="integration",
+                             source_ids=[integration_id], escalation_policy_id=policy_id)
+        await oncall.apply_rule(self.session, rule, data)
+        await self.session.flush()
+        await self._remember("service_rule", service_id, "routing_rule", rule.id)
+
+
+async def read_pagerduty(url: str, token: str) -> dict[str, list[dict[str, Any]]]:
+    reader = PagerDutyReader(url, token)
+    users = await reader.collection("/users", "users")
+    summaries = await reader.collection("/schedules", "schedules")
+    schedules = [(await reader.get(f"/schedules/{s['id']}")).get("schedule") or s for s in summaries if s.get("id")]
+    policies = await reader.collection("/escalation_policies", "escalation_policies")
+    services = await reader.collection("/services", "services")
+    return {"users": users, "schedules": [s for s in schedules if isinstance(s, dict)],
+            "escalation_policies": policies, "services": services}
+
+
+async def run_import(session: AsyncSession, principal: Principal, request: Request | None, public_url: str, *,
+                     url: str, token: str, dry_run: bool) -> Report:
+    """Read everything first (a source that fails changes nothing), then apply it in order."""
+    try:
+        source = await read_pagerduty(url, token)
+    except ImportFailed as exc:
+        raise AppError("BAD_REQUEST", f"Could not read PagerDuty: {exc}", details={"source": SOURCE}) from None
+    importer = Importer(session, principal, request, public_url, dry_run=dry_run)
+    savepoint = await session.begin_nested()
+    await importer.users_step(source["users"])
+    await importer.schedules_step(source["schedules"])
+    await importer.policies_step(source["escalation_policies"])
+    await importer.services_step(source["services"])
+    if dry_run:
+        await savepoint.rollback()
+    else:
+        await savepoint.commit()
+        audit.record(session, "integration.imported", request=request, principal=principal,
+                     target_type="tenant", target_id=principal.tenant_id,
+                     details={"source": SOURCE, "summary": importer.report.summary(),
+                              "problems": len(importer.report.problems)})
+    return importer.report
