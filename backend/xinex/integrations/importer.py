@@ -45,9 +45,9 @@ from xinex.models.identity import User
 from xinex.models.integrations import ImportLink, Integration
 from xinex.models.oncall import EscalationPolicy, RoutingRule, Schedule
 from xinex.models.tenant import Membership, Role
-from xinex.oncall import manage as oncall
+from xinex.oncall import service as oncall
 from xinex.oncall.schemas import LayerIn, PolicyIn, RestrictionIn, RoutingRuleIn, ScheduleIn, StepIn, Target
-from xinex.tenants.invitations_service import create_invitation
+from xinex.tenants.service import create_invitation
 
 SOURCE = "pagerduty"
 PAGE_LIMIT = 100
