@@ -30,7 +30,7 @@ from xinex.models.heartbeats import HeartbeatStatus as S
 
 STATE_COLUMNS = ("id", "tenant_id", "ping_id", "name", "slug", "kind", "interval_s", "grace_s", "cron", "timezone",
                  "max_runtime_s", "notify_late", "status", "last_ping_at", "last_start_at", "last_duration_ms",
-                 "late_at", "down_at", "alert_after", "n_pings")
+                 "late_at", "down_at", "alert_after", "n_pings", "paused_reason")
 MUTABLE = ("n_pings", "status", "last_ping_at", "last_start_at", "last_duration_ms", "late_at", "down_at", "alert_after")
 RUN_ENDED = ("ended_at", "duration_ms", "exit_code", "outcome", "timeout_at")
 RUN_COLUMNS = ("id", "tenant_id", "heartbeat_id", "run_id", "client_rid", "started_at", "ended_at", "duration_ms",
@@ -61,6 +61,7 @@ class HeartbeatState:
     down_at: datetime | None
     alert_after: datetime | None
     n_pings: int
+    paused_reason: str | None = None  # "tier_limit": held paused by the plan (billing); pings do not resume it
 
 
 @dataclass
@@ -294,7 +295,9 @@ async def apply(session: AsyncSession, items: list[PendingPing], states: dict[uu
         hb.n_pings += 1
         run = None
         runs = open_runs[hb.id]
-        if ping.kind == "start":
+        if hb.paused_reason == "tier_limit":
+            pass  # over the plan's limit since a downgrade: the ping is kept, the heartbeat stays paused
+        elif ping.kind == "start":
             run = _start_run(hb, runs, ping.run_id, now)
             transitions.arm(hb)  # the run must end within grace
         elif ping.kind in ("success", "fail"):

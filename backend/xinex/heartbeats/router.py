@@ -117,6 +117,8 @@ async def delete_heartbeat(heartbeat_id: uuid.UUID, request: Request, principal:
 
 async def _set_paused(heartbeat_id, request, response, principal, session, paused: bool) -> HeartbeatOut:
     hb = await manage.get(session, heartbeat_id)
+    if not paused:
+        await service.ensure_room_to_resume(session, hb)
     service.pause(hb) if paused else service.resume(hb)
     audit.record(session, "heartbeat.paused" if paused else "heartbeat.resumed", request=request,
                  principal=principal, target_type="heartbeat", target_id=hb.id)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.heartbeats import apply as batch
@@ -75,6 +75,7 @@ from xinex.kit.errors import AppError
 from xinex.kit.types import utcnow
 from xinex.models.heartbeats import Heartbeat, HeartbeatRun
 from xinex.models.heartbeats import HeartbeatStatus as S
+from xinex.tiers.gating import ensure_within_limit
 
 
 async def record_ping(session: AsyncSession, hb_id: uuid.UUID, ping: PingInput,
@@ -135,6 +136,13 @@ def pause(hb: Heartbeat) -> None:
     # Like healthchecks: paused means no deadline and no running state; a later start re-arms it.
     hb.status = S.paused.value
     hb.late_at = hb.down_at = hb.alert_after = hb.last_start_at = None
+
+
+async def ensure_room_to_resume(session: AsyncSession, hb: Heartbeat) -> None:
+    """A heartbeat a downgrade paused (paused_reason "tier_limit") resumes only within the plan's limit."""
+    if hb.status == S.paused and hb.paused_reason == "tier_limit":
+        await ensure_within_limit(session, hb.tenant_id, "heartbeats", select(func.count()).select_from(Heartbeat)
+                                  .where(Heartbeat.status != S.paused.value))
 
 
 def resume(hb: Heartbeat) -> None:

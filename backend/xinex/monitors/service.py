@@ -285,6 +285,9 @@ async def pause(session: AsyncSession, m: Monitor, now: datetime | None = None) 
 async def resume(session: AsyncSession, m: Monitor, now: datetime | None = None) -> None:
     if m.status != S.paused:
         return
+    if m.paused_reason == "tier_limit":  # paused by a downgrade: only within the plan's limit
+        await ensure_within_limit(session, m.tenant_id, "monitors", select(func.count()).select_from(Monitor)
+                                  .where(Monitor.status != S.paused.value))
     m.status = S.pending.value
     m.paused_reason = None
     m.status_changed_at = now or utcnow()
