@@ -11,6 +11,7 @@ from asyncio import Event
 
 from fastapi import APIRouter
 
+from xinex.account import mount as account
 from xinex.ai_heartbeats import mount as ai_heartbeats
 from xinex.analytics import mount as analytics
 from xinex.annotations import mount as annotations
@@ -39,7 +40,8 @@ from xinex.webhooks import mount as webhooks
 
 # In mounting order (the order of the OpenAPI document and of route matching).
 MOUNTS = [auth, sso, tenants, tiers, audit, heartbeats, monitors, ai_heartbeats, maintenance, analytics,
-          incidents, oncall, notify, webhooks, realtime, telemetry, annotations, status_pages, integrations, billing]
+          incidents, oncall, notify, webhooks, realtime, telemetry, annotations, status_pages, integrations,
+          billing, account]
 
 # Mounted under /api/v1
 ROUTERS: list[APIRouter] = [router for domain in MOUNTS for router in domain.API_ROUTERS]

@@ -92,7 +92,6 @@ async def test_sso_enforcement_is_suspended_below_enterprise_and_restored(client
     async with db.session(system="test: read") as s:
         assert (await s.get(Tenant, uuid.UUID(alice.tenant_id))).sso_enforced is True
     from sqlalchemy import select
-
     from xinex.models.audit import AuditEvent
 
     async with db.session(system="test: read audit") as s:

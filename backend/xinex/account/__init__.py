@@ -1,0 +1,1 @@
+"""The account surface: data export, onboarding steps, the operator's public brand."""
