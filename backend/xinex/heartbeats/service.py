@@ -75,7 +75,7 @@ from xinex.kit.errors import AppError
 from xinex.kit.types import utcnow
 from xinex.models.heartbeats import Heartbeat, HeartbeatRun
 from xinex.models.heartbeats import HeartbeatStatus as S
-from xinex.tiers.gating import ensure_within_limit
+from xinex.tiers.service import ensure_within_limit
 
 
 async def record_ping(session: AsyncSession, hb_id: uuid.UUID, ping: PingInput,

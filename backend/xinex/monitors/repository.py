@@ -49,6 +49,10 @@ class MonitorRepository(Repository[Monitor]):
                                   .bindparams(tag=tag))
         return stmt.order_by(col(Monitor.name), col(Monitor.id))
 
+    def count_running(self) -> Select[Any]:
+        """The tenant's monitors that are not paused (what a plan's limit holds after a downgrade)."""
+        return self.count().where(col(Monitor.status) != S.paused.value)
+
     def count(self) -> Select[Any]:
         return select(func.count()).select_from(Monitor)
 

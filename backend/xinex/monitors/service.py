@@ -286,8 +286,7 @@ async def resume(session: AsyncSession, m: Monitor, now: datetime | None = None)
     if m.status != S.paused:
         return
     if m.paused_reason == "tier_limit":  # paused by a downgrade: only within the plan's limit
-        await ensure_within_limit(session, m.tenant_id, "monitors", select(func.count()).select_from(Monitor)
-                                  .where(Monitor.status != S.paused.value))
+        await ensure_within_limit(session, m.tenant_id, "monitors", MonitorRepository(session).count_running())
     m.status = S.pending.value
     m.paused_reason = None
     m.status_changed_at = now or utcnow()
