@@ -104,14 +104,18 @@ class _Bars:
 
 
 _CACHE: dict[tuple[int, str], tuple[float, Entry | None]] = {}
-_INFLIGHT: dict[tuple[int, str], asyncio.Future[Entry | None]] = {}
+_INFLIGHT: dict[tuple[int, str], tuple[int, asyncio.Future[Entry | None]]] = {}
+_GENERATION: dict[tuple[int, str], int] = {}
 _BARS: dict[tuple[int, uuid.UUID], _Bars] = {}
 _TASKS: set[asyncio.Task[None]] = set()
 
 
 def invalidate(db: Database, slug: str) -> None:
-    """Forget this process's copy of a page (admin changes call it after commit)."""
-    _CACHE.pop((id(db), slug), None)
+    """Forget this process's copy of a page (admin changes call it after commit). A build that began
+    before this call is neither cached nor shared with later readers: they read what was committed."""
+    key = (id(db), slug)
+    _GENERATION[key] = _GENERATION.get(key, 0) + 1
+    _CACHE.pop(key, None)
 
 
 async def get(db: Database, slug: str) -> Entry | None:
@@ -121,23 +125,26 @@ async def get(db: Database, slug: str) -> Entry | None:
     cached = _CACHE.get(key)
     if cached is not None and cached[0] > now:
         return cached[1]
+    generation = _GENERATION.get(key, 0)
     pending = _INFLIGHT.get(key)
-    if pending is not None:
-        return await asyncio.shield(pending)
+    if pending is not None and pending[0] == generation:
+        return await asyncio.shield(pending[1])
     future: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
-    _INFLIGHT[key] = future
+    _INFLIGHT[key] = (generation, future)
     try:
         entry = await build(db, slug)
     except BaseException as exc:
-        future.set_exception(exc)
+        future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("snapshot build interrupted"))
         future.exception()  # retrieved: waiters re-raise it, nobody else logs it
         raise
     else:
         future.set_result(entry)
-        _CACHE[key] = (time.monotonic() + (CACHE_TTL_S if entry else MISSING_TTL_S), entry)
+        if _GENERATION.get(key, 0) == generation:
+            _CACHE[key] = (time.monotonic() + (CACHE_TTL_S if entry else MISSING_TTL_S), entry)
         return entry
     finally:
-        _INFLIGHT.pop(key, None)
+        if _INFLIGHT.get(key, (None, None))[1] is future:
+            del _INFLIGHT[key]
 
 
 def _impacts(incidents: list[StatusPageIncident]) -> dict[str, str]:
