@@ -71,6 +71,9 @@ def _billing(settings, args) -> int:
     return 0
 
 
+DEFAULT_IMPORT_URLS = {"pagerduty": "https://api.pagerduty.com", "opsgenie": "https://api.opsgenie.com"}
+
+
 def _import(args: argparse.Namespace) -> int:
     """`xinex import pagerduty`: POST /api/v1/integrations/import on the given Xinex, then print the
     plan (or what was done), every problem, and the summary."""
@@ -85,7 +88,8 @@ def _import(args: argparse.Namespace) -> int:
     async def call() -> tuple[int, dict]:
         async with platform_client(args.xinex_url, args.xinex_token, timeout=300) as client:
             r = await client.post("/api/v1/integrations/import", json={
-                "source": args.source, "url": args.url, "token": args.token, "dry_run": args.dry_run})
+                "source": args.source, "url": args.url or DEFAULT_IMPORT_URLS[args.source], "token": args.token,
+                "dry_run": args.dry_run})
             return r.status_code, r.json()
 
     status, body = asyncio.run(call())
@@ -132,10 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     tenants.add_argument("action", choices=("set-tier",))
     tenants.add_argument("tenant", help="the tenant's id or slug")
     tenants.add_argument("tier", choices=("free", "pro", "team", "enterprise"))
-    imp = sub.add_parser("import", help="move in from PagerDuty: schedules, escalation policies, services "
+    imp = sub.add_parser("import", help="move in from PagerDuty or Opsgenie: schedules, escalation policies, services "
                                         "(through the API of a running Xinex: docs/migration.md)")
-    imp.add_argument("source", choices=("pagerduty",))
-    imp.add_argument("--url", default="https://api.pagerduty.com", help="the source's REST API base")
+    imp.add_argument("source", choices=("pagerduty", "opsgenie"))
+    imp.add_argument("--url", help="the source's REST API base (default https://api.pagerduty.com, "
+                                   "https://api.opsgenie.com)")
     imp.add_argument("--token", required=True, help="a read-only REST API key of the source")
     imp.add_argument("--dry-run", action="store_true", help="print the plan and what cannot be mapped; change nothing")
     imp.add_argument("--xinex-url", default=os.environ.get("XINEX_URL", "http://127.0.0.1:8000"),

@@ -50,6 +50,8 @@ from xinex.oncall.schemas import LayerIn, PolicyIn, RestrictionIn, RoutingRuleIn
 from xinex.tenants.service import create_invitation
 
 SOURCE = "pagerduty"
+SOURCES = ("pagerduty", "opsgenie")
+LABELS = {"pagerduty": "PagerDuty", "opsgenie": "Opsgenie"}
 PAGE_LIMIT = 100
 MAX_PAGES = 200  # 20,000 objects per collection: a bound on a source that never says "no more"
 DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -100,6 +102,8 @@ class Report:
 # --- reading PagerDuty's REST API ----------------------------------------------------------------------
 
 class PagerDutyReader:
+    label = "PagerDuty"
+
     def __init__(self, url: str, token: str) -> None:
         self.base = url.rstrip("/")
         self.headers = {"Authorization": f"Token token={token}",
@@ -112,9 +116,9 @@ class PagerDutyReader:
         except (outbound.OutboundBlocked, outbound.OutboundFailed) as exc:
             raise ImportFailed(f"GET {path}: {exc}") from None
         if response.status_code in (401, 403):
-            raise ImportFailed(f"GET {path}: PagerDuty refused the token ({response.status_code})")
+            raise ImportFailed(f"GET {path}: {self.label} refused the token ({response.status_code})")
         if response.status_code != 200:
-            raise ImportFailed(f"GET {path}: PagerDuty answered {response.status_code}")
+            raise ImportFailed(f"GET {path}: {self.label} answered {response.status_code}")
         try:
             body = json.loads(response.content)
         except ValueError:
@@ -137,6 +141,119 @@ class PagerDutyReader:
                 return out
             offset += len(page)
         raise ImportFailed(f"GET {path}: more than {MAX_PAGES} pages")
+
+
+class OpsgenieReader(PagerDutyReader):
+    """Opsgenie's REST API: `Authorization: GenieKey …`, lists as {data, paging: {next}}."""
+
+    label = "Opsgenie"
+
+    def __init__(self, url: str, token: str) -> None:
+        self.base = url.rstrip("/")
+        self.headers = {"Authorization": f"GenieKey {token}", "Accept": "application/json"}
+
+    async def collection(self, path: str, name: str = "data", params: dict[str, Any] | None = None
+                         ) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        offset = 0
+        for _ in range(MAX_PAGES):
+            body = await self.get(path, {**(params or {}), "limit": PAGE_LIMIT, "offset": offset})
+            page = body.get("data")
+            if not isinstance(page, list):
+                raise ImportFailed(f"GET {path}: no 'data' list in the answer")
+            out += [o for o in page if isinstance(o, dict)]
+            # The next page's URL is the source's to give, but only its offset is followed here: the
+            # request stays on the URL the importer was given.
+            if not (body.get("paging") or {}).get("next") or not page:
+                return out
+            offset += len(page)
+        raise ImportFailed(f"GET {path}: more than {MAX_PAGES} pages")
+
+
+OG_DAYS = {d: i for i, d in enumerate(DAYS)}
+OG_UNIT_HOURS = {"hourly": 1, "daily": 24, "weekly": 168}
+OG_MINUTES = {"minutes": 1, "hours": 60, "days": 1440}
+
+
+def _og_restrictions(raw: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Opsgenie's time restriction in PagerDuty's restriction shape (what restrictions_of reads)."""
+    if not raw:
+        return []
+    if raw.get("type") == "time-of-day":
+        r = raw.get("restriction") or {}
+        start = int(r.get("startHour") or 0) * 3600 + int(r.get("startMin") or 0) * 60
+        end = int(r.get("endHour") or 0) * 3600 + int(r.get("endMin") or 0) * 60
+        return [{"type": "daily_restriction", "start_time_of_day": _hhmm(start) + ":00",
+                 "duration_seconds": (end - start) % 86400 or 86400}]
+    out = []
+    for r in raw.get("restrictions") or []:
+        start_day, end_day = OG_DAYS.get(str(r.get("startDay")).lower(), 0), OG_DAYS.get(str(r.get("endDay")).lower(), 0)
+        start = start_day * 86400 + int(r.get("startHour") or 0) * 3600 + int(r.get("startMin") or 0) * 60
+        end = end_day * 86400 + int(r.get("endHour") or 0) * 3600 + int(r.get("endMin") or 0) * 60
+        out.append({"type": "weekly_restriction", "start_time_of_day": _hhmm(start) + ":00",
+                    "start_day_of_week": start_day + 1, "duration_seconds": (end - start) % (7 * 86400) or 7 * 86400})
+    return out
+
+
+def opsgenie_as_pagerduty(users: list[dict[str, Any]], schedules: list[dict[str, Any]],
+                          escalations: list[dict[str, Any]], integrations: list[dict[str, Any]]
+                          ) -> tuple[dict[str, list[dict[str, Any]]], list[tuple[str, dict[str, Any], str]]]:
+    """Opsgenie's objects in the PagerDuty shapes the importer's steps read, plus what has no such shape."""
+    problems: list[tuple[str, dict[str, Any], str]] = []
+    out_users = [{"id": u.get("id"), "name": u.get("fullName"), "email": u.get("username")} for u in users]
+    out_schedules = []
+    for sched in schedules:
+        layers = []
+        for index, rot in enumerate(sched.get("rotations") or []):
+            hours = OG_UNIT_HOURS.get(str(rot.get("type")), 0) * int(rot.get("length") or 1)
+            people = []
+            for p in rot.get("participants") or []:
+                if p.get("type") == "user":
+                    people.append({"user": {"id": p.get("id")}})
+                else:
+                    problems.append(("schedule", sched, f"rotation {rot.get('name')!r}: a {p.get('type')} "
+                                                        "participant cannot be mapped: left out"))
+            layers.append({"name": str(rot.get("name") or f"Rotation {index + 1}"), "priority": index + 1,
+                           "rotation_virtual_start": rot.get("startDate"), "end": rot.get("endDate"),
+                           "rotation_turn_length_seconds": hours * 3600, "users": people,
+                           "restrictions": _og_restrictions(rot.get("timeRestriction"))})
+        out_schedules.append({"id": sched.get("id"), "name": sched.get("name"), "description": sched.get("description"),
+                              "time_zone": sched.get("timezone") or "UTC", "schedule_layers": layers})
+    out_policies = []
+    for esc in escalations:
+        rules = sorted(esc.get("rules") or [], key=lambda r: _og_delay(r))
+        pd_rules = []
+        for index, rule in enumerate(rules):
+            recipient = rule.get("recipient") or {}
+            kind = {"user": "user_reference", "schedule": "schedule_reference"}.get(str(recipient.get("type")))
+            if kind is None:
+                problems.append(("escalation_policy", esc, f"rule {index + 1}: a {recipient.get('type')} recipient "
+                                                          "cannot be mapped"))
+            # Opsgenie's delays count from the alert; PagerDuty's (what the steps read) from the previous rule.
+            following = _og_delay(rules[index + 1]) if index + 1 < len(rules) else None
+            repeat = esc.get("repeat") or {}
+            gap = (following - _og_delay(rule)) if following is not None else int(repeat.get("waitInterval") or 0)
+            pd_rules.append({"escalation_delay_in_minutes": gap,
+                             "targets": [{"type": kind or "unmapped", "id": recipient.get("id")}]})
+        repeat = esc.get("repeat") or {}
+        out_policies.append({"id": esc.get("id"), "name": esc.get("name"), "description": esc.get("description"),
+                             "first_delay_minutes": _og_delay(rules[0]) if rules else 0,
+                             "num_loops": int(repeat.get("count") or 0), "escalation_rules": pd_rules})
+    out_services = []
+    for integration in integrations:
+        if str(integration.get("type")) != "API":
+            problems.append(("service", integration, f"an Opsgenie integration of type {integration.get('type')} "
+                                                     "is not imported (only API integrations: their senders "
+                                                     "speak the Alert API)"))
+            continue
+        out_services.append({"id": integration.get("id"), "name": integration.get("name"), "escalation_policy": None})
+    return ({"users": out_users, "schedules": out_schedules, "escalation_policies": out_policies,
+             "services": out_services}, problems)
+
+
+def _og_delay(rule: dict[str, Any]) -> int:
+    delay = rule.get("delay") or {}
+    return int(delay.get("timeAmount") or 0) * OG_MINUTES.get(str(delay.get("timeUnit") or "minutes"), 1)
 
 
 # --- mapping ---------------------------------------------------------------------------------------------
@@ -185,6 +302,8 @@ def _local_start(value: str, tz: ZoneInfo) -> datetime:
 
 
 def _layer_number(layer: dict[str, Any], index: int, count: int) -> int:
+    if isinstance(layer.get("priority"), int):
+        return int(layer["priority"])
     match = re.search(r"(\d+)$", str(layer.get("name") or ""))
     # PagerDuty answers the highest layer first; "Layer N" names the priority when present.
     return int(match.group(1)) if match else count - index
@@ -194,13 +313,14 @@ def _layer_number(layer: dict[str, Any], index: int, count: int) -> int:
 
 class Importer:
     def __init__(self, session: AsyncSession, principal: Principal, request: Request | None, public_url: str,
-                 *, dry_run: bool) -> None:
+                 *, dry_run: bool, source: str = SOURCE) -> None:
         if principal.tenant_id is None:
             raise AppError("FORBIDDEN", "Imports go into a tenant: use a credential of one")
         self.session, self.principal, self.request = session, principal, request
         self.tenant_id: uuid.UUID = principal.tenant_id
         self.public_url = public_url
-        self.report = Report(SOURCE, dry_run)
+        self.source = source
+        self.report = Report(source, dry_run)
         self.users: dict[str, uuid.UUID] = {}  # PagerDuty user id -> member
         self.schedules: dict[str, uuid.UUID] = {}
         self.policies: dict[str, uuid.UUID] = {}
@@ -211,13 +331,13 @@ class Importer:
 
     async def _link(self, external_type: str, external_id: str) -> ImportLink | None:
         found = await self.session.execute(select(ImportLink).where(
-            col(ImportLink.source) == SOURCE, col(ImportLink.external_type) == external_type,
+            col(ImportLink.source) == self.source, col(ImportLink.external_type) == external_type,
             col(ImportLink.external_id) == external_id))
         return found.scalar_one_or_none()
 
     async def _remember(self, external_type: str, external_id: str, object_type: str, object_id: uuid.UUID) -> None:
         if await self._link(external_type, external_id) is None:
-            self.session.add(ImportLink(tenant_id=self.tenant_id, source=SOURCE, external_type=external_type,
+            self.session.add(ImportLink(tenant_id=self.tenant_id, source=self.source, external_type=external_type,
                                         external_id=external_id, object_type=object_type, object_id=object_id))
 
     async def users_step(self, users: list[dict[str, Any]]) -> None:
@@ -308,6 +428,7 @@ class Importer:
         for raw in policies:
             rules = list(raw.get("escalation_rules") or [])
             steps: list[StepIn] = []
+            wait = int(raw.get("first_delay_minutes") or 0)  # before the first step (Opsgenie's first rule)
             previous_delay = 0
             for index, rule in enumerate(rules):
                 targets: list[Target] = []
@@ -320,8 +441,10 @@ class Importer:
                     else:
                         self.problem("escalation_policy", raw, f"rule {index + 1}: target {kind} {ref} was not "
                                                                "imported (not a member or not mapped): left out")
+                wait += previous_delay if index else 0
                 if targets:
-                    steps.append(StepIn(delay_minutes=0 if not steps else previous_delay, targets=targets))
+                    steps.append(StepIn(delay_minutes=min(wait, 10_080), targets=targets))
+                    wait = 0
                 else:
                     self.problem("escalation_policy", raw, f"rule {index + 1}: no target left: rule skipped")
                 previous_delay = int(rule.get("escalation_delay_in_minutes") or 0)
@@ -351,8 +474,8 @@ class Importer:
             name = str(raw.get("name") or raw["id"])[:180]
             policy_ref = str(((raw.get("escalation_policy") or {}).get("id")) or "")
             policy_id = self.policies.get(policy_ref)
-            if policy_id is None:
-                self.problem("service", raw, f"its escalation policy {policy_ref or '(none)'} was not imported: "
+            if policy_id is None and policy_ref:
+                self.problem("service", raw, f"its escalation policy {policy_ref} was not imported: "
                                              "its integration routes by the default route")
             link = await self._link("service", str(raw["id"]))
             integration = None
@@ -362,7 +485,9 @@ class Importer:
             key = None
             if integration is None:
                 made = await service.create(self.session, self.principal, self.request,
-                                            IntegrationCreate(name=f"PagerDuty: {name}", kind="pagerduty",
+                                            IntegrationCreate(name=f"{LABELS[self.source]}: {name}",
+                                                              kind="opsgenie" if self.source == "opsgenie"
+                                                              else "pagerduty",
                                                               service=name), self.public_url)
                 integration_id, key = made.id, made.key
             else:
@@ -372,7 +497,7 @@ class Importer:
                 await self._route(str(raw["id"]), name, integration_id, policy_id)
             self.report.items.append(Item(
                 "service", str(raw["id"]), name, "update" if integration else "create", str(integration_id),
-                "an integration of kind pagerduty" + (": point the sender's routing key at the new key"
+                f"an integration of kind {self.source}" + (": point the sender's key at the new key"
                                                       if key else " (its key is unchanged)"),
                 None if self.report.dry_run else key))
 
@@ -385,7 +510,7 @@ class Importer:
         if rule is None:
             last = (await self.session.execute(select(func.max(RoutingRule.position)))).scalar_one_or_none()
             rule = RoutingRule(tenant_id=self.tenant_id, name=name, position=int(last or 0) + 1)
-        data = RoutingRuleIn(name=f"PagerDuty service {name}"[:200], position=rule.position, source_type="integration",
+        data = RoutingRuleIn(name=f"{LABELS[self.source]} service {name}"[:200], position=rule.position, source_type="integration",
                              source_ids=[integration_id], escalation_policy_id=policy_id)
         await oncall.apply_rule(self.session, rule, data)
         await self.session.flush()
@@ -403,14 +528,33 @@ async def read_pagerduty(url: str, token: str) -> dict[str, list[dict[str, Any]]
             "escalation_policies": policies, "services": services}
 
 
+async def read_opsgenie(url: str, token: str) -> tuple[dict[str, list[dict[str, Any]]],
+                                                       list[tuple[str, dict[str, Any], str]]]:
+    reader = OpsgenieReader(url, token)
+    users = await reader.collection("/v2/users")
+    schedules = (await reader.get("/v2/schedules", {"expand": "rotation"})).get("data") or []
+    escalations = (await reader.get("/v2/escalations")).get("data") or []
+    integrations = (await reader.get("/v2/integrations")).get("data") or []
+    return opsgenie_as_pagerduty(users, [s for s in schedules if isinstance(s, dict)],
+                                 [e for e in escalations if isinstance(e, dict)],
+                                 [i for i in integrations if isinstance(i, dict)])
+
+
 async def run_import(session: AsyncSession, principal: Principal, request: Request | None, public_url: str, *,
-                     url: str, token: str, dry_run: bool) -> Report:
+                     url: str, token: str, dry_run: bool, source_name: str = SOURCE) -> Report:
     """Read everything first (a source that fails changes nothing), then apply it in order."""
+    problems: list[tuple[str, dict[str, Any], str]] = []
     try:
-        source = await read_pagerduty(url, token)
+        if source_name == "opsgenie":
+            source, problems = await read_opsgenie(url, token)
+        else:
+            source = await read_pagerduty(url, token)
     except ImportFailed as exc:
-        raise AppError("BAD_REQUEST", f"Could not read PagerDuty: {exc}", details={"source": SOURCE}) from None
-    importer = Importer(session, principal, request, public_url, dry_run=dry_run)
+        raise AppError("BAD_REQUEST", f"Could not read {LABELS[source_name]}: {exc}",
+                       details={"source": source_name}) from None
+    importer = Importer(session, principal, request, public_url, dry_run=dry_run, source=source_name)
+    for type_, obj, why in problems:
+        importer.problem(type_, obj, why)
     savepoint = await session.begin_nested()
     await importer.users_step(source["users"])
     await importer.schedules_step(source["schedules"])
@@ -422,6 +566,6 @@ async def run_import(session: AsyncSession, principal: Principal, request: Reque
         await savepoint.commit()
         audit.record(session, "integration.imported", request=request, principal=principal,
                      target_type="tenant", target_id=principal.tenant_id,
-                     details={"source": SOURCE, "summary": importer.report.summary(),
+                     details={"source": source_name, "summary": importer.report.summary(),
                               "problems": len(importer.report.problems)})
     return importer.report

@@ -183,9 +183,10 @@ class ImportRequest(_In):
         {"source": "pagerduty", "url": "https://api.pagerduty.com", "token": "y_NbAkKc66ryYTWUXYEu",
          "dry_run": True}]})
 
-    source: Literal["pagerduty"] = Field(description="where from (Grafana OnCall and Opsgenie: not yet)")
+    source: Literal["pagerduty", "opsgenie"] = Field(description="where from (Grafana OnCall: not yet)")
     url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://\S+$",
-                     description="the source's REST API base, e.g. https://api.pagerduty.com")
+                     description="the source's REST API base, e.g. https://api.pagerduty.com or "
+                                 "https://api.opsgenie.com")
     token: str = Field(min_length=1, max_length=500, description="a read-only REST API key of the source; "
                                                                  "used for this request only, never stored")
     dry_run: bool = Field(default=False, description="plan only: every step runs and is rolled back, no "
