@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from xinex import __version__
-from xinex.heartbeats.ping_router import PingFastPath
+from xinex.heartbeats.router import PingFastPath
 from xinex.integrations.mount import INBOUND_PREFIXES
 from xinex.kit.bodylimit import BodyCap, BodyLimitMiddleware
 from xinex.kit.db import Database

@@ -64,7 +64,7 @@ async def drain_exports(db, hb: dict, timeout: float = 10.0) -> None:
     import asyncio
 
     from sqlalchemy import func
-    from xinex.heartbeats.sweeper import export_pings
+    from xinex.heartbeats.jobs import export_pings
     from xinex.models.heartbeats import HeartbeatPing
 
     loop = asyncio.get_running_loop()

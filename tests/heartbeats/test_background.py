@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
-from xinex.heartbeats.sweeper import run_sweeper
+from xinex.heartbeats.jobs import run_sweeper
 from xinex.kit.types import utcnow
 from xinex.models.outbox import OutboxEvent
 from xinex.timeseries.store import get_store

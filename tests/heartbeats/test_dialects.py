@@ -231,7 +231,7 @@ async def test_native_and_job_run_dialects_share_the_engine_semantics(client, al
     when it is a failure, whichever dialect reported them."""
     from datetime import timedelta
 
-    from xinex.heartbeats.sweeper import sweep_due
+    from xinex.heartbeats.jobs import sweep_due
     from xinex.kit.types import utcnow
 
     headers = {"X-API-Key": alice.token}

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from xinex.heartbeats import service
-from xinex.heartbeats.sweeper import flip_due_batch, sweep_due
+from xinex.heartbeats.jobs import flip_due_batch, sweep_due
 from xinex.kit.errors import AppError
 
 from tests.heartbeats.conftest import drain_exports, events, load, ping, runs
@@ -205,7 +205,6 @@ async def test_cas_loses_to_a_ping_that_moved_the_deadline(db, make_hb, t0):
 
 
 async def test_schedule_change_moves_deadlines_and_resolves_late(db, make_hb, t0):
-    from xinex.heartbeats import manage
     from xinex.heartbeats.schemas import HeartbeatUpdate
 
     hb = await make_hb(interval=3600, grace=600, notify_late=True)
@@ -214,7 +213,7 @@ async def test_schedule_change_moves_deadlines_and_resolves_late(db, make_hb, t0
     assert (await load(db, hb)).status == "late"
     async with db.session(tenant_id=(await load(db, hb)).tenant_id) as session:
         row = await session.get(service.Heartbeat, (await load(db, hb)).id)
-        await manage.update(session, row, HeartbeatUpdate(interval=7200), now=t0 + timedelta(seconds=3700))
+        await service.update(session, row, HeartbeatUpdate(interval=7200), now=t0 + timedelta(seconds=3700))
     row = await load(db, hb)
     assert row.status == "up" and row.late_at == t0 + timedelta(seconds=7200)
     assert row.alert_after == row.late_at

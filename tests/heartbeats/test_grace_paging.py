@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 from xinex.heartbeats import service as heartbeats
-from xinex.heartbeats.sweeper import sweep_due
+from xinex.heartbeats.jobs import sweep_due
 from xinex.models.outbox import OutboxEvent
 from xinex.oncall.escalation import run_due
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from xinex.heartbeats.sweeper import sweep_due
+from xinex.heartbeats.jobs import sweep_due
 from xinex.heartbeats.throttle import PingThrottle, throttle_for
 from xinex.heartbeats.writer import writer_for
 from xinex.models.outbox import OutboxEvent

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from xinex.heartbeats.sweeper import sweep_due
+from xinex.heartbeats.jobs import sweep_due
 
 from tests.heartbeats.conftest import events, load, ping, runs
 

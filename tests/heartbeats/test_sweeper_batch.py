@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
-from xinex.heartbeats.sweeper import flip_due_batch, sweep_due
+from xinex.heartbeats.jobs import flip_due_batch, sweep_due
 from xinex.kit.types import utcnow
 from xinex.models.heartbeats import Heartbeat
 from xinex.models.outbox import OutboxEvent

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 from xinex.heartbeats import service as heartbeats
-from xinex.heartbeats.sweeper import sweep_due
+from xinex.heartbeats.jobs import sweep_due
 from xinex.kit.types import utcnow
 from xinex.models.incidents import Incident
 from xinex.models.oncall import Page

@@ -15,7 +15,7 @@ import pytest
 import websockets
 from sqlalchemy import select
 from xinex.heartbeats import service as heartbeats
-from xinex.heartbeats.sweeper import sweep_due
+from xinex.heartbeats.jobs import sweep_due
 from xinex.models.outbox import OutboxEvent
 from xinex.oncall.escalation import run_due
 

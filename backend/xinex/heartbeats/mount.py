@@ -1,9 +1,8 @@
 """What the heartbeat domain mounts: API routers, root routers and long-running loops."""
 
-from xinex.heartbeats.compat_router import router as compat_router
-from xinex.heartbeats.ping_router import router as ping_router
+from xinex.heartbeats.jobs import run_ping_exporter, run_sweeper
+from xinex.heartbeats.router import compat_router, ping_router
 from xinex.heartbeats.router import router as native_router
-from xinex.heartbeats.sweeper import run_ping_exporter, run_sweeper
 
 API_ROUTERS = [native_router, compat_router]  # under /api/v1
 ROOT_ROUTERS = [ping_router]  # /ping/{uuid}..., like healthchecks.io

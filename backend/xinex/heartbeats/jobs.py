@@ -1,4 +1,4 @@
-"""Deadline sweeper and ping-history exporter: the two long-running heartbeat loops.
+"""The heartbeat domain's background work: the deadline sweeper and the ping-history exporter, two loops.
 
 Both are plain `async def loop(db, stop_event)` tasks. Embedded mode starts them in the app
 lifespan (routes.BACKGROUND_TASKS); in production the worker process starts them on startup
@@ -28,7 +28,7 @@ from xinex.models.heartbeats import HeartbeatStatus as S
 from xinex.models.tenant import Tenant
 from xinex.tiers.catalog import limits_for
 
-log = logging.getLogger("xinex.heartbeats.sweeper")
+log = logging.getLogger("xinex.heartbeats.jobs")
 
 SWEEP_SCOPE = "heartbeats.sweeper"
 EXPORT_SCOPE = "heartbeats.exporter"
