@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from xinex.kit.types import utcnow
 from xinex.models.notify import FeedItem, NotificationAttempt
 from xinex.notify import ledger, prefs
-from xinex.notify.retrier import retry_due
+from xinex.notify.jobs import retry_due
 from xinex.notify.send import NotificationMessage, send_to_channel, send_to_user
 
 from tests.notify.test_channels_api import make

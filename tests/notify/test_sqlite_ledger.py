@@ -10,7 +10,7 @@ from xinex.kit.db import Database
 from xinex.migrate import upgrade
 from xinex.models.notify import NotificationAttempt, NotificationChannel
 from xinex.models.tenant import Tenant
-from xinex.notify.retrier import retry_due
+from xinex.notify.jobs import retry_due
 from xinex.notify.send import NotificationMessage, send_to_channel
 
 

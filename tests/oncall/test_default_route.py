@@ -190,7 +190,7 @@ async def test_concurrent_channel_creates_on_the_embedded_sqlite(sqlite_db):
 
     async def leave(channel_id: uuid.UUID) -> None:
         async with sqlite_db.session(tenant_id=tenant_id) as s:
-            await service.update(s, await service.get(s, channel_id), ChannelUpdate(default=False))
+            await service.update(s, channel_id, ChannelUpdate(default=False), None)
 
     async def route_channels() -> list[str]:
         async with sqlite_db.session(tenant_id=tenant_id) as s:

@@ -1,4 +1,4 @@
-"""Retries of notification attempts left "retrying" (429, 5xx, timeouts) when they fall due, and
+"""The notify domain's background work (notify/mount.py declares it): retries of notification attempts left "retrying" (429, 5xx, timeouts) when they fall due, and
 take-overs of attempts left "sending" by a run that died mid-send once its lease has run out.
 
 `retry_due(db, now)` does one pass (tests drive it with their own clock); `run_retrier` is the
