@@ -127,9 +127,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     for sub in PUBLIC_ROOT_ROUTERS:
         app.include_router(sub)
     from xinex.site import openapi
-    from xinex.site.router import router as site_router
 
-    app.include_router(site_router)
     openapi.install(app)
 
     # Each add wraps the previous: the ping fast path is innermost, the contract middleware outermost

@@ -31,6 +31,7 @@ from xinex.monitors import mount as monitors
 from xinex.notify import mount as notify
 from xinex.oncall import mount as oncall
 from xinex.realtime import mount as realtime
+from xinex.site import mount as site
 from xinex.sso import mount as sso
 from xinex.status_pages import mount as status_pages
 from xinex.telemetry import mount as telemetry
@@ -41,11 +42,12 @@ from xinex.webhooks import mount as webhooks
 # In mounting order (the order of the OpenAPI document and of route matching).
 MOUNTS = [auth, sso, tenants, tiers, audit, heartbeats, monitors, ai_heartbeats, maintenance, analytics,
           incidents, oncall, notify, webhooks, realtime, telemetry, annotations, status_pages, integrations,
-          billing, account]
+          billing, account, site]  # site last: the web app's route is the root catch-all
 
 # Mounted under /api/v1
 ROUTERS: list[APIRouter] = [router for domain in MOUNTS for router in domain.API_ROUTERS]
-# Mounted at the root: our OAuth server (/oauth/*, /.well-known/*) and the /ping/{uuid} dialect.
+# Mounted at the root: our OAuth server (/oauth/*, /.well-known/*), the /ping/{uuid} dialect, …, and the site
+# (/docs, /redoc, the web app).
 PUBLIC_ROOT_ROUTERS: list[APIRouter] = [router for domain in MOUNTS for router in getattr(domain, "ROOT_ROUTERS", [])]
 # Applied to every outbox event, in one transaction per event (events/outbox.py): the incident engine.
 OUTBOX_SUBSCRIBERS: list[Subscriber] = [sub for domain in MOUNTS for sub in getattr(domain, "OUTBOX_SUBSCRIBERS", [])]

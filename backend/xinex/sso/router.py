@@ -7,8 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from xinex.audit import service as audit
-from xinex.auth.sessions import start_session
 from xinex.identity.deps import Authorize
 from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
@@ -115,13 +113,6 @@ async def acs(tenant_slug: str, request: Request, session: SessionDep,
         error = signin.refused(session, request, tenant, exc)
         await session.commit()  # keep the failure's audit record (and any spent request/assertion)
         raise error from None
-    user = result.provisioned.user
     out = RedirectResponse(result.redirect_to, status_code=303, headers={"Cache-Control": "no-store"})
-    await start_session(session, request, out, user, tenant.id, sso_tenant_id=tenant.id)
-    audit.record(session, "auth.login", request=request, tenant_id=tenant.id, actor_user_id=user.id,
-                 actor_label=user.email, details={
-                     "method": "saml", "user_created": result.provisioned.user_created,
-                     "membership_created": result.provisioned.membership_created,
-                     "identity_linked": result.provisioned.identity_linked,
-                 })
+    await signin.sign_in(session, request, out, tenant, result)
     return out

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from fastapi import Request
+from fastapi import Request, Response
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.errors import OneLogin_Saml2_ValidationError as VE
 from onelogin.saml2.response import OneLogin_Saml2_Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
+from xinex.auth.sessions import start_session
 from xinex.kit.errors import AppError
 from xinex.models.sso import SamlConfig
 from xinex.models.tenant import Tenant
@@ -145,6 +146,19 @@ async def consume(session: AsyncSession, tenant: Tenant, config: SamlConfig, sam
     except ProvisioningRefused as exc:
         raise SamlRefused(exc.reason, email) from exc
     return SignedIn(provisioned=provisioned, redirect_to=safe_relay_state(relay_state))
+
+
+async def sign_in(session: AsyncSession, request: Request, response: Response, tenant: Tenant,
+                  result: SignedIn) -> None:
+    """A verified assertion: start the browser session (its cookies go on `response`) and record the sign-in."""
+    user = result.provisioned.user
+    await start_session(session, request, response, user, tenant.id, sso_tenant_id=tenant.id)
+    audit.record(session, "auth.login", request=request, tenant_id=tenant.id, actor_user_id=user.id,
+                 actor_label=user.email, details={
+                     "method": "saml", "user_created": result.provisioned.user_created,
+                     "membership_created": result.provisioned.membership_created,
+                     "identity_linked": result.provisioned.identity_linked,
+                 })
 
 
 def refused(session: AsyncSession, request: Request, tenant: Tenant, exc: SamlRefused) -> AppError:

@@ -4,12 +4,10 @@ Apple native sign-in, and the signed-in user's linked identities."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from xinex.audit import service as audit
 from xinex.auth.oauth_login import service
 from xinex.auth.oauth_login import state as flow_state
 from xinex.auth.oauth_login.providers import configured, get_provider, start_url
@@ -44,21 +42,6 @@ def _client_ip(request: Request) -> str:
     return getattr(request.state, "client_ip", None) or "unknown"
 
 
-async def _audited(session, request: Request, method: str, run: Callable[[], Awaitable]):
-    """Run a sign-in; on refusal keep nothing of it but one failure audit record."""
-    try:
-        return await run()
-    except AppError as exc:
-        user = getattr(exc, "user", None)
-        who = (user.id, user.email, user.default_tenant_id) if user is not None else (None, None, None)
-        await session.rollback()
-        audit.record(session, "auth.login", request=request, outcome="failure", actor_user_id=who[0],
-                     actor_label=who[1], tenant_id=who[2],
-                     details={"method": method, "reason": getattr(exc, "audit_reason", exc.code.lower())})
-        await session.commit()
-        raise
-
-
 def _login_out(result: service.SignedIn, provider: str) -> OAuthLoginOut:
     return OAuthLoginOut(user=user_out(result.user), tenant_id=result.tenant_id,
                          csrf_token=result.user_session.csrf_token,
@@ -90,9 +73,7 @@ async def unlink_identity(identity_id: uuid.UUID, principal: CurrentPrincipal, r
     """Unlink a provider identity from your account. 409: it is your only way to sign in (set a password or link
     another provider first); 404: not an identity of yours."""
     require_scope(principal, "account", write=True)
-    identity = await service.unlink_identity(session, principal.user_id, identity_id)
-    audit.record(session, "auth.oauth_unlinked", request=request, principal=principal,
-                 target_type="oauth_identity", target_id=identity_id, details={"method": identity.provider})
+    await service.unlink_identity(session, request, principal, identity_id)
     return Response(status_code=204)
 
 
@@ -104,7 +85,7 @@ async def apple_native(data: AppleNativeIn, request: Request, response: Response
     settings = _settings(request)
     provider = get_provider(settings, "apple")
     await request.app.state.limiter.enforce(settings.rate_limit_login_ip, "oauth-native-ip", _client_ip(request))
-    result = await _audited(session, request, "apple", lambda: service.apple_native(
+    result = await service.audited(session, request, "apple", lambda: service.apple_native(
         session, request, response, settings, provider, data.id_token, data.nonce, data.name))
     response.headers.update(NO_STORE)
     return _login_out(result, "apple")
@@ -133,7 +114,7 @@ async def _callback(provider: str, request: Request, session, params: dict[str, 
     chosen = get_provider(settings, provider)
     await request.app.state.limiter.enforce(settings.rate_limit_login_ip, "oauth-callback-ip", _client_ip(request))
     carrier = Response()  # collects the session cookies until the final response is known
-    result = await _audited(session, request, chosen.name,
+    result = await service.audited(session, request, chosen.name,
                             lambda: service.finish_flow(session, request, carrier, chosen, params))
     if _wants_json(request):
         out: Response = JSONResponse(_login_out(result, chosen.name).model_dump(mode="json"), headers=NO_STORE)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from fastapi import Request, Response
 from sqlalchemy import func, select
@@ -23,6 +25,7 @@ from xinex.auth.oauth_login.providers import Provider, callback_url
 from xinex.auth.service import normalize_email, sso_enforced_for, user_by_email
 from xinex.auth.sessions import pick_tenant, start_session
 from xinex.identity.credentials import resolve_session, session_cookie_name
+from xinex.identity.principal import Principal
 from xinex.kit.errors import AppError
 from xinex.kit.pagination import PageParams, paginate
 from xinex.kit.types import utcnow
@@ -30,6 +33,8 @@ from xinex.models.identity import User, UserSession
 from xinex.models.oauth_login import OAuthIdentity
 from xinex.settings import Settings
 from xinex.tenants.service import create_tenant_with_owner
+
+T = TypeVar("T")
 
 
 class LoginRefused(AppError):
@@ -199,7 +204,26 @@ async def list_identities(session: AsyncSession, user_id: uuid.UUID, params: Pag
     return await paginate(session, stmt.order_by(OAuthIdentity.created_at, OAuthIdentity.id), params)
 
 
-async def unlink_identity(session: AsyncSession, user_id: uuid.UUID, identity_id: uuid.UUID) -> OAuthIdentity:
+async def audited(session: AsyncSession, request: Request, method: str,
+                  run: Callable[[], Awaitable[T]]) -> T:
+    """Run a sign-in; on refusal keep nothing of it but one failure audit record."""
+    try:
+        return await run()
+    except AppError as exc:
+        user = getattr(exc, "user", None)
+        who = (user.id, user.email, user.default_tenant_id) if user is not None else (None, None, None)
+        await session.rollback()
+        audit.record(session, "auth.login", request=request, outcome="failure", actor_user_id=who[0],
+                     actor_label=who[1], tenant_id=who[2],
+                     details={"method": method, "reason": getattr(exc, "audit_reason", exc.code.lower())})
+        await session.commit()
+        raise
+
+
+async def unlink_identity(session: AsyncSession, request: Request, principal: Principal,
+                          identity_id: uuid.UUID) -> OAuthIdentity:
+    """409 when it is the user's only way to sign in; 404 when it is not theirs."""
+    user_id = principal.user_id
     identity = (await session.execute(
         select(OAuthIdentity).where(OAuthIdentity.id == identity_id, OAuthIdentity.user_id == user_id)
     )).scalar_one_or_none()
@@ -212,4 +236,6 @@ async def unlink_identity(session: AsyncSession, user_id: uuid.UUID, identity_id
         raise AppError("CONFLICT", "This is your only way to sign in: set a password or link another provider "
                        "first", details={"reason": "last_sign_in_method"})
     await session.delete(identity)
+    audit.record(session, "auth.oauth_unlinked", request=request, principal=principal,
+                 target_type="oauth_identity", target_id=identity_id, details={"method": identity.provider})
     return identity
