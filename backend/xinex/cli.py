@@ -71,7 +71,8 @@ def _billing(settings, args) -> int:
     return 0
 
 
-DEFAULT_IMPORT_URLS = {"pagerduty": "https://api.pagerduty.com", "opsgenie": "https://api.opsgenie.com"}
+DEFAULT_IMPORT_URLS = {"pagerduty": "https://api.pagerduty.com", "opsgenie": "https://api.opsgenie.com",
+                       "grafana-oncall": "http://127.0.0.1:8080"}
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -136,9 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     tenants.add_argument("action", choices=("set-tier",))
     tenants.add_argument("tenant", help="the tenant's id or slug")
     tenants.add_argument("tier", choices=("free", "pro", "team", "enterprise"))
-    imp = sub.add_parser("import", help="move in from PagerDuty or Opsgenie: schedules, escalation policies, services "
+    imp = sub.add_parser("import", help="move in from PagerDuty, Opsgenie or Grafana OnCall: schedules, policies, services "
                                         "(through the API of a running Xinex: docs/migration.md)")
-    imp.add_argument("source", choices=("pagerduty", "opsgenie"))
+    imp.add_argument("source", choices=("pagerduty", "opsgenie", "grafana-oncall"))
     imp.add_argument("--url", help="the source's REST API base (default https://api.pagerduty.com, "
                                    "https://api.opsgenie.com)")
     imp.add_argument("--token", required=True, help="a read-only REST API key of the source")

@@ -1,5 +1,6 @@
-"""Move in from PagerDuty: users, schedules, escalation policies and services read from its REST API
-(paged lists, `Authorization: Token token=…`) become members (matched by e-mail, invited if missing),
+"""Move in from PagerDuty (and Opsgenie, Grafana OnCall: their objects are first put in PagerDuty's
+shapes, then the same steps run): users, schedules, escalation policies and services read from its REST
+API (paged lists, `Authorization: Token token=…`) become members (matched by e-mail, invited if missing),
 schedules, escalation policies, and per service an integration (kind pagerduty, a new routing key)
 with a routing rule to the service's policy.
 
@@ -50,8 +51,8 @@ from xinex.oncall.schemas import LayerIn, PolicyIn, RestrictionIn, RoutingRuleIn
 from xinex.tenants.service import create_invitation
 
 SOURCE = "pagerduty"
-SOURCES = ("pagerduty", "opsgenie")
-LABELS = {"pagerduty": "PagerDuty", "opsgenie": "Opsgenie"}
+SOURCES = ("pagerduty", "opsgenie", "grafana-oncall")
+LABELS = {"pagerduty": "PagerDuty", "opsgenie": "Opsgenie", "grafana-oncall": "Grafana OnCall"}
 PAGE_LIMIT = 100
 MAX_PAGES = 200  # 20,000 objects per collection: a bound on a source that never says "no more"
 DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -168,6 +169,116 @@ class OpsgenieReader(PagerDutyReader):
                 return out
             offset += len(page)
         raise ImportFailed(f"GET {path}: more than {MAX_PAGES} pages")
+
+
+class GrafanaOnCallReader(PagerDutyReader):
+    """Grafana OnCall's public API: `Authorization: <token>`, lists as {results, next} by page number."""
+
+    label = "Grafana OnCall"
+
+    def __init__(self, url: str, token: str) -> None:
+        self.base = url.rstrip("/")
+        self.headers = {"Authorization": token, "Accept": "application/json"}
+
+    async def collection(self, path: str, name: str = "results", params: dict[str, Any] | None = None
+                         ) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for number in range(1, MAX_PAGES + 1):
+            body = await self.get(path, {**(params or {}), "page": number})
+            page = body.get("results")
+            if not isinstance(page, list):
+                raise ImportFailed(f"GET {path}: no 'results' list in the answer")
+            out += [o for o in page if isinstance(o, dict)]
+            if not body.get("next") or not page:  # only the page number of `next` is followed
+                return out
+        raise ImportFailed(f"GET {path}: more than {MAX_PAGES} pages")
+
+
+GO_DAYS = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
+GO_FREQUENCY_HOURS = {"hourly": 1, "daily": 24, "weekly": 168}
+GO_KINDS = {"alertmanager": "alertmanager", "grafana_alerting": "grafana", "grafana": "grafana"}
+
+
+def grafana_oncall_as_pagerduty(users: list[dict[str, Any]], schedules: list[dict[str, Any]],
+                                shifts: list[dict[str, Any]], chains: list[dict[str, Any]],
+                                steps: list[dict[str, Any]], integrations: list[dict[str, Any]]
+                                ) -> tuple[dict[str, list[dict[str, Any]]], list[tuple[str, dict[str, Any], str]]]:
+    """Grafana OnCall's objects in the PagerDuty shapes the importer's steps read, plus what has none."""
+    problems: list[tuple[str, dict[str, Any], str]] = []
+    out_users = [{"id": u.get("id"), "name": u.get("username"), "email": u.get("email")} for u in users]
+    by_id = {str(s.get("id")): s for s in shifts}
+    out_schedules = []
+    for sched in schedules:
+        if sched.get("type") == "ical":
+            problems.append(("schedule", sched, "an iCal-imported schedule has no shifts to import"))
+            continue
+        layers = []
+        for shift_id in sched.get("shifts") or []:
+            shift = by_id.get(str(shift_id))
+            if shift is None:
+                continue
+            label = f"shift {shift.get('name')!r}"
+            if shift.get("type") != "rolling_users" or shift.get("frequency") not in GO_FREQUENCY_HOURS:
+                problems.append(("schedule", sched, f"{label}: a {shift.get('type')} shift with frequency "
+                                                    f"{shift.get('frequency')} cannot be mapped"))
+                continue
+            groups = [g for g in shift.get("rolling_users") or [] if g]
+            if any(len(g) > 1 for g in groups):
+                problems.append(("schedule", sched, f"{label}: several people on call at once: the first of "
+                                                    "each group is imported"))
+            turn = GO_FREQUENCY_HOURS[str(shift["frequency"])] * int(shift.get("interval") or 1)
+            duration = int(shift.get("duration") or turn * 3600)
+            restrictions = []
+            if duration < turn * 3600 or shift.get("by_day"):
+                start_of_day = _seconds_of_day(str(shift.get("start") or "T00:00:00").split("T")[-1][:8])
+                for day in shift.get("by_day") or list(GO_DAYS):
+                    restrictions.append({"type": "weekly_restriction", "start_time_of_day": _hhmm(start_of_day) + ":00",
+                                         "start_day_of_week": GO_DAYS.get(str(day), 0) + 1,
+                                         "duration_seconds": min(duration, 86400)})
+            order = list(groups)
+            first = int(shift.get("start_rotation_from_user_index") or 0)
+            order = order[first:] + order[:first]
+            layers.append({"name": str(shift.get("name") or shift_id), "priority": int(shift.get("level") or 0),
+                           "rotation_virtual_start": shift.get("rotation_start") or shift.get("start"),
+                           "end": shift.get("until"), "rotation_turn_length_seconds": turn * 3600,
+                           "users": [{"user": {"id": g[0]}} for g in order], "restrictions": restrictions})
+        out_schedules.append({"id": sched.get("id"), "name": sched.get("name"), "description": None,
+                              "time_zone": sched.get("time_zone") or "UTC", "schedule_layers": layers})
+    out_policies = []
+    for chain in chains:
+        rules: list[dict[str, Any]] = []
+        first_delay = 0
+        for step in sorted((s for s in steps if s.get("escalation_chain_id") == chain.get("id")),
+                           key=lambda s: int(s.get("position") or 0)):
+            kind = step.get("type")
+            if kind == "wait":
+                minutes = int(step.get("duration") or 0) // 60
+                if rules:
+                    rules[-1]["escalation_delay_in_minutes"] += minutes
+                else:
+                    first_delay += minutes
+            elif kind in ("notify_persons", "notify_person_next_each_time"):
+                rules.append({"escalation_delay_in_minutes": 0, "targets": [
+                    {"type": "user_reference", "id": u} for u in step.get("persons_to_notify") or []]})
+            elif kind == "notify_on_call_from_schedule":
+                rules.append({"escalation_delay_in_minutes": 0, "targets": [
+                    {"type": "schedule_reference", "id": step.get("notify_on_call_from_schedule")}]})
+            else:
+                problems.append(("escalation_policy", chain, f"a {kind} step cannot be mapped: left out"))
+        out_policies.append({"id": chain.get("id"), "name": chain.get("name"), "first_delay_minutes": first_delay,
+                             "num_loops": 0, "escalation_rules": rules})
+    out_services = []
+    for integration in integrations:
+        kind = GO_KINDS.get(str(integration.get("type")))
+        if kind is None:
+            problems.append(("service", integration, f"a {integration.get('type')} integration is not imported "
+                                                     "(Alertmanager and Grafana alerting ones are)"))
+            continue
+        chain_id = (integration.get("default_route") or {}).get("escalation_chain_id")
+        out_services.append({"id": integration.get("id"), "name": integration.get("name"), "kind": kind,
+                             "escalation_policy": {"id": chain_id} if chain_id else None})
+    return ({"users": out_users, "schedules": out_schedules, "escalation_policies": out_policies,
+             "services": out_services}, problems)
 
 
 OG_DAYS = {d: i for i, d in enumerate(DAYS)}
@@ -486,8 +597,9 @@ class Importer:
             if integration is None:
                 made = await service.create(self.session, self.principal, self.request,
                                             IntegrationCreate(name=f"{LABELS[self.source]}: {name}",
-                                                              kind="opsgenie" if self.source == "opsgenie"
-                                                              else "pagerduty",
+                                                              kind=raw.get("kind") or (
+                                                                  "opsgenie" if self.source == "opsgenie"
+                                                                  else "pagerduty"),
                                                               service=name), self.public_url)
                 integration_id, key = made.id, made.key
             else:
@@ -497,7 +609,8 @@ class Importer:
                 await self._route(str(raw["id"]), name, integration_id, policy_id)
             self.report.items.append(Item(
                 "service", str(raw["id"]), name, "update" if integration else "create", str(integration_id),
-                f"an integration of kind {self.source}" + (": point the sender's key at the new key"
+                f"an integration of kind {raw.get('kind') or self.source}" + (
+                    ": point the sender at the new URL / key"
                                                       if key else " (its key is unchanged)"),
                 None if self.report.dry_run else key))
 
@@ -540,6 +653,18 @@ async def read_opsgenie(url: str, token: str) -> tuple[dict[str, list[dict[str, 
                                  [i for i in integrations if isinstance(i, dict)])
 
 
+async def read_grafana_oncall(url: str, token: str) -> tuple[dict[str, list[dict[str, Any]]],
+                                                             list[tuple[str, dict[str, Any], str]]]:
+    reader = GrafanaOnCallReader(url, token)
+    users = await reader.collection("/api/v1/users/")
+    schedules = await reader.collection("/api/v1/schedules/")
+    shifts = await reader.collection("/api/v1/on_call_shifts/")
+    chains = await reader.collection("/api/v1/escalation_chains/")
+    steps = await reader.collection("/api/v1/escalation_policies/")
+    integrations = await reader.collection("/api/v1/integrations/")
+    return grafana_oncall_as_pagerduty(users, schedules, shifts, chains, steps, integrations)
+
+
 async def run_import(session: AsyncSession, principal: Principal, request: Request | None, public_url: str, *,
                      url: str, token: str, dry_run: bool, source_name: str = SOURCE) -> Report:
     """Read everything first (a source that fails changes nothing), then apply it in order."""
@@ -547,6 +672,8 @@ async def run_import(session: AsyncSession, principal: Principal, request: Reque
     try:
         if source_name == "opsgenie":
             source, problems = await read_opsgenie(url, token)
+        elif source_name == "grafana-oncall":
+            source, problems = await read_grafana_oncall(url, token)
         else:
             source = await read_pagerduty(url, token)
     except ImportFailed as exc:

@@ -183,7 +183,7 @@ class ImportRequest(_In):
         {"source": "pagerduty", "url": "https://api.pagerduty.com", "token": "y_NbAkKc66ryYTWUXYEu",
          "dry_run": True}]})
 
-    source: Literal["pagerduty", "opsgenie"] = Field(description="where from (Grafana OnCall: not yet)")
+    source: Literal["pagerduty", "opsgenie", "grafana-oncall"] = Field(description="where from")
     url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://\S+$",
                      description="the source's REST API base, e.g. https://api.pagerduty.com or "
                                  "https://api.opsgenie.com")

@@ -121,15 +121,15 @@ async def test_integration(integration_id: uuid.UUID, data: TestRequest, princip
 
 
 @router.post("/integrations/import", response_model=ImportReportOut, responses=error_responses(400, 401, 403, 422),
-             summary="Import schedules, escalation policies and services from PagerDuty or Opsgenie")
+             summary="Import schedules, escalation policies and services from PagerDuty, Opsgenie or Grafana OnCall")
 async def import_from(data: ImportRequest, request: Request, principal: Admin, session: SessionDep) -> ImportReportOut:
-    """Read PagerDuty's (or Opsgenie's) REST API with the given token and create (or, on a re-run, update) members
+    """Read PagerDuty's (Opsgenie's, Grafana OnCall's) REST API with the given token and create (or, on a re-run, update) members
     (matched by e-mail; missing ones are invited), schedules, escalation policies, and for each service
     an integration of that kind (PagerDuty services, Opsgenie API integrations) with a routing rule to its
     policy (the new routing keys are in this
     answer only). `dry_run` answers the same plan without changing anything. Every object that cannot be
     mapped is listed in `problems` with the reason. 400: the source could not be read (unreachable,
-    token refused) — nothing was changed. `xinex import pagerduty|opsgenie` calls this endpoint."""
+    token refused) — nothing was changed. `xinex import pagerduty|opsgenie|grafana-oncall` calls this endpoint."""
     report = await importer.run_import(session, principal, request, _public_url(request), url=data.url,
                                        token=data.token, dry_run=data.dry_run, source_name=data.source)
     return ImportReportOut.model_validate(report.as_dict())
