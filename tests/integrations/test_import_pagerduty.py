@@ -166,7 +166,7 @@ async def test_import_refusals(client, alice, signup, pagerduty_source):
     assert "refused the token (401)" in body["error"]
     assert_error(await _import(client, alice, "http://127.0.0.1:9/"), 400, "BAD_REQUEST")
     assert_error(await client.post("/api/v1/integrations/import", headers=alice.bearer,
-                                   json={"source": "grafana-oncall", "url": fake.url, "token": "t"}), 422,
+                                   json={"source": "splunk-on-call", "url": fake.url, "token": "t"}), 422,
                  "VALIDATION_FAILED")
     reader = await signup(scopes=["incidents:read"])
     assert_error(await _import(client, reader, fake.url), 403, "FORBIDDEN")
