@@ -16,7 +16,7 @@ import grimp
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTRY = {"app", "cli", "worker", "routes", "startup", "migrate"}
-BASE = {"kit", "timeseries", "settings", "models", "events"}
+BASE = {"kit", "timeseries", "settings", "models", "events", "identity"}
 
 
 def package(module: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -55,7 +56,7 @@ def peek_kid(raw: str) -> str | None:
         return None
 
 
-def _claim_uuid(claims: dict, name: str) -> uuid.UUID:
+def _claim_uuid(claims: dict[str, Any], name: str) -> uuid.UUID:
     try:
         return uuid.UUID(str(claims[name]))
     except (KeyError, ValueError) as exc:

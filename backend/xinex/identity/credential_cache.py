@@ -15,6 +15,7 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -72,10 +73,11 @@ class CredentialCache:
         self.tokens = _BoundedTtlMap(max_entries, ttl_s)
         self.views = _BoundedTtlMap(max_entries, ttl_s)
         self.generation = 0
-        self.publisher = None  # async callable set when Redis is configured
+        self.publisher: Callable[[], Coroutine[Any, Any, None]] | None = None  # set when Redis is configured
 
     def get(self, token_hash: str) -> CachedToken | None:
-        return self.tokens.get(token_hash)
+        entry: CachedToken | None = self.tokens.get(token_hash)
+        return entry
 
     def put(self, token_hash: str, entry: CachedToken, generation: int) -> None:
         if generation != self.generation:
@@ -115,7 +117,7 @@ def _view_models() -> tuple[type, ...]:
 
 
 @event.listens_for(Session, "before_flush")
-def _note_changed_objects(session: Session, flush_context, instances) -> None:
+def _note_changed_objects(session: Session, flush_context: object, instances: object) -> None:
     models = _credential_models()
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, models):
@@ -171,7 +173,7 @@ async def run_invalidation_listener(redis_url: str, stop: asyncio.Event) -> None
     """Clear this replica's caches whenever another replica commits a credential change."""
     import redis.asyncio as aioredis
 
-    client = aioredis.from_url(redis_url)
+    client = aioredis.from_url(redis_url)  # type: ignore[no-untyped-call]
 
     async def publish() -> None:
         try:
@@ -213,7 +215,7 @@ async def broadcast_invalidation(redis_url: str) -> None:
     command): the same message a replica publishes after committing a credential change."""
     import redis.asyncio as aioredis
 
-    client = aioredis.from_url(redis_url)
+    client = aioredis.from_url(redis_url)  # type: ignore[no-untyped-call]
     try:
         await client.publish(CHANNEL, b"1")
     finally:

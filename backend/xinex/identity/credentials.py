@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from xinex.identity import credential_cache
 from xinex.identity.access_jwt import InvalidAccessToken, peek_kid, verify_access_token
@@ -99,9 +101,9 @@ async def resolve_api_token(session: AsyncSession, raw: str) -> Principal:
         # The row lock lasts until this request commits: a request that finds the token being
         # touched by another (a slow query, say) skips its touch instead of waiting behind it.
         token_id = entry.principal.credential_id
-        unlocked = select(ApiToken.id).where(ApiToken.id == token_id).with_for_update(skip_locked=True)
+        unlocked = select(col(ApiToken.id)).where(col(ApiToken.id) == token_id).with_for_update(skip_locked=True)
         await session.execute(
-            update(ApiToken).where(ApiToken.id == unlocked.scalar_subquery()).values(last_used_at=now),
+            update(ApiToken).where(col(ApiToken.id) == unlocked.scalar_subquery()).values(last_used_at=now),
             execution_options={credential_cache.NEUTRAL_OPTION: True},
         )
         entry.last_used_at = now
@@ -114,10 +116,11 @@ async def _load_api_token(session: AsyncSession, token_hash: str) -> credential_
     await system_scope(session, "auth.api_token_lookup")
     row = (
         await session.execute(
-            select(ApiToken, Membership.role, User.email, User.disabled_at)
-            .join(Membership, and_(Membership.tenant_id == ApiToken.tenant_id, Membership.user_id == ApiToken.user_id))
-            .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == token_hash)
+            select(ApiToken, col(Membership.role), col(User.email), col(User.disabled_at))
+            .join(Membership, and_(col(Membership.tenant_id) == col(ApiToken.tenant_id),
+                                   col(Membership.user_id) == col(ApiToken.user_id)))
+            .join(User, col(User.id) == col(ApiToken.user_id))
+            .where(col(ApiToken.token_hash) == token_hash)
         )
     ).first()
     if row is None:
@@ -139,8 +142,9 @@ async def resolve_session(session: AsyncSession, raw: str, request: Request | No
     now = utcnow()
     row = (
         await session.execute(
-            select(UserSession, User.email, User.disabled_at).join(User, User.id == UserSession.user_id)
-            .where(UserSession.token_hash == sha256_hex(raw))
+            select(UserSession, col(User.email), col(User.disabled_at))
+            .join(User, col(User.id) == col(UserSession.user_id))
+            .where(col(UserSession.token_hash) == sha256_hex(raw))
         )
     ).first()
     if row is None:
@@ -156,15 +160,17 @@ async def resolve_session(session: AsyncSession, raw: str, request: Request | No
         if not sent or not constant_time_equal(sent, user_session.csrf_token):
             raise AppError("FORBIDDEN", "Missing or wrong X-CSRF-Token for a cookie-authenticated request")
     if now - user_session.last_seen_at > TOUCH_EVERY:
-        await session.execute(update(UserSession).where(UserSession.id == user_session.id).values(last_seen_at=now))
+        await session.execute(update(UserSession).where(col(UserSession.id) == user_session.id)
+                              .values(last_seen_at=now))
     role = None
     tenant_id = user_session.active_tenant_id
-    extra: dict = {"sso_tenant_id": user_session.sso_tenant_id}
+    extra: dict[str, Any] = {"sso_tenant_id": user_session.sso_tenant_id}
     if tenant_id is not None:
         found = (
             await session.execute(
-                select(Membership.role, Tenant.sso_enforced).join(Tenant, Tenant.id == Membership.tenant_id)
-                .where(Membership.tenant_id == tenant_id, Membership.user_id == user_session.user_id)
+                select(col(Membership.role), col(Tenant.sso_enforced))
+                .join(Tenant, col(Tenant.id) == col(Membership.tenant_id))
+                .where(col(Membership.tenant_id) == tenant_id, col(Membership.user_id) == user_session.user_id)
             )
         ).first()
         if found is None:  # removed from that tenant since: no tenant until they switch
@@ -196,12 +202,12 @@ async def resolve_access_token(session: AsyncSession, raw: str) -> Principal:
     await system_scope(session, "auth.jwt_family_lookup")
     row = (
         await session.execute(
-            select(OAuthTokenFamily.revoked_at, Membership.role, User.email, User.disabled_at)
-            .join(Membership, and_(Membership.tenant_id == OAuthTokenFamily.tenant_id,
-                                   Membership.user_id == OAuthTokenFamily.user_id))
-            .join(User, User.id == OAuthTokenFamily.user_id)
-            .where(OAuthTokenFamily.id == claims.family_id, OAuthTokenFamily.user_id == claims.user_id,
-                   OAuthTokenFamily.tenant_id == claims.tenant_id)
+            select(col(OAuthTokenFamily.revoked_at), col(Membership.role), col(User.email), col(User.disabled_at))
+            .join(Membership, and_(col(Membership.tenant_id) == col(OAuthTokenFamily.tenant_id),
+                                   col(Membership.user_id) == col(OAuthTokenFamily.user_id)))
+            .join(User, col(User.id) == col(OAuthTokenFamily.user_id))
+            .where(col(OAuthTokenFamily.id) == claims.family_id, col(OAuthTokenFamily.user_id) == claims.user_id,
+                   col(OAuthTokenFamily.tenant_id) == claims.tenant_id)
         )
     ).first()
     if row is None:
@@ -225,7 +231,7 @@ async def sso_blocks_session(session: AsyncSession, session_sso_tenant_id: uuid.
     (the rule `resolve_session` applies to the active tenant, for a tenant a session wants to enter)."""
     if session_sso_tenant_id == tenant_id:
         return False
-    enforced = (await session.execute(select(Tenant.sso_enforced).where(Tenant.id == tenant_id))).scalar_one_or_none()
+    enforced = (await session.execute(select(col(Tenant.sso_enforced)).where(col(Tenant.id) == tenant_id))).scalar_one_or_none()
     return bool(enforced)
 
 
@@ -241,7 +247,7 @@ async def resolve_principal(session: AsyncSession, request: Request) -> Principa
     if kind == "jwt":
         return await resolve_access_token(session, raw)
     for resolver in getattr(request.app.state, "extra_bearer_resolvers", []):
-        principal = await resolver(session, raw)
+        principal: Principal | None = await resolver(session, raw)
         if principal is not None:
             return principal
     raise unauthenticated("Unrecognised bearer token")

@@ -12,13 +12,15 @@ import json
 import os
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc.jwk import ECKey, KeySet
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlmodel import col
 
 from xinex.kit.db import Database
 from xinex.models.oauth_server import OAuthSigningKey
@@ -35,15 +37,16 @@ def _aead(secret_key: str) -> AESGCM:
     return AESGCM(derived)
 
 
-def encrypt_private(secret_key: str, kid: str, private_jwk: dict) -> str:
+def encrypt_private(secret_key: str, kid: str, private_jwk: dict[str, Any]) -> str:
     nonce = os.urandom(12)
     sealed = _aead(secret_key).encrypt(nonce, json.dumps(private_jwk).encode(), kid.encode())
     return base64.b64encode(nonce + sealed).decode()
 
 
-def decrypt_private(secret_key: str, kid: str, blob: str) -> dict:
+def decrypt_private(secret_key: str, kid: str, blob: str) -> dict[str, Any]:
     raw = base64.b64decode(blob)
-    return json.loads(_aead(secret_key).decrypt(raw[:12], raw[12:], kid.encode()))
+    jwk: dict[str, Any] = json.loads(_aead(secret_key).decrypt(raw[:12], raw[12:], kid.encode()))
+    return jwk
 
 
 @dataclass
@@ -56,16 +59,20 @@ class LoadedKeys:
 _cache: dict[str, LoadedKeys] = {}
 
 
-def _cache_key(session_or_db) -> str:
-    engine = session_or_db.engine if isinstance(session_or_db, Database) else session_or_db.bind
+def _cache_key(session_or_db: AsyncSession | Database) -> str:
+    if isinstance(session_or_db, Database):
+        return str(session_or_db.engine.url)
+    bind = session_or_db.bind
+    engine = bind.engine if isinstance(bind, AsyncConnection) else bind
+    assert engine is not None  # sessions come from Database.sessionmaker, bound to its engine
     return str(engine.url)
 
 
 async def _load(session: AsyncSession, secret_key: str) -> LoadedKeys:
     rows = (
         await session.execute(
-            select(OAuthSigningKey).where(OAuthSigningKey.retired_at.is_(None))
-            .order_by(OAuthSigningKey.created_at, OAuthSigningKey.id)
+            select(OAuthSigningKey).where(col(OAuthSigningKey.retired_at).is_(None))
+            .order_by(col(OAuthSigningKey.created_at), col(OAuthSigningKey.id))
         )
     ).scalars().all()
     public = KeySet([ECKey.import_key(dict(r.public_jwk)) for r in rows])
@@ -81,9 +88,13 @@ async def verification_keys(session: AsyncSession, secret_key: str, kid: str | N
     """Published keys; reloads when stale or when a token names a kid we have not seen."""
     key = _cache_key(session)
     loaded = _cache.get(key)
-    age = time.monotonic() - loaded.loaded_at if loaded else None
-    known = loaded is not None and any(k.kid == kid for k in loaded.public.keys)
-    if loaded is None or age > RELOAD_AFTER_S or (not known and age > UNKNOWN_KID_RELOAD_FLOOR_S):
+    if loaded is None:
+        stale = True
+    else:
+        age = time.monotonic() - loaded.loaded_at
+        known = any(k.kid == kid for k in loaded.public.keys)
+        stale = age > RELOAD_AFTER_S or (not known and age > UNKNOWN_KID_RELOAD_FLOOR_S)
+    if loaded is None or stale:
         loaded = await _load(session, secret_key)
         _cache[key] = loaded
     return loaded.public
@@ -111,7 +122,7 @@ async def signing_key(db: Database, secret_key: str) -> ECKey:
     return loaded.signing
 
 
-async def published_jwks(db: Database, secret_key: str) -> dict:
+async def published_jwks(db: Database, secret_key: str) -> dict[str, Any]:
     await signing_key(db, secret_key)  # a fresh install publishes its key before the first token
     loaded = _cache[_cache_key(db)]
     return {"keys": [k.as_dict(private=False) for k in loaded.public.keys]}

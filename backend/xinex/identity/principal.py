@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from xinex.models.tenant import ROLE_RANK, Role
 
@@ -37,7 +38,7 @@ class Principal:
     scopes: frozenset[str] | None = None  # None: everything the role allows
     csrf_token: str | None = None
     email: str = ""
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def has_role(self, minimum: Role) -> bool:
         return self.role is not None and ROLE_RANK[self.role] >= ROLE_RANK[minimum]
