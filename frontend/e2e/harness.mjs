@@ -100,3 +100,17 @@ export async function apiCall(context, method, path, data) {
   if (!res.ok()) throw new Error(`${method} ${path}: ${res.status()} ${await res.text()}`);
   return res.status() === 204 ? null : await res.json();
 }
+
+/** Runs `steps`; on failure the error also says where the page was and what it showed (and keeps a screenshot). */
+export async function explained(page, steps) {
+  try {
+    await steps();
+  } catch (err) {
+    let text = "";
+    try {
+      text = (await page.locator("body").innerText()).slice(0, 3000);
+      await screenshot(page, "failure");
+    } catch { /* the page is gone */ }
+    throw new Error(`${err.message}\n--- at ${page.url()} the page showed:\n${text}`, { cause: err });
+  }
+}

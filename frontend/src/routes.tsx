@@ -13,6 +13,9 @@ import { IncidentList } from "./pages/incidents/IncidentList";
 import { NotFound } from "./pages/NotFound";
 import { Overview } from "./pages/Overview";
 import { Explore } from "./pages/explore/Explore";
+import { Channels } from "./pages/channels/Channels";
+import { MonitorDetail } from "./pages/monitors/MonitorDetail";
+import { MonitorForm, MonitorList } from "./pages/monitors/Monitors";
 import { ScheduleDetail } from "./pages/oncall/ScheduleDetail";
 import { Schedules } from "./pages/oncall/Schedules";
 import { Profile } from "./pages/settings/Profile";
@@ -39,6 +42,11 @@ export const router = createBrowserRouter([
       { path: "heartbeats/:id/edit", element: <HeartbeatForm /> },
       { path: "incidents", element: <IncidentList /> },
       { path: "incidents/:id", element: <IncidentDetail /> },
+      { path: "monitors", element: <MonitorList /> },
+      { path: "monitors/new", element: <MonitorForm /> },
+      { path: "monitors/:id", element: <MonitorDetail /> },
+      { path: "channels", element: <Channels /> },
+      { path: "notification-channels/:id", element: <Channels /> },
       { path: "oncall", element: <Schedules /> },
       { path: "oncall/:id", element: <ScheduleDetail /> },
       { path: "explore", element: <Explore /> },

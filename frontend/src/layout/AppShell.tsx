@@ -31,8 +31,10 @@ export function RequireAuth({ children }: { children: ReactNode }) {
 const NAV: { to: string; label: string; end?: boolean }[] = [
   { to: "/", label: "Overview", end: true },
   { to: "/incidents", label: "Incidents" },
+  { to: "/monitors", label: "Monitors" },
   { to: "/heartbeats", label: "Heartbeats" },
   { to: "/oncall", label: "On-call" },
+  { to: "/channels", label: "Channels" },
   { to: "/explore", label: "Explore" },
   { to: "/settings", label: "Settings" },
 ];

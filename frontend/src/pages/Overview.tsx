@@ -21,7 +21,7 @@ export function overviewRows(hbs: { id: string; name: string; status: string; la
   ai: { id: string; name: string; status: string; last_event_at: string | null }[]): Row[] {
   const rows: Row[] = [
     ...hbs.map((h) => ({ key: `h-${h.id}`, kind: "Heartbeat" as const, name: h.name, status: h.status, href: `/heartbeats/${h.id}`, last: h.last_ping_at })),
-    ...monitors.map((m) => ({ key: `m-${m.id}`, kind: "Monitor" as const, name: m.name, status: m.paused ? "paused" : m.status, href: null, last: m.last_checked_at })),
+    ...monitors.map((m) => ({ key: `m-${m.id}`, kind: "Monitor" as const, name: m.name, status: m.paused ? "paused" : m.status, href: `/monitors/${m.id}`, last: m.last_checked_at })),
     ...ai.map((a) => ({ key: `a-${a.id}`, kind: "AI heartbeat" as const, name: a.name, status: a.status, href: null, last: a.last_event_at })),
   ];
   return rows.sort((a, b) => (RANK[a.status] ?? 2) - (RANK[b.status] ?? 2) || a.name.localeCompare(b.name));

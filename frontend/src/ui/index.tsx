@@ -126,7 +126,7 @@ export function StatusBadge({ status }: { status: string }) {
 export function CopyButton({ text, label = "Copy" }: { text: string; label?: string }) {
   const [done, setDone] = useState(false);
   return (
-    <Button size="sm" aria-label={label} onClick={async () => {
+    <Button size="sm" aria-label={done ? label.replace(/^Copy/, "Copied") : label} onClick={async () => {
       try {
         await navigator.clipboard.writeText(text);
       } catch {
