@@ -3534,6 +3534,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integrations/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import schedules, escalation policies and services from PagerDuty or Opsgenie
+         * @description Read PagerDuty's (or Opsgenie's) REST API with the given token and create (or, on a re-run, update) members
+         *     (matched by e-mail; missing ones are invited), schedules, escalation policies, and for each service
+         *     an integration of that kind (PagerDuty services, Opsgenie API integrations) with a routing rule to its
+         *     policy (the new routing keys are in this
+         *     answer only). `dry_run` answers the same plan without changing anything. Every object that cannot be
+         *     mapped is listed in `problems` with the reason. 400: the source could not be read (unreachable,
+         *     token refused) — nothing was changed. `xinex import pagerduty|opsgenie` calls this endpoint.
+         *
+         *     Scope `incidents:write`; role admin or above.
+         */
+        post: operations["import_from_api_v1_integrations_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/billing/subscription": {
         parameters: {
             query?: never;
@@ -3793,6 +3821,143 @@ export interface paths {
          *     400 for a bad or stale signature.
          */
         post: operations["stripe_webhook_api_v1_billing_webhook_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Request Export
+         * @description Start an export of everything the tenant owns (owners and admins): a zip with one JSON file per
+         *     domain, the tenant and its members, credentials left out (hashes, secrets, tokens, keys, authorization
+         *     headers, chat-webhook URLs). Answers 202 with `status_url`; when ready, `download_url` is a link signed
+         *     for the requester, valid 24 hours. Audited.
+         *
+         *     Scope `tenant:read`; role admin or above.
+         */
+        get: operations["request_export_api_v1_account_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/exports/{export_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Status
+         * @description An export's status (pending, running, ready, failed) and, once ready, its signed download link. Only
+         *     the member who asked for it sees it (404 for anyone else).
+         *
+         *     Scope `tenant:read`; role admin or above.
+         */
+        get: operations["export_status_api_v1_account_exports__export_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/exports/{export_id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Export
+         * @description Download a ready export through its signed link, as the requester (403 for a link that does not verify,
+         *     404 once expired or for anyone else). Audited.
+         *
+         *     Scope `tenant:read`; role admin or above.
+         */
+        get: operations["download_export_api_v1_account_exports__export_id__download_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/onboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Onboarding
+         * @description The onboarding steps: done when the tenant's state shows it (a monitor or heartbeat, a notification
+         *     channel, a teammate invited, a first alert, telemetry received) or when marked done by hand.
+         *
+         *     Scope `tenant:read`.
+         */
+        get: operations["get_onboarding_api_v1_onboarding_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/onboarding/{step}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete Onboarding Step
+         * @description Mark a step done by hand (e.g. skipped); idempotent. 404 for a step that does not exist.
+         *
+         *     Scope `tenant:write`.
+         */
+        post: operations["complete_onboarding_step_api_v1_onboarding__step__complete_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/brand-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Brand Settings
+         * @description The operator's brand for the web app and e-mails: name, logo URL, colours, support e-mail
+         *     (XINEX_BRAND_* settings). No credential needed.
+         */
+        get: operations["brand_settings_api_v1_public_brand_settings_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -4796,6 +4961,28 @@ export interface components {
             /** Password */
             password: string;
         };
+        /**
+         * BrandOut
+         * @example {
+         *       "accent_color": "#0ea5e9",
+         *       "logo_url": "https://status.example.com/logo.svg",
+         *       "name": "Xinex",
+         *       "primary_color": "#4f46e5",
+         *       "support_email": "support@example.com"
+         *     }
+         */
+        BrandOut: {
+            /** Name */
+            name: string;
+            /** Logo Url */
+            logo_url: string | null;
+            /** Primary Color */
+            primary_color: string;
+            /** Accent Color */
+            accent_color: string;
+            /** Support Email */
+            support_email: string | null;
+        };
         /** Budgets */
         Budgets: {
             /**
@@ -5282,6 +5469,48 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * ExportOut
+         * @example {
+         *       "created_at": "2026-12-04T23:00:00Z",
+         *       "download_url": "/api/v1/account/exports/0c6f1c1e-3a57-4c3e-9a8e-6f0c1d2e3f4a/download?expires=1764892800&signature=5f2b…",
+         *       "expires_at": "2026-12-05T23:00:02Z",
+         *       "finished_at": "2026-12-04T23:00:02Z",
+         *       "id": "0c6f1c1e-3a57-4c3e-9a8e-6f0c1d2e3f4a",
+         *       "size_bytes": 48213,
+         *       "status": "ready",
+         *       "status_url": "/api/v1/account/exports/0c6f1c1e-3a57-4c3e-9a8e-6f0c1d2e3f4a"
+         *     }
+         */
+        ExportOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "ready" | "failed";
+            /** Status Url */
+            status_url: string;
+            /**
+             * Download Url
+             * @description A signed link for the requester, valid until expires_at (24 h after the export is ready)
+             */
+            download_url: string | null;
+            /** Size Bytes */
+            size_bytes: number | null;
+            /** Created At */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Expires At */
+            expires_at: string | null;
+            /** Error */
+            error: string | null;
+        };
         /** FeedItemOut */
         FeedItemOut: {
             /**
@@ -5592,6 +5821,96 @@ export interface components {
             created_at: string;
             /** Updated At */
             updated_at: string;
+        };
+        /** ImportItem */
+        ImportItem: {
+            /** Type */
+            type: string;
+            /** External Id */
+            external_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Action
+             * @description matched | invited | create | update
+             */
+            action: string;
+            /** Object Id */
+            object_id: string | null;
+            /** Detail */
+            detail: string;
+            /**
+             * Key
+             * @description a new integration's routing key (shown in this answer only)
+             */
+            key: string | null;
+        };
+        /** ImportProblem */
+        ImportProblem: {
+            /** Type */
+            type: string;
+            /** External Id */
+            external_id: string;
+            /** Name */
+            name: string;
+            /** Why */
+            why: string;
+        };
+        /** ImportReportOut */
+        ImportReportOut: {
+            /** Source */
+            source: string;
+            /** Dry Run */
+            dry_run: boolean;
+            /**
+             * Summary
+             * @description per type, how many of each action
+             */
+            summary: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            /** Items */
+            items: components["schemas"]["ImportItem"][];
+            /**
+             * Problems
+             * @description every source object (or part) that could not be mapped, and why
+             */
+            problems: components["schemas"]["ImportProblem"][];
+        };
+        /**
+         * ImportRequest
+         * @example {
+         *       "dry_run": true,
+         *       "source": "pagerduty",
+         *       "token": "y_NbAkKc66ryYTWUXYEu",
+         *       "url": "https://api.pagerduty.com"
+         *     }
+         */
+        ImportRequest: {
+            /**
+             * Source
+             * @description where from (Grafana OnCall: not yet)
+             * @enum {string}
+             */
+            source: "pagerduty" | "opsgenie";
+            /**
+             * Url
+             * @description the source's REST API base, e.g. https://api.pagerduty.com or https://api.opsgenie.com
+             */
+            url: string;
+            /**
+             * Token
+             * @description a read-only REST API key of the source; used for this request only, never stored
+             */
+            token: string;
+            /**
+             * Dry Run
+             * @description plan only: every step runs and is rolled back, no invitation is sent
+             * @default false
+             */
+            dry_run: boolean;
         };
         /** IncidentDetail */
         IncidentDetail: {
@@ -6574,6 +6893,50 @@ export interface components {
             layer?: number | null;
             /** Override Id */
             override_id?: string | null;
+        };
+        /**
+         * OnboardingOut
+         * @example {
+         *       "completed": 1,
+         *       "steps": [
+         *         {
+         *           "done": true,
+         *           "how": "derived",
+         *           "key": "first_check",
+         *           "title": "Create a monitor or a heartbeat"
+         *         },
+         *         {
+         *           "done": false,
+         *           "key": "invite_teammate",
+         *           "title": "Invite a teammate"
+         *         }
+         *       ],
+         *       "total": 2
+         *     }
+         */
+        OnboardingOut: {
+            /** Steps */
+            steps: components["schemas"]["OnboardingStep"][];
+            /** Completed */
+            completed: number;
+            /** Total */
+            total: number;
+        };
+        /** OnboardingStep */
+        OnboardingStep: {
+            /** Key */
+            key: string;
+            /** Title */
+            title: string;
+            /** Done */
+            done: boolean;
+            /**
+             * How
+             * @description derived: from what the tenant has; manual: marked done with POST /onboarding/{step}/complete
+             */
+            how: ("derived" | "manual") | null;
+            /** Completed At */
+            completed_at: string | null;
         };
         /**
          * OpsgenieAccepted
@@ -22377,6 +22740,66 @@ export interface operations {
             };
         };
     };
+    import_from_api_v1_integrations_import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReportOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_subscription_api_v1_billing_subscription_get: {
         parameters: {
             query?: never;
@@ -23144,6 +23567,279 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    request_export_api_v1_account_export_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_status_api_v1_account_exports__export_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    download_export_api_v1_account_exports__export_id__download_get: {
+        parameters: {
+            query: {
+                expires: number;
+                signature: string;
+            };
+            header?: never;
+            path: {
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The zip */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_onboarding_api_v1_onboarding_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnboardingOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    complete_onboarding_step_api_v1_onboarding__step__complete_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                step: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnboardingOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    brand_settings_api_v1_public_brand_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandOut"];
                 };
             };
         };
