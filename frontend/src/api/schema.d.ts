@@ -3544,14 +3544,14 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Import schedules, escalation policies and services from PagerDuty or Opsgenie
-         * @description Read PagerDuty's (or Opsgenie's) REST API with the given token and create (or, on a re-run, update) members
+         * Import schedules, escalation policies and services from PagerDuty, Opsgenie or Grafana OnCall
+         * @description Read PagerDuty's (Opsgenie's, Grafana OnCall's) REST API with the given token and create (or, on a re-run, update) members
          *     (matched by e-mail; missing ones are invited), schedules, escalation policies, and for each service
          *     an integration of that kind (PagerDuty services, Opsgenie API integrations) with a routing rule to its
          *     policy (the new routing keys are in this
          *     answer only). `dry_run` answers the same plan without changing anything. Every object that cannot be
          *     mapped is listed in `problems` with the reason. 400: the source could not be read (unreachable,
-         *     token refused) — nothing was changed. `xinex import pagerduty|opsgenie` calls this endpoint.
+         *     token refused) — nothing was changed. `xinex import pagerduty|opsgenie|grafana-oncall` calls this endpoint.
          *
          *     Scope `incidents:write`; role admin or above.
          */
@@ -5891,10 +5891,10 @@ export interface components {
         ImportRequest: {
             /**
              * Source
-             * @description where from (Grafana OnCall: not yet)
+             * @description where from
              * @enum {string}
              */
-            source: "pagerduty" | "opsgenie";
+            source: "pagerduty" | "opsgenie" | "grafana-oncall";
             /**
              * Url
              * @description the source's REST API base, e.g. https://api.pagerduty.com or https://api.opsgenie.com
