@@ -74,6 +74,17 @@ def _pg_redis_section(module: str) -> str:
         return mod.report(mod.run(pg.app_url, redis_url, data_dir))
 
 
+def billing_section() -> str:
+    from bench import billing
+    from tests import _services
+
+    with contextlib.ExitStack() as stack:
+        pg = stack.enter_context(_services.postgres())
+        redis_url = stack.enter_context(_services.redis_server())
+        data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="xinex-bench-"))
+        return billing.report(billing.run(pg.app_url, redis_url, data_dir))
+
+
 # name → function returning the section's markdown; run in this order.
 SECTIONS: dict[str, Callable[[], str]] = {
     "identity": identity_section,
@@ -81,6 +92,7 @@ SECTIONS: dict[str, Callable[[], str]] = {
     "heartbeats": lambda: _pg_redis_section("heartbeats"),
     "incidents": lambda: _pg_redis_section("incidents"),
     "monitors": lambda: __import__("bench.monitors", fromlist=["section"]).section(),
+    "billing": billing_section,
 }
 _BLOCK = re.compile(r"<!-- section:(?P<name>[\w-]+) -->\n(?P<body>.*?)<!-- /section:(?P=name) -->\n?", re.S)
 

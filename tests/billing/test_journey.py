@@ -121,6 +121,8 @@ async def test_free_to_pro_to_year_to_scheduled_free_and_back(billing, client, a
     changes = await _audit(client, alice, "tier.changed")
     assert [(c["details"]["from"], c["details"]["to"]) for c in changes][:2] == [("pro", "free"), ("free", "pro")]
     assert sorted(m["name"] for m in changes[0]["details"]["paused_monitors"]) == ["m10", "m11"]
+    feed = (await client.get("/api/v1/notifications/feed", headers=alice.bearer)).json()["items"]
+    assert any(i["event"] == "plan.changed" and "m11" in i["body"] for i in feed), feed
     mails = [m for m in smtp_server.to(alice.email) if "plan is now free" in m["Subject"]]
     assert mails and "m10" in mails[-1].get_content() and "m11" in mails[-1].get_content()
     assert {a["action"] for a in await _audit(client, alice, "billing.")} >= {

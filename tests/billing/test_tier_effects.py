@@ -99,3 +99,23 @@ async def test_sso_enforcement_is_suspended_below_enterprise_and_restored(client
                                                          AuditEvent.action == "tier.changed")
                                 .order_by(AuditEvent.created_at))).scalars().all()
     assert [r.details.get("sso_enforcement") for r in rows] == [None, "suspended", "restored"]
+
+
+async def test_multi_region_monitors_pause_without_probes_in_the_plan(client, alice, db):
+    await _set(db, alice, "pro")
+    for region in ("eu-west", "us-east"):
+        r = await client.post("/api/v1/probes", headers=alice.bearer, json={"name": f"p-{region}", "region": region})
+        assert r.status_code == 201, r.text
+    r = await client.post("/api/v1/monitors", headers=alice.bearer, json={
+        "type": "tcp", "name": "global", "host": "127.0.0.1", "port": 22, "interval": 300,
+        "regions": ["eu-west", "us-east"]})
+    assert r.status_code == 201, r.text
+    monitor = r.json()["id"]
+    await _set(db, alice, "free")
+    m = (await client.get(f"/api/v1/monitors/{monitor}", headers=alice.bearer)).json()
+    assert (m["paused"], m["paused_reason"], m["regions"]) == (True, "tier_feature", ["eu-west", "us-east"])
+    assert_error(await client.post(f"/api/v1/monitors/{monitor}/resume", headers=alice.bearer), 403,
+                 "FEATURE_NOT_IN_TIER")
+    await _set(db, alice, "team")
+    m = (await client.get(f"/api/v1/monitors/{monitor}", headers=alice.bearer)).json()
+    assert (m["paused"], m["paused_reason"]) == (False, None)

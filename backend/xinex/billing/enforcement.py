@@ -20,9 +20,10 @@ from xinex.kit.types import utcnow
 from xinex.models.heartbeats import Heartbeat, HeartbeatStatus
 from xinex.models.monitors import Monitor, MonitorStatus
 from xinex.monitors import service as monitors
-from xinex.tiers.catalog import limits_for
+from xinex.tiers.catalog import feature_enabled, limits_for
 
 TIER_LIMIT = "tier_limit"
+TIER_FEATURE = "tier_feature"  # a multi-region monitor on a tier without multi-region probes
 
 
 @dataclass
@@ -61,6 +62,15 @@ async def apply(session: AsyncSession, tenant_id: uuid.UUID, tier: str) -> Effec
     mons = list((await session.execute(
         select(Monitor).where(col(Monitor.tenant_id) == tenant_id)
         .order_by(col(Monitor.created_at), col(Monitor.id)).with_for_update())).scalars())
+    regions_allowed = feature_enabled(tier, "multi_region_probes")
+    for m in mons:
+        if not regions_allowed and len(m.regions or []) > 1 and m.status != MonitorStatus.paused:
+            await monitors.pause(session, m, now)
+            m.paused_reason = TIER_FEATURE
+            effects.paused_monitors.append({**_ref(m), "reason": TIER_FEATURE})
+        elif regions_allowed and m.status == MonitorStatus.paused and m.paused_reason == TIER_FEATURE:
+            await monitors.resume(session, m, now)
+            effects.resumed_monitors.append(_ref(m))
     running = [m for m in mons if m.status != MonitorStatus.paused]
     held = [m for m in mons if m.status == MonitorStatus.paused and m.paused_reason == TIER_LIMIT]
     if limits.monitors is not None and len(running) > limits.monitors:

@@ -91,6 +91,12 @@ async def owner_emails(session: AsyncSession, tenant_id: uuid.UUID) -> list[str]
     return [str(e) for e in (await session.execute(stmt)).scalars()]
 
 
+async def owner_ids(session: AsyncSession, tenant_id: uuid.UUID) -> list[uuid.UUID]:
+    stmt = (select(col(Membership.user_id)).where(col(Membership.tenant_id) == tenant_id,
+                                                  col(Membership.role) == Role.owner.value))
+    return list((await session.execute(stmt)).scalars())
+
+
 async def usage(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, int]:
     async def count(stmt: Any) -> int:
         return int((await session.execute(stmt)).scalar_one())

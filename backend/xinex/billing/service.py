@@ -41,6 +41,8 @@ from xinex.kit.mail import send_email
 from xinex.kit.types import utcnow
 from xinex.models.billing import BillingAccount, Invoice
 from xinex.models.tenant import Tenant, Tier
+from xinex.notify import feed
+from xinex.notify.message import NotificationMessage
 from xinex.settings import get_settings
 from xinex.tiers import service as tiers
 from xinex.tiers.catalog import TIER_ORDER, limits_for
@@ -424,7 +426,14 @@ async def change_tier(session: AsyncSession, tenant_id: uuid.UUID, tier: str, *,
                  actor_type=None if principal else "system", actor_label=actor_label or (None if principal else reason),
                  target_type="tenant", target_id=tenant_id, details=details)
     if effects.paused_any or effects.resumed_monitors or effects.resumed_heartbeats:
-        await _mail_owners(session, tenant_id, f"Your Xinex plan is now {change.new}", _effects_text(change, effects))
+        text = _effects_text(change, effects)
+        await _mail_owners(session, tenant_id, f"Your Xinex plan is now {change.new}", text)
+        key = f"plan:{change.old}->{change.new}:{uuid.uuid4()}"
+        for owner in await repository.owner_ids(session, tenant_id):
+            await feed.add(session, owner, NotificationMessage(
+                tenant_id=tenant_id, event="plan.changed", title=f"Your plan is now {change.new}", body=text,
+                severity="info", incident_id=None, url=f"{get_settings().public_url.rstrip('/')}/billing",
+                dedup_key=key))
     return change
 
 

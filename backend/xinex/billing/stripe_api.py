@@ -17,6 +17,8 @@ from xinex.kit.errors import AppError
 from xinex.settings import get_settings
 
 log = logging.getLogger("xinex.billing")
+# The SDK logs every request and answer at INFO; our own lines say what matters (failures).
+logging.getLogger("stripe").setLevel(logging.WARNING)
 
 # Pinned: the shapes this code reads (e.g. the period on subscription items) are this version's.
 API_VERSION = "2026-10-28.endive"

@@ -285,6 +285,8 @@ async def pause(session: AsyncSession, m: Monitor, now: datetime | None = None) 
 async def resume(session: AsyncSession, m: Monitor, now: datetime | None = None) -> None:
     if m.status != S.paused:
         return
+    if m.paused_reason == "tier_feature":  # multi-region, paused by a downgrade: only on a plan with probes
+        await ensure_feature(session, m.tenant_id, "multi_region_probes")
     if m.paused_reason == "tier_limit":  # paused by a downgrade: only within the plan's limit
         await ensure_within_limit(session, m.tenant_id, "monitors", MonitorRepository(session).count_running())
     m.status = S.pending.value

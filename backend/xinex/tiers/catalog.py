@@ -46,6 +46,9 @@ LIMIT_LABELS = {
     "sso": "SAML single sign-on",
 }
 
+# Each feature here is enforced where it applies (FEATURE_NOT_IN_TIER; tests/tiers/test_feature_catalog.py)
+# or included in every plan. Escalation policies are on every plan (on-call needs them); custom roles do
+# not exist and are not listed.
 FEATURES: dict[str, Tier] = {
     "sso": Tier.enterprise,
     "audit_log": Tier.free,
@@ -54,8 +57,7 @@ FEATURES: dict[str, Tier] = {
     "multi_region_probes": Tier.pro,
     "ai_heartbeats": Tier.pro,
     "telemetry": Tier.free,
-    "escalation_policies": Tier.pro,
-    "custom_roles": Tier.enterprise,
+    "escalation_policies": Tier.free,
 }
 TIER_ORDER = [Tier.free, Tier.pro, Tier.team, Tier.enterprise]
 
