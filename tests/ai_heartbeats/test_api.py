@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from xinex.ai_heartbeats.tasks import export_events
+from xinex.ai_heartbeats.jobs import export_events
 
 from tests.conftest import assert_error
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 from xinex.ai_heartbeats import service
-from xinex.ai_heartbeats.tasks import sweep_due
+from xinex.ai_heartbeats.jobs import sweep_due
 from xinex.kit.types import utcnow
 from xinex.models.ai_heartbeats import AiHeartbeat
 

@@ -1,4 +1,5 @@
-"""Run events and state changes of AI heartbeats.
+"""The AI-heartbeat use cases: CRUD (tier gating, schedule changes, the API shape, each with its audit
+record), run events and state changes, runs and a run's event history.
 
 Every state change is a compare-and-set on `status` (one UPDATE ... WHERE status = old), and its
 outbox event is added only when that UPDATE changed the row, in the same transaction: two racing
@@ -9,20 +10,29 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
+from fastapi import Request
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from xinex.ai_heartbeats import budgets
-from xinex.ai_heartbeats.schemas import RunEventIn
+from xinex.ai_heartbeats import budgets, repository
+from xinex.ai_heartbeats.repository import AiHeartbeatRepository
+from xinex.ai_heartbeats.schemas import AiHeartbeatIn, AiHeartbeatOut, Budgets, RunEventIn, RunOut, Summary
+from xinex.audit import service as audit
 from xinex.events.outbox import emit
 from xinex.heartbeats.schedule import deadlines
+from xinex.identity.principal import Principal
 from xinex.kit.errors import AppError
+from xinex.kit.pagination import Page, PageParams, paginate
 from xinex.kit.types import utcnow
 from xinex.models.ai_heartbeats import AiHeartbeat, AiRun, AiRunEvent
 from xinex.models.ai_heartbeats import AiStatus as S
+from xinex.tiers.catalog import limits_for
+from xinex.tiers.service import ensure_feature, ensure_within_limit, tenant_tier
+from xinex.timeseries.store import StoreUnavailableError, get_store
 
 SOURCE = "ai_heartbeat"
 SEVERITY = {"budget_breached": "warning", "late": "warning", "down": "critical", "recovered": "info"}
@@ -173,3 +183,139 @@ async def flip_due(session: AsyncSession, hb: AiHeartbeat, now: datetime) -> int
     if hb.status not in (S.ok, S.breached, S.late):
         hb.alert_after = None
     return made
+
+
+# --- the API's use cases ------------------------------------------------------------------------------
+
+def to_out(hb: AiHeartbeat) -> AiHeartbeatOut:
+    return AiHeartbeatOut(
+        id=hb.id, tenant_id=hb.tenant_id, name=hb.name, description=hb.description, schedule=hb.kind,
+        interval=hb.interval_s, grace=hb.grace_s, cron=hb.cron, timezone=hb.timezone,
+        budgets=Budgets(max_failure_rate=hb.max_failure_rate, window_s=hb.budget_window_s, min_runs=hb.min_runs,
+                        max_cost_per_run_usd=hb.max_cost_per_run_usd, max_cost_per_day_usd=hb.max_cost_per_day_usd,
+                        max_p95_latency_ms=hb.max_p95_latency_ms),
+        tags=list(hb.tags or []), status=hb.status, status_changed_at=hb.status_changed_at,
+        breaches=list(hb.breaches or []), last_event_at=hb.last_event_at, late_at=hb.late_at, down_at=hb.down_at,
+        n_runs=hb.n_runs, created_at=hb.created_at, updated_at=hb.updated_at)
+
+
+async def get(session: AsyncSession, hb_id: uuid.UUID) -> AiHeartbeat:
+    return await AiHeartbeatRepository(session).get_or_404(hb_id)
+
+
+async def gate(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    await ensure_feature(session, tenant_id, "ai_heartbeats")
+
+
+async def retention_days(session: AsyncSession, tenant_id: uuid.UUID) -> int:
+    return limits_for(await tenant_tier(session, tenant_id)).history_retention_days
+
+
+def _apply_definition(hb: AiHeartbeat, data: AiHeartbeatIn) -> None:
+    hb.name, hb.description, hb.tags = data.name, data.description, list(data.tags)
+    hb.interval_s, hb.grace_s, hb.cron, hb.timezone = data.interval, data.grace, data.cron, data.timezone
+    hb.kind = "cron" if data.cron else "simple" if data.interval else "none"
+    b = data.budgets
+    hb.max_failure_rate, hb.budget_window_s, hb.min_runs = b.max_failure_rate, b.window_s, b.min_runs
+    hb.max_cost_per_run_usd, hb.max_cost_per_day_usd = b.max_cost_per_run_usd, b.max_cost_per_day_usd
+    hb.max_p95_latency_ms = b.max_p95_latency_ms
+
+
+async def create(session: AsyncSession, tenant_id: uuid.UUID, data: AiHeartbeatIn) -> AiHeartbeat:
+    await gate(session, tenant_id)
+    # AI heartbeats share the tier's heartbeat allowance with classic heartbeats.
+    await ensure_within_limit(session, tenant_id, "heartbeats", AiHeartbeatRepository.counted_against_limit())
+    hb = AiHeartbeat(tenant_id=tenant_id, name=data.name)
+    _apply_definition(hb, data)
+    session.add(hb)
+    await session.flush()
+    return hb
+
+
+async def update_definition(session: AsyncSession, hb: AiHeartbeat, data: AiHeartbeatIn) -> None:
+    now = utcnow()
+    _apply_definition(hb, data)
+    hb.updated_at = now
+    # A new schedule moves the pending deadline (from the last event); late/down stay until a run arrives.
+    if hb.status in (S.ok, S.breached) and hb.last_event_at is not None:
+        reschedule(hb, hb.last_event_at)
+    elif hb.kind == "none":
+        hb.late_at = hb.down_at = hb.alert_after = None
+    await session.flush()
+    # New budgets apply at once: a heartbeat may breach or recover right now.
+    if hb.status in (S.ok, S.breached):
+        await evaluate(session, hb, now)
+
+
+async def list_page(session: AsyncSession, params: PageParams, *, status: str | None) -> Page[AiHeartbeatOut]:
+    repo = AiHeartbeatRepository(session)
+    return await repo.page(params, repo.filtered(status=status), out=to_out)
+
+
+async def create_audited(session: AsyncSession, tenant_id: uuid.UUID, data: AiHeartbeatIn, *,
+                         request: Request | None = None, principal: Principal | None = None) -> AiHeartbeat:
+    hb = await create(session, tenant_id, data)
+    audit.record(session, "ai_heartbeat.created", request=request, principal=principal, target_type="ai_heartbeat",
+                 target_id=hb.id, details={"name": hb.name})
+    return hb
+
+
+async def update_checked(session: AsyncSession, hb_id: uuid.UUID, data: AiHeartbeatIn, if_match: str | None, *,
+                         request: Request | None = None, principal: Principal | None = None) -> AiHeartbeat:
+    """The versioned update of the API: a stale If-Match is a 412 before anything changes."""
+    return await AiHeartbeatRepository(session).update_checked(
+        hb_id, if_match, lambda hb: update_definition(session, hb, data),
+        audit=lambda hb: audit.record(session, "ai_heartbeat.updated", request=request, principal=principal,
+                                      target_type="ai_heartbeat", target_id=hb.id, details={"name": hb.name}))
+
+
+async def delete(session: AsyncSession, hb_id: uuid.UUID, if_match: str | None, *, request: Request | None = None,
+                 principal: Principal | None = None) -> None:
+    """Delete an AI heartbeat and its runs."""
+    await AiHeartbeatRepository(session).delete_checked(hb_id, if_match, audit=lambda hb: audit.record(
+        session, "ai_heartbeat.deleted", request=request, principal=principal, target_type="ai_heartbeat",
+        target_id=hb.id, details={"name": hb.name}))
+
+
+async def post_run_event(session: AsyncSession, tenant_id: uuid.UUID, hb_id: uuid.UUID,
+                         data: RunEventIn) -> tuple[AiRunEvent, AiRun, AiHeartbeat]:
+    hb = await get(session, hb_id)
+    await gate(session, tenant_id)
+    days = await retention_days(session, tenant_id)
+    event, run = await record_event(session, hb, data, retention_days=days)
+    return event, run, hb
+
+
+async def runs_page(session: AsyncSession, hb_id: uuid.UUID, params: PageParams,
+                    outcome: str | None) -> Page[RunOut]:
+    hb = await get(session, hb_id)
+    items, total = await paginate(session, AiHeartbeatRepository.runs(hb.id, outcome), params)
+    return Page.of([RunOut.model_validate(r) for r in items], total, params)
+
+
+async def summary(session: AsyncSession, hb_id: uuid.UUID) -> Summary:
+    hb = await get(session, hb_id)
+    s = await budgets.stats(session, hb, utcnow())
+    return Summary(ai_heartbeat_id=hb.id, status=hb.status, window_s=hb.budget_window_s, runs=s.runs,
+                   failures=s.failures, failure_rate=s.failure_rate, cost_today_usd=s.cost_today_usd,
+                   p95_latency_ms=s.p95_latency_ms, running=s.running, breaches=list(hb.breaches or []))
+
+
+async def run_events(session: AsyncSession, tenant_id: uuid.UUID, hb_id: uuid.UUID, run_id: str,
+                     limit: int) -> dict[str, Any]:
+    """A run's event history from the time-series store (exported within about a second)."""
+    hb = await get(session, hb_id)
+    if await AiHeartbeatRepository(session).run(hb.id, run_id) is None:
+        raise AppError("NOT_FOUND", "run not found")
+    try:
+        result = await repository.run_events(get_store(), tenant_id, hb.id, run_id, limit)
+    except StoreUnavailableError:
+        raise AppError("SERVICE_UNAVAILABLE", "the time-series store is unavailable") from None
+    names = [c[0] for c in result.columns]
+    items = []
+    for row in result.rows:
+        item = dict(zip(names, row, strict=True))
+        item["event_id"] = str(item["event_id"])
+        item["timestamp"] = item["timestamp"].isoformat().replace("+00:00", "Z")
+        items.append(item)
+    return {"run_id": run_id, "items": items, "total": len(items)}

@@ -1,4 +1,4 @@
-"""The AI-heartbeat loops: the missed-schedule sweeper and the run-event exporter.
+"""The AI-heartbeat domain's background work: the missed-schedule sweeper and the run-event exporter.
 
 Plain `async def loop(db, stop_event)` tasks (routes.BACKGROUND_TASKS), safe to run in several
 processes: rows are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL and every flip is a
