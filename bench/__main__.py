@@ -91,6 +91,7 @@ SECTIONS: dict[str, Callable[[], str]] = {
     "telemetry": telemetry_section,
     "heartbeats": lambda: _pg_redis_section("heartbeats"),
     "incidents": lambda: _pg_redis_section("incidents"),
+    "integrations": lambda: _pg_redis_section("integrations"),
     "monitors": lambda: __import__("bench.monitors", fromlist=["section"]).section(),
     "billing": billing_section,
 }
