@@ -74,6 +74,7 @@ export async function assertAccessible(page, name) {
 export async function screenshot(page, name) {
   if (!ARTIFACTS) return;
   mkdirSync(ARTIFACTS, { recursive: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
 }
 

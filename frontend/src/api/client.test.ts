@@ -44,3 +44,18 @@ describe("errors in the catalog's shape", () => {
       .toThrow("nope");
   });
 });
+
+describe("fetchAll", () => {
+  it("collects every page in order, and stops at the cap", async () => {
+    const { fetchAll } = await import("./queries");
+    const asked: number[] = [];
+    const page = async (n: number) => {
+      asked.push(n);
+      return { items: [n * 10, n * 10 + 1], total_pages: 4 };
+    };
+    expect(await fetchAll(page)).toEqual([10, 11, 20, 21, 30, 31, 40, 41]);
+    asked.length = 0;
+    expect(await fetchAll(page, 2)).toEqual([10, 11, 20, 21]);
+    expect(asked).toEqual([1, 2]);
+  });
+});

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { api, unwrap } from "../../api/client";
+import { useMembers } from "../../api/members";
 import { formatDateTime, timeAgo } from "../../lib/format";
 import { useTitle } from "../../lib/useTitle";
 import { Button, Card, Empty, ErrorAlert, Loading, PageHead, StatusBadge } from "../../ui";
@@ -8,6 +9,10 @@ import { Button, Card, Empty, ErrorAlert, Loading, PageHead, StatusBadge } from 
 export function IncidentDetail() {
   const { id = "" } = useParams();
   const qc = useQueryClient();
+  const members = useMembers();
+  // Timeline messages name users by id: show their names.
+  const named = (text: string) => text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g,
+    (id) => (members.data?.items.some((m) => m.user_id === id) ? members.nameOf(id) : id));
   const incident = useQuery({
     queryKey: ["incident", id],
     queryFn: async () => unwrap(await api.GET("/api/v1/incidents/{incident_id}", { params: { path: { incident_id: id } } })),
@@ -43,7 +48,7 @@ export function IncidentDetail() {
             <ol className="timeline" aria-label="Timeline">
               {i.timeline.map((t) => (
                 <li key={t.id}>
-                  <div><strong>{t.kind}</strong> — {t.message}</div>
+                  <div><strong>{t.kind}</strong> — {named(t.message)}</div>
                   <div className="muted" title={formatDateTime(t.at)}>{formatDateTime(t.at)} · {t.actor_type}</div>
                 </li>
               ))}
@@ -65,7 +70,7 @@ export function IncidentDetail() {
           </Card>
           <Card title="Pages sent">
             {i.pages.length === 0 ? <p className="muted">Nobody was paged.</p> : (
-              <ul>{i.pages.map((p) => <li key={p.id}>{p.event} → {p.target_type} ({p.status}, {p.attempts} attempts)</li>)}</ul>
+              <ul>{i.pages.map((p) => <li key={p.id}>{p.event} → {p.target_type === "user" && p.target_id ? members.nameOf(p.target_id) : p.target_type} ({p.status}, {p.attempts} attempt{p.attempts === 1 ? "" : "s"})</li>)}</ul>
             )}
           </Card>
         </div>
