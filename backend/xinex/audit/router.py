@@ -44,5 +44,5 @@ async def audit_log(principal: AuditReader, params: PageDep, session: SessionDep
                     action: Annotated[NulFreeStr | None, Query(max_length=80)] = None):
     """Who did what in this tenant, newest first: each change (created, updated, deleted, signed in, token issued,
     …) with actor, target, outcome, client address and user agent; filter by action (e.g. monitor.created)."""
-    rows, total = await list_events(session, principal.tenant_id, params, action)
+    rows, total = await list_events(session, params, action)
     return Page.of([AuditEventOut.model_validate(r, from_attributes=True) for r in rows], total, params)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.identity.principal import Principal
 from xinex.kit.pagination import PageParams, paginate
+from xinex.kit.tenancy import bound_tenant
 from xinex.models.audit import AuditEvent
 
 FORBIDDEN_DETAIL_KEYS = {"password", "token", "secret", "code", "refresh_token", "access_token", "id_token"}
@@ -53,9 +54,11 @@ def record(
 
 
 async def list_events(
-    session: AsyncSession, tenant_id: uuid.UUID, params: PageParams, action: str | None = None
+    session: AsyncSession, params: PageParams, action: str | None = None
 ) -> tuple[list[AuditEvent], int]:
-    stmt = select(AuditEvent).where(AuditEvent.tenant_id == tenant_id)
+    """The events of the session's tenant (its tenant criterion selects them; an unbound session raises)."""
+    bound_tenant(session)
+    stmt = select(AuditEvent)
     if action:
         stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))  # "_" is literal
     return await paginate(session, stmt.order_by(AuditEvent.created_at.desc(), AuditEvent.id), params)

@@ -24,6 +24,7 @@ from xinex.kit.jobs import enqueue
 from xinex.kit.mail import send_email
 from xinex.kit.pagination import Page, PageParams
 from xinex.kit.ratelimit import key_for_secret
+from xinex.kit.tenancy import cross_tenant
 from xinex.kit.types import utcnow
 from xinex.models.identity import ApiToken, EmailToken, User, UserSession
 from xinex.models.tenant import Membership, Role, Tenant
@@ -43,9 +44,11 @@ async def user_by_email(session: AsyncSession, email: str) -> User | None:
 
 
 async def sso_enforced_for(session: AsyncSession, user_id) -> bool:
+    """Whether any tenant of the user enforces SSO — across the user's tenants, by design."""
     stmt = select(exists().where(Membership.user_id == user_id, Membership.tenant_id == Tenant.id,
                                  Tenant.sso_enforced.is_(True)))
-    return bool((await session.execute(stmt)).scalar())
+    async with cross_tenant(session, "auth.sso_enforced_for"):
+        return bool((await session.execute(stmt)).scalar())
 
 
 async def register(session: AsyncSession, request: Request, response: Response, data: RegisterIn):

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xinex.identity.credentials import CSRF_COOKIE, session_cookie_name
 from xinex.identity.secrets import new_opaque_token, sha256_hex
 from xinex.kit.errors import AppError
+from xinex.kit.tenancy import cross_tenant
 from xinex.kit.types import utcnow
 from xinex.models.identity import User, UserSession
 from xinex.models.tenant import Membership
@@ -20,7 +21,10 @@ from xinex.settings import get_settings
 
 
 async def pick_tenant(session: AsyncSession, user: User, wanted: uuid.UUID | None) -> uuid.UUID | None:
-    rows = (await session.execute(select(Membership.tenant_id).where(Membership.user_id == user.id))).scalars().all()
+    """The tenant a new sign-in starts in: among the user's tenants (across tenants, by design)."""
+    async with cross_tenant(session, "auth.pick_tenant"):
+        rows = (await session.execute(
+            select(Membership.tenant_id).where(Membership.user_id == user.id))).scalars().all()
     if wanted is not None and wanted in rows:
         return wanted
     if user.default_tenant_id in rows:

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.auth.schemas import MeOut, TenantBrief, UserOut
 from xinex.identity.principal import Principal
+from xinex.kit.tenancy import cross_tenant
 from xinex.models.identity import User
 from xinex.models.tenant import Membership, Tenant
 
@@ -18,10 +19,11 @@ def user_out(user: User) -> UserOut:
 
 
 async def me_out(session: AsyncSession, user: User, principal: Principal) -> MeOut:
-    rows = (await session.execute(
-        select(Tenant, Membership.role).join(Membership, Membership.tenant_id == Tenant.id)
-        .where(Membership.user_id == user.id).order_by(Tenant.name)
-    )).all()
+    async with cross_tenant(session, "auth.me_tenants"):  # every tenant of the user, not only the active one
+        rows = (await session.execute(
+            select(Tenant, Membership.role).join(Membership, Membership.tenant_id == Tenant.id)
+            .where(Membership.user_id == user.id).order_by(Tenant.name)
+        )).all()
     tenants = [TenantBrief(id=t.id, name=t.name, slug=t.slug, role=role, tier=t.tier) for t, role in rows]
     return MeOut(**user_out(user).model_dump(), tenant_id=principal.tenant_id,
                  role=principal.role.value if principal.role else None, credential=principal.kind, tenants=tenants)

@@ -2,13 +2,17 @@
 
 Every query on a `TenantOwned` model gets the tenant criterion added by the session itself;
 inserts get `tenant_id` stamped; a tenant-owned query with no tenant context raises. Cross-tenant
-work names its reason through `system_scope(...)`. PostgreSQL row-level security keyed on the
+work names its reason through `system_scope(...)`, or `cross_tenant(...)` for one block of a
+tenant-bound session. `TenantScoped` tables (memberships, the audit trail) get the same criterion in a
+tenant-bound session, and none in an unbound one: they are read across tenants by design. PostgreSQL row-level security keyed on the
 per-transaction setting `xinex.tenant_id` is the second wall (kit/rls.py; migrations enable it per table).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import event, text
@@ -38,6 +42,15 @@ class TenantOwned(Entity):
     tenant_id: uuid.UUID = Field(
         default=None, foreign_key="tenants.id", index=True, nullable=False, ondelete="CASCADE"
     )
+
+
+class TenantScoped:
+    """Marker for a table that carries its own `tenant_id` column but is also read across tenants by
+    design — a user's memberships at sign-in, the audit trail with the tenant-less entries of an unknown
+    address's failed sign-ins. A session bound to a tenant adds `tenant_id = <that tenant>` to its queries
+    like a `TenantOwned` table's; an unbound session reads it without a criterion (no
+    TenantContextMissing); a system scope adds none. Inserts are not stamped: the row names its tenant. A
+    deliberate cross-tenant read in a bound session says so: `async with cross_tenant(session, reason)`."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,22 @@ async def system_scope(session: AsyncSession, reason: str) -> None:
     sync.info[SYSTEM_KEY] = reason
     sync.info.pop(TENANT_KEY, None)
     await _apply_rls_setting(session)
+
+
+@asynccontextmanager
+async def cross_tenant(session: AsyncSession, reason: str) -> AsyncIterator[None]:
+    """A named system scope for one block, then the session's context as it was (a tenant, a system
+    scope, or none): e.g. listing every tenant of the signed-in user from a tenant-bound request."""
+    info = session.sync_session.info
+    tenant_before, system_before = info.get(TENANT_KEY), info.get(SYSTEM_KEY)
+    await system_scope(session, reason)
+    try:
+        yield
+    finally:
+        if system_before:
+            await system_scope(session, system_before)
+        else:
+            await bind_tenant(session, tenant_before)
 
 
 def _rls_values(sync: Session) -> tuple[str, str]:
@@ -106,14 +135,15 @@ _TABLES_SEEN = 0
 
 
 def _tenant_tables() -> dict[str, type]:
-    """Table name -> TenantOwned class, rebuilt when models are added to the registry."""
+    """Table name -> TenantOwned or TenantScoped class, rebuilt when models are added to the registry."""
     global _TABLES_SEEN
     registry = SQLModel._sa_registry
     # `registry.mappers` builds a new frozenset on every call; the manager count is O(1).
     if len(registry._managers) != _TABLES_SEEN:
         mappers = registry.mappers
         _TABLES.clear()
-        _TABLES.update({m.local_table.name: m.class_ for m in mappers if issubclass(m.class_, TenantOwned)})
+        _TABLES.update({m.local_table.name: m.class_ for m in mappers
+                        if issubclass(m.class_, (TenantOwned, TenantScoped))})
         _TABLES_SEEN = len(registry._managers)
     return _TABLES
 
@@ -121,7 +151,7 @@ def _tenant_tables() -> dict[str, type]:
 def _tenant_owned_classes(state: ORMExecuteState) -> list[type]:
     # `all_mappers` only sees the statement's top-level entities: `select(func.count()).select_from(M)`,
     # a count over a subquery, or `X.id.in_(select(M.x))` would slip through. Walk every table instead.
-    found = {m.class_ for m in state.all_mappers if issubclass(m.class_, TenantOwned)}
+    found = {m.class_ for m in state.all_mappers if issubclass(m.class_, (TenantOwned, TenantScoped))}
     tables = _tenant_tables()
     for element in visitors.iterate(state.statement):
         if isinstance(element, TableClause) and element.name in tables:
@@ -143,7 +173,9 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
         return
     tenant_id = info.get(TENANT_KEY)
     if tenant_id is None:
-        raise TenantContextMissing("tenant-owned query without a tenant context or a system scope")
+        if any(issubclass(cls, TenantOwned) for cls in classes):
+            raise TenantContextMissing("tenant-owned query without a tenant context or a system scope")
+        return  # only TenantScoped tables: an unbound session reads them across tenants
     state.statement = state.statement.options(
         *(
             with_loader_criteria(cls, lambda c: c.tenant_id == tenant_id, include_aliases=True)

@@ -6,12 +6,14 @@ import uuid
 
 from sqlmodel import Field
 
+from xinex.kit.tenancy import TenantScoped
 from xinex.kit.types import Entity, JSONType
 
 
-class AuditEvent(Entity, table=True):
-    """Not `TenantOwned`: a failed sign-in of an unknown address has no tenant. Read only through
-    `xinex.audit.service`, which always filters by the caller's tenant."""
+class AuditEvent(Entity, TenantScoped, table=True):
+    """`TenantScoped`, not `TenantOwned`: a failed sign-in of an unknown address has no tenant, so
+    `tenant_id` may be null. Read through `xinex.audit.service` in the caller's tenant-bound session, whose
+    tenant criterion selects the tenant's events."""
 
     __tablename__ = "audit_events"
 

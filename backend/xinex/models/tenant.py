@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field
 
-from xinex.kit.tenancy import TenantOwned
+from xinex.kit.tenancy import TenantOwned, TenantScoped
 from xinex.kit.types import Entity, utc_field
 
 
@@ -40,8 +40,9 @@ class Tenant(Entity, table=True):
     sso_enforced: bool = Field(default=False)
 
 
-class Membership(Entity, table=True):
-    """Links a user to a tenant with a role. Queried by user (my tenants) or by tenant (members)."""
+class Membership(Entity, TenantScoped, table=True):
+    """Links a user to a tenant with a role. Queried by tenant (members: the session's tenant scopes it) or
+    by user across tenants (my tenants: `kit.tenancy.cross_tenant`, or an unbound sign-in session)."""
 
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("tenant_id", "user_id"),)

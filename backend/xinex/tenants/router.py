@@ -147,8 +147,7 @@ def member_out(membership: Membership, user: User) -> MemberOut:
 async def list_members(principal: MemberReader, params: PageDep, session: SessionDep,
                        role: Annotated[Role | None, Query()] = None) -> Page[MemberOut]:
     """The tenant's members with their role, filtered by role."""
-    assert principal.tenant_id is not None  # Authorize: an active tenant
-    rows, total = await service.list_members(session, principal.tenant_id, params, role)
+    rows, total = await service.list_members(session, params, role)
     return Page.of([member_out(m, u) for m, u in rows], total, params)
 
 
@@ -156,8 +155,7 @@ async def list_members(principal: MemberReader, params: PageDep, session: Sessio
 async def get_member(user_id: uuid.UUID, principal: MemberReader, request: Request, response: Response,
                      session: SessionDep) -> MemberOut | Response:
     """One member. 404: not a member of this tenant."""
-    assert principal.tenant_id is not None  # Authorize: an active tenant
-    membership, user = await service.get_member(session, principal.tenant_id, user_id)
+    membership, user = await service.get_member(session, user_id)
     if cached := not_modified(request, response, member_tag(membership, user)):
         return cached
     return member_out(membership, user)
@@ -168,8 +166,7 @@ async def update_member(user_id: uuid.UUID, data: MemberUpdate, principal: Membe
                         response: Response, session: SessionDep) -> MemberOut:
     """Change a member's role. Admins only; only an owner grants or revokes owner (403); 409: the tenant would be
     left without an owner. If-Match guards against lost updates (412)."""
-    assert principal.tenant_id is not None  # Authorize: an active tenant
-    membership, user = await service.get_member(session, principal.tenant_id, user_id)
+    membership, user = await service.get_member(session, user_id)
     require_match(request, member_tag(membership, user))
     membership, user = await service.change_role(session, request, principal, user_id, data.role)
     response.headers["ETag"] = member_tag(membership, user)

@@ -168,18 +168,18 @@ async def delete_tenant(session: AsyncSession, request: Request, principal: Prin
 
 # -- members -------------------------------------------------------------------------------------
 
-async def list_members(session: AsyncSession, tenant_id: uuid.UUID, params: PageParams,
+async def list_members(session: AsyncSession, params: PageParams,
                        role: Role | None = None) -> tuple[list[tuple[Membership, User]], int]:
-    return await repo.list_members(session, tenant_id, params, role)
+    return await repo.list_members(session, params, role)
 
 
-async def get_member(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> tuple[Membership, User]:
-    return await repo.get_member(session, tenant_id, user_id)
+async def get_member(session: AsyncSession, user_id: uuid.UUID) -> tuple[Membership, User]:
+    return await repo.get_member(session, user_id)
 
 
-async def _ensure_another_owner(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
+async def _ensure_another_owner(session: AsyncSession, user_id: uuid.UUID) -> None:
     # Locks the owner rows so two owners demoting each other at once cannot leave none.
-    owners = await repo.owner_ids_locked(session, tenant_id)
+    owners = await repo.owner_ids_locked(session)
     if not [o for o in owners if o != user_id]:
         raise AppError("CONFLICT", "A tenant needs at least one owner; make someone else owner first",
                        details={"reason": "last_owner"})
@@ -188,14 +188,14 @@ async def _ensure_another_owner(session: AsyncSession, tenant_id: uuid.UUID, use
 async def change_role(session: AsyncSession, request: Request, principal: Principal, user_id: uuid.UUID,
                       role: Role) -> tuple[Membership, User]:
     assert principal.tenant_id is not None  # Authorize: an active tenant
-    membership, user = await repo.get_member(session, principal.tenant_id, user_id, lock=True)
+    membership, user = await repo.get_member(session, user_id, lock=True)
     current = Role(membership.role)
     if (role == Role.owner or current == Role.owner) and not principal.has_role(Role.owner):
         raise AppError("FORBIDDEN", "Only an owner can grant or revoke the owner role")
     if current == role:
         return membership, user
     if current == Role.owner:
-        await _ensure_another_owner(session, principal.tenant_id, user_id)
+        await _ensure_another_owner(session, user_id)
     membership.role = role.value
     membership.updated_at = utcnow()
     await session.flush()
@@ -207,7 +207,7 @@ async def change_role(session: AsyncSession, request: Request, principal: Princi
 async def remove_member(session: AsyncSession, request: Request, principal: Principal, user_id: uuid.UUID) -> None:
     """Admins remove others (owners only by an owner); anyone may remove themselves (leave)."""
     assert principal.tenant_id is not None  # Authorize: an active tenant
-    membership, user = await repo.get_member(session, principal.tenant_id, user_id, lock=True)
+    membership, user = await repo.get_member(session, user_id, lock=True)
     leaving = user_id == principal.user_id
     current = Role(membership.role)
     if not leaving:
@@ -216,7 +216,7 @@ async def remove_member(session: AsyncSession, request: Request, principal: Prin
         if current == Role.owner and not principal.has_role(Role.owner):
             raise AppError("FORBIDDEN", "Only an owner can remove an owner")
     if current == Role.owner:
-        await _ensure_another_owner(session, principal.tenant_id, user_id)
+        await _ensure_another_owner(session, user_id)
     await session.delete(membership)
     # Their tokens for this tenant stop at once (credential lookup also joins the membership).
     await session.execute(update(ApiToken).where(col(ApiToken.user_id) == user_id, col(ApiToken.revoked_at).is_(None))
@@ -260,7 +260,7 @@ async def create_invitation(session: AsyncSession, request: Request, principal: 
     if role == Role.owner and not principal.has_role(Role.owner):
         raise AppError("FORBIDDEN", "Only an owner can invite an owner")
     email = normalize_email(email)
-    if await repo.is_member_by_email(session, tenant_id, email):
+    if await repo.is_member_by_email(session, email):
         raise AppError("CONFLICT", "This person is already a member", details={"field": "email"})
     duplicate = await InvitationRepository(session).pending_for(email)
     if duplicate is not None:

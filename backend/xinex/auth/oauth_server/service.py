@@ -28,7 +28,7 @@ from xinex.identity.deps import no_active_tenant
 from xinex.identity.keys import signing_key, verification_keys
 from xinex.identity.secrets import sha256_hex
 from xinex.kit.db import Database
-from xinex.kit.tenancy import bind_tenant, system_scope
+from xinex.kit.tenancy import bind_tenant, cross_tenant, system_scope
 from xinex.kit.types import utcnow
 from xinex.models.oauth_server import OAuthAuthorizationCode, OAuthRefreshToken, OAuthTokenFamily
 from xinex.models.tenant import Membership
@@ -82,11 +82,13 @@ async def revoke_family(session: AsyncSession, family_id: uuid.UUID, reason: str
 
 
 async def _member(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> bool:
-    role = (
-        await session.execute(
-            select(Membership.role).where(Membership.tenant_id == tenant_id, Membership.user_id == user_id)
-        )
-    ).scalar_one_or_none()
+    # The tenant asked for may not be the one the caller's session is bound to.
+    async with cross_tenant(session, "oauth.member_check"):
+        role = (
+            await session.execute(
+                select(Membership.role).where(Membership.tenant_id == tenant_id, Membership.user_id == user_id)
+            )
+        ).scalar_one_or_none()
     return role is not None
 
 
