@@ -38,10 +38,10 @@ class IncidentOut(BaseModel):
     resolved_by: uuid.UUID | None
     resolve_reason: str | None
     suppressed: bool
-    suppression: dict | None
+    suppression: dict[str, Any] | None
     group_id: uuid.UUID | None
     routing_rule_id: uuid.UUID | None
-    escalation_policy: dict | None = None
+    escalation_policy: dict[str, Any] | None = None
     next_escalation_at: UTCDatetime | None
     delivery_warning: str | None = Field(default=None, description=(
         "set while the paging reached no working channel (none on the route, all failed for good, "
@@ -158,7 +158,7 @@ class SilenceIn(BaseModel):
     ends_at: Annotated[datetime, AfterValidator(_in_range)]
 
     @model_validator(mode="after")
-    def _check(self):
+    def _check(self) -> SilenceIn:
         if self.starts_at is not None:
             _span(self.starts_at, self.ends_at)
         elif self.ends_at.tzinfo is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 EVENTS = ("incident.triggered", "incident.escalated", "incident.acknowledged", "incident.resolved", "test")
 SEVERITIES = ("critical", "high", "warning", "info")
@@ -37,7 +38,7 @@ class NotificationMessage:
     opened_at: datetime | None = None
     resolved_at: datetime | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["tenant_id"] = str(self.tenant_id)
         data["incident_id"] = str(self.incident_id) if self.incident_id else None
@@ -46,7 +47,7 @@ class NotificationMessage:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> NotificationMessage:
+    def from_json(cls, data: dict[str, Any]) -> NotificationMessage:
         # Rows stored before a field existed lack it: the dataclass defaults apply.
         return cls(**{**data, "tenant_id": uuid.UUID(data["tenant_id"]),
                       "incident_id": uuid.UUID(data["incident_id"]) if data.get("incident_id") else None,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from xinex.models.notify import NotificationPref
 
@@ -22,7 +24,7 @@ DEFAULT_RULES: dict[str, list[str]] = {
 
 async def get_pref(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> NotificationPref | None:
     return (await session.execute(select(NotificationPref).where(
-        NotificationPref.tenant_id == tenant_id, NotificationPref.user_id == user_id))).scalar_one_or_none()
+        col(NotificationPref.tenant_id) == tenant_id, col(NotificationPref.user_id) == user_id))).scalar_one_or_none()
 
 
 def effective_rules(pref: NotificationPref | None) -> dict[str, list[str]]:
@@ -42,7 +44,7 @@ def _parse(hhmm: str) -> time:
     return time(int(hours), int(minutes))
 
 
-def in_quiet_hours(quiet: dict | None, now: datetime) -> bool:
+def in_quiet_hours(quiet: dict[str, Any] | None, now: datetime) -> bool:
     """Quiet hours are local wall-clock times in the user's zone; a window may cross midnight."""
     if not quiet or not quiet.get("enabled"):
         return False

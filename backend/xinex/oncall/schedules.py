@@ -12,6 +12,7 @@ import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 ROTATION_HOURS = {"daily": 24, "weekly": 168}
@@ -69,7 +70,7 @@ class Shift:
     source: str
     layer: int | None = None
     override_id: uuid.UUID | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict[str, Any])
 
 
 def parse_hhmm(value: str) -> time:
@@ -77,7 +78,7 @@ def parse_hhmm(value: str) -> time:
     return time(int(hh), int(mm))
 
 
-def layer_from_dict(raw: dict) -> Layer:
+def layer_from_dict(raw: dict[str, Any]) -> Layer:
     hours = int(raw.get("shift_hours") or ROTATION_HOURS.get(raw.get("rotation", ""), 24))
     if raw.get("rotation") in ROTATION_HOURS:
         hours = ROTATION_HOURS[raw["rotation"]]

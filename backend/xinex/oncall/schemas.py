@@ -187,7 +187,7 @@ class LayerIn(_In):
     restrictions: list[RestrictionIn] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
-    def _custom_length(self):
+    def _custom_length(self) -> LayerIn:
         if self.rotation == "custom" and not self.shift_hours:
             raise ValueError("a custom rotation needs shift_hours")
         if self.rotation != "custom":
@@ -264,7 +264,7 @@ class OverrideIn(_In):
     ends_at: Instant
 
     @model_validator(mode="after")
-    def _span(self):
+    def _span(self) -> OverrideIn:
         if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
             raise ValueError("starts_at and ends_at need a UTC offset")
         if self.ends_at <= self.starts_at:

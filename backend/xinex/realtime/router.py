@@ -22,7 +22,7 @@ from xinex.identity.principal import Principal
 from xinex.kit.errors import AppError, error_responses, unavailable_dependency, unavailable_response
 from xinex.models.tenant import Role
 from xinex.realtime import logfilter
-from xinex.realtime.bus import hub_for
+from xinex.realtime.bus import Subscription, hub_for
 from xinex.realtime.tickets import TICKET_PREFIX, store_for
 
 log = logging.getLogger("xinex.realtime")
@@ -44,7 +44,7 @@ def _wants_events(principal: Principal) -> bool:
 
 
 @router.post("/ws/ticket", response_model=TicketOut, responses=error_responses(401, 403))
-async def issue_ticket(request: Request, principal: TenantPrincipal):
+async def issue_ticket(request: Request, principal: TenantPrincipal) -> TicketOut:
     """A short-lived, single-use ticket to open the event WebSocket (`url` in the answer, `?token=<ticket>`) from a
     browser, which cannot send an Authorization header there. Needs incidents:read or monitors:read (403
     otherwise)."""
@@ -131,7 +131,7 @@ async def events(websocket: WebSocket) -> None:
         await sub.close()
 
 
-async def _pump(websocket: WebSocket, sub) -> None:
+async def _pump(websocket: WebSocket, sub: Subscription) -> None:
     async def forward() -> None:
         while True:
             data = await sub.queue.get()

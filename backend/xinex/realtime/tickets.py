@@ -42,7 +42,7 @@ class TicketStore:
         # Bounded: a Redis that stops answering must not hold the request (then 503, redis).
         return Redis.from_url(self.redis_url, socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S)
 
-    async def issue(self, user_id: uuid.UUID, tenant_id: uuid.UUID, scopes: frozenset[str] | None) -> tuple[str, int]:
+    async def issue(self, user_id: uuid.UUID | None, tenant_id: uuid.UUID | None, scopes: frozenset[str] | None) -> tuple[str, int]:
         raw = TICKET_PREFIX + secrets.token_urlsafe(32)
         expires_at = self.clock() + TICKET_TTL_S
         value = json.dumps({"u": str(user_id), "t": str(tenant_id),

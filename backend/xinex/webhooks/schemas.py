@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -15,7 +15,7 @@ EventType = Literal[
     "monitor.down", "monitor.up", "incident.created", "incident.acknowledged", "incident.resolved",
     "heartbeat.missed", "certificate.expiring", "server.offline", "server.online", "*",
 ]
-assert set(EventType.__args__) == {*WEBHOOK_EVENTS, "*"}
+assert set(get_args(EventType)) == {*WEBHOOK_EVENTS, "*"}
 
 
 def _check_url(v: str) -> str:
@@ -113,7 +113,7 @@ class DeliveryOut(BaseModel):
     tenant_id: uuid.UUID
     webhook_id: uuid.UUID
     event_type: str
-    payload: dict
+    payload: dict[str, Any]
     status: str
     attempts: int
     response_code: int | None

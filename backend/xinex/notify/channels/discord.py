@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from xinex.notify.channels.common import webhook_url_kind
 from xinex.notify.message import NotificationMessage, color_for, facts, headline
 
@@ -9,8 +11,8 @@ validate, mask, merge = webhook_url_kind({"username", "avatar_url"})
 TRANSPORT = "http"
 
 
-def render(config: dict, message: NotificationMessage) -> tuple[str, dict, dict]:
-    embed: dict = {
+def render(config: dict[str, Any], message: NotificationMessage) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    embed: dict[str, Any] = {
         "title": headline(message)[:256],
         "description": message.body[:4000],
         "color": color_for(message),
@@ -18,7 +20,7 @@ def render(config: dict, message: NotificationMessage) -> tuple[str, dict, dict]
     }
     if message.url:
         embed["url"] = message.url
-    payload: dict = {"content": headline(message)[:2000], "embeds": [embed],
+    payload: dict[str, Any] = {"content": headline(message)[:2000], "embeds": [embed],
                      "allowed_mentions": {"parse": []}}  # incident text must never ping @everyone
     for key in ("username", "avatar_url"):
         if config.get(key):

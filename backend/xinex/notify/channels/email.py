@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from xinex.notify.channels.common import invalid, only_keys
 from xinex.notify.message import NotificationMessage, facts, headline
@@ -11,7 +12,7 @@ TRANSPORT = "smtp"
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
 
 
-def validate(config: dict) -> dict:
+def validate(config: dict[str, Any]) -> dict[str, Any]:
     only_keys(config, {"addresses"})
     addresses = config.get("addresses")
     if not isinstance(addresses, list) or not 1 <= len(addresses) <= 50:
@@ -22,11 +23,11 @@ def validate(config: dict) -> dict:
     return {"addresses": sorted({a.strip().lower() for a in addresses})}
 
 
-def mask(config: dict) -> dict:
+def mask(config: dict[str, Any]) -> dict[str, Any]:
     return dict(config)  # addresses are not credentials
 
 
-def merge(new: dict, old: dict) -> dict:
+def merge(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     return new
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from xinex.notify.channels.common import webhook_url_kind
 from xinex.notify.message import NotificationMessage, facts, headline, link_text
 
@@ -9,8 +11,8 @@ validate, mask, merge = webhook_url_kind({"username", "icon_emoji"})
 TRANSPORT = "http"
 
 
-def render(config: dict, message: NotificationMessage) -> tuple[str, dict, dict]:
-    blocks: list[dict] = [
+def render(config: dict[str, Any], message: NotificationMessage) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": headline(message)[:150], "emoji": True}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{name}:*\n{value}"}
                                        for name, value in facts(message)]},
@@ -23,7 +25,7 @@ def render(config: dict, message: NotificationMessage) -> tuple[str, dict, dict]
         ]})
     # The notification text: a resolved incident's severity is no longer news.
     text = headline(message) if message.event == "incident.resolved" else f"{headline(message)} ({message.severity})"
-    payload: dict = {"text": text, "blocks": blocks}
+    payload: dict[str, Any] = {"text": text, "blocks": blocks}
     for key in ("username", "icon_emoji"):
         if config.get(key):
             payload[key] = config[key]
