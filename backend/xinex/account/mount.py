@@ -1,6 +1,7 @@
-"""What the account domain mounts (the export job registers by import)."""
+"""What the account domain mounts: its routers and the export job."""
 
-from xinex.account import jobs as _jobs  # noqa: F401 - registers build_export
+from xinex.account.jobs import build_export
 from xinex.account.router import public_router, router
 
 API_ROUTERS = [router, public_router]  # under /api/v1
+JOBS = [build_export]  # enqueued after the commit that asks for an export
