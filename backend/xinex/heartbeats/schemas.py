@@ -34,7 +34,7 @@ class _ScheduleFields(BaseModel):
 
     @field_validator("tags")
     @classmethod
-    def _tags(cls, v):
+    def _tags(cls, v: list[str] | None) -> list[str] | None:
         return clean_tags(v)
 
 

@@ -57,6 +57,7 @@ def current_or_next(series: Series, at: datetime) -> tuple[datetime, datetime] |
         return current
     if series.kind != "recurring":
         return (series.starts_at, series.ends_at) if series.starts_at > at and series.ends_at else None
+    assert series.cron and series.duration is not None  # a recurring series has both (service.series_of)
     fire = next_cron(series.cron, series.timezone, max(at, series.starts_at - timedelta(microseconds=1)))
     if series.ends_at is not None and fire >= series.ends_at:
         return None

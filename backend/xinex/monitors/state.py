@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,7 +44,7 @@ def _target(m: Monitor, raw: str) -> str | None:
 
 
 def apply_outcome(session: AsyncSession, m: Monitor, result: CheckResult, now: datetime | None = None,
-                  *, summary: dict | None = None) -> str | None:
+                  *, summary: dict[str, Any] | None = None) -> str | None:
     """Fold one (possibly region-aggregated) result into `m`; returns the new status on a change."""
     now = now or utcnow()
     raw = result.status
