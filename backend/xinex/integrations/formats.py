@@ -68,6 +68,33 @@ class InboundAlert:
                 "images": self.images, "timestamp": self.sender_time}
 
 
+MAX_DEPTH = 64
+
+
+def _storable_text(text: str) -> str:
+    """Text every database stores: NUL removed (PostgreSQL refuses it), unpaired surrogates (a JSON
+    escape can carry them; UTF-8 cannot) replaced by U+FFFD."""
+    text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return text
+
+
+def storable(value: Any, depth: int = 0) -> Any:
+    """A decoded body made safe to keep: cleaned text everywhere, and no deeper than MAX_DEPTH."""
+    if depth > MAX_DEPTH:
+        raise PayloadError([f"the body nests deeper than {MAX_DEPTH} levels"])
+    if isinstance(value, str):
+        return _storable_text(value)
+    if isinstance(value, list):
+        return [storable(v, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {_storable_text(str(k)): storable(v, depth + 1) for k, v in value.items()}
+    return value
+
+
 def map_severity(word: object, severity_map: dict[str, str], default: str) -> str:
     """The sender's severity in our four levels: the integration's own map, then the common words."""
     if word is None:

@@ -52,9 +52,10 @@ async def _json(request: Request) -> Any:
     if not raw.strip():
         raise _NotJson("the body is empty: send a JSON object")
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise _NotJson(f"the body is not valid JSON: {exc}") from None
+    return formats.storable(body)  # PayloadError past MAX_DEPTH
 
 
 async def _limit(request: Request, i: Integration) -> dict[str, str] | None:
@@ -225,11 +226,11 @@ async def _opsgenie_action(request: Request, session: SessionDep, identifier: st
             return _og(422, started, message=f"identifierType {identifier_type!r} is not supported here: "
                                              "identify the alert by its alias (identifierType=alias)")
         raw = await request.body()
-        body = json.loads(raw) if raw.strip() else None
-        alert = formats.opsgenie_action(identifier, action, body)
+        body = formats.storable(json.loads(raw)) if raw.strip() else None
+        alert = formats.opsgenie_action(formats.storable(identifier), action, body)
     except _OpsgenieRefusal as exc:
         return _og_refusal(exc, started)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         return _og(422, started, message=f"the body is not valid JSON: {exc}")
     except PayloadError as exc:
         return _og(422, started, message=" ".join(exc.errors))
