@@ -12,9 +12,9 @@ from tests.integrations.helpers import make_integration, one_incident, settle_in
 
 async def test_nul_and_lone_surrogates_are_stored_cleaned(db, client, alice):
     pd = await make_integration(client, alice, "pagerduty")
-    raw = ('{"routing_key": "%s", "event_action": "trigger", "dedup_key": "nul\\u0000key", "payload": '
+    raw = ('{"routing_key": "KEY", "event_action": "trigger", "dedup_key": "nul\\u0000key", "payload": '
            '{"summary": "bad \\u0000 byte \\ud800 here", "source": "h\\u0000", "severity": "error", '
-           '"custom_details": {"k\\u0000": "\\udfff"}}}') % pd["key"]
+           '"custom_details": {"k\\u0000": "\\udfff"}}}').replace("KEY", pd["key"])
     r = await client.post("/v2/enqueue", content=raw.encode(), headers={"Content-Type": "application/json"})
     assert r.status_code == 202, r.text
     assert r.json()["dedup_key"] == "nulkey"
