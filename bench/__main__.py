@@ -93,6 +93,7 @@ SECTIONS: dict[str, Callable[[], str]] = {
     "incidents": lambda: _pg_redis_section("incidents"),
     "integrations": lambda: _pg_redis_section("integrations"),
     "monitors": lambda: __import__("bench.monitors", fromlist=["section"]).section(),
+    "webapp": lambda: __import__("bench.webapp", fromlist=["section"]).section(),
     "billing": billing_section,
 }
 _BLOCK = re.compile(r"<!-- section:(?P<name>[\w-]+) -->\n(?P<body>.*?)<!-- /section:(?P=name) -->\n?", re.S)
