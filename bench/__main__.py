@@ -95,6 +95,7 @@ SECTIONS: dict[str, Callable[[], str]] = {
     "monitors": lambda: __import__("bench.monitors", fromlist=["section"]).section(),
     "webapp": lambda: __import__("bench.webapp", fromlist=["section"]).section(),
     "billing": billing_section,
+    "status_pages": lambda: _pg_redis_section("status_pages"),
 }
 _BLOCK = re.compile(r"<!-- section:(?P<name>[\w-]+) -->\n(?P<body>.*?)<!-- /section:(?P=name) -->\n?", re.S)
 

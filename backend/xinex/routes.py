@@ -44,11 +44,21 @@ MOUNTS = [auth, sso, tenants, tiers, audit, heartbeats, monitors, ai_heartbeats,
           incidents, oncall, notify, webhooks, realtime, telemetry, annotations, status_pages, integrations,
           billing, account, site]  # site last: the web app's route is the root catch-all
 
+# Unauthenticated pages anyone reads at CDN rates are matched first: FastAPI tries routes in order, and a
+# route behind ~400 others pays for scanning them on every request (docs/status-pages.md, "Performance").
+MATCHED_FIRST = [status_pages]
+
 # Mounted under /api/v1
-ROUTERS: list[APIRouter] = [router for domain in MOUNTS for router in domain.API_ROUTERS]
-# Mounted at the root: our OAuth server (/oauth/*, /.well-known/*), the /ping/{uuid} dialect, …, and the site
-# (/docs, /redoc, the web app).
-PUBLIC_ROOT_ROUTERS: list[APIRouter] = [router for domain in MOUNTS for router in getattr(domain, "ROOT_ROUTERS", [])]
+ROUTERS: list[APIRouter] = [
+    *(router for domain in MATCHED_FIRST for router in getattr(domain, "PUBLIC_API_ROUTERS", [])),
+    *(router for domain in MOUNTS for router in domain.API_ROUTERS),
+]
+# Mounted at the root: our OAuth server (/oauth/*, /.well-known/*), the /ping/{uuid} dialect, …, /status/{slug}
+# (matched first) and the site (/docs, /redoc, the web app; last: its route is the root catch-all).
+PUBLIC_ROOT_ROUTERS: list[APIRouter] = [
+    *(router for domain in MATCHED_FIRST for router in getattr(domain, "ROOT_ROUTERS", [])),
+    *(router for domain in MOUNTS if domain not in MATCHED_FIRST for router in getattr(domain, "ROOT_ROUTERS", [])),
+]
 # Applied to every outbox event, in one transaction per event (events/outbox.py): the incident engine.
 OUTBOX_SUBSCRIBERS: list[Subscriber] = [sub for domain in MOUNTS for sub in getattr(domain, "OUTBOX_SUBSCRIBERS", [])]
 

@@ -140,3 +140,10 @@ async def test_unknown_slugs_and_caching_headers(client, alice):
     assert r.headers["cache-control"] == "public, max-age=1" and r.headers["etag"]
     r2 = await client.get(f"{PUBLIC}/{page['slug']}", headers={"If-None-Match": r.headers["etag"]})
     assert r2.status_code == 304
+    # Browsers and CDNs take gzip: the same JSON, compressed once per snapshot.
+    plain = await client.get(f"{PUBLIC}/{page['slug']}", headers={"Accept-Encoding": "identity"})
+    zipped = await client.get(f"{PUBLIC}/{page['slug']}", headers={"Accept-Encoding": "gzip, br"})
+    assert "content-encoding" not in plain.headers and zipped.headers["content-encoding"] == "gzip"
+    assert zipped.json()["page"] == plain.json()["page"] and "Accept-Encoding" in zipped.headers["vary"]
+    html = await client.get(f"/status/{page['slug']}", headers={"Accept-Encoding": "gzip"})
+    assert html.headers["content-encoding"] == "gzip" and "<main" in html.text

@@ -67,22 +67,22 @@ async def slug_taken(session: AsyncSession, slug: str, except_id: uuid.UUID | No
 
 
 async def groups(session: AsyncSession, page_id: uuid.UUID | None, offset: int = 0,
-                 limit: int = 1000) -> tuple[list[StatusPageGroup], int]:
+                 limit: int = 1000, *, count: bool = True) -> tuple[list[StatusPageGroup], int]:
     stmt = select(StatusPageGroup)
     if page_id is not None:
         stmt = stmt.where(col(StatusPageGroup.page_id) == page_id)
-    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one() if count else -1
     rows = (await session.execute(stmt.order_by(col(StatusPageGroup.position), col(StatusPageGroup.created_at))
                                   .offset(offset).limit(limit))).scalars().all()
     return list(rows), int(total)
 
 
 async def components(session: AsyncSession, page_id: uuid.UUID | None, offset: int = 0,
-                     limit: int = 1000) -> tuple[list[StatusPageComponent], int]:
+                     limit: int = 1000, *, count: bool = True) -> tuple[list[StatusPageComponent], int]:
     stmt = select(StatusPageComponent)
     if page_id is not None:
         stmt = stmt.where(col(StatusPageComponent.page_id) == page_id)
-    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one() if count else -1
     rows = (await session.execute(stmt.order_by(col(StatusPageComponent.position),
                                                 col(StatusPageComponent.created_at))
                                   .offset(offset).limit(limit))).scalars().all()
@@ -108,7 +108,7 @@ async def source_states(session: AsyncSession, comps: Sequence[StatusPageCompone
 
 async def incidents(session: AsyncSession, page_id: uuid.UUID, *, resolved: bool | None = None,
                     since: datetime | None = None, resolved_since: datetime | None = None, offset: int = 0,
-                    limit: int = 100) -> tuple[list[StatusPageIncident], int]:
+                    limit: int = 100, count: bool = True) -> tuple[list[StatusPageIncident], int]:
     stmt = select(StatusPageIncident).where(col(StatusPageIncident.page_id) == page_id)
     if resolved is True:
         stmt = stmt.where(col(StatusPageIncident.resolved_at).is_not(None))
@@ -118,7 +118,7 @@ async def incidents(session: AsyncSession, page_id: uuid.UUID, *, resolved: bool
         stmt = stmt.where(col(StatusPageIncident.started_at) >= since)
     if resolved_since is not None:
         stmt = stmt.where(col(StatusPageIncident.resolved_at) >= resolved_since)
-    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one() if count else -1
     rows = (await session.execute(stmt.order_by(col(StatusPageIncident.started_at).desc(),
                                                 col(StatusPageIncident.id)).offset(offset).limit(limit))).scalars().all()
     return list(rows), int(total)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import json
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -34,10 +36,11 @@ from xinex.models.status_pages import (
     StatusPageIncidentUpdate,
 )
 from xinex.status_pages import repository
+from xinex.timeseries.store import TimeSeriesError
 
 log = logging.getLogger("xinex.status_pages")
 
-CACHE_TTL_S = 0.5  # a status change is on the public page within this (plus the time to build)
+CACHE_TTL_S = 0.5  # a status change is on the public page within this plus one build (a few ms to ~0.2 s)
 MISSING_TTL_S = 2.0  # an unknown slug is asked again after this
 BARS_TTL_S = 60.0
 DAYS = 90
@@ -94,6 +97,9 @@ class Entry:
     body: bytes
     etag: str
     built_at: float = field(default_factory=time.monotonic)
+    gzip_body: bytes = b""  # `body` compressed once, for clients that accept gzip (browsers, CDNs)
+    html: str | None = None  # the rendered page, made once per snapshot by the first HTML reader
+    gzip_html: bytes | None = None
 
 
 @dataclass
@@ -101,6 +107,17 @@ class _Bars:
     days: dict[str, list[dict[str, Any]]]  # component key -> days
     built_at: float
     refreshing: bool = False
+    days_json: dict[str, str] = field(default_factory=dict)  # the same, serialized once
+    tag: str = ""  # fingerprint of days_json
+
+    def __post_init__(self) -> None:
+        self.days_json = {k: json.dumps(v, separators=(",", ":")) for k, v in self.days.items()}
+        self.tag = representation_tag("".join(f"{k}{v}" for k, v in sorted(self.days_json.items())))
+
+
+NO_BARS = _Bars({}, 0.0)
+# A NUL never reaches a stored text (every input refuses it), so no user text serializes like this.
+_PLACEHOLDER = re.compile(r'"\\u0000days:([A-Za-z0-9]*)"')
 
 
 _CACHE: dict[tuple[int, str], tuple[float, Entry | None]] = {}
@@ -119,32 +136,46 @@ def invalidate(db: Database, slug: str) -> None:
 
 
 async def get(db: Database, slug: str) -> Entry | None:
-    """The page's current snapshot (None: no such page), built at most once at a time per page."""
+    """The page's current snapshot (None: no such page). Built at most once at a time per page; once a
+    snapshot is older than CACHE_TTL_S it is still served while one rebuild runs in the background, so
+    readers never queue behind the database (after an admin change, invalidate() makes them wait for it)."""
     key = (id(db), slug)
-    now = time.monotonic()
     cached = _CACHE.get(key)
-    if cached is not None and cached[0] > now:
+    if cached is not None and cached[0] > time.monotonic():
         return cached[1]
+    future = _shared_build(db, slug, key)
+    if cached is not None:
+        return cached[1]
+    return await asyncio.shield(future)
+
+
+def _shared_build(db: Database, slug: str, key: tuple[int, str]) -> asyncio.Future[Entry | None]:
     generation = _GENERATION.get(key, 0)
     pending = _INFLIGHT.get(key)
     if pending is not None and pending[0] == generation:
-        return await asyncio.shield(pending[1])
+        return pending[1]
     future: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
     _INFLIGHT[key] = (generation, future)
-    try:
-        entry = await build(db, slug)
-    except BaseException as exc:
-        future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("snapshot build interrupted"))
-        future.exception()  # retrieved: waiters re-raise it, nobody else logs it
-        raise
-    else:
-        future.set_result(entry)
-        if _GENERATION.get(key, 0) == generation:
-            _CACHE[key] = (time.monotonic() + (CACHE_TTL_S if entry else MISSING_TTL_S), entry)
-        return entry
-    finally:
-        if _INFLIGHT.get(key, (None, None))[1] is future:
-            del _INFLIGHT[key]
+
+    async def run() -> None:
+        try:
+            entry = await build(db, slug)
+        except Exception as exc:  # noqa: BLE001 - waiters get it; a stale copy keeps being served meanwhile
+            log.warning("status page snapshot not rebuilt (%s)", type(exc).__name__)
+            future.set_exception(exc)
+            future.exception()  # retrieved here: a background rebuild nobody waits for is not an error to log twice
+        else:
+            future.set_result(entry)
+            if _GENERATION.get(key, 0) == generation:
+                _CACHE[key] = (time.monotonic() + (CACHE_TTL_S if entry else MISSING_TTL_S), entry)
+        finally:
+            if _INFLIGHT.get(key, (None, None))[1] is future:
+                del _INFLIGHT[key]
+
+    task = asyncio.get_running_loop().create_task(run())
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+    return future
 
 
 def _impacts(incidents: list[StatusPageIncident]) -> dict[str, str]:
@@ -177,15 +208,15 @@ async def build(db: Database, slug: str) -> Entry | None:
         page = await repository.page_by_slug(session, slug)
         if page is None:
             return None
-        groups, _ = await repository.groups(session, page.id)
-        comps, _ = await repository.components(session, page.id)
+        groups, _ = await repository.groups(session, page.id, count=False)
+        comps, _ = await repository.components(session, page.id, count=False)
         states = await repository.source_states(session, comps)
-        open_incidents, _ = await repository.incidents(session, page.id, resolved=False, limit=50)
-        past, _ = await repository.incidents(session, page.id, resolved=True, limit=20,
+        open_incidents, _ = await repository.incidents(session, page.id, resolved=False, limit=50, count=False)
+        past, _ = await repository.incidents(session, page.id, resolved=True, limit=20, count=False,
                                              resolved_since=now - timedelta(days=page.past_incident_days))
         updates = await repository.updates_of(session, [i.id for i in [*open_incidents, *past]])
         windows = await repository.maintenance_windows(session) if comps else []
-        bars = await _bars(db, page, comps) if page.show_uptime_bars else {}
+        bars = await _bars(db, page, comps) if page.show_uptime_bars else NO_BARS
     impacts = _impacts(open_incidents)
     names = {str(c.id): (c.key, c.name) for c in comps}
     covered: dict[uuid.UUID, list[str]] = {}  # window id -> names of the page's components it covers
@@ -212,7 +243,7 @@ async def build(db: Database, slug: str) -> Entry | None:
     for c in comps:
         source = states.get(c.source_id) if c.source_id else None
         status = derive(c, source[0] if source else None, c.id in active_for, impacts.get(str(c.id)))
-        days = bars.get(c.key, [])
+        days = bars.days.get(c.key, [])
         known = [d for d in days if d["uptime_pct"] is not None]
         by_group.setdefault(c.group_id, []).append({
             "key": c.key, "name": c.name, "description": c.description, "status": status,
@@ -238,10 +269,16 @@ async def build(db: Database, slug: str) -> Entry | None:
         "maintenance": upcoming,
         "generated_at": to_rfc3339(now),
     }
-    stable = json.dumps({k: v for k, v in data.items() if k != "generated_at"}, separators=(",", ":"))
-    body = json.dumps(data, separators=(",", ":")).encode()
+    # The bars are most of the answer: their JSON is made once per bars build and spliced in.
+    shallow = {**data, "groups": [{**g, "components": [{**c, "days": f"\x00days:{c['key'] if c['days'] else ''}"}
+                                                       for c in g["components"]]} for g in out_groups]}
+    del shallow["generated_at"]
+    stable = json.dumps(shallow, separators=(",", ":"))
+    spliced = _PLACEHOLDER.sub(lambda m: bars.days_json.get(m.group(1), "[]"), stable)
+    body = (spliced[:-1] + f',"generated_at":"{data["generated_at"]}"}}').encode()
     return Entry(page_id=page.id, tenant_id=page.tenant_id, slug=page.slug, visibility=page.visibility,
-                 password_hash=page.password_hash, data=data, body=body, etag=representation_tag(stable))
+                 password_hash=page.password_hash, data=data, body=body, etag=representation_tag(stable + bars.tag),
+                 gzip_body=gzip.compress(body, compresslevel=1, mtime=0))
 
 
 # --- the 90 daily bars ------------------------------------------------------------------------------
@@ -265,7 +302,7 @@ def day_periods(now: datetime) -> list[tuple[datetime, datetime]]:
     return uptime.period_starts(start, today + timedelta(days=1), "day")
 
 
-async def _bars(db: Database, page: StatusPage, comps: list[StatusPageComponent]) -> dict[str, list[dict[str, Any]]]:
+async def _bars(db: Database, page: StatusPage, comps: list[StatusPageComponent]) -> _Bars:
     """Bars of the page's components: cached, refreshed in the background once older than BARS_TTL_S."""
     key = (id(db), page.id)
     cached = _BARS.get(key)
@@ -276,10 +313,10 @@ async def _bars(db: Database, page: StatusPage, comps: list[StatusPageComponent]
             task = asyncio.get_running_loop().create_task(_refresh_bars(db, page.id, page.tenant_id))
             _TASKS.add(task)
             task.add_done_callback(_TASKS.discard)
-        return cached.days
+        return cached
     days = await compute_bars(db, page.tenant_id, page.id, utcnow())
-    _BARS[key] = _Bars(days, time.monotonic())
-    return days
+    _BARS[key] = bars = _Bars(days, time.monotonic())
+    return bars
 
 
 async def _refresh_bars(db: Database, page_id: uuid.UUID, tenant_id: uuid.UUID) -> None:
@@ -311,8 +348,8 @@ async def compute_bars(db: Database, tenant_id: uuid.UUID, page_id: uuid.UUID,
             if c.source_type == "monitor" and c.source_id in states and c.source_id not in monitor_pcts:
                 try:
                     report = await analytics.uptime_report(session, c.source_id, start, end, "day")
-                except AppError as exc:  # the store is unavailable: these days are unknown, not up
-                    log.warning("status page bars: %s", exc.message)
+                except (AppError, TimeSeriesError) as exc:  # the store cannot answer: unknown days, not up
+                    log.warning("status page bars: no uptime from the time-series store (%s)", type(exc).__name__)
                     report = {"periods": [{"uptime_pct": None}] * len(periods)}
                 monitor_pcts[c.source_id] = [p["uptime_pct"] for p in report["periods"]]
     out: dict[str, list[dict[str, Any]]] = {}

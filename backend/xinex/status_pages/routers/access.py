@@ -68,7 +68,7 @@ def cache_headers(entry: snapshot.Entry) -> dict[str, str]:
     snapshot.CACHE_TTL_S old). Private pages: nobody keeps them."""
     if entry.visibility == "public":
         return {"Cache-Control": "public, max-age=1", "Vary": "Accept-Encoding"}
-    return {"Cache-Control": "private, no-store", "Vary": "Cookie"}
+    return {"Cache-Control": "private, no-store", "Vary": "Cookie, Accept-Encoding"}
 
 
 async def limit_public_form(request: Request, slug: str) -> None:
@@ -78,3 +78,14 @@ async def limit_public_form(request: Request, slug: str) -> None:
     ip = getattr(request.state, "client_ip", None) or (request.client.host if request.client else "unknown")
     await limiter.enforce(settings.rate_limit_status_subscribe_ip, "status-page-form-ip", ip)
     await limiter.enforce(settings.rate_limit_status_subscribe_page, "status-page-form-page", slug)
+
+
+def accepts_gzip(request: Request) -> bool:
+    return "gzip" in request.headers.get("accept-encoding", "")
+
+
+def encoded(request: Request, body: bytes, gzipped: bytes | None) -> tuple[bytes, dict[str, str]]:
+    """The body, compressed when the client takes gzip (the compressed copy is made once per snapshot)."""
+    if gzipped is not None and accepts_gzip(request):
+        return gzipped, {"Content-Encoding": "gzip"}
+    return body, {}

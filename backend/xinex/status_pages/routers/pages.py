@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import json
 import time
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ from xinex.status_pages.routers.access import (
     Locked,
     cache_headers,
     db_of,
+    encoded,
     limit_public_form,
     readable,
 )
@@ -77,8 +79,12 @@ async def status_page(slug: SlugPath, request: Request) -> Response:
     found = await _entry_or_page(request, slug)
     if isinstance(found, HTMLResponse):
         return found
-    body = render.page(found.data, base=_base(request))
-    return _html(body, headers={"ETag": found.etag, **cache_headers(found)})
+    if found.html is None or found.gzip_html is None:
+        found.html = render.page(found.data, base=_base(request))
+        found.gzip_html = gzip.compress(found.html.encode(), compresslevel=1, mtime=0)
+    body, encoding = encoded(request, found.html.encode(), found.gzip_html)
+    return Response(body, media_type="text/html; charset=utf-8",
+                    headers={**HTML_HEADERS, "ETag": found.etag, **cache_headers(found), **encoding})
 
 
 @router.post("/status/{slug}/unlock", response_class=HTMLResponse, status_code=303,

@@ -13,7 +13,7 @@ from xinex.kit.pagination import PageDep
 from xinex.kit.types import NulFreeStr
 from xinex.models.status_pages import StatusPage
 from xinex.status_pages import repository, service, snapshot
-from xinex.status_pages.routers.access import cache_headers, db_of, limit_public_form, readable
+from xinex.status_pages.routers.access import cache_headers, db_of, encoded, limit_public_form, readable
 from xinex.status_pages.schemas import (
     SLUG_PATTERN,
     Accepted,
@@ -44,7 +44,9 @@ async def public_page(slug: SlugPath, request: Request) -> Response:
     within a second; `ETag` + `If-None-Match` answer 304. 401: a password page not unlocked
     (POST …/unlock); 404: no such page, or a members-only page and the caller is not a signed-in member."""
     entry = await readable(request, slug)
-    return Response(entry.body, media_type="application/json", headers={"ETag": entry.etag, **cache_headers(entry)})
+    body, encoding = encoded(request, entry.body, entry.gzip_body)
+    return Response(body, media_type="application/json",
+                    headers={"ETag": entry.etag, **cache_headers(entry), **encoding})
 
 
 @router.get("/public/status-pages/{slug}/incidents", response_model=PublicIncidentPage,
