@@ -1,16 +1,15 @@
-"""Integration queries. Tenant scoping comes from the session (kit/tenancy.py); the one
+"""Integration queries on the kit base. Tenant scoping comes from the session (kit/tenancy.py); the one
 cross-tenant query, the key lookup of an inbound request, names its system scope."""
 
 from __future__ import annotations
 
 import hashlib
-import uuid
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from xinex.kit.errors import not_found
+from xinex.kit.repository import Repository
 from xinex.kit.tenancy import bind_tenant, system_scope
 from xinex.models.integrations import Integration
 
@@ -21,18 +20,15 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-async def get_or_404(session: AsyncSession, integration_id: uuid.UUID) -> Integration:
-    found = (await session.execute(select(Integration).where(col(Integration.id) == integration_id))).scalar_one_or_none()
-    if found is None:
-        raise not_found("integration")
-    return found
+class IntegrationRepository(Repository[Integration]):
+    model = Integration
+    label = "integration"
 
-
-def listing(kind: str | None = None) -> Select[Integration]:
-    stmt = select(Integration)
-    if kind is not None:
-        stmt = stmt.where(col(Integration.kind) == kind)
-    return stmt.order_by(col(Integration.created_at), col(Integration.id))
+    def listing(self, kind: str | None = None) -> Select[Integration]:
+        stmt = self.select()
+        if kind is not None:
+            stmt = stmt.where(col(Integration.kind) == kind)
+        return stmt.order_by(col(Integration.created_at), col(Integration.id))
 
 
 async def by_key(session: AsyncSession, key: str) -> Integration | None:

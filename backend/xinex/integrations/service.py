@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -25,7 +26,7 @@ from xinex.events.outbox import emit
 from xinex.identity.principal import Principal
 from xinex.integrations import formats
 from xinex.integrations.formats import InboundAlert, PayloadError
-from xinex.integrations.repository import key_hash
+from xinex.integrations.repository import IntegrationRepository, key_hash
 from xinex.integrations.schemas import (
     IntegrationCreate,
     IntegrationOut,
@@ -123,9 +124,20 @@ async def create(session: AsyncSession, principal: Principal, request: Request |
     return secret_out(i, key, public_url)
 
 
-async def update(session: AsyncSession, principal: Principal, request: Request | None, i: Integration,
-                 data: IntegrationUpdate) -> Integration:
+async def update(session: AsyncSession, principal: Principal, request: Request | None, integration_id: uuid.UUID,
+                 data: IntegrationUpdate, if_match: str | None) -> Integration:
+    """If-Match (412 when stale) → change the fields given → audit."""
     fields = data.model_fields_set
+
+    def audited(i: Integration) -> None:
+        audit.record(session, "integration.updated", request=request, principal=principal,
+                     target_type="integration", target_id=i.id, details={"fields": sorted(fields)})
+
+    return await IntegrationRepository(session).update_checked(
+        integration_id, if_match, lambda i: _apply(i, data, fields), audit=audited, touch=True, refresh=True)
+
+
+def _apply(i: Integration, data: IntegrationUpdate, fields: set[str]) -> None:
     if "mapping" in fields:
         _check_mapping(i.kind, data.mapping)
         i.mapping = dict(data.mapping)
@@ -143,29 +155,29 @@ async def update(session: AsyncSession, principal: Principal, request: Request |
         i.severity_map = dict(data.severity_map)
     if "rate_limit_per_minute" in fields:
         i.rate_limit_per_minute = data.rate_limit_per_minute
-    i.updated_at = utcnow()
-    audit.record(session, "integration.updated", request=request, principal=principal, target_type="integration",
-                 target_id=i.id, details={"fields": sorted(fields)})
-    await session.flush()
-    return i
 
 
-async def rotate(session: AsyncSession, principal: Principal, request: Request | None, i: Integration,
-                 public_url: str) -> IntegrationSecretOut:
-    """A new key; the old one stops working when this commits."""
+async def rotate(session: AsyncSession, principal: Principal, request: Request | None, integration_id: uuid.UUID,
+                 if_match: str | None, public_url: str) -> IntegrationSecretOut:
+    """A new key; the old one stops working when this commits. If-Match guards (412)."""
     key = new_key()
-    _set_key(i, key)
-    i.updated_at = utcnow()
-    audit.record(session, "integration.key_rotated", request=request, principal=principal,
-                 target_type="integration", target_id=i.id, details={"name": i.name})
-    await session.flush()
+
+    def audited(i: Integration) -> None:
+        audit.record(session, "integration.key_rotated", request=request, principal=principal,
+                     target_type="integration", target_id=i.id, details={"name": i.name})
+
+    i = await IntegrationRepository(session).update_checked(integration_id, if_match, lambda i: _set_key(i, key),
+                                                           audit=audited, touch=True, refresh=True)
     return secret_out(i, key, public_url)
 
 
-async def delete(session: AsyncSession, principal: Principal, request: Request | None, i: Integration) -> None:
-    await session.delete(i)
-    audit.record(session, "integration.deleted", request=request, principal=principal, target_type="integration",
-                 target_id=i.id, details={"name": i.name, "kind": i.kind})
+async def delete(session: AsyncSession, principal: Principal, request: Request | None, integration_id: uuid.UUID,
+                 if_match: str | None) -> None:
+    def audited(i: Integration) -> None:
+        audit.record(session, "integration.deleted", request=request, principal=principal,
+                     target_type="integration", target_id=i.id, details={"name": i.name, "kind": i.kind})
+
+    await IntegrationRepository(session).delete_checked(integration_id, if_match, audit=audited)
 
 
 # --- inbound alerts -------------------------------------------------------------------------------

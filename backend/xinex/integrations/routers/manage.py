@@ -24,8 +24,8 @@ from xinex.integrations.schemas import (
 )
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import error_responses
-from xinex.kit.etag import check_if_match, set_version
-from xinex.kit.pagination import Page, PageDep, paginate
+from xinex.kit.etag import set_version
+from xinex.kit.pagination import Page, PageDep
 from xinex.models.tenant import Role
 
 router = APIRouter(tags=["integrations"])
@@ -44,8 +44,8 @@ async def list_integrations(principal: Reader, session: SessionDep, params: Page
                             ) -> Page[IntegrationOut]:
     """The tenant's inbound alert sources, oldest first. Keys are never shown again after creation
     or rotation: `key_hint` tells them apart."""
-    items, total = await paginate(session, repository.listing(kind), params)
-    return Page.of([service.to_out(i) for i in items], total, params)
+    repo = repository.IntegrationRepository(session)
+    return await repo.page(params, repo.listing(kind), out=service.to_out)
 
 
 @router.post("/integrations", status_code=201, response_model=IntegrationSecretOut,
@@ -65,7 +65,7 @@ async def create_integration(data: IntegrationCreate, request: Request, principa
 async def read_integration(integration_id: uuid.UUID, response: Response, principal: Reader,
                            session: SessionDep) -> IntegrationOut:
     """One integration (without its key). 404: no such integration in this tenant."""
-    i = await repository.get_or_404(session, integration_id)
+    i = await repository.IntegrationRepository(session).get_or_404(integration_id)
     set_version(response, i)
     return service.to_out(i)
 
@@ -77,10 +77,7 @@ async def update_integration(integration_id: uuid.UUID, data: IntegrationUpdate,
     """Change name, default routing (service, tags, severities), mapping, rate limit or enabled;
     fields left out stay. The kind and the key do not change here (rotate the key with
     POST …/rotate-key). If-Match guards against lost updates (412)."""
-    i = await repository.get_or_404(session, integration_id)
-    check_if_match(request, i)
-    i = await service.update(session, principal, request, i, data)
-    await session.refresh(i)
+    i = await service.update(session, principal, request, integration_id, data, request.headers.get("if-match"))
     set_version(response, i)
     return service.to_out(i)
 
@@ -91,9 +88,8 @@ async def rotate_key(integration_id: uuid.UUID, request: Request, principal: Adm
                      session: SessionDep) -> IntegrationSecretOut:
     """A new secret key, answered once; the old key is refused (404) from this moment on, so
     update the sender right after. If-Match guards (412)."""
-    i = await repository.get_or_404(session, integration_id)
-    check_if_match(request, i)
-    return await service.rotate(session, principal, request, i, _public_url(request))
+    return await service.rotate(session, principal, request, integration_id, request.headers.get("if-match"),
+                                _public_url(request))
 
 
 @router.delete("/integrations/{integration_id}", status_code=204,
@@ -102,9 +98,7 @@ async def delete_integration(integration_id: uuid.UUID, request: Request, princi
                              session: SessionDep) -> Response:
     """Delete an integration: its key is refused from now on. Incidents it opened stay.
     If-Match guards (412)."""
-    i = await repository.get_or_404(session, integration_id)
-    check_if_match(request, i)
-    await service.delete(session, principal, request, i)
+    await service.delete(session, principal, request, integration_id, request.headers.get("if-match"))
     return Response(status_code=204)
 
 
@@ -116,7 +110,7 @@ async def test_integration(integration_id: uuid.UUID, data: TestRequest, princip
     dedup key, summary, severity after the integration's mapping, tags for routing) or the errors the
     sender would get, each naming the field. Nothing is stored and nobody is paged. For generic
     webhooks, `mapping` tries other expressions without saving them."""
-    i = await repository.get_or_404(session, integration_id)
+    i = await repository.IntegrationRepository(session).get_or_404(integration_id)
     return service.test(i, data.payload, data.mapping)
 
 
