@@ -21,6 +21,7 @@ from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import error_responses
 from xinex.kit.etag import IfMatch, set_version
+from xinex.kit.openapi import json_example
 from xinex.kit.pagination import Page, PageDep
 
 router = APIRouter(tags=["ai-heartbeats"])
@@ -97,7 +98,17 @@ async def summary(hb_id: uuid.UUID, principal: HeartbeatsPrincipal, session: Ses
     return await service.summary(session, hb_id)
 
 
-@router.get(BASE + "/{hb_id}/runs/{run_id}/events", responses=error_responses(401, 403, 404, 422, 503))
+RUN_EVENTS_EXAMPLE = {"run_id": "ticket-48213", "total": 2, "items": [
+    {"event_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "timestamp": "2026-12-04T03:00:00Z", "event": "start",
+     "outcome": "", "model": "gpt-4o-mini", "step_name": "", "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0,
+     "latency_ms": 0.0, "error": "", "metadata": {}},
+    {"event_id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b", "timestamp": "2026-12-04T03:00:41Z", "event": "end",
+     "outcome": "success", "model": "gpt-4o-mini", "step_name": "", "input_tokens": 1200, "output_tokens": 350,
+     "cost_usd": 0.0042, "latency_ms": 2100.0, "error": "", "metadata": {"ticket": "48213"}}]}
+
+
+@router.get(BASE + "/{hb_id}/runs/{run_id}/events",
+            responses={**error_responses(401, 403, 404, 422, 503), **json_example(RUN_EVENTS_EXAMPLE)})
 async def run_events(hb_id: uuid.UUID, principal: HeartbeatsPrincipal, session: SessionDep,
                      run_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,64}$")],
                      limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict:

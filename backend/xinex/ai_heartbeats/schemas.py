@@ -56,6 +56,16 @@ class AiHeartbeatIn(BaseModel):
 
 
 class AiHeartbeatOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "name": "support agent", "description": "answers support tickets", "schedule": "simple",
+        "interval": 3600, "grace": 600, "cron": None, "timezone": "UTC",
+        "budgets": {"max_failure_rate": 0.2, "window_s": 3600, "min_runs": 5, "max_cost_per_run_usd": 0.05,
+                    "max_cost_per_day_usd": 5.0, "max_p95_latency_ms": 10000.0},
+        "tags": ["ai"], "status": "ok", "status_changed_at": "2026-12-04T09:30:00Z", "breaches": [],
+        "last_event_at": "2026-12-04T09:30:00Z", "late_at": "2026-12-04T10:30:00Z",
+        "down_at": "2026-12-04T10:40:00Z", "n_runs": 240, "created_at": "2026-12-01T08:00:00Z",
+        "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     name: str
@@ -132,7 +142,13 @@ class RunEventIn(BaseModel):
 
 
 class RunOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "ai_heartbeat_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "run_id": "ticket-48213",
+        "started_at": "2026-12-04T03:00:00Z", "ended_at": "2026-12-04T03:00:41Z", "outcome": "success",
+        "model": "gpt-4o-mini", "input_tokens": 1200, "output_tokens": 350, "cost_usd": 0.0042,
+        "latency_ms": 2100.0, "error": None, "steps": 4, "created_at": "2026-12-01T08:00:00Z",
+        "updated_at": "2026-12-04T09:30:00Z"}]})
 
     id: uuid.UUID
     tenant_id: uuid.UUID
@@ -153,12 +169,26 @@ class RunOut(BaseModel):
 
 
 class RunEventAck(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "event_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+        "run": {"id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c", "tenant_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                "ai_heartbeat_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "run_id": "ticket-48213",
+                "started_at": "2026-12-04T03:00:00Z",
+                "ended_at": "2026-12-04T03:00:41Z", "outcome": "success", "model": "gpt-4o-mini",
+                "input_tokens": 1200, "output_tokens": 350, "cost_usd": 0.0042, "latency_ms": 2100.0,
+                "error": None, "steps": 4, "created_at": "2026-12-04T03:00:00Z",
+                "updated_at": "2026-12-04T03:00:41Z"},
+        "status": "ok"}]})
     event_id: uuid.UUID
     run: RunOut
     status: str
 
 
 class Summary(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "ai_heartbeat_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "status": "ok", "window_s": 3600,
+        "runs": 24, "failures": 1, "failure_rate": 0.04, "cost_today_usd": 0.1, "p95_latency_ms": 2100.0,
+        "running": 0, "breaches": []}]})
     ai_heartbeat_id: uuid.UUID
     status: str
     window_s: int

@@ -14,6 +14,7 @@ from xinex.identity.deps import Authorize
 from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
+from xinex.kit.openapi import json_example
 from xinex.kit.types import ISODatetime, utcnow
 
 router = APIRouter(tags=["analytics"])
@@ -41,7 +42,26 @@ def _range(start: datetime | None, end: datetime | None, default: timedelta) -> 
     return start, end
 
 
-@router.get("/analytics/uptime", responses=error_responses(401, 403, 404, 422, 503))
+UPTIME_EXAMPLE = {
+    "monitor_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "from": "2026-12-01T00:00:00Z", "to": "2026-12-03T00:00:00Z",
+    "period": "day", "uptime_pct": 99.9306, "up_seconds": 172680.0, "down_seconds": 120.0,
+    "periods": [{"period_start": "2026-12-01T00:00:00Z", "period_end": "2026-12-02T00:00:00Z", "uptime_pct": 100.0,
+                 "up_seconds": 86400.0, "down_seconds": 0.0, "maintenance_downtime_seconds": 0.0,
+                 "no_data_seconds": 0.0},
+                {"period_start": "2026-12-02T00:00:00Z", "period_end": "2026-12-03T00:00:00Z", "uptime_pct": 99.8611,
+                 "up_seconds": 86280.0, "down_seconds": 120.0, "maintenance_downtime_seconds": 0.0,
+                 "no_data_seconds": 0.0}],
+    "maintenance": []}
+RESPONSE_TIME_EXAMPLE = {
+    "monitor_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "from": "2026-12-04T09:00:00Z", "to": "2026-12-04T10:00:00Z",
+    "bucket": "30m", "bucket_seconds": 1800,
+    "buckets": [{"bucket_start": "2026-12-04T09:00:00Z", "p50_ms": 120.0, "p95_ms": 240.5, "p99_ms": 410.0,
+                 "count": 30, "avg_ms": 142.3},
+                {"bucket_start": "2026-12-04T09:30:00Z", "p50_ms": 118.0, "p95_ms": 231.0, "p99_ms": 380.2,
+                 "count": 30, "avg_ms": 139.8}]}
+
+
+@router.get("/analytics/uptime", responses={**error_responses(401, 403, 404, 422, 503), **json_example(UPTIME_EXAMPLE)})
 async def uptime_stats(principal: MonitorsPrincipal, session: SessionDep, monitor_id: uuid.UUID,
                        start: Annotated[ISODatetime | None, Query(alias="from")] = None,
                        end: Annotated[ISODatetime | None, Query(alias="to")] = None,
@@ -53,7 +73,8 @@ async def uptime_stats(principal: MonitorsPrincipal, session: SessionDep, monito
     return await service.uptime_report(session, monitor_id, start, end, period)
 
 
-@router.get("/analytics/response-time", responses=error_responses(401, 403, 404, 422, 503))
+@router.get("/analytics/response-time",
+            responses={**error_responses(401, 403, 404, 422, 503), **json_example(RESPONSE_TIME_EXAMPLE)})
 async def response_time(principal: MonitorsPrincipal, session: SessionDep, monitor_id: uuid.UUID,
                         start: Annotated[ISODatetime | None, Query(alias="from")] = None,
                         end: Annotated[ISODatetime | None, Query(alias="to")] = None,

@@ -91,6 +91,11 @@ class AnnotationUpdate(_Fields):
 
 
 class AnnotationOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "name": "deploy checkout 2.4", "description": "canary at 10 %", "time": "2026-12-04T09:30:00Z",
+        "start": "2026-12-04T09:30:00Z", "end": None, "tags": ["deploy"], "created_at": "2026-12-01T08:00:00Z",
+        "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     name: str

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from xinex.audit.service import list_events
 from xinex.identity.deps import Authorize
@@ -23,6 +23,13 @@ AuditReader = Annotated[Principal, Depends(Authorize("audit", write=False, min_r
 
 
 class AuditEventOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "actor_user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "actor_type": "user",
+        "actor_label": "ada@example.com", "action": "heartbeat.created", "target_type": "heartbeat",
+        "target_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "outcome": "success", "ip": "203.0.113.7",
+        "user_agent": "curl/8.5.0", "details": {"name": "nightly backup"},
+        "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID | None
     actor_user_id: uuid.UUID | None

@@ -49,6 +49,13 @@ class UserOut(BaseModel):
 
 
 class MeOut(UserOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "email": "ada@example.com", "name": "Ada Lovelace",
+        "timezone": "Europe/London", "email_verified": True, "created_at": "2026-12-01T08:00:00Z",
+        "updated_at": "2026-12-04T09:30:00Z", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "role": "owner", "credential": "api_token",
+        "tenants": [{"id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c", "name": "Acme", "slug": "acme",
+                     "role": "owner", "tier": "pro"}]}]})
     tenant_id: uuid.UUID | None
     role: str | None
     credential: str
@@ -77,6 +84,12 @@ class MeUpdate(BaseModel):
 
 
 class LoginOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "user": {"id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "email": "ada@example.com",
+                 "name": "Ada Lovelace", "timezone": "Europe/London", "email_verified": True,
+                 "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z"},
+        "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c", "csrf_token": "c2e1f0d9b8a7c6d5e4f3a2b1c0d9e8f7",
+        "session_expires_at": "2026-12-18T09:30:00Z"}]})
     user: UserOut
     tenant_id: uuid.UUID | None
     csrf_token: str
@@ -84,6 +97,11 @@ class LoginOut(BaseModel):
 
 
 class SessionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "ip": "203.0.113.7", "user_agent": "curl/8.5.0",
+        "active_tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c", "current": True,
+        "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z",
+        "last_seen_at": "2026-12-04T09:30:00Z", "expires_at": "2026-12-18T09:30:00Z"}]})
     id: uuid.UUID
     ip: str | None
     user_agent: str | None
@@ -126,6 +144,9 @@ class PasswordChangeIn(BaseModel):
 
 class CredentialsEndedOut(BaseModel):
     """What a password reset or change ended. The session that changed the password stays."""
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "message": "Your password was changed; your other sessions were signed out.", "sessions_ended": 2,
+        "mobile_sign_ins_ended": 0, "api_tokens_revoked": 1}]})
 
     message: str
     sessions_ended: int
@@ -148,6 +169,8 @@ class VerifyEmailIn(BaseModel):
 
 
 class MessageOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "message": "If the address belongs to an account, a link is on its way."}]})
     message: str
 
 
@@ -194,6 +217,11 @@ class TokenRotate(BaseModel):
 
 
 class TokenOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "name": "deploy script", "prefix": "xinex_3f2b",
+        "scopes": ["heartbeats:write"], "expires_at": None, "last_used_at": "2026-12-04T09:30:00Z",
+        "revoked_at": None, "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     user_id: uuid.UUID
@@ -208,6 +236,12 @@ class TokenOut(BaseModel):
 
 
 class TokenCreated(TokenOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "name": "deploy script", "prefix": "xinex_3f2b",
+        "scopes": ["heartbeats:write"], "expires_at": None, "last_used_at": None, "revoked_at": None,
+        "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z",
+        "token": "xinex_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}]})
     token: str = Field(description="The secret, shown only in this response")
 
 

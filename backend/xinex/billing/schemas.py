@@ -127,6 +127,14 @@ class InvoiceOut(BaseModel):
 
 
 class InvoicePage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "items": [{"amount_due": 2900, "amount_paid": 2900, "created_at": "2026-12-01T00:00:05Z",
+                   "currency": "usd", "hosted_invoice_url": "https://invoice.stripe.com/i/acct_1/test_x",
+                   "id": "5f0e8c7a-8d0c-4d7e-9a59-2f1b7b8e8a11",
+                   "invoice_pdf": "https://pay.stripe.com/invoice/acct_1/test_x/pdf", "number": "XINEX-0001",
+                   "period_end": "2027-01-01T00:00:00Z", "period_start": "2026-12-01T00:00:00Z",
+                   "status": "paid", "stripe_invoice_id": "in_1Q2w3E"}],
+        "total": 1, "page": 1, "per_page": 25, "total_pages": 1}]})
     items: list[InvoiceOut]
     total: int
     page: int

@@ -90,6 +90,15 @@ class Attribution(BaseModel):
 
 
 class HeartbeatOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "name": "nightly backup", "slug": "nightly-backup", "kind": "simple", "interval": 3600, "grace": 600,
+        "cron": None, "timezone": "UTC", "max_runtime": None, "notify_late": False, "status": "up",
+        "ping_url": "https://xinex.example.com/ping/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+        "tags": ["backups"], "attribution": {"host": "db-1", "service": "backup", "project": None},
+        "last_ping_at": "2026-12-04T03:00:41Z", "last_start_at": None, "last_duration_ms": 41250,
+        "late_at": "2026-12-04T04:00:41Z", "down_at": "2026-12-04T04:10:41Z", "n_pings": 128,
+        "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     name: str
@@ -118,6 +127,12 @@ class HeartbeatOut(BaseModel):
 
 
 class RunOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "heartbeat_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "run_id": "r-20261204-0300",
+        "started_at": "2026-12-04T03:00:00Z", "ended_at": "2026-12-04T03:00:41Z", "duration_ms": 41250,
+        "exit_code": 0, "outcome": "success", "ran_too_long": False, "created_at": "2026-12-01T08:00:00Z",
+        "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     heartbeat_id: uuid.UUID
@@ -136,6 +151,13 @@ class RunOut(BaseModel):
 
 
 class PingOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "heartbeat_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "seq": 42, "kind": "success", "exit_code": 0,
+        "run_id": "r-20261204-0300", "duration_ms": 41250, "dialect": "native", "method": "POST",
+        "remote_ip": "203.0.113.7", "user_agent": "curl/8.5.0", "body": "backup finished: 4.2 GB in 41 s",
+        "body_size": 31, "received_at": "2026-12-04T03:00:41Z", "created_at": "2026-12-01T08:00:00Z",
+        "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     heartbeat_id: uuid.UUID
@@ -198,6 +220,10 @@ class CompatPingIn(BaseModel):
 
 class PingAck(BaseModel):
     """What the authenticated dialects answer once the ping is committed."""
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "ok": True, "heartbeat_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "slug": "nightly-backup",
+        "name": "nightly backup", "kind": "success", "status": "up", "run_id": "r-20261204-0300",
+        "duration_ms": 41250, "received_at": "2026-12-04T03:00:41Z"}]})
 
     ok: bool = True
     heartbeat_id: uuid.UUID

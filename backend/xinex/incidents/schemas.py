@@ -15,7 +15,18 @@ Severity = Literal["critical", "error", "warning", "info"]
 
 
 class IncidentOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "title": "nightly backup is down", "status": "triggered", "severity": "critical",
+        "dedup_key": "heartbeat:5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "source_type": "heartbeat",
+        "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "host": "db-1", "service": "backup",
+        "project": None, "tags": ["backups"], "opened_at": "2026-12-04T09:30:00Z",
+        "last_alert_at": "2026-12-04T09:30:00Z", "alert_count": 1, "acknowledged_at": None,
+        "acknowledged_by": None, "resolved_at": None, "resolved_by": None, "resolve_reason": None,
+        "suppressed": False, "suppression": None, "group_id": None,
+        "routing_rule_id": "8f7e6d5c-4b3a-4291-8f0e-1d2c3b4a5968", "escalation_policy": None,
+        "next_escalation_at": "2026-12-04T09:45:00Z", "delivery_warning": None,
+        "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z"}]})
 
     id: uuid.UUID
     tenant_id: uuid.UUID
@@ -79,12 +90,41 @@ class PageOut(BaseModel):
 
 
 class IncidentDetail(IncidentOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "title": "nightly backup is down", "status": "triggered", "severity": "critical",
+        "dedup_key": "heartbeat:5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "source_type": "heartbeat",
+        "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "host": "db-1", "service": "backup",
+        "project": None, "tags": ["backups"], "opened_at": "2026-12-04T09:30:00Z",
+        "last_alert_at": "2026-12-04T09:30:00Z", "alert_count": 1, "acknowledged_at": None,
+        "acknowledged_by": None, "resolved_at": None, "resolved_by": None, "resolve_reason": None,
+        "suppressed": False, "suppression": None, "group_id": None,
+        "routing_rule_id": "8f7e6d5c-4b3a-4291-8f0e-1d2c3b4a5968", "escalation_policy": None,
+        "next_escalation_at": "2026-12-04T09:45:00Z", "delivery_warning": None,
+        "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z",
+        "timeline": [{"id": "8f7e6d5c-4b3a-4291-8f0e-1d2c3b4a5968", "at": "2026-12-04T09:30:00Z",
+                      "kind": "alert", "actor_type": "system", "actor_id": None,
+                      "message": "Triggered: nightly backup is down", "data": {}}],
+        "pages": [{"id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e", "event": "incident.triggered",
+                   "target_type": "channel", "target_id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+                   "step_index": 0, "cycle": 0, "via_schedule_id": None, "status": "sent", "attempts": 1,
+                   "sent_at": "2026-12-04T09:30:00Z", "created_at": "2026-12-04T09:30:00Z"}]}]})
     timeline: list[TimelineEntry]
     pages: list[PageOut]
 
 
 class AlertOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "incident_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "action": "trigger",
+        "event_type": "heartbeat.down", "dedup_key": "heartbeat:5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        "source_type": "heartbeat", "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        "severity": "critical", "summary": "nightly backup is down",
+        "payload": {"heartbeat_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "name": "nightly backup",
+                    "status": "down", "reason": "missed"},
+        "host": "db-1", "service": "backup", "project": None, "outcome": "opened",
+        "occurred_at": "2026-12-04T09:30:00Z", "created_at": "2026-12-01T08:00:00Z",
+        "updated_at": "2026-12-04T09:30:00Z"}]})
 
     id: uuid.UUID
     tenant_id: uuid.UUID
@@ -107,7 +147,12 @@ class AlertOut(BaseModel):
 
 
 class CorrelationGroupOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "key": "host:db-1", "primary_incident_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+        "incident_ids": ["5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"], "incident_count": 2,
+        "opened_at": "2026-12-04T09:30:00Z", "last_alert_at": "2026-12-04T09:30:00Z",
+        "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z"}]})
 
     id: uuid.UUID
     tenant_id: uuid.UUID
@@ -170,7 +215,13 @@ class SilenceIn(BaseModel):
 
 
 class SilenceOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "name": "checkout deploy", "comment": "release 2.4", "source_type": None, "source_id": None,
+        "tags": ["deploy"], "severities": ["warning"], "host": None, "service": "checkout", "project": None,
+        "starts_at": "2026-12-04T09:30:00Z", "ends_at": "2026-12-04T10:30:00Z", "active": True,
+        "created_by": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "created_at": "2026-12-01T08:00:00Z",
+        "updated_at": "2026-12-04T09:30:00Z"}]})
 
     id: uuid.UUID
     tenant_id: uuid.UUID

@@ -72,6 +72,13 @@ class IntegrationUpdate(_Routing):
 
 
 class IntegrationOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "name": "Alertmanager prod", "kind": "alertmanager", "enabled": True, "key_hint": "9f3a",
+        "key_rotated_at": "2026-12-01T08:00:00Z", "service": "checkout", "tags": ["prod"],
+        "default_severity": "error", "severity_map": {"critical": "critical", "warning": "warning"},
+        "mapping": {}, "rate_limit_per_minute": 600, "last_event_at": "2026-12-04T09:30:00Z",
+        "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     name: str
@@ -92,6 +99,18 @@ class IntegrationOut(BaseModel):
 
 class IntegrationSecretOut(IntegrationOut):
     """Answered once, at creation and rotation: the secret is not stored, only its hash."""
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "name": "Alertmanager prod", "kind": "alertmanager", "enabled": True, "key_hint": "9f3a",
+        "key_rotated_at": "2026-12-01T08:00:00Z", "service": "checkout", "tags": ["prod"],
+        "default_severity": "error", "severity_map": {"critical": "critical", "warning": "warning"},
+        "mapping": {}, "rate_limit_per_minute": 600, "last_event_at": "2026-12-04T09:30:00Z",
+        "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z",
+        "key": "0b1c2d3e4f5a6b7c8d9e0f1a2b3c9f3a",
+        "ingestion_url": "https://xinex.example.com/api/v1/integrations/alertmanager/hooks/0b1c2d3e4f5a6b7c8d9e0f1a2b3c9f3a",
+        "sender_config": {"receivers": [{"name": "xinex", "webhook_configs": [{
+            "url": "https://xinex.example.com/api/v1/integrations/alertmanager/hooks/0b1c2d3e4f5a6b7c8d9e0f1a2b3c9f3a",
+            "send_resolved": True}]}]}}]})
 
     key: str = Field(description="the secret: the routing key (PagerDuty), GenieKey (Opsgenie) or the "
                                  "ingestion URL's last segment; shown only now")
@@ -123,6 +142,11 @@ class TestAlert(BaseModel):
 
 
 class TestResult(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "ok": True, "errors": [],
+        "alerts": [{"action": "trigger", "dedup_key": "42", "summary": "TypeError in checkout",
+                    "severity": "error", "source": "sentry", "service": None, "tags": [], "labels": {},
+                    "details": {}, "links": []}]}]})
     ok: bool
     errors: list[str] = Field(description="what is wrong with the payload or the mapping, each naming the field")
     alerts: list[TestAlert] = Field(description="what the payload becomes: nothing is stored or paged")
@@ -211,6 +235,13 @@ class ImportProblem(BaseModel):
 
 
 class ImportReportOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "source": "pagerduty", "dry_run": True,
+        "summary": {"user": {"matched": 2, "invited": 1}, "service": {"create": 3}},
+        "items": [{"type": "service", "external_id": "PX7Y2QZ", "name": "checkout api", "action": "create",
+                   "object_id": None, "detail": "integration pagerduty", "key": None}],
+        "problems": [{"type": "escalation_policy", "external_id": "P9K3LMN", "name": "legacy",
+                      "why": "targets a team, which Xinex does not model"}]}]})
     source: str
     dry_run: bool
     summary: dict[str, dict[str, int]] = Field(description="per type, how many of each action")

@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from xinex import __version__
 from xinex.kit.errors import RETRY_AFTER_S, error_response
+from xinex.kit.openapi import json_example
 
 log = logging.getLogger("xinex.health")
 
@@ -62,14 +63,18 @@ async def _outcome(check, request: Request) -> str:
     return "ok"
 
 
-@router.get("/health/live")
+@router.get("/health/live", responses=json_example({"status": "ok", "version": __version__}))
 async def live() -> dict:
     """Liveness: the process runs and serves HTTP. Checks no dependency."""
     return {"status": "ok", "version": __version__}
 
 
-@router.get("/health/ready", responses={503: {"description": "A required dependency is unavailable"}})
-@router.get("/health", responses={503: {"description": "A required dependency is unavailable"}})
+READY_RESPONSES = {**json_example({"status": "ok", "version": __version__, "checks": {"database": "ok", "redis": "ok"}}),
+                   503: {"description": "A required dependency is unavailable"}}
+
+
+@router.get("/health/ready", responses=READY_RESPONSES)
+@router.get("/health", responses=READY_RESPONSES)
 async def ready(request: Request) -> JSONResponse:
     """Readiness: 200 when this process can serve (database reachable), else 503 naming the failure."""
     settings = request.app.state.settings

@@ -6,7 +6,9 @@ import math
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +40,28 @@ class Page(BaseModel, Generic[T]):
     page: int
     per_page: int
     total_pages: int
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """A page of T is documented with an example built from T's own first example, so every list
+        endpoint shows one without repeating it (`site/openapi.py` copies it into the operation)."""
+        schema = handler(core_schema)
+        examples = cls.page_examples()
+        if examples:
+            handler.resolve_ref_schema(schema).setdefault("examples", examples)
+        return schema
+
+    @classmethod
+    def page_examples(cls) -> list[Any]:
+        """[a page holding the item model's first example], or [] when the item model declares none."""
+        args = cls.__pydantic_generic_metadata__.get("args") or ()
+        item = args[0] if args else None
+        extra = item.model_config.get("json_schema_extra") if isinstance(item, type) and issubclass(
+            item, BaseModel) else None
+        examples = extra.get("examples") if isinstance(extra, dict) else None
+        if not isinstance(examples, list) or not examples:
+            return []
+        return [{"items": examples[:1], "total": 1, "page": 1, "per_page": 25, "total_pages": 1}]
 
     @classmethod
     def of(cls, items: list[Any], total: int, params: PageParams) -> Page[Any]:

@@ -88,6 +88,14 @@ class Occurrence(BaseModel):
 
 
 class WindowOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "name": "database upgrade", "description": "PostgreSQL 17", "kind": "once",
+        "starts_at": "2026-12-06T22:00:00Z", "ends_at": "2026-12-06T23:00:00Z", "cron": None,
+        "timezone": "UTC", "duration_minutes": None, "monitor_ids": ["c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d"],
+        "heartbeat_ids": ["5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"], "tags": [], "active": False,
+        "current_or_next": {"starts_at": "2026-12-06T22:00:00Z", "ends_at": "2026-12-06T23:00:00Z"},
+        "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     name: str

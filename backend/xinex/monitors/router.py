@@ -13,7 +13,7 @@ from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import error_responses
 from xinex.kit.etag import IfMatch, set_version
-from xinex.kit.openapi import typed_body
+from xinex.kit.openapi import json_example, typed_body
 from xinex.kit.pagination import Page, PageDep
 from xinex.kit.types import NulFreeStr
 from xinex.models.monitors import Probe
@@ -203,7 +203,8 @@ async def assignments(probe: CurrentProbe, session: SessionDep) -> Assignments:
     return Assignments(probe_id=probe.id, region=probe.region, items=await service.claim_assignments(session, probe))
 
 
-@probe_api.post("/probe/results", responses=error_responses(401, 404, 422))
+@probe_api.post("/probe/results", responses={**error_responses(401, 404, 422), **json_example({"results": [
+    {"monitor_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "accepted": True, "duplicate": False, "status": "up"}]})})
 async def post_results(data: ResultsIn, probe: CurrentProbe, session: SessionDep) -> dict[str, Any]:
     """For the probe agent: report up to 500 check results. Each is answered accepted or not (a re-posted
     check id is a duplicate; a paused monitor takes none); accepted results move the monitor's state and are kept

@@ -228,7 +228,15 @@ class MonitorUpdate(BaseModel):
 class MonitorOut(BaseModel):
     """Common fields plus the type's own fields (url, host, port, record_type, …) at the top level."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "name": "checkout api", "type": "http", "interval": 60, "timeout": 10.0, "latency_threshold_ms": 2000,
+        "confirmation_period": 0, "recovery_period": 0, "regions": ["eu-west", "us-east"], "tags": ["shop"],
+        "status": "up", "paused": False, "status_changed_at": "2026-12-04T03:00:00Z",
+        "next_check_at": "2026-12-04T09:31:00Z", "last_checked_at": "2026-12-04T09:30:00Z",
+        "last_result": "up", "last_latency_ms": 182.0, "last_status_code": 200, "last_error": None,
+        "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z",
+        "url": "https://shop.example.com/health", "method": "GET"}]})
 
     id: uuid.UUID
     tenant_id: uuid.UUID
@@ -282,6 +290,15 @@ class LastCheck(BaseModel):
 
 
 class MonitorStatusOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "monitor_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "status": "up",
+        "status_changed_at": "2026-12-04T03:00:00Z", "latency_ms": 182.0,
+        "last_check": {"checked_at": "2026-12-04T09:30:00Z", "result": "up", "latency_ms": 182.0,
+                       "status_code": 200, "error": None, "reason": None},
+        "next_check_at": "2026-12-04T09:31:00Z", "confirmation": {},
+        "regions": [{"region": "eu-west", "result": "up", "checked_at": "2026-12-04T09:30:00Z",
+                     "latency_ms": 182.0, "status_code": 200, "error": None, "reason": None}],
+        "advisories": []}]})
     monitor_id: uuid.UUID
     status: str
     status_changed_at: UTCDatetime | None
@@ -294,6 +311,10 @@ class MonitorStatusOut(BaseModel):
 
 
 class CheckOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "check_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "timestamp": "2026-12-04T09:30:00Z",
+        "region": "eu-west", "status": "up", "latency_ms": 182.0, "status_code": 200, "error": "",
+        "details": {}}]})
     check_id: uuid.UUID
     timestamp: UTCDatetime
     region: str
@@ -323,6 +344,11 @@ class ProbeIn(BaseModel):
 
 
 class ProbeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "name": "office probe", "region": "eu-west", "token_prefix": "xinex_probe_9c1d", "enabled": True,
+        "last_seen_at": "2026-12-04T09:30:00Z", "created_at": "2026-12-01T08:00:00Z",
+        "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     name: str
@@ -335,10 +361,17 @@ class ProbeOut(BaseModel):
 
 
 class ProbeCreated(ProbeOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "name": "office probe", "region": "eu-west", "token_prefix": "xinex_probe_9c1d", "enabled": True,
+        "last_seen_at": None, "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z",
+        "token": "xinex_probe_9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d"}]})
     token: str = Field(description="the prober token; shown only once")
 
 
 class Assignments(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "probe_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "region": "eu-west", "items": []}]})
     probe_id: uuid.UUID
     region: str
     items: list[dict]

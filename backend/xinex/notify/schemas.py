@@ -63,6 +63,12 @@ class ChannelUpdate(BaseModel):
 
 
 class ChannelOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "name": "ops webhook", "kind": "webhook",
+        "config": {"url": "https://hooks.example.com/****a1b2", "headers": {"X-Team": "****"}},
+        "enabled": True, "default": True, "created_at": "2026-12-01T08:00:00Z",
+        "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     name: str
@@ -75,6 +81,16 @@ class ChannelOut(BaseModel):
 
 
 class AttemptOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "dedup_key": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+        "channel_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "user_id": None, "kind": "webhook",
+        "event": "incident.triggered", "severity": "critical",
+        "incident_id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b", "title": "[CRITICAL] nightly backup is down",
+        "status": "succeeded", "attempts": 1, "response_code": 200, "error": None, "duration_ms": 120,
+        "last_attempt_at": "2026-12-04T09:30:00Z", "next_attempt_at": None,
+        "delivered_at": "2026-12-04T09:30:00Z", "created_at": "2026-12-01T08:00:00Z",
+        "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     dedup_key: str
@@ -144,6 +160,14 @@ class PrefsIn(BaseModel):
 
 
 class PrefsOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+        "rules": {"critical": ["email", "push", "feed"], "high": ["email", "feed"], "warning": ["feed"],
+                  "info": ["feed"]},
+        "quiet_hours": {"enabled": True, "start": "22:00", "end": "07:00", "timezone": "Europe/Berlin"},
+        "severities": ["critical", "high", "warning", "info"], "media": ["email", "push", "feed"],
+        "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     user_id: uuid.UUID
@@ -156,6 +180,13 @@ class PrefsOut(BaseModel):
 
 
 class FeedItemOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "event": "incident.triggered",
+        "title": "[CRITICAL] nightly backup is down", "body": "No ping since 03:00:41 UTC.",
+        "severity": "critical", "incident_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        "url": "https://xinex.example.com/incidents/5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "read": False,
+        "read_at": None, "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     user_id: uuid.UUID
@@ -172,14 +203,28 @@ class FeedItemOut(BaseModel):
 
 
 class FeedPage(Page[FeedItemOut]):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "items": [{"id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                   "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                   "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "event": "incident.triggered",
+                   "title": "[CRITICAL] nightly backup is down", "body": "No ping since 03:00:41 UTC.",
+                   "severity": "critical", "incident_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                   "url": "https://xinex.example.com/incidents/5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                   "read": False, "read_at": None,
+                   "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z"}],
+        "total": 1, "page": 1, "per_page": 25, "total_pages": 1, "unread_count": 2}]})
     unread_count: int
 
 
 class UnreadCount(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "unread_count": 2}]})
     unread_count: int
 
 
 class ReadAllOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "marked": 3, "unread_count": 2}]})
     marked: int
     unread_count: int
 

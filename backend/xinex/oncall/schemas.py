@@ -74,7 +74,14 @@ class RoutingRuleIn(_In):
 
 
 class RoutingRuleOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "name": "backups to ops", "position": 0, "enabled": True, "is_default": False,
+        "source_type": "heartbeat", "source_ids": ["c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d"],
+        "tags": ["backups"], "severities": [], "host": None, "service": None, "project": None,
+        "escalation_policy_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        "channel_ids": ["9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"], "auto_resolve": True,
+        "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z"}]})
 
     id: uuid.UUID
     tenant_id: uuid.UUID
@@ -141,7 +148,17 @@ class StepOut(BaseModel):
 
 
 class PolicyOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "name": "ops escalation", "description": "channel at once, then the on-call",
+        "steps": [{"delay_minutes": 0,
+                   "targets": [{"type": "channel", "id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"}],
+                   "round_robin": False},
+                  {"delay_minutes": 15,
+                   "targets": [{"type": "schedule", "id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"}],
+                   "round_robin": False}],
+        "repeat": 0, "repeat_delay_minutes": 30, "created_at": "2026-12-01T08:00:00Z",
+        "updated_at": "2026-12-04T09:30:00Z"}]})
 
     id: uuid.UUID
     tenant_id: uuid.UUID
@@ -240,6 +257,14 @@ class LayerOut(BaseModel):
 
 
 class ScheduleOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "name": "primary on-call", "description": "", "timezone": "Europe/Berlin",
+        "layers": [{"name": "weekly", "rotation": "weekly", "shift_hours": 168,
+                    "start": "2026-11-30T09:00:00Z",
+                    "users": ["c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"],
+                    "restrictions": []}],
+        "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     name: str
@@ -273,7 +298,12 @@ class OverrideIn(_In):
 
 
 class OverrideOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "schedule_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+        "user_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "starts_at": "2026-12-24T00:00:00Z",
+        "ends_at": "2026-12-27T00:00:00Z", "created_by": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z"}]})
 
     id: uuid.UUID
     tenant_id: uuid.UUID
@@ -287,6 +317,9 @@ class OverrideOut(BaseModel):
 
 
 class OnCallOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "schedule_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "at": "2026-12-04T09:30:00Z",
+        "user_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c", "source": "layer", "layer": 0, "override_id": None}]})
     schedule_id: uuid.UUID
     at: UTCDatetime
     user_id: uuid.UUID | None
@@ -305,6 +338,12 @@ class ShiftOut(BaseModel):
 
 
 class ShiftsOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "schedule_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "timezone": "Europe/Berlin",
+        "start": "2026-12-01T00:00:00Z", "end": "2026-12-08T00:00:00Z",
+        "shifts": [{"start": "2026-12-01T00:00:00Z", "end": "2026-12-07T09:00:00Z",
+                    "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "source": "layer", "layer": 0,
+                    "override_id": None}]}]})
     schedule_id: uuid.UUID
     timezone: str
     start: UTCDatetime

@@ -13,7 +13,7 @@ import logging
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, WebSocket
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.websockets import WebSocketDisconnect
 
 from xinex.identity.credentials import resolve_api_token, resolve_session, session_cookie_name
@@ -34,6 +34,9 @@ TRY_AGAIN = 1013
 
 
 class TicketOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "ticket": "wst_4b9c0e1f7a2d4c8e9f10a1b2c3d4e5f6", "expires_in": 30,
+        "url": "wss://xinex.example.com/api/v1/ws?ticket=wst_4b9c0e1f7a2d4c8e9f10a1b2c3d4e5f6"}]})
     ticket: str
     expires_in: int
     url: str

@@ -87,6 +87,17 @@ class SamlConfigIn(BaseModel):
 
 
 class SamlConfigOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z",
+        "idp_entity_id": "https://idp.example.com/saml", "idp_sso_url": "https://idp.example.com/saml/sso",
+        "idp_slo_url": None, "idp_x509_cert": "MIIC…", "idp_cert_fingerprint_sha256": "AB:CD:…",
+        "idp_cert_not_after": "2028-01-01T00:00:00Z", "idp_cert_subject": "CN=idp.example.com",
+        "default_role": "member", "allowed_domains": ["acme.com"], "enabled": True, "enforce": False,
+        "sp_entity_id": "https://xinex.example.com/api/v1/sso/acme/metadata",
+        "sp_acs_url": "https://xinex.example.com/api/v1/sso/acme/acs",
+        "sp_metadata_url": "https://xinex.example.com/api/v1/sso/acme/metadata",
+        "login_url": "https://xinex.example.com/api/v1/sso/login?tenant=acme"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     created_at: UTCDatetime

@@ -121,6 +121,10 @@ class GroupIn(BaseModel):
 
 
 class GroupOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "name": "Core services", "position": 0, "created_at": "2026-12-01T08:00:00Z",
+        "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     page_id: uuid.UUID
     name: str
@@ -160,6 +164,12 @@ class ComponentIn(BaseModel):
 
 
 class ComponentOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "group_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "key": "api", "name": "API",
+        "description": "public REST API", "position": 0, "source_type": "monitor",
+        "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "status_override": None, "status": "operational",
+        "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     page_id: uuid.UUID
     group_id: uuid.UUID | None
@@ -226,6 +236,16 @@ class UpdateOut(BaseModel):
 
 
 class IncidentOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "key": "elevated-errors", "title": "Elevated error rates on the API", "status": "investigating",
+        "impact": "minor",
+        "components": [{"component_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "impact": "degraded"}],
+        "started_at": "2026-12-04T09:30:00Z", "resolved_at": None, "linked_incident_id": None,
+        "updates": [{"id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "status": "investigating",
+                     "message": "We are looking into elevated error rates.", "notify": True,
+                     "at": "2026-12-04T09:30:00Z"}],
+        "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     page_id: uuid.UUID
     key: str
@@ -242,6 +262,9 @@ class IncidentOut(BaseModel):
 
 
 class SubscriberOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "kind": "email", "target": "ops@example.com",
+        "confirmed": True, "created_at": "2026-12-01T08:00:00Z"}]})
     id: uuid.UUID
     kind: Literal["email", "webhook"]
     target: str
@@ -374,6 +397,14 @@ class PublicPage(BaseModel):
 
 
 class PublicIncidentPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "items": [{"key": "elevated-errors", "title": "Elevated error rates on the API",
+                   "status": "investigating", "impact": "minor", "started_at": "2026-12-04T09:30:00Z",
+                   "resolved_at": None, "components": [{"key": "api", "name": "API", "impact": "degraded"}],
+                   "updates": [{"status": "investigating",
+                                "message": "We are looking into elevated error rates.",
+                                "at": "2026-12-04T09:30:00Z"}]}],
+        "total": 1, "page": 1, "per_page": 25, "total_pages": 1}]})
     items: list[PublicIncident]
     total: int
     page: int

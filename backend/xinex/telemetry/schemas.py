@@ -31,12 +31,21 @@ class DslColumn(BaseModel):
 
 
 class DslOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "columns": [{"name": "service", "type": "String"}, {"name": "p95_ms", "type": "Float64"}],
+        "rows": [["checkout", 240.5]], "annotations": []}]})
     columns: list[DslColumn]
     rows: list[list[Any]]
     annotations: list[AnnotationOut] | None = None
 
 
 class LogOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "timestamp": "2026-12-04T09:30:00Z", "observed_timestamp": "2026-12-04T09:30:00Z",
+        "service": "checkout", "severity": "ERROR", "severity_number": 17,
+        "body": "payment declined: card expired", "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+        "span_id": "00f067aa0ba902b7", "scope": "checkout.payments", "attributes": {"order_id": "A-1042"},
+        "resource": {"service.name": "checkout"}}]})
     timestamp: str = Field(description="RFC 3339 UTC with 9 fractional digits, as stored")
     observed_timestamp: str = Field(description="RFC 3339 UTC with 9 fractional digits, as stored")
     service: str
@@ -51,6 +60,9 @@ class LogOut(BaseModel):
 
 
 class ServiceOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "name": "checkout", "span_count": 12, "error_count": 0, "error_rate": 0.0, "p95_ms": 240.5,
+        "log_count": 40, "last_seen": "2026-12-04T09:30:00Z"}]})
     name: str
     span_count: int
     error_count: int
@@ -107,6 +119,17 @@ class SpanNode(BaseModel):
 
 class TraceOut(BaseModel):
     """A trace as a span tree. Every span appears exactly once: under its parent, or as a root."""
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "span_count": 1, "truncated": False,
+        "depth_capped": False, "max_depth": 0, "services": ["checkout"], "start": "2026-12-04T09:30:00Z",
+        "duration_ms": 182.0, "error_count": 0,
+        "roots": [{"span_id": "00f067aa0ba902b7", "parent_span_id": None, "name": "POST /checkout",
+                   "kind": "server", "service": "checkout", "start": "2026-12-04T09:30:00Z",
+                   "start_unix_nano": 1764840600000000000, "duration_ns": 182000000, "duration_ms": 182.0,
+                   "status": "ok", "status_message": "", "scope": "opentelemetry.instrumentation.fastapi",
+                   "attributes": {"http.method": "POST", "http.status_code": 200},
+                   "resource": {"service.name": "checkout"}, "events": [], "links": [], "orphan": False,
+                   "cycle": False, "depth": 0, "flattened": False, "children": []}]}]})
 
     trace_id: str
     span_count: int

@@ -12,6 +12,9 @@ from xinex.models.tenant import Role
 
 class TenantBrief(BaseModel):
     """A tenant as one of its members sees it in a list (their role in it)."""
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c", "name": "Acme", "slug": "acme", "role": "owner",
+        "tier": "pro"}]})
 
     id: uuid.UUID
     name: str
@@ -21,6 +24,10 @@ class TenantBrief(BaseModel):
 
 
 class TenantOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c", "name": "Acme", "slug": "acme", "tier": "pro",
+        "sso_enforced": False, "role": "owner", "member_count": 3, "created_at": "2026-12-01T08:00:00Z",
+        "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     name: str
     slug: str
@@ -40,6 +47,10 @@ class TenantUpdate(BaseModel):
 
 
 class MemberOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "email": "ada@example.com", "name": "Ada Lovelace",
+        "role": "owner", "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID = Field(description="The membership id")
     tenant_id: uuid.UUID
     user_id: uuid.UUID
@@ -64,6 +75,11 @@ class InvitationCreate(BaseModel):
 
 
 class InvitationOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "email": "grace@example.com", "role": "member", "status": "pending",
+        "invited_by": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "expires_at": "2026-12-11T09:30:00Z",
+        "accepted_at": None, "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     email: str
@@ -84,4 +100,10 @@ class InvitationAccept(BaseModel):
 
 
 class InvitationAccepted(MemberOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "email": "ada@example.com", "name": "Ada Lovelace",
+        "role": "member", "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-04T09:30:00Z",
+        "tenant": {"id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c", "name": "Acme", "slug": "acme",
+                   "role": "member", "tier": "pro"}}]})
     tenant: TenantBrief

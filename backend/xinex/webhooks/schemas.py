@@ -91,6 +91,12 @@ class RotateIn(BaseModel):
 
 
 class WebhookOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "url": "https://hooks.example.com/xinex", "description": "incidents to our tracker",
+        "event_types": ["incident.created", "incident.resolved"], "enabled": True, "disabled_reason": None,
+        "secret_hint": "whsec_…aSw", "previous_secret_expires_at": None, "created_at": "2026-12-01T08:00:00Z",
+        "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     url: str
@@ -105,10 +111,26 @@ class WebhookOut(BaseModel):
 
 
 class WebhookWithSecret(WebhookOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "url": "https://hooks.example.com/xinex", "description": "incidents to our tracker",
+        "event_types": ["incident.created", "incident.resolved"], "enabled": True, "disabled_reason": None,
+        "secret_hint": "whsec_…aSw", "previous_secret_expires_at": None, "created_at": "2026-12-01T08:00:00Z",
+        "updated_at": "2026-12-04T09:30:00Z", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}]})
     secret: str = Field(description="whsec_<base64>; shown only in this response")
 
 
 class DeliveryOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+        "webhook_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d", "event_type": "incident.created",
+        "payload": {"type": "incident.created",
+                    "incident": {"id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                                 "title": "nightly backup is down"}},
+        "status": "succeeded", "attempts": 1, "response_code": 200, "response_excerpt": "ok", "error": None,
+        "duration_ms": 41250, "next_attempt_at": None, "last_attempt_at": "2026-12-04T09:30:00Z",
+        "delivered_at": "2026-12-04T09:30:00Z", "is_test": False, "created_at": "2026-12-01T08:00:00Z",
+        "updated_at": "2026-12-04T09:30:00Z"}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     webhook_id: uuid.UUID

@@ -4,6 +4,7 @@ Apple native sign-in, and the signed-in user's linked identities."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -125,8 +126,11 @@ async def _callback(provider: str, request: Request, session, params: dict[str, 
     return out
 
 
+SIGNED_IN_JSON: dict[int | str, dict[str, Any]] = {200: {"model": OAuthLoginOut, "description": "Signed in (a client that asks for JSON)"}}
+
+
 @router.get("/{provider}/callback", responses={**error_responses(400, 401, 403, 404, 409, 422, 429, 503),
-                                               302: {"description": "Signed in: redirect to next"}})
+                                               **SIGNED_IN_JSON, 302: {"description": "Signed in: redirect to next"}})
 async def callback(provider: str, request: Request, session: SessionDep) -> Response:
     """Where the provider sends the browser back: finishes the sign-in (creating or linking the account), sets the
     session cookie and redirects to `next` (or answers the login as JSON). 400/401: the state or code does
@@ -136,7 +140,7 @@ async def callback(provider: str, request: Request, session: SessionDep) -> Resp
 
 
 @router.post("/{provider}/callback", responses={**error_responses(400, 401, 403, 404, 405, 409, 422, 429, 503),
-                                                302: {"description": "Signed in: redirect to next"}})
+                                                **SIGNED_IN_JSON, 302: {"description": "Signed in: redirect to next"}})
 async def callback_form_post(provider: str, request: Request, session: SessionDep) -> Response:
     """The same callback for providers that answer with a form POST (Apple's response_mode=form_post); 405 for the
     others."""

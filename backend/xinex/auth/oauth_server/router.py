@@ -15,6 +15,7 @@ from xinex.identity.keys import ALG, published_jwks
 from xinex.identity.principal import SCOPE_AREAS
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
+from xinex.kit.openapi import json_example
 
 router = APIRouter(tags=["oauth-server"])
 
@@ -96,7 +97,12 @@ async def authorize(
     return _respond(await service.authorize(request, session, request.app.state.settings))
 
 
-@router.post("/oauth/token", openapi_extra=FORM_BODY, responses=error_responses(400, 401, 429))
+TOKEN_EXAMPLE = {"token_type": "Bearer", "access_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6IjRmM2EifQ.eyJzdWIiOiI…",
+                 "expires_in": 900, "scope": "*:write", "refresh_token": "b3BhcXVlIHJlZnJlc2ggdG9rZW4…"}
+
+
+@router.post("/oauth/token", openapi_extra=FORM_BODY,
+             responses={**error_responses(400, 401, 429), **json_example(TOKEN_EXAMPLE)})
 async def token(request: Request, session: SessionDep) -> Response:
     """RFC 6749 token endpoint: `authorization_code` (+ PKCE `code_verifier`) and rotating `refresh_token`."""
     limited = await _rate_limit(request)
@@ -106,7 +112,9 @@ async def token(request: Request, session: SessionDep) -> Response:
     return _respond(result)
 
 
-@router.post("/oauth/revoke", openapi_extra=FORM_BODY, responses=error_responses(400, 429))
+@router.post("/oauth/revoke", openapi_extra=FORM_BODY,
+             responses={**error_responses(400, 429), **json_example({}, description="Revoked (RFC 7009: also for an "
+                                                                                    "unknown token)")})
 async def revoke(request: Request, session: SessionDep) -> Response:
     """RFC 7009: revoke a refresh or access token, which revokes its whole family (sign-out on the phone)."""
     limited = await _rate_limit(request)
@@ -115,7 +123,9 @@ async def revoke(request: Request, session: SessionDep) -> Response:
     return _respond(await service.revoke(request, session, request.app.state.settings))
 
 
-@router.get("/.well-known/jwks.json")
+@router.get("/.well-known/jwks.json", responses=json_example({"keys": [{
+    "kty": "EC", "crv": "P-256", "kid": "4f3a9c1e2b7d", "alg": "ES256", "use": "sig",
+    "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}))
 async def jwks(request: Request) -> JSONResponse:
     """Public keys that verify our access tokens."""
     settings = request.app.state.settings
@@ -123,12 +133,10 @@ async def jwks(request: Request) -> JSONResponse:
     return JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
 
 
-@router.get("/.well-known/oauth-authorization-server")
-async def metadata(request: Request) -> dict:
-    """RFC 8414 authorization server metadata."""
-    base = request.app.state.settings.public_url.rstrip("/")
+def _metadata(public_url: str) -> dict:
+    base = public_url.rstrip("/")
     return {
-        "issuer": request.app.state.settings.public_url,
+        "issuer": public_url,
         "authorization_endpoint": f"{base}/oauth/authorize",
         "token_endpoint": f"{base}/oauth/token",
         "revocation_endpoint": f"{base}/oauth/revoke",
@@ -142,6 +150,12 @@ async def metadata(request: Request) -> dict:
         "scopes_supported": [f"{a}:{lvl}" for a in ("*", *SCOPE_AREAS) for lvl in ("read", "write")],
         "access_token_signing_alg_values_supported": [ALG],
     }
+
+
+@router.get("/.well-known/oauth-authorization-server", responses=json_example(_metadata("https://xinex.example.com")))
+async def metadata(request: Request) -> dict:
+    """RFC 8414 authorization server metadata."""
+    return _metadata(request.app.state.settings.public_url)
 
 
 # The API reference places the PKCE endpoints under /api/v1/oauth/; the same handlers answer there
