@@ -153,6 +153,8 @@ async def test_a_timeout_of_the_code_itself_is_still_a_500_not_a_503(build_app):
 
     replica.add_api_route("/test-own-timeout", own_timeout)
     replica.add_api_route("/test-own-connection-error", own_connection_error)
+    # Ahead of the web app's catch-all, which answers every other root path with the SPA.
+    replica.router.routes[:0] = [replica.router.routes.pop(), replica.router.routes.pop()]
     async with client_for(replica, raise_app_exceptions=False) as c:
         for path in ("/test-own-timeout", "/test-own-connection-error"):
             assert_error(await c.get(path), 500, "INTERNAL_ERROR")
