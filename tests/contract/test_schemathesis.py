@@ -114,6 +114,19 @@ NOT_EXPRESSIBLE = {
     "POST /api/v1/integrations": "JMESPath expressions that compile, and a mapping only on kind webhook",
     "PUT /api/v1/integrations/{integration_id}": "as POST, with the stored integration's kind",
     "POST /api/v1/integrations/import": "a source's REST API that answers at the given URL with the given token",
+    # Status pages: cross-field rules and other objects of the tenant.
+    "POST /api/v1/status-pages": "a password only with (and required by) visibility password; a slug not reserved; "
+                                 "an IANA time zone",
+    "PUT /api/v1/status-pages/{page_id}": "as POST",
+    "POST /api/v1/status/groups": "page_id, optional only under /status-pages/{page_id}/groups",
+    "PUT /api/v1/status/groups/{group_id}": "the stored group's page_id",
+    "POST /api/v1/status/components": "page_id (as for groups); source_id exactly with a non-manual source_type, "
+                                      "naming a source of the tenant; a group of the same page",
+    "POST /api/v1/status-pages/{page_id}/components": "as POST /api/v1/status/components",
+    "PUT /api/v1/status/components/{component_id}": "as POST, and the stored component's page_id",
+    "POST /api/v1/status-pages/{page_id}/incidents": "components of this page; an existing linked incident",
+    "PATCH /api/v1/status-pages/{page_id}/incidents/{incident_id}": "as POST",
+    "POST /api/v1/public/status-pages/{slug}/subscribe": "exactly one of email and webhook_url",
     "POST /v2/enqueue": "the Events API's cross-field rules (a payload for trigger, a dedup_key for acknowledge "
                         "and resolve), answered in PagerDuty's 400",
 }
