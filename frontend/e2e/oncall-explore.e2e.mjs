@@ -1,7 +1,8 @@
 // Create a schedule with an override and see who is on call; run an OQL query and see a chart.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { after, before, test } from "node:test";
-import { assertAccessible, launch, newPage, screenshot, signUp, uniqueEmail } from "./harness.mjs";
+import { BASE_URL, assertAccessible, launch, newPage, screenshot, signUp, uniqueEmail } from "./harness.mjs";
 
 let chrome;
 before(async () => { chrome = await launch(); });
@@ -51,4 +52,31 @@ test("an OQL TIMESERIES query is drawn as a chart, and a syntax error points at 
   await page.getByRole("alert").getByText(/line 2, column 1/).waitFor();
   assert.equal(await editor.evaluate((el) => el.selectionStart), "SELECT count()\n".length);
   assert.deepEqual(errors, []);
+});
+
+test("the mobile app's consent page hands a signed-in user's code back to the app", async () => {
+  const { page, errors } = await newPage(chrome.browser);
+  await signUp(page, { name: "Pia Phone", email: uniqueEmail("phone"), password: "correct horse battery staple" });
+  const verifier = "a-very-long-code-verifier-of-the-mobile-app-0123456789";
+  const challenge = createHash("sha256").update(verifier).digest("base64url");
+  const query = new URLSearchParams({ response_type: "code", client_id: "xinex-mobile", redirect_uri: "xinex://oauth/callback",
+    code_challenge: challenge, code_challenge_method: "S256", state: "st4te" });
+  await page.goto(`/authorize?${query}`);
+  await page.getByText("xinex-mobile", { exact: true }).waitFor();
+  await assertAccessible(page, "consent");
+  const answer = page.waitForResponse((r) => r.url().includes("/oauth/authorize"));
+  await page.getByRole("button", { name: "Allow" }).click();
+  const res = await answer;
+  assert.equal(res.status(), 302);
+  const location = new URL(res.headers().location);
+  assert.equal(`${location.protocol}//${location.host}${location.pathname}`, "xinex://oauth/callback");
+  assert.equal(location.searchParams.get("state"), "st4te");
+  const token = await fetch(new URL("/oauth/token", BASE_URL), {
+    method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "authorization_code", code: location.searchParams.get("code"), client_id: "xinex-mobile",
+      redirect_uri: "xinex://oauth/callback", code_verifier: verifier }),
+  });
+  assert.equal(token.status, 200, await token.clone().text());
+  assert.ok((await token.json()).access_token);
+  assert.deepEqual(errors.filter((e) => !e.includes("xinex://")), []);
 });

@@ -2,7 +2,7 @@
 // let it miss → the incident appears live, without a reload → acknowledge it.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { assertAccessible, launch, newPage, screenshot, signUp, uniqueEmail } from "./harness.mjs";
+import { assertAccessible, explained, launch, newPage, screenshot, signUp, uniqueEmail } from "./harness.mjs";
 
 let chrome;
 before(async () => { chrome = await launch(); });
@@ -11,6 +11,7 @@ after(async () => { await chrome?.close(); });
 test("a new team is paged for a missed heartbeat and acknowledges it live", async () => {
   const { page, errors } = await newPage(chrome.browser);
   const email = uniqueEmail("owner");
+  await explained(page, async () => {
 
   await page.goto("/signup");
   await assertAccessible(page, "sign-up");
@@ -64,9 +65,18 @@ test("a new team is paged for a missed heartbeat and acknowledges it live", asyn
   await assertAccessible(page, "incident detail");
   await screenshot(page, "incident");
 
+  // The page to the owner is in their feed: the badge counts it, the feed lists it.
+  await page.getByRole("link", { name: /Notifications.*unread/ }).click();
+  await page.getByRole("heading", { name: "Notifications" }).waitFor();
+  await page.getByRole("link", { name: /nightly backup/ }).first().waitFor();
+  await assertAccessible(page, "notifications");
+  await page.getByRole("button", { name: "Mark all as read" }).click();
+  await page.getByRole("link", { name: /Notifications.*unread/ }).waitFor({ state: "detached" });
+
   // The overview shows the heartbeat down.
   await page.getByRole("link", { name: "Overview" }).click();
   await page.getByRole("row", { name: /nightly backup.*down/i }).waitFor();
   await screenshot(page, "overview");
+  });
   assert.deepEqual(errors, []);
 });

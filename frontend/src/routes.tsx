@@ -1,6 +1,7 @@
 import { createBrowserRouter, Navigate } from "react-router";
 import { AppShell, RequireAuth, RouteError } from "./layout/AppShell";
 import { AcceptInvitation } from "./pages/auth/AcceptInvitation";
+import { Consent } from "./pages/auth/Consent";
 import { ForgotPassword, ResetPassword } from "./pages/auth/Password";
 import { Login } from "./pages/auth/Login";
 import { RegisterConfirm, Signup } from "./pages/auth/Signup";
@@ -13,6 +14,7 @@ import { IncidentList } from "./pages/incidents/IncidentList";
 import { NotFound } from "./pages/NotFound";
 import { Overview } from "./pages/Overview";
 import { Explore } from "./pages/explore/Explore";
+import { Feed } from "./pages/notifications/Feed";
 import { Channels } from "./pages/channels/Channels";
 import { MonitorDetail } from "./pages/monitors/MonitorDetail";
 import { MonitorForm, MonitorList } from "./pages/monitors/Monitors";
@@ -31,6 +33,7 @@ export const router = createBrowserRouter([
   { path: "/forgot-password", element: <ForgotPassword />, errorElement: <RouteError /> },
   { path: "/reset-password", element: <ResetPassword />, errorElement: <RouteError /> },
   { path: "/invitations/accept", element: <AcceptInvitation />, errorElement: <RouteError /> },
+  { path: "/authorize", element: <Consent />, errorElement: <RouteError /> },
   {
     element: <RequireAuth><AppShell /></RequireAuth>,
     errorElement: <RouteError />,
@@ -50,6 +53,7 @@ export const router = createBrowserRouter([
       { path: "oncall", element: <Schedules /> },
       { path: "oncall/:id", element: <ScheduleDetail /> },
       { path: "explore", element: <Explore /> },
+      { path: "notifications", element: <Feed /> },
       {
         path: "settings",
         element: <SettingsLayout />,

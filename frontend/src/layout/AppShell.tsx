@@ -3,6 +3,7 @@ import { Navigate, NavLink, Outlet, useLocation, useNavigate, useRouteError } fr
 import { errorMessage } from "../api/client";
 import { useLiveFeed } from "../api/live";
 import { useMe, useSignOut } from "../api/session";
+import { useUnreadCount } from "../pages/notifications/Feed";
 import { Alert, Loading } from "../ui";
 import { ThemeToggle } from "../ui/ThemeToggle";
 
@@ -42,6 +43,7 @@ const NAV: { to: string; label: string; end?: boolean }[] = [
 export function AppShell() {
   const me = useMe();
   const live = useLiveFeed(Boolean(me.data));
+  const unread = useUnreadCount(Boolean(me.data));
   const signOut = useSignOut();
   const navigate = useNavigate();
   const location = useLocation();
@@ -56,6 +58,10 @@ export function AppShell() {
         <NavLink to="/" className="brand"><Logo /> Xinex</NavLink>
         <nav className="nav" aria-label="Main">
           {NAV.map((item) => <NavLink key={item.to} to={item.to} end={item.end}>{item.label}</NavLink>)}
+          <NavLink to="/notifications">
+            Notifications
+            {!!unread.data && <span className="count" aria-label={`${unread.data} unread`}>{unread.data}</span>}
+          </NavLink>
         </nav>
         <div className="sidebar-foot">
           <span className="live" title="Live updates">
