@@ -29,7 +29,7 @@ export async function newPage(browser) {
   const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width: 1280, height: 860 } });
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: BASE_URL });
   const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(30_000); // generous: CI machines are shared and busy
   const errors = [];
   page.on("pageerror", (err) => errors.push(String(err)));
   return { context, page, errors };
