@@ -4572,13 +4572,13 @@ export interface components {
          * AiHeartbeatIn
          * @description Schedule: interval (+ grace) or cron (+ timezone, + grace); neither = no missed-run alerts.
          * @example {
-         *       "budgets": {
-         *         "max_cost_per_day_usd": 25,
-         *         "max_failure_rate": 0.2
-         *       },
-         *       "grace": 600,
-         *       "interval": 3600,
          *       "name": "support agent",
+         *       "interval": 3600,
+         *       "grace": 600,
+         *       "budgets": {
+         *         "max_failure_rate": 0.2,
+         *         "max_cost_per_day_usd": 25
+         *       },
          *       "tags": [
          *         "llm"
          *       ]
@@ -4610,7 +4610,40 @@ export interface components {
             /** Tags */
             tags?: string[];
         };
-        /** AiHeartbeatOut */
+        /**
+         * AiHeartbeatOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "name": "support agent",
+         *       "description": "answers support tickets",
+         *       "schedule": "simple",
+         *       "interval": 3600,
+         *       "grace": 600,
+         *       "cron": null,
+         *       "timezone": "UTC",
+         *       "budgets": {
+         *         "max_failure_rate": 0.2,
+         *         "window_s": 3600,
+         *         "min_runs": 5,
+         *         "max_cost_per_run_usd": 0.05,
+         *         "max_cost_per_day_usd": 5,
+         *         "max_p95_latency_ms": 10000
+         *       },
+         *       "tags": [
+         *         "ai"
+         *       ],
+         *       "status": "ok",
+         *       "status_changed_at": "2026-12-04T09:30:00Z",
+         *       "breaches": [],
+         *       "last_event_at": "2026-12-04T09:30:00Z",
+         *       "late_at": "2026-12-04T10:30:00Z",
+         *       "down_at": "2026-12-04T10:40:00Z",
+         *       "n_runs": 240,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         AiHeartbeatOut: {
             /**
              * Id
@@ -4666,7 +4699,34 @@ export interface components {
             /** Updated At */
             updated_at: string;
         };
-        /** AlertOut */
+        /**
+         * AlertOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "incident_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *       "action": "trigger",
+         *       "event_type": "heartbeat.down",
+         *       "dedup_key": "heartbeat:5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "source_type": "heartbeat",
+         *       "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "severity": "critical",
+         *       "summary": "nightly backup is down",
+         *       "payload": {
+         *         "heartbeat_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *         "name": "nightly backup",
+         *         "status": "down",
+         *         "reason": "missed"
+         *       },
+         *       "host": "db-1",
+         *       "service": "backup",
+         *       "project": null,
+         *       "outcome": "opened",
+         *       "occurred_at": "2026-12-04T09:30:00Z",
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         AlertOut: {
             /**
              * Id
@@ -4717,16 +4777,16 @@ export interface components {
          * AnnotationCreate
          * @example {
          *       "name": "deploy v2.14.0",
+         *       "time": "2026-12-04T15:30:00Z",
          *       "tags": [
          *         "deploy",
          *         "api"
-         *       ],
-         *       "time": "2026-12-04T15:30:00Z"
+         *       ]
          *     }
          * @example {
-         *       "end": "2026-12-04T17:00:00Z",
          *       "name": "load test",
-         *       "start": "2026-12-04T16:00:00Z"
+         *       "start": "2026-12-04T16:00:00Z",
+         *       "end": "2026-12-04T17:00:00Z"
          *     }
          */
         AnnotationCreate: {
@@ -4752,7 +4812,23 @@ export interface components {
             /** Name */
             name: string;
         };
-        /** AnnotationOut */
+        /**
+         * AnnotationOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "name": "deploy checkout 2.4",
+         *       "description": "canary at 10 %",
+         *       "time": "2026-12-04T09:30:00Z",
+         *       "start": "2026-12-04T09:30:00Z",
+         *       "end": null,
+         *       "tags": [
+         *         "deploy"
+         *       ],
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         AnnotationOut: {
             /**
              * Id
@@ -4814,8 +4890,8 @@ export interface components {
          * AppleNativeIn
          * @example {
          *       "id_token": "eyJraWQiOi…(the identity token from Apple)",
-         *       "name": "Ada Lovelace",
-         *       "nonce": "the raw nonce you hashed into the request"
+         *       "nonce": "the raw nonce you hashed into the request",
+         *       "name": "Ada Lovelace"
          *     }
          */
         AppleNativeIn: {
@@ -4826,7 +4902,14 @@ export interface components {
             /** Name */
             name?: string | null;
         };
-        /** Assignments */
+        /**
+         * Assignments
+         * @example {
+         *       "probe_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "region": "eu-west",
+         *       "items": []
+         *     }
+         */
         Assignments: {
             /**
              * Probe Id
@@ -4840,7 +4923,31 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
-        /** AttemptOut */
+        /**
+         * AttemptOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "dedup_key": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+         *       "channel_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *       "user_id": null,
+         *       "kind": "webhook",
+         *       "event": "incident.triggered",
+         *       "severity": "critical",
+         *       "incident_id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+         *       "title": "[CRITICAL] nightly backup is down",
+         *       "status": "succeeded",
+         *       "attempts": 1,
+         *       "response_code": 200,
+         *       "error": null,
+         *       "duration_ms": 120,
+         *       "last_attempt_at": "2026-12-04T09:30:00Z",
+         *       "next_attempt_at": null,
+         *       "delivered_at": "2026-12-04T09:30:00Z",
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         AttemptOut: {
             /**
              * Id
@@ -4898,7 +5005,27 @@ export interface components {
             /** Project */
             project?: string | null;
         };
-        /** AuditEventOut */
+        /**
+         * AuditEventOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "actor_user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *       "actor_type": "user",
+         *       "actor_label": "ada@example.com",
+         *       "action": "heartbeat.created",
+         *       "target_type": "heartbeat",
+         *       "target_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "outcome": "success",
+         *       "ip": "203.0.113.7",
+         *       "user_agent": "curl/8.5.0",
+         *       "details": {
+         *         "name": "nightly backup"
+         *       },
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         AuditEventOut: {
             /**
              * Id
@@ -4934,7 +5061,12 @@ export interface components {
             /** Updated At */
             updated_at: string;
         };
-        /** AuthorizeOut */
+        /**
+         * AuthorizeOut
+         * @example {
+         *       "authorize_url": "https://github.com/login/oauth/authorize?client_id=Iv1.8a61f9b3a7aba766&state=…"
+         *     }
+         */
         AuthorizeOut: {
             /** Authorize Url */
             authorize_url: string;
@@ -4964,10 +5096,10 @@ export interface components {
         /**
          * BrandOut
          * @example {
-         *       "accent_color": "#0ea5e9",
-         *       "logo_url": "https://status.example.com/logo.svg",
          *       "name": "Xinex",
+         *       "logo_url": "https://status.example.com/logo.svg",
          *       "primary_color": "#4f46e5",
+         *       "accent_color": "#0ea5e9",
          *       "support_email": "support@example.com"
          *     }
          */
@@ -5034,7 +5166,25 @@ export interface components {
              */
             default: boolean;
         };
-        /** ChannelOut */
+        /**
+         * ChannelOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "name": "ops webhook",
+         *       "kind": "webhook",
+         *       "config": {
+         *         "url": "https://hooks.example.com/****a1b2",
+         *         "headers": {
+         *           "X-Team": "****"
+         *         }
+         *       },
+         *       "enabled": true,
+         *       "default": true,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         ChannelOut: {
             /**
              * Id
@@ -5085,7 +5235,19 @@ export interface components {
              */
             default?: boolean | null;
         };
-        /** CheckOut */
+        /**
+         * CheckOut
+         * @example {
+         *       "check_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "timestamp": "2026-12-04T09:30:00Z",
+         *       "region": "eu-west",
+         *       "status": "up",
+         *       "latency_ms": 182,
+         *       "status_code": 200,
+         *       "error": "",
+         *       "details": {}
+         *     }
+         */
         CheckOut: {
             /**
              * Check Id
@@ -5112,9 +5274,9 @@ export interface components {
         /**
          * CheckoutIn
          * @example {
-         *       "currency": "eur",
+         *       "tier": "pro",
          *       "interval": "month",
-         *       "tier": "pro"
+         *       "currency": "eur"
          *     }
          */
         CheckoutIn: {
@@ -5155,10 +5317,10 @@ export interface components {
          *       "run_id": "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f"
          *     }
          * @example {
-         *       "exit_code": 1,
-         *       "message": "disk full",
          *       "name": "nightly-backup",
-         *       "run_id": "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f"
+         *       "exit_code": 1,
+         *       "run_id": "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f",
+         *       "message": "disk full"
          *     }
          */
         CompatPingIn: {
@@ -5182,14 +5344,14 @@ export interface components {
          * @description Bound to a monitor, a heartbeat or an AI heartbeat (`source_id`), or manual. `status_override`
          *     pins the status whatever the source says (null: derived); a manual component shows it, or operational.
          * @example {
-         *       "name": "Public API",
          *       "page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
-         *       "source_id": "8c1e3f2b-4e7b-5d4a-9c6d-6f1a2b3c4d5e",
-         *       "source_type": "monitor"
+         *       "name": "Public API",
+         *       "source_type": "monitor",
+         *       "source_id": "8c1e3f2b-4e7b-5d4a-9c6d-6f1a2b3c4d5e"
          *     }
          * @example {
-         *       "name": "Support desk",
          *       "page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "name": "Support desk",
          *       "source_type": "manual",
          *       "status_override": "degraded"
          *     }
@@ -5222,7 +5384,24 @@ export interface components {
             /** Status Override */
             status_override?: ("operational" | "degraded" | "partial_outage" | "major_outage" | "maintenance") | null;
         };
-        /** ComponentOut */
+        /**
+         * ComponentOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "group_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *       "key": "api",
+         *       "name": "API",
+         *       "description": "public REST API",
+         *       "position": 0,
+         *       "source_type": "monitor",
+         *       "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "status_override": null,
+         *       "status": "operational",
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         ComponentOut: {
             /**
              * Id
@@ -5267,7 +5446,23 @@ export interface components {
             /** Updated At */
             updated_at: string;
         };
-        /** CorrelationGroupOut */
+        /**
+         * CorrelationGroupOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "key": "host:db-1",
+         *       "primary_incident_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *       "incident_ids": [
+         *         "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+         *       ],
+         *       "incident_count": 2,
+         *       "opened_at": "2026-12-04T09:30:00Z",
+         *       "last_alert_at": "2026-12-04T09:30:00Z",
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         CorrelationGroupOut: {
             /**
              * Id
@@ -5305,6 +5500,12 @@ export interface components {
         /**
          * CredentialsEndedOut
          * @description What a password reset or change ended. The session that changed the password stays.
+         * @example {
+         *       "message": "Your password was changed; your other sessions were signed out.",
+         *       "sessions_ended": 2,
+         *       "mobile_sign_ins_ended": 0,
+         *       "api_tokens_revoked": 1
+         *     }
          */
         CredentialsEndedOut: {
             /** Message */
@@ -5327,13 +5528,13 @@ export interface components {
          *           "currency": "usd",
          *           "tiers": [
          *             {
-         *               "month": 0,
          *               "tier": "free",
+         *               "month": 0,
          *               "year": 0
          *             },
          *             {
-         *               "month": 2900,
          *               "tier": "pro",
+         *               "month": 2900,
          *               "year": 29000
          *             }
          *           ]
@@ -5355,7 +5556,34 @@ export interface components {
             /** Tiers */
             tiers: components["schemas"]["TierPrice"][];
         };
-        /** DeliveryOut */
+        /**
+         * DeliveryOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "webhook_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *       "event_type": "incident.created",
+         *       "payload": {
+         *         "type": "incident.created",
+         *         "incident": {
+         *           "id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "title": "nightly backup is down"
+         *         }
+         *       },
+         *       "status": "succeeded",
+         *       "attempts": 1,
+         *       "response_code": 200,
+         *       "response_excerpt": "ok",
+         *       "error": null,
+         *       "duration_ms": 41250,
+         *       "next_attempt_at": null,
+         *       "last_attempt_at": "2026-12-04T09:30:00Z",
+         *       "delivered_at": "2026-12-04T09:30:00Z",
+         *       "is_test": false,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         DeliveryOut: {
             /**
              * Id
@@ -5429,8 +5657,8 @@ export interface components {
          *       "query": "SELECT service, p95(duration_ms) FROM spans WHERE is_root GROUP BY service LAST 1h"
          *     }
          * @example {
-         *       "annotations": true,
-         *       "query": "SELECT count() FROM logs WHERE severity = 'ERROR' LAST 24h TIMESERIES 1h"
+         *       "query": "SELECT count() FROM logs WHERE severity = 'ERROR' LAST 24h TIMESERIES 1h",
+         *       "annotations": true
          *     }
          */
         DslIn: {
@@ -5446,7 +5674,28 @@ export interface components {
              */
             annotations: boolean;
         };
-        /** DslOut */
+        /**
+         * DslOut
+         * @example {
+         *       "columns": [
+         *         {
+         *           "name": "service",
+         *           "type": "String"
+         *         },
+         *         {
+         *           "name": "p95_ms",
+         *           "type": "Float64"
+         *         }
+         *       ],
+         *       "rows": [
+         *         [
+         *           "checkout",
+         *           240.5
+         *         ]
+         *       ],
+         *       "annotations": []
+         *     }
+         */
         DslOut: {
             /** Columns */
             columns: components["schemas"]["DslColumn"][];
@@ -5472,14 +5721,15 @@ export interface components {
         /**
          * ExportOut
          * @example {
-         *       "created_at": "2026-12-04T23:00:00Z",
-         *       "download_url": "/api/v1/account/exports/0c6f1c1e-3a57-4c3e-9a8e-6f0c1d2e3f4a/download?expires=1764892800&signature=5f2b…",
-         *       "expires_at": "2026-12-05T23:00:02Z",
-         *       "finished_at": "2026-12-04T23:00:02Z",
          *       "id": "0c6f1c1e-3a57-4c3e-9a8e-6f0c1d2e3f4a",
-         *       "size_bytes": 48213,
          *       "status": "ready",
-         *       "status_url": "/api/v1/account/exports/0c6f1c1e-3a57-4c3e-9a8e-6f0c1d2e3f4a"
+         *       "status_url": "/api/v1/account/exports/0c6f1c1e-3a57-4c3e-9a8e-6f0c1d2e3f4a",
+         *       "download_url": "/api/v1/account/exports/0c6f1c1e-3a57-4c3e-9a8e-6f0c1d2e3f4a/download?expires=1764892800&signature=5f2b…",
+         *       "size_bytes": 48213,
+         *       "created_at": "2026-12-04T23:00:00Z",
+         *       "finished_at": "2026-12-04T23:00:02Z",
+         *       "expires_at": "2026-12-05T23:00:02Z",
+         *       "error": null
          *     }
          */
         ExportOut: {
@@ -5511,7 +5761,24 @@ export interface components {
             /** Error */
             error: string | null;
         };
-        /** FeedItemOut */
+        /**
+         * FeedItemOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *       "event": "incident.triggered",
+         *       "title": "[CRITICAL] nightly backup is down",
+         *       "body": "No ping since 03:00:41 UTC.",
+         *       "severity": "critical",
+         *       "incident_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "url": "https://xinex.example.com/incidents/5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "read": false,
+         *       "read_at": null,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         FeedItemOut: {
             /**
              * Id
@@ -5549,7 +5816,33 @@ export interface components {
             /** Updated At */
             updated_at: string;
         };
-        /** FeedPage */
+        /**
+         * FeedPage
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *           "event": "incident.triggered",
+         *           "title": "[CRITICAL] nightly backup is down",
+         *           "body": "No ping since 03:00:41 UTC.",
+         *           "severity": "critical",
+         *           "incident_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "url": "https://xinex.example.com/incidents/5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "read": false,
+         *           "read_at": null,
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1,
+         *       "unread_count": 2
+         *     }
+         */
         FeedPage: {
             /** Items */
             items: components["schemas"]["FeedItemOut"][];
@@ -5567,8 +5860,8 @@ export interface components {
         /**
          * GroupIn
          * @example {
-         *       "name": "API",
          *       "page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "name": "API",
          *       "position": 0
          *     }
          */
@@ -5586,7 +5879,17 @@ export interface components {
              */
             position: number;
         };
-        /** GroupOut */
+        /**
+         * GroupOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "name": "Core services",
+         *       "position": 0,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         GroupOut: {
             /**
              * Id
@@ -5615,18 +5918,18 @@ export interface components {
         /**
          * HeartbeatCreate
          * @example {
-         *       "cron": "0 3 * * *",
-         *       "grace": 1800,
          *       "name": "nightly backup",
+         *       "cron": "0 3 * * *",
+         *       "timezone": "Europe/Berlin",
+         *       "grace": 1800,
          *       "tags": [
          *         "backup"
-         *       ],
-         *       "timezone": "Europe/Berlin"
+         *       ]
          *     }
          * @example {
-         *       "grace": 60,
+         *       "name": "queue worker",
          *       "interval": 300,
-         *       "name": "queue worker"
+         *       "grace": 60
          *     }
          */
         HeartbeatCreate: {
@@ -5664,7 +5967,40 @@ export interface components {
             /** Slug */
             slug?: string | null;
         };
-        /** HeartbeatOut */
+        /**
+         * HeartbeatOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "name": "nightly backup",
+         *       "slug": "nightly-backup",
+         *       "kind": "simple",
+         *       "interval": 3600,
+         *       "grace": 600,
+         *       "cron": null,
+         *       "timezone": "UTC",
+         *       "max_runtime": null,
+         *       "notify_late": false,
+         *       "status": "up",
+         *       "ping_url": "https://xinex.example.com/ping/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+         *       "tags": [
+         *         "backups"
+         *       ],
+         *       "attribution": {
+         *         "host": "db-1",
+         *         "service": "backup",
+         *         "project": null
+         *       },
+         *       "last_ping_at": "2026-12-04T03:00:41Z",
+         *       "last_start_at": null,
+         *       "last_duration_ms": 41250,
+         *       "late_at": "2026-12-04T04:00:41Z",
+         *       "down_at": "2026-12-04T04:10:41Z",
+         *       "n_pings": 128,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         HeartbeatOut: {
             /**
              * Id
@@ -5779,12 +6115,12 @@ export interface components {
         /**
          * HookAccepted
          * @example {
+         *       "status": "accepted",
          *       "alerts": 2,
          *       "dedup_keys": [
          *         "3fa1c2b4d5e6f708",
          *         "9b8c7d6e5f4a3b2c"
-         *       ],
-         *       "status": "accepted"
+         *       ]
          *     }
          */
         HookAccepted: {
@@ -5795,7 +6131,20 @@ export interface components {
             /** Dedup Keys */
             dedup_keys: string[];
         };
-        /** IdentityOut */
+        /**
+         * IdentityOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "user_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "provider": "github",
+         *       "issuer": "https://github.com",
+         *       "email": "ada@example.com",
+         *       "email_verified": true,
+         *       "last_login_at": "2026-12-04T09:30:00Z",
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         IdentityOut: {
             /**
              * Id
@@ -5856,7 +6205,41 @@ export interface components {
             /** Why */
             why: string;
         };
-        /** ImportReportOut */
+        /**
+         * ImportReportOut
+         * @example {
+         *       "source": "pagerduty",
+         *       "dry_run": true,
+         *       "summary": {
+         *         "user": {
+         *           "matched": 2,
+         *           "invited": 1
+         *         },
+         *         "service": {
+         *           "create": 3
+         *         }
+         *       },
+         *       "items": [
+         *         {
+         *           "type": "service",
+         *           "external_id": "PX7Y2QZ",
+         *           "name": "checkout api",
+         *           "action": "create",
+         *           "object_id": null,
+         *           "detail": "integration pagerduty",
+         *           "key": null
+         *         }
+         *       ],
+         *       "problems": [
+         *         {
+         *           "type": "escalation_policy",
+         *           "external_id": "P9K3LMN",
+         *           "name": "legacy",
+         *           "why": "targets a team, which Xinex does not model"
+         *         }
+         *       ]
+         *     }
+         */
         ImportReportOut: {
             /** Source */
             source: string;
@@ -5882,10 +6265,10 @@ export interface components {
         /**
          * ImportRequest
          * @example {
-         *       "dry_run": true,
          *       "source": "pagerduty",
+         *       "url": "https://api.pagerduty.com",
          *       "token": "y_NbAkKc66ryYTWUXYEu",
-         *       "url": "https://api.pagerduty.com"
+         *       "dry_run": true
          *     }
          */
         ImportRequest: {
@@ -5912,7 +6295,68 @@ export interface components {
              */
             dry_run: boolean;
         };
-        /** IncidentDetail */
+        /**
+         * IncidentDetail
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "title": "nightly backup is down",
+         *       "status": "triggered",
+         *       "severity": "critical",
+         *       "dedup_key": "heartbeat:5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "source_type": "heartbeat",
+         *       "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "host": "db-1",
+         *       "service": "backup",
+         *       "project": null,
+         *       "tags": [
+         *         "backups"
+         *       ],
+         *       "opened_at": "2026-12-04T09:30:00Z",
+         *       "last_alert_at": "2026-12-04T09:30:00Z",
+         *       "alert_count": 1,
+         *       "acknowledged_at": null,
+         *       "acknowledged_by": null,
+         *       "resolved_at": null,
+         *       "resolved_by": null,
+         *       "resolve_reason": null,
+         *       "suppressed": false,
+         *       "suppression": null,
+         *       "group_id": null,
+         *       "routing_rule_id": "8f7e6d5c-4b3a-4291-8f0e-1d2c3b4a5968",
+         *       "escalation_policy": null,
+         *       "next_escalation_at": "2026-12-04T09:45:00Z",
+         *       "delivery_warning": null,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z",
+         *       "timeline": [
+         *         {
+         *           "id": "8f7e6d5c-4b3a-4291-8f0e-1d2c3b4a5968",
+         *           "at": "2026-12-04T09:30:00Z",
+         *           "kind": "alert",
+         *           "actor_type": "system",
+         *           "actor_id": null,
+         *           "message": "Triggered: nightly backup is down",
+         *           "data": {}
+         *         }
+         *       ],
+         *       "pages": [
+         *         {
+         *           "id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+         *           "event": "incident.triggered",
+         *           "target_type": "channel",
+         *           "target_id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+         *           "step_index": 0,
+         *           "cycle": 0,
+         *           "via_schedule_id": null,
+         *           "status": "sent",
+         *           "attempts": 1,
+         *           "sent_at": "2026-12-04T09:30:00Z",
+         *           "created_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         IncidentDetail: {
             /**
              * Id
@@ -5994,17 +6438,17 @@ export interface components {
          * IncidentIn
          * @description A public incident: its first update is `message` in state `status`.
          * @example {
+         *       "title": "Elevated API error rates",
+         *       "status": "investigating",
+         *       "impact": "major",
+         *       "message": "We are investigating errors on the public API.",
          *       "components": [
          *         {
          *           "component_id": "8c1e3f2b-4e7b-5d4a-9c6d-6f1a2b3c4d5e",
          *           "impact": "partial_outage"
          *         }
          *       ],
-         *       "impact": "major",
-         *       "message": "We are investigating errors on the public API.",
-         *       "notify": true,
-         *       "status": "investigating",
-         *       "title": "Elevated API error rates"
+         *       "notify": true
          *     }
          */
         IncidentIn: {
@@ -6041,8 +6485,8 @@ export interface components {
         /**
          * IncidentPatch
          * @example {
-         *       "impact": "minor",
-         *       "title": "Elevated API error rates in eu-west"
+         *       "title": "Elevated API error rates in eu-west",
+         *       "impact": "minor"
          *     }
          */
         IncidentPatch: {
@@ -6058,26 +6502,26 @@ export interface components {
         /**
          * IntegrationCreate
          * @example {
-         *       "kind": "alertmanager",
          *       "name": "Prometheus production",
+         *       "kind": "alertmanager",
          *       "service": "checkout",
+         *       "tags": [
+         *         "prod"
+         *       ],
          *       "severity_map": {
          *         "page": "critical",
          *         "ticket": "warning"
-         *       },
-         *       "tags": [
-         *         "prod"
-         *       ]
+         *       }
          *     }
          * @example {
+         *       "name": "Sentry via webhook",
          *       "kind": "webhook",
          *       "mapping": {
+         *         "title": "data.issue.title",
          *         "dedup_key": "data.issue.id",
          *         "resolve": "action == 'resolved'",
-         *         "severity": "data.issue.level",
-         *         "title": "data.issue.title"
-         *       },
-         *       "name": "Sentry via webhook"
+         *         "severity": "data.issue.level"
+         *       }
          *     }
          */
         IntegrationCreate: {
@@ -6131,7 +6575,32 @@ export interface components {
              */
             kind: "alertmanager" | "grafana" | "pagerduty" | "opsgenie" | "webhook";
         };
-        /** IntegrationOut */
+        /**
+         * IntegrationOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "name": "Alertmanager prod",
+         *       "kind": "alertmanager",
+         *       "enabled": true,
+         *       "key_hint": "9f3a",
+         *       "key_rotated_at": "2026-12-01T08:00:00Z",
+         *       "service": "checkout",
+         *       "tags": [
+         *         "prod"
+         *       ],
+         *       "default_severity": "error",
+         *       "severity_map": {
+         *         "critical": "critical",
+         *         "warning": "warning"
+         *       },
+         *       "mapping": {},
+         *       "rate_limit_per_minute": 600,
+         *       "last_event_at": "2026-12-04T09:30:00Z",
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         IntegrationOut: {
             /**
              * Id
@@ -6182,6 +6651,44 @@ export interface components {
         /**
          * IntegrationSecretOut
          * @description Answered once, at creation and rotation: the secret is not stored, only its hash.
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "name": "Alertmanager prod",
+         *       "kind": "alertmanager",
+         *       "enabled": true,
+         *       "key_hint": "9f3a",
+         *       "key_rotated_at": "2026-12-01T08:00:00Z",
+         *       "service": "checkout",
+         *       "tags": [
+         *         "prod"
+         *       ],
+         *       "default_severity": "error",
+         *       "severity_map": {
+         *         "critical": "critical",
+         *         "warning": "warning"
+         *       },
+         *       "mapping": {},
+         *       "rate_limit_per_minute": 600,
+         *       "last_event_at": "2026-12-04T09:30:00Z",
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z",
+         *       "key": "0b1c2d3e4f5a6b7c8d9e0f1a2b3c9f3a",
+         *       "ingestion_url": "https://xinex.example.com/api/v1/integrations/alertmanager/hooks/0b1c2d3e4f5a6b7c8d9e0f1a2b3c9f3a",
+         *       "sender_config": {
+         *         "receivers": [
+         *           {
+         *             "name": "xinex",
+         *             "webhook_configs": [
+         *               {
+         *                 "url": "https://xinex.example.com/api/v1/integrations/alertmanager/hooks/0b1c2d3e4f5a6b7c8d9e0f1a2b3c9f3a",
+         *                 "send_resolved": true
+         *               }
+         *             ]
+         *           }
+         *         ]
+         *       }
+         *     }
          */
         IntegrationSecretOut: {
             /**
@@ -6251,9 +6758,9 @@ export interface components {
          * IntegrationUpdate
          * @description Fields left out keep their value (PATCH semantics over PUT).
          * @example {
-         *       "enabled": true,
          *       "name": "Prometheus production",
-         *       "service": "payments"
+         *       "service": "payments",
+         *       "enabled": true
          *     }
          */
         IntegrationUpdate: {
@@ -6309,38 +6816,39 @@ export interface components {
         /**
          * IntervalOut
          * @example {
+         *       "subscription": {
+         *         "billing_configured": true,
+         *         "tier": "pro",
+         *         "status": "active",
+         *         "interval": "month",
+         *         "currency": "usd",
+         *         "current_period_start": "2026-12-01T00:00:00Z",
+         *         "current_period_end": "2027-01-01T00:00:00Z",
+         *         "cancel_at_period_end": false,
+         *         "scheduled_downgrade": {
+         *           "tier": "free",
+         *           "at": "2027-01-01T00:00:00Z"
+         *         },
+         *         "past_due": null,
+         *         "usage": {
+         *           "monitors": {
+         *             "used": 12,
+         *             "limit": 50
+         *           },
+         *           "heartbeats": {
+         *             "used": 3,
+         *             "limit": 100
+         *           },
+         *           "members": {
+         *             "used": 2,
+         *             "limit": 10
+         *           }
+         *         }
+         *       },
          *       "proration": {
          *         "amount": 26100,
          *         "currency": "usd",
          *         "invoice_id": "in_1Q2w3E"
-         *       },
-         *       "subscription": {
-         *         "billing_configured": true,
-         *         "cancel_at_period_end": false,
-         *         "currency": "usd",
-         *         "current_period_end": "2027-01-01T00:00:00Z",
-         *         "current_period_start": "2026-12-01T00:00:00Z",
-         *         "interval": "month",
-         *         "scheduled_downgrade": {
-         *           "at": "2027-01-01T00:00:00Z",
-         *           "tier": "free"
-         *         },
-         *         "status": "active",
-         *         "tier": "pro",
-         *         "usage": {
-         *           "heartbeats": {
-         *             "limit": 100,
-         *             "used": 3
-         *           },
-         *           "members": {
-         *             "limit": 10,
-         *             "used": 2
-         *           },
-         *           "monitors": {
-         *             "limit": 50,
-         *             "used": 12
-         *           }
-         *         }
          *       }
          *     }
          */
@@ -6358,7 +6866,26 @@ export interface components {
             /** Token */
             token: string;
         };
-        /** InvitationAccepted */
+        /**
+         * InvitationAccepted
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *       "email": "ada@example.com",
+         *       "name": "Ada Lovelace",
+         *       "role": "member",
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z",
+         *       "tenant": {
+         *         "id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *         "name": "Acme",
+         *         "slug": "acme",
+         *         "role": "member",
+         *         "tier": "pro"
+         *       }
+         *     }
+         */
         InvitationAccepted: {
             /**
              * Id
@@ -6403,7 +6930,21 @@ export interface components {
             /** @default member */
             role: components["schemas"]["Role"];
         };
-        /** InvitationOut */
+        /**
+         * InvitationOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "email": "grace@example.com",
+         *       "role": "member",
+         *       "status": "pending",
+         *       "invited_by": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *       "expires_at": "2026-12-11T09:30:00Z",
+         *       "accepted_at": null,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         InvitationOut: {
             /**
              * Id
@@ -6437,18 +6978,18 @@ export interface components {
         /**
          * InvoiceOut
          * @example {
+         *       "id": "5f0e8c7a-8d0c-4d7e-9a59-2f1b7b8e8a11",
+         *       "stripe_invoice_id": "in_1Q2w3E",
+         *       "number": "XINEX-0001",
+         *       "status": "paid",
          *       "amount_due": 2900,
          *       "amount_paid": 2900,
-         *       "created_at": "2026-12-01T00:00:05Z",
          *       "currency": "usd",
-         *       "hosted_invoice_url": "https://invoice.stripe.com/i/acct_1/test_x",
-         *       "id": "5f0e8c7a-8d0c-4d7e-9a59-2f1b7b8e8a11",
-         *       "invoice_pdf": "https://pay.stripe.com/invoice/acct_1/test_x/pdf",
-         *       "number": "XINEX-0001",
-         *       "period_end": "2027-01-01T00:00:00Z",
          *       "period_start": "2026-12-01T00:00:00Z",
-         *       "status": "paid",
-         *       "stripe_invoice_id": "in_1Q2w3E"
+         *       "period_end": "2027-01-01T00:00:00Z",
+         *       "hosted_invoice_url": "https://invoice.stripe.com/i/acct_1/test_x",
+         *       "invoice_pdf": "https://pay.stripe.com/invoice/acct_1/test_x/pdf",
+         *       "created_at": "2026-12-01T00:00:05Z"
          *     }
          */
         InvoiceOut: {
@@ -6480,7 +7021,31 @@ export interface components {
             /** Created At */
             created_at: string;
         };
-        /** InvoicePage */
+        /**
+         * InvoicePage
+         * @example {
+         *       "items": [
+         *         {
+         *           "amount_due": 2900,
+         *           "amount_paid": 2900,
+         *           "created_at": "2026-12-01T00:00:05Z",
+         *           "currency": "usd",
+         *           "hosted_invoice_url": "https://invoice.stripe.com/i/acct_1/test_x",
+         *           "id": "5f0e8c7a-8d0c-4d7e-9a59-2f1b7b8e8a11",
+         *           "invoice_pdf": "https://pay.stripe.com/invoice/acct_1/test_x/pdf",
+         *           "number": "XINEX-0001",
+         *           "period_end": "2027-01-01T00:00:00Z",
+         *           "period_start": "2026-12-01T00:00:00Z",
+         *           "status": "paid",
+         *           "stripe_invoice_id": "in_1Q2w3E"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         InvoicePage: {
             /** Items */
             items: components["schemas"]["InvoiceOut"][];
@@ -6550,7 +7115,26 @@ export interface components {
             /** Restrictions */
             restrictions: components["schemas"]["RestrictionIn"][];
         };
-        /** LogOut */
+        /**
+         * LogOut
+         * @example {
+         *       "timestamp": "2026-12-04T09:30:00Z",
+         *       "observed_timestamp": "2026-12-04T09:30:00Z",
+         *       "service": "checkout",
+         *       "severity": "ERROR",
+         *       "severity_number": 17,
+         *       "body": "payment declined: card expired",
+         *       "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+         *       "span_id": "00f067aa0ba902b7",
+         *       "scope": "checkout.payments",
+         *       "attributes": {
+         *         "order_id": "A-1042"
+         *       },
+         *       "resource": {
+         *         "service.name": "checkout"
+         *       }
+         *     }
+         */
         LogOut: {
             /**
              * Timestamp
@@ -6609,7 +7193,23 @@ export interface components {
             /** Tenant Id */
             tenant_id?: string | null;
         };
-        /** LoginOut */
+        /**
+         * LoginOut
+         * @example {
+         *       "user": {
+         *         "id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *         "email": "ada@example.com",
+         *         "name": "Ada Lovelace",
+         *         "timezone": "Europe/London",
+         *         "email_verified": true,
+         *         "created_at": "2026-12-01T08:00:00Z",
+         *         "updated_at": "2026-12-04T09:30:00Z"
+         *       },
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "csrf_token": "c2e1f0d9b8a7c6d5e4f3a2b1c0d9e8f7",
+         *       "session_expires_at": "2026-12-18T09:30:00Z"
+         *     }
+         */
         LoginOut: {
             user: components["schemas"]["UserOut"];
             /** Tenant Id */
@@ -6619,7 +7219,30 @@ export interface components {
             /** Session Expires At */
             session_expires_at: string;
         };
-        /** MeOut */
+        /**
+         * MeOut
+         * @example {
+         *       "id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *       "email": "ada@example.com",
+         *       "name": "Ada Lovelace",
+         *       "timezone": "Europe/London",
+         *       "email_verified": true,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "role": "owner",
+         *       "credential": "api_token",
+         *       "tenants": [
+         *         {
+         *           "id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "name": "Acme",
+         *           "slug": "acme",
+         *           "role": "owner",
+         *           "tier": "pro"
+         *         }
+         *       ]
+         *     }
+         */
         MeOut: {
             /**
              * Id
@@ -6660,7 +7283,19 @@ export interface components {
             /** Timezone */
             timezone?: string | null;
         };
-        /** MemberOut */
+        /**
+         * MemberOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *       "email": "ada@example.com",
+         *       "name": "Ada Lovelace",
+         *       "role": "owner",
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         MemberOut: {
             /**
              * Id
@@ -6697,7 +7332,12 @@ export interface components {
         MemberUpdate: {
             role: components["schemas"]["Role"];
         };
-        /** MessageOut */
+        /**
+         * MessageOut
+         * @example {
+         *       "message": "If the address belongs to an account, a link is on its way."
+         *     }
+         */
         MessageOut: {
             /** Message */
             message: string;
@@ -6705,6 +7345,37 @@ export interface components {
         /**
          * MonitorOut
          * @description Common fields plus the type's own fields (url, host, port, record_type, …) at the top level.
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "name": "checkout api",
+         *       "type": "http",
+         *       "interval": 60,
+         *       "timeout": 10,
+         *       "latency_threshold_ms": 2000,
+         *       "confirmation_period": 0,
+         *       "recovery_period": 0,
+         *       "regions": [
+         *         "eu-west",
+         *         "us-east"
+         *       ],
+         *       "tags": [
+         *         "shop"
+         *       ],
+         *       "status": "up",
+         *       "paused": false,
+         *       "status_changed_at": "2026-12-04T03:00:00Z",
+         *       "next_check_at": "2026-12-04T09:31:00Z",
+         *       "last_checked_at": "2026-12-04T09:30:00Z",
+         *       "last_result": "up",
+         *       "last_latency_ms": 182,
+         *       "last_status_code": 200,
+         *       "last_error": null,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z",
+         *       "url": "https://shop.example.com/health",
+         *       "method": "GET"
+         *     }
          */
         MonitorOut: {
             /**
@@ -6765,7 +7436,37 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** MonitorStatusOut */
+        /**
+         * MonitorStatusOut
+         * @example {
+         *       "monitor_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "status": "up",
+         *       "status_changed_at": "2026-12-04T03:00:00Z",
+         *       "latency_ms": 182,
+         *       "last_check": {
+         *         "checked_at": "2026-12-04T09:30:00Z",
+         *         "result": "up",
+         *         "latency_ms": 182,
+         *         "status_code": 200,
+         *         "error": null,
+         *         "reason": null
+         *       },
+         *       "next_check_at": "2026-12-04T09:31:00Z",
+         *       "confirmation": {},
+         *       "regions": [
+         *         {
+         *           "region": "eu-west",
+         *           "result": "up",
+         *           "checked_at": "2026-12-04T09:30:00Z",
+         *           "latency_ms": 182,
+         *           "status_code": 200,
+         *           "error": null,
+         *           "reason": null
+         *         }
+         *       ],
+         *       "advisories": []
+         *     }
+         */
         MonitorStatusOut: {
             /**
              * Monitor Id
@@ -6794,16 +7495,17 @@ export interface components {
          * MonitorUpdate
          * @description Partial update: fields given replace the current ones; the result is validated as a whole.
          * @example {
-         *       "confirmation_period": 3,
-         *       "interval": 60
+         *       "interval": 60,
+         *       "confirmation_period": 3
          *     }
          * @example {
-         *       "url": "https://example.com/healthz"
+         *       "url": "https://example.com/healthz",
+         *       "keyword": null
          *     }
          * @example {
+         *       "type": "tcp",
          *       "host": "db.example.com",
-         *       "port": 5432,
-         *       "type": "tcp"
+         *       "port": 5432
          *     }
          */
         MonitorUpdate: {
@@ -6832,13 +7534,13 @@ export interface components {
          * NativePingIn
          * @description Body of POST /hb/{slug} (optional).
          * @example {
-         *       "run_id": "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f",
-         *       "status": "start"
+         *       "status": "start",
+         *       "run_id": "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f"
          *     }
          * @example {
          *       "exit_code": 0,
-         *       "message": "backed up 12 GB",
-         *       "run_id": "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f"
+         *       "run_id": "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f",
+         *       "message": "backed up 12 GB"
          *     }
          */
         NativePingIn: {
@@ -6851,7 +7553,27 @@ export interface components {
             /** Message */
             message?: string | null;
         };
-        /** OAuthLoginOut */
+        /**
+         * OAuthLoginOut
+         * @example {
+         *       "user": {
+         *         "id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *         "email": "ada@example.com",
+         *         "name": "Ada Lovelace",
+         *         "timezone": "Europe/London",
+         *         "email_verified": true,
+         *         "created_at": "2026-12-01T08:00:00Z",
+         *         "updated_at": "2026-12-04T09:30:00Z"
+         *       },
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "csrf_token": "c2e1f0d9b8a7c6d5e4f3a2b1c0d9e8f7",
+         *       "session_expires_at": "2026-12-18T09:30:00Z",
+         *       "provider": "github",
+         *       "created": false,
+         *       "linked": false,
+         *       "next": "/"
+         *     }
+         */
         OAuthLoginOut: {
             user: components["schemas"]["UserOut"];
             /** Tenant Id */
@@ -6876,7 +7598,17 @@ export interface components {
             /** Ends At */
             ends_at: string;
         };
-        /** OnCallOut */
+        /**
+         * OnCallOut
+         * @example {
+         *       "schedule_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "at": "2026-12-04T09:30:00Z",
+         *       "user_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "source": "layer",
+         *       "layer": 0,
+         *       "override_id": null
+         *     }
+         */
         OnCallOut: {
             /**
              * Schedule Id
@@ -6897,20 +7629,23 @@ export interface components {
         /**
          * OnboardingOut
          * @example {
-         *       "completed": 1,
          *       "steps": [
          *         {
+         *           "key": "first_check",
+         *           "title": "Create a monitor or a heartbeat",
          *           "done": true,
          *           "how": "derived",
-         *           "key": "first_check",
-         *           "title": "Create a monitor or a heartbeat"
+         *           "completed_at": null
          *         },
          *         {
-         *           "done": false,
          *           "key": "invite_teammate",
-         *           "title": "Invite a teammate"
+         *           "title": "Invite a teammate",
+         *           "done": false,
+         *           "how": null,
+         *           "completed_at": null
          *         }
          *       ],
+         *       "completed": 1,
          *       "total": 2
          *     }
          */
@@ -6941,9 +7676,9 @@ export interface components {
         /**
          * OpsgenieAccepted
          * @example {
-         *       "requestId": "9ae63dd7-ed00-4c81-86f0-c4ffd33142c9",
          *       "result": "Request will be processed",
-         *       "took": 0.004
+         *       "took": 0.004,
+         *       "requestId": "9ae63dd7-ed00-4c81-86f0-c4ffd33142c9"
          *     }
          */
         OpsgenieAccepted: {
@@ -6958,8 +7693,8 @@ export interface components {
          * OpsgenieError
          * @example {
          *       "message": "Message can not be empty.",
-         *       "requestId": "9ae63dd7-ed00-4c81-86f0-c4ffd33142c9",
-         *       "took": 0.001
+         *       "took": 0.001,
+         *       "requestId": "9ae63dd7-ed00-4c81-86f0-c4ffd33142c9"
          *     }
          */
         OpsgenieError: {
@@ -6973,9 +7708,9 @@ export interface components {
         /**
          * OverrideIn
          * @example {
-         *       "ends_at": "2026-12-26T09:00:00Z",
+         *       "user_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
          *       "starts_at": "2026-12-24T18:00:00Z",
-         *       "user_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f"
+         *       "ends_at": "2026-12-26T09:00:00Z"
          *     }
          */
         OverrideIn: {
@@ -6995,7 +7730,20 @@ export interface components {
              */
             ends_at: string;
         };
-        /** OverrideOut */
+        /**
+         * OverrideOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "schedule_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *       "user_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "starts_at": "2026-12-24T00:00:00Z",
+         *       "ends_at": "2026-12-27T00:00:00Z",
+         *       "created_by": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         OverrideOut: {
             /**
              * Id
@@ -7033,18 +7781,18 @@ export interface components {
          * @description A status page. `visibility`: public (anyone), password (readers give `password`), members (only
          *     signed-in members of this tenant). `custom_domain` is stored and shown with its CNAME instruction.
          * @example {
-         *       "brand_color": "#0a7d4f",
-         *       "description": "Live status of Acme's services",
          *       "name": "Acme status",
          *       "slug": "acme",
+         *       "description": "Live status of Acme's services",
+         *       "brand_color": "#0a7d4f",
          *       "time_zone": "Europe/Berlin"
          *     }
          * @example {
          *       "name": "Internal status",
-         *       "password": "a long shared passphrase",
-         *       "past_incident_days": 30,
          *       "slug": "acme-internal",
-         *       "visibility": "password"
+         *       "visibility": "password",
+         *       "password": "a long shared passphrase",
+         *       "past_incident_days": 30
          *     }
          */
         PageIn: {
@@ -7100,7 +7848,48 @@ export interface components {
              */
             past_incident_days: number;
         };
-        /** Page[AiHeartbeatOut] */
+        /**
+         * Page[AiHeartbeatOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "name": "support agent",
+         *           "description": "answers support tickets",
+         *           "schedule": "simple",
+         *           "interval": 3600,
+         *           "grace": 600,
+         *           "cron": null,
+         *           "timezone": "UTC",
+         *           "budgets": {
+         *             "max_failure_rate": 0.2,
+         *             "window_s": 3600,
+         *             "min_runs": 5,
+         *             "max_cost_per_run_usd": 0.05,
+         *             "max_cost_per_day_usd": 5,
+         *             "max_p95_latency_ms": 10000
+         *           },
+         *           "tags": [
+         *             "ai"
+         *           ],
+         *           "status": "ok",
+         *           "status_changed_at": "2026-12-04T09:30:00Z",
+         *           "breaches": [],
+         *           "last_event_at": "2026-12-04T09:30:00Z",
+         *           "late_at": "2026-12-04T10:30:00Z",
+         *           "down_at": "2026-12-04T10:40:00Z",
+         *           "n_runs": 240,
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_AiHeartbeatOut_: {
             /** Items */
             items: components["schemas"]["AiHeartbeatOut"][];
@@ -7113,7 +7902,42 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[AlertOut] */
+        /**
+         * Page[AlertOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "incident_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *           "action": "trigger",
+         *           "event_type": "heartbeat.down",
+         *           "dedup_key": "heartbeat:5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "source_type": "heartbeat",
+         *           "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "severity": "critical",
+         *           "summary": "nightly backup is down",
+         *           "payload": {
+         *             "heartbeat_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *             "name": "nightly backup",
+         *             "status": "down",
+         *             "reason": "missed"
+         *           },
+         *           "host": "db-1",
+         *           "service": "backup",
+         *           "project": null,
+         *           "outcome": "opened",
+         *           "occurred_at": "2026-12-04T09:30:00Z",
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_AlertOut_: {
             /** Items */
             items: components["schemas"]["AlertOut"][];
@@ -7126,7 +7950,31 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[AnnotationOut] */
+        /**
+         * Page[AnnotationOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "name": "deploy checkout 2.4",
+         *           "description": "canary at 10 %",
+         *           "time": "2026-12-04T09:30:00Z",
+         *           "start": "2026-12-04T09:30:00Z",
+         *           "end": null,
+         *           "tags": [
+         *             "deploy"
+         *           ],
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_AnnotationOut_: {
             /** Items */
             items: components["schemas"]["AnnotationOut"][];
@@ -7139,7 +7987,39 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[AttemptOut] */
+        /**
+         * Page[AttemptOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "dedup_key": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+         *           "channel_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *           "user_id": null,
+         *           "kind": "webhook",
+         *           "event": "incident.triggered",
+         *           "severity": "critical",
+         *           "incident_id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+         *           "title": "[CRITICAL] nightly backup is down",
+         *           "status": "succeeded",
+         *           "attempts": 1,
+         *           "response_code": 200,
+         *           "error": null,
+         *           "duration_ms": 120,
+         *           "last_attempt_at": "2026-12-04T09:30:00Z",
+         *           "next_attempt_at": null,
+         *           "delivered_at": "2026-12-04T09:30:00Z",
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_AttemptOut_: {
             /** Items */
             items: components["schemas"]["AttemptOut"][];
@@ -7152,7 +8032,35 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[AuditEventOut] */
+        /**
+         * Page[AuditEventOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "actor_user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *           "actor_type": "user",
+         *           "actor_label": "ada@example.com",
+         *           "action": "heartbeat.created",
+         *           "target_type": "heartbeat",
+         *           "target_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "outcome": "success",
+         *           "ip": "203.0.113.7",
+         *           "user_agent": "curl/8.5.0",
+         *           "details": {
+         *             "name": "nightly backup"
+         *           },
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_AuditEventOut_: {
             /** Items */
             items: components["schemas"]["AuditEventOut"][];
@@ -7165,7 +8073,33 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[ChannelOut] */
+        /**
+         * Page[ChannelOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "name": "ops webhook",
+         *           "kind": "webhook",
+         *           "config": {
+         *             "url": "https://hooks.example.com/****a1b2",
+         *             "headers": {
+         *               "X-Team": "****"
+         *             }
+         *           },
+         *           "enabled": true,
+         *           "default": true,
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_ChannelOut_: {
             /** Items */
             items: components["schemas"]["ChannelOut"][];
@@ -7178,7 +8112,27 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[CheckOut] */
+        /**
+         * Page[CheckOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "check_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "timestamp": "2026-12-04T09:30:00Z",
+         *           "region": "eu-west",
+         *           "status": "up",
+         *           "latency_ms": 182,
+         *           "status_code": 200,
+         *           "error": "",
+         *           "details": {}
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_CheckOut_: {
             /** Items */
             items: components["schemas"]["CheckOut"][];
@@ -7191,7 +8145,32 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[ComponentOut] */
+        /**
+         * Page[ComponentOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "group_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *           "key": "api",
+         *           "name": "API",
+         *           "description": "public REST API",
+         *           "position": 0,
+         *           "source_type": "monitor",
+         *           "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "status_override": null,
+         *           "status": "operational",
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_ComponentOut_: {
             /** Items */
             items: components["schemas"]["ComponentOut"][];
@@ -7204,7 +8183,31 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[CorrelationGroupOut] */
+        /**
+         * Page[CorrelationGroupOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "key": "host:db-1",
+         *           "primary_incident_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *           "incident_ids": [
+         *             "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+         *           ],
+         *           "incident_count": 2,
+         *           "opened_at": "2026-12-04T09:30:00Z",
+         *           "last_alert_at": "2026-12-04T09:30:00Z",
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_CorrelationGroupOut_: {
             /** Items */
             items: components["schemas"]["CorrelationGroupOut"][];
@@ -7217,7 +8220,42 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[DeliveryOut] */
+        /**
+         * Page[DeliveryOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "webhook_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *           "event_type": "incident.created",
+         *           "payload": {
+         *             "type": "incident.created",
+         *             "incident": {
+         *               "id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *               "title": "nightly backup is down"
+         *             }
+         *           },
+         *           "status": "succeeded",
+         *           "attempts": 1,
+         *           "response_code": 200,
+         *           "response_excerpt": "ok",
+         *           "error": null,
+         *           "duration_ms": 41250,
+         *           "next_attempt_at": null,
+         *           "last_attempt_at": "2026-12-04T09:30:00Z",
+         *           "delivered_at": "2026-12-04T09:30:00Z",
+         *           "is_test": false,
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_DeliveryOut_: {
             /** Items */
             items: components["schemas"]["DeliveryOut"][];
@@ -7230,7 +8268,25 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[GroupOut] */
+        /**
+         * Page[GroupOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "name": "Core services",
+         *           "position": 0,
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_GroupOut_: {
             /** Items */
             items: components["schemas"]["GroupOut"][];
@@ -7243,7 +8299,48 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[HeartbeatOut] */
+        /**
+         * Page[HeartbeatOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "name": "nightly backup",
+         *           "slug": "nightly-backup",
+         *           "kind": "simple",
+         *           "interval": 3600,
+         *           "grace": 600,
+         *           "cron": null,
+         *           "timezone": "UTC",
+         *           "max_runtime": null,
+         *           "notify_late": false,
+         *           "status": "up",
+         *           "ping_url": "https://xinex.example.com/ping/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+         *           "tags": [
+         *             "backups"
+         *           ],
+         *           "attribution": {
+         *             "host": "db-1",
+         *             "service": "backup",
+         *             "project": null
+         *           },
+         *           "last_ping_at": "2026-12-04T03:00:41Z",
+         *           "last_start_at": null,
+         *           "last_duration_ms": 41250,
+         *           "late_at": "2026-12-04T04:00:41Z",
+         *           "down_at": "2026-12-04T04:10:41Z",
+         *           "n_pings": 128,
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_HeartbeatOut_: {
             /** Items */
             items: components["schemas"]["HeartbeatOut"][];
@@ -7256,7 +8353,28 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[IdentityOut] */
+        /**
+         * Page[IdentityOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "user_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "provider": "github",
+         *           "issuer": "https://github.com",
+         *           "email": "ada@example.com",
+         *           "email_verified": true,
+         *           "last_login_at": "2026-12-04T09:30:00Z",
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_IdentityOut_: {
             /** Items */
             items: components["schemas"]["IdentityOut"][];
@@ -7269,7 +8387,40 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[IntegrationOut] */
+        /**
+         * Page[IntegrationOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "name": "Alertmanager prod",
+         *           "kind": "alertmanager",
+         *           "enabled": true,
+         *           "key_hint": "9f3a",
+         *           "key_rotated_at": "2026-12-01T08:00:00Z",
+         *           "service": "checkout",
+         *           "tags": [
+         *             "prod"
+         *           ],
+         *           "default_severity": "error",
+         *           "severity_map": {
+         *             "critical": "critical",
+         *             "warning": "warning"
+         *           },
+         *           "mapping": {},
+         *           "rate_limit_per_minute": 600,
+         *           "last_event_at": "2026-12-04T09:30:00Z",
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_IntegrationOut_: {
             /** Items */
             items: components["schemas"]["IntegrationOut"][];
@@ -7282,7 +8433,29 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[InvitationOut] */
+        /**
+         * Page[InvitationOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "email": "grace@example.com",
+         *           "role": "member",
+         *           "status": "pending",
+         *           "invited_by": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *           "expires_at": "2026-12-11T09:30:00Z",
+         *           "accepted_at": null,
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_InvitationOut_: {
             /** Items */
             items: components["schemas"]["InvitationOut"][];
@@ -7295,7 +8468,34 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[LogOut] */
+        /**
+         * Page[LogOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "timestamp": "2026-12-04T09:30:00Z",
+         *           "observed_timestamp": "2026-12-04T09:30:00Z",
+         *           "service": "checkout",
+         *           "severity": "ERROR",
+         *           "severity_number": 17,
+         *           "body": "payment declined: card expired",
+         *           "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+         *           "span_id": "00f067aa0ba902b7",
+         *           "scope": "checkout.payments",
+         *           "attributes": {
+         *             "order_id": "A-1042"
+         *           },
+         *           "resource": {
+         *             "service.name": "checkout"
+         *           }
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_LogOut_: {
             /** Items */
             items: components["schemas"]["LogOut"][];
@@ -7308,7 +8508,27 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[MemberOut] */
+        /**
+         * Page[MemberOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *           "email": "ada@example.com",
+         *           "name": "Ada Lovelace",
+         *           "role": "owner",
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_MemberOut_: {
             /** Items */
             items: components["schemas"]["MemberOut"][];
@@ -7321,7 +8541,48 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[MonitorOut] */
+        /**
+         * Page[MonitorOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "name": "checkout api",
+         *           "type": "http",
+         *           "interval": 60,
+         *           "timeout": 10,
+         *           "latency_threshold_ms": 2000,
+         *           "confirmation_period": 0,
+         *           "recovery_period": 0,
+         *           "regions": [
+         *             "eu-west",
+         *             "us-east"
+         *           ],
+         *           "tags": [
+         *             "shop"
+         *           ],
+         *           "status": "up",
+         *           "paused": false,
+         *           "status_changed_at": "2026-12-04T03:00:00Z",
+         *           "next_check_at": "2026-12-04T09:31:00Z",
+         *           "last_checked_at": "2026-12-04T09:30:00Z",
+         *           "last_result": "up",
+         *           "last_latency_ms": 182,
+         *           "last_status_code": 200,
+         *           "last_error": null,
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z",
+         *           "url": "https://shop.example.com/health",
+         *           "method": "GET"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_MonitorOut_: {
             /** Items */
             items: components["schemas"]["MonitorOut"][];
@@ -7334,7 +8595,28 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[OverrideOut] */
+        /**
+         * Page[OverrideOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "schedule_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *           "user_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "starts_at": "2026-12-24T00:00:00Z",
+         *           "ends_at": "2026-12-27T00:00:00Z",
+         *           "created_by": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_OverrideOut_: {
             /** Items */
             items: components["schemas"]["OverrideOut"][];
@@ -7347,7 +8629,37 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[PageOut] */
+        /**
+         * Page[PageOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "name": "Acme status",
+         *           "slug": "acme",
+         *           "description": null,
+         *           "logo_url": null,
+         *           "brand_color": "#0a7d4f",
+         *           "time_zone": "UTC",
+         *           "visibility": "public",
+         *           "has_password": false,
+         *           "custom_domain": "status.acme.com",
+         *           "cname_instruction": "CNAME status.acme.com -> xinex.example.com",
+         *           "show_uptime_bars": true,
+         *           "show_response_times": false,
+         *           "show_maintenance": true,
+         *           "past_incident_days": 14,
+         *           "public_url": "https://xinex.example.com/status/acme",
+         *           "created_at": "2026-12-04T10:00:00Z",
+         *           "updated_at": "2026-12-04T10:00:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_PageOut_: {
             /** Items */
             items: components["schemas"]["xinex__status_pages__schemas__PageOut"][];
@@ -7360,7 +8672,36 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[PingOut] */
+        /**
+         * Page[PingOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "heartbeat_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *           "seq": 42,
+         *           "kind": "success",
+         *           "exit_code": 0,
+         *           "run_id": "r-20261204-0300",
+         *           "duration_ms": 41250,
+         *           "dialect": "native",
+         *           "method": "POST",
+         *           "remote_ip": "203.0.113.7",
+         *           "user_agent": "curl/8.5.0",
+         *           "body": "backup finished: 4.2 GB in 41 s",
+         *           "body_size": 31,
+         *           "received_at": "2026-12-04T03:00:41Z",
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_PingOut_: {
             /** Items */
             items: components["schemas"]["PingOut"][];
@@ -7373,7 +8714,49 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[PolicyOut] */
+        /**
+         * Page[PolicyOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "name": "ops escalation",
+         *           "description": "channel at once, then the on-call",
+         *           "steps": [
+         *             {
+         *               "delay_minutes": 0,
+         *               "targets": [
+         *                 {
+         *                   "type": "channel",
+         *                   "id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
+         *                 }
+         *               ],
+         *               "round_robin": false
+         *             },
+         *             {
+         *               "delay_minutes": 15,
+         *               "targets": [
+         *                 {
+         *                   "type": "schedule",
+         *                   "id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+         *                 }
+         *               ],
+         *               "round_robin": false
+         *             }
+         *           ],
+         *           "repeat": 0,
+         *           "repeat_delay_minutes": 30,
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_PolicyOut_: {
             /** Items */
             items: components["schemas"]["PolicyOut"][];
@@ -7386,7 +8769,28 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[ProbeOut] */
+        /**
+         * Page[ProbeOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "name": "office probe",
+         *           "region": "eu-west",
+         *           "token_prefix": "xinex_probe_9c1d",
+         *           "enabled": true,
+         *           "last_seen_at": "2026-12-04T09:30:00Z",
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_ProbeOut_: {
             /** Items */
             items: components["schemas"]["ProbeOut"][];
@@ -7399,7 +8803,22 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[ProviderOut] */
+        /**
+         * Page[ProviderOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "name": "github",
+         *           "display_name": "GitHub",
+         *           "authorize_url": "https://xinex.example.com/api/v1/auth/oauth/github"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_ProviderOut_: {
             /** Items */
             items: components["schemas"]["ProviderOut"][];
@@ -7412,7 +8831,43 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[RoutingRuleOut] */
+        /**
+         * Page[RoutingRuleOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "name": "backups to ops",
+         *           "position": 0,
+         *           "enabled": true,
+         *           "is_default": false,
+         *           "source_type": "heartbeat",
+         *           "source_ids": [
+         *             "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d"
+         *           ],
+         *           "tags": [
+         *             "backups"
+         *           ],
+         *           "severities": [],
+         *           "host": null,
+         *           "service": null,
+         *           "project": null,
+         *           "escalation_policy_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "channel_ids": [
+         *             "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
+         *           ],
+         *           "auto_resolve": true,
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_RoutingRuleOut_: {
             /** Items */
             items: components["schemas"]["RoutingRuleOut"][];
@@ -7425,7 +8880,39 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[ScheduleOut] */
+        /**
+         * Page[ScheduleOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "name": "primary on-call",
+         *           "description": "",
+         *           "timezone": "Europe/Berlin",
+         *           "layers": [
+         *             {
+         *               "name": "weekly",
+         *               "rotation": "weekly",
+         *               "shift_hours": 168,
+         *               "start": "2026-11-30T09:00:00Z",
+         *               "users": [
+         *                 "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *                 "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+         *               ],
+         *               "restrictions": []
+         *             }
+         *           ],
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_ScheduleOut_: {
             /** Items */
             items: components["schemas"]["ScheduleOut"][];
@@ -7438,7 +8925,26 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[ServiceOut] */
+        /**
+         * Page[ServiceOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "name": "checkout",
+         *           "span_count": 12,
+         *           "error_count": 0,
+         *           "error_rate": 0,
+         *           "p95_ms": 240.5,
+         *           "log_count": 40,
+         *           "last_seen": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_ServiceOut_: {
             /** Items */
             items: components["schemas"]["ServiceOut"][];
@@ -7451,7 +8957,28 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[SessionOut] */
+        /**
+         * Page[SessionOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "ip": "203.0.113.7",
+         *           "user_agent": "curl/8.5.0",
+         *           "active_tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "current": true,
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z",
+         *           "last_seen_at": "2026-12-04T09:30:00Z",
+         *           "expires_at": "2026-12-18T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_SessionOut_: {
             /** Items */
             items: components["schemas"]["SessionOut"][];
@@ -7464,7 +8991,40 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[SilenceOut] */
+        /**
+         * Page[SilenceOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "name": "checkout deploy",
+         *           "comment": "release 2.4",
+         *           "source_type": null,
+         *           "source_id": null,
+         *           "tags": [
+         *             "deploy"
+         *           ],
+         *           "severities": [
+         *             "warning"
+         *           ],
+         *           "host": null,
+         *           "service": "checkout",
+         *           "project": null,
+         *           "starts_at": "2026-12-04T09:30:00Z",
+         *           "ends_at": "2026-12-04T10:30:00Z",
+         *           "active": true,
+         *           "created_by": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_SilenceOut_: {
             /** Items */
             items: components["schemas"]["SilenceOut"][];
@@ -7477,7 +9037,24 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[SubscriberOut] */
+        /**
+         * Page[SubscriberOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "kind": "email",
+         *           "target": "ops@example.com",
+         *           "confirmed": true,
+         *           "created_at": "2026-12-01T08:00:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_SubscriberOut_: {
             /** Items */
             items: components["schemas"]["SubscriberOut"][];
@@ -7490,7 +9067,24 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[TenantBrief] */
+        /**
+         * Page[TenantBrief]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "name": "Acme",
+         *           "slug": "acme",
+         *           "role": "owner",
+         *           "tier": "pro"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_TenantBrief_: {
             /** Items */
             items: components["schemas"]["TenantBrief"][];
@@ -7503,7 +9097,32 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[TokenOut] */
+        /**
+         * Page[TokenOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *           "name": "deploy script",
+         *           "prefix": "xinex_3f2b",
+         *           "scopes": [
+         *             "heartbeats:write"
+         *           ],
+         *           "expires_at": null,
+         *           "last_used_at": "2026-12-04T09:30:00Z",
+         *           "revoked_at": null,
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_TokenOut_: {
             /** Items */
             items: components["schemas"]["TokenOut"][];
@@ -7516,7 +9135,33 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[WebhookOut] */
+        /**
+         * Page[WebhookOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "url": "https://hooks.example.com/xinex",
+         *           "description": "incidents to our tracker",
+         *           "event_types": [
+         *             "incident.created",
+         *             "incident.resolved"
+         *           ],
+         *           "enabled": true,
+         *           "disabled_reason": null,
+         *           "secret_hint": "whsec_…aSw",
+         *           "previous_secret_expires_at": null,
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_WebhookOut_: {
             /** Items */
             items: components["schemas"]["WebhookOut"][];
@@ -7529,7 +9174,43 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[WindowOut] */
+        /**
+         * Page[WindowOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "name": "database upgrade",
+         *           "description": "PostgreSQL 17",
+         *           "kind": "once",
+         *           "starts_at": "2026-12-06T22:00:00Z",
+         *           "ends_at": "2026-12-06T23:00:00Z",
+         *           "cron": null,
+         *           "timezone": "UTC",
+         *           "duration_minutes": null,
+         *           "monitor_ids": [
+         *             "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d"
+         *           ],
+         *           "heartbeat_ids": [
+         *             "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+         *           ],
+         *           "tags": [],
+         *           "active": false,
+         *           "current_or_next": {
+         *             "starts_at": "2026-12-06T22:00:00Z",
+         *             "ends_at": "2026-12-06T23:00:00Z"
+         *           },
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         Page_WindowOut_: {
             /** Items */
             items: components["schemas"]["WindowOut"][];
@@ -7545,9 +9226,9 @@ export interface components {
         /**
          * PagerDutyAccepted
          * @example {
-         *       "dedup_key": "srv01/HTTP",
+         *       "status": "success",
          *       "message": "Event processed",
-         *       "status": "success"
+         *       "dedup_key": "srv01/HTTP"
          *     }
          */
         PagerDutyAccepted: {
@@ -7561,11 +9242,11 @@ export interface components {
         /**
          * PagerDutyInvalid
          * @example {
+         *       "status": "invalid event",
+         *       "message": "Event object is invalid",
          *       "errors": [
          *         "'payload.summary' is missing or blank"
-         *       ],
-         *       "message": "Event object is invalid",
-         *       "status": "invalid event"
+         *       ]
          *     }
          */
         PagerDutyInvalid: {
@@ -7609,8 +9290,8 @@ export interface components {
         /**
          * PasswordResetConfirmIn
          * @example {
-         *       "password": "a new long passphrase",
-         *       "token": "the token from the reset e-mail's link"
+         *       "token": "the token from the reset e-mail's link",
+         *       "password": "a new long passphrase"
          *     }
          */
         PasswordResetConfirmIn: {
@@ -7642,6 +9323,17 @@ export interface components {
         /**
          * PingAck
          * @description What the authenticated dialects answer once the ping is committed.
+         * @example {
+         *       "ok": true,
+         *       "heartbeat_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "slug": "nightly-backup",
+         *       "name": "nightly backup",
+         *       "kind": "success",
+         *       "status": "up",
+         *       "run_id": "r-20261204-0300",
+         *       "duration_ms": 41250,
+         *       "received_at": "2026-12-04T03:00:41Z"
+         *     }
          */
         PingAck: {
             /**
@@ -7669,7 +9361,28 @@ export interface components {
             /** Received At */
             received_at: string;
         };
-        /** PingOut */
+        /**
+         * PingOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "heartbeat_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *       "seq": 42,
+         *       "kind": "success",
+         *       "exit_code": 0,
+         *       "run_id": "r-20261204-0300",
+         *       "duration_ms": 41250,
+         *       "dialect": "native",
+         *       "method": "POST",
+         *       "remote_ip": "203.0.113.7",
+         *       "user_agent": "curl/8.5.0",
+         *       "body": "backup finished: 4.2 GB in 41 s",
+         *       "body_size": 31,
+         *       "received_at": "2026-12-04T03:00:41Z",
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         PingOut: {
             /**
              * Id
@@ -7719,14 +9432,13 @@ export interface components {
          * PolicyIn
          * @example {
          *       "name": "primary then team",
-         *       "repeat": 1,
          *       "steps": [
          *         {
          *           "delay_minutes": 0,
          *           "targets": [
          *             {
-         *               "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
-         *               "type": "schedule"
+         *               "type": "schedule",
+         *               "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f"
          *             }
          *           ]
          *         },
@@ -7734,12 +9446,13 @@ export interface components {
          *           "delay_minutes": 15,
          *           "targets": [
          *             {
-         *               "id": "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f",
-         *               "type": "channel"
+         *               "type": "channel",
+         *               "id": "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f"
          *             }
          *           ]
          *         }
-         *       ]
+         *       ],
+         *       "repeat": 1
          *     }
          */
         PolicyIn: {
@@ -7760,7 +9473,41 @@ export interface components {
              */
             repeat_delay_minutes: number;
         };
-        /** PolicyOut */
+        /**
+         * PolicyOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "name": "ops escalation",
+         *       "description": "channel at once, then the on-call",
+         *       "steps": [
+         *         {
+         *           "delay_minutes": 0,
+         *           "targets": [
+         *             {
+         *               "type": "channel",
+         *               "id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
+         *             }
+         *           ],
+         *           "round_robin": false
+         *         },
+         *         {
+         *           "delay_minutes": 15,
+         *           "targets": [
+         *             {
+         *               "type": "schedule",
+         *               "id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+         *             }
+         *           ],
+         *           "round_robin": false
+         *         }
+         *       ],
+         *       "repeat": 0,
+         *       "repeat_delay_minutes": 30,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         PolicyOut: {
             /**
              * Id
@@ -7800,11 +9547,6 @@ export interface components {
         /**
          * PrefsIn
          * @example {
-         *       "quiet_hours": {
-         *         "end": "07:00",
-         *         "start": "22:00",
-         *         "timezone": "Europe/Berlin"
-         *       },
          *       "rules": {
          *         "critical": [
          *           "push",
@@ -7814,6 +9556,11 @@ export interface components {
          *         "warning": [
          *           "feed"
          *         ]
+         *       },
+         *       "quiet_hours": {
+         *         "start": "22:00",
+         *         "end": "07:00",
+         *         "timezone": "Europe/Berlin"
          *       }
          *     }
          */
@@ -7827,7 +9574,50 @@ export interface components {
             };
             quiet_hours?: components["schemas"]["QuietHours"] | null;
         };
-        /** PrefsOut */
+        /**
+         * PrefsOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *       "rules": {
+         *         "critical": [
+         *           "email",
+         *           "push",
+         *           "feed"
+         *         ],
+         *         "high": [
+         *           "email",
+         *           "feed"
+         *         ],
+         *         "warning": [
+         *           "feed"
+         *         ],
+         *         "info": [
+         *           "feed"
+         *         ]
+         *       },
+         *       "quiet_hours": {
+         *         "enabled": true,
+         *         "start": "22:00",
+         *         "end": "07:00",
+         *         "timezone": "Europe/Berlin"
+         *       },
+         *       "severities": [
+         *         "critical",
+         *         "high",
+         *         "warning",
+         *         "info"
+         *       ],
+         *       "media": [
+         *         "email",
+         *         "push",
+         *         "feed"
+         *       ],
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         PrefsOut: {
             /**
              * Id
@@ -7873,7 +9663,21 @@ export interface components {
             /** Updated At */
             updated_at: string;
         };
-        /** ProbeCreated */
+        /**
+         * ProbeCreated
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "name": "office probe",
+         *       "region": "eu-west",
+         *       "token_prefix": "xinex_probe_9c1d",
+         *       "enabled": true,
+         *       "last_seen_at": null,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z",
+         *       "token": "xinex_probe_9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d"
+         *     }
+         */
         ProbeCreated: {
             /**
              * Id
@@ -7918,7 +9722,20 @@ export interface components {
             /** Region */
             region: string;
         };
-        /** ProbeOut */
+        /**
+         * ProbeOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "name": "office probe",
+         *       "region": "eu-west",
+         *       "token_prefix": "xinex_probe_9c1d",
+         *       "enabled": true,
+         *       "last_seen_at": "2026-12-04T09:30:00Z",
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         ProbeOut: {
             /**
              * Id
@@ -7957,7 +9774,14 @@ export interface components {
             /** Invoice Id */
             invoice_id: string | null;
         };
-        /** ProviderOut */
+        /**
+         * ProviderOut
+         * @example {
+         *       "name": "github",
+         *       "display_name": "GitHub",
+         *       "authorize_url": "https://xinex.example.com/api/v1/auth/oauth/github"
+         *     }
+         */
         ProviderOut: {
             /** Name */
             name: string;
@@ -8054,7 +9878,39 @@ export interface components {
             /** Updates */
             updates: components["schemas"]["PublicUpdate"][];
         };
-        /** PublicIncidentPage */
+        /**
+         * PublicIncidentPage
+         * @example {
+         *       "items": [
+         *         {
+         *           "key": "elevated-errors",
+         *           "title": "Elevated error rates on the API",
+         *           "status": "investigating",
+         *           "impact": "minor",
+         *           "started_at": "2026-12-04T09:30:00Z",
+         *           "resolved_at": null,
+         *           "components": [
+         *             {
+         *               "key": "api",
+         *               "name": "API",
+         *               "impact": "degraded"
+         *             }
+         *           ],
+         *           "updates": [
+         *             {
+         *               "status": "investigating",
+         *               "message": "We are looking into elevated error rates.",
+         *               "at": "2026-12-04T09:30:00Z"
+         *             }
+         *           ]
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         PublicIncidentPage: {
             /** Items */
             items: components["schemas"]["PublicIncident"][];
@@ -8098,41 +9954,44 @@ export interface components {
         /**
          * PublicPage
          * @example {
-         *       "generated_at": "2026-12-04T10:00:00Z",
+         *       "page": {
+         *         "name": "Acme status",
+         *         "slug": "acme",
+         *         "description": null,
+         *         "logo_url": null,
+         *         "brand_color": "#0a7d4f",
+         *         "time_zone": "UTC"
+         *       },
+         *       "status": {
+         *         "status": "operational",
+         *         "description": "All systems operational"
+         *       },
          *       "groups": [
          *         {
+         *           "name": "API",
+         *           "status": "operational",
          *           "components": [
          *             {
+         *               "key": "k3J9xQa1",
+         *               "name": "Public API",
+         *               "description": null,
+         *               "status": "operational",
+         *               "uptime_90d_pct": 99.98,
          *               "days": [
          *                 {
          *                   "date": "2026-12-04",
          *                   "status": "operational",
          *                   "uptime_pct": 100
          *                 }
-         *               ],
-         *               "key": "k3J9xQa1",
-         *               "name": "Public API",
-         *               "status": "operational",
-         *               "uptime_90d_pct": 99.98
+         *               ]
          *             }
-         *           ],
-         *           "name": "API",
-         *           "status": "operational"
+         *           ]
          *         }
          *       ],
          *       "incidents": [],
-         *       "maintenance": [],
-         *       "page": {
-         *         "brand_color": "#0a7d4f",
-         *         "name": "Acme status",
-         *         "slug": "acme",
-         *         "time_zone": "UTC"
-         *       },
          *       "past_incidents": [],
-         *       "status": {
-         *         "description": "All systems operational",
-         *         "status": "operational"
-         *       }
+         *       "maintenance": [],
+         *       "generated_at": "2026-12-04T10:00:00Z"
          *     }
          */
         PublicPage: {
@@ -8208,7 +10067,13 @@ export interface components {
              */
             timezone: string;
         };
-        /** ReadAllOut */
+        /**
+         * ReadAllOut
+         * @example {
+         *       "marked": 3,
+         *       "unread_count": 2
+         *     }
+         */
         ReadAllOut: {
             /** Marked */
             marked: number;
@@ -8246,8 +10111,8 @@ export interface components {
          * RegisterIn
          * @example {
          *       "email": "ada@example.com",
-         *       "name": "Ada Lovelace",
          *       "password": "a long passphrase of yours",
+         *       "name": "Ada Lovelace",
          *       "tenant_name": "Analytical Engines"
          *     }
          */
@@ -8325,11 +10190,11 @@ export interface components {
          * @example {
          *       "results": [
          *         {
+         *           "monitor_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
          *           "check_id": "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f",
          *           "checked_at": "2026-12-04T12:00:00Z",
-         *           "latency_ms": 84.2,
-         *           "monitor_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
          *           "status": "up",
+         *           "latency_ms": 84.2,
          *           "status_code": 200
          *         }
          *       ]
@@ -8361,15 +10226,15 @@ export interface components {
         /**
          * RoutingRuleIn
          * @example {
-         *       "escalation_policy_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
          *       "name": "database pages",
          *       "position": 10,
+         *       "tags": [
+         *         "db"
+         *       ],
          *       "severities": [
          *         "critical"
          *       ],
-         *       "tags": [
-         *         "db"
-         *       ]
+         *       "escalation_policy_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f"
          *     }
          */
         RoutingRuleIn: {
@@ -8415,7 +10280,35 @@ export interface components {
              */
             auto_resolve: boolean;
         };
-        /** RoutingRuleOut */
+        /**
+         * RoutingRuleOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "name": "backups to ops",
+         *       "position": 0,
+         *       "enabled": true,
+         *       "is_default": false,
+         *       "source_type": "heartbeat",
+         *       "source_ids": [
+         *         "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d"
+         *       ],
+         *       "tags": [
+         *         "backups"
+         *       ],
+         *       "severities": [],
+         *       "host": null,
+         *       "service": null,
+         *       "project": null,
+         *       "escalation_policy_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "channel_ids": [
+         *         "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
+         *       ],
+         *       "auto_resolve": true,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         RoutingRuleOut: {
             /**
              * Id
@@ -8460,7 +10353,31 @@ export interface components {
             /** Updated At */
             updated_at: string;
         };
-        /** RunEventAck */
+        /**
+         * RunEventAck
+         * @example {
+         *       "event_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "run": {
+         *         "id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *         "tenant_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *         "ai_heartbeat_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *         "run_id": "ticket-48213",
+         *         "started_at": "2026-12-04T03:00:00Z",
+         *         "ended_at": "2026-12-04T03:00:41Z",
+         *         "outcome": "success",
+         *         "model": "gpt-4o-mini",
+         *         "input_tokens": 1200,
+         *         "output_tokens": 350,
+         *         "cost_usd": 0.0042,
+         *         "latency_ms": 2100,
+         *         "error": null,
+         *         "steps": 4,
+         *         "created_at": "2026-12-04T03:00:00Z",
+         *         "updated_at": "2026-12-04T03:00:41Z"
+         *       },
+         *       "status": "ok"
+         *     }
+         */
         RunEventAck: {
             /**
              * Event Id
@@ -8478,14 +10395,14 @@ export interface components {
          *       "run_id": "run-2026-12-04-001"
          *     }
          * @example {
-         *       "cost_usd": 0.012,
          *       "event": "end",
-         *       "input_tokens": 1200,
-         *       "latency_ms": 2400,
-         *       "model": "gpt-4o",
+         *       "run_id": "run-2026-12-04-001",
          *       "outcome": "success",
+         *       "model": "gpt-4o",
+         *       "input_tokens": 1200,
          *       "output_tokens": 350,
-         *       "run_id": "run-2026-12-04-001"
+         *       "cost_usd": 0.012,
+         *       "latency_ms": 2400
          *     }
          */
         RunEventIn: {
@@ -8532,15 +10449,15 @@ export interface components {
         /**
          * SamlConfigIn
          * @example {
+         *       "idp_entity_id": "https://idp.example.com/metadata",
+         *       "idp_sso_url": "https://idp.example.com/sso/saml",
+         *       "idp_x509_cert": "-----BEGIN CERTIFICATE-----\nMIIC…\n-----END CERTIFICATE-----",
+         *       "default_role": "member",
          *       "allowed_domains": [
          *         "example.com"
          *       ],
-         *       "default_role": "member",
          *       "enabled": true,
-         *       "enforce": false,
-         *       "idp_entity_id": "https://idp.example.com/metadata",
-         *       "idp_sso_url": "https://idp.example.com/sso/saml",
-         *       "idp_x509_cert": "-----BEGIN CERTIFICATE-----\nMIIC…\n-----END CERTIFICATE-----"
+         *       "enforce": false
          *     }
          */
         SamlConfigIn: {
@@ -8571,7 +10488,32 @@ export interface components {
              */
             enforce: boolean;
         };
-        /** SamlConfigOut */
+        /**
+         * SamlConfigOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z",
+         *       "idp_entity_id": "https://idp.example.com/saml",
+         *       "idp_sso_url": "https://idp.example.com/saml/sso",
+         *       "idp_slo_url": null,
+         *       "idp_x509_cert": "MIIC…",
+         *       "idp_cert_fingerprint_sha256": "AB:CD:…",
+         *       "idp_cert_not_after": "2028-01-01T00:00:00Z",
+         *       "idp_cert_subject": "CN=idp.example.com",
+         *       "default_role": "member",
+         *       "allowed_domains": [
+         *         "acme.com"
+         *       ],
+         *       "enabled": true,
+         *       "enforce": false,
+         *       "sp_entity_id": "https://xinex.example.com/api/v1/sso/acme/metadata",
+         *       "sp_acs_url": "https://xinex.example.com/api/v1/sso/acme/acs",
+         *       "sp_metadata_url": "https://xinex.example.com/api/v1/sso/acme/metadata",
+         *       "login_url": "https://xinex.example.com/api/v1/sso/login?tenant=acme"
+         *     }
+         */
         SamlConfigOut: {
             /**
              * Id
@@ -8621,6 +10563,8 @@ export interface components {
         /**
          * ScheduleIn
          * @example {
+         *       "name": "platform on-call",
+         *       "timezone": "Europe/Berlin",
          *       "layers": [
          *         {
          *           "name": "weekly",
@@ -8631,9 +10575,7 @@ export interface components {
          *             "7a9e2d4c-1b3f-4c5d-8e6f-0a1b2c3d4e5f"
          *           ]
          *         }
-         *       ],
-         *       "name": "platform on-call",
-         *       "timezone": "Europe/Berlin"
+         *       ]
          *     }
          */
         ScheduleIn: {
@@ -8649,7 +10591,31 @@ export interface components {
             /** Layers */
             layers?: components["schemas"]["LayerIn"][];
         };
-        /** ScheduleOut */
+        /**
+         * ScheduleOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "name": "primary on-call",
+         *       "description": "",
+         *       "timezone": "Europe/Berlin",
+         *       "layers": [
+         *         {
+         *           "name": "weekly",
+         *           "rotation": "weekly",
+         *           "shift_hours": 168,
+         *           "start": "2026-11-30T09:00:00Z",
+         *           "users": [
+         *             "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *             "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+         *           ],
+         *           "restrictions": []
+         *         }
+         *       ],
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         ScheduleOut: {
             /**
              * Id
@@ -8681,7 +10647,18 @@ export interface components {
             /** At */
             at: string | null;
         };
-        /** ServiceOut */
+        /**
+         * ServiceOut
+         * @example {
+         *       "name": "checkout",
+         *       "span_count": 12,
+         *       "error_count": 0,
+         *       "error_rate": 0,
+         *       "p95_ms": 240.5,
+         *       "log_count": 40,
+         *       "last_seen": "2026-12-04T09:30:00Z"
+         *     }
+         */
         ServiceOut: {
             /** Name */
             name: string;
@@ -8698,7 +10675,20 @@ export interface components {
             /** Last Seen */
             last_seen: string;
         };
-        /** SessionOut */
+        /**
+         * SessionOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "ip": "203.0.113.7",
+         *       "user_agent": "curl/8.5.0",
+         *       "active_tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "current": true,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z",
+         *       "last_seen_at": "2026-12-04T09:30:00Z",
+         *       "expires_at": "2026-12-18T09:30:00Z"
+         *     }
+         */
         SessionOut: {
             /**
              * Id
@@ -8740,7 +10730,25 @@ export interface components {
             /** Override Id */
             override_id?: string | null;
         };
-        /** ShiftsOut */
+        /**
+         * ShiftsOut
+         * @example {
+         *       "schedule_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "timezone": "Europe/Berlin",
+         *       "start": "2026-12-01T00:00:00Z",
+         *       "end": "2026-12-08T00:00:00Z",
+         *       "shifts": [
+         *         {
+         *           "start": "2026-12-01T00:00:00Z",
+         *           "end": "2026-12-07T09:00:00Z",
+         *           "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *           "source": "layer",
+         *           "layer": 0,
+         *           "override_id": null
+         *         }
+         *       ]
+         *     }
+         */
         ShiftsOut: {
             /**
              * Schedule Id
@@ -8759,15 +10767,15 @@ export interface components {
         /**
          * SilenceIn
          * @example {
-         *       "ends_at": "2026-12-31T00:00:00Z",
          *       "name": "staging noise",
+         *       "tags": [
+         *         "staging"
+         *       ],
          *       "severities": [
          *         "warning",
          *         "info"
          *       ],
-         *       "tags": [
-         *         "staging"
-         *       ]
+         *       "ends_at": "2026-12-31T00:00:00Z"
          *     }
          */
         SilenceIn: {
@@ -8797,7 +10805,32 @@ export interface components {
              */
             ends_at: string;
         };
-        /** SilenceOut */
+        /**
+         * SilenceOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "name": "checkout deploy",
+         *       "comment": "release 2.4",
+         *       "source_type": null,
+         *       "source_id": null,
+         *       "tags": [
+         *         "deploy"
+         *       ],
+         *       "severities": [
+         *         "warning"
+         *       ],
+         *       "host": null,
+         *       "service": "checkout",
+         *       "project": null,
+         *       "starts_at": "2026-12-04T09:30:00Z",
+         *       "ends_at": "2026-12-04T10:30:00Z",
+         *       "active": true,
+         *       "created_by": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         SilenceOut: {
             /**
              * Id
@@ -8998,7 +11031,16 @@ export interface components {
             /** Webhook Url */
             webhook_url?: string | null;
         };
-        /** SubscriberOut */
+        /**
+         * SubscriberOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "kind": "email",
+         *       "target": "ops@example.com",
+         *       "confirmed": true,
+         *       "created_at": "2026-12-01T08:00:00Z"
+         *     }
+         */
         SubscriberOut: {
             /**
              * Id
@@ -9021,29 +11063,30 @@ export interface components {
          * SubscriptionOut
          * @example {
          *       "billing_configured": true,
-         *       "cancel_at_period_end": false,
-         *       "currency": "usd",
-         *       "current_period_end": "2027-01-01T00:00:00Z",
-         *       "current_period_start": "2026-12-01T00:00:00Z",
-         *       "interval": "month",
-         *       "scheduled_downgrade": {
-         *         "at": "2027-01-01T00:00:00Z",
-         *         "tier": "free"
-         *       },
-         *       "status": "active",
          *       "tier": "pro",
+         *       "status": "active",
+         *       "interval": "month",
+         *       "currency": "usd",
+         *       "current_period_start": "2026-12-01T00:00:00Z",
+         *       "current_period_end": "2027-01-01T00:00:00Z",
+         *       "cancel_at_period_end": false,
+         *       "scheduled_downgrade": {
+         *         "tier": "free",
+         *         "at": "2027-01-01T00:00:00Z"
+         *       },
+         *       "past_due": null,
          *       "usage": {
+         *         "monitors": {
+         *           "used": 12,
+         *           "limit": 50
+         *         },
          *         "heartbeats": {
-         *           "limit": 100,
-         *           "used": 3
+         *           "used": 3,
+         *           "limit": 100
          *         },
          *         "members": {
-         *           "limit": 10,
-         *           "used": 2
-         *         },
-         *         "monitors": {
-         *           "limit": 50,
-         *           "used": 12
+         *           "used": 2,
+         *           "limit": 10
          *         }
          *       }
          *     }
@@ -9078,7 +11121,21 @@ export interface components {
                 [key: string]: components["schemas"]["UsageItem"];
             };
         };
-        /** Summary */
+        /**
+         * Summary
+         * @example {
+         *       "ai_heartbeat_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "status": "ok",
+         *       "window_s": 3600,
+         *       "runs": 24,
+         *       "failures": 1,
+         *       "failure_rate": 0.04,
+         *       "cost_today_usd": 0.1,
+         *       "p95_latency_ms": 2100,
+         *       "running": 0,
+         *       "breaches": []
+         *     }
+         */
         Summary: {
             /**
              * Ai Heartbeat Id
@@ -9179,6 +11236,13 @@ export interface components {
         /**
          * TenantBrief
          * @description A tenant as one of its members sees it in a list (their role in it).
+         * @example {
+         *       "id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "name": "Acme",
+         *       "slug": "acme",
+         *       "role": "owner",
+         *       "tier": "pro"
+         *     }
          */
         TenantBrief: {
             /**
@@ -9205,7 +11269,20 @@ export interface components {
             /** Name */
             name: string;
         };
-        /** TenantOut */
+        /**
+         * TenantOut
+         * @example {
+         *       "id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "name": "Acme",
+         *       "slug": "acme",
+         *       "tier": "pro",
+         *       "sso_enforced": false,
+         *       "role": "owner",
+         *       "member_count": 3,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         TenantOut: {
             /**
              * Id
@@ -9274,10 +11351,6 @@ export interface components {
         /**
          * TestRequest
          * @example {
-         *       "mapping": {
-         *         "dedup_key": "data.issue.id",
-         *         "title": "data.issue.title"
-         *       },
          *       "payload": {
          *         "action": "triggered",
          *         "data": {
@@ -9286,6 +11359,10 @@ export interface components {
          *             "title": "TypeError in checkout"
          *           }
          *         }
+         *       },
+         *       "mapping": {
+         *         "title": "data.issue.title",
+         *         "dedup_key": "data.issue.id"
          *       }
          *     }
          */
@@ -9303,7 +11380,27 @@ export interface components {
                 [key: string]: string;
             } | null;
         };
-        /** TestResult */
+        /**
+         * TestResult
+         * @example {
+         *       "ok": true,
+         *       "errors": [],
+         *       "alerts": [
+         *         {
+         *           "action": "trigger",
+         *           "dedup_key": "42",
+         *           "summary": "TypeError in checkout",
+         *           "severity": "error",
+         *           "source": "sentry",
+         *           "service": null,
+         *           "tags": [],
+         *           "labels": {},
+         *           "details": {},
+         *           "links": []
+         *         }
+         *       ]
+         *     }
+         */
         TestResult: {
             /** Ok */
             ok: boolean;
@@ -9318,7 +11415,14 @@ export interface components {
              */
             alerts: components["schemas"]["TestAlert"][];
         };
-        /** TicketOut */
+        /**
+         * TicketOut
+         * @example {
+         *       "ticket": "wst_4b9c0e1f7a2d4c8e9f10a1b2c3d4e5f6",
+         *       "expires_in": 30,
+         *       "url": "wss://xinex.example.com/api/v1/ws?ticket=wst_4b9c0e1f7a2d4c8e9f10a1b2c3d4e5f6"
+         *     }
+         */
         TicketOut: {
             /** Ticket */
             ticket: string;
@@ -9368,11 +11472,11 @@ export interface components {
          *       ]
          *     }
          * @example {
-         *       "expires_at": "2027-06-30T00:00:00Z",
          *       "name": "read-only dashboard",
          *       "scopes": [
          *         "*:read"
-         *       ]
+         *       ],
+         *       "expires_at": "2027-06-30T00:00:00Z"
          *     }
          */
         TokenCreate: {
@@ -9383,7 +11487,25 @@ export interface components {
             /** Expires At */
             expires_at?: string | null;
         };
-        /** TokenCreated */
+        /**
+         * TokenCreated
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *       "name": "deploy script",
+         *       "prefix": "xinex_3f2b",
+         *       "scopes": [
+         *         "heartbeats:write"
+         *       ],
+         *       "expires_at": null,
+         *       "last_used_at": null,
+         *       "revoked_at": null,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z",
+         *       "token": "xinex_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+         *     }
+         */
         TokenCreated: {
             /**
              * Id
@@ -9432,7 +11554,24 @@ export interface components {
             /** Token */
             token: string;
         };
-        /** TokenOut */
+        /**
+         * TokenOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *       "name": "deploy script",
+         *       "prefix": "xinex_3f2b",
+         *       "scopes": [
+         *         "heartbeats:write"
+         *       ],
+         *       "expires_at": null,
+         *       "last_used_at": "2026-12-04T09:30:00Z",
+         *       "revoked_at": null,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         TokenOut: {
             /**
              * Id
@@ -9482,6 +11621,49 @@ export interface components {
         /**
          * TraceOut
          * @description A trace as a span tree. Every span appears exactly once: under its parent, or as a root.
+         * @example {
+         *       "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+         *       "span_count": 1,
+         *       "truncated": false,
+         *       "depth_capped": false,
+         *       "max_depth": 0,
+         *       "services": [
+         *         "checkout"
+         *       ],
+         *       "start": "2026-12-04T09:30:00Z",
+         *       "duration_ms": 182,
+         *       "error_count": 0,
+         *       "roots": [
+         *         {
+         *           "span_id": "00f067aa0ba902b7",
+         *           "parent_span_id": null,
+         *           "name": "POST /checkout",
+         *           "kind": "server",
+         *           "service": "checkout",
+         *           "start": "2026-12-04T09:30:00Z",
+         *           "start_unix_nano": 1764840600000000000,
+         *           "duration_ns": 182000000,
+         *           "duration_ms": 182,
+         *           "status": "ok",
+         *           "status_message": "",
+         *           "scope": "opentelemetry.instrumentation.fastapi",
+         *           "attributes": {
+         *             "http.method": "POST",
+         *             "http.status_code": 200
+         *           },
+         *           "resource": {
+         *             "service.name": "checkout"
+         *           },
+         *           "events": [],
+         *           "links": [],
+         *           "orphan": false,
+         *           "cycle": false,
+         *           "depth": 0,
+         *           "flattened": false,
+         *           "children": []
+         *         }
+         *       ]
+         *     }
          */
         TraceOut: {
             /** Trace Id */
@@ -9517,7 +11699,12 @@ export interface components {
              */
             roots: components["schemas"]["SpanNode"][];
         };
-        /** UnreadCount */
+        /**
+         * UnreadCount
+         * @example {
+         *       "unread_count": 2
+         *     }
+         */
         UnreadCount: {
             /** Unread Count */
             unread_count: number;
@@ -9525,9 +11712,9 @@ export interface components {
         /**
          * UpdateIn
          * @example {
+         *       "status": "identified",
          *       "message": "A faulty deploy; rolling back.",
-         *       "notify": true,
-         *       "status": "identified"
+         *       "notify": true
          *     }
          */
         UpdateIn: {
@@ -9619,8 +11806,8 @@ export interface components {
         /**
          * WebhookAck
          * @example {
-         *       "duplicate": false,
-         *       "received": true
+         *       "received": true,
+         *       "duplicate": false
          *     }
          */
         WebhookAck: {
@@ -9632,12 +11819,12 @@ export interface components {
         /**
          * WebhookCreate
          * @example {
+         *       "url": "https://hooks.example.com/xinex",
          *       "description": "incident feed for the status page",
          *       "event_types": [
          *         "incident.created",
          *         "incident.resolved"
-         *       ],
-         *       "url": "https://hooks.example.com/xinex"
+         *       ]
          *     }
          */
         WebhookCreate: {
@@ -9656,7 +11843,25 @@ export interface components {
              */
             enabled: boolean;
         };
-        /** WebhookOut */
+        /**
+         * WebhookOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "url": "https://hooks.example.com/xinex",
+         *       "description": "incidents to our tracker",
+         *       "event_types": [
+         *         "incident.created",
+         *         "incident.resolved"
+         *       ],
+         *       "enabled": true,
+         *       "disabled_reason": null,
+         *       "secret_hint": "whsec_…aSw",
+         *       "previous_secret_expires_at": null,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         WebhookOut: {
             /**
              * Id
@@ -9711,7 +11916,26 @@ export interface components {
             /** Enabled */
             enabled?: boolean | null;
         };
-        /** WebhookWithSecret */
+        /**
+         * WebhookWithSecret
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "url": "https://hooks.example.com/xinex",
+         *       "description": "incidents to our tracker",
+         *       "event_types": [
+         *         "incident.created",
+         *         "incident.resolved"
+         *       ],
+         *       "enabled": true,
+         *       "disabled_reason": null,
+         *       "secret_hint": "whsec_…aSw",
+         *       "previous_secret_expires_at": null,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z",
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+         *     }
+         */
         WebhookWithSecret: {
             /**
              * Id
@@ -9756,21 +11980,21 @@ export interface components {
          *     bounded by starts_at / ends_at (the series). No scope at all covers the whole tenant; ids and
          *     tags narrow together (an id list and a tag list must both match).
          * @example {
+         *       "name": "database upgrade",
+         *       "starts_at": "2026-12-12T22:00:00Z",
          *       "ends_at": "2026-12-13T01:00:00Z",
          *       "monitor_ids": [
          *         "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f"
-         *       ],
-         *       "name": "database upgrade",
-         *       "starts_at": "2026-12-12T22:00:00Z"
+         *       ]
          *     }
          * @example {
-         *       "cron": "0 2 * * 0",
-         *       "duration_minutes": 90,
          *       "name": "Sunday backups",
+         *       "cron": "0 2 * * 0",
+         *       "timezone": "Europe/Berlin",
+         *       "duration_minutes": 90,
          *       "tags": [
          *         "backup"
-         *       ],
-         *       "timezone": "Europe/Berlin"
+         *       ]
          *     }
          */
         WindowIn: {
@@ -9798,7 +12022,35 @@ export interface components {
             /** Tags */
             tags?: string[];
         };
-        /** WindowOut */
+        /**
+         * WindowOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "name": "database upgrade",
+         *       "description": "PostgreSQL 17",
+         *       "kind": "once",
+         *       "starts_at": "2026-12-06T22:00:00Z",
+         *       "ends_at": "2026-12-06T23:00:00Z",
+         *       "cron": null,
+         *       "timezone": "UTC",
+         *       "duration_minutes": null,
+         *       "monitor_ids": [
+         *         "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d"
+         *       ],
+         *       "heartbeat_ids": [
+         *         "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+         *       ],
+         *       "tags": [],
+         *       "active": false,
+         *       "current_or_next": {
+         *         "starts_at": "2026-12-06T22:00:00Z",
+         *         "ends_at": "2026-12-06T23:00:00Z"
+         *       },
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         WindowOut: {
             /**
              * Id
@@ -9844,7 +12096,27 @@ export interface components {
             /** Updated At */
             updated_at: string;
         };
-        /** RunOut */
+        /**
+         * RunOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "ai_heartbeat_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *       "run_id": "ticket-48213",
+         *       "started_at": "2026-12-04T03:00:00Z",
+         *       "ended_at": "2026-12-04T03:00:41Z",
+         *       "outcome": "success",
+         *       "model": "gpt-4o-mini",
+         *       "input_tokens": 1200,
+         *       "output_tokens": 350,
+         *       "cost_usd": 0.0042,
+         *       "latency_ms": 2100,
+         *       "error": null,
+         *       "steps": 4,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         xinex__ai_heartbeats__schemas__RunOut: {
             /**
              * Id
@@ -9888,7 +12160,23 @@ export interface components {
             /** Updated At */
             updated_at: string;
         };
-        /** RunOut */
+        /**
+         * RunOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "heartbeat_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *       "run_id": "r-20261204-0300",
+         *       "started_at": "2026-12-04T03:00:00Z",
+         *       "ended_at": "2026-12-04T03:00:41Z",
+         *       "duration_ms": 41250,
+         *       "exit_code": 0,
+         *       "outcome": "success",
+         *       "ran_too_long": false,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         xinex__heartbeats__schemas__RunOut: {
             /**
              * Id
@@ -9928,7 +12216,42 @@ export interface components {
             /** Updated At */
             updated_at: string;
         };
-        /** IncidentOut */
+        /**
+         * IncidentOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "title": "nightly backup is down",
+         *       "status": "triggered",
+         *       "severity": "critical",
+         *       "dedup_key": "heartbeat:5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "source_type": "heartbeat",
+         *       "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "host": "db-1",
+         *       "service": "backup",
+         *       "project": null,
+         *       "tags": [
+         *         "backups"
+         *       ],
+         *       "opened_at": "2026-12-04T09:30:00Z",
+         *       "last_alert_at": "2026-12-04T09:30:00Z",
+         *       "alert_count": 1,
+         *       "acknowledged_at": null,
+         *       "acknowledged_by": null,
+         *       "resolved_at": null,
+         *       "resolved_by": null,
+         *       "resolve_reason": null,
+         *       "suppressed": false,
+         *       "suppression": null,
+         *       "group_id": null,
+         *       "routing_rule_id": "8f7e6d5c-4b3a-4291-8f0e-1d2c3b4a5968",
+         *       "escalation_policy": null,
+         *       "next_escalation_at": "2026-12-04T09:45:00Z",
+         *       "delivery_warning": null,
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         xinex__incidents__schemas__IncidentOut: {
             /**
              * Id
@@ -10033,7 +12356,50 @@ export interface components {
             /** Created At */
             created_at: string;
         };
-        /** Page[IncidentOut] */
+        /**
+         * Page[IncidentOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "title": "nightly backup is down",
+         *           "status": "triggered",
+         *           "severity": "critical",
+         *           "dedup_key": "heartbeat:5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "source_type": "heartbeat",
+         *           "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "host": "db-1",
+         *           "service": "backup",
+         *           "project": null,
+         *           "tags": [
+         *             "backups"
+         *           ],
+         *           "opened_at": "2026-12-04T09:30:00Z",
+         *           "last_alert_at": "2026-12-04T09:30:00Z",
+         *           "alert_count": 1,
+         *           "acknowledged_at": null,
+         *           "acknowledged_by": null,
+         *           "resolved_at": null,
+         *           "resolved_by": null,
+         *           "resolve_reason": null,
+         *           "suppressed": false,
+         *           "suppression": null,
+         *           "group_id": null,
+         *           "routing_rule_id": "8f7e6d5c-4b3a-4291-8f0e-1d2c3b4a5968",
+         *           "escalation_policy": null,
+         *           "next_escalation_at": "2026-12-04T09:45:00Z",
+         *           "delivery_warning": null,
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         xinex__kit__pagination__Page_IncidentOut___1: {
             /** Items */
             items: components["schemas"]["xinex__incidents__schemas__IncidentOut"][];
@@ -10046,7 +12412,45 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[IncidentOut] */
+        /**
+         * Page[IncidentOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "key": "elevated-errors",
+         *           "title": "Elevated error rates on the API",
+         *           "status": "investigating",
+         *           "impact": "minor",
+         *           "components": [
+         *             {
+         *               "component_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *               "impact": "degraded"
+         *             }
+         *           ],
+         *           "started_at": "2026-12-04T09:30:00Z",
+         *           "resolved_at": null,
+         *           "linked_incident_id": null,
+         *           "updates": [
+         *             {
+         *               "id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+         *               "status": "investigating",
+         *               "message": "We are looking into elevated error rates.",
+         *               "notify": true,
+         *               "at": "2026-12-04T09:30:00Z"
+         *             }
+         *           ],
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         xinex__kit__pagination__Page_IncidentOut___2: {
             /** Items */
             items: components["schemas"]["xinex__status_pages__schemas__IncidentOut"][];
@@ -10059,7 +12463,31 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[RunOut] */
+        /**
+         * Page[RunOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "heartbeat_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *           "run_id": "r-20261204-0300",
+         *           "started_at": "2026-12-04T03:00:00Z",
+         *           "ended_at": "2026-12-04T03:00:41Z",
+         *           "duration_ms": 41250,
+         *           "exit_code": 0,
+         *           "outcome": "success",
+         *           "ran_too_long": false,
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         xinex__kit__pagination__Page_RunOut___1: {
             /** Items */
             items: components["schemas"]["xinex__heartbeats__schemas__RunOut"][];
@@ -10072,7 +12500,35 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** Page[RunOut] */
+        /**
+         * Page[RunOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *           "ai_heartbeat_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *           "run_id": "ticket-48213",
+         *           "started_at": "2026-12-04T03:00:00Z",
+         *           "ended_at": "2026-12-04T03:00:41Z",
+         *           "outcome": "success",
+         *           "model": "gpt-4o-mini",
+         *           "input_tokens": 1200,
+         *           "output_tokens": 350,
+         *           "cost_usd": 0.0042,
+         *           "latency_ms": 2100,
+         *           "error": null,
+         *           "steps": 4,
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "updated_at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
         xinex__kit__pagination__Page_RunOut___2: {
             /** Items */
             items: components["schemas"]["xinex__ai_heartbeats__schemas__RunOut"][];
@@ -10085,7 +12541,37 @@ export interface components {
             /** Total Pages */
             total_pages: number;
         };
-        /** IncidentOut */
+        /**
+         * IncidentOut
+         * @example {
+         *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+         *       "key": "elevated-errors",
+         *       "title": "Elevated error rates on the API",
+         *       "status": "investigating",
+         *       "impact": "minor",
+         *       "components": [
+         *         {
+         *           "component_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *           "impact": "degraded"
+         *         }
+         *       ],
+         *       "started_at": "2026-12-04T09:30:00Z",
+         *       "resolved_at": null,
+         *       "linked_incident_id": null,
+         *       "updates": [
+         *         {
+         *           "id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+         *           "status": "investigating",
+         *           "message": "We are looking into elevated error rates.",
+         *           "notify": true,
+         *           "at": "2026-12-04T09:30:00Z"
+         *         }
+         *       ],
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         xinex__status_pages__schemas__IncidentOut: {
             /**
              * Id
@@ -10129,22 +12615,24 @@ export interface components {
         /**
          * PageOut
          * @example {
-         *       "brand_color": "#0a7d4f",
-         *       "cname_instruction": "CNAME status.acme.com -> xinex.example.com",
-         *       "created_at": "2026-12-04T10:00:00Z",
-         *       "custom_domain": "status.acme.com",
-         *       "has_password": false,
          *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
          *       "name": "Acme status",
+         *       "slug": "acme",
+         *       "description": null,
+         *       "logo_url": null,
+         *       "brand_color": "#0a7d4f",
+         *       "time_zone": "UTC",
+         *       "visibility": "public",
+         *       "has_password": false,
+         *       "custom_domain": "status.acme.com",
+         *       "cname_instruction": "CNAME status.acme.com -> xinex.example.com",
+         *       "show_uptime_bars": true,
+         *       "show_response_times": false,
+         *       "show_maintenance": true,
          *       "past_incident_days": 14,
          *       "public_url": "https://xinex.example.com/status/acme",
-         *       "show_maintenance": true,
-         *       "show_response_times": false,
-         *       "show_uptime_bars": true,
-         *       "slug": "acme",
-         *       "time_zone": "UTC",
-         *       "updated_at": "2026-12-04T10:00:00Z",
-         *       "visibility": "public"
+         *       "created_at": "2026-12-04T10:00:00Z",
+         *       "updated_at": "2026-12-04T10:00:00Z"
          *     }
          */
         xinex__status_pages__schemas__PageOut: {
@@ -10716,6 +13204,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "version": "0.1.0"
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -10738,6 +13232,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "version": "0.1.0",
+                     *       "checks": {
+                     *         "database": "ok",
+                     *         "redis": "ok"
+                     *       }
+                     *     }
+                     */
                     "application/json": unknown;
                 };
             };
@@ -10765,6 +13269,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "version": "0.1.0",
+                     *       "checks": {
+                     *         "database": "ok",
+                     *         "redis": "ok"
+                     *       }
+                     *     }
+                     */
                     "application/json": unknown;
                 };
             };
@@ -10794,6 +13308,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "page": {
+                     *         "name": "Acme status",
+                     *         "slug": "acme",
+                     *         "description": null,
+                     *         "logo_url": null,
+                     *         "brand_color": "#0a7d4f",
+                     *         "time_zone": "UTC"
+                     *       },
+                     *       "status": {
+                     *         "status": "operational",
+                     *         "description": "All systems operational"
+                     *       },
+                     *       "groups": [
+                     *         {
+                     *           "name": "API",
+                     *           "status": "operational",
+                     *           "components": [
+                     *             {
+                     *               "key": "k3J9xQa1",
+                     *               "name": "Public API",
+                     *               "description": null,
+                     *               "status": "operational",
+                     *               "uptime_90d_pct": 99.98,
+                     *               "days": [
+                     *                 {
+                     *                   "date": "2026-12-04",
+                     *                   "status": "operational",
+                     *                   "uptime_pct": 100
+                     *                 }
+                     *               ]
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "incidents": [],
+                     *       "past_incidents": [],
+                     *       "maintenance": [],
+                     *       "generated_at": "2026-12-04T10:00:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PublicPage"];
                 };
             };
@@ -10846,6 +13402,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "key": "elevated-errors",
+                     *           "title": "Elevated error rates on the API",
+                     *           "status": "investigating",
+                     *           "impact": "minor",
+                     *           "started_at": "2026-12-04T09:30:00Z",
+                     *           "resolved_at": null,
+                     *           "components": [
+                     *             {
+                     *               "key": "api",
+                     *               "name": "API",
+                     *               "impact": "degraded"
+                     *             }
+                     *           ],
+                     *           "updates": [
+                     *             {
+                     *               "status": "investigating",
+                     *               "message": "We are looking into elevated error rates.",
+                     *               "at": "2026-12-04T09:30:00Z"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["PublicIncidentPage"];
                 };
             };
@@ -10899,6 +13487,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "If this can be subscribed, a confirmation is on its way."
+                     *     }
+                     */
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
@@ -10961,6 +13554,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "If this can be subscribed, a confirmation is on its way."
+                     *     }
+                     */
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
@@ -11014,6 +13612,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "If this can be subscribed, a confirmation is on its way."
+                     *     }
+                     */
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
@@ -11121,6 +13724,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "email": "ada@example.com",
+                     *       "name": "Ada Lovelace",
+                     *       "timezone": "Europe/London",
+                     *       "email_verified": true,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "role": "owner",
+                     *       "credential": "api_token",
+                     *       "tenants": [
+                     *         {
+                     *           "id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "name": "Acme",
+                     *           "slug": "acme",
+                     *           "role": "owner",
+                     *           "tier": "pro"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeOut"];
                 };
             };
@@ -11154,6 +13780,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "email": "ada@example.com",
+                     *       "name": "Ada Lovelace",
+                     *       "timezone": "Europe/London",
+                     *       "email_verified": true,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "role": "owner",
+                     *       "credential": "api_token",
+                     *       "tenants": [
+                     *         {
+                     *           "id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "name": "Acme",
+                     *           "slug": "acme",
+                     *           "role": "owner",
+                     *           "tier": "pro"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeOut"];
                 };
             };
@@ -11214,6 +13863,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "user": {
+                     *         "id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *         "email": "ada@example.com",
+                     *         "name": "Ada Lovelace",
+                     *         "timezone": "Europe/London",
+                     *         "email_verified": true,
+                     *         "created_at": "2026-12-01T08:00:00Z",
+                     *         "updated_at": "2026-12-04T09:30:00Z"
+                     *       },
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "csrf_token": "c2e1f0d9b8a7c6d5e4f3a2b1c0d9e8f7",
+                     *       "session_expires_at": "2026-12-18T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["LoginOut"];
                 };
             };
@@ -11223,6 +13888,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "If the address belongs to an account, a link is on its way."
+                     *     }
+                     */
                     "application/json": components["schemas"]["MessageOut"];
                 };
             };
@@ -11274,6 +13944,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "user": {
+                     *         "id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *         "email": "ada@example.com",
+                     *         "name": "Ada Lovelace",
+                     *         "timezone": "Europe/London",
+                     *         "email_verified": true,
+                     *         "created_at": "2026-12-01T08:00:00Z",
+                     *         "updated_at": "2026-12-04T09:30:00Z"
+                     *       },
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "csrf_token": "c2e1f0d9b8a7c6d5e4f3a2b1c0d9e8f7",
+                     *       "session_expires_at": "2026-12-18T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["LoginOut"];
                 };
             };
@@ -11334,6 +14020,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "user": {
+                     *         "id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *         "email": "ada@example.com",
+                     *         "name": "Ada Lovelace",
+                     *         "timezone": "Europe/London",
+                     *         "email_verified": true,
+                     *         "created_at": "2026-12-01T08:00:00Z",
+                     *         "updated_at": "2026-12-04T09:30:00Z"
+                     *       },
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "csrf_token": "c2e1f0d9b8a7c6d5e4f3a2b1c0d9e8f7",
+                     *       "session_expires_at": "2026-12-18T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["LoginOut"];
                 };
             };
@@ -11430,6 +14132,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "If the address belongs to an account, a link is on its way."
+                     *     }
+                     */
                     "application/json": components["schemas"]["MessageOut"];
                 };
             };
@@ -11472,6 +14179,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Your password was changed; your other sessions were signed out.",
+                     *       "sessions_ended": 2,
+                     *       "mobile_sign_ins_ended": 0,
+                     *       "api_tokens_revoked": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["CredentialsEndedOut"];
                 };
             };
@@ -11523,6 +14238,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Your password was changed; your other sessions were signed out.",
+                     *       "sessions_ended": 2,
+                     *       "mobile_sign_ins_ended": 0,
+                     *       "api_tokens_revoked": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["CredentialsEndedOut"];
                 };
             };
@@ -11592,6 +14315,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "If the address belongs to an account, a link is on its way."
+                     *     }
+                     */
                     "application/json": components["schemas"]["MessageOut"];
                 };
             };
@@ -11630,6 +14358,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "If the address belongs to an account, a link is on its way."
+                     *     }
+                     */
                     "application/json": components["schemas"]["MessageOut"];
                 };
             };
@@ -11671,6 +14404,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "ip": "203.0.113.7",
+                     *           "user_agent": "curl/8.5.0",
+                     *           "active_tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "current": true,
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z",
+                     *           "last_seen_at": "2026-12-04T09:30:00Z",
+                     *           "expires_at": "2026-12-18T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_SessionOut_"];
                 };
             };
@@ -11777,6 +14531,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "name": "deploy script",
+                     *           "prefix": "xinex_3f2b",
+                     *           "scopes": [
+                     *             "heartbeats:write"
+                     *           ],
+                     *           "expires_at": null,
+                     *           "last_used_at": "2026-12-04T09:30:00Z",
+                     *           "revoked_at": null,
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_TokenOut_"];
                 };
             };
@@ -11828,6 +14607,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "name": "deploy script",
+                     *       "prefix": "xinex_3f2b",
+                     *       "scopes": [
+                     *         "heartbeats:write"
+                     *       ],
+                     *       "expires_at": null,
+                     *       "last_used_at": null,
+                     *       "revoked_at": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "token": "xinex_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TokenCreated"];
                 };
             };
@@ -11877,6 +14674,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "name": "deploy script",
+                     *       "prefix": "xinex_3f2b",
+                     *       "scopes": [
+                     *         "heartbeats:write"
+                     *       ],
+                     *       "expires_at": null,
+                     *       "last_used_at": "2026-12-04T09:30:00Z",
+                     *       "revoked_at": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TokenOut"];
                 };
             };
@@ -11995,6 +14809,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "name": "deploy script",
+                     *       "prefix": "xinex_3f2b",
+                     *       "scopes": [
+                     *         "heartbeats:write"
+                     *       ],
+                     *       "expires_at": null,
+                     *       "last_used_at": null,
+                     *       "revoked_at": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "token": "xinex_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TokenCreated"];
                 };
             };
@@ -12054,6 +14886,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "name": "github",
+                     *           "display_name": "GitHub",
+                     *           "authorize_url": "https://xinex.example.com/api/v1/auth/oauth/github"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_ProviderOut_"];
                 };
             };
@@ -12086,6 +14933,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "user_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "provider": "github",
+                     *           "issuer": "https://github.com",
+                     *           "email": "ada@example.com",
+                     *           "email_verified": true,
+                     *           "last_login_at": "2026-12-04T09:30:00Z",
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_IdentityOut_"];
                 };
             };
@@ -12202,6 +15070,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "user": {
+                     *         "id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *         "email": "ada@example.com",
+                     *         "name": "Ada Lovelace",
+                     *         "timezone": "Europe/London",
+                     *         "email_verified": true,
+                     *         "created_at": "2026-12-01T08:00:00Z",
+                     *         "updated_at": "2026-12-04T09:30:00Z"
+                     *       },
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "csrf_token": "c2e1f0d9b8a7c6d5e4f3a2b1c0d9e8f7",
+                     *       "session_expires_at": "2026-12-18T09:30:00Z",
+                     *       "provider": "github",
+                     *       "created": false,
+                     *       "linked": false,
+                     *       "next": "/"
+                     *     }
+                     */
                     "application/json": components["schemas"]["OAuthLoginOut"];
                 };
             };
@@ -12341,13 +15229,33 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description Signed in (a client that asks for JSON) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "user": {
+                     *         "id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *         "email": "ada@example.com",
+                     *         "name": "Ada Lovelace",
+                     *         "timezone": "Europe/London",
+                     *         "email_verified": true,
+                     *         "created_at": "2026-12-01T08:00:00Z",
+                     *         "updated_at": "2026-12-04T09:30:00Z"
+                     *       },
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "csrf_token": "c2e1f0d9b8a7c6d5e4f3a2b1c0d9e8f7",
+                     *       "session_expires_at": "2026-12-18T09:30:00Z",
+                     *       "provider": "github",
+                     *       "created": false,
+                     *       "linked": false,
+                     *       "next": "/"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthLoginOut"];
                 };
             };
             /** @description Signed in: redirect to next */
@@ -12442,13 +15350,33 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description Signed in (a client that asks for JSON) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "user": {
+                     *         "id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *         "email": "ada@example.com",
+                     *         "name": "Ada Lovelace",
+                     *         "timezone": "Europe/London",
+                     *         "email_verified": true,
+                     *         "created_at": "2026-12-01T08:00:00Z",
+                     *         "updated_at": "2026-12-04T09:30:00Z"
+                     *       },
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "csrf_token": "c2e1f0d9b8a7c6d5e4f3a2b1c0d9e8f7",
+                     *       "session_expires_at": "2026-12-18T09:30:00Z",
+                     *       "provider": "github",
+                     *       "created": false,
+                     *       "linked": false,
+                     *       "next": "/"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthLoginOut"];
                 };
             };
             /** @description Signed in: redirect to next */
@@ -12632,6 +15560,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "token_type": "Bearer",
+                     *       "access_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6IjRmM2EifQ.eyJzdWIiOiI…",
+                     *       "expires_in": 900,
+                     *       "scope": "*:write",
+                     *       "refresh_token": "b3BhcXVlIHJlZnJlc2ggdG9rZW4…"
+                     *     }
+                     */
                     "application/json": unknown;
                 };
             };
@@ -12679,12 +15616,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description Revoked (RFC 7009: also for an unknown token) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12723,6 +15661,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "idp_entity_id": "https://idp.example.com/saml",
+                     *       "idp_sso_url": "https://idp.example.com/saml/sso",
+                     *       "idp_slo_url": null,
+                     *       "idp_x509_cert": "MIIC…",
+                     *       "idp_cert_fingerprint_sha256": "AB:CD:…",
+                     *       "idp_cert_not_after": "2028-01-01T00:00:00Z",
+                     *       "idp_cert_subject": "CN=idp.example.com",
+                     *       "default_role": "member",
+                     *       "allowed_domains": [
+                     *         "acme.com"
+                     *       ],
+                     *       "enabled": true,
+                     *       "enforce": false,
+                     *       "sp_entity_id": "https://xinex.example.com/api/v1/sso/acme/metadata",
+                     *       "sp_acs_url": "https://xinex.example.com/api/v1/sso/acme/acs",
+                     *       "sp_metadata_url": "https://xinex.example.com/api/v1/sso/acme/metadata",
+                     *       "login_url": "https://xinex.example.com/api/v1/sso/login?tenant=acme"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SamlConfigOut"];
                 };
             };
@@ -12774,6 +15737,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "idp_entity_id": "https://idp.example.com/saml",
+                     *       "idp_sso_url": "https://idp.example.com/saml/sso",
+                     *       "idp_slo_url": null,
+                     *       "idp_x509_cert": "MIIC…",
+                     *       "idp_cert_fingerprint_sha256": "AB:CD:…",
+                     *       "idp_cert_not_after": "2028-01-01T00:00:00Z",
+                     *       "idp_cert_subject": "CN=idp.example.com",
+                     *       "default_role": "member",
+                     *       "allowed_domains": [
+                     *         "acme.com"
+                     *       ],
+                     *       "enabled": true,
+                     *       "enforce": false,
+                     *       "sp_entity_id": "https://xinex.example.com/api/v1/sso/acme/metadata",
+                     *       "sp_acs_url": "https://xinex.example.com/api/v1/sso/acme/acs",
+                     *       "sp_metadata_url": "https://xinex.example.com/api/v1/sso/acme/metadata",
+                     *       "login_url": "https://xinex.example.com/api/v1/sso/login?tenant=acme"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SamlConfigOut"];
                 };
             };
@@ -12783,6 +15771,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "idp_entity_id": "https://idp.example.com/saml",
+                     *       "idp_sso_url": "https://idp.example.com/saml/sso",
+                     *       "idp_slo_url": null,
+                     *       "idp_x509_cert": "MIIC…",
+                     *       "idp_cert_fingerprint_sha256": "AB:CD:…",
+                     *       "idp_cert_not_after": "2028-01-01T00:00:00Z",
+                     *       "idp_cert_subject": "CN=idp.example.com",
+                     *       "default_role": "member",
+                     *       "allowed_domains": [
+                     *         "acme.com"
+                     *       ],
+                     *       "enabled": true,
+                     *       "enforce": false,
+                     *       "sp_entity_id": "https://xinex.example.com/api/v1/sso/acme/metadata",
+                     *       "sp_acs_url": "https://xinex.example.com/api/v1/sso/acme/acs",
+                     *       "sp_metadata_url": "https://xinex.example.com/api/v1/sso/acme/metadata",
+                     *       "login_url": "https://xinex.example.com/api/v1/sso/login?tenant=acme"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SamlConfigOut"];
                 };
             };
@@ -12944,7 +15957,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
                     "application/samlmetadata+xml": unknown;
                 };
             };
@@ -13046,6 +16058,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "name": "Acme",
+                     *           "slug": "acme",
+                     *           "role": "owner",
+                     *           "tier": "pro"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_TenantBrief_"];
                 };
             };
@@ -13088,6 +16117,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "Acme",
+                     *       "slug": "acme",
+                     *       "role": "owner",
+                     *       "tier": "pro"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TenantBrief"];
                 };
             };
@@ -13139,6 +16177,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "Acme",
+                     *       "slug": "acme",
+                     *       "role": "owner",
+                     *       "tier": "pro"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TenantBrief"];
                 };
             };
@@ -13195,6 +16242,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "Acme",
+                     *       "slug": "acme",
+                     *       "tier": "pro",
+                     *       "sso_enforced": false,
+                     *       "role": "owner",
+                     *       "member_count": 3,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TenantOut"];
                 };
             };
@@ -13237,6 +16297,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "Acme",
+                     *       "slug": "acme",
+                     *       "tier": "pro",
+                     *       "sso_enforced": false,
+                     *       "role": "owner",
+                     *       "member_count": 3,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TenantOut"];
                 };
             };
@@ -13354,6 +16427,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "email": "ada@example.com",
+                     *           "name": "Ada Lovelace",
+                     *           "role": "owner",
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_MemberOut_"];
                 };
             };
@@ -13403,6 +16496,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "email": "ada@example.com",
+                     *       "name": "Ada Lovelace",
+                     *       "role": "owner",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MemberOut"];
                 };
             };
@@ -13465,6 +16570,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "email": "ada@example.com",
+                     *       "name": "Ada Lovelace",
+                     *       "role": "owner",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MemberOut"];
                 };
             };
@@ -13607,6 +16724,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "email": "grace@example.com",
+                     *           "role": "member",
+                     *           "status": "pending",
+                     *           "invited_by": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "expires_at": "2026-12-11T09:30:00Z",
+                     *           "accepted_at": null,
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_InvitationOut_"];
                 };
             };
@@ -13658,6 +16797,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "email": "grace@example.com",
+                     *       "role": "member",
+                     *       "status": "pending",
+                     *       "invited_by": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "expires_at": "2026-12-11T09:30:00Z",
+                     *       "accepted_at": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["InvitationOut"];
                 };
             };
@@ -13792,6 +16945,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "email": "ada@example.com",
+                     *       "name": "Ada Lovelace",
+                     *       "role": "member",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "tenant": {
+                     *         "id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *         "name": "Acme",
+                     *         "slug": "acme",
+                     *         "role": "member",
+                     *         "tier": "pro"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["InvitationAccepted"];
                 };
             };
@@ -13860,6 +17032,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "tier": "free",
+                     *           "monitors": 10,
+                     *           "heartbeats": 10,
+                     *           "members": 3,
+                     *           "status_pages": 1,
+                     *           "telemetry_retention_days": 3,
+                     *           "history_retention_days": 30,
+                     *           "check_interval_floor_s": 300,
+                     *           "heartbeat_interval_floor_s": 60,
+                     *           "sso": false,
+                     *           "price_month_usd": 0,
+                     *           "price_year_usd": 0
+                     *         }
+                     *       ],
+                     *       "total": 4,
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total_pages": 4
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -13891,6 +17087,84 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "tiers": [
+                     *         "free",
+                     *         "pro",
+                     *         "team",
+                     *         "enterprise"
+                     *       ],
+                     *       "limits": {
+                     *         "free": {
+                     *           "tier": "free",
+                     *           "monitors": 10,
+                     *           "heartbeats": 10,
+                     *           "members": 3,
+                     *           "status_pages": 1,
+                     *           "telemetry_retention_days": 3,
+                     *           "history_retention_days": 30,
+                     *           "check_interval_floor_s": 300,
+                     *           "heartbeat_interval_floor_s": 60,
+                     *           "sso": false,
+                     *           "price_month_usd": 0,
+                     *           "price_year_usd": 0
+                     *         },
+                     *         "pro": {
+                     *           "tier": "pro",
+                     *           "monitors": 50,
+                     *           "heartbeats": 100,
+                     *           "members": 10,
+                     *           "status_pages": 3,
+                     *           "telemetry_retention_days": 15,
+                     *           "history_retention_days": 90,
+                     *           "check_interval_floor_s": 60,
+                     *           "heartbeat_interval_floor_s": 30,
+                     *           "sso": false,
+                     *           "price_month_usd": 29,
+                     *           "price_year_usd": 290
+                     *         },
+                     *         "team": {
+                     *           "tier": "team",
+                     *           "monitors": 250,
+                     *           "heartbeats": 500,
+                     *           "members": 50,
+                     *           "status_pages": 10,
+                     *           "telemetry_retention_days": 30,
+                     *           "history_retention_days": 365,
+                     *           "check_interval_floor_s": 30,
+                     *           "heartbeat_interval_floor_s": 10,
+                     *           "sso": false,
+                     *           "price_month_usd": 99,
+                     *           "price_year_usd": 990
+                     *         },
+                     *         "enterprise": {
+                     *           "tier": "enterprise",
+                     *           "monitors": null,
+                     *           "heartbeats": null,
+                     *           "members": null,
+                     *           "status_pages": null,
+                     *           "telemetry_retention_days": 90,
+                     *           "history_retention_days": 730,
+                     *           "check_interval_floor_s": 10,
+                     *           "heartbeat_interval_floor_s": 1,
+                     *           "sso": true,
+                     *           "price_month_usd": 499,
+                     *           "price_year_usd": 4990
+                     *         }
+                     *       },
+                     *       "features": {
+                     *         "sso": "enterprise",
+                     *         "audit_log": "free",
+                     *         "api_tokens": "free",
+                     *         "status_pages": "free",
+                     *         "multi_region_probes": "pro",
+                     *         "ai_heartbeats": "pro",
+                     *         "telemetry": "free",
+                     *         "escalation_policies": "free"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -13913,6 +17187,188 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "tiers": [
+                     *         "free",
+                     *         "pro",
+                     *         "team",
+                     *         "enterprise"
+                     *       ],
+                     *       "rows": [
+                     *         {
+                     *           "key": "monitors",
+                     *           "label": "Uptime monitors",
+                     *           "values": {
+                     *             "free": 10,
+                     *             "pro": 50,
+                     *             "team": 250,
+                     *             "enterprise": null
+                     *           }
+                     *         },
+                     *         {
+                     *           "key": "heartbeats",
+                     *           "label": "Heartbeats",
+                     *           "values": {
+                     *             "free": 10,
+                     *             "pro": 100,
+                     *             "team": 500,
+                     *             "enterprise": null
+                     *           }
+                     *         },
+                     *         {
+                     *           "key": "members",
+                     *           "label": "Team members",
+                     *           "values": {
+                     *             "free": 3,
+                     *             "pro": 10,
+                     *             "team": 50,
+                     *             "enterprise": null
+                     *           }
+                     *         },
+                     *         {
+                     *           "key": "status_pages",
+                     *           "label": "Status pages",
+                     *           "values": {
+                     *             "free": 1,
+                     *             "pro": 3,
+                     *             "team": 10,
+                     *             "enterprise": null
+                     *           }
+                     *         },
+                     *         {
+                     *           "key": "telemetry_retention_days",
+                     *           "label": "Telemetry retention (days)",
+                     *           "values": {
+                     *             "free": 3,
+                     *             "pro": 15,
+                     *             "team": 30,
+                     *             "enterprise": 90
+                     *           }
+                     *         },
+                     *         {
+                     *           "key": "history_retention_days",
+                     *           "label": "Check and ping history (days)",
+                     *           "values": {
+                     *             "free": 30,
+                     *             "pro": 90,
+                     *             "team": 365,
+                     *             "enterprise": 730
+                     *           }
+                     *         },
+                     *         {
+                     *           "key": "check_interval_floor_s",
+                     *           "label": "Shortest check interval (s)",
+                     *           "values": {
+                     *             "free": 300,
+                     *             "pro": 60,
+                     *             "team": 30,
+                     *             "enterprise": 10
+                     *           }
+                     *         },
+                     *         {
+                     *           "key": "heartbeat_interval_floor_s",
+                     *           "label": "Shortest heartbeat period (s)",
+                     *           "values": {
+                     *             "free": 60,
+                     *             "pro": 30,
+                     *             "team": 10,
+                     *             "enterprise": 1
+                     *           }
+                     *         },
+                     *         {
+                     *           "key": "sso",
+                     *           "label": "SAML single sign-on",
+                     *           "values": {
+                     *             "free": false,
+                     *             "pro": false,
+                     *             "team": false,
+                     *             "enterprise": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "key": "feature:sso",
+                     *           "label": "Sso",
+                     *           "values": {
+                     *             "free": false,
+                     *             "pro": false,
+                     *             "team": false,
+                     *             "enterprise": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "key": "feature:audit_log",
+                     *           "label": "Audit log",
+                     *           "values": {
+                     *             "free": true,
+                     *             "pro": true,
+                     *             "team": true,
+                     *             "enterprise": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "key": "feature:api_tokens",
+                     *           "label": "Api tokens",
+                     *           "values": {
+                     *             "free": true,
+                     *             "pro": true,
+                     *             "team": true,
+                     *             "enterprise": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "key": "feature:status_pages",
+                     *           "label": "Status pages",
+                     *           "values": {
+                     *             "free": true,
+                     *             "pro": true,
+                     *             "team": true,
+                     *             "enterprise": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "key": "feature:multi_region_probes",
+                     *           "label": "Multi region probes",
+                     *           "values": {
+                     *             "free": false,
+                     *             "pro": true,
+                     *             "team": true,
+                     *             "enterprise": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "key": "feature:ai_heartbeats",
+                     *           "label": "Ai heartbeats",
+                     *           "values": {
+                     *             "free": false,
+                     *             "pro": true,
+                     *             "team": true,
+                     *             "enterprise": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "key": "feature:telemetry",
+                     *           "label": "Telemetry",
+                     *           "values": {
+                     *             "free": true,
+                     *             "pro": true,
+                     *             "team": true,
+                     *             "enterprise": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "key": "feature:escalation_policies",
+                     *           "label": "Escalation policies",
+                     *           "values": {
+                     *             "free": true,
+                     *             "pro": true,
+                     *             "team": true,
+                     *             "enterprise": true
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -13935,6 +17391,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "tier": "pro",
+                     *       "limits": {
+                     *         "tier": "pro",
+                     *         "monitors": 50,
+                     *         "heartbeats": 100,
+                     *         "members": 10,
+                     *         "status_pages": 3,
+                     *         "telemetry_retention_days": 15,
+                     *         "history_retention_days": 90,
+                     *         "check_interval_floor_s": 60,
+                     *         "heartbeat_interval_floor_s": 30,
+                     *         "sso": false,
+                     *         "price_month_usd": 29,
+                     *         "price_year_usd": 290
+                     *       },
+                     *       "features": {
+                     *         "sso": false,
+                     *         "audit_log": true,
+                     *         "api_tokens": true,
+                     *         "status_pages": true,
+                     *         "multi_region_probes": true,
+                     *         "ai_heartbeats": true,
+                     *         "telemetry": true,
+                     *         "escalation_policies": true
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -13975,6 +17460,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "flags": {
+                     *         "new_incident_timeline": true,
+                     *         "oql_editor": true,
+                     *         "ai_heartbeats": true
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -14019,6 +17513,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "actor_user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "actor_type": "user",
+                     *           "actor_label": "ada@example.com",
+                     *           "action": "heartbeat.created",
+                     *           "target_type": "heartbeat",
+                     *           "target_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "outcome": "success",
+                     *           "ip": "203.0.113.7",
+                     *           "user_agent": "curl/8.5.0",
+                     *           "details": {
+                     *             "name": "nightly backup"
+                     *           },
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_AuditEventOut_"];
                 };
             };
@@ -14071,6 +17593,47 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "name": "nightly backup",
+                     *           "slug": "nightly-backup",
+                     *           "kind": "simple",
+                     *           "interval": 3600,
+                     *           "grace": 600,
+                     *           "cron": null,
+                     *           "timezone": "UTC",
+                     *           "max_runtime": null,
+                     *           "notify_late": false,
+                     *           "status": "up",
+                     *           "ping_url": "https://xinex.example.com/ping/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                     *           "tags": [
+                     *             "backups"
+                     *           ],
+                     *           "attribution": {
+                     *             "host": "db-1",
+                     *             "service": "backup",
+                     *             "project": null
+                     *           },
+                     *           "last_ping_at": "2026-12-04T03:00:41Z",
+                     *           "last_start_at": null,
+                     *           "last_duration_ms": 41250,
+                     *           "late_at": "2026-12-04T04:00:41Z",
+                     *           "down_at": "2026-12-04T04:10:41Z",
+                     *           "n_pings": 128,
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_HeartbeatOut_"];
                 };
             };
@@ -14122,6 +17685,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "nightly backup",
+                     *       "slug": "nightly-backup",
+                     *       "kind": "simple",
+                     *       "interval": 3600,
+                     *       "grace": 600,
+                     *       "cron": null,
+                     *       "timezone": "UTC",
+                     *       "max_runtime": null,
+                     *       "notify_late": false,
+                     *       "status": "up",
+                     *       "ping_url": "https://xinex.example.com/ping/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                     *       "tags": [
+                     *         "backups"
+                     *       ],
+                     *       "attribution": {
+                     *         "host": "db-1",
+                     *         "service": "backup",
+                     *         "project": null
+                     *       },
+                     *       "last_ping_at": "2026-12-04T03:00:41Z",
+                     *       "last_start_at": null,
+                     *       "last_duration_ms": 41250,
+                     *       "late_at": "2026-12-04T04:00:41Z",
+                     *       "down_at": "2026-12-04T04:10:41Z",
+                     *       "n_pings": 128,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["HeartbeatOut"];
                 };
             };
@@ -14180,6 +17776,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "nightly backup",
+                     *       "slug": "nightly-backup",
+                     *       "kind": "simple",
+                     *       "interval": 3600,
+                     *       "grace": 600,
+                     *       "cron": null,
+                     *       "timezone": "UTC",
+                     *       "max_runtime": null,
+                     *       "notify_late": false,
+                     *       "status": "up",
+                     *       "ping_url": "https://xinex.example.com/ping/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                     *       "tags": [
+                     *         "backups"
+                     *       ],
+                     *       "attribution": {
+                     *         "host": "db-1",
+                     *         "service": "backup",
+                     *         "project": null
+                     *       },
+                     *       "last_ping_at": "2026-12-04T03:00:41Z",
+                     *       "last_start_at": null,
+                     *       "last_duration_ms": 41250,
+                     *       "late_at": "2026-12-04T04:00:41Z",
+                     *       "down_at": "2026-12-04T04:10:41Z",
+                     *       "n_pings": 128,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["HeartbeatOut"];
                 };
             };
@@ -14242,6 +17871,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "nightly backup",
+                     *       "slug": "nightly-backup",
+                     *       "kind": "simple",
+                     *       "interval": 3600,
+                     *       "grace": 600,
+                     *       "cron": null,
+                     *       "timezone": "UTC",
+                     *       "max_runtime": null,
+                     *       "notify_late": false,
+                     *       "status": "up",
+                     *       "ping_url": "https://xinex.example.com/ping/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                     *       "tags": [
+                     *         "backups"
+                     *       ],
+                     *       "attribution": {
+                     *         "host": "db-1",
+                     *         "service": "backup",
+                     *         "project": null
+                     *       },
+                     *       "last_ping_at": "2026-12-04T03:00:41Z",
+                     *       "last_start_at": null,
+                     *       "last_duration_ms": 41250,
+                     *       "late_at": "2026-12-04T04:00:41Z",
+                     *       "down_at": "2026-12-04T04:10:41Z",
+                     *       "n_pings": 128,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["HeartbeatOut"];
                 };
             };
@@ -14383,6 +18045,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "nightly backup",
+                     *       "slug": "nightly-backup",
+                     *       "kind": "simple",
+                     *       "interval": 3600,
+                     *       "grace": 600,
+                     *       "cron": null,
+                     *       "timezone": "UTC",
+                     *       "max_runtime": null,
+                     *       "notify_late": false,
+                     *       "status": "up",
+                     *       "ping_url": "https://xinex.example.com/ping/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                     *       "tags": [
+                     *         "backups"
+                     *       ],
+                     *       "attribution": {
+                     *         "host": "db-1",
+                     *         "service": "backup",
+                     *         "project": null
+                     *       },
+                     *       "last_ping_at": "2026-12-04T03:00:41Z",
+                     *       "last_start_at": null,
+                     *       "last_duration_ms": 41250,
+                     *       "late_at": "2026-12-04T04:00:41Z",
+                     *       "down_at": "2026-12-04T04:10:41Z",
+                     *       "n_pings": 128,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["HeartbeatOut"];
                 };
             };
@@ -14441,6 +18136,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "nightly backup",
+                     *       "slug": "nightly-backup",
+                     *       "kind": "simple",
+                     *       "interval": 3600,
+                     *       "grace": 600,
+                     *       "cron": null,
+                     *       "timezone": "UTC",
+                     *       "max_runtime": null,
+                     *       "notify_late": false,
+                     *       "status": "up",
+                     *       "ping_url": "https://xinex.example.com/ping/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                     *       "tags": [
+                     *         "backups"
+                     *       ],
+                     *       "attribution": {
+                     *         "host": "db-1",
+                     *         "service": "backup",
+                     *         "project": null
+                     *       },
+                     *       "last_ping_at": "2026-12-04T03:00:41Z",
+                     *       "last_start_at": null,
+                     *       "last_duration_ms": 41250,
+                     *       "late_at": "2026-12-04T04:00:41Z",
+                     *       "down_at": "2026-12-04T04:10:41Z",
+                     *       "n_pings": 128,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["HeartbeatOut"];
                 };
             };
@@ -14502,6 +18230,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "heartbeat_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "run_id": "r-20261204-0300",
+                     *           "started_at": "2026-12-04T03:00:00Z",
+                     *           "ended_at": "2026-12-04T03:00:41Z",
+                     *           "duration_ms": 41250,
+                     *           "exit_code": 0,
+                     *           "outcome": "success",
+                     *           "ran_too_long": false,
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["xinex__kit__pagination__Page_RunOut___1"];
                 };
             };
@@ -14564,6 +18316,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "heartbeat_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "seq": 42,
+                     *           "kind": "success",
+                     *           "exit_code": 0,
+                     *           "run_id": "r-20261204-0300",
+                     *           "duration_ms": 41250,
+                     *           "dialect": "native",
+                     *           "method": "POST",
+                     *           "remote_ip": "203.0.113.7",
+                     *           "user_agent": "curl/8.5.0",
+                     *           "body": "backup finished: 4.2 GB in 41 s",
+                     *           "body_size": 31,
+                     *           "received_at": "2026-12-04T03:00:41Z",
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_PingOut_"];
                 };
             };
@@ -14626,6 +18407,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "heartbeat_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "slug": "nightly-backup",
+                     *       "name": "nightly backup",
+                     *       "kind": "success",
+                     *       "status": "up",
+                     *       "run_id": "r-20261204-0300",
+                     *       "duration_ms": 41250,
+                     *       "received_at": "2026-12-04T03:00:41Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PingAck"];
                 };
             };
@@ -14686,6 +18480,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "heartbeat_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "slug": "nightly-backup",
+                     *       "name": "nightly backup",
+                     *       "kind": "success",
+                     *       "status": "up",
+                     *       "run_id": "r-20261204-0300",
+                     *       "duration_ms": 41250,
+                     *       "received_at": "2026-12-04T03:00:41Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PingAck"];
                 };
             };
@@ -14737,6 +18544,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "heartbeat_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "slug": "nightly-backup",
+                     *       "name": "nightly backup",
+                     *       "kind": "success",
+                     *       "status": "up",
+                     *       "run_id": "r-20261204-0300",
+                     *       "duration_ms": 41250,
+                     *       "received_at": "2026-12-04T03:00:41Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PingAck"];
                 };
             };
@@ -14788,6 +18608,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "heartbeat_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "slug": "nightly-backup",
+                     *       "name": "nightly backup",
+                     *       "kind": "success",
+                     *       "status": "up",
+                     *       "run_id": "r-20261204-0300",
+                     *       "duration_ms": 41250,
+                     *       "received_at": "2026-12-04T03:00:41Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PingAck"];
                 };
             };
@@ -14839,6 +18672,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "heartbeat_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "slug": "nightly-backup",
+                     *       "name": "nightly backup",
+                     *       "kind": "success",
+                     *       "status": "up",
+                     *       "run_id": "r-20261204-0300",
+                     *       "duration_ms": 41250,
+                     *       "received_at": "2026-12-04T03:00:41Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PingAck"];
                 };
             };
@@ -14894,6 +18740,47 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "name": "checkout api",
+                     *           "type": "http",
+                     *           "interval": 60,
+                     *           "timeout": 10,
+                     *           "latency_threshold_ms": 2000,
+                     *           "confirmation_period": 0,
+                     *           "recovery_period": 0,
+                     *           "regions": [
+                     *             "eu-west",
+                     *             "us-east"
+                     *           ],
+                     *           "tags": [
+                     *             "shop"
+                     *           ],
+                     *           "status": "up",
+                     *           "paused": false,
+                     *           "status_changed_at": "2026-12-04T03:00:00Z",
+                     *           "next_check_at": "2026-12-04T09:31:00Z",
+                     *           "last_checked_at": "2026-12-04T09:30:00Z",
+                     *           "last_result": "up",
+                     *           "last_latency_ms": 182,
+                     *           "last_status_code": 200,
+                     *           "last_error": null,
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z",
+                     *           "url": "https://shop.example.com/health",
+                     *           "method": "GET"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_MonitorOut_"];
                 };
             };
@@ -14945,6 +18832,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "checkout api",
+                     *       "type": "http",
+                     *       "interval": 60,
+                     *       "timeout": 10,
+                     *       "latency_threshold_ms": 2000,
+                     *       "confirmation_period": 0,
+                     *       "recovery_period": 0,
+                     *       "regions": [
+                     *         "eu-west",
+                     *         "us-east"
+                     *       ],
+                     *       "tags": [
+                     *         "shop"
+                     *       ],
+                     *       "status": "up",
+                     *       "paused": false,
+                     *       "status_changed_at": "2026-12-04T03:00:00Z",
+                     *       "next_check_at": "2026-12-04T09:31:00Z",
+                     *       "last_checked_at": "2026-12-04T09:30:00Z",
+                     *       "last_result": "up",
+                     *       "last_latency_ms": 182,
+                     *       "last_status_code": 200,
+                     *       "last_error": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "url": "https://shop.example.com/health",
+                     *       "method": "GET"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MonitorOut"];
                 };
             };
@@ -15003,6 +18923,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "checkout api",
+                     *       "type": "http",
+                     *       "interval": 60,
+                     *       "timeout": 10,
+                     *       "latency_threshold_ms": 2000,
+                     *       "confirmation_period": 0,
+                     *       "recovery_period": 0,
+                     *       "regions": [
+                     *         "eu-west",
+                     *         "us-east"
+                     *       ],
+                     *       "tags": [
+                     *         "shop"
+                     *       ],
+                     *       "status": "up",
+                     *       "paused": false,
+                     *       "status_changed_at": "2026-12-04T03:00:00Z",
+                     *       "next_check_at": "2026-12-04T09:31:00Z",
+                     *       "last_checked_at": "2026-12-04T09:30:00Z",
+                     *       "last_result": "up",
+                     *       "last_latency_ms": 182,
+                     *       "last_status_code": 200,
+                     *       "last_error": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "url": "https://shop.example.com/health",
+                     *       "method": "GET"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MonitorOut"];
                 };
             };
@@ -15065,6 +19018,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "checkout api",
+                     *       "type": "http",
+                     *       "interval": 60,
+                     *       "timeout": 10,
+                     *       "latency_threshold_ms": 2000,
+                     *       "confirmation_period": 0,
+                     *       "recovery_period": 0,
+                     *       "regions": [
+                     *         "eu-west",
+                     *         "us-east"
+                     *       ],
+                     *       "tags": [
+                     *         "shop"
+                     *       ],
+                     *       "status": "up",
+                     *       "paused": false,
+                     *       "status_changed_at": "2026-12-04T03:00:00Z",
+                     *       "next_check_at": "2026-12-04T09:31:00Z",
+                     *       "last_checked_at": "2026-12-04T09:30:00Z",
+                     *       "last_result": "up",
+                     *       "last_latency_ms": 182,
+                     *       "last_status_code": 200,
+                     *       "last_error": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "url": "https://shop.example.com/health",
+                     *       "method": "GET"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MonitorOut"];
                 };
             };
@@ -15197,6 +19183,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "checkout api",
+                     *       "type": "http",
+                     *       "interval": 60,
+                     *       "timeout": 10,
+                     *       "latency_threshold_ms": 2000,
+                     *       "confirmation_period": 0,
+                     *       "recovery_period": 0,
+                     *       "regions": [
+                     *         "eu-west",
+                     *         "us-east"
+                     *       ],
+                     *       "tags": [
+                     *         "shop"
+                     *       ],
+                     *       "status": "up",
+                     *       "paused": false,
+                     *       "status_changed_at": "2026-12-04T03:00:00Z",
+                     *       "next_check_at": "2026-12-04T09:31:00Z",
+                     *       "last_checked_at": "2026-12-04T09:30:00Z",
+                     *       "last_result": "up",
+                     *       "last_latency_ms": 182,
+                     *       "last_status_code": 200,
+                     *       "last_error": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "url": "https://shop.example.com/health",
+                     *       "method": "GET"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MonitorOut"];
                 };
             };
@@ -15255,6 +19274,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "checkout api",
+                     *       "type": "http",
+                     *       "interval": 60,
+                     *       "timeout": 10,
+                     *       "latency_threshold_ms": 2000,
+                     *       "confirmation_period": 0,
+                     *       "recovery_period": 0,
+                     *       "regions": [
+                     *         "eu-west",
+                     *         "us-east"
+                     *       ],
+                     *       "tags": [
+                     *         "shop"
+                     *       ],
+                     *       "status": "up",
+                     *       "paused": false,
+                     *       "status_changed_at": "2026-12-04T03:00:00Z",
+                     *       "next_check_at": "2026-12-04T09:31:00Z",
+                     *       "last_checked_at": "2026-12-04T09:30:00Z",
+                     *       "last_result": "up",
+                     *       "last_latency_ms": 182,
+                     *       "last_status_code": 200,
+                     *       "last_error": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "url": "https://shop.example.com/health",
+                     *       "method": "GET"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MonitorOut"];
                 };
             };
@@ -15313,6 +19365,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "monitor_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "status": "up",
+                     *       "status_changed_at": "2026-12-04T03:00:00Z",
+                     *       "latency_ms": 182,
+                     *       "last_check": {
+                     *         "checked_at": "2026-12-04T09:30:00Z",
+                     *         "result": "up",
+                     *         "latency_ms": 182,
+                     *         "status_code": 200,
+                     *         "error": null,
+                     *         "reason": null
+                     *       },
+                     *       "next_check_at": "2026-12-04T09:31:00Z",
+                     *       "confirmation": {},
+                     *       "regions": [
+                     *         {
+                     *           "region": "eu-west",
+                     *           "result": "up",
+                     *           "checked_at": "2026-12-04T09:30:00Z",
+                     *           "latency_ms": 182,
+                     *           "status_code": 200,
+                     *           "error": null,
+                     *           "reason": null
+                     *         }
+                     *       ],
+                     *       "advisories": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["MonitorStatusOut"];
                 };
             };
@@ -15376,6 +19458,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "check_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "timestamp": "2026-12-04T09:30:00Z",
+                     *           "region": "eu-west",
+                     *           "status": "up",
+                     *           "latency_ms": 182,
+                     *           "status_code": 200,
+                     *           "error": "",
+                     *           "details": {}
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_CheckOut_"];
                 };
             };
@@ -15444,6 +19546,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "name": "office probe",
+                     *           "region": "eu-west",
+                     *           "token_prefix": "xinex_probe_9c1d",
+                     *           "enabled": true,
+                     *           "last_seen_at": "2026-12-04T09:30:00Z",
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_ProbeOut_"];
                 };
             };
@@ -15495,6 +19618,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "office probe",
+                     *       "region": "eu-west",
+                     *       "token_prefix": "xinex_probe_9c1d",
+                     *       "enabled": true,
+                     *       "last_seen_at": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "token": "xinex_probe_9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d9c1d"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ProbeCreated"];
                 };
             };
@@ -15553,6 +19690,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "office probe",
+                     *       "region": "eu-west",
+                     *       "token_prefix": "xinex_probe_9c1d",
+                     *       "enabled": true,
+                     *       "last_seen_at": "2026-12-04T09:30:00Z",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ProbeOut"];
                 };
             };
@@ -15665,6 +19815,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "probe_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "region": "eu-west",
+                     *       "items": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["Assignments"];
                 };
             };
@@ -15707,6 +19864,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "results": [
+                     *         {
+                     *           "monitor_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "accepted": true,
+                     *           "duplicate": false,
+                     *           "status": "up"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15760,6 +19929,47 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "name": "support agent",
+                     *           "description": "answers support tickets",
+                     *           "schedule": "simple",
+                     *           "interval": 3600,
+                     *           "grace": 600,
+                     *           "cron": null,
+                     *           "timezone": "UTC",
+                     *           "budgets": {
+                     *             "max_failure_rate": 0.2,
+                     *             "window_s": 3600,
+                     *             "min_runs": 5,
+                     *             "max_cost_per_run_usd": 0.05,
+                     *             "max_cost_per_day_usd": 5,
+                     *             "max_p95_latency_ms": 10000
+                     *           },
+                     *           "tags": [
+                     *             "ai"
+                     *           ],
+                     *           "status": "ok",
+                     *           "status_changed_at": "2026-12-04T09:30:00Z",
+                     *           "breaches": [],
+                     *           "last_event_at": "2026-12-04T09:30:00Z",
+                     *           "late_at": "2026-12-04T10:30:00Z",
+                     *           "down_at": "2026-12-04T10:40:00Z",
+                     *           "n_runs": 240,
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_AiHeartbeatOut_"];
                 };
             };
@@ -15811,6 +20021,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "support agent",
+                     *       "description": "answers support tickets",
+                     *       "schedule": "simple",
+                     *       "interval": 3600,
+                     *       "grace": 600,
+                     *       "cron": null,
+                     *       "timezone": "UTC",
+                     *       "budgets": {
+                     *         "max_failure_rate": 0.2,
+                     *         "window_s": 3600,
+                     *         "min_runs": 5,
+                     *         "max_cost_per_run_usd": 0.05,
+                     *         "max_cost_per_day_usd": 5,
+                     *         "max_p95_latency_ms": 10000
+                     *       },
+                     *       "tags": [
+                     *         "ai"
+                     *       ],
+                     *       "status": "ok",
+                     *       "status_changed_at": "2026-12-04T09:30:00Z",
+                     *       "breaches": [],
+                     *       "last_event_at": "2026-12-04T09:30:00Z",
+                     *       "late_at": "2026-12-04T10:30:00Z",
+                     *       "down_at": "2026-12-04T10:40:00Z",
+                     *       "n_runs": 240,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AiHeartbeatOut"];
                 };
             };
@@ -15860,6 +20103,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "support agent",
+                     *       "description": "answers support tickets",
+                     *       "schedule": "simple",
+                     *       "interval": 3600,
+                     *       "grace": 600,
+                     *       "cron": null,
+                     *       "timezone": "UTC",
+                     *       "budgets": {
+                     *         "max_failure_rate": 0.2,
+                     *         "window_s": 3600,
+                     *         "min_runs": 5,
+                     *         "max_cost_per_run_usd": 0.05,
+                     *         "max_cost_per_day_usd": 5,
+                     *         "max_p95_latency_ms": 10000
+                     *       },
+                     *       "tags": [
+                     *         "ai"
+                     *       ],
+                     *       "status": "ok",
+                     *       "status_changed_at": "2026-12-04T09:30:00Z",
+                     *       "breaches": [],
+                     *       "last_event_at": "2026-12-04T09:30:00Z",
+                     *       "late_at": "2026-12-04T10:30:00Z",
+                     *       "down_at": "2026-12-04T10:40:00Z",
+                     *       "n_runs": 240,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AiHeartbeatOut"];
                 };
             };
@@ -15922,6 +20198,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "support agent",
+                     *       "description": "answers support tickets",
+                     *       "schedule": "simple",
+                     *       "interval": 3600,
+                     *       "grace": 600,
+                     *       "cron": null,
+                     *       "timezone": "UTC",
+                     *       "budgets": {
+                     *         "max_failure_rate": 0.2,
+                     *         "window_s": 3600,
+                     *         "min_runs": 5,
+                     *         "max_cost_per_run_usd": 0.05,
+                     *         "max_cost_per_day_usd": 5,
+                     *         "max_p95_latency_ms": 10000
+                     *       },
+                     *       "tags": [
+                     *         "ai"
+                     *       ],
+                     *       "status": "ok",
+                     *       "status_changed_at": "2026-12-04T09:30:00Z",
+                     *       "breaches": [],
+                     *       "last_event_at": "2026-12-04T09:30:00Z",
+                     *       "late_at": "2026-12-04T10:30:00Z",
+                     *       "down_at": "2026-12-04T10:40:00Z",
+                     *       "n_runs": 240,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AiHeartbeatOut"];
                 };
             };
@@ -16058,6 +20367,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "event_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "run": {
+                     *         "id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *         "tenant_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *         "ai_heartbeat_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *         "run_id": "ticket-48213",
+                     *         "started_at": "2026-12-04T03:00:00Z",
+                     *         "ended_at": "2026-12-04T03:00:41Z",
+                     *         "outcome": "success",
+                     *         "model": "gpt-4o-mini",
+                     *         "input_tokens": 1200,
+                     *         "output_tokens": 350,
+                     *         "cost_usd": 0.0042,
+                     *         "latency_ms": 2100,
+                     *         "error": null,
+                     *         "steps": 4,
+                     *         "created_at": "2026-12-04T03:00:00Z",
+                     *         "updated_at": "2026-12-04T03:00:41Z"
+                     *       },
+                     *       "status": "ok"
+                     *     }
+                     */
                     "application/json": components["schemas"]["RunEventAck"];
                 };
             };
@@ -16129,6 +20462,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "ai_heartbeat_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "run_id": "ticket-48213",
+                     *           "started_at": "2026-12-04T03:00:00Z",
+                     *           "ended_at": "2026-12-04T03:00:41Z",
+                     *           "outcome": "success",
+                     *           "model": "gpt-4o-mini",
+                     *           "input_tokens": 1200,
+                     *           "output_tokens": 350,
+                     *           "cost_usd": 0.0042,
+                     *           "latency_ms": 2100,
+                     *           "error": null,
+                     *           "steps": 4,
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["xinex__kit__pagination__Page_RunOut___2"];
                 };
             };
@@ -16187,6 +20548,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ai_heartbeat_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "status": "ok",
+                     *       "window_s": 3600,
+                     *       "runs": 24,
+                     *       "failures": 1,
+                     *       "failure_rate": 0.04,
+                     *       "cost_today_usd": 0.1,
+                     *       "p95_latency_ms": 2100,
+                     *       "running": 0,
+                     *       "breaches": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["Summary"];
                 };
             };
@@ -16248,6 +20623,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "run_id": "ticket-48213",
+                     *       "total": 2,
+                     *       "items": [
+                     *         {
+                     *           "event_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "timestamp": "2026-12-04T03:00:00Z",
+                     *           "event": "start",
+                     *           "outcome": "",
+                     *           "model": "gpt-4o-mini",
+                     *           "step_name": "",
+                     *           "input_tokens": 0,
+                     *           "output_tokens": 0,
+                     *           "cost_usd": 0,
+                     *           "latency_ms": 0,
+                     *           "error": "",
+                     *           "metadata": {}
+                     *         },
+                     *         {
+                     *           "event_id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+                     *           "timestamp": "2026-12-04T03:00:41Z",
+                     *           "event": "end",
+                     *           "outcome": "success",
+                     *           "model": "gpt-4o-mini",
+                     *           "step_name": "",
+                     *           "input_tokens": 1200,
+                     *           "output_tokens": 350,
+                     *           "cost_usd": 0.0042,
+                     *           "latency_ms": 2100,
+                     *           "error": "",
+                     *           "metadata": {
+                     *             "ticket": "48213"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16318,6 +20731,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "name": "database upgrade",
+                     *           "description": "PostgreSQL 17",
+                     *           "kind": "once",
+                     *           "starts_at": "2026-12-06T22:00:00Z",
+                     *           "ends_at": "2026-12-06T23:00:00Z",
+                     *           "cron": null,
+                     *           "timezone": "UTC",
+                     *           "duration_minutes": null,
+                     *           "monitor_ids": [
+                     *             "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d"
+                     *           ],
+                     *           "heartbeat_ids": [
+                     *             "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+                     *           ],
+                     *           "tags": [],
+                     *           "active": false,
+                     *           "current_or_next": {
+                     *             "starts_at": "2026-12-06T22:00:00Z",
+                     *             "ends_at": "2026-12-06T23:00:00Z"
+                     *           },
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_WindowOut_"];
                 };
             };
@@ -16369,6 +20818,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "database upgrade",
+                     *       "description": "PostgreSQL 17",
+                     *       "kind": "once",
+                     *       "starts_at": "2026-12-06T22:00:00Z",
+                     *       "ends_at": "2026-12-06T23:00:00Z",
+                     *       "cron": null,
+                     *       "timezone": "UTC",
+                     *       "duration_minutes": null,
+                     *       "monitor_ids": [
+                     *         "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d"
+                     *       ],
+                     *       "heartbeat_ids": [
+                     *         "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+                     *       ],
+                     *       "tags": [],
+                     *       "active": false,
+                     *       "current_or_next": {
+                     *         "starts_at": "2026-12-06T22:00:00Z",
+                     *         "ends_at": "2026-12-06T23:00:00Z"
+                     *       },
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WindowOut"];
                 };
             };
@@ -16424,6 +20901,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "name": "database upgrade",
+                     *           "description": "PostgreSQL 17",
+                     *           "kind": "once",
+                     *           "starts_at": "2026-12-06T22:00:00Z",
+                     *           "ends_at": "2026-12-06T23:00:00Z",
+                     *           "cron": null,
+                     *           "timezone": "UTC",
+                     *           "duration_minutes": null,
+                     *           "monitor_ids": [
+                     *             "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d"
+                     *           ],
+                     *           "heartbeat_ids": [
+                     *             "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+                     *           ],
+                     *           "tags": [],
+                     *           "active": false,
+                     *           "current_or_next": {
+                     *             "starts_at": "2026-12-06T22:00:00Z",
+                     *             "ends_at": "2026-12-06T23:00:00Z"
+                     *           },
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_WindowOut_"];
                 };
             };
@@ -16473,6 +20986,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "database upgrade",
+                     *       "description": "PostgreSQL 17",
+                     *       "kind": "once",
+                     *       "starts_at": "2026-12-06T22:00:00Z",
+                     *       "ends_at": "2026-12-06T23:00:00Z",
+                     *       "cron": null,
+                     *       "timezone": "UTC",
+                     *       "duration_minutes": null,
+                     *       "monitor_ids": [
+                     *         "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d"
+                     *       ],
+                     *       "heartbeat_ids": [
+                     *         "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+                     *       ],
+                     *       "tags": [],
+                     *       "active": false,
+                     *       "current_or_next": {
+                     *         "starts_at": "2026-12-06T22:00:00Z",
+                     *         "ends_at": "2026-12-06T23:00:00Z"
+                     *       },
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WindowOut"];
                 };
             };
@@ -16535,6 +21076,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "database upgrade",
+                     *       "description": "PostgreSQL 17",
+                     *       "kind": "once",
+                     *       "starts_at": "2026-12-06T22:00:00Z",
+                     *       "ends_at": "2026-12-06T23:00:00Z",
+                     *       "cron": null,
+                     *       "timezone": "UTC",
+                     *       "duration_minutes": null,
+                     *       "monitor_ids": [
+                     *         "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d"
+                     *       ],
+                     *       "heartbeat_ids": [
+                     *         "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+                     *       ],
+                     *       "tags": [],
+                     *       "active": false,
+                     *       "current_or_next": {
+                     *         "starts_at": "2026-12-06T22:00:00Z",
+                     *         "ends_at": "2026-12-06T23:00:00Z"
+                     *       },
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WindowOut"];
                 };
             };
@@ -16670,6 +21239,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "monitor_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "from": "2026-12-01T00:00:00Z",
+                     *       "to": "2026-12-03T00:00:00Z",
+                     *       "period": "day",
+                     *       "uptime_pct": 99.9306,
+                     *       "up_seconds": 172680,
+                     *       "down_seconds": 120,
+                     *       "periods": [
+                     *         {
+                     *           "period_start": "2026-12-01T00:00:00Z",
+                     *           "period_end": "2026-12-02T00:00:00Z",
+                     *           "uptime_pct": 100,
+                     *           "up_seconds": 86400,
+                     *           "down_seconds": 0,
+                     *           "maintenance_downtime_seconds": 0,
+                     *           "no_data_seconds": 0
+                     *         },
+                     *         {
+                     *           "period_start": "2026-12-02T00:00:00Z",
+                     *           "period_end": "2026-12-03T00:00:00Z",
+                     *           "uptime_pct": 99.8611,
+                     *           "up_seconds": 86280,
+                     *           "down_seconds": 120,
+                     *           "maintenance_downtime_seconds": 0,
+                     *           "no_data_seconds": 0
+                     *         }
+                     *       ],
+                     *       "maintenance": []
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16742,6 +21343,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "monitor_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "from": "2026-12-04T09:00:00Z",
+                     *       "to": "2026-12-04T10:00:00Z",
+                     *       "bucket": "30m",
+                     *       "bucket_seconds": 1800,
+                     *       "buckets": [
+                     *         {
+                     *           "bucket_start": "2026-12-04T09:00:00Z",
+                     *           "p50_ms": 120,
+                     *           "p95_ms": 240.5,
+                     *           "p99_ms": 410,
+                     *           "count": 30,
+                     *           "avg_ms": 142.3
+                     *         },
+                     *         {
+                     *           "bucket_start": "2026-12-04T09:30:00Z",
+                     *           "p50_ms": 118,
+                     *           "p95_ms": 231,
+                     *           "p99_ms": 380.2,
+                     *           "count": 30,
+                     *           "avg_ms": 139.8
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16817,6 +21445,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "title": "nightly backup is down",
+                     *           "status": "triggered",
+                     *           "severity": "critical",
+                     *           "dedup_key": "heartbeat:5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "source_type": "heartbeat",
+                     *           "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "host": "db-1",
+                     *           "service": "backup",
+                     *           "project": null,
+                     *           "tags": [
+                     *             "backups"
+                     *           ],
+                     *           "opened_at": "2026-12-04T09:30:00Z",
+                     *           "last_alert_at": "2026-12-04T09:30:00Z",
+                     *           "alert_count": 1,
+                     *           "acknowledged_at": null,
+                     *           "acknowledged_by": null,
+                     *           "resolved_at": null,
+                     *           "resolved_by": null,
+                     *           "resolve_reason": null,
+                     *           "suppressed": false,
+                     *           "suppression": null,
+                     *           "group_id": null,
+                     *           "routing_rule_id": "8f7e6d5c-4b3a-4291-8f0e-1d2c3b4a5968",
+                     *           "escalation_policy": null,
+                     *           "next_escalation_at": "2026-12-04T09:45:00Z",
+                     *           "delivery_warning": null,
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["xinex__kit__pagination__Page_IncidentOut___1"];
                 };
             };
@@ -16866,6 +21537,67 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "title": "nightly backup is down",
+                     *       "status": "triggered",
+                     *       "severity": "critical",
+                     *       "dedup_key": "heartbeat:5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "source_type": "heartbeat",
+                     *       "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "host": "db-1",
+                     *       "service": "backup",
+                     *       "project": null,
+                     *       "tags": [
+                     *         "backups"
+                     *       ],
+                     *       "opened_at": "2026-12-04T09:30:00Z",
+                     *       "last_alert_at": "2026-12-04T09:30:00Z",
+                     *       "alert_count": 1,
+                     *       "acknowledged_at": null,
+                     *       "acknowledged_by": null,
+                     *       "resolved_at": null,
+                     *       "resolved_by": null,
+                     *       "resolve_reason": null,
+                     *       "suppressed": false,
+                     *       "suppression": null,
+                     *       "group_id": null,
+                     *       "routing_rule_id": "8f7e6d5c-4b3a-4291-8f0e-1d2c3b4a5968",
+                     *       "escalation_policy": null,
+                     *       "next_escalation_at": "2026-12-04T09:45:00Z",
+                     *       "delivery_warning": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "timeline": [
+                     *         {
+                     *           "id": "8f7e6d5c-4b3a-4291-8f0e-1d2c3b4a5968",
+                     *           "at": "2026-12-04T09:30:00Z",
+                     *           "kind": "alert",
+                     *           "actor_type": "system",
+                     *           "actor_id": null,
+                     *           "message": "Triggered: nightly backup is down",
+                     *           "data": {}
+                     *         }
+                     *       ],
+                     *       "pages": [
+                     *         {
+                     *           "id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                     *           "event": "incident.triggered",
+                     *           "target_type": "channel",
+                     *           "target_id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+                     *           "step_index": 0,
+                     *           "cycle": 0,
+                     *           "via_schedule_id": null,
+                     *           "status": "sent",
+                     *           "attempts": 1,
+                     *           "sent_at": "2026-12-04T09:30:00Z",
+                     *           "created_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["IncidentDetail"];
                 };
             };
@@ -16924,6 +21656,67 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "title": "nightly backup is down",
+                     *       "status": "triggered",
+                     *       "severity": "critical",
+                     *       "dedup_key": "heartbeat:5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "source_type": "heartbeat",
+                     *       "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "host": "db-1",
+                     *       "service": "backup",
+                     *       "project": null,
+                     *       "tags": [
+                     *         "backups"
+                     *       ],
+                     *       "opened_at": "2026-12-04T09:30:00Z",
+                     *       "last_alert_at": "2026-12-04T09:30:00Z",
+                     *       "alert_count": 1,
+                     *       "acknowledged_at": null,
+                     *       "acknowledged_by": null,
+                     *       "resolved_at": null,
+                     *       "resolved_by": null,
+                     *       "resolve_reason": null,
+                     *       "suppressed": false,
+                     *       "suppression": null,
+                     *       "group_id": null,
+                     *       "routing_rule_id": "8f7e6d5c-4b3a-4291-8f0e-1d2c3b4a5968",
+                     *       "escalation_policy": null,
+                     *       "next_escalation_at": "2026-12-04T09:45:00Z",
+                     *       "delivery_warning": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "timeline": [
+                     *         {
+                     *           "id": "8f7e6d5c-4b3a-4291-8f0e-1d2c3b4a5968",
+                     *           "at": "2026-12-04T09:30:00Z",
+                     *           "kind": "alert",
+                     *           "actor_type": "system",
+                     *           "actor_id": null,
+                     *           "message": "Triggered: nightly backup is down",
+                     *           "data": {}
+                     *         }
+                     *       ],
+                     *       "pages": [
+                     *         {
+                     *           "id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                     *           "event": "incident.triggered",
+                     *           "target_type": "channel",
+                     *           "target_id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+                     *           "step_index": 0,
+                     *           "cycle": 0,
+                     *           "via_schedule_id": null,
+                     *           "status": "sent",
+                     *           "attempts": 1,
+                     *           "sent_at": "2026-12-04T09:30:00Z",
+                     *           "created_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["IncidentDetail"];
                 };
             };
@@ -16991,6 +21784,67 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "title": "nightly backup is down",
+                     *       "status": "triggered",
+                     *       "severity": "critical",
+                     *       "dedup_key": "heartbeat:5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "source_type": "heartbeat",
+                     *       "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "host": "db-1",
+                     *       "service": "backup",
+                     *       "project": null,
+                     *       "tags": [
+                     *         "backups"
+                     *       ],
+                     *       "opened_at": "2026-12-04T09:30:00Z",
+                     *       "last_alert_at": "2026-12-04T09:30:00Z",
+                     *       "alert_count": 1,
+                     *       "acknowledged_at": null,
+                     *       "acknowledged_by": null,
+                     *       "resolved_at": null,
+                     *       "resolved_by": null,
+                     *       "resolve_reason": null,
+                     *       "suppressed": false,
+                     *       "suppression": null,
+                     *       "group_id": null,
+                     *       "routing_rule_id": "8f7e6d5c-4b3a-4291-8f0e-1d2c3b4a5968",
+                     *       "escalation_policy": null,
+                     *       "next_escalation_at": "2026-12-04T09:45:00Z",
+                     *       "delivery_warning": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "timeline": [
+                     *         {
+                     *           "id": "8f7e6d5c-4b3a-4291-8f0e-1d2c3b4a5968",
+                     *           "at": "2026-12-04T09:30:00Z",
+                     *           "kind": "alert",
+                     *           "actor_type": "system",
+                     *           "actor_id": null,
+                     *           "message": "Triggered: nightly backup is down",
+                     *           "data": {}
+                     *         }
+                     *       ],
+                     *       "pages": [
+                     *         {
+                     *           "id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                     *           "event": "incident.triggered",
+                     *           "target_type": "channel",
+                     *           "target_id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+                     *           "step_index": 0,
+                     *           "cycle": 0,
+                     *           "via_schedule_id": null,
+                     *           "status": "sent",
+                     *           "attempts": 1,
+                     *           "sent_at": "2026-12-04T09:30:00Z",
+                     *           "created_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["IncidentDetail"];
                 };
             };
@@ -17054,6 +21908,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "incident_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "action": "trigger",
+                     *           "event_type": "heartbeat.down",
+                     *           "dedup_key": "heartbeat:5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "source_type": "heartbeat",
+                     *           "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "severity": "critical",
+                     *           "summary": "nightly backup is down",
+                     *           "payload": {
+                     *             "heartbeat_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *             "name": "nightly backup",
+                     *             "status": "down",
+                     *             "reason": "missed"
+                     *           },
+                     *           "host": "db-1",
+                     *           "service": "backup",
+                     *           "project": null,
+                     *           "outcome": "opened",
+                     *           "occurred_at": "2026-12-04T09:30:00Z",
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_AlertOut_"];
                 };
             };
@@ -17104,6 +21993,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "key": "host:db-1",
+                     *           "primary_incident_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "incident_ids": [
+                     *             "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+                     *           ],
+                     *           "incident_count": 2,
+                     *           "opened_at": "2026-12-04T09:30:00Z",
+                     *           "last_alert_at": "2026-12-04T09:30:00Z",
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_CorrelationGroupOut_"];
                 };
             };
@@ -17155,6 +22068,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "name": "checkout deploy",
+                     *           "comment": "release 2.4",
+                     *           "source_type": null,
+                     *           "source_id": null,
+                     *           "tags": [
+                     *             "deploy"
+                     *           ],
+                     *           "severities": [
+                     *             "warning"
+                     *           ],
+                     *           "host": null,
+                     *           "service": "checkout",
+                     *           "project": null,
+                     *           "starts_at": "2026-12-04T09:30:00Z",
+                     *           "ends_at": "2026-12-04T10:30:00Z",
+                     *           "active": true,
+                     *           "created_by": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_SilenceOut_"];
                 };
             };
@@ -17206,6 +22152,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "checkout deploy",
+                     *       "comment": "release 2.4",
+                     *       "source_type": null,
+                     *       "source_id": null,
+                     *       "tags": [
+                     *         "deploy"
+                     *       ],
+                     *       "severities": [
+                     *         "warning"
+                     *       ],
+                     *       "host": null,
+                     *       "service": "checkout",
+                     *       "project": null,
+                     *       "starts_at": "2026-12-04T09:30:00Z",
+                     *       "ends_at": "2026-12-04T10:30:00Z",
+                     *       "active": true,
+                     *       "created_by": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SilenceOut"];
                 };
             };
@@ -17255,6 +22226,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "checkout deploy",
+                     *       "comment": "release 2.4",
+                     *       "source_type": null,
+                     *       "source_id": null,
+                     *       "tags": [
+                     *         "deploy"
+                     *       ],
+                     *       "severities": [
+                     *         "warning"
+                     *       ],
+                     *       "host": null,
+                     *       "service": "checkout",
+                     *       "project": null,
+                     *       "starts_at": "2026-12-04T09:30:00Z",
+                     *       "ends_at": "2026-12-04T10:30:00Z",
+                     *       "active": true,
+                     *       "created_by": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SilenceOut"];
                 };
             };
@@ -17370,6 +22366,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "name": "backups to ops",
+                     *           "position": 0,
+                     *           "enabled": true,
+                     *           "is_default": false,
+                     *           "source_type": "heartbeat",
+                     *           "source_ids": [
+                     *             "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d"
+                     *           ],
+                     *           "tags": [
+                     *             "backups"
+                     *           ],
+                     *           "severities": [],
+                     *           "host": null,
+                     *           "service": null,
+                     *           "project": null,
+                     *           "escalation_policy_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "channel_ids": [
+                     *             "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
+                     *           ],
+                     *           "auto_resolve": true,
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_RoutingRuleOut_"];
                 };
             };
@@ -17421,6 +22453,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "backups to ops",
+                     *       "position": 0,
+                     *       "enabled": true,
+                     *       "is_default": false,
+                     *       "source_type": "heartbeat",
+                     *       "source_ids": [
+                     *         "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d"
+                     *       ],
+                     *       "tags": [
+                     *         "backups"
+                     *       ],
+                     *       "severities": [],
+                     *       "host": null,
+                     *       "service": null,
+                     *       "project": null,
+                     *       "escalation_policy_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "channel_ids": [
+                     *         "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
+                     *       ],
+                     *       "auto_resolve": true,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["RoutingRuleOut"];
                 };
             };
@@ -17479,6 +22539,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "backups to ops",
+                     *       "position": 0,
+                     *       "enabled": true,
+                     *       "is_default": false,
+                     *       "source_type": "heartbeat",
+                     *       "source_ids": [
+                     *         "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d"
+                     *       ],
+                     *       "tags": [
+                     *         "backups"
+                     *       ],
+                     *       "severities": [],
+                     *       "host": null,
+                     *       "service": null,
+                     *       "project": null,
+                     *       "escalation_policy_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "channel_ids": [
+                     *         "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
+                     *       ],
+                     *       "auto_resolve": true,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["RoutingRuleOut"];
                 };
             };
@@ -17541,6 +22629,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "backups to ops",
+                     *       "position": 0,
+                     *       "enabled": true,
+                     *       "is_default": false,
+                     *       "source_type": "heartbeat",
+                     *       "source_ids": [
+                     *         "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d"
+                     *       ],
+                     *       "tags": [
+                     *         "backups"
+                     *       ],
+                     *       "severities": [],
+                     *       "host": null,
+                     *       "service": null,
+                     *       "project": null,
+                     *       "escalation_policy_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "channel_ids": [
+                     *         "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
+                     *       ],
+                     *       "auto_resolve": true,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["RoutingRuleOut"];
                 };
             };
@@ -17692,6 +22808,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "name": "ops escalation",
+                     *           "description": "channel at once, then the on-call",
+                     *           "steps": [
+                     *             {
+                     *               "delay_minutes": 0,
+                     *               "targets": [
+                     *                 {
+                     *                   "type": "channel",
+                     *                   "id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
+                     *                 }
+                     *               ],
+                     *               "round_robin": false
+                     *             },
+                     *             {
+                     *               "delay_minutes": 15,
+                     *               "targets": [
+                     *                 {
+                     *                   "type": "schedule",
+                     *                   "id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+                     *                 }
+                     *               ],
+                     *               "round_robin": false
+                     *             }
+                     *           ],
+                     *           "repeat": 0,
+                     *           "repeat_delay_minutes": 30,
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_PolicyOut_"];
                 };
             };
@@ -17743,6 +22901,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "ops escalation",
+                     *       "description": "channel at once, then the on-call",
+                     *       "steps": [
+                     *         {
+                     *           "delay_minutes": 0,
+                     *           "targets": [
+                     *             {
+                     *               "type": "channel",
+                     *               "id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
+                     *             }
+                     *           ],
+                     *           "round_robin": false
+                     *         },
+                     *         {
+                     *           "delay_minutes": 15,
+                     *           "targets": [
+                     *             {
+                     *               "type": "schedule",
+                     *               "id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+                     *             }
+                     *           ],
+                     *           "round_robin": false
+                     *         }
+                     *       ],
+                     *       "repeat": 0,
+                     *       "repeat_delay_minutes": 30,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PolicyOut"];
                 };
             };
@@ -17792,6 +22984,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "ops escalation",
+                     *       "description": "channel at once, then the on-call",
+                     *       "steps": [
+                     *         {
+                     *           "delay_minutes": 0,
+                     *           "targets": [
+                     *             {
+                     *               "type": "channel",
+                     *               "id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
+                     *             }
+                     *           ],
+                     *           "round_robin": false
+                     *         },
+                     *         {
+                     *           "delay_minutes": 15,
+                     *           "targets": [
+                     *             {
+                     *               "type": "schedule",
+                     *               "id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+                     *             }
+                     *           ],
+                     *           "round_robin": false
+                     *         }
+                     *       ],
+                     *       "repeat": 0,
+                     *       "repeat_delay_minutes": 30,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PolicyOut"];
                 };
             };
@@ -17854,6 +23080,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "ops escalation",
+                     *       "description": "channel at once, then the on-call",
+                     *       "steps": [
+                     *         {
+                     *           "delay_minutes": 0,
+                     *           "targets": [
+                     *             {
+                     *               "type": "channel",
+                     *               "id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
+                     *             }
+                     *           ],
+                     *           "round_robin": false
+                     *         },
+                     *         {
+                     *           "delay_minutes": 15,
+                     *           "targets": [
+                     *             {
+                     *               "type": "schedule",
+                     *               "id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+                     *             }
+                     *           ],
+                     *           "round_robin": false
+                     *         }
+                     *       ],
+                     *       "repeat": 0,
+                     *       "repeat_delay_minutes": 30,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PolicyOut"];
                 };
             };
@@ -17996,6 +23256,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "name": "primary on-call",
+                     *           "description": "",
+                     *           "timezone": "Europe/Berlin",
+                     *           "layers": [
+                     *             {
+                     *               "name": "weekly",
+                     *               "rotation": "weekly",
+                     *               "shift_hours": 168,
+                     *               "start": "2026-11-30T09:00:00Z",
+                     *               "users": [
+                     *                 "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *                 "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+                     *               ],
+                     *               "restrictions": []
+                     *             }
+                     *           ],
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_ScheduleOut_"];
                 };
             };
@@ -18047,6 +23339,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "primary on-call",
+                     *       "description": "",
+                     *       "timezone": "Europe/Berlin",
+                     *       "layers": [
+                     *         {
+                     *           "name": "weekly",
+                     *           "rotation": "weekly",
+                     *           "shift_hours": 168,
+                     *           "start": "2026-11-30T09:00:00Z",
+                     *           "users": [
+                     *             "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *             "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+                     *           ],
+                     *           "restrictions": []
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ScheduleOut"];
                 };
             };
@@ -18096,6 +23412,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "primary on-call",
+                     *       "description": "",
+                     *       "timezone": "Europe/Berlin",
+                     *       "layers": [
+                     *         {
+                     *           "name": "weekly",
+                     *           "rotation": "weekly",
+                     *           "shift_hours": 168,
+                     *           "start": "2026-11-30T09:00:00Z",
+                     *           "users": [
+                     *             "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *             "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+                     *           ],
+                     *           "restrictions": []
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ScheduleOut"];
                 };
             };
@@ -18158,6 +23498,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "primary on-call",
+                     *       "description": "",
+                     *       "timezone": "Europe/Berlin",
+                     *       "layers": [
+                     *         {
+                     *           "name": "weekly",
+                     *           "rotation": "weekly",
+                     *           "shift_hours": 168,
+                     *           "start": "2026-11-30T09:00:00Z",
+                     *           "users": [
+                     *             "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *             "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+                     *           ],
+                     *           "restrictions": []
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ScheduleOut"];
                 };
             };
@@ -18292,6 +23656,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "schedule_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "at": "2026-12-04T09:30:00Z",
+                     *       "user_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "source": "layer",
+                     *       "layer": 0,
+                     *       "override_id": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["OnCallOut"];
                 };
             };
@@ -18353,6 +23727,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "schedule_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "timezone": "Europe/Berlin",
+                     *       "start": "2026-12-01T00:00:00Z",
+                     *       "end": "2026-12-08T00:00:00Z",
+                     *       "shifts": [
+                     *         {
+                     *           "start": "2026-12-01T00:00:00Z",
+                     *           "end": "2026-12-07T09:00:00Z",
+                     *           "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "source": "layer",
+                     *           "layer": 0,
+                     *           "override_id": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ShiftsOut"];
                 };
             };
@@ -18413,7 +23805,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
                     "text/calendar": unknown;
                 };
             };
@@ -18475,6 +23866,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "schedule_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "user_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "starts_at": "2026-12-24T00:00:00Z",
+                     *           "ends_at": "2026-12-27T00:00:00Z",
+                     *           "created_by": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_OverrideOut_"];
                 };
             };
@@ -18537,6 +23949,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "schedule_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "user_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "starts_at": "2026-12-24T00:00:00Z",
+                     *       "ends_at": "2026-12-27T00:00:00Z",
+                     *       "created_by": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["OverrideOut"];
                 };
             };
@@ -18654,6 +24079,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "name": "ops webhook",
+                     *           "kind": "webhook",
+                     *           "config": {
+                     *             "url": "https://hooks.example.com/****a1b2",
+                     *             "headers": {
+                     *               "X-Team": "****"
+                     *             }
+                     *           },
+                     *           "enabled": true,
+                     *           "default": true,
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_ChannelOut_"];
                 };
             };
@@ -18705,6 +24156,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "ops webhook",
+                     *       "kind": "webhook",
+                     *       "config": {
+                     *         "url": "https://hooks.example.com/****a1b2",
+                     *         "headers": {
+                     *           "X-Team": "****"
+                     *         }
+                     *       },
+                     *       "enabled": true,
+                     *       "default": true,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChannelOut"];
                 };
             };
@@ -18763,6 +24232,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "ops webhook",
+                     *       "kind": "webhook",
+                     *       "config": {
+                     *         "url": "https://hooks.example.com/****a1b2",
+                     *         "headers": {
+                     *           "X-Team": "****"
+                     *         }
+                     *       },
+                     *       "enabled": true,
+                     *       "default": true,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChannelOut"];
                 };
             };
@@ -18840,6 +24327,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "ops webhook",
+                     *       "kind": "webhook",
+                     *       "config": {
+                     *         "url": "https://hooks.example.com/****a1b2",
+                     *         "headers": {
+                     *           "X-Team": "****"
+                     *         }
+                     *       },
+                     *       "enabled": true,
+                     *       "default": true,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChannelOut"];
                 };
             };
@@ -18981,6 +24486,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "dedup_key": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                     *       "channel_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "user_id": null,
+                     *       "kind": "webhook",
+                     *       "event": "incident.triggered",
+                     *       "severity": "critical",
+                     *       "incident_id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+                     *       "title": "[CRITICAL] nightly backup is down",
+                     *       "status": "succeeded",
+                     *       "attempts": 1,
+                     *       "response_code": 200,
+                     *       "error": null,
+                     *       "duration_ms": 120,
+                     *       "last_attempt_at": "2026-12-04T09:30:00Z",
+                     *       "next_attempt_at": null,
+                     *       "delivered_at": "2026-12-04T09:30:00Z",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AttemptOut"];
                 };
             };
@@ -19044,6 +24573,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "dedup_key": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                     *           "channel_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "user_id": null,
+                     *           "kind": "webhook",
+                     *           "event": "incident.triggered",
+                     *           "severity": "critical",
+                     *           "incident_id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+                     *           "title": "[CRITICAL] nightly backup is down",
+                     *           "status": "succeeded",
+                     *           "attempts": 1,
+                     *           "response_code": 200,
+                     *           "error": null,
+                     *           "duration_ms": 120,
+                     *           "last_attempt_at": "2026-12-04T09:30:00Z",
+                     *           "next_attempt_at": null,
+                     *           "delivered_at": "2026-12-04T09:30:00Z",
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_AttemptOut_"];
                 };
             };
@@ -19091,6 +24652,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "rules": {
+                     *         "critical": [
+                     *           "email",
+                     *           "push",
+                     *           "feed"
+                     *         ],
+                     *         "high": [
+                     *           "email",
+                     *           "feed"
+                     *         ],
+                     *         "warning": [
+                     *           "feed"
+                     *         ],
+                     *         "info": [
+                     *           "feed"
+                     *         ]
+                     *       },
+                     *       "quiet_hours": {
+                     *         "enabled": true,
+                     *         "start": "22:00",
+                     *         "end": "07:00",
+                     *         "timezone": "Europe/Berlin"
+                     *       },
+                     *       "severities": [
+                     *         "critical",
+                     *         "high",
+                     *         "warning",
+                     *         "info"
+                     *       ],
+                     *       "media": [
+                     *         "email",
+                     *         "push",
+                     *         "feed"
+                     *       ],
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PrefsOut"];
                 };
             };
@@ -19133,6 +24737,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "rules": {
+                     *         "critical": [
+                     *           "email",
+                     *           "push",
+                     *           "feed"
+                     *         ],
+                     *         "high": [
+                     *           "email",
+                     *           "feed"
+                     *         ],
+                     *         "warning": [
+                     *           "feed"
+                     *         ],
+                     *         "info": [
+                     *           "feed"
+                     *         ]
+                     *       },
+                     *       "quiet_hours": {
+                     *         "enabled": true,
+                     *         "start": "22:00",
+                     *         "end": "07:00",
+                     *         "timezone": "Europe/Berlin"
+                     *       },
+                     *       "severities": [
+                     *         "critical",
+                     *         "high",
+                     *         "warning",
+                     *         "info"
+                     *       ],
+                     *       "media": [
+                     *         "email",
+                     *         "push",
+                     *         "feed"
+                     *       ],
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PrefsOut"];
                 };
             };
@@ -19193,6 +24840,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "event": "incident.triggered",
+                     *           "title": "[CRITICAL] nightly backup is down",
+                     *           "body": "No ping since 03:00:41 UTC.",
+                     *           "severity": "critical",
+                     *           "incident_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "url": "https://xinex.example.com/incidents/5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "read": false,
+                     *           "read_at": null,
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1,
+                     *       "unread_count": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["FeedPage"];
                 };
             };
@@ -19240,6 +24913,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "unread_count": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["UnreadCount"];
                 };
             };
@@ -19278,6 +24956,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "marked": 3,
+                     *       "unread_count": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReadAllOut"];
                 };
             };
@@ -19318,6 +25002,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "user_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "event": "incident.triggered",
+                     *       "title": "[CRITICAL] nightly backup is down",
+                     *       "body": "No ping since 03:00:41 UTC.",
+                     *       "severity": "critical",
+                     *       "incident_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "url": "https://xinex.example.com/incidents/5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "read": false,
+                     *       "read_at": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["FeedItemOut"];
                 };
             };
@@ -19378,6 +25079,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "url": "https://hooks.example.com/xinex",
+                     *           "description": "incidents to our tracker",
+                     *           "event_types": [
+                     *             "incident.created",
+                     *             "incident.resolved"
+                     *           ],
+                     *           "enabled": true,
+                     *           "disabled_reason": null,
+                     *           "secret_hint": "whsec_…aSw",
+                     *           "previous_secret_expires_at": null,
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_WebhookOut_"];
                 };
             };
@@ -19429,6 +25156,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "url": "https://hooks.example.com/xinex",
+                     *       "description": "incidents to our tracker",
+                     *       "event_types": [
+                     *         "incident.created",
+                     *         "incident.resolved"
+                     *       ],
+                     *       "enabled": true,
+                     *       "disabled_reason": null,
+                     *       "secret_hint": "whsec_…aSw",
+                     *       "previous_secret_expires_at": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookWithSecret"];
                 };
             };
@@ -19487,6 +25233,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "url": "https://hooks.example.com/xinex",
+                     *       "description": "incidents to our tracker",
+                     *       "event_types": [
+                     *         "incident.created",
+                     *         "incident.resolved"
+                     *       ],
+                     *       "enabled": true,
+                     *       "disabled_reason": null,
+                     *       "secret_hint": "whsec_…aSw",
+                     *       "previous_secret_expires_at": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookOut"];
                 };
             };
@@ -19549,6 +25313,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "url": "https://hooks.example.com/xinex",
+                     *       "description": "incidents to our tracker",
+                     *       "event_types": [
+                     *         "incident.created",
+                     *         "incident.resolved"
+                     *       ],
+                     *       "enabled": true,
+                     *       "disabled_reason": null,
+                     *       "secret_hint": "whsec_…aSw",
+                     *       "previous_secret_expires_at": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookOut"];
                 };
             };
@@ -19685,6 +25467,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "url": "https://hooks.example.com/xinex",
+                     *       "description": "incidents to our tracker",
+                     *       "event_types": [
+                     *         "incident.created",
+                     *         "incident.resolved"
+                     *       ],
+                     *       "enabled": true,
+                     *       "disabled_reason": null,
+                     *       "secret_hint": "whsec_…aSw",
+                     *       "previous_secret_expires_at": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookWithSecret"];
                 };
             };
@@ -19743,6 +25544,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "webhook_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "event_type": "incident.created",
+                     *       "payload": {
+                     *         "type": "incident.created",
+                     *         "incident": {
+                     *           "id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "title": "nightly backup is down"
+                     *         }
+                     *       },
+                     *       "status": "succeeded",
+                     *       "attempts": 1,
+                     *       "response_code": 200,
+                     *       "response_excerpt": "ok",
+                     *       "error": null,
+                     *       "duration_ms": 41250,
+                     *       "next_attempt_at": null,
+                     *       "last_attempt_at": "2026-12-04T09:30:00Z",
+                     *       "delivered_at": "2026-12-04T09:30:00Z",
+                     *       "is_test": false,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["DeliveryOut"];
                 };
             };
@@ -19806,6 +25634,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "webhook_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "event_type": "incident.created",
+                     *           "payload": {
+                     *             "type": "incident.created",
+                     *             "incident": {
+                     *               "id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *               "title": "nightly backup is down"
+                     *             }
+                     *           },
+                     *           "status": "succeeded",
+                     *           "attempts": 1,
+                     *           "response_code": 200,
+                     *           "response_excerpt": "ok",
+                     *           "error": null,
+                     *           "duration_ms": 41250,
+                     *           "next_attempt_at": null,
+                     *           "last_attempt_at": "2026-12-04T09:30:00Z",
+                     *           "delivered_at": "2026-12-04T09:30:00Z",
+                     *           "is_test": false,
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_DeliveryOut_"];
                 };
             };
@@ -19862,6 +25725,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ticket": "wst_4b9c0e1f7a2d4c8e9f10a1b2c3d4e5f6",
+                     *       "expires_in": 30,
+                     *       "url": "wss://xinex.example.com/api/v1/ws?ticket=wst_4b9c0e1f7a2d4c8e9f10a1b2c3d4e5f6"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TicketOut"];
                 };
             };
@@ -19904,6 +25774,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "columns": [
+                     *         {
+                     *           "name": "service",
+                     *           "type": "String"
+                     *         },
+                     *         {
+                     *           "name": "p95_ms",
+                     *           "type": "Float64"
+                     *         }
+                     *       ],
+                     *       "rows": [
+                     *         [
+                     *           "checkout",
+                     *           240.5
+                     *         ]
+                     *       ],
+                     *       "annotations": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["DslOut"];
                 };
             };
@@ -19986,6 +25877,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+                     *       "span_count": 1,
+                     *       "truncated": false,
+                     *       "depth_capped": false,
+                     *       "max_depth": 0,
+                     *       "services": [
+                     *         "checkout"
+                     *       ],
+                     *       "start": "2026-12-04T09:30:00Z",
+                     *       "duration_ms": 182,
+                     *       "error_count": 0,
+                     *       "roots": [
+                     *         {
+                     *           "span_id": "00f067aa0ba902b7",
+                     *           "parent_span_id": null,
+                     *           "name": "POST /checkout",
+                     *           "kind": "server",
+                     *           "service": "checkout",
+                     *           "start": "2026-12-04T09:30:00Z",
+                     *           "start_unix_nano": 1764840600000000000,
+                     *           "duration_ns": 182000000,
+                     *           "duration_ms": 182,
+                     *           "status": "ok",
+                     *           "status_message": "",
+                     *           "scope": "opentelemetry.instrumentation.fastapi",
+                     *           "attributes": {
+                     *             "http.method": "POST",
+                     *             "http.status_code": 200
+                     *           },
+                     *           "resource": {
+                     *             "service.name": "checkout"
+                     *           },
+                     *           "events": [],
+                     *           "links": [],
+                     *           "orphan": false,
+                     *           "cycle": false,
+                     *           "depth": 0,
+                     *           "flattened": false,
+                     *           "children": []
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["TraceOut"];
                 };
             };
@@ -20066,6 +26002,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "timestamp": "2026-12-04T09:30:00Z",
+                     *           "observed_timestamp": "2026-12-04T09:30:00Z",
+                     *           "service": "checkout",
+                     *           "severity": "ERROR",
+                     *           "severity_number": 17,
+                     *           "body": "payment declined: card expired",
+                     *           "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+                     *           "span_id": "00f067aa0ba902b7",
+                     *           "scope": "checkout.payments",
+                     *           "attributes": {
+                     *             "order_id": "A-1042"
+                     *           },
+                     *           "resource": {
+                     *             "service.name": "checkout"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_LogOut_"];
                 };
             };
@@ -20138,6 +26101,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "name": "checkout",
+                     *           "span_count": 12,
+                     *           "error_count": 0,
+                     *           "error_rate": 0,
+                     *           "p95_ms": 240.5,
+                     *           "log_count": 40,
+                     *           "last_seen": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_ServiceOut_"];
                 };
             };
@@ -20214,6 +26196,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "name": "deploy checkout 2.4",
+                     *           "description": "canary at 10 %",
+                     *           "time": "2026-12-04T09:30:00Z",
+                     *           "start": "2026-12-04T09:30:00Z",
+                     *           "end": null,
+                     *           "tags": [
+                     *             "deploy"
+                     *           ],
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_AnnotationOut_"];
                 };
             };
@@ -20265,6 +26271,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "deploy checkout 2.4",
+                     *       "description": "canary at 10 %",
+                     *       "time": "2026-12-04T09:30:00Z",
+                     *       "start": "2026-12-04T09:30:00Z",
+                     *       "end": null,
+                     *       "tags": [
+                     *         "deploy"
+                     *       ],
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AnnotationOut"];
                 };
             };
@@ -20314,6 +26336,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "deploy checkout 2.4",
+                     *       "description": "canary at 10 %",
+                     *       "time": "2026-12-04T09:30:00Z",
+                     *       "start": "2026-12-04T09:30:00Z",
+                     *       "end": null,
+                     *       "tags": [
+                     *         "deploy"
+                     *       ],
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AnnotationOut"];
                 };
             };
@@ -20376,6 +26414,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "deploy checkout 2.4",
+                     *       "description": "canary at 10 %",
+                     *       "time": "2026-12-04T09:30:00Z",
+                     *       "start": "2026-12-04T09:30:00Z",
+                     *       "end": null,
+                     *       "tags": [
+                     *         "deploy"
+                     *       ],
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AnnotationOut"];
                 };
             };
@@ -20509,6 +26563,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "name": "Acme status",
+                     *           "slug": "acme",
+                     *           "description": null,
+                     *           "logo_url": null,
+                     *           "brand_color": "#0a7d4f",
+                     *           "time_zone": "UTC",
+                     *           "visibility": "public",
+                     *           "has_password": false,
+                     *           "custom_domain": "status.acme.com",
+                     *           "cname_instruction": "CNAME status.acme.com -> xinex.example.com",
+                     *           "show_uptime_bars": true,
+                     *           "show_response_times": false,
+                     *           "show_maintenance": true,
+                     *           "past_incident_days": 14,
+                     *           "public_url": "https://xinex.example.com/status/acme",
+                     *           "created_at": "2026-12-04T10:00:00Z",
+                     *           "updated_at": "2026-12-04T10:00:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_PageOut_"];
                 };
             };
@@ -20560,6 +26644,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "name": "Acme status",
+                     *       "slug": "acme",
+                     *       "description": null,
+                     *       "logo_url": null,
+                     *       "brand_color": "#0a7d4f",
+                     *       "time_zone": "UTC",
+                     *       "visibility": "public",
+                     *       "has_password": false,
+                     *       "custom_domain": "status.acme.com",
+                     *       "cname_instruction": "CNAME status.acme.com -> xinex.example.com",
+                     *       "show_uptime_bars": true,
+                     *       "show_response_times": false,
+                     *       "show_maintenance": true,
+                     *       "past_incident_days": 14,
+                     *       "public_url": "https://xinex.example.com/status/acme",
+                     *       "created_at": "2026-12-04T10:00:00Z",
+                     *       "updated_at": "2026-12-04T10:00:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["xinex__status_pages__schemas__PageOut"];
                 };
             };
@@ -20618,6 +26724,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "name": "Acme status",
+                     *       "slug": "acme",
+                     *       "description": null,
+                     *       "logo_url": null,
+                     *       "brand_color": "#0a7d4f",
+                     *       "time_zone": "UTC",
+                     *       "visibility": "public",
+                     *       "has_password": false,
+                     *       "custom_domain": "status.acme.com",
+                     *       "cname_instruction": "CNAME status.acme.com -> xinex.example.com",
+                     *       "show_uptime_bars": true,
+                     *       "show_response_times": false,
+                     *       "show_maintenance": true,
+                     *       "past_incident_days": 14,
+                     *       "public_url": "https://xinex.example.com/status/acme",
+                     *       "created_at": "2026-12-04T10:00:00Z",
+                     *       "updated_at": "2026-12-04T10:00:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["xinex__status_pages__schemas__PageOut"];
                 };
             };
@@ -20680,6 +26808,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "name": "Acme status",
+                     *       "slug": "acme",
+                     *       "description": null,
+                     *       "logo_url": null,
+                     *       "brand_color": "#0a7d4f",
+                     *       "time_zone": "UTC",
+                     *       "visibility": "public",
+                     *       "has_password": false,
+                     *       "custom_domain": "status.acme.com",
+                     *       "cname_instruction": "CNAME status.acme.com -> xinex.example.com",
+                     *       "show_uptime_bars": true,
+                     *       "show_response_times": false,
+                     *       "show_maintenance": true,
+                     *       "past_incident_days": 14,
+                     *       "public_url": "https://xinex.example.com/status/acme",
+                     *       "created_at": "2026-12-04T10:00:00Z",
+                     *       "updated_at": "2026-12-04T10:00:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["xinex__status_pages__schemas__PageOut"];
                 };
             };
@@ -20823,6 +26973,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "name": "Core services",
+                     *           "position": 0,
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_GroupOut_"];
                 };
             };
@@ -20883,6 +27051,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "Core services",
+                     *       "position": 0,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["GroupOut"];
                 };
             };
@@ -20962,6 +27140,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "name": "Core services",
+                     *           "position": 0,
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_GroupOut_"];
                 };
             };
@@ -21024,6 +27220,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "Core services",
+                     *       "position": 0,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["GroupOut"];
                 };
             };
@@ -21100,6 +27306,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "Core services",
+                     *       "position": 0,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["GroupOut"];
                 };
             };
@@ -21162,6 +27378,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "Core services",
+                     *       "position": 0,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["GroupOut"];
                 };
             };
@@ -21305,6 +27531,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "group_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "key": "api",
+                     *           "name": "API",
+                     *           "description": "public REST API",
+                     *           "position": 0,
+                     *           "source_type": "monitor",
+                     *           "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "status_override": null,
+                     *           "status": "operational",
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_ComponentOut_"];
                 };
             };
@@ -21365,6 +27616,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "group_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "key": "api",
+                     *       "name": "API",
+                     *       "description": "public REST API",
+                     *       "position": 0,
+                     *       "source_type": "monitor",
+                     *       "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "status_override": null,
+                     *       "status": "operational",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ComponentOut"];
                 };
             };
@@ -21444,6 +27712,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "group_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "key": "api",
+                     *           "name": "API",
+                     *           "description": "public REST API",
+                     *           "position": 0,
+                     *           "source_type": "monitor",
+                     *           "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "status_override": null,
+                     *           "status": "operational",
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_ComponentOut_"];
                 };
             };
@@ -21506,6 +27799,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "group_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "key": "api",
+                     *       "name": "API",
+                     *       "description": "public REST API",
+                     *       "position": 0,
+                     *       "source_type": "monitor",
+                     *       "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "status_override": null,
+                     *       "status": "operational",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ComponentOut"];
                 };
             };
@@ -21582,6 +27892,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "group_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "key": "api",
+                     *       "name": "API",
+                     *       "description": "public REST API",
+                     *       "position": 0,
+                     *       "source_type": "monitor",
+                     *       "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "status_override": null,
+                     *       "status": "operational",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ComponentOut"];
                 };
             };
@@ -21644,6 +27971,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "group_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *       "key": "api",
+                     *       "name": "API",
+                     *       "description": "public REST API",
+                     *       "position": 0,
+                     *       "source_type": "monitor",
+                     *       "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "status_override": null,
+                     *       "status": "operational",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ComponentOut"];
                 };
             };
@@ -21788,6 +28132,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "key": "elevated-errors",
+                     *           "title": "Elevated error rates on the API",
+                     *           "status": "investigating",
+                     *           "impact": "minor",
+                     *           "components": [
+                     *             {
+                     *               "component_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *               "impact": "degraded"
+                     *             }
+                     *           ],
+                     *           "started_at": "2026-12-04T09:30:00Z",
+                     *           "resolved_at": null,
+                     *           "linked_incident_id": null,
+                     *           "updates": [
+                     *             {
+                     *               "id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                     *               "status": "investigating",
+                     *               "message": "We are looking into elevated error rates.",
+                     *               "notify": true,
+                     *               "at": "2026-12-04T09:30:00Z"
+                     *             }
+                     *           ],
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["xinex__kit__pagination__Page_IncidentOut___2"];
                 };
             };
@@ -21850,6 +28232,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "key": "elevated-errors",
+                     *       "title": "Elevated error rates on the API",
+                     *       "status": "investigating",
+                     *       "impact": "minor",
+                     *       "components": [
+                     *         {
+                     *           "component_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "impact": "degraded"
+                     *         }
+                     *       ],
+                     *       "started_at": "2026-12-04T09:30:00Z",
+                     *       "resolved_at": null,
+                     *       "linked_incident_id": null,
+                     *       "updates": [
+                     *         {
+                     *           "id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                     *           "status": "investigating",
+                     *           "message": "We are looking into elevated error rates.",
+                     *           "notify": true,
+                     *           "at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["xinex__status_pages__schemas__IncidentOut"];
                 };
             };
@@ -21927,6 +28339,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "key": "elevated-errors",
+                     *       "title": "Elevated error rates on the API",
+                     *       "status": "investigating",
+                     *       "impact": "minor",
+                     *       "components": [
+                     *         {
+                     *           "component_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "impact": "degraded"
+                     *         }
+                     *       ],
+                     *       "started_at": "2026-12-04T09:30:00Z",
+                     *       "resolved_at": null,
+                     *       "linked_incident_id": null,
+                     *       "updates": [
+                     *         {
+                     *           "id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                     *           "status": "investigating",
+                     *           "message": "We are looking into elevated error rates.",
+                     *           "notify": true,
+                     *           "at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["xinex__status_pages__schemas__IncidentOut"];
                 };
             };
@@ -22056,6 +28498,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "key": "elevated-errors",
+                     *       "title": "Elevated error rates on the API",
+                     *       "status": "investigating",
+                     *       "impact": "minor",
+                     *       "components": [
+                     *         {
+                     *           "component_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "impact": "degraded"
+                     *         }
+                     *       ],
+                     *       "started_at": "2026-12-04T09:30:00Z",
+                     *       "resolved_at": null,
+                     *       "linked_incident_id": null,
+                     *       "updates": [
+                     *         {
+                     *           "id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                     *           "status": "investigating",
+                     *           "message": "We are looking into elevated error rates.",
+                     *           "notify": true,
+                     *           "at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["xinex__status_pages__schemas__IncidentOut"];
                 };
             };
@@ -22137,6 +28609,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "key": "elevated-errors",
+                     *       "title": "Elevated error rates on the API",
+                     *       "status": "investigating",
+                     *       "impact": "minor",
+                     *       "components": [
+                     *         {
+                     *           "component_id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "impact": "degraded"
+                     *         }
+                     *       ],
+                     *       "started_at": "2026-12-04T09:30:00Z",
+                     *       "resolved_at": null,
+                     *       "linked_incident_id": null,
+                     *       "updates": [
+                     *         {
+                     *           "id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                     *           "status": "investigating",
+                     *           "message": "We are looking into elevated error rates.",
+                     *           "notify": true,
+                     *           "at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["xinex__status_pages__schemas__IncidentOut"];
                 };
             };
@@ -22216,6 +28718,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "kind": "email",
+                     *           "target": "ops@example.com",
+                     *           "confirmed": true,
+                     *           "created_at": "2026-12-01T08:00:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_SubscriberOut_"];
                 };
             };
@@ -22334,6 +28853,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *           "name": "Alertmanager prod",
+                     *           "kind": "alertmanager",
+                     *           "enabled": true,
+                     *           "key_hint": "9f3a",
+                     *           "key_rotated_at": "2026-12-01T08:00:00Z",
+                     *           "service": "checkout",
+                     *           "tags": [
+                     *             "prod"
+                     *           ],
+                     *           "default_severity": "error",
+                     *           "severity_map": {
+                     *             "critical": "critical",
+                     *             "warning": "warning"
+                     *           },
+                     *           "mapping": {},
+                     *           "rate_limit_per_minute": 600,
+                     *           "last_event_at": "2026-12-04T09:30:00Z",
+                     *           "created_at": "2026-12-01T08:00:00Z",
+                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_IntegrationOut_"];
                 };
             };
@@ -22385,6 +28937,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "Alertmanager prod",
+                     *       "kind": "alertmanager",
+                     *       "enabled": true,
+                     *       "key_hint": "9f3a",
+                     *       "key_rotated_at": "2026-12-01T08:00:00Z",
+                     *       "service": "checkout",
+                     *       "tags": [
+                     *         "prod"
+                     *       ],
+                     *       "default_severity": "error",
+                     *       "severity_map": {
+                     *         "critical": "critical",
+                     *         "warning": "warning"
+                     *       },
+                     *       "mapping": {},
+                     *       "rate_limit_per_minute": 600,
+                     *       "last_event_at": "2026-12-04T09:30:00Z",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "key": "0b1c2d3e4f5a6b7c8d9e0f1a2b3c9f3a",
+                     *       "ingestion_url": "https://xinex.example.com/api/v1/integrations/alertmanager/hooks/0b1c2d3e4f5a6b7c8d9e0f1a2b3c9f3a",
+                     *       "sender_config": {
+                     *         "receivers": [
+                     *           {
+                     *             "name": "xinex",
+                     *             "webhook_configs": [
+                     *               {
+                     *                 "url": "https://xinex.example.com/api/v1/integrations/alertmanager/hooks/0b1c2d3e4f5a6b7c8d9e0f1a2b3c9f3a",
+                     *                 "send_resolved": true
+                     *               }
+                     *             ]
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["IntegrationSecretOut"];
                 };
             };
@@ -22434,6 +29026,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "Alertmanager prod",
+                     *       "kind": "alertmanager",
+                     *       "enabled": true,
+                     *       "key_hint": "9f3a",
+                     *       "key_rotated_at": "2026-12-01T08:00:00Z",
+                     *       "service": "checkout",
+                     *       "tags": [
+                     *         "prod"
+                     *       ],
+                     *       "default_severity": "error",
+                     *       "severity_map": {
+                     *         "critical": "critical",
+                     *         "warning": "warning"
+                     *       },
+                     *       "mapping": {},
+                     *       "rate_limit_per_minute": 600,
+                     *       "last_event_at": "2026-12-04T09:30:00Z",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["IntegrationOut"];
                 };
             };
@@ -22496,6 +29113,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "Alertmanager prod",
+                     *       "kind": "alertmanager",
+                     *       "enabled": true,
+                     *       "key_hint": "9f3a",
+                     *       "key_rotated_at": "2026-12-01T08:00:00Z",
+                     *       "service": "checkout",
+                     *       "tags": [
+                     *         "prod"
+                     *       ],
+                     *       "default_severity": "error",
+                     *       "severity_map": {
+                     *         "critical": "critical",
+                     *         "warning": "warning"
+                     *       },
+                     *       "mapping": {},
+                     *       "rate_limit_per_minute": 600,
+                     *       "last_event_at": "2026-12-04T09:30:00Z",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["IntegrationOut"];
                 };
             };
@@ -22628,6 +29270,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "name": "Alertmanager prod",
+                     *       "kind": "alertmanager",
+                     *       "enabled": true,
+                     *       "key_hint": "9f3a",
+                     *       "key_rotated_at": "2026-12-01T08:00:00Z",
+                     *       "service": "checkout",
+                     *       "tags": [
+                     *         "prod"
+                     *       ],
+                     *       "default_severity": "error",
+                     *       "severity_map": {
+                     *         "critical": "critical",
+                     *         "warning": "warning"
+                     *       },
+                     *       "mapping": {},
+                     *       "rate_limit_per_minute": 600,
+                     *       "last_event_at": "2026-12-04T09:30:00Z",
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "key": "0b1c2d3e4f5a6b7c8d9e0f1a2b3c9f3a",
+                     *       "ingestion_url": "https://xinex.example.com/api/v1/integrations/alertmanager/hooks/0b1c2d3e4f5a6b7c8d9e0f1a2b3c9f3a",
+                     *       "sender_config": {
+                     *         "receivers": [
+                     *           {
+                     *             "name": "xinex",
+                     *             "webhook_configs": [
+                     *               {
+                     *                 "url": "https://xinex.example.com/api/v1/integrations/alertmanager/hooks/0b1c2d3e4f5a6b7c8d9e0f1a2b3c9f3a",
+                     *                 "send_resolved": true
+                     *               }
+                     *             ]
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["IntegrationSecretOut"];
                 };
             };
@@ -22699,6 +29381,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "errors": [],
+                     *       "alerts": [
+                     *         {
+                     *           "action": "trigger",
+                     *           "dedup_key": "42",
+                     *           "summary": "TypeError in checkout",
+                     *           "severity": "error",
+                     *           "source": "sentry",
+                     *           "service": null,
+                     *           "tags": [],
+                     *           "labels": {},
+                     *           "details": {},
+                     *           "links": []
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["TestResult"];
                 };
             };
@@ -22759,6 +29461,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "source": "pagerduty",
+                     *       "dry_run": true,
+                     *       "summary": {
+                     *         "user": {
+                     *           "matched": 2,
+                     *           "invited": 1
+                     *         },
+                     *         "service": {
+                     *           "create": 3
+                     *         }
+                     *       },
+                     *       "items": [
+                     *         {
+                     *           "type": "service",
+                     *           "external_id": "PX7Y2QZ",
+                     *           "name": "checkout api",
+                     *           "action": "create",
+                     *           "object_id": null,
+                     *           "detail": "integration pagerduty",
+                     *           "key": null
+                     *         }
+                     *       ],
+                     *       "problems": [
+                     *         {
+                     *           "type": "escalation_policy",
+                     *           "external_id": "P9K3LMN",
+                     *           "name": "legacy",
+                     *           "why": "targets a team, which Xinex does not model"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ImportReportOut"];
                 };
             };
@@ -22815,6 +29551,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "billing_configured": true,
+                     *       "tier": "pro",
+                     *       "status": "active",
+                     *       "interval": "month",
+                     *       "currency": "usd",
+                     *       "current_period_start": "2026-12-01T00:00:00Z",
+                     *       "current_period_end": "2027-01-01T00:00:00Z",
+                     *       "cancel_at_period_end": false,
+                     *       "scheduled_downgrade": {
+                     *         "tier": "free",
+                     *         "at": "2027-01-01T00:00:00Z"
+                     *       },
+                     *       "past_due": null,
+                     *       "usage": {
+                     *         "monitors": {
+                     *           "used": 12,
+                     *           "limit": 50
+                     *         },
+                     *         "heartbeats": {
+                     *           "used": 3,
+                     *           "limit": 100
+                     *         },
+                     *         "members": {
+                     *           "used": 2,
+                     *           "limit": 10
+                     *         }
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["SubscriptionOut"];
                 };
             };
@@ -22857,6 +29624,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "cs_test_a1b2c3",
+                     *       "url": "https://checkout.stripe.com/c/pay/cs_test_a1b2c3"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CheckoutOut"];
                 };
             };
@@ -22931,6 +29704,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "url": "https://billing.stripe.com/p/session/test_YWNjdF8x"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PortalOut"];
                 };
             };
@@ -23009,6 +29787,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "billing_configured": true,
+                     *       "tier": "pro",
+                     *       "status": "active",
+                     *       "interval": "month",
+                     *       "currency": "usd",
+                     *       "current_period_start": "2026-12-01T00:00:00Z",
+                     *       "current_period_end": "2027-01-01T00:00:00Z",
+                     *       "cancel_at_period_end": false,
+                     *       "scheduled_downgrade": {
+                     *         "tier": "free",
+                     *         "at": "2027-01-01T00:00:00Z"
+                     *       },
+                     *       "past_due": null,
+                     *       "usage": {
+                     *         "monitors": {
+                     *           "used": 12,
+                     *           "limit": 50
+                     *         },
+                     *         "heartbeats": {
+                     *           "used": 3,
+                     *           "limit": 100
+                     *         },
+                     *         "members": {
+                     *           "used": 2,
+                     *           "limit": 10
+                     *         }
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["SubscriptionOut"];
                 };
             };
@@ -23083,6 +29892,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "billing_configured": true,
+                     *       "tier": "pro",
+                     *       "status": "active",
+                     *       "interval": "month",
+                     *       "currency": "usd",
+                     *       "current_period_start": "2026-12-01T00:00:00Z",
+                     *       "current_period_end": "2027-01-01T00:00:00Z",
+                     *       "cancel_at_period_end": false,
+                     *       "scheduled_downgrade": {
+                     *         "tier": "free",
+                     *         "at": "2027-01-01T00:00:00Z"
+                     *       },
+                     *       "past_due": null,
+                     *       "usage": {
+                     *         "monitors": {
+                     *           "used": 12,
+                     *           "limit": 50
+                     *         },
+                     *         "heartbeats": {
+                     *           "used": 3,
+                     *           "limit": 100
+                     *         },
+                     *         "members": {
+                     *           "used": 2,
+                     *           "limit": 10
+                     *         }
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["SubscriptionOut"];
                 };
             };
@@ -23170,6 +30010,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "subscription": {
+                     *         "billing_configured": true,
+                     *         "tier": "pro",
+                     *         "status": "active",
+                     *         "interval": "month",
+                     *         "currency": "usd",
+                     *         "current_period_start": "2026-12-01T00:00:00Z",
+                     *         "current_period_end": "2027-01-01T00:00:00Z",
+                     *         "cancel_at_period_end": false,
+                     *         "scheduled_downgrade": {
+                     *           "tier": "free",
+                     *           "at": "2027-01-01T00:00:00Z"
+                     *         },
+                     *         "past_due": null,
+                     *         "usage": {
+                     *           "monitors": {
+                     *             "used": 12,
+                     *             "limit": 50
+                     *           },
+                     *           "heartbeats": {
+                     *             "used": 3,
+                     *             "limit": 100
+                     *           },
+                     *           "members": {
+                     *             "used": 2,
+                     *             "limit": 10
+                     *           }
+                     *         }
+                     *       },
+                     *       "proration": {
+                     *         "amount": 26100,
+                     *         "currency": "usd",
+                     *         "invoice_id": "in_1Q2w3E"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["IntervalOut"];
                 };
             };
@@ -23247,6 +30125,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "amount_due": 2900,
+                     *           "amount_paid": 2900,
+                     *           "created_at": "2026-12-01T00:00:05Z",
+                     *           "currency": "usd",
+                     *           "hosted_invoice_url": "https://invoice.stripe.com/i/acct_1/test_x",
+                     *           "id": "5f0e8c7a-8d0c-4d7e-9a59-2f1b7b8e8a11",
+                     *           "invoice_pdf": "https://pay.stripe.com/invoice/acct_1/test_x/pdf",
+                     *           "number": "XINEX-0001",
+                     *           "period_end": "2027-01-01T00:00:00Z",
+                     *           "period_start": "2026-12-01T00:00:00Z",
+                     *           "status": "paid",
+                     *           "stripe_invoice_id": "in_1Q2w3E"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["InvoicePage"];
                 };
             };
@@ -23296,6 +30198,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "5f0e8c7a-8d0c-4d7e-9a59-2f1b7b8e8a11",
+                     *       "stripe_invoice_id": "in_1Q2w3E",
+                     *       "number": "XINEX-0001",
+                     *       "status": "paid",
+                     *       "amount_due": 2900,
+                     *       "amount_paid": 2900,
+                     *       "currency": "usd",
+                     *       "period_start": "2026-12-01T00:00:00Z",
+                     *       "period_end": "2027-01-01T00:00:00Z",
+                     *       "hosted_invoice_url": "https://invoice.stripe.com/i/acct_1/test_x",
+                     *       "invoice_pdf": "https://pay.stripe.com/invoice/acct_1/test_x/pdf",
+                     *       "created_at": "2026-12-01T00:00:05Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["InvoiceOut"];
                 };
             };
@@ -23352,6 +30270,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "country": "DE",
+                     *       "tax_id": "DE123456789",
+                     *       "tax_id_type": "eu_vat",
+                     *       "verification": "pending"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TaxInfoOut"];
                 };
             };
@@ -23403,6 +30329,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "country": "DE",
+                     *       "tax_id": "DE123456789",
+                     *       "tax_id_type": "eu_vat",
+                     *       "verification": "pending"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TaxInfoOut"];
                 };
             };
@@ -23477,6 +30411,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "currencies": [
+                     *         {
+                     *           "currency": "usd",
+                     *           "tiers": [
+                     *             {
+                     *               "tier": "free",
+                     *               "month": 0,
+                     *               "year": 0
+                     *             },
+                     *             {
+                     *               "tier": "pro",
+                     *               "month": 2900,
+                     *               "year": 29000
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["CurrenciesOut"];
                 };
             };
@@ -23515,6 +30470,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "currencies": [
+                     *         {
+                     *           "currency": "usd",
+                     *           "tiers": [
+                     *             {
+                     *               "tier": "free",
+                     *               "month": 0,
+                     *               "year": 0
+                     *             },
+                     *             {
+                     *               "tier": "pro",
+                     *               "month": 2900,
+                     *               "year": 29000
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["CurrenciesOut"];
                 };
             };
@@ -23539,6 +30515,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "received": true,
+                     *       "duplicate": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookAck"];
                 };
             };
@@ -23586,6 +30568,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0c6f1c1e-3a57-4c3e-9a8e-6f0c1d2e3f4a",
+                     *       "status": "ready",
+                     *       "status_url": "/api/v1/account/exports/0c6f1c1e-3a57-4c3e-9a8e-6f0c1d2e3f4a",
+                     *       "download_url": "/api/v1/account/exports/0c6f1c1e-3a57-4c3e-9a8e-6f0c1d2e3f4a/download?expires=1764892800&signature=5f2b…",
+                     *       "size_bytes": 48213,
+                     *       "created_at": "2026-12-04T23:00:00Z",
+                     *       "finished_at": "2026-12-04T23:00:02Z",
+                     *       "expires_at": "2026-12-05T23:00:02Z",
+                     *       "error": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ExportOut"];
                 };
             };
@@ -23626,6 +30621,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0c6f1c1e-3a57-4c3e-9a8e-6f0c1d2e3f4a",
+                     *       "status": "ready",
+                     *       "status_url": "/api/v1/account/exports/0c6f1c1e-3a57-4c3e-9a8e-6f0c1d2e3f4a",
+                     *       "download_url": "/api/v1/account/exports/0c6f1c1e-3a57-4c3e-9a8e-6f0c1d2e3f4a/download?expires=1764892800&signature=5f2b…",
+                     *       "size_bytes": 48213,
+                     *       "created_at": "2026-12-04T23:00:00Z",
+                     *       "finished_at": "2026-12-04T23:00:02Z",
+                     *       "expires_at": "2026-12-05T23:00:02Z",
+                     *       "error": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ExportOut"];
                 };
             };
@@ -23743,6 +30751,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "steps": [
+                     *         {
+                     *           "key": "first_check",
+                     *           "title": "Create a monitor or a heartbeat",
+                     *           "done": true,
+                     *           "how": "derived",
+                     *           "completed_at": null
+                     *         },
+                     *         {
+                     *           "key": "invite_teammate",
+                     *           "title": "Invite a teammate",
+                     *           "done": false,
+                     *           "how": null,
+                     *           "completed_at": null
+                     *         }
+                     *       ],
+                     *       "completed": 1,
+                     *       "total": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["OnboardingOut"];
                 };
             };
@@ -23783,6 +30813,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "steps": [
+                     *         {
+                     *           "key": "first_check",
+                     *           "title": "Create a monitor or a heartbeat",
+                     *           "done": true,
+                     *           "how": "derived",
+                     *           "completed_at": null
+                     *         },
+                     *         {
+                     *           "key": "invite_teammate",
+                     *           "title": "Invite a teammate",
+                     *           "done": false,
+                     *           "how": null,
+                     *           "completed_at": null
+                     *         }
+                     *       ],
+                     *       "completed": 1,
+                     *       "total": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["OnboardingOut"];
                 };
             };
@@ -23839,6 +30891,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "name": "Xinex",
+                     *       "logo_url": "https://status.example.com/logo.svg",
+                     *       "primary_color": "#4f46e5",
+                     *       "accent_color": "#0ea5e9",
+                     *       "support_email": "support@example.com"
+                     *     }
+                     */
                     "application/json": components["schemas"]["BrandOut"];
                 };
             };
@@ -24178,7 +31239,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
                     "text/event-stream": unknown;
                 };
             };
@@ -24224,7 +31284,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
                     "application/atom+xml": unknown;
                 };
             };
@@ -24270,7 +31329,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
                     "application/rss+xml": unknown;
                 };
             };
@@ -24316,7 +31374,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
                     "image/svg+xml": unknown;
                 };
             };
@@ -24363,7 +31420,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
                     "image/svg+xml": unknown;
                 };
             };
@@ -24410,7 +31466,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
                     "image/svg+xml": unknown;
                 };
             };
@@ -24530,6 +31585,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "token_type": "Bearer",
+                     *       "access_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6IjRmM2EifQ.eyJzdWIiOiI…",
+                     *       "expires_in": 900,
+                     *       "scope": "*:write",
+                     *       "refresh_token": "b3BhcXVlIHJlZnJlc2ggdG9rZW4…"
+                     *     }
+                     */
                     "application/json": unknown;
                 };
             };
@@ -24577,12 +31641,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description Revoked (RFC 7009: also for an unknown token) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -24621,6 +31686,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "keys": [
+                     *         {
+                     *           "kty": "EC",
+                     *           "crv": "P-256",
+                     *           "kid": "4f3a9c1e2b7d",
+                     *           "alg": "ES256",
+                     *           "use": "sig",
+                     *           "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                     *           "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": unknown;
                 };
             };
@@ -24641,6 +31721,69 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "issuer": "https://xinex.example.com",
+                     *       "authorization_endpoint": "https://xinex.example.com/oauth/authorize",
+                     *       "token_endpoint": "https://xinex.example.com/oauth/token",
+                     *       "revocation_endpoint": "https://xinex.example.com/oauth/revoke",
+                     *       "jwks_uri": "https://xinex.example.com/.well-known/jwks.json",
+                     *       "response_types_supported": [
+                     *         "code"
+                     *       ],
+                     *       "response_modes_supported": [
+                     *         "query"
+                     *       ],
+                     *       "grant_types_supported": [
+                     *         "authorization_code",
+                     *         "refresh_token"
+                     *       ],
+                     *       "code_challenge_methods_supported": [
+                     *         "S256"
+                     *       ],
+                     *       "token_endpoint_auth_methods_supported": [
+                     *         "none"
+                     *       ],
+                     *       "revocation_endpoint_auth_methods_supported": [
+                     *         "none"
+                     *       ],
+                     *       "scopes_supported": [
+                     *         "*:read",
+                     *         "*:write",
+                     *         "account:read",
+                     *         "account:write",
+                     *         "tenant:read",
+                     *         "tenant:write",
+                     *         "tokens:read",
+                     *         "tokens:write",
+                     *         "audit:read",
+                     *         "audit:write",
+                     *         "monitors:read",
+                     *         "monitors:write",
+                     *         "heartbeats:read",
+                     *         "heartbeats:write",
+                     *         "incidents:read",
+                     *         "incidents:write",
+                     *         "oncall:read",
+                     *         "oncall:write",
+                     *         "notifications:read",
+                     *         "notifications:write",
+                     *         "statuspages:read",
+                     *         "statuspages:write",
+                     *         "billing:read",
+                     *         "billing:write",
+                     *         "telemetry:read",
+                     *         "telemetry:write",
+                     *         "webhooks:read",
+                     *         "webhooks:write",
+                     *         "probes:read",
+                     *         "probes:write"
+                     *       ],
+                     *       "access_token_signing_alg_values_supported": [
+                     *         "ES256"
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -25385,6 +32528,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "success",
+                     *       "message": "Event processed",
+                     *       "dedup_key": "srv01/HTTP"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PagerDutyAccepted"];
                 };
             };
@@ -25482,6 +32632,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "result": "Request will be processed",
+                     *       "took": 0.004,
+                     *       "requestId": "9ae63dd7-ed00-4c81-86f0-c4ffd33142c9"
+                     *     }
+                     */
                     "application/json": components["schemas"]["OpsgenieAccepted"];
                 };
             };
@@ -25557,6 +32714,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "result": "Request will be processed",
+                     *       "took": 0.004,
+                     *       "requestId": "9ae63dd7-ed00-4c81-86f0-c4ffd33142c9"
+                     *     }
+                     */
                     "application/json": components["schemas"]["OpsgenieAccepted"];
                 };
             };
@@ -25632,6 +32796,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "result": "Request will be processed",
+                     *       "took": 0.004,
+                     *       "requestId": "9ae63dd7-ed00-4c81-86f0-c4ffd33142c9"
+                     *     }
+                     */
                     "application/json": components["schemas"]["OpsgenieAccepted"];
                 };
             };
@@ -25733,6 +32904,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "accepted",
+                     *       "alerts": 2,
+                     *       "dedup_keys": [
+                     *         "3fa1c2b4d5e6f708",
+                     *         "9b8c7d6e5f4a3b2c"
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["HookAccepted"];
                 };
             };
