@@ -89,7 +89,7 @@ async def status_page(slug: SlugPath, request: Request) -> Response:
 
 @router.post("/status/{slug}/unlock", response_class=HTMLResponse, status_code=303,
              responses={401: {"description": "wrong password"}, 404: {"description": "no such page"}})
-async def unlock_form(slug: SlugPath, request: Request, password: Annotated[str, Form(max_length=200)]) -> Response:
+async def unlock_form(slug: SlugPath, request: Request, password: Annotated[str, Form(min_length=1, max_length=200)]) -> Response:
     """The password form of a private page: right password, back to the page with its cookie; wrong, 401."""
     entry = await snapshot.get(db_of(request), slug)
     if entry is None or entry.visibility != "password":
@@ -105,7 +105,7 @@ async def unlock_form(slug: SlugPath, request: Request, password: Annotated[str,
 @router.post("/status/{slug}/subscribe", response_class=HTMLResponse,
              responses={404: {"description": "no such page"}, 422: {"description": "not an e-mail address"},
                         429: {"description": "too many requests"}})
-async def subscribe_form(slug: SlugPath, request: Request, email: Annotated[str, Form(max_length=320)]) -> Response:
+async def subscribe_form(slug: SlugPath, request: Request, email: Annotated[str, Form(min_length=1, max_length=320)]) -> Response:
     """The page's subscribe form: the same answer whether or not the address was subscribed before."""
     found = await _entry_or_page(request, slug)
     if isinstance(found, HTMLResponse):
@@ -150,7 +150,7 @@ async def confirm_page(slug: SlugPath, token: TokenQuery, request: Request) -> R
 
 @router.post("/status/{slug}/confirm", response_class=HTMLResponse,
              responses={400: {"description": "invalid or expired link"}, 404: {"description": "no such page"}})
-async def confirm_submit(slug: SlugPath, request: Request, token: Annotated[str, Form(max_length=200)]) -> Response:
+async def confirm_submit(slug: SlugPath, request: Request, token: Annotated[str, Form(min_length=1, max_length=200)]) -> Response:
     """Confirm a subscription (the button of the confirmation page)."""
     entry = await snapshot.get(db_of(request), slug)
     if entry is None:
