@@ -60,6 +60,7 @@ async def test_export_holds_the_tenants_data_without_credentials(client, alice, 
     query = parse_qs(urlparse(link).query)
     forged = link.replace(query["signature"][0], "0" * 64)
     assert_error(await client.get(forged, headers=h), 403, "FORBIDDEN")
+    assert_error(await client.get(link.replace(query["signature"][0], "\u00e9"), headers=h), 422, "VALIDATION_FAILED")
     assert_error(await client.get(link, headers=outsider.bearer), 404, "NOT_FOUND")
     assert_error(await client.get(done["status_url"], headers=outsider.bearer), 404, "NOT_FOUND")
     assert_error(await client.get(link), 401, "UNAUTHENTICATED")

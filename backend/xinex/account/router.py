@@ -50,7 +50,7 @@ async def export_status(export_id: uuid.UUID, principal: Exporter, session: Sess
                        **error_responses(401, 403, 404, 422)})
 async def download_export(export_id: uuid.UUID, principal: Exporter, request: Request, session: SessionDep,
                           expires: Annotated[int, Query(ge=0, le=2**40)],
-                          signature: Annotated[str, Query(min_length=1, max_length=128)]) -> Response:
+                          signature: Annotated[str, Query(pattern=r"^[0-9a-f]{64}$")]) -> Response:
     """Download a ready export through its signed link, as the requester (403 for a link that does not verify,
     404 once expired or for anyone else). Audited."""
     name, content = await service.download(session, request, principal, export_id, expires, signature)

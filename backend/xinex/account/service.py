@@ -83,7 +83,7 @@ async def download(session: AsyncSession, request: Request, principal: Principal
     row = await repository.export(session, export_id)
     if row.requested_by != principal.user_id:
         raise AppError("NOT_FOUND", "export not found")
-    if not hmac.compare_digest(signature, _signature(row.id, principal.user_id, expires)):
+    if not hmac.compare_digest(signature.encode(), _signature(row.id, principal.user_id, expires).encode()):
         raise AppError("FORBIDDEN", "The download link is not valid")
     now = utcnow()
     if row.status != "ready" or row.content is None or row.expires_at is None or now >= row.expires_at \
