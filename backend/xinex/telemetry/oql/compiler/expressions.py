@@ -1,41 +1,22 @@
-"""OQL AST → parameterised ClickHouse SQL.
-
-Guarantees (each enforced here, tested in tests/telemetry/test_oql_*.py):
-- only allow-listed sources, fields and functions exist; everything else is an error;
-- every value the user typed is a server-side parameter ({pN:Type}); the SQL text is built
-  only from the schema's own fragments, generated aliases and validated numbers;
-- `tenant_id = {tenant_id:UUID}` and a time bound are always in WHERE, AND-ed with the user's
-  condition in parentheses, so an OR cannot escape them; output aliases are generated (_cN),
-  so no user alias can shadow tenant_id or timestamp;
-- the caller runs the SQL with `settings`: readonly=1 and cost limits.
-"""
+"""OQL expressions → ClickHouse SQL fragments: the limits, the result types and the expression
+compiler every clause uses (fields, literals bound as parameters, aggregates, comparisons)."""
 
 from __future__ import annotations
 
 import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from xinex.telemetry.nanotime import CH_TIME_TYPE, NS_PER_S, ch_time, ns_datetime
+from xinex.telemetry.nanotime import CH_TIME_TYPE, ch_time
 from xinex.telemetry.oql import parser as ast
-from xinex.telemetry.oql.errors import OQLSemanticError, OQLUnknownField, OQLUnknownFunction, OQLUnknownSource
+from xinex.telemetry.oql.errors import OQLSemanticError, OQLUnknownField, OQLUnknownFunction
 from xinex.telemetry.oql.schema import (
-    COUNTER_LOOKBACK_SECONDS,
-    DERIVED,
     FUNCTIONS,
-    SERIES_KEY,
-    SOURCES,
     Source,
-    const,
-    counter_increase,
 )
 from xinex.telemetry.oql.time_range import (
-    auto_bucket,
-    duration_seconds,
-    format_duration,
-    time_range,
     to_ns,
 )
 
@@ -371,35 +352,6 @@ class _Compiler:
         return _Expr(f"{'isNotNull' if node.negate else 'isNull'}({e.sql})", "bool", e.agg, node, (e,), e.const)
 
 
-def _position(lit: ast.Lit, count: int, clause: str) -> int:
-    """GROUP BY / ORDER BY <n>: the n-th SELECT item (1-based; after * is expanded; TIMESERIES's
-    time column is not counted). Returns the 0-based index; anything else literal is refused."""
-    n = lit.value
-    if isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= count:
-        return n - 1
-    what = f"{clause} {_text(lit)}{_where(lit)}"
-    if isinstance(n, int) and not isinstance(n, bool):
-        raise OQLSemanticError(f"{what}: there is no SELECT item {n} (positions are 1–{count})",
-                               position=n, line=lit.line, column=lit.column)
-    effect = "it makes one group" if clause == "GROUP BY" else "it orders nothing"
-    raise OQLSemanticError(f"{what} is a constant: {effect}; use a field, an expression or a SELECT position "
-                           f"(1–{count})",
-                           line=lit.line, column=lit.column)
-
-
-def _check_grouped(e: _Expr, groups: list[str], clause: str) -> None:
-    """In an aggregated query, whatever is outside an aggregate must be a GROUP BY expression
-    (ClickHouse's NOT_AN_AGGREGATE, reported here with the field's position)."""
-    if e.call or e.const or e.sql in groups:
-        return
-    if not e.parts:
-        node = e.node
-        raise OQLSemanticError(
-            f"{_text(node)}{_where(node)} in {clause} must be inside an aggregate or listed in GROUP BY",
-            item=_text(node), line=getattr(node, "line", None), column=getattr(node, "column", None))
-    for part in e.parts:
-        _check_grouped(part, groups, clause)
-
 
 # ---- helpers --------------------------------------------------------------------------------
 def _finite(v: float) -> float:
@@ -422,241 +374,3 @@ def _quantile(lit: ast.Lit) -> str:
                                column=lit.column)
     return repr(q)  # a Python float's repr is a valid ClickHouse number
 
-
-def compile_oql(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits | None = None) -> CompiledQuery:
-    """Compile OQL for one tenant. Raises OQLError subclasses for anything it will not run."""
-    try:
-        return _compile(query, tenant_id, now, limits)
-    except RecursionError:
-        # Not expected (the parser bounds nesting), but a query must never become a 500.
-        raise OQLSemanticError("query too complex to compile; simplify its expressions",
-                               max_depth=ast.MAX_DEPTH) from None
-
-
-def _compile(query: str, tenant_id: uuid.UUID, now: datetime, limits: CostLimits | None) -> CompiledQuery:
-    items, source_tok, clauses = ast.parse(query)
-    src = SOURCES.get(str(source_tok).lower())
-    if src is None:
-        raise OQLUnknownSource(
-            f"unknown source {str(source_tok)!r}; valid sources: {', '.join(sorted(SOURCES))}",
-            source=str(source_tok), valid=sorted(SOURCES), line=source_tok.line, column=source_tok.column,
-        )
-    seen: dict[str, tuple] = {}
-    for kind, value, line, column in clauses:
-        key = "time" if kind in ("last", "since") else kind
-        if key in seen:
-            raise OQLSemanticError(f"{kind.upper()} clause given twice", clause=kind, line=line, column=column)
-        seen[key] = (kind, value, line, column)
-
-    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
-    since, until = time_range(seen, now)  # nanoseconds
-    range_s = (until - since) / NS_PER_S
-
-    bucket: int | None = None
-    fill_from = fill_to = 0
-    if "timeseries" in seen:
-        _, value, line, column = seen["timeseries"]
-        bucket = auto_bucket(range_s) if value is None else int(duration_seconds(value))
-        if bucket < 1:
-            raise OQLSemanticError("TIMESERIES buckets are at least 1s", line=line, column=column)
-        # Buckets are aligned to multiples of their size since the epoch (as toStartOfInterval):
-        # the range starts at the start of SINCE's bucket, so the first bucket is whole, not a
-        # part-bucket with a low count/rate. Every bucket up to UNTIL's is in the result.
-        fill_from = since // (bucket * NS_PER_S) * bucket
-        fill_to = -(-until // (bucket * NS_PER_S)) * bucket
-        buckets = (fill_to - fill_from) // bucket
-        if buckets > MAX_BUCKETS:
-            what = f"TIMESERIES {value}" if value else f"TIMESERIES (automatic buckets of {format_duration(bucket)})"
-            raise OQLSemanticError(f"{what} over this time range makes {buckets} buckets, more than {MAX_BUCKETS}: "
-                                   "use larger buckets or a shorter range", buckets=buckets, max_buckets=MAX_BUCKETS,
-                                   line=line, column=column)
-        since = fill_from * NS_PER_S
-
-    c = _Compiler(src, float(bucket or range_s))
-    if bucket:
-        c.bucket_until = (float(bucket), until / NS_PER_S)
-    expanded: list[ast.SelectItem] = []
-    for item in items:
-        if item.expr is None:
-            expanded.extend(ast.SelectItem(ast.Field(n, 0, 0), None, n) for n in src.default_select)
-        else:
-            expanded.append(item)
-    selects = [c.expr(item.expr, "select") for item in expanded]
-    aliases: dict[str, int] = {}  # case-insensitive, like field names
-    for i, item in enumerate(expanded):
-        if item.alias:
-            if item.alias.lower() in aliases:
-                raise OQLSemanticError(f"alias {item.alias!r} is given twice", alias=item.alias)
-            aliases[item.alias.lower()] = i
-
-    where_sql, where = None, None
-    if "where" in seen:
-        where = c.condition(c.expr(seen["where"][1], "where"), "WHERE")
-        where_sql = where.sql
-
-    groups: list[str] = []
-    for g in seen.get("group", (None, []))[1]:
-        if isinstance(g, ast.Lit):  # GROUP BY 1: the first SELECT item
-            s = selects[_position(g, len(selects), "GROUP BY")]
-            if s.agg:
-                raise OQLSemanticError(f"GROUP BY {g.value} refers to an aggregate ({expanded[g.value - 1].text})",
-                                       line=g.line, column=g.column)
-            groups.append(s.sql)
-        elif isinstance(g, ast.Field) and g.name.lower() in aliases and not selects[aliases[g.name.lower()]].agg:
-            groups.append(selects[aliases[g.name.lower()]].sql)
-        else:
-            e = c.expr(g, "group")
-            if e.const:
-                raise OQLSemanticError(f"GROUP BY {_text(g)}{_where(g)} is a constant: it makes one group; "
-                                       "use a field, an expression or a SELECT position (1, 2, …)",
-                                       line=g.line, column=g.column)
-            groups.append(e.sql)
-
-    has_agg = any(s.agg for s in selects)
-    if bucket is not None and not has_agg:
-        raise OQLSemanticError("TIMESERIES needs an aggregate in SELECT, e.g. count() or avg(x)")
-    aggregated = has_agg or bool(groups)
-    if aggregated:
-        for s in selects:
-            _check_grouped(s, groups, "SELECT")
-
-    bucket_sql = (f"toDateTime(toStartOfInterval(timestamp, toIntervalSecond({c.bind(bucket, 'UInt32')})), 'UTC')"
-                  if bucket else None)
-    order_keys: list[tuple[str, str]] = []  # (SQL, ASC|DESC)
-    for expr, direction in seen.get("order", (None, []))[1]:
-        if isinstance(expr, ast.Lit):  # ORDER BY 2 DESC: the second SELECT item
-            order_keys.append((f"_c{_position(expr, len(selects), 'ORDER BY')}", direction))
-            continue
-        if isinstance(expr, ast.Field) and expr.name.lower() in aliases:
-            order_keys.append((f"_c{aliases[expr.name.lower()]}", direction))
-            continue
-        e = c.expr(expr, "order")
-        if e.const:
-            raise OQLSemanticError(f"ORDER BY {_text(expr)}{_where(expr)} is a constant: it orders nothing; "
-                                   "use a field, an expression or a SELECT position (1, 2, …)",
-                                   line=expr.line, column=expr.column)
-        if e.agg and not aggregated:
-            raise OQLSemanticError("ORDER BY an aggregate needs an aggregated query", line=e.node.line,
-                                   column=e.node.column)
-        if aggregated:
-            _check_grouped(e, groups, "ORDER BY")
-        match = next((i for i, s in enumerate(selects) if s.sql == e.sql), None)
-        order_keys.append((f"_c{match}" if match is not None else e.sql, direction))
-    if bucket:
-        order_keys, selects = _fill_buckets(order_keys, groups, selects, fill_from, fill_to, bucket)
-    order_sql = [f"{key} {direction}" for key, direction in order_keys]
-
-    limit = seen["limit"][1] if "limit" in seen else (MAX_LIMIT if bucket else DEFAULT_LIMIT)
-    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise OQLSemanticError(f"LIMIT must be a whole number between 1 and {MAX_LIMIT}", limit=limit)
-
-    params = {
-        "tenant_id": tenant_id if isinstance(tenant_id, uuid.UUID) else uuid.UUID(str(tenant_id)),
-        "t_since": ch_time(since),
-        "t_until": ch_time(until),
-    }
-    conditions = [
-        "tenant_id = {tenant_id:UUID}",
-        f"timestamp >= {{t_since:{_TIME_PARAM}}}",
-        f"timestamp < {{t_until:{_TIME_PARAM}}}",
-    ]
-    if c.metrics:
-        conditions.append(f"metric_name IN ({', '.join(const(m) for m in sorted(c.metrics))})")
-    elif src.prefilter:
-        conditions.append(src.prefilter)
-    from_sql = src.table
-    derived = [DERIVED[m] for m in sorted(c.derived)]
-    if any(d.column == "_inc_value" for d in derived):
-        c.counters.add("value")
-    if c.counters or derived:
-        params["t_lookback"] = ch_time(since - COUNTER_LOOKBACK_SECONDS * NS_PER_S)
-        # the shares need every state of a scrape: no WHERE inside then
-        from_sql = _lookback_subquery(src, c.counters, conditions, None if derived else where)
-        if derived:
-            from_sql = f"(SELECT *, {', '.join(d.windows() for d in derived)} FROM {from_sql})"
-    if where_sql:
-        conditions.append(f"({where_sql})")
-
-    select_sql = ([f"{bucket_sql} AS _t"] if bucket_sql else []) + [f"{s.sql} AS _c{i}" for i, s in enumerate(selects)]
-    group_sql = (["_t"] if bucket_sql else []) + groups
-    sql = f"SELECT {', '.join(select_sql)} FROM {from_sql} WHERE {' AND '.join(conditions)}"
-    if group_sql:
-        sql += f" GROUP BY {', '.join(group_sql)}"
-    if order_sql:
-        sql += f" ORDER BY {', '.join(order_sql)}"
-    sql += f" LIMIT {limit}"
-    params.update(c.params)
-    columns = (["time"] if bucket else []) + [item.text for item in expanded]
-    settings = (limits or CostLimits()).settings()
-    if bucket and groups:
-        settings["use_with_fill_by_sorting_prefix"] = 1  # fill each group's series (the default, made explicit)
-    return CompiledQuery(sql, params, settings, columns, src.name, ns_datetime(since), ns_datetime(until), bucket)
-
-
-def _lookback_subquery(src: Source, counters: set, conditions: list[str], where: _Expr | None) -> str:
-    """FROM for rate()/sum() over counters (and derived host percentages): the table's rows of
-    the range and COUNTER_LOOKBACK before it, with each point's increase _inc_<column>
-    (schema.counter_increase). The outer query keeps all its conditions; the parts of WHERE that
-    keep series whole (metric, host, attributes…) also filter here, so the window sorts only the
-    series asked for."""
-    inner = [cond if not cond.startswith("timestamp >= ") else f"timestamp >= {{t_lookback:{_TIME_PARAM}}}"
-             for cond in conditions]
-    if where is not None:
-        parts = where.parts if isinstance(where.node, ast.BoolOp) and where.node.op == "AND" else (where,)
-        inner += [f"({p.sql})" for p in parts if _series_level(p.node, src)]
-    if not counters:
-        return f"(SELECT * FROM {src.table} WHERE {' AND '.join(inner)})"
-    window_start = f"{{t_lookback:{_TIME_PARAM}}}"
-    increases = ", ".join(f"{counter_increase(col, window_start)} AS _inc_{col}" for col in sorted(counters))
-    return (f"(SELECT *, {increases} FROM {src.table} WHERE {' AND '.join(inner)} "
-            f"WINDOW _w AS (PARTITION BY {SERIES_KEY} ORDER BY timestamp ROWS BETWEEN 1 PRECEDING AND CURRENT ROW))")
-
-
-def _series_level(node: Any, src: Source) -> bool:
-    """True when node reads only series keys (and constants): filtering on it drops whole series."""
-    if isinstance(node, ast.Field):
-        f = src.fields.get(node.name) or src.fields.get(node.name.lower())
-        return f is not None and f.series
-    if isinstance(node, (ast.MapAccess, ast.Lit)):
-        return True  # the metrics table's attribute maps are part of the series key
-    if isinstance(node, ast.BoolOp):
-        return all(_series_level(a, src) for a in node.args)
-    if isinstance(node, (ast.Compare, ast.BinOp)):
-        return _series_level(node.left, src) and _series_level(node.right, src)
-    if isinstance(node, (ast.Not, ast.Neg, ast.InList, ast.Like, ast.IsNull)):
-        return _series_level(node.expr, src)
-    return False
-
-
-_ZERO_WHEN_EMPTY = frozenset(("count", "uniq", "sum", "rate"))
-_MAX_DATETIME = 4294967295  # the bucket column is a DateTime: seconds up to 2106
-
-
-def _fill_buckets(order_keys: list[tuple[str, str]], groups: list[str], selects: list[_Expr], fill_from: int,
-                  fill_to: int, bucket: int) -> tuple[list[tuple[str, str]], list[_Expr]]:
-    """TIMESERIES: every bucket from the first to the last appears, with ORDER BY _t WITH FILL.
-
-    Without GROUP BY the rows are in time order. With GROUP BY they are ordered by the group keys
-    first (in GROUP BY order, with the direction an ORDER BY gives them), then time: WITH FILL
-    fills each group's series separately (ClickHouse's fill by sorting prefix); other ORDER BY
-    keys only order rows within one group and bucket. A filled row has 0 for count(), uniq(),
-    sum() and rate() (and expressions of only these; a sum of no values is 0 in any bucket),
-    NULL for avg, min, max and percentiles.
-    """
-    step = f"toDateTime({fill_from}, 'UTC') TO toDateTime({min(fill_to, _MAX_DATETIME)}, 'UTC') STEP {bucket}"
-    directions = dict(order_keys)
-    prefix = []
-    for g in groups:
-        match = next((f"_c{i}" for i, s in enumerate(selects) if s.sql == g), g)
-        prefix.append((match, directions.pop(match, directions.pop(g, "ASC"))))
-    rest = [(key, d) for key, d in order_keys if key in directions]
-    filled = [s if not s.agg else
-              _Expr(f"ifNull({s.sql}, 0)" if _zero_when_empty(s) else f"toNullable({s.sql})", s.kind, True, s.node,
-                    (s,), call=True) for s in selects]
-    return [*prefix, ("_t", f"ASC WITH FILL FROM {step}"), *rest], filled
-
-
-def _zero_when_empty(e: _Expr) -> bool:
-    if e.call:
-        return e.node.name in _ZERO_WHEN_EMPTY
-    return all(_zero_when_empty(p) for p in e.parts)

@@ -1,0 +1,101 @@
+"""A/B micro-benchmark for pure refactors of hot paths: the old code (a file at a git revision,
+loaded as a throwaway module) and the new code, interleaved in one process, same inputs.
+
+    python -m bench.refactor_ab [--base REV] [--rounds N]
+
+Checks first that both produce identical output for every input, then times ROUNDS rounds,
+each running A then B (alternating which goes first), and prints medians and the ratio new/old.
+Not part of `make bench`'s sections: it compares two versions of code, not the product.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib.util
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import ModuleType
+
+from bench.harness import ROOT
+from bench.telemetry import OQL_MIX
+
+# OQL_MIX (12 dashboard/search queries) plus 8 that reach the other clause paths.
+OQL_QUERIES = [*OQL_MIX,
+               "SELECT service, count() FROM spans GROUP BY service LAST 1h TIMESERIES 5m",
+               "SELECT service AS s, count() AS n FROM spans GROUP BY s ORDER BY n DESC, 1 LIMIT 5 LAST 1d",
+               "SELECT host, sum(value), rate(value) FROM metrics WHERE metric = 'http.server.requests' GROUP BY host "
+               "ORDER BY host LAST 1h",
+               "SELECT rate(value) FROM metrics WHERE metric = 'http.server.requests' AND host = 'a' TIMESERIES 1m "
+               "LAST 1h",
+               "SELECT * FROM logs WHERE attr['user.id'] IS NOT NULL AND body ILIKE '%fail%' LIMIT 50 LAST 1h",
+               "SELECT count() FROM spans WHERE attr['http.status_code'] >= 500 AND -duration_ms < 0 LAST 1h",
+               "SELECT percentile(duration_ms, 99.9), min(timestamp), max(name) FROM spans GROUP BY kind LAST 1d",
+               "SELECT service, count() FROM spans WHERE service NOT IN ('a', 'b') GROUP BY 1 ORDER BY 2 DESC "
+               "LAST 2h"]
+
+
+def load_old(rev: str, path: str, name: str) -> ModuleType:
+    text = subprocess.run(["git", "show", f"{rev}:{path}"], cwd=ROOT, check=True, capture_output=True,
+                          text=True).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(text)
+    spec = importlib.util.spec_from_file_location(name, f.name)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    os.unlink(f.name)
+    return module
+
+
+def ab(label: str, old: Callable[[], object], new: Callable[[], object], rounds: int, unit: str,
+       same: Callable[[object], object] = lambda x: x) -> str:
+    assert same(old()) == same(new()), f"{label}: outputs differ"
+    for _ in range(3):
+        old(), new()
+    times: dict[str, list[float]] = {"old": [], "new": []}
+    clock = time.perf_counter_ns
+    for r in range(rounds):
+        order = (("old", old), ("new", new)) if r % 2 == 0 else (("new", new), ("old", old))
+        for name, fn in order:
+            t = clock()
+            fn()
+            times[name].append((clock() - t) / 1e6)
+    o, n = statistics.median(times["old"]), statistics.median(times["new"])
+    return f"| {label} | {unit} | {o:.2f} | {n:.2f} | {n / o:.3f} |"
+
+
+def oql(base: str, rounds: int, repeat: int) -> str:
+    from xinex.telemetry.oql import compile_oql as new_compile
+
+    old_compile = load_old(base, "backend/xinex/telemetry/oql/compiler.py", "_old_oql_compiler").compile_oql
+    tenant, now = uuid.uuid4(), datetime(2026, 12, 5, 0, 0, 7, tzinfo=UTC)
+
+    def run(fn: Callable) -> Callable[[], object]:
+        return lambda: [fn(q, tenant, now) for _ in range(repeat) for q in OQL_QUERIES]
+    return ab("OQL compile", run(old_compile), run(new_compile), rounds,
+              f"{len(OQL_QUERIES)} queries × {repeat}", lambda out: [dataclasses.asdict(q) for q in out])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", default="main")
+    parser.add_argument("--rounds", type=int, default=31)
+    parser.add_argument("--only", choices=["oql"], default=None)
+    args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.2f}; base {args.base}")
+    print("| path | work per sample | old ms (median) | new ms (median) | new/old |")
+    print("|---|---|---|---|---|")
+    print(oql(args.base, args.rounds, 20))
+
+
+if __name__ == "__main__":
+    main()
