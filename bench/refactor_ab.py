@@ -1,7 +1,7 @@
 """A/B micro-benchmark for pure refactors of hot paths: the old code (a file at a git revision,
 loaded as a throwaway module) and the new code, interleaved in one process, same inputs.
 
-    python -m bench.refactor_ab [--base REV] [--rounds N]
+    python -m bench.refactor_ab --base REV [--rounds N]
 
 Checks first that both produce identical output for every input, then times ROUNDS rounds,
 each running A then B (alternating which goes first), and prints medians and the ratio new/old.
@@ -87,7 +87,7 @@ def oql(base: str, rounds: int, repeat: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--base", default="main")
+    parser.add_argument("--base", required=True, help="the git revision holding the old code")
     parser.add_argument("--rounds", type=int, default=31)
     parser.add_argument("--only", choices=["oql"], default=None)
     args = parser.parse_args()
