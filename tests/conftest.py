@@ -64,7 +64,9 @@ class _Mailbox:
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
         from email import message_from_bytes, policy
 
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        message.raw_bytes = envelope.content  # the bytes as received, to check headers are not encoded
+        self.messages.append(message)
         return "250 OK"
 
     def to(self, address: str) -> list:

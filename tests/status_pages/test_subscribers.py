@@ -9,6 +9,8 @@ import hmac
 import json
 import re
 import uuid
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 from urllib.parse import urlsplit
 
 from tests.conftest import assert_error
@@ -71,6 +73,10 @@ async def test_email_double_opt_in_updates_and_one_click_unsubscribe(client, ali
     assert update["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     one_click = unsubscribe.strip("<>")
     assert one_click == _link(update, "unsubscribe")[0]
+    # On the wire the header is the bare <URL> (RFC 2369), never RFC 2047 encoded-words ("=?utf-8?q?=3C...").
+    raw = BytesHeaderParser(policy=compat32).parsebytes(update.raw_bytes)
+    assert raw["List-Unsubscribe"] == f"<{one_click}>"
+    assert raw["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     parts = urlsplit(one_click)
     # RFC 8058: the mail client POSTs List-Unsubscribe=One-Click to the link.
     r = await client.post(f"{parts.path}?{parts.query}", content=b"List-Unsubscribe=One-Click",

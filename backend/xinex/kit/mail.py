@@ -6,6 +6,7 @@ import asyncio
 import logging
 import smtplib
 import ssl
+from email import policy
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -14,12 +15,17 @@ from xinex.settings import get_settings
 
 log = logging.getLogger("xinex.mail")
 
+# RFC 5322 allows 998 characters a line. With the default 78, the email package folds a long header that has
+# no space (List-Unsubscribe's `<https://…?token=…>`) into RFC 2047 encoded-words, which mail clients do not
+# decode in List-Unsubscribe (RFC 2369 wants the bare `<URL>`), so the one-click link would break.
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
+
 
 def _send_blocking(smtp_url: str, sender: str, to: str, subject: str, text: str,
                    headers: dict[str, str] | None = None) -> None:
     url = urlparse(smtp_url)
     query = parse_qs(url.query)
-    msg = EmailMessage()
+    msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject
