@@ -108,9 +108,10 @@ async def get_invoice(invoice_id: uuid.UUID, principal: BillingReader, session: 
     return InvoiceOut.model_validate(await repository.invoice(session, invoice_id), from_attributes=True)
 
 
-@router.get("/billing/tax-info", response_model=TaxInfoOut, responses=error_responses(401, 403, 409))
+@router.get("/billing/tax-info", response_model=TaxInfoOut, responses=error_responses(401, 403))
 async def get_tax_info(principal: BillingReader, session: SessionDep) -> TaxInfoOut:
-    """The country and tax id on the tenant's Stripe customer, with Stripe's verification status."""
+    """The country and tax id on the tenant's Stripe customer, with Stripe's verification status, from our
+    own copy (no Stripe call: it answers even while Stripe is not configured; all nulls until one is set)."""
     return await service.tax_info(session, _tenant(principal))
 
 

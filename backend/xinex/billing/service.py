@@ -95,7 +95,7 @@ def currencies() -> CurrenciesOut:
 
 
 async def tax_info(session: AsyncSession, tenant_id: uuid.UUID) -> TaxInfoOut:
-    stripe_api.client()  # BILLING_NOT_CONFIGURED without Stripe
+    """Our stored copy (written by put_tax_info and Stripe's webhooks): readable without Stripe, like invoices."""
     acct = await repository.account(session, tenant_id)
     if acct is None:
         return TaxInfoOut(country=None, tax_id=None, tax_id_type=None, verification=None)
