@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
@@ -41,16 +41,29 @@ def _https_url(v: str | None) -> str | None:
     return v
 
 
+def _not_null(schema: dict[str, Any], *names: str) -> None:
+    """Drop the null branch of optional fields whose absence (not null) is what a rule below speaks of."""
+    for name in names:
+        prop = schema["properties"][name]
+        branches = [b for b in prop.pop("anyOf", []) if b.get("type") != "null"]
+        if branches:
+            prop.update(branches[0])
+        prop.pop("default", None)
+
+
+PAGE_EXAMPLES: list[Any] = [
+    {"name": "Acme status", "slug": "acme", "description": "Live status of Acme's services",
+     "brand_color": "#0a7d4f", "time_zone": "Europe/Berlin"},
+    {"name": "Internal status", "slug": "acme-internal", "visibility": "password",
+     "password": "a long shared passphrase", "past_incident_days": 30},
+]
+
+
 class PageIn(BaseModel):
     """A status page. `visibility`: public (anyone), password (readers give `password`), members (only
     signed-in members of this tenant). `custom_domain` is stored and shown with its CNAME instruction."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"name": "Acme status", "slug": "acme", "description": "Live status of Acme's services",
-         "brand_color": "#0a7d4f", "time_zone": "Europe/Berlin"},
-        {"name": "Internal status", "slug": "acme-internal", "visibility": "password",
-         "password": "a long shared passphrase", "past_incident_days": 30},
-    ]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": PAGE_EXAMPLES})
 
     name: Name
     slug: Slug
@@ -78,6 +91,20 @@ class PageIn(BaseModel):
         if v in RESERVED_SLUGS:
             raise ValueError(f"'{v}' is reserved")
         return v
+
+
+def _password_rule(schema: dict[str, Any]) -> None:
+    schema["examples"] = PAGE_EXAMPLES
+    schema["if"] = {"properties": {"visibility": {"const": "password"}}, "required": ["visibility"]}
+    schema["then"] = {"required": ["password"], "properties": {"password": {"type": "string"}}}
+    schema["else"] = {"properties": {"password": {"type": "null"}}}
+
+
+class PageCreateIn(PageIn):
+    """As PageIn; on create, `password` is required with visibility password and absent otherwise (stated
+    in the schema as if/then/else). On PUT an omitted password keeps the stored one."""
+
+    model_config = ConfigDict(json_schema_extra=_password_rule)
 
 
 class PageOut(BaseModel):
@@ -120,6 +147,12 @@ class GroupIn(BaseModel):
     position: int = Field(default=0, ge=0, le=10_000)
 
 
+class GroupCreateIn(GroupIn):
+    """A group created on /status/groups: `page_id` names its page."""
+
+    page_id: uuid.UUID
+
+
 class GroupOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "page_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
@@ -133,16 +166,28 @@ class GroupOut(BaseModel):
     updated_at: UTCDatetime
 
 
+COMPONENT_EXAMPLES: list[Any] = [
+    {"page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "name": "Public API", "source_type": "monitor",
+     "source_id": "8c1e3f2b-4e7b-5d4a-9c6d-6f1a2b3c4d5e"},
+    {"page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "name": "Support desk", "source_type": "manual",
+     "status_override": "degraded"},
+]
+
+
+def _source_rule(schema: dict[str, Any]) -> None:
+    """source_id exactly with a non-manual source_type (manual is the default), in the schema's if/then/else."""
+    schema["examples"] = COMPONENT_EXAMPLES
+    schema["if"] = {"properties": {"source_type": {"enum": ["monitor", "heartbeat", "ai_heartbeat"]}},
+                    "required": ["source_type"]}
+    schema["then"] = {"required": ["source_id"], "properties": {"source_id": {"type": "string", "format": "uuid"}}}
+    schema["else"] = {"properties": {"source_id": {"type": "null"}}}
+
+
 class ComponentIn(BaseModel):
     """Bound to a monitor, a heartbeat or an AI heartbeat (`source_id`), or manual. `status_override`
     pins the status whatever the source says (null: derived); a manual component shows it, or operational."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "name": "Public API", "source_type": "monitor",
-         "source_id": "8c1e3f2b-4e7b-5d4a-9c6d-6f1a2b3c4d5e"},
-        {"page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "name": "Support desk", "source_type": "manual",
-         "status_override": "degraded"},
-    ]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_source_rule)
 
     page_id: uuid.UUID | None = Field(default=None, description="required on /status/components; taken from "
                                       "the path under /status-pages/{id}/components")
@@ -161,6 +206,12 @@ class ComponentIn(BaseModel):
         if self.source_type != "manual" and self.source_id is None:
             raise ValueError(f"source_id is required with source_type {self.source_type}")
         return self
+
+
+class ComponentCreateIn(ComponentIn):
+    """A component created on /status/components: `page_id` names its page."""
+
+    page_id: uuid.UUID
 
 
 class ComponentOut(BaseModel):
@@ -275,11 +326,16 @@ class SubscriberOut(BaseModel):
 # --- public surface ---------------------------------------------------------------------------------
 
 
-class SubscribeIn(BaseModel):
-    """Exactly one of `email` and `webhook_url`."""
+def _one_target(schema: dict[str, Any]) -> None:
+    schema["examples"] = [{"email": "ada@example.com"}, {"webhook_url": "https://hooks.example.com/status"}]
+    _not_null(schema, "email", "webhook_url")
+    schema["oneOf"] = [{"required": ["email"]}, {"required": ["webhook_url"]}]
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"email": "ada@example.com"}, {"webhook_url": "https://hooks.example.com/status"}]})
+
+class SubscribeIn(BaseModel):
+    """Exactly one of `email` and `webhook_url` (the schema's oneOf)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_target)
 
     email: EmailStr | None = Field(default=None, max_length=320)
     webhook_url: str | None = Field(default=None, min_length=1, max_length=2000,

@@ -22,13 +22,16 @@ from xinex.models.status_pages import (
 )
 from xinex.status_pages import repository, service
 from xinex.status_pages.schemas import (
+    ComponentCreateIn,
     ComponentIn,
     ComponentOut,
+    GroupCreateIn,
     GroupIn,
     GroupOut,
     IncidentIn,
     IncidentOut,
     IncidentPatch,
+    PageCreateIn,
     PageIn,
     PageOut,
     SubscriberOut,
@@ -57,7 +60,7 @@ async def list_pages(principal: Reader, session: SessionDep, params: PageDep) ->
 
 
 @router.post("/status-pages", status_code=201, response_model=PageOut, responses=error_responses(401, 403, 409, 422))
-async def create_page(data: PageIn, request: Request, response: Response, principal: Writer, session: SessionDep,
+async def create_page(data: PageCreateIn, request: Request, response: Response, principal: Writer, session: SessionDep,
                       db: DatabaseDep) -> PageOut:
     """Create a status page. 409: the slug is taken (slugs are unique across all tenants: they are the public
     address /status/{slug}); 403 TIER_LIMIT_EXCEEDED: the plan's `status_pages` limit is reached."""
@@ -117,7 +120,7 @@ async def list_page_groups(page_id: uuid.UUID, principal: Reader, session: Sessi
 
 
 @router.post("/status/groups", status_code=201, response_model=GroupOut, responses=WRITE)
-async def create_group(data: GroupIn, request: Request, response: Response, principal: Writer, session: SessionDep,
+async def create_group(data: GroupCreateIn, request: Request, response: Response, principal: Writer, session: SessionDep,
                        db: DatabaseDep) -> GroupOut:
     """Add a component group to the page `page_id`. 404: no such page."""
     g = await service.create_group(session, db, _actor(request, principal), data)
@@ -185,7 +188,7 @@ async def list_page_components(page_id: uuid.UUID, principal: Reader, session: S
 
 
 @router.post("/status/components", status_code=201, response_model=ComponentOut, responses=WRITE)
-async def create_component(data: ComponentIn, request: Request, response: Response, principal: Writer,
+async def create_component(data: ComponentCreateIn, request: Request, response: Response, principal: Writer,
                            session: SessionDep, db: DatabaseDep) -> ComponentOut:
     """Add a component to the page `page_id`, bound to a monitor, heartbeat or AI heartbeat of this tenant
     (`source_type` + `source_id`) or manual. 422: no such source or group."""
