@@ -96,6 +96,8 @@ NOT_EXPRESSIBLE = {
     "POST /api/v1/oauth/revoke": "a registered client",
     "POST /oauth/revoke": "a registered client",
     "POST /api/v1/sso/{tenant_slug}/acs": "an assertion signed by the tenant's IdP",
+    "POST /status/{slug}/confirm": "a subscription token the server mailed",
+    "POST /status/{slug}/unsubscribe": "an unsubscribe token the server mailed",
     # Grammars and databases outside JSON Schema.
     "POST /api/v1/dsl": "an OQL query",
     "POST /api/v1/heartbeats": "a cron expression that fires; an IANA time zone",
