@@ -3741,7 +3741,8 @@ export interface paths {
         };
         /**
          * Get Tax Info
-         * @description The country and tax id on the tenant's Stripe customer, with Stripe's verification status.
+         * @description The country and tax id on the tenant's Stripe customer, with Stripe's verification status, from our
+         *     own copy (no Stripe call: it answers even while Stripe is not configured; all nulls until one is set).
          *
          *     Scope `billing:read`.
          */
@@ -5340,18 +5341,62 @@ export interface components {
             grace?: number | null;
         };
         /**
+         * ComponentCreateIn
+         * @description A component created on /status/components: `page_id` names its page.
+         * @example {
+         *       "name": "Public API",
+         *       "page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "source_id": "8c1e3f2b-4e7b-5d4a-9c6d-6f1a2b3c4d5e",
+         *       "source_type": "monitor"
+         *     }
+         * @example {
+         *       "name": "Support desk",
+         *       "page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "source_type": "manual",
+         *       "status_override": "degraded"
+         *     }
+         */
+        ComponentCreateIn: {
+            /**
+             * Page Id
+             * Format: uuid
+             */
+            page_id: string;
+            /** Group Id */
+            group_id?: string | null;
+            /** Name */
+            name: string;
+            /** Description */
+            description?: string | null;
+            /**
+             * Position
+             * @default 0
+             */
+            position: number;
+            /**
+             * Source Type
+             * @default manual
+             * @enum {string}
+             */
+            source_type: "monitor" | "heartbeat" | "ai_heartbeat" | "manual";
+            /** Source Id */
+            source_id?: string | null;
+            /** Status Override */
+            status_override?: ("operational" | "degraded" | "partial_outage" | "major_outage" | "maintenance") | null;
+        };
+        /**
          * ComponentIn
          * @description Bound to a monitor, a heartbeat or an AI heartbeat (`source_id`), or manual. `status_override`
          *     pins the status whatever the source says (null: derived); a manual component shows it, or operational.
          * @example {
-         *       "page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
          *       "name": "Public API",
-         *       "source_type": "monitor",
-         *       "source_id": "8c1e3f2b-4e7b-5d4a-9c6d-6f1a2b3c4d5e"
+         *       "page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "source_id": "8c1e3f2b-4e7b-5d4a-9c6d-6f1a2b3c4d5e",
+         *       "source_type": "monitor"
          *     }
          * @example {
-         *       "page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
          *       "name": "Support desk",
+         *       "page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
          *       "source_type": "manual",
          *       "status_override": "degraded"
          *     }
@@ -5856,6 +5901,29 @@ export interface components {
             total_pages: number;
             /** Unread Count */
             unread_count: number;
+        };
+        /**
+         * GroupCreateIn
+         * @description A group created on /status/groups: `page_id` names its page.
+         * @example {
+         *       "page_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *       "name": "API",
+         *       "position": 0
+         *     }
+         */
+        GroupCreateIn: {
+            /**
+             * Page Id
+             * Format: uuid
+             */
+            page_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Position
+             * @default 0
+             */
+            position: number;
         };
         /**
          * GroupIn
@@ -7775,6 +7843,78 @@ export interface components {
             created_at: string;
             /** Updated At */
             updated_at: string;
+        };
+        /**
+         * PageCreateIn
+         * @description As PageIn; on create, `password` is required with visibility password and absent otherwise (stated
+         *     in the schema as if/then/else). On PUT an omitted password keeps the stored one.
+         * @example {
+         *       "name": "Acme status",
+         *       "slug": "acme",
+         *       "description": "Live status of Acme's services",
+         *       "brand_color": "#0a7d4f",
+         *       "time_zone": "Europe/Berlin"
+         *     }
+         * @example {
+         *       "name": "Internal status",
+         *       "slug": "acme-internal",
+         *       "visibility": "password",
+         *       "password": "a long shared passphrase",
+         *       "past_incident_days": 30
+         *     }
+         */
+        PageCreateIn: {
+            /** Name */
+            name: string;
+            /** Slug */
+            slug: string;
+            /** Description */
+            description?: string | null;
+            /** Logo Url */
+            logo_url?: string | null;
+            /**
+             * Brand Color
+             * @default #1f6feb
+             */
+            brand_color: string;
+            /**
+             * Time Zone
+             * @default UTC
+             */
+            time_zone: string;
+            /**
+             * Visibility
+             * @default public
+             * @enum {string}
+             */
+            visibility: "public" | "password" | "members";
+            /**
+             * Password
+             * @description required with visibility=password (kept only as a hash; omit on PUT to keep it)
+             */
+            password?: string | null;
+            /** Custom Domain */
+            custom_domain?: string | null;
+            /**
+             * Show Uptime Bars
+             * @default true
+             */
+            show_uptime_bars: boolean;
+            /**
+             * Show Response Times
+             * @default false
+             */
+            show_response_times: boolean;
+            /**
+             * Show Maintenance
+             * @default true
+             */
+            show_maintenance: boolean;
+            /**
+             * Past Incident Days
+             * @default 14
+             */
+            past_incident_days: number;
         };
         /**
          * PageIn
@@ -11017,7 +11157,7 @@ export interface components {
         };
         /**
          * SubscribeIn
-         * @description Exactly one of `email` and `webhook_url`.
+         * @description Exactly one of `email` and `webhook_url` (the schema's oneOf).
          * @example {
          *       "email": "ada@example.com"
          *     }
@@ -11026,11 +11166,14 @@ export interface components {
          *     }
          */
         SubscribeIn: {
-            /** Email */
-            email?: string | null;
+            /**
+             * Email
+             * Format: email
+             */
+            email?: string;
             /** Webhook Url */
-            webhook_url?: string | null;
-        };
+            webhook_url?: string;
+        } & (unknown | unknown);
         /**
          * SubscriberOut
          * @example {
@@ -26634,7 +26777,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PageIn"];
+                "application/json": components["schemas"]["PageCreateIn"];
             };
         };
         responses: {
@@ -27041,7 +27184,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["GroupIn"];
+                "application/json": components["schemas"]["GroupCreateIn"];
             };
         };
         responses: {
@@ -27606,7 +27749,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ComponentIn"];
+                "application/json": components["schemas"]["ComponentCreateIn"];
             };
         };
         responses: {
@@ -30292,15 +30435,6 @@ export interface operations {
             };
             /** @description Error in the catalog format */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Error in the catalog format */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
