@@ -46,7 +46,8 @@ async def test_malformed_json_is_422_in_catalog_format(client, alice):
 
 
 async def test_unknown_route_is_404_in_catalog_format(client, alice):
-    for path in ("/api/v1/no-such-thing", "/nothing-here", "/api/v2/me"):
+    # Outside the API too, on the server's own surfaces (other root paths are the web app's: its SPA fallback).
+    for path in ("/api/v1/no-such-thing", "/oauth/nothing-here", "/api/v2/me"):
         r = await client.get(path, headers=alice.bearer)
         body = assert_error(r, 404, "NOT_FOUND")
         assert body["error"] == "No such route" and body["details"]["path"] == path
@@ -69,13 +70,13 @@ async def test_not_found_object_uses_catalog(client, alice):
 async def test_unexpected_exception_is_500_without_stack_trace(build_app, caplog):
     throwaway = build_app()
 
-    @throwaway.get("/__test__/boom")
+    @throwaway.get("/api/__test__/boom")  # under /api: root paths are the web app's catch-all
     async def boom():
         raise RuntimeError("secret internals at /srv/xinex/db.py line 42")
 
     with caplog.at_level(logging.ERROR, logger="xinex"):
         async with client_for(throwaway, raise_app_exceptions=False) as c:
-            r = await c.get("/__test__/boom", headers={"X-Request-Id": "trace-me-500"})
+            r = await c.get("/api/__test__/boom", headers={"X-Request-Id": "trace-me-500"})
     body = assert_error(r, 500, "INTERNAL_ERROR")
     assert body["error"] == CATALOG["INTERNAL_ERROR"][1]
     assert "Traceback" not in r.text and "secret internals" not in r.text and "RuntimeError" not in r.text
