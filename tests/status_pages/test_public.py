@@ -147,3 +147,34 @@ async def test_unknown_slugs_and_caching_headers(client, alice):
     assert zipped.json()["page"] == plain.json()["page"] and "Accept-Encoding" in zipped.headers["vary"]
     html = await client.get(f"/status/{page['slug']}", headers={"Accept-Encoding": "gzip"})
     assert html.headers["content-encoding"] == "gzip" and "<main" in html.text
+
+
+async def test_a_heartbeat_down_counts_as_downtime_not_100_percent(client, alice, db):
+    import uuid
+
+    from xinex.heartbeats import service as hb_service
+    from xinex.heartbeats.jobs import sweep_due
+    from xinex.kit.types import utcnow
+
+    hb = (await client.post("/api/v1/heartbeats", json={"name": "nightly", "interval": 3600, "grace": 600},
+                            headers=alice.bearer)).json()
+    async with db.session(tenant_id=uuid.UUID(alice.tenant_id)) as session:  # its last ping was 3 hours ago
+        await hb_service.record_ping(session, uuid.UUID(hb["id"]), hb_service.PingInput(kind="success"),
+                                     now=utcnow() - timedelta(hours=3))
+
+    async def down():  # the real sweeper (ours or the app's in-process one) flips it down: grace ran out
+        await sweep_due(db, now=utcnow())
+        r = await client.get(f"/api/v1/heartbeats/{hb['id']}", headers=alice.bearer)
+        return r.json()["status"] == "down" or None
+
+    assert await wait_for(down, timeout=15)
+    page = await make_page(client, alice)
+    comp = await make_component(client, alice, page["id"], name="Nightly", source_type="heartbeat",
+                                source_id=hb["id"])
+    snapshot.invalidate(db, page["slug"])
+    component = (await _public(client, page["slug"]))["groups"][0]["components"][0]
+    assert component["status"] == "major_outage"
+    today = component["days"][-1]
+    assert today["status"] == "major_outage" and today["uptime_pct"] is not None and today["uptime_pct"] < 100
+    svg = (await client.get(f"/status/{page['slug']}/components/{comp['key']}/uptime.svg")).text
+    assert "100%" not in svg and "100.0" not in svg

@@ -106,6 +106,16 @@ async def source_states(session: AsyncSession, comps: Sequence[StatusPageCompone
     return out
 
 
+async def heartbeats_down_since(session: AsyncSession, comps: Sequence[StatusPageComponent]) -> dict[uuid.UUID, datetime | None]:
+    """heartbeat id -> when it went down (its `down_at`, kept while down), for the components' heartbeats down now."""
+    ids = [c.source_id for c in comps if c.source_type == "heartbeat" and c.source_id is not None]
+    if not ids:
+        return {}
+    rows = (await session.execute(select(col(Heartbeat.id), col(Heartbeat.down_at)).where(
+        col(Heartbeat.id).in_(ids), col(Heartbeat.status) == "down"))).all()
+    return {row[0]: row[1] for row in rows}
+
+
 async def incidents(session: AsyncSession, page_id: uuid.UUID, *, resolved: bool | None = None,
                     since: datetime | None = None, resolved_since: datetime | None = None, offset: int = 0,
                     limit: int = 100, count: bool = True) -> tuple[list[StatusPageIncident], int]:

@@ -335,7 +335,8 @@ async def compute_bars(db: Database, tenant_id: uuid.UUID, page_id: uuid.UUID,
     """Per component key, DAYS UTC days ending today. Monitor components: the daily figures of
     /analytics/uptime (analytics.service.uptime_report: time-weighted check results, maintenance
     counted as up). Other
-    components: the time the page's incidents put them in major outage. A day before the component
+    components: the time the page's incidents put them in major outage; a heartbeat down now also
+    counts as down since it went down. A day before the component
     existed, or with no check result, is no data (null), never 100 %."""
     periods = day_periods(now)
     start, end = periods[0][0], periods[-1][1]
@@ -344,6 +345,7 @@ async def compute_bars(db: Database, tenant_id: uuid.UUID, page_id: uuid.UUID,
         comps, _ = await repository.components(session, page_id)
         states = await repository.source_states(session, comps)
         incidents = await repository.incidents_overlapping(session, page_id, start)
+        down_since = await repository.heartbeats_down_since(session, comps)
         for c in comps:
             if c.source_type == "monitor" and c.source_id in states and c.source_id not in monitor_pcts:
                 try:
@@ -356,6 +358,11 @@ async def compute_bars(db: Database, tenant_id: uuid.UUID, page_id: uuid.UUID,
     for c in comps:
         spans = [(max(i.started_at, start), min(i.resolved_at or now, now), a.get("impact", "major_outage"))
                  for i in incidents for a in i.affected or [] if str(a.get("component_id")) == str(c.id)]
+        if c.source_type == "heartbeat" and c.source_id in down_since:
+            # A heartbeat down now counts as down from the moment it went down (its own state, as
+            # Uptime Kuma and Better Stack count it), not only for the incidents someone posted.
+            since = down_since[c.source_id] or periods[-1][0]
+            spans.append((max(min(since, now), start), now, "major_outage"))
         if c.source_type == "monitor" and c.source_id in monitor_pcts:
             pcts = monitor_pcts[c.source_id]
         else:
