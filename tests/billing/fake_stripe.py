@@ -32,6 +32,11 @@ INTERVAL_S = {"month": 30 * DAY, "year": 365 * DAY}
 TAX_TYPES = {"eu_vat", "gb_vat", "us_ein", "ca_bn", "au_abn", "ch_vat", "no_vat", "nz_gst", "in_gst", "jp_cn",
              "br_cnpj", "mx_rfc"}
 
+# Stripe's documented value formats (https://docs.stripe.com/billing/customer/tax-ids) for the types
+# whose form differs from a plain compact number.
+STRIPE_FORMATS = {"gb_vat": r"GB\d{9}(\d{3})?", "ch_vat": r"CHE-\d{3}\.\d{3}\.\d{3} (MWST|TVA|IVA|TPV)",
+                  "us_ein": r"\d{2}-\d{7}"}
+
 
 class StripeError(Exception):
     def __init__(self, status: int, code: str, message: str, param: str | None = None,
@@ -178,8 +183,20 @@ class FakeStripe:
                 return price
             case ("POST", ["checkout", "sessions"]):
                 return self._create_session(p)
+            case ("GET", ["checkout", "sessions"]):
+                found = [self._public(x) for x in self.sessions.values()
+                         if ("customer" not in p or x["customer"] == p["customer"])
+                         and ("status" not in p or x["status"] == p["status"])]
+                return self._list(found[: int(p.get("limit", 10))], "/v1/checkout/sessions")
             case ("GET", ["checkout", "sessions", sid]):
-                return self._get(self.sessions, "checkout session", sid)
+                return self._public(self._get(self.sessions, "checkout session", sid))
+            case ("POST", ["checkout", "sessions", sid, "expire"]):
+                return self._expire_session(sid)
+            case ("GET", ["subscriptions"]):
+                found = [copy.deepcopy(x) for x in self.subscriptions.values()
+                         if ("customer" not in p or x["customer"] == p["customer"])
+                         and self._status_matches(x["status"], p.get("status"))]
+                return self._list(found[: int(p.get("limit", 10))], "/v1/subscriptions")
             case ("POST", ["billing_portal", "sessions"]):
                 cid = p.get("customer", "")
                 self._get(self.customers, "customer", cid)
@@ -246,10 +263,11 @@ class FakeStripe:
         kind, value = p.get("type", ""), p.get("value", "")
         if kind not in TAX_TYPES:
             raise StripeError(400, "parameter_invalid_string", f"Invalid tax id type: {kind}", "type")
-        if value == "DE000000000" or not value:
+        form = STRIPE_FORMATS.get(kind)
+        if value == "DE000000000" or not value or (form is not None and not re.fullmatch(form, value)):
             raise StripeError(400, "tax_id_invalid", f"Invalid value for {kind}.", "value")
         tid = "txi_" + secrets.token_hex(7)
-        country = value[:2] if kind == "eu_vat" else {"gb_vat": "GB", "us_ein": "US"}.get(kind)
+        country = value[:2] if kind == "eu_vat" else {"gb_vat": "GB", "us_ein": "US", "ch_vat": "CH"}.get(kind)
         tax = {"id": tid, "object": "tax_id", "country": country, "created": self.now, "customer": cid,
                "livemode": False, "type": kind, "value": value,
                "verification": {"status": "pending", "verified_address": None, "verified_name": None}}
@@ -310,12 +328,33 @@ class FakeStripe:
                    "payment_status": "unpaid", "livemode": False, "url": f"https://checkout.stripe.com/c/pay/{sid}",
                    "_price": price["id"], "_subscription_metadata": (p.get("subscription_data") or {}).get("metadata")}
         self.sessions[sid] = session
+        return self._public(session)
+
+    @staticmethod
+    def _status_matches(status: str, wanted: str | None) -> bool:
+        """GET /v1/subscriptions: no status lists all but canceled ones, `all` lists every one."""
+        if wanted is None:
+            return status != "canceled"
+        return wanted == "all" or status == wanted
+
+    @staticmethod
+    def _public(session: dict) -> dict:
         return {k: v for k, v in session.items() if not k.startswith("_")}
+
+    def _expire_session(self, sid: str) -> dict:
+        session = self._get(self.sessions, "checkout session", sid)
+        if session["status"] != "open":
+            raise StripeError(400, "invalid_request", "Only Checkout Sessions with a status in [\"open\"] can be expired.")
+        session.update(status="expired", url=None)
+        self._emit("checkout.session.expired", self._public(session))
+        return self._public(session)
 
     def complete_checkout(self, session_id: str) -> dict:
         """The customer paid: a subscription, its first invoice, and the events Stripe sends."""
         with self.lock:
             session = self.sessions[session_id]
+            if session["status"] != "open":
+                raise AssertionError(f"checkout session {session_id} is {session['status']}: it cannot be paid")
             price = self.prices[session["_price"]]
             sid = "sub_" + secrets.token_hex(8)
             start = self.now

@@ -94,7 +94,7 @@ async def test_tax_info_is_validated_and_written_to_the_stripe_customer(billing,
                         ({"country": "FR", "tax_id": "DE123456789", "tax_id_type": "eu_vat"}, "tax_id"),
                         ({"country": "DE", "tax_id": "GB980780684", "tax_id_type": "gb_vat"}, "tax_id_type"),
                         ({"country": "DE", "tax_id": "1", "tax_id_type": "xx_vat"}, "tax_id_type"),
-                        ({"country": "de", "tax_id": "DE123456789", "tax_id_type": "eu_vat"}, "country")):
+                        ({"country": "DEU", "tax_id": "DE123456789", "tax_id_type": "eu_vat"}, "country")):
         r = await client.put("/api/v1/billing/tax-info", headers=h, json=body)
         assert field in assert_error(r, 422, "VALIDATION_FAILED")["details"]["fields"], (body, r.text)
     # Well-formed, refused by Stripe: a 422 naming the field, and the stored tax id unchanged.

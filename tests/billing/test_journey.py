@@ -45,10 +45,12 @@ async def test_free_to_pro_to_year_to_scheduled_free_and_back(billing, client, a
     assert session["metadata"] == {"tenant_id": alice.tenant_id}
     assert session["success_url"].startswith("http://") and "{CHECKOUT_SESSION_ID}" in session["success_url"]
     assert fake.prices[session["_price"]]["lookup_key"] == "xinex_pro_month_eur"
-    # Abandoned and started again: the same Stripe customer.
+    # Abandoned and started again: the same Stripe customer, and the abandoned session expired.
     r = await client.post("/api/v1/billing/create-checkout-session", headers=alice.bearer,
                           json={"tier": "pro", "interval": "month", "currency": "eur"})
     assert fake.sessions[r.json()["id"]]["customer"] == session["customer"]
+    assert fake.sessions[session_id]["status"] == "expired"
+    session_id = r.json()["id"]
     assert sum(1 for c in fake.customers.values() if c["metadata"].get("tenant_id") == alice.tenant_id) == 1
     assert all(h["stripe-version"] == "2026-10-28.endive" for _, path, h in fake.requests if path.startswith("/v1/"))
 

@@ -77,8 +77,17 @@ async def invoices(session: AsyncSession, params: PageParams) -> tuple[list[Invo
     return await paginate(session, stmt, params)
 
 
-async def invoice(session: AsyncSession, invoice_id: uuid.UUID) -> Invoice:
-    found = (await session.execute(select(Invoice).where(col(Invoice.id) == invoice_id))).scalar_one_or_none()
+async def invoice(session: AsyncSession, tenant_id: uuid.UUID, ref: str) -> Invoice:
+    """One of the tenant's invoices by our id or by Stripe's (`in_...`); NOT_FOUND for anything else."""
+    if ref.startswith("in_"):
+        where = col(Invoice.stripe_invoice_id) == ref
+    else:
+        try:
+            where = col(Invoice.id) == uuid.UUID(ref)
+        except ValueError:
+            raise AppError("NOT_FOUND", "invoice not found") from None
+    stmt = select(Invoice).where(where, col(Invoice.tenant_id) == tenant_id)
+    found = (await session.execute(stmt)).scalar_one_or_none()
     if found is None:
         raise AppError("NOT_FOUND", "invoice not found")
     return found

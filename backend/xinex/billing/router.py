@@ -102,10 +102,12 @@ async def list_invoices(principal: BillingReader, params: PageDep, session: Sess
     return Page.of([InvoiceOut.model_validate(r, from_attributes=True) for r in rows], total, params).model_dump()
 
 
-@router.get("/billing/invoices/{invoice_id}", response_model=InvoiceOut, responses=error_responses(401, 403, 404, 422))
-async def get_invoice(invoice_id: uuid.UUID, principal: BillingReader, session: SessionDep) -> InvoiceOut:
-    """One invoice of the tenant (404 for another tenant's)."""
-    return InvoiceOut.model_validate(await repository.invoice(session, invoice_id), from_attributes=True)
+@router.get("/billing/invoices/{invoice_id}", response_model=InvoiceOut, responses=error_responses(401, 403, 404))
+async def get_invoice(invoice_id: str, principal: BillingReader, session: SessionDep) -> InvoiceOut:
+    """One invoice of the tenant, by our id or by Stripe's invoice id (`in_...`); 404 for an unknown id
+    and for another tenant's."""
+    return InvoiceOut.model_validate(await repository.invoice(session, _tenant(principal), invoice_id),
+                                     from_attributes=True)
 
 
 @router.get("/billing/tax-info", response_model=TaxInfoOut, responses=error_responses(401, 403))
@@ -152,6 +154,6 @@ async def stripe_webhook(request: Request, session: SessionDep) -> WebhookAck:
     """Stripe's webhook endpoint (no credential: the `Stripe-Signature` header is verified by the Stripe
     SDK against XINEX_STRIPE_WEBHOOK_SECRET, 300 s tolerance). The event is stored before the answer and
     processed by a job; an event id seen before answers 200 with `duplicate: true` and does nothing.
-    400 for a bad or stale signature."""
+    400 for a bad signature or a timestamp more than 300 s from now (past or future)."""
     stored = await service.receive_event(session, await request.body(), request.headers.get("stripe-signature"))
     return WebhookAck(received=True, duplicate=not stored)

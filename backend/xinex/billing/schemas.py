@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from xinex.kit.types import UTCDatetime
 
@@ -146,10 +146,15 @@ class TaxInfoIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"country": "DE", "tax_id": "DE123456789", "tax_id_type": "eu_vat"}]})
 
-    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, upper case")
+    country: str = Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 (stored upper case: de -> DE)")
     tax_id: str = Field(min_length=1, max_length=64)
     tax_id_type: str = Field(min_length=1, max_length=20, description="Stripe's tax id type, e.g. eu_vat, gb_vat, "
                              "us_ein")
+
+    @field_validator("country")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
 
 
 class TaxInfoOut(BaseModel):

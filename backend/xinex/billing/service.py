@@ -52,7 +52,9 @@ log = logging.getLogger("xinex.billing")
 
 LIVE = ("active", "trialing", "past_due")  # a subscription that is still the tenant's
 PAID = ("active", "trialing")  # statuses that hold the paid tier outright
-PRICE_CACHE_S = 300.0
+# Short: `xinex billing sync-prices` runs in another process, and a changed price must reach new
+# checkouts of a running server within this many seconds (docs/billing.md).
+PRICE_CACHE_S = 30.0
 
 _price_ids: dict[tuple[str, str], tuple[float, str]] = {}  # (api key, lookup key) -> (fetched at, price id)
 
@@ -110,7 +112,7 @@ async def price_id(tier: str, interval: str, currency: str) -> str:
     key = catalog.lookup_key(tier, interval, currency)
     cache_key = (get_settings().stripe_secret_key, key)
     cached = _price_ids.get(cache_key)
-    if cached and time.monotonic() - cached[0] < PRICE_CACHE_S:
+    if cached and 0 <= time.monotonic() - cached[0] < PRICE_CACHE_S:
         return cached[1]
     found = await stripe_api.call(stripe_api.client().v1.prices.list_async(
         {"lookup_keys": [key], "active": True, "limit": 1}))
@@ -151,6 +153,19 @@ async def ensure_customer(session: AsyncSession, tenant_id: uuid.UUID, principal
     return acct
 
 
+async def _expire_open_sessions(customer_id: str) -> list[str]:
+    """Expire the customer's checkout sessions still open, so that at most one can be paid: two paid
+    sessions would be two subscriptions billed at once."""
+    v1 = stripe_api.client().v1
+    found = await stripe_api.call(v1.checkout.sessions.list_async(
+        {"customer": customer_id, "status": "open", "limit": 100}))
+    expired = []
+    for open_session in found.data:
+        await stripe_api.call(v1.checkout.sessions.expire_async(open_session.id))
+        expired.append(open_session.id)
+    return expired
+
+
 def _live_subscription(acct: BillingAccount | None) -> BillingAccount:
     if acct is None or not acct.stripe_subscription_id or acct.status not in LIVE:
         raise AppError("CONFLICT", "The tenant has no active subscription", details={"status": acct.status if acct
@@ -173,6 +188,7 @@ async def create_checkout(session: AsyncSession, request: Request, principal: Pr
     chosen = currency or (acct.currency if acct and acct.currency else "usd")
     price = await price_id(tier, interval, chosen)
     acct = await ensure_customer(session, tenant_id, principal)
+    expired = await _expire_open_sessions(acct.stripe_customer_id or "")
     base = get_settings().public_url.rstrip("/")
     meta = {"tenant_id": str(tenant_id)}
     checkout = await stripe_api.call(stripe_api.client().v1.checkout.sessions.create_async({
@@ -184,7 +200,7 @@ async def create_checkout(session: AsyncSession, request: Request, principal: Pr
     }))
     audit.record(session, "billing.checkout_started", request=request, principal=principal,
                  target_type="checkout_session", target_id=checkout.id,
-                 details={"tier": tier, "interval": interval, "currency": chosen})
+                 details={"tier": tier, "interval": interval, "currency": chosen, "expired_sessions": expired})
     return CheckoutOut(id=checkout.id, url=checkout.url or "")
 
 
@@ -303,11 +319,17 @@ async def put_tax_info(session: AsyncSession, request: Request, principal: Princ
     acct = await ensure_customer(session, principal.tenant_id, principal)
     customer = acct.stripe_customer_id or ""
     v1 = stripe_api.client().v1
-    await stripe_api.call(v1.customers.update_async(customer, {"address": {"country": data.country}}),
-                          fields={"address": "country"})
+    # The new tax id first: a number Stripe refuses leaves the customer exactly as it was. Only then
+    # the address, and the old tax id last (a failed address update takes the new tax id back).
     created = await stripe_api.call(v1.customers.tax_ids.create_async(customer, {"type": data.tax_id_type,
                                                                                  "value": value}),
                                     fields={"value": "tax_id", "type": "tax_id_type"})
+    try:
+        await stripe_api.call(v1.customers.update_async(customer, {"address": {"country": data.country}}),
+                              fields={"address": "country"})
+    except AppError:
+        await stripe_api.call(v1.customers.tax_ids.delete_async(customer, created.id))
+        raise
     if acct.stripe_tax_id_id and acct.stripe_tax_id_id != created.id:
         await stripe_api.call(v1.customers.tax_ids.delete_async(customer, acct.stripe_tax_id_id))
     previous = {"country": acct.tax_country, "tax_id_type": acct.tax_id_type}
@@ -391,6 +413,26 @@ async def apply_subscription(session: AsyncSession, acct: BillingAccount, sub: d
                            f"method in the billing page ({get_settings().public_url.rstrip('/')}/billing) before then, "
                            "or the workspace moves to the free plan.")
     return await change_tier(session, acct.tenant_id, entitled_tier(acct, now), reason=reason)
+
+
+def _rank(sub: dict[str, Any]) -> tuple[int, int, int]:
+    """Which of a customer's subscriptions holds the tier: paid outright before past_due, then the
+    higher tier, then the newer."""
+    items = (sub.get("items") or {}).get("data") or []
+    parsed = catalog.parse_lookup_key(((items[0].get("price") or {}) if items else {}).get("lookup_key"))
+    tier_rank = TIER_ORDER.index(Tier(parsed[0])) if parsed and parsed[0] in Tier.__members__ else -1
+    return int(sub.get("status") in PAID), tier_rank, int(sub.get("created") or 0)
+
+
+async def _decisive_subscription(acct: BillingAccount, event_sub_id: str) -> dict[str, Any]:
+    """The subscription the tenant's tier follows: the best of the customer's live subscriptions
+    (listed from Stripe, not taken from the event, so the news of a canceled duplicate cannot end a
+    plan another subscription still pays for); the event's own subscription when none is live."""
+    found = await stripe_api.call(stripe_api.client().v1.subscriptions.list_async({
+        "customer": acct.stripe_customer_id or "", "status": "all", "limit": 100}))
+    live = [s for s in (stripe_api.plain(s) for s in found.data) if s.get("status") in LIVE]
+    # Re-read the chosen one with its schedule expanded (a list cannot expand that deep).
+    return await _retrieve_subscription(str(max(live, key=_rank)["id"]) if live else event_sub_id)
 
 
 async def refresh_from_stripe(session: AsyncSession, acct: BillingAccount, reason: str = "stripe") -> None:
@@ -532,16 +574,16 @@ async def handle_event(session: AsyncSession, event: dict[str, Any]) -> tuple[uu
     if kind == "checkout.session.completed":
         sub_id = obj.get("subscription")
         if sub_id:
-            await apply_subscription(session, acct, await _retrieve_subscription(str(sub_id)), reason=kind)
+            await apply_subscription(session, acct, await _decisive_subscription(acct, str(sub_id)), reason=kind)
         return acct.tenant_id, "subscription synced"
     if kind.startswith("customer.subscription."):
-        await apply_subscription(session, acct, await _retrieve_subscription(str(obj["id"])), reason=kind)
+        await apply_subscription(session, acct, await _decisive_subscription(acct, str(obj["id"])), reason=kind)
         return acct.tenant_id, "subscription synced"
     if kind.startswith("invoice."):
         await upsert_invoice(session, acct, obj, int(event.get("created") or 0))
         sub_id = ((obj.get("parent") or {}).get("subscription_details") or {}).get("subscription")
-        if sub_id and (acct.stripe_subscription_id in (None, sub_id)):
-            await apply_subscription(session, acct, await _retrieve_subscription(str(sub_id)), reason=kind)
+        if sub_id:
+            await apply_subscription(session, acct, await _decisive_subscription(acct, str(sub_id)), reason=kind)
         return acct.tenant_id, "invoice stored"
     if kind.startswith("customer.tax_id."):
         await sync_tax_ids(session, acct)
@@ -596,6 +638,19 @@ async def sync_tax_ids(session: AsyncSession, acct: BillingAccount) -> None:
 
 # --- the webhook endpoint ---------------------------------------------------------------------------
 
+def _check_timestamp(signature: str) -> None:
+    """The SDK refuses only timestamps older than the tolerance; one further in the future is as
+    suspect (a captured, pre-signed request), so |now - t| must be within it both ways."""
+    stamps = [part.strip()[2:] for part in signature.split(",") if part.strip().startswith("t=")]
+    try:
+        signed_at = int(stamps[0].strip()) if stamps else None
+    except ValueError:
+        signed_at = None
+    if signed_at is not None and abs(time.time() - signed_at) > WEBHOOK_TOLERANCE_S:
+        raise AppError("BAD_REQUEST", "The Stripe signature does not verify (wrong secret, altered body, or a "
+                       f"timestamp more than {WEBHOOK_TOLERANCE_S} s from now)")
+
+
 def verify_event(payload: bytes, signature: str | None) -> dict[str, Any]:
     """The event, once the SDK verified its signature (any configured secret; 300 s tolerance)."""
     import json
@@ -607,6 +662,7 @@ def verify_event(payload: bytes, signature: str | None) -> dict[str, Any]:
         raise stripe_api.not_configured()
     if not signature:
         raise AppError("BAD_REQUEST", "Missing Stripe-Signature header")
+    _check_timestamp(signature)
     for secret in secrets:
         try:
             stripe.Webhook.construct_event(payload, signature, secret, tolerance=WEBHOOK_TOLERANCE_S)
@@ -618,8 +674,8 @@ def verify_event(payload: bytes, signature: str | None) -> dict[str, Any]:
         if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not event.get("type"):
             raise AppError("BAD_REQUEST", "The body is not a Stripe event")
         return event
-    raise AppError("BAD_REQUEST", "The Stripe signature does not verify (wrong secret, altered body, or a timestamp "
-                   f"older than {WEBHOOK_TOLERANCE_S} s)")
+    raise AppError("BAD_REQUEST", "The Stripe signature does not verify (wrong secret, altered body, or a "
+                   f"timestamp more than {WEBHOOK_TOLERANCE_S} s from now)")
 
 
 WEBHOOK_TOLERANCE_S = 300

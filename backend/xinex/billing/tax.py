@@ -64,6 +64,21 @@ def check(country: str, tax_id_type: str, tax_id: str) -> str:
         pass  # the format is right; Stripe (VIES for EU numbers) decides whether it is registered
     except ValidationError as exc:
         raise TaxIdProblem("tax_id", f"not a valid {tax_id_type} number: {exc}") from None
+    return stripe_form(tax_id_type, compact)
+
+
+CH_SUFFIXES = ("MWST", "TVA", "IVA", "TPV")
+
+
+def stripe_form(tax_id_type: str, compact: str) -> str:
+    """The number as Stripe documents the type's format (python-stdnum's compact form drops the
+    GB prefix and the Swiss punctuation)."""
     if tax_id_type == "us_ein":
-        return str(module.format(compact))  # Stripe's form: 12-3456789
+        return f"{compact[:2]}-{compact[2:]}"  # 12-3456789
+    if tax_id_type == "gb_vat":
+        return compact if compact.startswith("GB") else f"GB{compact}"  # GB123456789
+    if tax_id_type == "ch_vat":  # CHE-123.456.789 MWST
+        suffix = next((s for s in CH_SUFFIXES if compact.endswith(s)), "MWST")
+        digits = compact.removeprefix("CHE").removesuffix(suffix)
+        return f"CHE-{digits[:3]}.{digits[3:6]}.{digits[6:9]} {suffix}"
     return compact
