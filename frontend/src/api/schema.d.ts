@@ -3719,7 +3719,8 @@ export interface paths {
         };
         /**
          * Get Invoice
-         * @description One invoice of the tenant (404 for another tenant's).
+         * @description One invoice of the tenant, by our id or by Stripe's invoice id (`in_...`); 404 for an unknown id
+         *     and for another tenant's.
          *
          *     Scope `billing:read`.
          */
@@ -3819,7 +3820,7 @@ export interface paths {
          * @description Stripe's webhook endpoint (no credential: the `Stripe-Signature` header is verified by the Stripe
          *     SDK against XINEX_STRIPE_WEBHOOK_SECRET, 300 s tolerance). The event is stored before the answer and
          *     processed by a job; an event id seen before answers 200 with `duplicate: true` and does nothing.
-         *     400 for a bad or stale signature.
+         *     400 for a bad signature or a timestamp more than 300 s from now (past or future).
          */
         post: operations["stripe_webhook_api_v1_billing_webhook_post"];
         delete?: never;
@@ -11343,7 +11344,7 @@ export interface components {
         TaxInfoIn: {
             /**
              * Country
-             * @description ISO 3166-1 alpha-2, upper case
+             * @description ISO 3166-1 alpha-2 (stored upper case: de -> DE)
              */
             country: string;
             /** Tax Id */
@@ -30387,13 +30388,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Error in the catalog format */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
