@@ -26,8 +26,12 @@ async def test_password_page(app, client, alice, db):
         r = await anon.get(f"/status/{slug}")
         assert r.status_code == 401 and "Password required" in r.text and "Internal" not in r.text
         assert "Build farm" not in r.text
+        assert r.headers["cache-control"] == "private, no-store"
         for path in SURFACES[1:] + (f"/components/{comp['key']}/badge.svg",):
-            assert (await anon.get(f"/status/{slug}{path}")).status_code == 401, path
+            r = await anon.get(f"/status/{slug}{path}")
+            assert r.status_code == 401 and r.headers["cache-control"] == "private, no-store", path
+        r = await anon.get(f"{PUBLIC}/{slug}")
+        assert r.status_code == 401 and r.headers["cache-control"] == "private, no-store"
 
         assert_error(await anon.post(f"{PUBLIC}/{slug}/unlock", json={"password": "wrong"}), 401, "UNAUTHENTICATED")
         r = await anon.post(f"/status/{slug}/unlock", data={"password": "wrong"})

@@ -14,13 +14,16 @@ from xinex.kit.errors import AppError
 from xinex.status_pages import repository, snapshot
 from xinex.status_pages.tokens import unlock_cookie_name, unlock_cookie_value
 
+# A private page's refusal must not be kept by a shared cache nor stored (RFC 9111).
+LOCKED_HEADERS = {"Cache-Control": "private, no-store", "Vary": "Cookie"}
+
 
 class Locked(AppError):
     """A password page read without its cookie."""
 
     def __init__(self) -> None:
         super().__init__("UNAUTHENTICATED", "This status page needs its password",
-                         details={"password_required": True})
+                         details={"password_required": True}, headers=dict(LOCKED_HEADERS))
 
 
 def not_found() -> AppError:

@@ -19,6 +19,7 @@ from xinex.kit.errors import AppError
 from xinex.models.status_pages import StatusPage
 from xinex.status_pages import render, service, snapshot
 from xinex.status_pages.routers.access import (
+    LOCKED_HEADERS,
     Locked,
     cache_headers,
     db_of,
@@ -57,7 +58,7 @@ def _not_found_html() -> HTMLResponse:
 def _locked_html(slug: str, note: str | None = None, status_code: int = 401) -> HTMLResponse:
     return _html(render.notice("Password required", "This status page is private. Enter its password to read it.",
                                form={"action": f"/status/{slug}/unlock", "password": True, "button": "Open"},
-                               status_code_note=note), status_code, {"Cache-Control": "no-store"})
+                               status_code_note=note), status_code, LOCKED_HEADERS)
 
 
 async def _entry_or_page(request: Request, slug: str) -> snapshot.Entry | HTMLResponse:
