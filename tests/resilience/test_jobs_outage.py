@@ -28,7 +28,8 @@ async def test_job_failing_during_a_postgres_outage_runs_again_after_it(db, sett
         worker = Worker(functions=[run_registered_job], redis_settings=RedisSettings.from_dsn(redis_url),
                         burst=True, poll_delay=0.05, handle_signals=False, ctx={"db": cut_off, "settings": settings})
         running = asyncio.create_task(worker.main())
-        for _ in range(300):
+        # Up to 60 s: on a loaded machine the worker's start and its first try can take far more than 15 s.
+        for _ in range(1200):
             if worker.jobs_retried or worker.jobs_failed or running.done():
                 break
             await asyncio.sleep(0.05)
