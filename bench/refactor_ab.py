@@ -85,16 +85,80 @@ def oql(base: str, rounds: int, repeat: int) -> str:
               f"{len(OQL_QUERIES)} queries × {repeat}", lambda out: [dataclasses.asdict(q) for q in out])
 
 
+def otlp_requests(n: int) -> dict[str, object]:
+    """One export request per signal: n spans / log records / gauge points over 4 resources × 2 scopes."""
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+    def kv(k: str, v: str) -> KeyValue:
+        return KeyValue(key=k, value=AnyValue(string_value=v))
+    t0 = 1_764_892_800_000_000_000
+    spans, logs, metrics = ExportTraceServiceRequest(), ExportLogsServiceRequest(), ExportMetricsServiceRequest()
+    per_scope = n // 8
+    for r in range(4):
+        res = [kv("service.name", f"svc-{r}"), kv("host.name", f"node-{r}"), kv("deployment.environment", "prod")]
+        rs, rl, rm = spans.resource_spans.add(), logs.resource_logs.add(), metrics.resource_metrics.add()
+        for x in (rs, rl, rm):
+            x.resource.attributes.extend(res)
+        for s in range(2):
+            ss, sl, sm = rs.scope_spans.add(), rl.scope_logs.add(), rm.scope_metrics.add()
+            for x in (ss, sl, sm):
+                x.scope.name, x.scope.version = f"lib-{s}", "1.0"
+            for i in range(per_scope):
+                k = (r * 2 + s) * per_scope + i
+                sp = ss.spans.add(trace_id=k.to_bytes(16, "big"), span_id=(k + 1).to_bytes(8, "big"),
+                                  name=f"GET /api/{i % 7}", kind=2, start_time_unix_nano=t0 + k,
+                                  end_time_unix_nano=t0 + k + 5_000_000)
+                sp.attributes.extend([kv("http.route", f"/api/{i % 7}"), kv("http.method", "GET")])
+                lr = sl.log_records.add(time_unix_nano=t0 + k, observed_time_unix_nano=t0 + k, severity_number=9, trace_id=k.to_bytes(16, "big"),
+                                        span_id=(k + 1).to_bytes(8, "big"))
+                lr.body.string_value = f"request {k} done"
+                lr.attributes.extend([kv("user.id", str(i % 13))])
+                m = sm.metrics.add(name=f"queue.depth.{i % 5}", unit="1")
+                m.gauge.data_points.add(time_unix_nano=t0 + k, as_double=float(k))
+    return {"spans": spans, "logs": logs, "metrics": metrics}
+
+
+def ingest(base: str, rounds: int, repeat: int, n: int) -> list[str]:
+    from xinex.telemetry.ingest import logs, metrics, spans
+
+    requests = otlp_requests(n)
+    tenant = uuid.UUID("6f1c2a52-8d0e-4b59-9f7a-3c1d2e4f5a60")
+    out = []
+    for signal, module, fn in (("spans", spans, "span_table"), ("logs", logs, "log_table"),
+                               ("metrics", metrics, "metric_table")):
+        old_fn = getattr(load_old(base, f"backend/xinex/telemetry/ingest/{module.__name__.rsplit('.', 1)[1]}.py",
+                                  f"_old_{signal}"), fn)
+        new_fn = getattr(module, fn)
+        request = requests[signal]
+
+        def run(f: Callable, request: object = request) -> Callable[[], object]:
+            return lambda: [f(request, tenant, 30) for _ in range(repeat)]
+
+        def same(out: object) -> object:
+            # the receive time (metrics' received column) differs between calls: compare the rest
+            return [(t.drop_columns([c for c in ("received",) if c in t.column_names]).to_pylist(), [(k, getattr(r, k)) for k in r.__slots__])
+                    for t, r in out]
+        out.append(ab(f"OTLP {signal} → Arrow ({fn})", run(old_fn), run(new_fn), rounds,
+                      f"{n:,}-item request × {repeat}", same))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", required=True, help="the git revision holding the old code")
     parser.add_argument("--rounds", type=int, default=31)
-    parser.add_argument("--only", choices=["oql"], default=None)
+    parser.add_argument("--only", choices=["oql", "ingest"], default=None)
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}; base {args.base}")
     print("| path | work per sample | old ms (median) | new ms (median) | new/old |")
     print("|---|---|---|---|---|")
-    print(oql(args.base, args.rounds, 20))
+    if args.only in (None, "oql"):
+        print(oql(args.base, args.rounds, 20))
+    if args.only in (None, "ingest"):
+        print("\n".join(ingest(args.base, args.rounds, 5, 1000)))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ from typing import Any
 
 import pyarrow as pa
 from xinex.telemetry.ingest.arrow import STRING, AttributeMaps, constant, repeat_rows, strings, timestamps
-from xinex.telemetry.ingest.common import SERVICE_NAME, MappingReport, any_value, id_hex, lookup, now_ns
+from xinex.telemetry.ingest.common import MappingReport, any_value, id_hex, now_ns
+from xinex.telemetry.ingest.walk import ScopeColumns
 
 LOG_COLUMNS = [
     "tenant_id", "timestamp", "observed_timestamp", "trace_id", "span_id", "trace_flags", "severity_text",
@@ -37,47 +38,32 @@ def log_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple[
     severity_numbers: list[int] = []
     bodies: list[str] = []
     dropped: list[int] = []
-    res = AttributeMaps()
-    scope_names: list[str] = []
-    scope_versions: list[str] = []
-    services: list[str] = []
-    scope_resource: list[int] = []
-    row_scope: list[int] = []
+    sc = ScopeColumns()
     attrs = AttributeMaps()
 
-    for rl in request.resource_logs:
-        first = len(res.keys)
-        res.add(rl.resource.attributes)
-        service = lookup(res.keys, res.values, first, SERVICE_NAME)
-        resource = len(res.offsets) - 2
-        for sl in rl.scope_logs:
-            scope = len(scope_names)
-            scope_names.append(sl.scope.name)
-            scope_versions.append(sl.scope.version)
-            services.append(service)
-            scope_resource.append(resource)
-            n0 = len(times)
-            for rec in sl.log_records:
-                trace_id, span_id = rec.trace_id, rec.span_id
-                if len(trace_id) not in (0, 16) or len(span_id) not in (0, 8):
-                    report.reject("invalid trace_id/span_id length")
-                    continue
-                observed = rec.observed_time_unix_nano or received
-                if not (rec.time_unix_nano or rec.observed_time_unix_nano):
-                    report.time_filled = True
-                times.append(rec.time_unix_nano or observed)
-                observed_times.append(observed)
-                trace_ids.append(id_hex(trace_id))
-                span_ids.append(id_hex(span_id))
-                flags.append(rec.flags & 0xFF)
-                number = rec.severity_number
-                severity_texts.append(rec.severity_text or severity_text(number))
-                severity_numbers.append(number if 0 <= number <= 255 else 0)
-                body = rec.body
-                bodies.append(body.string_value or any_value(body))
-                attrs.add(rec.attributes)
-                dropped.append(rec.dropped_attributes_count)
-            row_scope += [scope] * (len(times) - n0)
+    for records in sc.walk(request.resource_logs, "scope_logs", "log_records", times):
+        for rec in records:
+            trace_id, span_id = rec.trace_id, rec.span_id
+            if len(trace_id) not in (0, 16) or len(span_id) not in (0, 8):
+                report.reject("invalid trace_id/span_id length")
+                continue
+            observed = rec.observed_time_unix_nano or received
+            if not (rec.time_unix_nano or rec.observed_time_unix_nano):
+                report.time_filled = True
+            times.append(rec.time_unix_nano or observed)
+            observed_times.append(observed)
+            trace_ids.append(id_hex(trace_id))
+            span_ids.append(id_hex(span_id))
+            flags.append(rec.flags & 0xFF)
+            number = rec.severity_number
+            severity_texts.append(rec.severity_text or severity_text(number))
+            severity_numbers.append(number if 0 <= number <= 255 else 0)
+            body = rec.body
+            bodies.append(body.string_value or any_value(body))
+            attrs.add(rec.attributes)
+            dropped.append(rec.dropped_attributes_count)
+    res, scope_names, scope_versions = sc.res, sc.scope_names, sc.scope_versions
+    services, scope_resource, row_scope = sc.services, sc.scope_resource, sc.row_scope
 
     n = len(times)
     if not n:

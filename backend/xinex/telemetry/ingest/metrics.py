@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 from xinex.telemetry.ingest.arrow import STRING, timestamps
 from xinex.telemetry.ingest.common import HOST_NAME, SERVICE_NAME, MappingReport, attributes, now_ns
+from xinex.telemetry.ingest.walk import otlp_scopes
 
 METRIC_COLUMNS = [
     "tenant_id", "metric_name", "metric_type", "timestamp", "start_timestamp", "service_name", "host_name",
@@ -73,52 +74,54 @@ def metric_rows(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tupl
     rows: list[list] = []
     report = MappingReport()
     received = now_ns()
-    for rm in request.resource_metrics:
-        resource = attributes(rm.resource.attributes)
-        service, host = resource.get(SERVICE_NAME, ""), resource.get(HOST_NAME, "")
-        for sm in rm.scope_metrics:
-            scope_name, scope_version = sm.scope.name, sm.scope.version
-            for m in sm.metrics:
-                kind = m.WhichOneof("data")
-                if kind is None:
-                    continue
-                data = getattr(m, kind)
-                points = _recorded(data.data_points)
-                if not m.name:
-                    report.reject("metric without a name", len(points))
-                    continue
-                if not report.time_filled and not all(p.time_unix_nano for p in points):
-                    report.time_filled = True  # such points are stored at the receive time
-                temporality = temporality_name(data.aggregation_temporality) if kind not in ("gauge", "summary") else ""
-                monotonic = 1 if kind == "sum" and data.is_monotonic else 0
-                metric_type = "exponential_histogram" if kind == "exponential_histogram" else kind
+    last = -1
+    for index, res, scope, metrics in otlp_scopes(request.resource_metrics, "scope_metrics", "metrics"):
+        if index != last:
+            last = index
+            resource = attributes(res.attributes)
+            service, host = resource.get(SERVICE_NAME, ""), resource.get(HOST_NAME, "")
+        scope_name, scope_version = scope.name, scope.version
+        for m in metrics:
+            kind = m.WhichOneof("data")
+            if kind is None:
+                continue
+            data = getattr(m, kind)
+            points = _recorded(data.data_points)
+            if not m.name:
+                report.reject("metric without a name", len(points))
+                continue
+            if not report.time_filled and not all(p.time_unix_nano for p in points):
+                report.time_filled = True  # such points are stored at the receive time
+            temporality = temporality_name(data.aggregation_temporality) if kind not in ("gauge", "summary") else ""
+            monotonic = 1 if kind == "sum" and data.is_monotonic else 0
+            metric_type = "exponential_histogram" if kind == "exponential_histogram" else kind
 
-                meta = (tenant_id, m.name, metric_type, received, service, host, m.unit, m.description,
-                        temporality, monotonic, scope_name, scope_version, resource, retention_days)
-                append = rows.append
+            meta = (tenant_id, m.name, metric_type, received, service, host, m.unit, m.description,
+                    temporality, monotonic, scope_name, scope_version, resource, retention_days)
+            append = rows.append
 
-                if kind in ("gauge", "sum"):
-                    for p in points:
-                        append(_row(meta, p, _number(p)))
-                elif kind == "histogram":
-                    for p in points:
-                        if p.bucket_counts and len(p.bucket_counts) != len(p.explicit_bounds) + 1:
-                            report.reject("histogram bucket_counts must have len(explicit_bounds) + 1 entries")
-                            continue
-                        append(_row(meta, p, p.sum, p.count, p.sum, p.min if p.HasField("min") else None,
-                                    p.max if p.HasField("max") else None, p.bucket_counts, p.explicit_bounds))
-                elif kind == "exponential_histogram":
-                    for p in points:
-                        if not -10 <= p.scale <= 20:
-                            report.reject("exponential histogram scale out of range [-10, 20]")
-                            continue
-                        append(_row(meta, p, p.sum, p.count, p.sum, p.min if p.HasField("min") else None,
-                                    p.max if p.HasField("max") else None, exp=p))
-                else:  # summary
-                    for p in points:
-                        qs = p.quantile_values
-                        append(_row(meta, p, p.sum, p.count, p.sum, quantiles=[q.quantile for q in qs],
-                                    qvalues=[q.value for q in qs]))
+            if kind in ("gauge", "sum"):
+                for p in points:
+                    append(_row(meta, p, _number(p)))
+            elif kind == "histogram":
+                for p in points:
+                    if p.bucket_counts and len(p.bucket_counts) != len(p.explicit_bounds) + 1:
+                        report.reject("histogram bucket_counts must have len(explicit_bounds) + 1 entries")
+                        continue
+                    append(_row(meta, p, p.sum, p.count, p.sum, p.min if p.HasField("min") else None,
+                                p.max if p.HasField("max") else None, p.bucket_counts, p.explicit_bounds))
+            elif kind == "exponential_histogram":
+                for p in points:
+                    if not -10 <= p.scale <= 20:
+                        report.reject("exponential histogram scale out of range [-10, 20]")
+                        continue
+                    append(_row(meta, p, p.sum, p.count, p.sum, p.min if p.HasField("min") else None,
+                                p.max if p.HasField("max") else None, exp=p))
+            else:  # summary
+                for p in points:
+                    qs = p.quantile_values
+                    append(_row(meta, p, p.sum, p.count, p.sum, quantiles=[q.quantile for q in qs],
+                                qvalues=[q.value for q in qs]))
     return rows, report
 
 

@@ -24,7 +24,8 @@ from xinex.telemetry.ingest.arrow import (
     strings,
     timestamps,
 )
-from xinex.telemetry.ingest.common import SERVICE_NAME, MappingReport, id_hex, lookup, now_ns
+from xinex.telemetry.ingest.common import MappingReport, id_hex, now_ns
+from xinex.telemetry.ingest.walk import ScopeColumns
 
 SPAN_COLUMNS = [
     "tenant_id", "timestamp", "trace_id", "span_id", "parent_span_id", "trace_state", "name", "kind",
@@ -52,77 +53,62 @@ def span_table(request: Any, tenant_id: uuid.UUID, retention_days: int) -> tuple
     status_codes: list[str] = []
     status_messages: list[str] = []
     dropped: list[int] = []
-    # per resource: its attribute map; per scope: name/version/service and the resource index
-    res = AttributeMaps()
-    scope_names: list[str] = []
-    scope_versions: list[str] = []
-    services: list[str] = []
-    scope_resource: list[int] = []
-    row_scope: list[int] = []
+    # per resource: its attribute map; per scope: name/version/service and the resource index (walk.py)
+    sc = ScopeColumns()
     attrs, ev_attrs, ln_attrs = AttributeMaps(), AttributeMaps(), AttributeMaps()
     ev_offsets, ev_ts, ev_names = [0], [], []
     ln_offsets, ln_trace, ln_span, ln_state = [0], [], [], []
 
-    for rs in request.resource_spans:
-        first = len(res.keys)
-        res.add(rs.resource.attributes)
-        service = lookup(res.keys, res.values, first, SERVICE_NAME)
-        resource = len(res.offsets) - 2
-        for ss in rs.scope_spans:
-            scope = len(scope_names)
-            scope_names.append(ss.scope.name)
-            scope_versions.append(ss.scope.version)
-            services.append(service)
-            scope_resource.append(resource)
-            n0 = len(start_ts)
-            for span in ss.spans:
-                trace_id, span_id, parent = span.trace_id, span.span_id, span.parent_span_id
-                if len(trace_id) != 16 or len(span_id) != 8 or (parent and len(parent) != 8):
-                    report.reject("invalid trace_id/span_id/parent_span_id length")
-                    continue
-                if trace_id == _ZERO_TRACE_ID or span_id == _ZERO_SPAN_ID:
-                    report.reject("all-zero trace_id or span_id")
-                    continue
-                start, end = span.start_time_unix_nano, span.end_time_unix_nano
-                if not start:
-                    if not end:
-                        report.time_filled = True
-                    start = end or now_ns()
-                start_ts.append(start)
-                duration.append(end - start if end > start else 0)
-                trace_ids.append(trace_id.hex())
-                span_ids.append(span_id.hex())
-                parent_ids.append(parent.hex())
-                trace_states.append(span.trace_state)
-                names.append(span.name)
-                kind = span.kind
-                kinds.append(KINDS[kind] if 0 <= kind < 6 else "unspecified")
-                status = span.status
-                code = status.code
-                status_codes.append(STATUSES[code] if 0 <= code < 3 else "unset")
-                status_messages.append(status.message)
-                attrs.add(span.attributes)
-                events = span.events
-                if events:
-                    for ev in events:
-                        ev_ts.append(ev.time_unix_nano)
-                        ev_names.append(ev.name)
-                        ev_attrs.add(ev.attributes)
-                ev_offsets.append(len(ev_ts))
-                links = span.links
-                if links:
-                    for lk in links:
-                        link_trace, link_span = lk.trace_id, lk.span_id
-                        if len(link_trace) != 16 or len(link_span) != 8:
-                            report.drop(DROPPED_LINK)  # the span is fine: keep it, without the link
-                            continue
-                        ln_trace.append(id_hex(link_trace))
-                        ln_span.append(id_hex(link_span))
-                        ln_state.append(lk.trace_state)
-                        ln_attrs.add(lk.attributes)
-                ln_offsets.append(len(ln_trace))
-                dropped.append(span.dropped_attributes_count)
-            row_scope += [scope] * (len(start_ts) - n0)
+    for spans in sc.walk(request.resource_spans, "scope_spans", "spans", start_ts):
+        for span in spans:
+            trace_id, span_id, parent = span.trace_id, span.span_id, span.parent_span_id
+            if len(trace_id) != 16 or len(span_id) != 8 or (parent and len(parent) != 8):
+                report.reject("invalid trace_id/span_id/parent_span_id length")
+                continue
+            if trace_id == _ZERO_TRACE_ID or span_id == _ZERO_SPAN_ID:
+                report.reject("all-zero trace_id or span_id")
+                continue
+            start, end = span.start_time_unix_nano, span.end_time_unix_nano
+            if not start:
+                if not end:
+                    report.time_filled = True
+                start = end or now_ns()
+            start_ts.append(start)
+            duration.append(end - start if end > start else 0)
+            trace_ids.append(trace_id.hex())
+            span_ids.append(span_id.hex())
+            parent_ids.append(parent.hex())
+            trace_states.append(span.trace_state)
+            names.append(span.name)
+            kind = span.kind
+            kinds.append(KINDS[kind] if 0 <= kind < 6 else "unspecified")
+            status = span.status
+            code = status.code
+            status_codes.append(STATUSES[code] if 0 <= code < 3 else "unset")
+            status_messages.append(status.message)
+            attrs.add(span.attributes)
+            events = span.events
+            if events:
+                for ev in events:
+                    ev_ts.append(ev.time_unix_nano)
+                    ev_names.append(ev.name)
+                    ev_attrs.add(ev.attributes)
+            ev_offsets.append(len(ev_ts))
+            links = span.links
+            if links:
+                for lk in links:
+                    link_trace, link_span = lk.trace_id, lk.span_id
+                    if len(link_trace) != 16 or len(link_span) != 8:
+                        report.drop(DROPPED_LINK)  # the span is fine: keep it, without the link
+                        continue
+                    ln_trace.append(id_hex(link_trace))
+                    ln_span.append(id_hex(link_span))
+                    ln_state.append(lk.trace_state)
+                    ln_attrs.add(lk.attributes)
+            ln_offsets.append(len(ln_trace))
+            dropped.append(span.dropped_attributes_count)
+    res, scope_names, scope_versions = sc.res, sc.scope_names, sc.scope_versions
+    services, scope_resource, row_scope = sc.services, sc.scope_resource, sc.row_scope
 
     n = len(start_ts)
     if not n:
