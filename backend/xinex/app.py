@@ -86,6 +86,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             from xinex.heartbeats.writer import close_writer
 
             await close_writer(app)
+            from xinex.integrations.writer import close_writer as close_inbound_writer
+
+            await close_inbound_writer(app)
             await app.state.oql_gate.close()
             await queue.close()
             set_queue(previous_queue)  # another app in the same process (tests) keeps its own

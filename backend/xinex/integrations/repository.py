@@ -1,19 +1,21 @@
 """Integration queries on the kit base. Tenant scoping comes from the session (kit/tenancy.py); the one
-cross-tenant query, the key lookup of an inbound request, names its system scope."""
+cross-tenant query, the key lookup of an inbound request (cached per process: by_key), names its system scope."""
 
 from __future__ import annotations
 
 import hashlib
+import time
 
 from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from xinex.kit.db import Database
 from xinex.kit.repository import Repository
-from xinex.kit.tenancy import bind_tenant, system_scope
 from xinex.models.integrations import Integration
 
 KEY_LOOKUP_SCOPE = "integrations.key_lookup"
+KEY_TTL = 2.0  # seconds a key → integration answer is reused by this process
+KEY_CACHE_MAX = 10_000
 
 
 def key_hash(key: str) -> str:
@@ -31,11 +33,27 @@ class IntegrationRepository(Repository[Integration]):
         return stmt.order_by(col(Integration.created_at), col(Integration.id))
 
 
-async def by_key(session: AsyncSession, key: str) -> Integration | None:
-    """The integration a secret key belongs to, with the session then bound to its tenant; None
-    (and the session left unbound) when no integration has this key."""
-    await system_scope(session, KEY_LOOKUP_SCOPE)
-    found = (await session.execute(select(Integration).where(col(Integration.key_hash) == key_hash(key))))
-    integration = found.scalar_one_or_none()
-    await bind_tenant(session, integration.tenant_id if integration is not None else None)
+_keys: dict[str, tuple[float, Integration | None]] = {}
+
+
+def forget_keys() -> None:
+    """Drop every cached key answer (an integration changed, rotated its key or was deleted)."""
+    _keys.clear()
+
+
+async def by_key(db: Database, key: str) -> Integration | None:
+    """The integration of a secret key (a detached row: read it, never change it), or None."""
+    digest = key_hash(key)
+    now = time.monotonic()
+    hit = _keys.get(digest)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    async with db.session(system=KEY_LOOKUP_SCOPE) as session:
+        found = (await session.execute(select(Integration).where(col(Integration.key_hash) == digest)))
+        integration = found.scalar_one_or_none()
+        if integration is not None:
+            session.expunge(integration)
+    if len(_keys) >= KEY_CACHE_MAX:
+        _keys.clear()
+    _keys[digest] = (now + KEY_TTL, integration)
     return integration

@@ -15,7 +15,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -26,7 +26,7 @@ from xinex.events.outbox import emit
 from xinex.identity.principal import Principal
 from xinex.integrations import formats
 from xinex.integrations.formats import InboundAlert, PayloadError
-from xinex.integrations.repository import IntegrationRepository, key_hash
+from xinex.integrations.repository import IntegrationRepository, forget_keys, key_hash
 from xinex.integrations.schemas import (
     IntegrationCreate,
     IntegrationOut,
@@ -35,6 +35,7 @@ from xinex.integrations.schemas import (
     TestAlert,
     TestResult,
 )
+from xinex.kit.db import after_commit
 from xinex.kit.errors import AppError
 from xinex.kit.types import utcnow
 from xinex.models.integrations import Integration
@@ -101,6 +102,15 @@ def _check_mapping(kind: str, mapping: dict[str, str]) -> None:
         raise _invalid({f"mapping.{k}": v for k, v in problems.items()})
 
 
+def _forget_keys(session: AsyncSession) -> None:
+    """The inbound path caches key → integration (integrations/writer.py): drop it now and once this commits."""
+    async def again() -> None:
+        forget_keys()
+
+    forget_keys()
+    after_commit(session, again)
+
+
 def _set_key(i: Integration, key: str) -> None:
     i.key_hash, i.key_hint, i.key_rotated_at = key_hash(key), key[-4:], utcnow()
 
@@ -133,6 +143,7 @@ async def update(session: AsyncSession, principal: Principal, request: Request |
         audit.record(session, "integration.updated", request=request, principal=principal,
                      target_type="integration", target_id=i.id, details={"fields": sorted(fields)})
 
+    _forget_keys(session)
     return await IntegrationRepository(session).update_checked(
         integration_id, if_match, lambda i: _apply(i, data, fields), audit=audited, touch=True, refresh=True)
 
@@ -166,6 +177,7 @@ async def rotate(session: AsyncSession, principal: Principal, request: Request |
         audit.record(session, "integration.key_rotated", request=request, principal=principal,
                      target_type="integration", target_id=i.id, details={"name": i.name})
 
+    _forget_keys(session)
     i = await IntegrationRepository(session).update_checked(integration_id, if_match, lambda i: _set_key(i, key),
                                                            audit=audited, touch=True, refresh=True)
     return secret_out(i, key, public_url)
@@ -178,6 +190,7 @@ async def delete(session: AsyncSession, principal: Principal, request: Request |
                      target_type="integration", target_id=i.id, details={"name": i.name, "kind": i.kind})
 
     await IntegrationRepository(session).delete_checked(integration_id, if_match, audit=audited)
+    _forget_keys(session)
 
 
 # --- inbound alerts -------------------------------------------------------------------------------
@@ -221,10 +234,9 @@ def shape(i: Integration, alert: InboundAlert) -> Shaped:
     return Shaped(alert, severity, alert.labels.get("service") or i.service, tags[:MAX_TAGS])
 
 
-def accept(session: AsyncSession, i: Integration, alerts: list[InboundAlert]) -> list[str]:
-    """One outbox event per alert, in the caller's transaction (committed before the answer).
-    Returns the sender's dedup keys, in order."""
-    now = utcnow()
+def emit_alerts(session: AsyncSession, i: Integration, alerts: list[InboundAlert], now: datetime) -> bool:
+    """One outbox event per alert (each names its tenant), in the caller's transaction. True when the
+    integration's last_event_at is due a refresh (the caller writes it; at most every LAST_EVENT_EVERY)."""
     for alert in alerts:
         shaped = shape(i, alert)
         emit(session, EVENT_TYPES[alert.action], source_type=SOURCE_TYPE, source_id=i.id,
@@ -232,7 +244,8 @@ def accept(session: AsyncSession, i: Integration, alerts: list[InboundAlert]) ->
              occurred_at=now, tenant_id=i.tenant_id)
     if i.last_event_at is None or now - i.last_event_at >= LAST_EVENT_EVERY:
         i.last_event_at = now
-    return [a.key for a in alerts]
+        return True
+    return False
 
 
 def parse_hook(i: Integration, body: Any) -> list[InboundAlert]:

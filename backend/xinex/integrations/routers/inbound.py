@@ -9,7 +9,8 @@
   generic JSON webhooks (the integration's JMESPath mapping); errors in the catalog format.
 
 Each answer's 2xx goes out after the transaction holding the alerts' outbox events committed
-(`SessionDep` commits before the response). A key no integration has is 404; a disabled
+(integrations/writer.py: requests arriving together share one transaction, a group commit; the
+key lookup is cached per process for a couple of seconds). A key no integration has is 404; a disabled
 integration 403; past the integration's rate limit 429 with Retry-After.
 """
 
@@ -23,7 +24,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from xinex.integrations import formats, repository, service
+from xinex.integrations import formats, repository, service, writer
 from xinex.integrations.formats import PayloadError
 from xinex.integrations.schemas import (
     HookAccepted,
@@ -32,7 +33,6 @@ from xinex.integrations.schemas import (
     PagerDutyAccepted,
     PagerDutyInvalid,
 )
-from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, ErrorBody, error_response
 from xinex.kit.ratelimit import rate_limited
 from xinex.models.integrations import Integration
@@ -105,7 +105,7 @@ PD_BODY = {"required": True, "content": {"application/json": {"schema": {
                         404: {"model": PagerDutyInvalid, "description": "no integration has this routing key"},
                         429: {"model": PagerDutyInvalid, "description": "past the integration's rate limit"},
                         413: {"model": ErrorBody, "description": "body over the inbound cap (512 KiB by default)"}})
-async def enqueue(request: Request, session: SessionDep) -> JSONResponse:
+async def enqueue(request: Request) -> JSONResponse:
     """Trigger, acknowledge or resolve an alert by `dedup_key`, exactly as PagerDuty's
     `https://events.pagerduty.com/v2/enqueue` does: a trigger opens an incident (or appends to the open
     one of its dedup key: retries never page twice), acknowledge stops its escalation, resolve resolves
@@ -118,7 +118,7 @@ async def enqueue(request: Request, session: SessionDep) -> JSONResponse:
         return _pd(400, [exc.problem])
     except PayloadError as exc:
         return _pd(400, exc.errors)
-    i = await repository.by_key(session, routing_key)
+    i = await repository.by_key(request.app.state.db, routing_key)
     if i is None:
         return _pd(404, ["Invalid routing key: no integration has it (rotated or deleted?)"])
     if i.kind != "pagerduty":
@@ -130,7 +130,7 @@ async def enqueue(request: Request, session: SessionDep) -> JSONResponse:
         return JSONResponse({"status": "throttle event", "message": "Requests for this integration are arriving "
                              "too quickly. Please retry later.", "errors": ["rate limit exceeded"]},
                             status_code=429, headers=throttled)
-    service.accept(session, i, [alert])
+    await writer.writer_for(request.app).submit(i, [alert])
     return JSONResponse({"status": "success", "message": "Event processed", "dedup_key": alert.key}, status_code=202)
 
 
@@ -146,12 +146,12 @@ def _og(status: int, started: float, **fields: Any) -> JSONResponse:
                         status_code=status)
 
 
-async def _genie(request: Request, session: SessionDep) -> Integration:
+async def _genie(request: Request) -> Integration:
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "geniekey" or not key.strip():
         raise _OpsgenieRefusal(401, "Could not authenticate: send Authorization: GenieKey <the integration's key>")
-    i = await repository.by_key(session, key.strip())
+    i = await repository.by_key(request.app.state.db, key.strip())
     if i is None:
         raise _OpsgenieRefusal(401, "Could not authenticate: no integration has this key (rotated or deleted?)")
     if i.kind != "opsgenie":
@@ -192,14 +192,14 @@ OG_RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.post("/v2/alerts", status_code=202, response_model=OpsgenieAccepted,
              summary="Create an alert (Opsgenie Alert API-compatible)", openapi_extra={"requestBody": OG_CREATE_BODY},
              responses=OG_RESPONSES)
-async def opsgenie_create(request: Request, session: SessionDep) -> JSONResponse:
+async def opsgenie_create(request: Request) -> JSONResponse:
     """Create an alert the way Opsgenie's `POST /v2/alerts` does, authorized by
     `Authorization: GenieKey <key>` (the key of an integration of kind `opsgenie`). Alerts of one `alias`
     are one incident (a second create with an open alias appends to it); priority P1-P5 maps to
     critical, error, warning, info, info. 202 once stored."""
     started = time.perf_counter()
     try:
-        i = await _genie(request, session)
+        i = await _genie(request)
         alert = formats.opsgenie_create(await _json(request))
     except _OpsgenieRefusal as exc:
         return _og_refusal(exc, started)
@@ -207,7 +207,7 @@ async def opsgenie_create(request: Request, session: SessionDep) -> JSONResponse
         return _og(422, started, message=exc.problem)
     except PayloadError as exc:
         return _og(422, started, message=" ".join(exc.errors))
-    service.accept(session, i, [alert])
+    await writer.writer_for(request.app).submit(i, [alert])
     return _og(202, started, result="Request will be processed")
 
 
@@ -217,11 +217,11 @@ def _og_refusal(exc: _OpsgenieRefusal, started: float) -> JSONResponse:
     return response
 
 
-async def _opsgenie_action(request: Request, session: SessionDep, identifier: str, identifier_type: str,
+async def _opsgenie_action(request: Request, identifier: str, identifier_type: str,
                            action: str) -> JSONResponse:
     started = time.perf_counter()
     try:
-        i = await _genie(request, session)
+        i = await _genie(request)
         if identifier_type != "alias":
             return _og(422, started, message=f"identifierType {identifier_type!r} is not supported here: "
                                              "identify the alert by its alias (identifierType=alias)")
@@ -234,30 +234,30 @@ async def _opsgenie_action(request: Request, session: SessionDep, identifier: st
         return _og(422, started, message=f"the body is not valid JSON: {exc}")
     except PayloadError as exc:
         return _og(422, started, message=" ".join(exc.errors))
-    service.accept(session, i, [alert])
+    await writer.writer_for(request.app).submit(i, [alert])
     return _og(202, started, result="Request will be processed")
 
 
 @router.post("/v2/alerts/{identifier:path}/acknowledge", status_code=202, response_model=OpsgenieAccepted,
              summary="Acknowledge an alert by alias (Opsgenie-compatible)",
              openapi_extra={"requestBody": OG_ACTION_BODY}, responses=OG_RESPONSES)
-async def opsgenie_acknowledge(identifier: str, request: Request, session: SessionDep,
+async def opsgenie_acknowledge(identifier: str, request: Request,
                                identifierType: str = "id") -> JSONResponse:  # noqa: N803 - Opsgenie's name
     """Acknowledge the open incident of this alias (`identifierType=alias`), as Opsgenie's
     `POST /v2/alerts/{identifier}/acknowledge` does: its escalation stops. Nothing open: accepted and
     recorded, nothing changes."""
-    return await _opsgenie_action(request, session, identifier, identifierType, "acknowledge")
+    return await _opsgenie_action(request, identifier, identifierType, "acknowledge")
 
 
 @router.post("/v2/alerts/{identifier:path}/close", status_code=202, response_model=OpsgenieAccepted,
              summary="Close an alert by alias (Opsgenie-compatible)",
              openapi_extra={"requestBody": OG_ACTION_BODY}, responses=OG_RESPONSES)
-async def opsgenie_close(identifier: str, request: Request, session: SessionDep,
+async def opsgenie_close(identifier: str, request: Request,
                          identifierType: str = "id") -> JSONResponse:  # noqa: N803
     """Close the open incident of this alias (`identifierType=alias`), as Opsgenie's
     `POST /v2/alerts/{identifier}/close` does: it resolves, unless its routing rule keeps incidents
     open for people to resolve (`auto_resolve: false`)."""
-    return await _opsgenie_action(request, session, identifier, identifierType, "resolve")
+    return await _opsgenie_action(request, identifier, identifierType, "resolve")
 
 
 # --- Alertmanager, Grafana, generic JSON ----------------------------------------------------------------
@@ -287,13 +287,13 @@ HOOK_BODY = {"required": True, "content": {"application/json": {
                         404: {"model": ErrorBody, "description": "no integration has this key"},
                         413: {"model": ErrorBody, "description": "body over the inbound cap"},
                         429: {"model": ErrorBody, "description": "past the integration's rate limit"}})
-async def hook(key: str, request: Request, session: SessionDep) -> JSONResponse:
+async def hook(key: str, request: Request) -> JSONResponse:
     """The ingestion URL of an `alertmanager`, `grafana` or `webhook` integration (its key is the last
     segment). Alertmanager and Grafana: every alert of the group is deduplicated by its fingerprint,
     `firing` triggers and `resolved` resolves; labels become tags `name=value` for routing rules and
     silences; severity from the `severity` label through the integration's severity_map. Generic: the
     integration's JMESPath mapping. 400 names every problem (details.errors)."""
-    i = await repository.by_key(session, key)
+    i = await repository.by_key(request.app.state.db, key)
     if i is None:
         raise AppError("NOT_FOUND", "No integration has this URL (its key was rotated or it was deleted)")
     if not i.enabled:
@@ -310,6 +310,6 @@ async def hook(key: str, request: Request, session: SessionDep) -> JSONResponse:
         raise AppError("BAD_REQUEST", f"The {i.kind} payload is invalid: {exc.errors[0]}"
                        + (f" (and {len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""),
                        details={"errors": exc.errors}) from None
-    keys = service.accept(session, i, alerts)
+    keys = await writer.writer_for(request.app).submit(i, alerts)
     return JSONResponse(HookAccepted(status="accepted", alerts=len(keys), dedup_keys=keys).model_dump(),
                         status_code=202)
