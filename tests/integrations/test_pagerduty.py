@@ -12,6 +12,7 @@ import uuid
 
 import pagerduty
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import assert_error
 from tests.integrations.helpers import make_integration, one_incident, serve, settle_integration
@@ -110,3 +111,35 @@ async def test_rate_limit_disabled_and_body_cap(client, alice):
     assert r.status_code == 403 and r.json()["errors"] == ["the integration of this routing key is disabled"]
     big = {**event, "routing_key": off["key"], "padding": "x" * (600 * 1024)}
     assert_error(await client.post("/v2/enqueue", json=big), 413, "PAYLOAD_TOO_LARGE")
+
+
+async def test_concurrent_events_share_a_commit_and_every_one_is_stored_in_order(app, db, client, alice, outsider):
+    """Events arriving together are group-committed (integrations/writer.py): each is answered 202
+    only once its outbox row is stored, fewer transactions than events are used, and the events of
+    one dedup key are applied in the order they were stored; another tenant sees none of the incidents."""
+    from xinex.integrations.writer import writer_for
+    from xinex.models.outbox import OutboxEvent
+
+    pd = await make_integration(client, alice, "pagerduty")
+
+    def event(n: int) -> dict:
+        return {"routing_key": pd["key"], "event_action": "trigger", "dedup_key": f"k{n % 3}",
+                "payload": {"summary": f"event {n}", "source": "srv", "severity": "warning"}}
+
+    before = writer_for(app).batches
+    answers = await asyncio.gather(*(client.post("/v2/enqueue", json=event(n)) for n in range(30)))
+    assert [r.status_code for r in answers] == [202] * 30
+    assert [r.json()["dedup_key"] for r in answers] == [f"k{n % 3}" for n in range(30)]
+    assert 1 <= writer_for(app).batches - before < 30
+    async with db.session(tenant_id=uuid.UUID(alice.tenant_id)) as s:
+        rows = (await s.execute(select(OutboxEvent).where(OutboxEvent.source_id == uuid.UUID(pd["id"]))
+                                .order_by(OutboxEvent.created_at, OutboxEvent.id))).scalars().all()
+    assert sorted(r.payload["summary"] for r in rows) == sorted(f"event {n}" for n in range(30))
+    await settle_integration(db, alice, pd)
+    for k in range(3):
+        inc = await one_incident(db, alice, pd, f"k{k}")
+        # Concurrent requests have no order of their own: the stored order is the order, and the
+        # incident was opened by the first stored event of its key.
+        first = next(r for r in rows if r.payload["dedup_key"] == f"k{k}")
+        assert inc.alert_count == 10 and inc.title == first.payload["summary"]
+        assert_error(await client.get(f"/api/v1/incidents/{inc.id}", headers=outsider.bearer), 404, "NOT_FOUND")

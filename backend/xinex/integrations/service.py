@@ -39,6 +39,7 @@ from xinex.kit.db import after_commit
 from xinex.kit.errors import AppError
 from xinex.kit.types import utcnow
 from xinex.models.integrations import Integration
+from xinex.models.outbox import OutboxEvent
 
 SOURCE_TYPE = "integration"
 EVENT_TYPES = {"trigger": "integration.triggered", "acknowledge": "integration.acknowledged",
@@ -234,14 +235,16 @@ def shape(i: Integration, alert: InboundAlert) -> Shaped:
     return Shaped(alert, severity, alert.labels.get("service") or i.service, tags[:MAX_TAGS])
 
 
-def emit_alerts(session: AsyncSession, i: Integration, alerts: list[InboundAlert], now: datetime) -> bool:
-    """One outbox event per alert (each names its tenant), in the caller's transaction. True when the
-    integration's last_event_at is due a refresh (the caller writes it; at most every LAST_EVENT_EVERY)."""
-    for alert in alerts:
-        shaped = shape(i, alert)
-        emit(session, EVENT_TYPES[alert.action], source_type=SOURCE_TYPE, source_id=i.id,
-             dedup_key=outbox_key(i, alert.key), severity=shaped.severity, payload=shaped.payload(i),
-             occurred_at=now, tenant_id=i.tenant_id)
+def emit_alerts(session: AsyncSession, i: Integration, alerts: list[InboundAlert], now: datetime) -> list[OutboxEvent]:
+    """One outbox event per alert (each names its tenant), in the caller's transaction."""
+    return [emit(session, EVENT_TYPES[alert.action], source_type=SOURCE_TYPE, source_id=i.id,
+                 dedup_key=outbox_key(i, alert.key), severity=(shaped := shape(i, alert)).severity,
+                 payload=shaped.payload(i), occurred_at=now, tenant_id=i.tenant_id) for alert in alerts]
+
+
+def last_event_due(i: Integration, now: datetime) -> bool:
+    """True (and noted on `i`) when the integration's last_event_at is due a write: at most every
+    LAST_EVENT_EVERY, so a busy integration's row is not rewritten by every event."""
     if i.last_event_at is None or now - i.last_event_at >= LAST_EVENT_EVERY:
         i.last_event_at = now
         return True

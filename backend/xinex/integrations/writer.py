@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -24,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import col
 
 from xinex.integrations.formats import InboundAlert
-from xinex.integrations.service import emit_alerts
+from xinex.integrations.service import emit_alerts, last_event_due
 from xinex.kit.db import Database, commit
 from xinex.kit.errors import AppError, unavailable_error
 from xinex.kit.tenancy import system_scope
@@ -82,10 +83,17 @@ class InboundWriter:
         session = self._db.sessionmaker()
         try:
             await system_scope(session, SCOPE)
-            touched: dict[uuid.UUID, Any] = {}
+            touched: set[uuid.UUID] = set()
+            last = None
             for i, alerts, _ in group:
-                if emit_alerts(session, i, alerts, now):
-                    touched[i.id] = now
+                for event in emit_alerts(session, i, alerts, now):
+                    # The claim orders a key's events by (created_at, id) and the id is random: events
+                    # written together get strictly increasing times, so arrival order is kept.
+                    if last is not None and event.created_at <= last:
+                        event.created_at = last + timedelta(microseconds=1)
+                    last = event.created_at
+                if last_event_due(i, now):
+                    touched.add(i.id)
             if touched:
                 await session.execute(update(Integration).where(col(Integration.id).in_(list(touched)))
                                       .values(last_event_at=now).execution_options(synchronize_session=False))
