@@ -14,6 +14,7 @@ from xinex.kit.types import utcnow
 from xinex.models.ai_heartbeats import AiHeartbeat
 
 from tests.ai_heartbeats.conftest import events
+from tests.tiers.helpers import set_tier
 
 
 async def test_failure_rate_breach_and_recovery_once(client, db, pro, make_ai, send):
@@ -105,3 +106,30 @@ async def test_flip_due_is_a_compare_and_set(db, pro, make_ai, send):
         again = await service.flip_due(s2, b, b.late_at + timedelta(seconds=1))
     assert (made, again) == (1, 0)
     assert await events(db, hb) == ["ai_heartbeat.late"]
+
+
+async def test_a_downgraded_tenant_gets_no_missed_run_alerts_and_its_runs_are_refused(client, db, pro, make_ai, send):
+    alice = await pro()
+    hb = await make_ai(alice, interval=3600, grace=60)
+    await send(alice, hb, event="end", outcome="success")
+    async with db.session(tenant_id=uuid.UUID(alice.tenant_id)) as s:
+        late_at = (await s.execute(select(AiHeartbeat).where(AiHeartbeat.id == uuid.UUID(hb["id"])))).scalar_one().late_at
+    await set_tier(db, alice.tenant_id, "free")
+    await sweep_due(db, now=late_at + timedelta(seconds=1))
+    detail = (await client.get(f"/api/v1/ai-heartbeats/{hb['id']}", headers=alice.bearer)).json()
+    assert detail["status"] == "ok" and await events(db, hb) == []
+    refused = await send(alice, hb, event="start", run_id="after-downgrade")
+    assert refused.status_code == 403 and refused.json()["code"] == "FEATURE_NOT_IN_TIER"
+    # Another tenant on pro is still swept in the same pass.
+    bob = await pro()
+    other = await make_ai(bob, interval=3600, grace=60)
+    await send(bob, other, event="end", outcome="success")
+    await sweep_due(db, now=utcnow() + timedelta(hours=2))
+    assert await events(db, other) == ["ai_heartbeat.late", "ai_heartbeat.down"]
+    assert await events(db, hb) == []
+    # Back on pro: the first run re-arms the schedule.
+    await set_tier(db, alice.tenant_id, "pro")
+    assert (await send(alice, hb, event="end", outcome="success")).status_code == 201
+    async with db.session(tenant_id=uuid.UUID(alice.tenant_id)) as s:
+        again = (await s.execute(select(AiHeartbeat).where(AiHeartbeat.id == uuid.UUID(hb["id"])))).scalar_one()
+    assert again.alert_after is not None

@@ -23,6 +23,8 @@ from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import utcnow
 from xinex.models.ai_heartbeats import AiHeartbeat, AiRunEvent
 from xinex.models.ai_heartbeats import AiStatus as S
+from xinex.tiers.catalog import feature_enabled
+from xinex.tiers.repository import tenant_tier
 
 log = logging.getLogger("xinex.ai_heartbeats")
 SWEEP_SCOPE = "ai_heartbeats.sweeper"
@@ -44,7 +46,15 @@ async def sweep_due(db: Database, now: datetime | None = None, limit: int = BATC
         due = _claim(session, select(AiHeartbeat).where(
             AiHeartbeat.alert_after <= now, AiHeartbeat.status.in_([S.ok.value, S.breached.value, S.late.value])
         ).order_by(AiHeartbeat.alert_after).limit(limit))
+        allowed: dict[uuid.UUID, bool] = {}
         for hb in (await session.execute(due)).scalars().all():
+            if hb.tenant_id not in allowed:
+                allowed[hb.tenant_id] = feature_enabled(await tenant_tier(session, hb.tenant_id), "ai_heartbeats")
+            if not allowed[hb.tenant_id]:
+                # A tenant that left the tiers with AI heartbeats: no missed-run alerts (its run events are
+                # refused too). The schedule starts again with the first run after an upgrade.
+                hb.alert_after = None
+                continue
             made += await flip_due(session, hb, now)
     return made
 
