@@ -47,7 +47,31 @@ async def test_hashed_assets_are_cached_for_a_year_and_missing_ones_are_404(clie
         assert "outside the build" not in missing.text and INDEX not in missing.text, path
     icon = await client.get("/favicon.svg")
     assert icon.status_code == 200 and icon.text == "<svg/>"
-    assert (await client.get("/secret.txt")).text == INDEX  # only files inside the build are served
+    # Only files inside the build are served; a file name the build lacks is a 404, not the app's HTML.
+    for path in ("/secret.txt", "/favicon.ico", "/robots.txt"):
+        missing = await client.get(path)
+        assert missing.status_code == 404, path
+        assert INDEX not in missing.text and "outside the build" not in missing.text, path
+
+
+async def test_head_answers_like_get_without_a_body(client, dist):
+    for path in ("/", "/login", "/incidents/8c7d2a4e-0000-4000-8000-000000000000", "/assets/index-AbC123.js",
+                 "/favicon.svg"):
+        got, head = await client.get(path), await client.head(path)
+        assert head.status_code == 200, path
+        assert head.content == b"", path
+        assert head.headers["content-type"] == got.headers["content-type"], path
+        assert head.headers["cache-control"] == got.headers["cache-control"], path
+    assert (await client.head("/favicon.ico")).status_code == 404
+
+
+async def test_the_apps_html_cannot_be_framed(client, dist, tmp_path, monkeypatch):
+    for path in ("/", "/login", "/incidents/x"):
+        for page in (await client.get(path), await client.head(path)):
+            assert page.headers["x-frame-options"] == "DENY", path
+            assert page.headers["content-security-policy"] == "frame-ancestors 'none'", path
+    monkeypatch.setenv("XINEX_WEB_DIST", str(tmp_path / "nothing-here"))
+    assert (await client.get("/")).headers["x-frame-options"] == "DENY"
 
 
 async def test_the_fallback_never_shadows_the_servers_own_surfaces(client, dist):

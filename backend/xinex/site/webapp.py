@@ -1,7 +1,10 @@
 """The web app (`frontend/`, built by `make install` into `frontend/dist`), served by the API process at `/`.
 
 - `/assets/*`: Vite's content-hashed files, cached for a year (`immutable`); a missing one is a 404, never the app.
-- other files at the top of `dist/` (favicon, robots.txt): served as they are, revalidated.
+- other files at the top of `dist/` (favicon, robots.txt): served as they are, revalidated; a top-level name
+  with a dot that the build lacks (`/favicon.ico`) is a plain 404, never the app's HTML.
+- HEAD answers like GET without a body; the app's HTML carries anti-framing headers (`X-Frame-Options: DENY`,
+  `Content-Security-Policy: frame-ancestors 'none'`).
 - every other GET — `/`, `/login`, `/incidents/…`, the links in our e-mails — answers `index.html` with
   `no-cache`, and the app's router draws the page (SPA fallback). The fallback never matches the server's
   own surfaces (`RESERVED`), so an unknown `/api/…` path keeps its JSON 404 and a wrong method its 405.
@@ -25,6 +28,10 @@ RESERVED = ("api", "ping", "oauth", "sso", "status", "docs", "redoc", "openapi.j
             "assets")
 LONG_CACHE = {"Cache-Control": "public, max-age=31536000, immutable"}
 NO_CACHE = {"Cache-Control": "no-cache"}
+# The app's HTML is never framed (clickjacking): the legacy header and its CSP successor.
+NO_FRAMING = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
+# GET and HEAD answer alike (HEAD without a body: monitors and link checkers probe pages with it).
+METHODS = ["GET", "HEAD"]
 
 
 def dist_dir() -> Path:
@@ -69,8 +76,8 @@ def _index() -> Response:
     index = dist_dir() / "index.html"
     if not index.is_file():
         return HTMLResponse(NOT_BUILT.format(index=html.escape(str(index))), status_code=503,
-                            headers={**NO_CACHE, "Retry-After": "60"})
-    return FileResponse(index, media_type="text/html", headers=NO_CACHE)
+                            headers={**NO_CACHE, **NO_FRAMING, "Retry-After": "60"})
+    return FileResponse(index, media_type="text/html", headers={**NO_CACHE, **NO_FRAMING})
 
 
 def _inside(base: Path, name: str) -> Path | None:
@@ -85,7 +92,7 @@ def _inside(base: Path, name: str) -> Path | None:
     return target
 
 
-@router.get("/assets/{name:path}")
+@router.api_route("/assets/{name:path}", methods=METHODS)
 async def asset(name: str) -> Response:
     target = _inside(dist_dir() / "assets", name)
     if target is None:
@@ -93,15 +100,17 @@ async def asset(name: str) -> Response:
     return FileResponse(target, headers=LONG_CACHE)
 
 
-@router.get("/")
+@router.api_route("/", methods=METHODS)
 async def app_root() -> Response:
     return _index()
 
 
-@router.get("/{path:webapp}")
+@router.api_route("/{path:webapp}", methods=METHODS)
 async def app_page(path: str) -> Response:
     if "/" not in path:  # a top-level file of the build (favicon.svg, robots.txt), else the app
         target = _inside(dist_dir(), path)
         if target is not None and target.name != "index.html":
             return FileResponse(target, headers=NO_CACHE)
+        if "." in path:  # a file name (favicon.ico, robots.txt) the build lacks: 404, never the app's HTML
+            return Response("not found", status_code=404, media_type="text/plain", headers=NO_CACHE)
     return _index()
