@@ -84,3 +84,41 @@ async def test_members_only_page(app, client, alice, outsider, db):
         assert r.headers["cache-control"] == "private, no-store"
     r = await client.get(f"{PUBLIC}/{slug}", headers=alice.bearer)
     assert r.status_code == 200 and r.json()["page"]["name"] == "Staff only"
+
+
+async def test_unlock_cookie_is_signed_and_expires(app, client, alice, db):
+    """The unlock cookie is `<issued-at>.<mac>`: a forged or tampered value, or one older than its Max-Age
+    (checked on the server, not only by the browser), does not open the page."""
+    from xinex.status_pages.tokens import UNLOCK_MAX_AGE, unlock_cookie_name
+
+    await set_tier(db, alice.tenant_id, "pro")
+    page = await make_page(client, alice, name="Signed", visibility="password", password="a long shared secret")
+    slug, name = page["slug"], unlock_cookie_name(page["slug"])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as anon:
+        r = await anon.post(f"{PUBLIC}/{slug}/unlock", json={"password": "a long shared secret"})
+        assert r.status_code == 204 and f"max-age={UNLOCK_MAX_AGE}" in r.headers["set-cookie"].lower()
+        good = anon.cookies[name]
+        stamp, mac = good.split(".")
+        assert stamp.isdigit() and len(mac) == 64
+    for bad in (f"{int(stamp) - UNLOCK_MAX_AGE - 10}.{mac}", f"{stamp}.{'0' * 64}", mac, "", f"{stamp}x.{mac}"):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
+                                     cookies={name: bad}) as forged:
+            assert_error(await forged.get(f"{PUBLIC}/{slug}"), 401, "UNAUTHENTICATED")
+    # A token correctly signed but issued past the max age is refused by the server.
+    import uuid
+
+    from sqlmodel import select
+    from xinex.kit.tenancy import system_scope
+    from xinex.models.status_pages import StatusPage
+    from xinex.status_pages.tokens import unlock_cookie_value
+
+    async with db.session() as session:
+        await system_scope(session, "test: read page")
+        row = (await session.execute(select(StatusPage).where(StatusPage.id == uuid.UUID(page["id"])))).scalar_one()
+    assert row.password_hash is not None
+    old = unlock_cookie_value(row.id, row.password_hash, int(stamp) - UNLOCK_MAX_AGE - 10)
+    fresh = unlock_cookie_value(row.id, row.password_hash)
+    for value, status in ((old, 401), (fresh, 200)):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
+                                     cookies={name: value}) as reader:
+            assert (await reader.get(f"{PUBLIC}/{slug}")).status_code == status

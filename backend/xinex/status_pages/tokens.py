@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 
 from xinex.models.status_pages import StatusPageSubscriber
@@ -33,9 +34,26 @@ def token_matches(purpose: str, subscriber: StatusPageSubscriber, token: str) ->
     return hmac.compare_digest(link_token(purpose, subscriber), token)
 
 
-def unlock_cookie_value(page_id: uuid.UUID, password_hash: str) -> str:
-    """Changes with the password: a new password locks out every reader holding the old cookie."""
-    return _mac(f"status-page-unlock:{page_id}:{password_hash}")
+UNLOCK_MAX_AGE = 30 * 86400  # seconds: the cookie's Max-Age, also enforced here on the server side
+
+
+def unlock_cookie_value(page_id: uuid.UUID, password_hash: str, issued_at: int | None = None) -> str:
+    """`<issued-at>.<mac>`: the MAC covers the page, its current password hash and the issue time, so a new
+    password locks out every reader holding an old cookie and an old cookie expires here too."""
+    stamp = int(time.time()) if issued_at is None else issued_at
+    return f"{stamp}.{_mac(f'status-page-unlock:{page_id}:{password_hash}:{stamp}')}"
+
+
+def unlock_cookie_valid(cookie: str, page_id: uuid.UUID, password_hash: str, now: float | None = None) -> bool:
+    """True when the cookie was signed by us for this page and password, and is younger than UNLOCK_MAX_AGE."""
+    stamp, _, _mac_part = cookie.partition(".")
+    if not stamp.isdigit() or len(stamp) > 12:
+        return False
+    issued_at = int(stamp)
+    age = (time.time() if now is None else now) - issued_at
+    if age > UNLOCK_MAX_AGE or age < -300:
+        return False
+    return hmac.compare_digest(cookie, unlock_cookie_value(page_id, password_hash, issued_at))
 
 
 def unlock_cookie_name(slug: str) -> str:

@@ -4,15 +4,13 @@ the page did not exist). Also the per-IP and per-page limits of the public forms
 
 from __future__ import annotations
 
-import hmac
-
 from fastapi import Request
 
 from xinex.identity.credentials import resolve_principal
 from xinex.kit.db import Database
 from xinex.kit.errors import AppError
 from xinex.status_pages import repository, snapshot
-from xinex.status_pages.tokens import unlock_cookie_name, unlock_cookie_value
+from xinex.status_pages.tokens import unlock_cookie_name, unlock_cookie_valid
 
 # A private page's refusal must not be kept by a shared cache nor stored (RFC 9111).
 LOCKED_HEADERS = {"Cache-Control": "private, no-store", "Vary": "Cookie"}
@@ -46,8 +44,7 @@ async def _member(request: Request, db: Database, entry: snapshot.Entry) -> bool
 
 def unlocked(request: Request, entry: snapshot.Entry) -> bool:
     cookie = request.cookies.get(unlock_cookie_name(entry.slug))
-    return bool(cookie and entry.password_hash and
-                hmac.compare_digest(cookie, unlock_cookie_value(entry.page_id, entry.password_hash)))
+    return bool(cookie and entry.password_hash and unlock_cookie_valid(cookie, entry.page_id, entry.password_hash))
 
 
 async def readable(request: Request, slug: str) -> snapshot.Entry:

@@ -22,12 +22,11 @@ from xinex.status_pages.schemas import (
     SubscribeIn,
     TokenIn,
 )
-from xinex.status_pages.tokens import unlock_cookie_name, unlock_cookie_value
+from xinex.status_pages.tokens import UNLOCK_MAX_AGE, unlock_cookie_name, unlock_cookie_value
 
 router = APIRouter(tags=["status pages (public)"])
 SlugPath = Annotated[str, Path(max_length=64, pattern=SLUG_PATTERN)]
 ACCEPTED = "If this can be subscribed, a confirmation is on its way."
-UNLOCK_DAYS = 30
 
 
 class PasswordIn(BaseModel):
@@ -128,5 +127,5 @@ async def unlock(slug: SlugPath, data: PasswordIn, request: Request) -> Response
 def set_unlock_cookie(request: Request, response: Response, entry: snapshot.Entry) -> None:
     assert entry.password_hash is not None
     response.set_cookie(unlock_cookie_name(entry.slug), unlock_cookie_value(entry.page_id, entry.password_hash),
-                        max_age=UNLOCK_DAYS * 86400, httponly=True, samesite="lax",
+                        max_age=UNLOCK_MAX_AGE, httponly=True, samesite="lax",
                         secure=request.app.state.settings.cookie_secure, path="/")
