@@ -1,24 +1,16 @@
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { RouterProvider } from "react-router";
-import { ApiError } from "./api/client";
+import { makeQueryClient } from "./api/queryClient";
 import { applyTheme, initialTheme } from "./lib/theme";
 import { router } from "./routes";
 import "./ui/theme.css";
 
 applyTheme(initialTheme());
 
-const queryClient = new QueryClient({
-  defaultOptions: {
-    queries: {
-      staleTime: 15_000,
-      refetchOnWindowFocus: true,
-      // A 4xx will not get better by asking again.
-      retry: (count, err) => !(err instanceof ApiError && err.status < 500) && count < 2,
-    },
-  },
-});
+// An expired or revoked session (any 401 while signed in) goes back to /login?next=<this page>.
+const queryClient = makeQueryClient((to) => void router.navigate(to, { replace: true }));
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
