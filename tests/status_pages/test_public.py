@@ -178,3 +178,25 @@ async def test_a_heartbeat_down_counts_as_downtime_not_100_percent(client, alice
     assert today["status"] == "major_outage" and today["uptime_pct"] is not None and today["uptime_pct"] < 100
     svg = (await client.get(f"/status/{page['slug']}/components/{comp['key']}/uptime.svg")).text
     assert "100%" not in svg and "100.0" not in svg
+
+
+async def test_head_answers_like_get_on_every_public_read(client, alice, outsider):
+    """HEAD works wherever GET does (link checkers, uptime probes, CDNs): same status and headers; the
+    HTTP server drops the body. The operations stay single in the OpenAPI document."""
+    page = await make_page(client, alice, name="Heads")
+    comp = await make_component(client, alice, page["id"], name="API")
+    slug = page["slug"]
+    paths = [f"/status/{slug}", f"/status/{slug}/feed.atom", f"/status/{slug}/feed.rss", f"/status/{slug}/badge.svg",
+             f"/status/{slug}/components/{comp['key']}/badge.svg",
+             f"/status/{slug}/components/{comp['key']}/uptime.svg", f"{PUBLIC}/{slug}", f"{PUBLIC}/{slug}/incidents"]
+    for path in paths:
+        got, head = await client.get(path), await client.head(path)
+        assert got.status_code == 200 and head.status_code == 200, (path, head.status_code)
+        for name in ("content-type", "cache-control", "etag"):
+            assert head.headers.get(name) == got.headers.get(name), (path, name)
+    # Unknown page: HEAD is the same 404 as GET (the outsider's slug-less guess included).
+    assert (await client.head("/status/no-such-page-here")).status_code == 404
+    assert (await client.head(f"{PUBLIC}/no-such-page-here", headers=outsider.bearer)).status_code == 404
+    spec = (await client.get("/openapi.json")).json()
+    op = spec["paths"]["/api/v1/public/status-pages/{slug}"]
+    assert "get" in op and "head" not in op

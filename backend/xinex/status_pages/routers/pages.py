@@ -72,6 +72,7 @@ async def _entry_or_page(request: Request, slug: str) -> snapshot.Entry | HTMLRe
         raise
 
 
+@router.head("/status/{slug}", include_in_schema=False)
 @router.get("/status/{slug}", response_class=HTMLResponse, responses={401: {"description": "password page"},
                                                                        404: {"description": "no such page"}})
 async def status_page(slug: SlugPath, request: Request) -> Response:
@@ -136,6 +137,7 @@ async def _link_page(request: Request, slug: str) -> StatusPage | None:
         return await session.get(StatusPage, entry.page_id)
 
 
+@router.head("/status/{slug}/confirm", include_in_schema=False)
 @router.get("/status/{slug}/confirm", response_class=HTMLResponse, responses={404: {"description": "no such page"}})
 async def confirm_page(slug: SlugPath, token: TokenQuery, request: Request) -> Response:
     """The confirmation link of a subscription mail: a button, so that a mail scanner following links does not
@@ -171,6 +173,7 @@ async def confirm_submit(slug: SlugPath, request: Request, token: Annotated[str,
                                "to unsubscribe.", brand_color=color), headers={"Cache-Control": "no-store"})
 
 
+@router.head("/status/{slug}/unsubscribe", include_in_schema=False)
 @router.get("/status/{slug}/unsubscribe", response_class=HTMLResponse, responses={404: {"description": "no such page"}})
 async def unsubscribe_page(slug: SlugPath, token: TokenQuery, request: Request) -> Response:
     """The unsubscribe link of an update mail: a button (one-click mail clients POST directly)."""
@@ -251,6 +254,7 @@ async def events(slug: SlugPath, request: Request) -> StreamingResponse:
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
+@router.head("/status/{slug}/feed.atom", include_in_schema=False)
 @router.get("/status/{slug}/feed.atom", responses={200: {"content": {"application/atom+xml": {}},
                                                          "description": "Atom feed"},
                                                    401: {"description": "password page"},
@@ -262,6 +266,7 @@ async def atom(slug: SlugPath, request: Request) -> Response:
                     headers=cache_headers(entry))
 
 
+@router.head("/status/{slug}/feed.rss", include_in_schema=False)
 @router.get("/status/{slug}/feed.rss", responses={200: {"content": {"application/rss+xml": {}},
                                                         "description": "RSS 2.0 feed"},
                                                   401: {"description": "password page"},
@@ -277,6 +282,7 @@ def _svg(body: str, entry: snapshot.Entry) -> Response:
     return Response(body, media_type=SVG, headers=cache_headers(entry))
 
 
+@router.head("/status/{slug}/badge.svg", include_in_schema=False)
 @router.get("/status/{slug}/badge.svg", responses={200: {"content": {SVG: {}}, "description": "SVG badge"},
                                                    401: {"description": "password page"},
                                                    404: {"description": "no such page"}})
@@ -295,6 +301,7 @@ def _component(entry: snapshot.Entry, key: str) -> dict[str, object]:
     raise AppError("NOT_FOUND", "component not found")
 
 
+@router.head("/status/{slug}/components/{key}/badge.svg", include_in_schema=False)
 @router.get("/status/{slug}/components/{key}/badge.svg",
             responses={200: {"content": {SVG: {}}, "description": "SVG badge"},
                        401: {"description": "password page"}, 404: {"description": "no such component"}})
@@ -306,6 +313,7 @@ async def component_badge(slug: SlugPath, key: KeyPath, request: Request) -> Res
     return _svg(render.badge(str(c["name"]), snapshot.LABELS[status].lower(), render.COLORS[status]), entry)
 
 
+@router.head("/status/{slug}/components/{key}/uptime.svg", include_in_schema=False)
 @router.get("/status/{slug}/components/{key}/uptime.svg",
             responses={200: {"content": {SVG: {}}, "description": "SVG badge"},
                        401: {"description": "password page"}, 404: {"description": "no such component"}})

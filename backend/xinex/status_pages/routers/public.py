@@ -35,6 +35,7 @@ class PasswordIn(BaseModel):
     password: NulFreeStr = Field(min_length=1, max_length=200)
 
 
+@router.head("/public/status-pages/{slug}", include_in_schema=False)
 @router.get("/public/status-pages/{slug}", response_model=PublicPage, responses=error_responses(401, 404, 422))
 async def public_page(slug: SlugPath, request: Request) -> Response:
     """A status page as the public sees it: overall status, groups and components with their status and 90
@@ -48,6 +49,7 @@ async def public_page(slug: SlugPath, request: Request) -> Response:
                     headers={"ETag": entry.etag, **cache_headers(entry), **encoding})
 
 
+@router.head("/public/status-pages/{slug}/incidents", include_in_schema=False)
 @router.get("/public/status-pages/{slug}/incidents", response_model=PublicIncidentPage,
             responses=error_responses(401, 404, 422))
 async def public_incidents(slug: SlugPath, request: Request, params: PageDep) -> dict[str, Any]:
