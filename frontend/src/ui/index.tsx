@@ -1,5 +1,6 @@
 import { useId, useState, type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from "react";
-import { errorMessage } from "../api/client";
+import { Link } from "react-router";
+import { ApiError, errorMessage } from "../api/client";
 
 type Variant = "primary" | "default" | "danger";
 
@@ -77,6 +78,23 @@ export function Alert({ kind = "error", children }: { kind?: "error" | "ok" | "i
 export function ErrorAlert({ error }: { error: unknown }) {
   if (!error) return null;
   return <Alert>{errorMessage(error)}</Alert>;
+}
+
+/**
+ * A detail page whose record failed to load. A 404, or a 422 for a malformed id in the URL
+ * (`/incidents/not-a-uuid`), is a "not found" page with a way back to the list; other errors stay an alert.
+ */
+export function LoadError({ error, what, back, backLabel }: { error: unknown; what: string; back: string; backLabel: string }) {
+  if (error instanceof ApiError && (error.status === 404 || error.status === 422)) {
+    return (
+      <div className="empty">
+        <h1>{what} not found</h1>
+        <p>There is no such {what.toLowerCase()}: the link may be wrong, or it was deleted.</p>
+        <p><Link to={back}>← {backLabel}</Link></p>
+      </div>
+    );
+  }
+  return <ErrorAlert error={error} />;
 }
 
 export function Card({ title, children, actions }: { title?: ReactNode; children: ReactNode; actions?: ReactNode }) {

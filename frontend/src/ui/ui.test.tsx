@@ -1,9 +1,11 @@
 // @vitest-environment jsdom
-import { render, screen } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { cleanup, render, screen } from "@testing-library/react";
+import { beforeEach, describe, expect, it } from "vitest";
 import { safeNext } from "../pages/auth/AuthLayout";
 import { overviewRows } from "../pages/Overview";
-import { Alert, StatusBadge, TextField } from ".";
+import { MemoryRouter } from "react-router";
+import { ApiError } from "../api/client";
+import { Alert, LoadError, StatusBadge, TextField } from ".";
 
 describe("form fields", () => {
   it("are found by their label, with hint and error described", () => {
@@ -50,5 +52,25 @@ describe("the overview", () => {
     const rows = overviewRows([], many, []);
     expect(rows).toHaveLength(1000);
     expect(rows[0].status).toBe("down");
+  });
+});
+
+describe("a detail page whose record failed to load", () => {
+  beforeEach(cleanup);
+  const show = (error: unknown) => render(
+    <MemoryRouter><LoadError error={error} what="Incident" back="/incidents" backLabel="Incidents" /></MemoryRouter>);
+  it("a malformed id (422) or a missing record (404) is a not-found page with a way back, not the raw message", () => {
+    for (const status of [422, 404]) {
+      const { unmount } = show(new ApiError(status, { error: "incident_id: Input should be a valid UUID", code: "VALIDATION_FAILED" }));
+      expect(screen.getByRole("heading", { level: 1 }).textContent).toBe("Incident not found");
+      expect(screen.getByRole("link", { name: "← Incidents" }).getAttribute("href")).toBe("/incidents");
+      expect(screen.queryByText(/valid UUID/)).toBeNull();
+      expect(screen.queryByRole("alert")).toBeNull();
+      unmount();
+    }
+  });
+  it("other failures stay an error alert", () => {
+    show(new ApiError(503, { error: "The database is unavailable", code: "UNAVAILABLE" }));
+    expect(screen.getByRole("alert").textContent).toBe("The database is unavailable");
   });
 });

@@ -5,7 +5,7 @@ import { api, unwrap } from "../../api/client";
 import { formatDateTime, formatDuration, formatSeconds, timeAgo } from "../../lib/format";
 import { cronSchedule, cronSnippet, curlSnippet, jobRunSnippet, nativeSnippet, pingUrls, startEndSnippet } from "../../lib/snippets";
 import { useTitle } from "../../lib/useTitle";
-import { Button, Card, CodeBlock, CopyButton, Empty, ErrorAlert, Loading, PageHead, StatusBadge } from "../../ui";
+import { Button, Card, CodeBlock, CopyButton, Empty, ErrorAlert, LoadError, Loading, PageHead, StatusBadge } from "../../ui";
 
 const TimeChart = lazy(() => import("../../ui/charts/TimeChart"));
 
@@ -53,7 +53,7 @@ export function HeartbeatDetail() {
   }, [runs.data]);
 
   if (hb.isPending) return <Loading />;
-  if (hb.isError) return <ErrorAlert error={hb.error} />;
+  if (hb.isError) return <LoadError error={hb.error} what="Heartbeat" back="/heartbeats" backLabel="Heartbeats" />;
   const h = hb.data;
   const urls = pingUrls(h.ping_url, h.slug);
   return (

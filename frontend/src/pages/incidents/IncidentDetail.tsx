@@ -4,7 +4,7 @@ import { api, unwrap } from "../../api/client";
 import { useMembers } from "../../api/members";
 import { formatDateTime, timeAgo } from "../../lib/format";
 import { useTitle } from "../../lib/useTitle";
-import { Button, Card, Empty, ErrorAlert, Loading, PageHead, StatusBadge } from "../../ui";
+import { Button, Card, Empty, ErrorAlert, LoadError, Loading, PageHead, StatusBadge } from "../../ui";
 
 export function IncidentDetail() {
   const { id = "" } = useParams();
@@ -31,7 +31,7 @@ export function IncidentDetail() {
     },
   });
   if (incident.isPending) return <Loading />;
-  if (incident.isError) return <ErrorAlert error={incident.error} />;
+  if (incident.isError) return <LoadError error={incident.error} what="Incident" back="/incidents" backLabel="Incidents" />;
   const i = incident.data;
   return (
     <>

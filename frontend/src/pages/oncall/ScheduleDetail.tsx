@@ -6,7 +6,7 @@ import { useMembers } from "../../api/members";
 import { formatDateTime } from "../../lib/format";
 import { addDays, dayFraction, fromLocalInput, startOfDay, toLocalInput } from "../../lib/time";
 import { useTitle } from "../../lib/useTitle";
-import { Button, Card, CopyButton, Empty, ErrorAlert, Loading, PageHead, SelectField, TextField } from "../../ui";
+import { Button, Card, CopyButton, Empty, ErrorAlert, LoadError, Loading, PageHead, SelectField, TextField } from "../../ui";
 
 const COLORS = ["#2449c9", "#a34d00", "#047857", "#be185d", "#6d28d9", "#0e7490", "#4d7c0f"];
 
@@ -58,7 +58,7 @@ export function ScheduleDetail() {
   const ical = `${window.location.origin}/api/v1/schedules/${id}/ical`;
 
   if (schedule.isPending) return <Loading />;
-  if (schedule.isError) return <ErrorAlert error={schedule.error} />;
+  if (schedule.isError) return <LoadError error={schedule.error} what="Schedule" back="/oncall" backLabel="Schedules" />;
   const days = Array.from({ length: 7 }, (_, i) => addDays(weekStart, i));
   return (
     <>
