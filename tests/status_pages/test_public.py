@@ -200,3 +200,38 @@ async def test_head_answers_like_get_on_every_public_read(client, alice, outside
     spec = (await client.get("/openapi.json")).json()
     op = spec["paths"]["/api/v1/public/status-pages/{slug}"]
     assert "get" in op and "head" not in op
+
+
+async def test_cors_on_public_pages_only(app, client, alice, db):
+    """Public pages' read-only JSON carries `Access-Control-Allow-Origin: *` (never credentials) and answers a
+    preflight; password and members-only pages get no CORS header and no preflight."""
+    import httpx
+
+    from tests.status_pages.conftest import set_tier
+
+    await set_tier(db, alice.tenant_id, "pro")
+    public = await make_page(client, alice, name="Open")
+    secret = await make_page(client, alice, name="Locked", visibility="password", password="a long shared secret")
+    staff = await make_page(client, alice, name="Staff", visibility="members")
+    origin = {"Origin": "https://example.org"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as anon:
+        for path in (f"{PUBLIC}/{public['slug']}", f"{PUBLIC}/{public['slug']}/incidents"):
+            for method in ("GET", "HEAD"):
+                r = await anon.request(method, path, headers=origin)
+                assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*", (method, path)
+                assert "access-control-allow-credentials" not in r.headers
+            r = await anon.options(path, headers={**origin, "Access-Control-Request-Method": "GET",
+                                                  "Access-Control-Request-Headers": "if-none-match"})
+            assert r.status_code == 204 and r.headers["access-control-allow-origin"] == "*"
+            assert r.headers["access-control-allow-methods"] == "GET, HEAD"
+            assert r.headers["access-control-allow-headers"].lower() == "if-none-match"
+            assert "access-control-allow-credentials" not in r.headers
+        r = await anon.post(f"{PUBLIC}/{secret['slug']}/unlock", json={"password": "a long shared secret"})
+        assert r.status_code == 204
+        for slug in (secret["slug"], staff["slug"], "no-such-page-here"):
+            r = await anon.get(f"{PUBLIC}/{slug}", headers=origin)
+            assert r.status_code in (200, 404) and "access-control-allow-origin" not in r.headers, slug
+            r = await anon.options(f"{PUBLIC}/{slug}", headers={**origin, "Access-Control-Request-Method": "GET"})
+            assert r.status_code == 404 and "access-control-allow-origin" not in r.headers, slug
+        # The unlocked password page is readable with its cookie, still without CORS.
+        assert (await anon.get(f"{PUBLIC}/{secret['slug']}")).status_code == 200

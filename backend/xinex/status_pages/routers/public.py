@@ -27,6 +27,15 @@ from xinex.status_pages.tokens import UNLOCK_MAX_AGE, unlock_cookie_name, unlock
 router = APIRouter(tags=["status pages (public)"])
 SlugPath = Annotated[str, Path(max_length=64, pattern=SLUG_PATTERN)]
 ACCEPTED = "If this can be subscribed, a confirmation is on its way."
+# Read-only JSON of PUBLIC pages may be read by any site's script (no credentials: `*` forbids them);
+# password and members-only pages never get CORS headers.
+CORS = {"Access-Control-Allow-Origin": "*"}
+PREFLIGHT = {**CORS, "Access-Control-Allow-Methods": "GET, HEAD", "Access-Control-Allow-Headers": "If-None-Match",
+             "Access-Control-Max-Age": "600"}
+
+
+def cors_headers(entry: snapshot.Entry) -> dict[str, str]:
+    return dict(CORS) if entry.visibility == "public" else {}
 
 
 class PasswordIn(BaseModel):
@@ -46,15 +55,16 @@ async def public_page(slug: SlugPath, request: Request) -> Response:
     entry = await readable(request, slug)
     body, encoding = encoded(request, entry.body, entry.gzip_body)
     return Response(body, media_type="application/json",
-                    headers={"ETag": entry.etag, **cache_headers(entry), **encoding})
+                    headers={"ETag": entry.etag, **cache_headers(entry), **encoding, **cors_headers(entry)})
 
 
 @router.head("/public/status-pages/{slug}/incidents", include_in_schema=False)
 @router.get("/public/status-pages/{slug}/incidents", response_model=PublicIncidentPage,
             responses=error_responses(401, 404, 422))
-async def public_incidents(slug: SlugPath, request: Request, params: PageDep) -> dict[str, Any]:
+async def public_incidents(slug: SlugPath, request: Request, response: Response, params: PageDep) -> dict[str, Any]:
     """All the page's incidents, newest first, with their updates: the paginated history."""
     entry = await readable(request, slug)
+    response.headers.update(cors_headers(entry))
     async with db_of(request).session(tenant_id=entry.tenant_id) as session:
         rows, total = await repository.incidents(session, entry.page_id, offset=params.offset, limit=params.per_page)
         updates = await repository.updates_of(session, [i.id for i in rows])
@@ -63,6 +73,16 @@ async def public_incidents(slug: SlugPath, request: Request, params: PageDep) ->
     return {"items": [snapshot.public_incident(i, updates[i.id], names) for i in rows], "total": total,
             "page": params.page, "per_page": params.per_page,
             "total_pages": -(-total // params.per_page) if total else 0}
+
+
+@router.options("/public/status-pages/{slug}", include_in_schema=False)
+@router.options("/public/status-pages/{slug}/incidents", include_in_schema=False)
+async def preflight(slug: SlugPath, request: Request) -> Response:
+    """CORS preflight of the read-only JSON: 204 for a public page; 404 (no CORS) for private or unknown."""
+    entry = await snapshot.get(db_of(request), slug)
+    if entry is None or entry.visibility != "public":
+        raise AppError("NOT_FOUND", "status page not found")
+    return Response(status_code=204, headers=dict(PREFLIGHT))
 
 
 @router.post("/public/status-pages/{slug}/subscribe", status_code=202, response_model=Accepted,
