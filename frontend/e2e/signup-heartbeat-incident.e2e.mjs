@@ -77,6 +77,22 @@ test("a new team is paged for a missed heartbeat and acknowledges it live", asyn
   await page.getByRole("link", { name: "Overview" }).click();
   await page.getByRole("row", { name: /nightly backup.*down/i }).waitFor();
   await screenshot(page, "overview");
+
+  // A malformed id in the URL is a "not found" page with a way back, not the raw validation message.
+  await page.goto("/incidents/not-a-uuid");
+  await page.getByRole("heading", { name: "Incident not found" }).waitFor();
+  await page.getByRole("link", { name: "← Incidents" }).click();
+  await page.getByRole("heading", { name: "Incidents", exact: true }).waitFor();
+
+  // The session ends behind the app's back (signed out elsewhere): the next in-app navigation goes to sign-in
+  // and comes back to where it was, instead of a dead-end error under a shell that still shows the user.
+  await page.evaluate(async () => {
+    const csrf = document.cookie.split("; ").find((c) => c.startsWith("xinex_csrf="))?.split("=")[1] ?? "";
+    await fetch("/api/v1/auth/logout", { method: "POST", headers: { "X-CSRF-Token": decodeURIComponent(csrf) } });
+  });
+  await page.getByRole("link", { name: "Heartbeats" }).click();
+  await page.waitForURL((url) => url.pathname === "/login" && url.searchParams.get("next") === "/heartbeats");
+  await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
   });
   assert.deepEqual(errors, []);
 });
