@@ -57,7 +57,9 @@ def require_interactive(principal: Principal, what: str) -> None:
 
 def slugify(name: str) -> str:
     base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "team"
-    return f"{base}-{secrets.token_hex(3)}"
+    # 40 random bits: with 24, a few thousand teams of one name ("Acme", "Test") already collide on the
+    # unique slug (seen as a 500 at sign-up in a full test run).
+    return f"{base}-{secrets.token_hex(5)}"
 
 
 async def create_tenant_with_owner(session: AsyncSession, user: User, name: str) -> Tenant:
