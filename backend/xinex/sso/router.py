@@ -11,7 +11,7 @@ from xinex.identity.deps import Authorize
 from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
-from xinex.kit.etag import check_if_match, set_version
+from xinex.kit.etag import IfMatch, set_version
 from xinex.models.tenant import Role
 from xinex.sso import service, signin
 from xinex.sso.lookup import sp_for_email, sp_for_slug, sso_not_found
@@ -31,6 +31,7 @@ SamlWorks = Depends(require_saml)
 async def get_config(principal: Admin, response: Response, session: SessionDep) -> SamlConfigOut:
     """The tenant's SAML single sign-on configuration (IdP entity id, SSO URL, certificate, enforcement) and the SP
     values to give the IdP. Admins only; the plan must include SSO (403). 404: none configured yet."""
+    assert principal.tenant_id is not None  # Authorize("tenant"): an active tenant
     await ensure_feature(session, principal.tenant_id, "sso")
     config = await service.current_config(session)
     if config is None:
@@ -42,30 +43,24 @@ async def get_config(principal: Admin, response: Response, session: SessionDep) 
 @router.put("/config", response_model=SamlConfigOut, dependencies=[SamlWorks], responses={
     201: {"model": SamlConfigOut, "description": "Created"}, **error_responses(401, 403, 412, 422)})
 async def put_config(data: SamlConfigIn, principal: Admin, request: Request, response: Response,
-                     session: SessionDep) -> SamlConfigOut:
+                     session: SessionDep, if_match: IfMatch) -> SamlConfigOut:
     """Create (201) or replace (200) the SAML configuration: the IdP's https SSO URL, its signing certificate (one
     PEM), entity id, and whether SSO is enforced (members must then sign in through it). Admins only;
     If-Match guards a replacement (412)."""
+    assert principal.tenant_id is not None  # Authorize("tenant"): an active tenant
     await ensure_feature(session, principal.tenant_id, "sso")
-    existing = await service.current_config(session)
-    if existing is not None:
-        check_if_match(request, existing)
-    config, created = await service.put_config(session, request, principal, data, existing)
+    config, created = await service.put_config(session, request, principal, data, if_match)
     response.status_code = 201 if created else 200
     set_version(response, config)
     return service.config_out(config, await service.tenant_by_id(session, principal.tenant_id))
 
 
 @router.delete("/config", status_code=204, responses=error_responses(401, 403, 404, 412))
-async def delete_config(principal: Admin, request: Request, session: SessionDep) -> Response:
+async def delete_config(principal: Admin, request: Request, session: SessionDep, if_match: IfMatch) -> Response:
     # Not tier-gated: a tenant that left the enterprise plan can still remove its config.
     """Remove the SAML configuration (allowed even after leaving the plan that includes SSO). If-Match guards
     (412). 404: none configured."""
-    config = await service.current_config(session)
-    if config is None:
-        raise AppError("NOT_FOUND", "No SAML configuration yet")
-    check_if_match(request, config)
-    await service.delete_config(session, request, principal, config)
+    await service.delete_config(session, request, principal, if_match)
     return Response(status_code=204)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from fastapi import Request
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
@@ -16,6 +15,7 @@ from xinex.kit.types import utcnow
 from xinex.models.sso import SamlConfig
 from xinex.models.tenant import Tenant
 from xinex.sso.certs import parse_certificate
+from xinex.sso.repository import SamlConfigRepository
 from xinex.sso.saml_settings import saml_settings, sp_urls
 from xinex.sso.schemas import SamlConfigIn, SamlConfigOut
 
@@ -24,12 +24,12 @@ FIELDS = ("idp_entity_id", "idp_sso_url", "idp_slo_url", "idp_x509_cert", "defau
 
 
 async def tenant_by_id(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
-    return (await session.execute(select(Tenant).where(Tenant.id == tenant_id))).scalar_one()
+    return await SamlConfigRepository(session).tenant(tenant_id)
 
 
 async def current_config(session: AsyncSession) -> SamlConfig | None:
     """The bound tenant's config (the tenancy layer adds the tenant criterion)."""
-    return (await session.execute(select(SamlConfig))).scalar_one_or_none()
+    return await SamlConfigRepository(session).current()
 
 
 def config_out(config: SamlConfig, tenant: Tenant) -> SamlConfigOut:
@@ -63,45 +63,68 @@ def _check_working(config: SamlConfig, tenant: Tenant, enforce: bool) -> None:
             raise _invalid("enforce", "the IdP certificate has expired; members could not sign in")
 
 
-async def put_config(session: AsyncSession, request: Request, principal: Principal,
-                     data: SamlConfigIn, config: SamlConfig | None) -> tuple[SamlConfig, bool]:
-    tenant = await tenant_by_id(session, principal.tenant_id)
-    created = config is None
-    before = {} if created else {f: getattr(config, f) for f in FIELDS}
+async def put_config(session: AsyncSession, request: Request, principal: Principal, data: SamlConfigIn,
+                     if_match: str | None) -> tuple[SamlConfig, bool]:
+    """Create the config, or replace it through `update_checked` (If-Match: 412 before anything changes)."""
+    assert principal.tenant_id is not None  # Authorize: an active tenant
+    repo = SamlConfigRepository(session)
+    tenant = await repo.tenant(principal.tenant_id)
+    existing = await repo.current()
     was_enforced = tenant.sso_enforced
-    if created:
-        config = SamlConfig(tenant_id=principal.tenant_id, idp_cert_fingerprint="", **data.model_dump(include=set(FIELDS)))
-    else:
+    ended: dict[str, int] = {}
+
+    async def apply(config: SamlConfig) -> None:
+        nonlocal ended
         for f in FIELDS:
             setattr(config, f, getattr(data, f))
-    config.idp_cert_fingerprint = parse_certificate(config.idp_x509_cert).fingerprint_sha256
-    _check_working(config, tenant, data.enforce)
-    if created:
-        session.add(config)
-    tenant.sso_enforced = data.enforce
-    config.updated_at = utcnow()
-    await session.flush()
-    ended = {}
-    if data.enforce and not was_enforced:
-        # What members could not obtain any more ends now, not at its natural expiry.
-        ended = (await end_password_sign_ins_of_tenant(session, tenant.id, "sso_enforced")).summary()
-    changed = sorted(f for f in FIELDS if before.get(f) != getattr(config, f)) if not created else sorted(FIELDS)
-    audit.record(session, "sso.config_updated", request=request, principal=principal, target_type="saml_config",
-                 target_id=config.id, details={
-                     "created": created, "changed": changed, "enabled": config.enabled,
-                     "enforce": data.enforce, "enforce_changed": was_enforced != data.enforce,
-                     "idp_entity_id": config.idp_entity_id, "idp_cert_fingerprint_sha256": config.idp_cert_fingerprint,
-                     **ended,
-                 })
-    return config, created
+        config.idp_cert_fingerprint = parse_certificate(config.idp_x509_cert).fingerprint_sha256
+        _check_working(config, tenant, data.enforce)
+        if config not in session:
+            session.add(config)
+        tenant.sso_enforced = data.enforce
+        config.updated_at = utcnow()
+        await session.flush()
+        if data.enforce and not was_enforced:
+            # What members could not obtain any more ends now, not at its natural expiry.
+            ended = (await end_password_sign_ins_of_tenant(session, tenant.id, "sso_enforced")).summary()
+
+    def record(config: SamlConfig, created: bool, changed: list[str]) -> None:
+        audit.record(session, "sso.config_updated", request=request, principal=principal, target_type="saml_config",
+                     target_id=config.id, details={
+                         "created": created, "changed": changed, "enabled": config.enabled,
+                         "enforce": data.enforce, "enforce_changed": was_enforced != data.enforce,
+                         "idp_entity_id": config.idp_entity_id,
+                         "idp_cert_fingerprint_sha256": config.idp_cert_fingerprint, **ended,
+                     })
+
+    if existing is None:
+        config = SamlConfig(tenant_id=principal.tenant_id, idp_cert_fingerprint="",
+                            **data.model_dump(include=set(FIELDS)))
+        await apply(config)
+        record(config, True, sorted(FIELDS))
+        return config, True
+    before = {f: getattr(existing, f) for f in FIELDS}
+    config = await repo.update_checked(
+        existing, if_match, apply,
+        audit=lambda c: record(c, False, sorted(f for f in FIELDS if before[f] != getattr(c, f))))
+    return config, False
 
 
-async def delete_config(session: AsyncSession, request: Request, principal: Principal, config: SamlConfig) -> None:
-    tenant = await tenant_by_id(session, principal.tenant_id)
+async def delete_config(session: AsyncSession, request: Request, principal: Principal, if_match: str | None) -> None:
+    """Delete the config through `delete_checked` (404 when none, If-Match: 412); enforcement goes with it."""
+    assert principal.tenant_id is not None  # Authorize: an active tenant
+    repo = SamlConfigRepository(session)
+    config = await repo.current()
+    if config is None:
+        raise AppError("NOT_FOUND", "No SAML configuration yet")
+    tenant = await repo.tenant(principal.tenant_id)
     was_enforced = tenant.sso_enforced
-    # Without a config nobody could sign in through SSO, so enforcement goes with it.
-    tenant.sso_enforced = False
-    await session.delete(config)
-    audit.record(session, "sso.config_deleted", request=request, principal=principal, target_type="saml_config",
-                 target_id=config.id, details={"idp_entity_id": config.idp_entity_id,
-                                               "enforce_was": was_enforced})
+
+    def deleted(config: SamlConfig) -> None:
+        # Without a config nobody could sign in through SSO, so enforcement goes with it.
+        tenant.sso_enforced = False
+        audit.record(session, "sso.config_deleted", request=request, principal=principal, target_type="saml_config",
+                     target_id=config.id, details={"idp_entity_id": config.idp_entity_id,
+                                                   "enforce_was": was_enforced})
+
+    await repo.delete_checked(config, if_match, audit=deleted)
