@@ -1,4 +1,4 @@
-"""/incidents, /incidents/{id}[/ack|/resolve], /alerts, /correlation-groups and /silence."""
+"""/incidents, /incidents/{id}[/ack|/resolve|/reassign], /alerts, /correlation-groups and /silence."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from xinex.incidents.schemas import (
     CorrelationGroupOut,
     IncidentDetail,
     IncidentOut,
+    ReassignIn,
     SilenceIn,
     SilenceOut,
 )
@@ -69,6 +70,19 @@ async def resolve_incident(incident_id: uuid.UUID, request: Request, principal: 
     """Resolve by hand (it also resolves on its own when the source recovers, unless the route turns that off).
     Idempotent."""
     incident = await service.resolve_by(session, incident_id, principal, request=request)
+    return await service.detail(session, incident)
+
+
+@router.post("/incidents/{incident_id}/reassign", response_model=IncidentDetail,
+             responses=error_responses(401, 403, 404, 409, 422))
+async def reassign_incident(incident_id: uuid.UUID, data: ReassignIn, request: Request, principal: IncidentsPrincipal,
+                            session: SessionDep) -> IncidentDetail:
+    """Hand the incident to a teammate (`user_id`) or an escalation policy (`escalation_policy_id`), exactly one.
+    It becomes triggered again (an acknowledgement is cleared) and escalates on the new assignee from now: the
+    teammate, or the policy's first step, is paged at once; a later step follows its delay. The timeline and the
+    audit log record who reassigned it. 404: no such incident in this tenant; 409: already resolved; 422: both or
+    neither given, a user who is not a member, or a policy this tenant does not have."""
+    incident = await service.reassign_by(session, incident_id, data, principal, request=request)
     return await service.detail(session, incident)
 
 

@@ -166,6 +166,24 @@ class CorrelationGroupOut(BaseModel):
     updated_at: UTCDatetime
 
 
+class ReassignIn(BaseModel):
+    """Exactly one of the two: a teammate, or an escalation policy whose steps start over."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"user_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f"},
+        {"escalation_policy_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"},
+    ]})
+
+    user_id: uuid.UUID | None = None
+    escalation_policy_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ReassignIn:
+        if (self.user_id is None) == (self.escalation_policy_id is None):
+            raise ValueError("give exactly one of user_id and escalation_policy_id")
+        return self
+
+
 def _in_range(value: datetime) -> datetime:
     # Far from datetime's limits: converting the offset to UTC for storage never overflows (500).
     if not 1970 <= value.year <= 2999:

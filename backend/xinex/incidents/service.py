@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -32,6 +32,7 @@ from xinex.incidents.schemas import (
     IncidentDetail,
     IncidentOut,
     PageOut,
+    ReassignIn,
     SilenceIn,
     SilenceOut,
     TimelineEntry,
@@ -39,9 +40,13 @@ from xinex.incidents.schemas import (
 from xinex.kit.errors import AppError
 from xinex.kit.pagination import Page, PageParams
 from xinex.kit.types import utcnow
+from xinex.models.identity import User
 from xinex.models.incidents import Incident, IncidentStatus, SilenceRule
 from xinex.models.oncall import Page as PageRow
+from xinex.oncall import escalation
 from xinex.oncall.paging import create_page
+from xinex.oncall.repository import members_among
+from xinex.oncall.routing import snapshot_policy
 
 S = IncidentStatus
 
@@ -174,6 +179,66 @@ async def resolve_by(session: AsyncSession, incident_id: uuid.UUID, principal: P
     if await resolve(session, incident, user_id=principal.user_id, at=utcnow(), reason="manual"):
         audit.record(session, "incident.resolved", request=request, principal=principal, target_type="incident",
                      target_id=incident.id)
+    return incident
+
+
+# --- reassign --------------------------------------------------------------------------------------
+
+def _invalid(field: str, message: str) -> AppError:
+    return AppError("VALIDATION_FAILED", "The request did not validate", details={"fields": {field: message}})
+
+
+async def _new_snapshot(session: AsyncSession, incident: Incident, data: ReassignIn) -> tuple[dict[str, Any], int, str]:
+    """The snapshot the incident escalates on from now (a policy's, or one step paging the user),
+    its round-robin offset and a label for the timeline. 422 for a user outside the tenant or a
+    policy the tenant does not have."""
+    if data.user_id is not None:
+        if not await members_among(session, incident.tenant_id, {data.user_id}):
+            raise _invalid("user_id", "not a member of this team")
+        who = (await session.execute(select(User).where(col(User.id) == data.user_id))).scalar_one()
+        label = f"{who.name} ({who.email})" if who.name else who.email
+        return ({"id": None, "name": f"Reassigned to {label}", "user_id": str(data.user_id),
+                 "steps": [{"delay_minutes": 0, "round_robin": False,
+                            "targets": [{"type": "user", "id": str(data.user_id)}]}],
+                 "repeat": 0, "repeat_delay_minutes": 30}, 0, label)
+    assert data.escalation_policy_id is not None
+    snapshot, offset = await snapshot_policy(session, data.escalation_policy_id)
+    if snapshot is None:
+        raise _invalid("escalation_policy_id", "no such escalation policy in this team")
+    return snapshot, offset, f"escalation policy {snapshot['name']}"
+
+
+async def reassign_by(session: AsyncSession, incident_id: uuid.UUID, data: ReassignIn, principal: Principal, *,
+                      request: Request | None = None) -> Incident:
+    """Hand the incident to a teammate or an escalation policy: it becomes triggered again (an
+    acknowledgement belonged to the previous assignee) and escalates on the new snapshot from now,
+    its first step paging at once through the usual page delivery. 409 when already resolved."""
+    incident = await get(session, incident_id, lock=True)
+    if incident.status == S.resolved.value:
+        raise AppError("CONFLICT", "the incident is already resolved")
+    snapshot, offset, label = await _new_snapshot(session, incident, data)
+    paged_cycles = (await session.execute(select(func.max(col(PageRow.cycle))).where(
+        col(PageRow.incident_id) == incident.id))).scalar_one_or_none()
+    snapshot["cycle_base"] = max(incident.esc_cycle, paged_cycles if paged_cycles is not None else -1) + 1
+    now = utcnow()
+    previous = (incident.policy_snapshot or {}).get("name")
+    incident.policy_snapshot, incident.rr_offset = snapshot, offset
+    incident.status, incident.acknowledged_at, incident.acknowledged_by = S.triggered.value, None, None
+    incident.updated_at = now
+    escalation.start(incident, now)
+    timeline.add(session, incident, "reassigned", f"Reassigned to {label}", now, actor_id=principal.user_id,
+                 data={"user_id": str(data.user_id) if data.user_id else None,
+                       "escalation_policy_id": str(data.escalation_policy_id) if data.escalation_policy_id else None,
+                       "previous": previous})
+    audit.record(session, "incident.reassigned", request=request, principal=principal, target_type="incident",
+                 target_id=incident.id, details={"user_id": str(data.user_id) if data.user_id else None,
+                                                 "escalation_policy_id": str(data.escalation_policy_id)
+                                                 if data.escalation_policy_id else None})
+    await session.flush()
+    if not incident.suppressed:
+        await escalation.advance(session, incident, now)
+    await timeline.announce(session, incident, "incident.reassigned", actor_id=str(principal.user_id)
+                            if principal.user_id else None)
     return incident
 
 

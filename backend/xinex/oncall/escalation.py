@@ -5,6 +5,10 @@ Firing a step is a compare-and-set on that cursor in the same transaction as its
 runners (or a runner and the engine) never fire the same step twice, and a crash fires nothing.
 Step delays are "wait this long after the previous step" (the first step: after the incident
 opened); a repeat cycle starts `repeat_delay_minutes` after the last step.
+
+A reassigned incident (incidents/service.py `reassign_by`) gets a new snapshot whose cycles are
+numbered from `cycle_base` on, past every cycle already paged: its pages never collide with the
+earlier ones on the page's unique key, so the new assignee is paged even if they were paged before.
 """
 
 from __future__ import annotations
@@ -36,12 +40,18 @@ def _steps(incident: Incident) -> list[dict]:
     return list((incident.policy_snapshot or {}).get("steps") or [])
 
 
-def start(incident: Incident) -> None:
-    """Point the cursor at the first step (called when the incident opens or is unsuppressed)."""
+def cycle_base(incident: Incident) -> int:
+    """The first cycle number of the current snapshot (0 unless the incident was reassigned)."""
+    return int((incident.policy_snapshot or {}).get("cycle_base") or 0)
+
+
+def start(incident: Incident, at: datetime | None = None) -> None:
+    """Point the cursor at the first step, counted from `at` (default: when the incident opened;
+    called when the incident opens, is unsuppressed or reassigned)."""
     steps = _steps(incident)
-    incident.esc_step, incident.esc_cycle = 0, 0
+    incident.esc_step, incident.esc_cycle = 0, cycle_base(incident)
     incident.next_escalation_at = (
-        incident.opened_at + timedelta(minutes=int(steps[0].get("delay_minutes") or 0)) if steps else None)
+        (at or incident.opened_at) + timedelta(minutes=int(steps[0].get("delay_minutes") or 0)) if steps else None)
 
 
 def following(incident: Incident, step: int, cycle: int, fired_at: datetime) -> tuple[int, int, datetime | None]:
@@ -49,7 +59,7 @@ def following(incident: Incident, step: int, cycle: int, fired_at: datetime) -> 
     steps = _steps(incident)
     if step + 1 < len(steps):
         return step + 1, cycle, fired_at + timedelta(minutes=int(steps[step + 1].get("delay_minutes") or 0))
-    if cycle < int(snapshot.get("repeat") or 0):
+    if cycle - cycle_base(incident) < int(snapshot.get("repeat") or 0):
         wait = int(snapshot.get("repeat_delay_minutes") or 30) + int(steps[0].get("delay_minutes") or 0)
         return 0, cycle + 1, fired_at + timedelta(minutes=wait)
     return step, cycle, None
@@ -85,7 +95,7 @@ async def fire_step(session: AsyncSession, incident: Incident, step: int, cycle:
             made += bool(await create_page(session, incident, event=event, target_type=kind, target_id=tid,
                                            step_index=step, cycle=cycle, now=now))
     timeline.add(session, incident, "escalation",
-                 f"Escalation step {step + 1} (cycle {cycle + 1}) of {(incident.policy_snapshot or {}).get('name')}: "
+                 f"Escalation step {step + 1} (cycle {cycle - cycle_base(incident) + 1}) of {(incident.policy_snapshot or {}).get('name')}: "
                  f"{made} page(s)" + (f"; nobody on call in {', '.join(nobody)}" if nobody else ""),
                  now, data={"step_index": step, "cycle": cycle, "scheduled_at": at.isoformat(), "pages": made})
     if step > 0 or cycle > 0:

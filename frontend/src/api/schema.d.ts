@@ -2071,6 +2071,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/incidents/{incident_id}/reassign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reassign Incident
+         * @description Hand the incident to a teammate (`user_id`) or an escalation policy (`escalation_policy_id`), exactly one.
+         *     It becomes triggered again (an acknowledgement is cleared) and escalates on the new assignee from now: the
+         *     teammate, or the policy's first step, is paged at once; a later step follows its delay. The timeline and the
+         *     audit log record who reassigned it. 404: no such incident in this tenant; 409: already resolved; 422: both or
+         *     neither given, a user who is not a member, or a policy this tenant does not have.
+         *
+         *     Scope `incidents:write`.
+         */
+        post: operations["reassign_incident_api_v1_incidents__incident_id__reassign_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/alerts": {
         parameters: {
             query?: never;
@@ -10220,6 +10246,22 @@ export interface components {
             marked: number;
             /** Unread Count */
             unread_count: number;
+        };
+        /**
+         * ReassignIn
+         * @description Exactly one of the two: a teammate, or an escalation policy whose steps start over.
+         * @example {
+         *       "user_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f"
+         *     }
+         * @example {
+         *       "escalation_policy_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+         *     }
+         */
+        ReassignIn: {
+            /** User Id */
+            user_id?: string | null;
+            /** Escalation Policy Id */
+            escalation_policy_id?: string | null;
         };
         /** RegionStatus */
         RegionStatus: {
@@ -22012,6 +22054,138 @@ export interface operations {
             };
             /** @description Error in the catalog format */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reassign_incident_api_v1_incidents__incident_id__reassign_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReassignIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *       "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
+                     *       "title": "nightly backup is down",
+                     *       "status": "triggered",
+                     *       "severity": "critical",
+                     *       "dedup_key": "heartbeat:5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "source_type": "heartbeat",
+                     *       "source_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *       "host": "db-1",
+                     *       "service": "backup",
+                     *       "project": null,
+                     *       "tags": [
+                     *         "backups"
+                     *       ],
+                     *       "opened_at": "2026-12-04T09:30:00Z",
+                     *       "last_alert_at": "2026-12-04T09:30:00Z",
+                     *       "alert_count": 1,
+                     *       "acknowledged_at": null,
+                     *       "acknowledged_by": null,
+                     *       "resolved_at": null,
+                     *       "resolved_by": null,
+                     *       "resolve_reason": null,
+                     *       "suppressed": false,
+                     *       "suppression": null,
+                     *       "group_id": null,
+                     *       "routing_rule_id": "8f7e6d5c-4b3a-4291-8f0e-1d2c3b4a5968",
+                     *       "escalation_policy": null,
+                     *       "next_escalation_at": "2026-12-04T09:45:00Z",
+                     *       "delivery_warning": null,
+                     *       "created_at": "2026-12-01T08:00:00Z",
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "timeline": [
+                     *         {
+                     *           "id": "8f7e6d5c-4b3a-4291-8f0e-1d2c3b4a5968",
+                     *           "at": "2026-12-04T09:30:00Z",
+                     *           "kind": "alert",
+                     *           "actor_type": "system",
+                     *           "actor_id": null,
+                     *           "message": "Triggered: nightly backup is down",
+                     *           "data": {}
+                     *         }
+                     *       ],
+                     *       "pages": [
+                     *         {
+                     *           "id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                     *           "event": "incident.triggered",
+                     *           "target_type": "channel",
+                     *           "target_id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+                     *           "step_index": 0,
+                     *           "cycle": 0,
+                     *           "via_schedule_id": null,
+                     *           "status": "sent",
+                     *           "attempts": 1,
+                     *           "sent_at": "2026-12-04T09:30:00Z",
+                     *           "created_at": "2026-12-04T09:30:00Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncidentDetail"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
