@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from xinex.kit.errors import AppError
-from xinex.kit.tenancy import TenantOwned
+from xinex.kit.tenancy import TenantOwned, bound_tenant
 from xinex.models.account import AccountExport, OnboardingCompletion
 from xinex.models.heartbeats import Heartbeat
 from xinex.models.identity import User
@@ -29,18 +29,20 @@ async def export(session: AsyncSession, export_id: uuid.UUID, *, lock: bool = Fa
     return found
 
 
-async def delete_expired_exports(session: AsyncSession, tenant_id: uuid.UUID, now: datetime) -> None:
-    await session.execute(delete(AccountExport).where(col(AccountExport.tenant_id) == tenant_id,
-                                                      col(AccountExport.expires_at) < now))
+async def delete_expired_exports(session: AsyncSession, now: datetime) -> None:
+    """The bound tenant's expired exports (the session adds the tenant criterion)."""
+    await session.execute(delete(AccountExport).where(col(AccountExport.expires_at) < now))
 
 
 async def exists(session: AsyncSession, model: type[TenantOwned]) -> bool:
     return (await session.execute(select(func.count()).select_from(model))).scalar_one() > 0
 
 
-async def derived_state(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, bool]:
-    members = (await session.execute(select(func.count()).select_from(Membership)
-                                     .where(col(Membership.tenant_id) == tenant_id))).scalar_one()
+async def derived_state(session: AsyncSession) -> dict[str, bool]:
+    """What the bound tenant has done so far (memberships too get the bound tenant's criterion; an unbound
+    session would count every tenant's, so it is refused)."""
+    bound_tenant(session)
+    members = (await session.execute(select(func.count()).select_from(Membership))).scalar_one()
     return {
         "first_check": await exists(session, Monitor) or await exists(session, Heartbeat),
         "notification_channel": await exists(session, NotificationChannel),
@@ -60,11 +62,12 @@ async def tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
     return found
 
 
-async def members(session: AsyncSession, tenant_id: uuid.UUID) -> list[dict[str, Any]]:
+async def members(session: AsyncSession) -> list[dict[str, Any]]:
+    """The bound tenant's members (refused in an unbound session, which would read every tenant's)."""
+    bound_tenant(session)
     stmt = (select(col(Membership.user_id), col(User.email), col(User.name), col(Membership.role),
                    col(Membership.created_at))
-            .join(User, col(User.id) == col(Membership.user_id)).where(col(Membership.tenant_id) == tenant_id)
-            .order_by(col(Membership.created_at)))
+            .join(User, col(User.id) == col(Membership.user_id)).order_by(col(Membership.created_at)))
     return [{"user_id": uid, "email": email, "name": name, "role": role, "joined_at": joined}
             for uid, email, name, role, joined in (await session.execute(stmt)).all()]
 
@@ -76,5 +79,6 @@ def tenant_owned_models() -> list[type[TenantOwned]]:
 
 async def rows_of(session: AsyncSession, model: type[TenantOwned], tenant_id: uuid.UUID) -> list[dict[str, Any]]:
     table = model.__table__  # type: ignore[attr-defined]
+    # Names its tenant: a Core select on the table is out of reach of the ORM's tenancy criteria.
     stmt = select(table).where(table.c.tenant_id == tenant_id).order_by(table.c.created_at, table.c.id)
     return [dict(row) for row in (await session.execute(stmt)).mappings()]

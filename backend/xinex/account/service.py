@@ -61,7 +61,7 @@ def export_out(row: AccountExport, user_id: uuid.UUID) -> ExportOut:
 
 async def request_export(session: AsyncSession, request: Request, principal: Principal) -> ExportOut:
     assert principal.tenant_id is not None
-    await repository.delete_expired_exports(session, principal.tenant_id, utcnow())
+    await repository.delete_expired_exports(session, utcnow())
     row = AccountExport(tenant_id=principal.tenant_id, requested_by=principal.user_id)
     session.add(row)
     await session.flush()
@@ -142,7 +142,7 @@ async def build_export(session: AsyncSession, export_id: uuid.UUID, tenant_id: u
         archive.writestr("tenant.json", json.dumps(_clean({"id": tenant.id, "name": tenant.name, "slug": tenant.slug,
                                                           "tier": tenant.tier, "created_at": tenant.created_at}),
                                                    indent=2))
-        archive.writestr("members.json", json.dumps(_clean(await repository.members(session, tenant_id)), indent=2))
+        archive.writestr("members.json", json.dumps(_clean(await repository.members(session)), indent=2))
         for domain, tables in sorted(files.items()):
             archive.writestr(f"{domain}.json", json.dumps(tables, indent=2, default=str))
     content = buffer.getvalue()
@@ -183,7 +183,7 @@ async def _telemetry_received(store: TimeSeriesStore | None, tenant_id: uuid.UUI
 
 
 async def onboarding(session: AsyncSession, tenant_id: uuid.UUID, store: TimeSeriesStore | None) -> OnboardingOut:
-    derived = await repository.derived_state(session, tenant_id)
+    derived = await repository.derived_state(session)
     derived["send_telemetry"] = await _telemetry_received(store, tenant_id)
     manual = await repository.completions(session)
     steps = []

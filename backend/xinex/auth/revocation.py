@@ -126,6 +126,7 @@ async def end_password_sign_ins_of_tenant(session: AsyncSession, tenant_id: uuid
     """
     now = utcnow()
     ended = Ended()
+    # Names its tenant like the rest of this statement (sessions are not tenant-owned; the tenant is the subject).
     members = select(Membership.user_id).where(Membership.tenant_id == tenant_id).scalar_subquery()
     not_this_tenants_sso = or_(UserSession.sso_tenant_id.is_(None), UserSession.sso_tenant_id != tenant_id)
     result = await session.execute(

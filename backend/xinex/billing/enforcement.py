@@ -59,6 +59,7 @@ async def apply(session: AsyncSession, tenant_id: uuid.UUID, tier: str) -> Effec
     effects = Effects()
     now = utcnow()
 
+    # Monitors and heartbeats name their tenant: a plan change also runs under the billing jobs' system scope.
     mons = list((await session.execute(
         select(Monitor).where(col(Monitor.tenant_id) == tenant_id)
         .order_by(col(Monitor.created_at), col(Monitor.id)).with_for_update())).scalars())

@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from xinex.kit.errors import AppError
 from xinex.kit.pagination import PageParams, paginate
+from xinex.kit.tenancy import bound_tenant
 from xinex.kit.types import utcnow
 from xinex.models.billing import BillingAccount, Invoice, StripeEvent
 from xinex.models.heartbeats import Heartbeat
@@ -23,6 +24,7 @@ from xinex.models.tenant import Membership, Role
 
 
 async def account(session: AsyncSession, tenant_id: uuid.UUID, *, lock: bool = False) -> BillingAccount | None:
+    # Names its tenant: also read under the billing jobs' system scope (Stripe events, grace periods, operator).
     stmt = select(BillingAccount).where(col(BillingAccount.tenant_id) == tenant_id)
     if lock:
         stmt = stmt.with_for_update()
@@ -77,8 +79,9 @@ async def invoices(session: AsyncSession, params: PageParams) -> tuple[list[Invo
     return await paginate(session, stmt, params)
 
 
-async def invoice(session: AsyncSession, tenant_id: uuid.UUID, ref: str) -> Invoice:
-    """One of the tenant's invoices by our id or by Stripe's (`in_...`); NOT_FOUND for anything else."""
+async def invoice(session: AsyncSession, ref: str) -> Invoice:
+    """One of the bound tenant's invoices (the session adds the tenant criterion) by our id or by Stripe's
+    (`in_...`); NOT_FOUND for anything else, another tenant's invoice included."""
     if ref.startswith("in_"):
         where = col(Invoice.stripe_invoice_id) == ref
     else:
@@ -86,7 +89,7 @@ async def invoice(session: AsyncSession, tenant_id: uuid.UUID, ref: str) -> Invo
             where = col(Invoice.id) == uuid.UUID(ref)
         except ValueError:
             raise AppError("NOT_FOUND", "invoice not found") from None
-    stmt = select(Invoice).where(where, col(Invoice.tenant_id) == tenant_id)
+    stmt = select(Invoice).where(where)
     found = (await session.execute(stmt)).scalar_one_or_none()
     if found is None:
         raise AppError("NOT_FOUND", "invoice not found")
@@ -94,6 +97,7 @@ async def invoice(session: AsyncSession, tenant_id: uuid.UUID, ref: str) -> Invo
 
 
 async def owner_emails(session: AsyncSession, tenant_id: uuid.UUID) -> list[str]:
+    # Names its tenant: plan changes mail the owners from the billing jobs' system scope too.
     stmt = (select(col(User.email)).join(Membership, col(Membership.user_id) == col(User.id))
             .where(col(Membership.tenant_id) == tenant_id, col(Membership.role) == Role.owner.value)
             .order_by(col(User.email)))
@@ -101,18 +105,22 @@ async def owner_emails(session: AsyncSession, tenant_id: uuid.UUID) -> list[str]
 
 
 async def owner_ids(session: AsyncSession, tenant_id: uuid.UUID) -> list[uuid.UUID]:
+    # Names its tenant: plan changes notify the owners from the billing jobs' system scope too.
     stmt = (select(col(Membership.user_id)).where(col(Membership.tenant_id) == tenant_id,
                                                   col(Membership.role) == Role.owner.value))
     return list((await session.execute(stmt)).scalars())
 
 
-async def usage(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, int]:
+async def usage(session: AsyncSession) -> dict[str, int]:
+    """What the bound tenant uses (each count gets the session's tenant criterion, memberships included:
+    an unbound session would count every tenant's, so it is refused)."""
+    bound_tenant(session)
+
     async def count(stmt: Any) -> int:
         return int((await session.execute(stmt)).scalar_one())
 
     return {
         "monitors": await count(select(func.count()).select_from(Monitor)),
         "heartbeats": await count(select(func.count()).select_from(Heartbeat)),
-        "members": await count(select(func.count()).select_from(Membership)
-                               .where(col(Membership.tenant_id) == tenant_id)),
+        "members": await count(select(func.count()).select_from(Membership)),
     }

@@ -73,7 +73,7 @@ async def subscription_view(session: AsyncSession, tenant_id: uuid.UUID) -> Subs
     tier = await tenant_tier(session, tenant_id)
     acct = await repository.account(session, tenant_id)
     limits = limits_for(tier)
-    used = await repository.usage(session, tenant_id)
+    used = await repository.usage(session)
     usage = {name: UsageItem(used=count, limit=getattr(limits, name)) for name, count in used.items()}
     if acct is None:
         return SubscriptionOut(billing_configured=stripe_api.configured(), tier=tier, status="none", interval=None,

@@ -80,6 +80,7 @@ async def ledger_session(session: AsyncSession, tenant_id: uuid.UUID) -> AsyncIt
 
 
 def _find(tenant_id: uuid.UUID, dedup_key: str, target: str):
+    # Names its tenant: on SQLite the ledger runs in the caller's session, whatever scope that has.
     return select(NotificationAttempt).where(
         NotificationAttempt.tenant_id == tenant_id,
         NotificationAttempt.dedup_key == dedup_key,

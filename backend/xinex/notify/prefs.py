@@ -1,15 +1,11 @@
-"""Per-user notification preferences: which media for which severity, and quiet hours."""
+"""Per-user notification preferences: which media for which severity, and quiet hours (the rules; the row is
+read by `repository.PrefRepository.of_user`)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from xinex.models.notify import NotificationPref
 
@@ -20,11 +16,6 @@ DEFAULT_RULES: dict[str, list[str]] = {
     "warning": ["email", "feed"],
     "info": ["feed"],
 }
-
-
-async def get_pref(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> NotificationPref | None:
-    return (await session.execute(select(NotificationPref).where(
-        col(NotificationPref.tenant_id) == tenant_id, col(NotificationPref.user_id) == user_id))).scalar_one_or_none()
 
 
 def effective_rules(pref: NotificationPref | None) -> dict[str, list[str]]:

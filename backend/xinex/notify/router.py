@@ -16,7 +16,7 @@ from xinex.kit.etag import IfMatch, set_version
 from xinex.kit.openapi import typed_body
 from xinex.kit.pagination import Page, PageDep
 from xinex.models.tenant import Role
-from xinex.notify import feed, service
+from xinex.notify import service
 from xinex.notify.schemas import (
     CHANNEL_EXAMPLES,
     AttemptOut,
@@ -152,21 +152,19 @@ async def list_feed(principal: Reader, session: SessionDep, params: PageDep, unr
 @router.get("/notifications/feed/unread-count", response_model=UnreadCount, responses=error_responses(401, 403))
 async def unread_count(principal: Reader, session: SessionDep) -> UnreadCount:
     """How many feed items you have not read (for a badge)."""
-    return UnreadCount(unread_count=await feed.unread_count(session, principal.user_id))
+    return UnreadCount(unread_count=await service.unread_count(session, principal))
 
 
 @router.post("/notifications/feed/read-all", response_model=ReadAllOut, responses=error_responses(401, 403))
 async def read_all(principal: Reader, session: SessionDep) -> ReadAllOut:
     """Mark all your feed items read; answers how many were marked. Idempotent."""
-    marked = await feed.mark_all_read(session, principal.user_id)
-    return ReadAllOut(marked=marked, unread_count=await feed.unread_count(session, principal.user_id))
+    marked, unread = await service.mark_all_read(session, principal)
+    return ReadAllOut(marked=marked, unread_count=unread)
 
 
 @router.post("/notifications/feed/{item_id}/read", response_model=FeedItemOut,
              responses=error_responses(401, 403, 404, 422))
 async def read_one(item_id: uuid.UUID, principal: Reader, session: SessionDep) -> FeedItemOut:
     """Mark one feed item read. Idempotent. 404: not an item of yours."""
-    item = await feed.mark_read(session, principal.user_id, item_id)
-    await session.refresh(item)
-    return service.item_out(item)
+    return service.item_out(await service.mark_read(session, principal, item_id))
 

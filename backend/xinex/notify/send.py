@@ -19,6 +19,7 @@ from xinex.models.notify import NotificationAttempt, NotificationChannel
 from xinex.notify import delivery, feed, ledger, prefs
 from xinex.notify.ledger import Delivery, Outcome
 from xinex.notify.message import NotificationMessage
+from xinex.notify.repository import PrefRepository
 
 __all__ = ["Delivery", "NotificationMessage", "deliver_to_channel", "send_to_channel", "send_to_user"]
 
@@ -60,7 +61,7 @@ async def send_to_user(session: AsyncSession, user_id: uuid.UUID, message: Notif
     """Notify one user on the media their preferences pick for this severity. Quiet hours hold
     back non-critical e-mail and push (recorded as "suppressed"); the in-app feed always gets it.
     Delivered when the feed or one medium reached the user and no medium is still in flight."""
-    pref = await prefs.get_pref(session, message.tenant_id, user_id)
+    pref = await PrefRepository(session).of_user(user_id)
     media = prefs.media_for(pref, message.severity)
     quiet = prefs.suppressed_by_quiet_hours(pref, message.severity, utcnow())
     in_feed = "feed" in media or quiet

@@ -15,13 +15,13 @@ from xinex.identity.principal import Principal
 from xinex.kit import outbound
 from xinex.kit.errors import AppError
 from xinex.kit.etag import check_if_match_value, version_tag
-from xinex.kit.pagination import Page, PageParams, paginate
+from xinex.kit.pagination import Page, PageParams
 from xinex.kit.types import utcnow
-from xinex.models.notify import NotificationAttempt, NotificationChannel, NotificationPref
-from xinex.notify import default_route, feed, prefs
+from xinex.models.notify import FeedItem, NotificationAttempt, NotificationChannel, NotificationPref
+from xinex.notify import default_route, prefs
 from xinex.notify.channels import KINDS
 from xinex.notify.message import NotificationMessage
-from xinex.notify.repository import AttemptRepository, ChannelRepository, PrefRepository
+from xinex.notify.repository import AttemptRepository, ChannelRepository, FeedRepository, PrefRepository
 from xinex.notify.schemas import (
     AttemptOut,
     ChannelCreate,
@@ -64,7 +64,7 @@ async def channels_page(session: AsyncSession, params: PageParams, *, kind: str 
 URL_FIELD = {"slack": "webhook_url", "discord": "webhook_url", "teams": "webhook_url", "webhook": "url"}
 
 
-async def _validate(session: AsyncSession, tenant_id: uuid.UUID | None, kind: str,
+async def _validate(session: AsyncSession, kind: str,
                     config: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = KINDS[kind].validate(config)
     if kind in URL_FIELD:
@@ -75,7 +75,7 @@ async def _validate(session: AsyncSession, tenant_id: uuid.UUID | None, kind: st
                 "fields": {f"config.{URL_FIELD[kind]}": f"target refused: {exc}"}, "reason": exc.reason}) from None
     if kind == "push":
         wanted = {uuid.UUID(u) for u in clean["user_ids"]}
-        if wanted - await ChannelRepository(session).members_among(tenant_id, wanted):
+        if wanted - await ChannelRepository(session).members_among(wanted):
             raise AppError("VALIDATION_FAILED", "The request did not validate",
                            details={"fields": {"config.user_ids": "every user must be a member of this tenant"}})
     return clean
@@ -86,7 +86,7 @@ async def create(session: AsyncSession, tenant_id: uuid.UUID | None, user_id: uu
                  principal: Principal | None = None) -> NotificationChannel:
     if await ChannelRepository(session).count() >= MAX_CHANNELS:
         raise AppError("CONFLICT", f"At most {MAX_CHANNELS} notification channels per tenant")
-    config = await _validate(session, tenant_id, data.kind, data.config)
+    config = await _validate(session, data.kind, data.config)
     channel = NotificationChannel(name=data.name.strip(), kind=data.kind, config=config, enabled=data.enabled,
                                   created_by=user_id)
     if tenant_id is not None:  # else the session's tenant (kit/tenancy.py stamps it at flush)
@@ -109,7 +109,7 @@ async def _apply(session: AsyncSession, channel: NotificationChannel, data: Chan
     if data.config is not None:
         module = KINDS[channel.kind]
         merged = module.merge(data.config, channel.config or {})
-        channel.config = await _validate(session, channel.tenant_id, channel.kind, merged)
+        channel.config = await _validate(session, channel.kind, merged)
     if data.default is not None:
         await default_route.set_on_default_route(session, channel.tenant_id, channel.id, data.default)
         channel.updated_at = utcnow()  # the representation changed: a new ETag
@@ -188,7 +188,7 @@ def prefs_out(pref: NotificationPref) -> PrefsOut:
 async def own_pref(session: AsyncSession, principal: Principal) -> NotificationPref:
     """The caller's preferences in this tenant, created with the defaults on first use."""
     assert principal.tenant_id is not None and principal.user_id is not None  # Authorize: a member's principal
-    pref = await prefs.get_pref(session, principal.tenant_id, principal.user_id)
+    pref = await PrefRepository(session).of_user(principal.user_id)
     if pref is None:
         pref = NotificationPref(tenant_id=principal.tenant_id, user_id=principal.user_id, rules={})
         session.add(pref)
@@ -219,6 +219,28 @@ def item_out(item: Any) -> FeedItemOut:
 
 async def feed_page(session: AsyncSession, principal: Principal, params: PageParams, *, unread: bool) -> FeedPage:
     """The caller's feed, newest first, with the unread count."""
-    items, total = await paginate(session, feed.list_stmt(principal.user_id, unread_only=unread), params)
-    page = Page.of([item_out(i) for i in items], total, params)
-    return FeedPage(**page.model_dump(), unread_count=await feed.unread_count(session, principal.user_id))
+    assert principal.user_id is not None  # Authorize: a member's principal
+    repo = FeedRepository(session)
+    page = await repo.page(params, repo.mine(principal.user_id, unread_only=unread), out=item_out)
+    return FeedPage(**page.model_dump(), unread_count=await repo.unread_count(principal.user_id))
+
+
+async def unread_count(session: AsyncSession, principal: Principal) -> int:
+    assert principal.user_id is not None  # Authorize: a member's principal
+    return await FeedRepository(session).unread_count(principal.user_id)
+
+
+async def mark_all_read(session: AsyncSession, principal: Principal) -> tuple[int, int]:
+    """Mark every item of the caller read: (how many were marked, the unread count after)."""
+    assert principal.user_id is not None  # Authorize: a member's principal
+    repo = FeedRepository(session)
+    marked = await repo.mark_all_read(principal.user_id)
+    return marked, await repo.unread_count(principal.user_id)
+
+
+async def mark_read(session: AsyncSession, principal: Principal, item_id: uuid.UUID) -> FeedItem:
+    """One of the caller's items, marked read (404: not an item of the caller's in this tenant)."""
+    assert principal.user_id is not None  # Authorize: a member's principal
+    item = await FeedRepository(session).mark_read(principal.user_id, item_id)
+    await session.refresh(item)
+    return item

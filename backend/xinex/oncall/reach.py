@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.events import timeline
+from xinex.kit.tenancy import bound_tenant
 from xinex.models.incidents import Incident, IncidentStatus
 from xinex.models.notify import NotificationAttempt, NotificationChannel
 from xinex.models.oncall import Page, PageStatus
@@ -97,9 +98,9 @@ async def _tell_owners(session: AsyncSession, incident: Incident, warning: str) 
     from xinex.notify.message import NotificationMessage, incident_link
     from xinex.settings import get_settings
 
+    bound_tenant(session)  # memberships: the bound tenant's criterion (an unbound session would read every tenant's)
     users = (await session.execute(select(Membership.user_id).where(
-        Membership.tenant_id == incident.tenant_id, Membership.role.in_([Role.owner.value, Role.admin.value])
-    ))).scalars().all()
+        Membership.role.in_([Role.owner.value, Role.admin.value])))).scalars().all()
     message = NotificationMessage(
         tenant_id=incident.tenant_id, event="incident.unreached", title=f"Nobody was reached: {incident.title}",
         body=warning, severity="warning", incident_id=incident.id,

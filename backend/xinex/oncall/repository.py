@@ -13,6 +13,7 @@ from sqlalchemy import Select, select
 from sqlmodel import col
 
 from xinex.kit.repository import Repository
+from xinex.kit.tenancy import bound_tenant
 from xinex.models.oncall import EscalationPolicy, RoutingRule, Schedule, ScheduleOverride
 from xinex.models.tenant import Membership
 
@@ -66,10 +67,12 @@ class OverrideRepository(Repository[ScheduleOverride]):
         return list((await self.session.execute(self.of_schedule(schedule_id, start, end))).scalars().all())
 
 
-async def members_among(session: Any, tenant_id: uuid.UUID | None, user_ids: set[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of `user_ids` are members of the tenant."""
+async def members_among(session: Any, user_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of `user_ids` are members of the bound tenant (memberships are read across tenants by an
+    unbound session, so refuse one rather than answer for every tenant)."""
+    bound_tenant(session)
     return set((await session.execute(select(col(Membership.user_id)).where(
-        col(Membership.tenant_id) == tenant_id, col(Membership.user_id).in_(user_ids)))).scalars().all())
+        col(Membership.user_id).in_(user_ids)))).scalars().all())
 
 
 async def existing_ids(session: Any, model: Any, ids: set[uuid.UUID]) -> set[uuid.UUID]:

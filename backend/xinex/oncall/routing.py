@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinex.kit.tenancy import bound_tenant
 from xinex.models.oncall import EscalationPolicy, RoutingRule
 from xinex.models.tenant import Membership, Role
 
@@ -85,20 +86,20 @@ async def plan(session: AsyncSession, facts: AlertFacts, tenant_id: uuid.UUID) -
     route disabled): the owners and admins only."""
     rule = await route(session, facts)
     if rule is None:
-        return RoutePlan(None, [], await fallback_policy(session, tenant_id))
+        return RoutePlan(None, [], await fallback_policy(session))
     snapshot, offset = None, 0
     if rule.escalation_policy_id:
         snapshot, offset = await snapshot_policy(session, rule.escalation_policy_id)
     if snapshot is None and rule.is_default:
-        snapshot = await fallback_policy(session, tenant_id, "default route")
+        snapshot = await fallback_policy(session, "default route")
     return RoutePlan(rule, [str(c) for c in rule.channel_ids or []], snapshot, offset, rule.auto_resolve)
 
 
-async def fallback_policy(session: AsyncSession, tenant_id: uuid.UUID, why: str = "no routing rule matched") -> dict:
+async def fallback_policy(session: AsyncSession, why: str = "no routing rule matched") -> dict:
     """Page the tenant's owners and admins so no incident goes unannounced."""
+    bound_tenant(session)  # memberships: the bound tenant's criterion (an unbound session would read every tenant's)
     users = (await session.execute(
-        select(Membership.user_id).where(Membership.tenant_id == tenant_id,
-                                         Membership.role.in_([Role.owner.value, Role.admin.value]))
+        select(Membership.user_id).where(Membership.role.in_([Role.owner.value, Role.admin.value]))
         .order_by(Membership.created_at)
     )).scalars().all()
     return {"id": None, "name": f"Tenant owners and admins ({why})",

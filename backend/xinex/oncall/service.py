@@ -47,10 +47,10 @@ def invalid(field: str, message: str) -> AppError:
     return AppError("VALIDATION_FAILED", "The request did not validate", details={"fields": {field: message}})
 
 
-async def check_members(session: AsyncSession, tenant_id: uuid.UUID | None, user_ids: set[uuid.UUID], field: str) -> None:
+async def check_members(session: AsyncSession, user_ids: set[uuid.UUID], field: str) -> None:
     if not user_ids:
         return
-    missing = user_ids - await members_among(session, tenant_id, user_ids)
+    missing = user_ids - await members_among(session, user_ids)
     if missing:
         raise invalid(field, f"not members of this tenant: {', '.join(sorted(map(str, missing)))}")
 
@@ -162,7 +162,7 @@ async def apply_policy(session: AsyncSession, tenant_id: uuid.UUID | None, polic
     users = {t.id for s in data.steps for t in s.targets if t.type == "user"}
     schedules = {t.id for s in data.steps for t in s.targets if t.type == "schedule"}
     channels = {t.id for s in data.steps for t in s.targets if t.type == "channel"}
-    await check_members(session, tenant_id, users, "steps")
+    await check_members(session, users, "steps")
     await _check_ids(session, Schedule, schedules, "steps", "schedule")
     await _check_ids(session, NotificationChannel, channels, "steps", "notification channel")
     policy.name = data.name
@@ -230,7 +230,7 @@ async def get_schedule(session: AsyncSession, schedule_id: uuid.UUID) -> Schedul
 async def apply_schedule(session: AsyncSession, tenant_id: uuid.UUID | None, schedule: Schedule,
                          data: ScheduleIn) -> Schedule:
     tz = ZoneInfo(data.timezone)
-    await check_members(session, tenant_id, {u for layer in data.layers for u in layer.users}, "layers")
+    await check_members(session, {u for layer in data.layers for u in layer.users}, "layers")
     schedule.name = data.name
     schedule.description = data.description
     schedule.timezone = data.timezone
@@ -286,7 +286,7 @@ async def create_override(session: AsyncSession, tenant_id: uuid.UUID | None, sc
                           *, request: Request | None = None, principal: Principal | None = None) -> ScheduleOverride:
     """The user must be a member of this tenant (422)."""
     schedule = await get_schedule(session, schedule_id)
-    await check_members(session, tenant_id, {data.user_id}, "user_id")
+    await check_members(session, {data.user_id}, "user_id")
     override = ScheduleOverride(schedule_id=schedule.id, user_id=data.user_id, starts_at=data.starts_at,
                                 ends_at=data.ends_at, created_by=principal.user_id if principal else None)
     session.add(override)
