@@ -193,7 +193,7 @@ async def _new_snapshot(session: AsyncSession, incident: Incident, data: Reassig
     its round-robin offset and a label for the timeline. 422 for a user outside the tenant or a
     policy the tenant does not have."""
     if data.user_id is not None:
-        if not await members_among(session, incident.tenant_id, {data.user_id}):
+        if not await members_among(session, {data.user_id}):
             raise _invalid("user_id", "not a member of this team")
         who = (await session.execute(select(User).where(col(User.id) == data.user_id))).scalar_one()
         label = f"{who.name} ({who.email})" if who.name else who.email
