@@ -53,6 +53,11 @@ async def test_bad_input_is_422_never_500(client, alice):
                 {"name": "x", "slug": "events"}, {"name": "x", "slug": slug(), "logo_url": "ftp://x"},
                 {"name": "x", "slug": slug(), "custom_domain": "not a domain"}):
         assert_error(await client.post(BASE, json=bad, headers=alice.bearer), 422, "VALIDATION_FAILED")
+    # Too long a string is counted in characters, not "items".
+    for field, limit in (("name", 200), ("description", 2000)):
+        r = await client.post(BASE, json={"name": "x", "slug": slug(), field: "y" * (limit + 1)}, headers=alice.bearer)
+        body = assert_error(r, 422, "VALIDATION_FAILED")
+        assert body["details"]["fields"][field] == f"String should have at most {limit} characters"
 
 
 async def test_tier_limit_status_pages(client, signup, db):

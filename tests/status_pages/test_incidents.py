@@ -122,6 +122,12 @@ async def test_incident_input_and_links(client, alice):
                 {"title": "x", "message": "m", "components": [{"component_id": str(uuid.uuid4())}]},
                 {"title": "x", "message": "m", "linked_incident_id": str(uuid.uuid4())}):
         assert_error(await client.post(base, json=bad, headers=alice.bearer), 422, "VALIDATION_FAILED")
+    r = await client.post(base, json={"title": "x" * 301, "message": "m"}, headers=alice.bearer)
+    body = assert_error(r, 422, "VALIDATION_FAILED")
+    assert body["details"]["fields"]["title"] == "String should have at most 300 characters"
+    # Without an impact an incident is minor (docs/status-pages.md).
+    r = await client.post(base, json={"title": "Default", "message": "m"}, headers=alice.bearer)
+    assert r.status_code == 201 and r.json()["impact"] == "minor"
     r = await client.post(base, json={"title": "Planned", "message": "m", "impact": "none"}, headers=alice.bearer)
     inc = r.json()
     r = await client.patch(f"{base}/{inc['id']}", json={"title": "Renamed"}, headers=alice.bearer)

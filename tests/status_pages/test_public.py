@@ -147,6 +147,12 @@ async def test_unknown_slugs_and_caching_headers(client, alice):
     assert zipped.json()["page"] == plain.json()["page"] and "Accept-Encoding" in zipped.headers["vary"]
     html = await client.get(f"/status/{page['slug']}", headers={"Accept-Encoding": "gzip"})
     assert html.headers["content-encoding"] == "gzip" and "<main" in html.text
+    # The HTML and the JSON of one snapshot are different representations: different tags.
+    assert html.headers["etag"] != r.headers["etag"]
+    again = await client.get(f"/status/{page['slug']}", headers={"If-None-Match": html.headers["etag"]})
+    assert again.status_code == 304
+    crossed = await client.get(f"{PUBLIC}/{page['slug']}", headers={"If-None-Match": html.headers["etag"]})
+    assert crossed.status_code == 200 and crossed.json()["page"]["slug"] == page["slug"]
 
 
 async def test_a_heartbeat_down_counts_as_downtime_not_100_percent(client, alice, db):

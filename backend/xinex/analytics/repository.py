@@ -38,6 +38,15 @@ WHERE tenant_id = {tenant:UUID} AND monitor_id = {monitor:UUID}
   AND status IN ('up', 'degraded')
 GROUP BY b ORDER BY b
 """
+# The same successful checks per calendar day of a time zone (status pages draw days in the page's zone).
+RESPONSE_DAYS_SQL = """
+SELECT toDate(timestamp, {tz:String}) AS d, quantiles(0.5, 0.95)(latency_ms) AS q, count() AS n
+FROM check_results
+WHERE tenant_id = {tenant:UUID} AND monitor_id = {monitor:UUID}
+  AND timestamp >= {start:DateTime64(3, 'UTC')} AND timestamp < {end:DateTime64(3, 'UTC')}
+  AND status IN ('up', 'degraded')
+GROUP BY d ORDER BY d
+"""
 
 
 async def status_changes(store: TimeSeriesStore, tenant_id: uuid.UUID, monitor_id: uuid.UUID, start: datetime,
@@ -59,4 +68,12 @@ async def response_buckets(store: TimeSeriesStore, tenant_id: uuid.UUID, monitor
     """Rows (bucket start, [p50, p95, p99], count, mean) of the successful checks in [start, end)."""
     result = await store.query(RESPONSE_SQL, {"bucket": bucket_seconds, "tenant": tenant_id, "monitor": monitor_id,
                                               "start": start, "end": end})
+    return result.rows
+
+
+async def response_days(store: TimeSeriesStore, tenant_id: uuid.UUID, monitor_id: uuid.UUID, start: datetime,
+                        end: datetime, tz: str) -> list[tuple[Any, ...]]:
+    """Rows (local date, [p50, p95], count) of the successful checks in [start, end), days of the zone `tz`."""
+    result = await store.query(RESPONSE_DAYS_SQL, {"tz": tz, "tenant": tenant_id, "monitor": monitor_id,
+                                                   "start": start, "end": end})
     return result.rows

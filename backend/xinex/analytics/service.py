@@ -9,7 +9,7 @@ answers 503 SERVICE_UNAVAILABLE.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,7 +38,8 @@ def _store() -> TimeSeriesStore:
 
 
 async def uptime_report(session: AsyncSession, monitor_id: uuid.UUID, start: datetime, end: datetime,
-                        period: str) -> dict[str, Any]:
+                        period: str, *, periods: list[tuple[datetime, datetime]] | None = None) -> dict[str, Any]:
+    """`periods` (optional) replaces the UTC calendar periods, e.g. the days of another time zone."""
     tenant_id, store = bound_tenant(session), _store()
     try:
         tags = await _monitor_tags(session, monitor_id)
@@ -48,14 +49,15 @@ async def uptime_report(session: AsyncSession, monitor_id: uuid.UUID, start: dat
     horizon = min(end, utcnow())  # the last result holds until now, not into the future
     maintenance = await maintenance_intervals(session, source_type="monitor", source_id=monitor_id, tags=tags,
                                               start=start, end=end)
-    periods = uptime.compute(changes, maintenance, uptime.period_starts(start, end, period), max(start, horizon))
-    up = sum(p["up_seconds"] for p in periods)
-    down = sum(p["down_seconds"] for p in periods)
-    for p in periods:
+    figures = uptime.compute(changes, maintenance, periods or uptime.period_starts(start, end, period),
+                             max(start, horizon))
+    up = sum(p["up_seconds"] for p in figures)
+    down = sum(p["down_seconds"] for p in figures)
+    for p in figures:
         p["period_start"], p["period_end"] = to_rfc3339(p["period_start"]), to_rfc3339(p["period_end"])
     return {"monitor_id": str(monitor_id), "from": to_rfc3339(start), "to": to_rfc3339(end), "period": period,
             "uptime_pct": round(100.0 * up / (up + down), 4) if up + down else None,
-            "up_seconds": round(up, 3), "down_seconds": round(down, 3), "periods": periods,
+            "up_seconds": round(up, 3), "down_seconds": round(down, 3), "periods": figures,
             "maintenance": [{"starts_at": to_rfc3339(s), "ends_at": to_rfc3339(e)} for s, e in maintenance]}
 
 
@@ -72,3 +74,15 @@ async def response_time_report(session: AsyncSession, monitor_id: uuid.UUID, sta
                for b, q, n, mean in rows]
     return {"monitor_id": str(monitor_id), "from": to_rfc3339(start), "to": to_rfc3339(end), "bucket": bucket,
             "bucket_seconds": bucket_seconds, "buckets": buckets}
+
+
+async def response_time_days(session: AsyncSession, monitor_id: uuid.UUID, start: datetime, end: datetime,
+                             tz: str) -> dict[date, tuple[float, float, int]]:
+    """local date -> (p50 ms, p95 ms, count) of the successful checks in [start, end), days of the zone `tz`."""
+    tenant_id, store = bound_tenant(session), _store()
+    try:
+        await _monitor_tags(session, monitor_id)
+        rows = await repository.response_days(store, tenant_id, monitor_id, start, end, tz)
+    except StoreUnavailableError:
+        raise _unavailable() from None
+    return {d: (float(q[0]), float(q[1]), int(n)) for d, q, n in rows}

@@ -7,8 +7,9 @@ intervals.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 DOWN_STATUSES = ("down", "error")
 
@@ -30,6 +31,20 @@ def period_starts(start: datetime, end: datetime, period: str) -> list[tuple[dat
             nxt = cur.replace(year=cur.year + (cur.month == 12), month=cur.month % 12 + 1)
         out.append((max(cur, start), min(nxt, end)))
         cur = nxt
+    return out
+
+
+def local_days(now: datetime, tz: str, days: int) -> list[tuple[date, datetime, datetime]]:
+    """The last `days` calendar days of the zone `tz` (today last): (local date, start, end) in UTC. A day
+    is 23 or 25 hours long when the clocks change."""
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
+    out = []
+    for i in range(days - 1, -1, -1):
+        d = today - timedelta(days=i)
+        start = datetime(d.year, d.month, d.day, tzinfo=zone).astimezone(UTC)
+        nxt = d + timedelta(days=1)
+        out.append((d, start, datetime(nxt.year, nxt.month, nxt.day, tzinfo=zone).astimezone(UTC)))
     return out
 
 

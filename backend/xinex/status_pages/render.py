@@ -19,6 +19,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 COLORS = {"operational": "#1a7f37", "degraded": "#9a6700", "partial_outage": "#bc4c00",
           "major_outage": "#cf222e", "maintenance": "#0969da", "no_data": "#8c959f"}
 BAR_WIDTH, BAR_GAP, BAR_HEIGHT = 3, 2, 30
+CHART_WIDTH, CHART_HEIGHT, CHART_STEP = 460, 60, 20  # response-time chart: one step per hour
 
 
 @lru_cache(maxsize=1)
@@ -27,9 +28,52 @@ def environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.globals.update(COLORS=COLORS, LABELS=LABELS, DESCRIPTIONS=DESCRIPTIONS, BAR_WIDTH=BAR_WIDTH,
                        BAR_GAP=BAR_GAP, BAR_HEIGHT=BAR_HEIGHT)
+    env.globals["latency_chart"] = latency_chart
     env.filters["when"] = _when
     env.filters["pct"] = _pct
+    env.filters["ms"] = _ms
     return env
+
+
+def _runs(values: list[float | None], top: float) -> list[str]:
+    """SVG polyline point lists of the known values (an hour without checks breaks the line; a lone hour
+    is a short dash)."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    for i, v in enumerate(values):
+        if v is None:
+            if runs[-1]:
+                runs.append([])
+            continue
+        runs[-1].append((i * CHART_STEP, CHART_HEIGHT - 2 - (CHART_HEIGHT - 4) * v / top))
+    out = []
+    for run in runs:
+        if len(run) == 1:
+            run.append((run[0][0] + CHART_STEP / 4, run[0][1]))
+        if run:
+            out.append(" ".join(f"{x:g},{y:.1f}" for x, y in run))
+    return out
+
+
+def latency_chart(rt: dict[str, Any]) -> dict[str, Any]:
+    """The geometry and the words of a component's response-time chart (last 24 hours, p50 and p95)."""
+    hours = rt["hourly"]
+    p50 = [h["p50_ms"] for h in hours]
+    p95 = [h["p95_ms"] for h in hours]
+    known = [v for v in p95 if v is not None] + [v for v in p50 if v is not None]
+    top = max(known, default=1.0) or 1.0
+    checks = sum(h["checks"] for h in hours)
+    day_p50 = [v for v in p50 if v is not None]
+    if checks:
+        summary = (f"response time over the last 24 hours: median between {min(day_p50):.0f} and "
+                   f"{max(day_p50):.0f} ms per hour, 95th percentile up to {max(known):.0f} ms, {checks} checks")
+    else:
+        summary = "no response times in the last 24 hours"
+    return {"width": (len(hours) - 1) * CHART_STEP, "height": CHART_HEIGHT, "top": top, "summary": summary,
+            "p50": _runs(p50, top), "p95": _runs(p95, top), "checks": checks}
+
+
+def _ms(value: float | None) -> str:
+    return "no data" if value is None else f"{value:.0f} ms"
 
 
 def _pct(value: float | None) -> str:

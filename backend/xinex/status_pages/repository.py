@@ -19,6 +19,7 @@ from xinex.models.heartbeats import Heartbeat
 from xinex.models.incidents import MaintenanceWindow
 from xinex.models.maintenance import MaintenanceSchedule
 from xinex.models.monitors import Monitor
+from xinex.models.outbox import OutboxEvent
 from xinex.models.status_pages import (
     StatusPage,
     StatusPageComponent,
@@ -106,14 +107,46 @@ async def source_states(session: AsyncSession, comps: Sequence[StatusPageCompone
     return out
 
 
-async def heartbeats_down_since(session: AsyncSession, comps: Sequence[StatusPageComponent]) -> dict[uuid.UUID, datetime | None]:
-    """heartbeat id -> when it went down (its `down_at`, kept while down), for the components' heartbeats down now."""
-    ids = [c.source_id for c in comps if c.source_type == "heartbeat" and c.source_id is not None]
+# The heartbeat's own state changes, as its state machine records them in the outbox (heartbeats/transitions.py).
+HEARTBEAT_STATES = {"heartbeat.down": "down", "heartbeat.up": "up", "heartbeat.late": "late"}
+
+
+async def heartbeat_sources(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Heartbeat]:
     if not ids:
         return {}
-    rows = (await session.execute(select(col(Heartbeat.id), col(Heartbeat.down_at)).where(
-        col(Heartbeat.id).in_(ids), col(Heartbeat.status) == "down"))).all()
-    return {row[0]: row[1] for row in rows}
+    rows = (await session.execute(select(Heartbeat).where(col(Heartbeat.id).in_(list(ids))))).scalars().all()
+    return {hb.id: hb for hb in rows}
+
+
+async def heartbeat_history(session: AsyncSession, ids: Sequence[uuid.UUID], start: datetime,
+                            end: datetime) -> dict[uuid.UUID, list[tuple[datetime, str]]]:
+    """heartbeat id -> its state changes (time, up | late | down) in [start, end), led by the state in force at
+    `start` when one was recorded before it. Read from the outbox rows each transition wrote."""
+    out: dict[uuid.UUID, list[tuple[datetime, str]]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    kinds = list(HEARTBEAT_STATES)
+    base = (col(OutboxEvent.source_type) == "heartbeat", col(OutboxEvent.event_type).in_(kinds))
+    # The last change before the range, per heartbeat.
+    latest = (select(col(OutboxEvent.source_id), func.max(col(OutboxEvent.occurred_at)).label("at"))
+              .where(*base, col(OutboxEvent.source_id).in_(list(ids)), col(OutboxEvent.occurred_at) < start)
+              .group_by(col(OutboxEvent.source_id)).subquery())
+    before = (await session.execute(
+        select(col(OutboxEvent.source_id), col(OutboxEvent.event_type)).join(
+            latest, (col(OutboxEvent.source_id) == latest.c.source_id) & (col(OutboxEvent.occurred_at) == latest.c.at))
+        .where(*base))).all()
+    for source_id, kind in before:
+        out[source_id] = [(start, HEARTBEAT_STATES[kind])]
+    inside = (await session.execute(
+        select(col(OutboxEvent.source_id), col(OutboxEvent.occurred_at), col(OutboxEvent.event_type))
+        .where(*base, col(OutboxEvent.source_id).in_(list(ids)), col(OutboxEvent.occurred_at) >= start,
+               col(OutboxEvent.occurred_at) < end)
+        .order_by(col(OutboxEvent.occurred_at), col(OutboxEvent.created_at)))).all()
+    for source_id, at, kind in inside:
+        changes = out[source_id]
+        if not changes or changes[-1][1] != HEARTBEAT_STATES[kind]:
+            changes.append((at, HEARTBEAT_STATES[kind]))
+    return out
 
 
 async def incidents(session: AsyncSession, page_id: uuid.UUID, *, resolved: bool | None = None,

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from xinex.kit.fields import NonBlankStr, TimeZoneName
 from xinex.kit.outbound import HTTP_URL_SCHEMA, OutboundBlocked, check_url
-from xinex.kit.types import NoNul, NulFreeStr, UTCDatetime
+from xinex.kit.types import NoNul, UTCDatetime
 
 ComponentStatus = Literal["operational", "degraded", "partial_outage", "major_outage", "maintenance"]
 COMPONENT_STATUSES: tuple[str, ...] = ("operational", "degraded", "partial_outage", "major_outage", "maintenance")
@@ -23,8 +31,14 @@ Visibility = Literal["public", "password", "members"]
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 COLOR_PATTERN = r"^#[0-9a-fA-F]{6}$"
 DOMAIN_PATTERN = r"^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
-Name = Annotated[NonBlankStr, NoNul, Field(min_length=1, max_length=200)]
-Text = Annotated[NulFreeStr, Field(max_length=2000)]
+# The length is checked on the string itself, before the blank/NUL checks: a constraint placed after a
+# validator is pydantic's generic length check, which says "at most N items" of a string.
+_VISIBLE, _NON_BLANK = get_args(NonBlankStr)[1:]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), _VISIBLE, _NON_BLANK, NoNul]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=300), _VISIBLE, _NON_BLANK, NoNul]
+Message = Annotated[str, StringConstraints(min_length=1, max_length=10000), _VISIBLE, _NON_BLANK, NoNul]
+Text = Annotated[str, StringConstraints(max_length=2000), NoNul]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=200), NoNul]
 Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=SLUG_PATTERN)]
 # Slugs the root surface uses for itself (/status/{slug}/… is public; these stay unambiguous).
 RESERVED_SLUGS = frozenset({"events", "groups", "components", "api", "static", "assets"})
@@ -72,7 +86,7 @@ class PageIn(BaseModel):
     brand_color: str = Field(default="#1f6feb", pattern=COLOR_PATTERN)
     time_zone: TimeZoneName = Field(default="UTC", max_length=64)
     visibility: Visibility = "public"
-    password: Annotated[NulFreeStr, Field(min_length=8, max_length=200)] | None = Field(
+    password: Password | None = Field(
         default=None, description="required with visibility=password (kept only as a hash; omit on PUT to keep it)")
     custom_domain: str | None = Field(default=None, max_length=253, pattern=DOMAIN_PATTERN)
     show_uptime_bars: bool = True
@@ -250,10 +264,10 @@ class IncidentIn(BaseModel):
          "components": [{"component_id": "8c1e3f2b-4e7b-5d4a-9c6d-6f1a2b3c4d5e", "impact": "partial_outage"}],
          "notify": True}]})
 
-    title: Annotated[NonBlankStr, NoNul, Field(min_length=1, max_length=300)]
+    title: Title
     status: IncidentStatus = "investigating"
-    impact: IncidentImpact = "minor"
-    message: Annotated[NonBlankStr, NoNul, Field(min_length=1, max_length=10000)]
+    impact: IncidentImpact = Field(default="minor", description="how bad it is for readers; minor when omitted")
+    message: Message
     components: list[AffectedIn] = Field(default_factory=list, max_length=200)
     notify: bool = Field(default=False, description="mail and call the page's confirmed subscribers")
     linked_incident_id: uuid.UUID | None = Field(default=None, description="the internal incident (never public)")
@@ -263,7 +277,7 @@ class IncidentPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"title": "Elevated API error rates in eu-west", "impact": "minor"}]})
 
-    title: Annotated[NonBlankStr, NoNul, Field(min_length=1, max_length=300)] | None = None
+    title: Title | None = None
     impact: IncidentImpact | None = None
     components: list[AffectedIn] | None = Field(default=None, max_length=200)
     linked_incident_id: uuid.UUID | None = None
@@ -274,7 +288,7 @@ class UpdateIn(BaseModel):
         {"status": "identified", "message": "A faulty deploy; rolling back.", "notify": True}]})
 
     status: IncidentStatus
-    message: Annotated[NonBlankStr, NoNul, Field(min_length=1, max_length=10000)]
+    message: Message
     notify: bool = False
 
 
@@ -366,9 +380,28 @@ class Accepted(BaseModel):
 
 
 class PublicDay(BaseModel):
-    date: str = Field(description="UTC calendar day, YYYY-MM-DD")
+    date: str = Field(description="calendar day in the page's time zone, YYYY-MM-DD")
     status: Literal["operational", "degraded", "partial_outage", "major_outage", "no_data"]
     uptime_pct: float | None = Field(description="null: no data that day (not 100 %)")
+
+
+class PublicLatencyHour(BaseModel):
+    start: str = Field(description="the hour's start (UTC)")
+    p50_ms: float | None = Field(description="median response time of the hour's successful checks; null: none")
+    p95_ms: float | None
+    checks: int
+
+
+class PublicLatencyDay(BaseModel):
+    date: str = Field(description="calendar day in the page's time zone, YYYY-MM-DD")
+    p50_ms: float | None = Field(description="median response time of the day's successful checks; null: none")
+    p95_ms: float | None
+    checks: int
+
+
+class PublicResponseTimes(BaseModel):
+    hourly: list[PublicLatencyHour] = Field(description="the last 24 hours, oldest first")
+    daily: list[PublicLatencyDay] = Field(description="the last 7 days, today last")
 
 
 class PublicComponent(BaseModel):
@@ -378,6 +411,8 @@ class PublicComponent(BaseModel):
     status: ComponentStatus
     uptime_90d_pct: float | None
     days: list[PublicDay]
+    response_times: PublicResponseTimes | None = Field(
+        default=None, description="monitor components of pages that show response times; null: not shown")
 
 
 class PublicGroup(BaseModel):

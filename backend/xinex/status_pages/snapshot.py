@@ -19,8 +19,10 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.analytics import service as analytics
 from xinex.analytics import uptime
@@ -29,6 +31,7 @@ from xinex.kit.errors import AppError
 from xinex.kit.etag import representation_tag
 from xinex.kit.types import to_rfc3339, utcnow
 from xinex.maintenance import service as maintenance
+from xinex.maintenance.schedule import merge as merge_intervals
 from xinex.models.status_pages import (
     StatusPage,
     StatusPageComponent,
@@ -45,6 +48,8 @@ MISSING_TTL_S = 2.0  # an unknown slug is asked again after this
 BARS_TTL_S = 60.0
 DAYS = 90
 UPCOMING = timedelta(days=14)
+HOURS = 24  # response times: hourly over the last day
+RESPONSE_DAYS = 7  # and daily over the last week
 
 # Worst last: the page and a group show the worst status of their components.
 SEVERITY = {"operational": 0, "maintenance": 1, "degraded": 2, "partial_outage": 3, "major_outage": 4}
@@ -101,18 +106,26 @@ class Entry:
     html: str | None = None  # the rendered page, made once per snapshot by the first HTML reader
     gzip_html: bytes | None = None
 
+    @property
+    def html_etag(self) -> str:
+        """The HTML page's own tag: a cache must never answer a JSON request with the HTML or back."""
+        return 'W/"h' + self.etag.removeprefix('W/"')
+
 
 @dataclass
 class _Bars:
     days: dict[str, list[dict[str, Any]]]  # component key -> days
     built_at: float
+    response: dict[str, dict[str, Any]] = field(default_factory=dict)  # component key -> response times
+    shape: tuple[Any, ...] = ()  # what they were built for (snapshot._shape)
     refreshing: bool = False
     days_json: dict[str, str] = field(default_factory=dict)  # the same, serialized once
     tag: str = ""  # fingerprint of days_json
 
     def __post_init__(self) -> None:
         self.days_json = {k: json.dumps(v, separators=(",", ":")) for k, v in self.days.items()}
-        self.tag = representation_tag("".join(f"{k}{v}" for k, v in sorted(self.days_json.items())))
+        self.tag = representation_tag("".join(f"{k}{v}" for k, v in sorted(self.days_json.items()))
+                                      + json.dumps(self.response, sort_keys=True))
 
 
 NO_BARS = _Bars({}, 0.0)
@@ -216,7 +229,7 @@ async def build(db: Database, slug: str) -> Entry | None:
                                              resolved_since=now - timedelta(days=page.past_incident_days))
         updates = await repository.updates_of(session, [i.id for i in [*open_incidents, *past]])
         windows = await repository.maintenance_windows(session) if comps else []
-        bars = await _bars(db, page, comps) if page.show_uptime_bars else NO_BARS
+        bars = await _bars(db, page, comps) if page.show_uptime_bars or page.show_response_times else NO_BARS
     impacts = _impacts(open_incidents)
     names = {str(c.id): (c.key, c.name) for c in comps}
     covered: dict[uuid.UUID, list[str]] = {}  # window id -> names of the page's components it covers
@@ -243,12 +256,13 @@ async def build(db: Database, slug: str) -> Entry | None:
     for c in comps:
         source = states.get(c.source_id) if c.source_id else None
         status = derive(c, source[0] if source else None, c.id in active_for, impacts.get(str(c.id)))
-        days = bars.days.get(c.key, [])
+        days = bars.days.get(c.key, []) if page.show_uptime_bars else []
         known = [d for d in days if d["uptime_pct"] is not None]
         by_group.setdefault(c.group_id, []).append({
             "key": c.key, "name": c.name, "description": c.description, "status": status,
             "uptime_90d_pct": round(sum(d["uptime_pct"] for d in known) / len(known), 3) if known else None,
             "days": days,
+            "response_times": bars.response.get(c.key) if page.show_response_times else None,
         })
     out_groups: list[dict[str, Any]] = []
     if by_group.get(None):
@@ -296,33 +310,37 @@ def day_status(pct: float | None, worst_impact: str = "operational") -> str:
     return "operational"
 
 
-def day_periods(now: datetime) -> list[tuple[datetime, datetime]]:
-    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    start = today - timedelta(days=DAYS - 1)
-    return uptime.period_starts(start, today + timedelta(days=1), "day")
+def day_periods(now: datetime, tz: str = "UTC") -> list[tuple[date, datetime, datetime]]:
+    """The DAYS calendar days of the page's time zone ending today: (local date, start, end), in UTC."""
+    return uptime.local_days(now, tz, DAYS)
 
 
 async def _bars(db: Database, page: StatusPage, comps: list[StatusPageComponent]) -> _Bars:
     """Bars of the page's components: cached, refreshed in the background once older than BARS_TTL_S."""
     key = (id(db), page.id)
     cached = _BARS.get(key)
-    wanted = {c.key for c in comps}
-    if cached is not None and set(cached.days) == wanted:
+    shape = _shape(page, comps)
+    if cached is not None and cached.shape == shape:
         if time.monotonic() - cached.built_at > BARS_TTL_S and not cached.refreshing:
             cached.refreshing = True
             task = asyncio.get_running_loop().create_task(_refresh_bars(db, page.id, page.tenant_id))
             _TASKS.add(task)
             task.add_done_callback(_TASKS.discard)
         return cached
-    days = await compute_bars(db, page.tenant_id, page.id, utcnow())
-    _BARS[key] = bars = _Bars(days, time.monotonic())
+    bars = await compute_bars(db, page.tenant_id, page.id, utcnow())
+    _BARS[key] = bars
     return bars
+
+
+def _shape(page: StatusPage, comps: list[StatusPageComponent]) -> tuple[Any, ...]:
+    """What the bars depend on besides time: a change of it rebuilds them at once."""
+    return (page.time_zone, page.show_response_times,
+            tuple(sorted((c.key, c.source_type, str(c.source_id), c.created_at.isoformat()) for c in comps)))
 
 
 async def _refresh_bars(db: Database, page_id: uuid.UUID, tenant_id: uuid.UUID) -> None:
     try:
-        days = await compute_bars(db, tenant_id, page_id, utcnow())
-        _BARS[(id(db), page_id)] = _Bars(days, time.monotonic())
+        _BARS[(id(db), page_id)] = await compute_bars(db, tenant_id, page_id, utcnow())
     except Exception:  # noqa: BLE001 - the old bars stay; the next request tries again
         log.warning("status page bars not refreshed", exc_info=True)
         cached = _BARS.get((id(db), page_id))
@@ -330,60 +348,142 @@ async def _refresh_bars(db: Database, page_id: uuid.UUID, tenant_id: uuid.UUID) 
             cached.refreshing = False
 
 
-async def compute_bars(db: Database, tenant_id: uuid.UUID, page_id: uuid.UUID,
-                       now: datetime) -> dict[str, list[dict[str, Any]]]:
-    """Per component key, DAYS UTC days ending today. Monitor components: the daily figures of
-    /analytics/uptime (analytics.service.uptime_report: time-weighted check results, maintenance
-    counted as up). Other
-    components: the time the page's incidents put them in major outage; a heartbeat down now also
-    counts as down since it went down. A day before the component
-    existed, or with no check result, is no data (null), never 100 %."""
-    periods = day_periods(now)
+def _incident_uptime(downs: list[tuple[datetime, datetime]], known_from: datetime, p_start: datetime,
+                     p_end: datetime, now: datetime) -> float | None:
+    """A manual component's uptime % of one period: the time its incidents put it in major outage is down."""
+    lo, hi = max(p_start, known_from), min(p_end, now)
+    if hi <= lo:
+        return None
+    merged = merge_intervals(sorted((max(s, lo), min(e, hi)) for s, e in downs if s < hi and e > lo))
+    down = sum((e - s).total_seconds() for s, e in merged)
+    total = (hi - lo).total_seconds()
+    return round(100.0 * (total - min(down, total)) / total, 4)
+
+
+async def _heartbeat_uptime(session: AsyncSession, comps: list[StatusPageComponent],
+                            periods: list[tuple[datetime, datetime]],
+                            now: datetime) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """heartbeat id -> the figures of uptime.compute per period (as /analytics/uptime computes a monitor's),
+    over the heartbeat's own state history — the transitions its state machine recorded, not only its
+    current state —, downtime inside its maintenance windows counted as up."""
     start, end = periods[0][0], periods[-1][1]
-    monitor_pcts: dict[uuid.UUID, list[float | None]] = {}
+    ids = list({c.source_id for c in comps if c.source_type == "heartbeat" and c.source_id is not None})
+    sources = await repository.heartbeat_sources(session, ids)
+    history = await repository.heartbeat_history(session, list(sources), start, min(end, now))
+    out: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for hb_id, hb in sources.items():
+        known_from = max(hb.created_at, start)
+        changes = [(max(at, known_from), state) for at, state in history[hb_id]]
+        if not changes or changes[0][0] > known_from:
+            changes.insert(0, (known_from, "up"))  # new or up until its first recorded change
+        if hb.status == "down" and hb.down_at is not None and changes[-1][1] == "down":
+            # The sweeper records the change when it runs; the heartbeat was down from its deadline on.
+            at = max(min(hb.down_at, changes[-1][0]), changes[-2][0] if len(changes) > 1 else known_from)
+            changes[-1] = (at, "down")
+        elif hb.status == "down" and changes[-1][1] != "down":
+            changes.append((max(min(hb.down_at or now, now), changes[-1][0]), "down"))
+        elif hb.status != "down" and changes[-1][1] == "down":
+            # Left down without a recorded change (paused, edited): down until the row last changed.
+            changes.append((max(min(hb.updated_at, now), changes[-1][0]), "up"))
+        windows = await maintenance.maintenance_intervals(session, source_type="heartbeat", source_id=hb_id,
+                                                          tags=list(hb.tags or []), start=start, end=end)
+        figures = uptime.compute(changes, windows, periods, max(start, min(end, now)))
+        for f, (p_start, p_end) in zip(figures, periods, strict=True):
+            f["late"] = any(state == "late" and at < p_end and (nxt > p_start)
+                            for (at, state), nxt in zip(changes, [c[0] for c in changes[1:]] + [now], strict=True))
+        out[hb_id] = figures
+    return out
+
+
+async def _response_times(session: AsyncSession, monitor_id: uuid.UUID, now: datetime,
+                          tz: str) -> dict[str, Any] | None:
+    """The last 24 hours (hourly) and the last 7 days of the page's zone (daily): p50/p95 of successful
+    checks, from the same check results as /analytics/response-time. None: the store cannot answer."""
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    start = hour - timedelta(hours=HOURS - 1)
+    days = uptime.local_days(now, tz, RESPONSE_DAYS)
+    try:
+        hourly = await analytics.response_time_report(session, monitor_id, start, hour + timedelta(hours=1), "1h",
+                                                      3600)
+        daily = await analytics.response_time_days(session, monitor_id, days[0][1], days[-1][2], tz)
+    except (AppError, TimeSeriesError) as exc:
+        log.warning("status page response times: the time-series store cannot answer (%s)", type(exc).__name__)
+        return None
+    by_hour = {b["bucket_start"]: b for b in hourly["buckets"]}
+    hours = []
+    for i in range(HOURS):
+        at = to_rfc3339(start + timedelta(hours=i))
+        b = by_hour.get(at)
+        hours.append({"start": at, "p50_ms": _ms(b["p50_ms"]) if b else None, "p95_ms": _ms(b["p95_ms"]) if b else None,
+                      "checks": b["count"] if b else 0})
+    out_days = []
+    for d, _s, _e in days:
+        q = daily.get(d)
+        out_days.append({"date": d.isoformat(), "p50_ms": _ms(q[0]) if q else None,
+                         "p95_ms": _ms(q[1]) if q else None, "checks": q[2] if q else 0})
+    return {"hourly": hours, "daily": out_days}
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None or value != value else round(float(value), 1)  # NaN: no checks
+
+
+async def compute_bars(db: Database, tenant_id: uuid.UUID, page_id: uuid.UUID, now: datetime) -> _Bars:
+    """Per component key, DAYS days of the page's time zone ending today. Monitor components: the daily
+    figures of /analytics/uptime over those days (analytics.service.uptime_report: time-weighted check
+    results, maintenance counted as up). Heartbeat components: the same computation over the heartbeat's
+    own state history (down counts as down; late colours the day degraded). Every component: the time the
+    page's incidents put it in major outage counts as down, their worst impact colours the day. A day
+    before the source (or a manual component) existed, or with no check result, is no data (null), never
+    100 %. With `show_response_times`, monitor components also get their response times."""
+    built_at = time.monotonic()
+    out: dict[str, list[dict[str, Any]]] = {}
+    response: dict[str, dict[str, Any]] = {}
     async with db.session(tenant_id=tenant_id) as session:
+        page = await session.get(StatusPage, page_id)
+        if page is None:
+            return _Bars({}, built_at)
+        days = day_periods(now, page.time_zone)
+        periods = [(s, e) for _d, s, e in days]
+        start, end = periods[0][0], periods[-1][1]
         comps, _ = await repository.components(session, page_id)
         states = await repository.source_states(session, comps)
         incidents = await repository.incidents_overlapping(session, page_id, start)
-        down_since = await repository.heartbeats_down_since(session, comps)
+        heartbeats = await _heartbeat_uptime(session, comps, periods, now)
+        monitor_pcts: dict[uuid.UUID, list[float | None]] = {}
         for c in comps:
-            if c.source_type == "monitor" and c.source_id in states and c.source_id not in monitor_pcts:
+            if c.source_type != "monitor" or c.source_id not in states or c.source_id is None:
+                continue
+            if c.source_id not in monitor_pcts:
                 try:
-                    report = await analytics.uptime_report(session, c.source_id, start, end, "day")
+                    report = await analytics.uptime_report(session, c.source_id, start, end, "day", periods=periods)
+                    monitor_pcts[c.source_id] = [p["uptime_pct"] for p in report["periods"]]
                 except (AppError, TimeSeriesError) as exc:  # the store cannot answer: unknown days, not up
                     log.warning("status page bars: no uptime from the time-series store (%s)", type(exc).__name__)
-                    report = {"periods": [{"uptime_pct": None}] * len(periods)}
-                monitor_pcts[c.source_id] = [p["uptime_pct"] for p in report["periods"]]
-    out: dict[str, list[dict[str, Any]]] = {}
+                    monitor_pcts[c.source_id] = [None] * len(periods)
+            if page.show_response_times:
+                rt = await _response_times(session, c.source_id, now, page.time_zone)
+                if rt is not None:
+                    response[c.key] = rt
     for c in comps:
         spans = [(max(i.started_at, start), min(i.resolved_at or now, now), a.get("impact", "major_outage"))
                  for i in incidents for a in i.affected or [] if str(a.get("component_id")) == str(c.id)]
-        if c.source_type == "heartbeat" and c.source_id in down_since:
-            # A heartbeat down now counts as down from the moment it went down (its own state, as
-            # Uptime Kuma and Better Stack count it), not only for the incidents someone posted.
-            since = down_since[c.source_id] or periods[-1][0]
-            spans.append((max(min(since, now), start), now, "major_outage"))
-        if c.source_type == "monitor" and c.source_id in monitor_pcts:
-            pcts = monitor_pcts[c.source_id]
-        else:
-            pcts = []
-            for p_start, p_end in periods:
-                known_from = max(p_start, c.created_at)
-                known_to = min(p_end, now)
-                if known_to <= known_from:
-                    pcts.append(None)
-                    continue
-                down = sum(max(0.0, (min(e, known_to) - max(s, known_from)).total_seconds())
-                           for s, e, impact in spans if impact == "major_outage")
-                total = (known_to - known_from).total_seconds()
-                pcts.append(round(100.0 * (total - min(down, total)) / total, 4))
-        days = []
-        for (p_start, p_end), pct in zip(periods, pcts, strict=True):
+        downs = [(s, e) for s, e, impact in spans if impact == "major_outage"]
+        figures = heartbeats.get(c.source_id) if c.source_type == "heartbeat" and c.source_id else None
+        rows = []
+        for i, (day, p_start, p_end) in enumerate(days):
             impacts = [impact for s, e, impact in spans if s < p_end and e > p_start]
-            days.append({"date": p_start.date().isoformat(), "status": day_status(pct, worst(impacts)),
-                         "uptime_pct": pct})
-        out[c.key] = days
-    return out
+            if c.source_type == "monitor" and c.source_id in monitor_pcts:
+                pct = monitor_pcts[c.source_id][i]
+            elif figures is not None:
+                pct = figures[i]["uptime_pct"]
+                if figures[i]["late"]:
+                    impacts.append("degraded")
+            else:  # manual, or a source that was deleted: the page's own incidents
+                pct = _incident_uptime(downs, c.created_at, p_start, p_end, now)
+            rows.append({"date": day.isoformat(), "status": day_status(pct, worst(impacts)), "uptime_pct": pct})
+        out[c.key] = rows
+    return _Bars(out, built_at, response=response, shape=_shape(page, comps))
 
 
 async def watch(db: Database, slug: str, stop: asyncio.Event | None = None,

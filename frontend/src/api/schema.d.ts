@@ -74,8 +74,8 @@ export interface paths {
         /**
          * Public Page
          * @description A status page as the public sees it: overall status, groups and components with their status and 90
-         *     daily uptime bars (UTC days; `uptime_pct` null means no data that day, never 100 %), open incidents with
-         *     their updates, recent past incidents, maintenance in progress and upcoming. Cached: a status change shows
+         *     daily uptime bars (days of the page's time zone; `uptime_pct` null means no data that day, never 100 %),
+         *     response times of monitor components when the page shows them, open incidents with their updates, recent past incidents, maintenance in progress and upcoming. Cached: a status change shows
          *     within a second; `ETag` + `If-None-Match` answer 304. 401: a password page not unlocked
          *     (POST …/unlock); 404: no such page, or a members-only page and the caller is not a signed-in member.
          */
@@ -6557,6 +6557,7 @@ export interface components {
             status: "investigating" | "identified" | "monitoring" | "resolved";
             /**
              * Impact
+             * @description how bad it is for readers; minor when omitted
              * @default minor
              * @enum {string}
              */
@@ -9986,12 +9987,14 @@ export interface components {
             uptime_90d_pct: number | null;
             /** Days */
             days: components["schemas"]["PublicDay"][];
+            /** @description monitor components of pages that show response times; null: not shown */
+            response_times?: components["schemas"]["PublicResponseTimes"] | null;
         };
         /** PublicDay */
         PublicDay: {
             /**
              * Date
-             * @description UTC calendar day, YYYY-MM-DD
+             * @description calendar day in the page's time zone, YYYY-MM-DD
              */
             date: string;
             /**
@@ -10089,6 +10092,40 @@ export interface components {
             per_page: number;
             /** Total Pages */
             total_pages: number;
+        };
+        /** PublicLatencyDay */
+        PublicLatencyDay: {
+            /**
+             * Date
+             * @description calendar day in the page's time zone, YYYY-MM-DD
+             */
+            date: string;
+            /**
+             * P50 Ms
+             * @description median response time of the day's successful checks; null: none
+             */
+            p50_ms: number | null;
+            /** P95 Ms */
+            p95_ms: number | null;
+            /** Checks */
+            checks: number;
+        };
+        /** PublicLatencyHour */
+        PublicLatencyHour: {
+            /**
+             * Start
+             * @description the hour's start (UTC)
+             */
+            start: string;
+            /**
+             * P50 Ms
+             * @description median response time of the hour's successful checks; null: none
+             */
+            p50_ms: number | null;
+            /** P95 Ms */
+            p95_ms: number | null;
+            /** Checks */
+            checks: number;
         };
         /** PublicMaintenance */
         PublicMaintenance: {
@@ -10198,6 +10235,19 @@ export interface components {
             brand_color: string;
             /** Time Zone */
             time_zone: string;
+        };
+        /** PublicResponseTimes */
+        PublicResponseTimes: {
+            /**
+             * Hourly
+             * @description the last 24 hours, oldest first
+             */
+            hourly: components["schemas"]["PublicLatencyHour"][];
+            /**
+             * Daily
+             * @description the last 7 days, today last
+             */
+            daily: components["schemas"]["PublicLatencyDay"][];
         };
         /** PublicUpdate */
         PublicUpdate: {

@@ -86,7 +86,7 @@ async def status_page(slug: SlugPath, request: Request) -> Response:
         found.gzip_html = gzip.compress(found.html.encode(), compresslevel=1, mtime=0)
     body, encoding = encoded(request, found.html.encode(), found.gzip_html)
     return Response(body, media_type="text/html; charset=utf-8",
-                    headers={**HTML_HEADERS, "ETag": found.etag, **cache_headers(found), **encoding})
+                    headers={**HTML_HEADERS, "ETag": found.html_etag, **cache_headers(found), **encoding})
 
 
 @router.post("/status/{slug}/unlock", response_class=HTMLResponse, status_code=303,

@@ -48,8 +48,8 @@ class PasswordIn(BaseModel):
 @router.get("/public/status-pages/{slug}", response_model=PublicPage, responses=error_responses(401, 404, 422))
 async def public_page(slug: SlugPath, request: Request) -> Response:
     """A status page as the public sees it: overall status, groups and components with their status and 90
-    daily uptime bars (UTC days; `uptime_pct` null means no data that day, never 100 %), open incidents with
-    their updates, recent past incidents, maintenance in progress and upcoming. Cached: a status change shows
+    daily uptime bars (days of the page's time zone; `uptime_pct` null means no data that day, never 100 %),
+    response times of monitor components when the page shows them, open incidents with their updates, recent past incidents, maintenance in progress and upcoming. Cached: a status change shows
     within a second; `ETag` + `If-None-Match` answer 304. 401: a password page not unlocked
     (POST …/unlock); 404: no such page, or a members-only page and the caller is not a signed-in member."""
     entry = await readable(request, slug)
