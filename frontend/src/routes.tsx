@@ -1,3 +1,4 @@
+import { lazy } from "react";
 import { createBrowserRouter, Navigate } from "react-router";
 import { AppShell, RequireAuth, RouteError } from "./layout/AppShell";
 import { AcceptInvitation } from "./pages/auth/AcceptInvitation";
@@ -24,6 +25,14 @@ import { Profile } from "./pages/settings/Profile";
 import { SettingsLayout } from "./pages/settings/Settings";
 import { Team } from "./pages/settings/Team";
 import { Tokens } from "./pages/settings/Tokens";
+import { LazyPage } from "./ui/LazyPage";
+
+// Loaded on first visit (kept out of the initial bundle).
+const Webhooks = lazy(() => import("./pages/webhooks/Webhooks").then((m) => ({ default: m.Webhooks })));
+const WebhookDetail = lazy(() => import("./pages/webhooks/WebhookDetail").then((m) => ({ default: m.WebhookDetail })));
+const AuditLog = lazy(() => import("./pages/settings/AuditLog").then((m) => ({ default: m.AuditLog })));
+const NotificationPrefs = lazy(() => import("./pages/settings/NotificationPrefs").then((m) => ({ default: m.NotificationPrefs })));
+const Sso = lazy(() => import("./pages/settings/Sso").then((m) => ({ default: m.Sso })));
 
 export const router = createBrowserRouter([
   { path: "/login", element: <Login />, errorElement: <RouteError /> },
@@ -62,6 +71,11 @@ export const router = createBrowserRouter([
           { path: "team", element: <Team /> },
           { path: "tokens", element: <Tokens /> },
           { path: "profile", element: <Profile /> },
+          { path: "notifications", element: <LazyPage><NotificationPrefs /></LazyPage> },
+          { path: "webhooks", element: <LazyPage><Webhooks /></LazyPage> },
+          { path: "webhooks/:id", element: <LazyPage><WebhookDetail /></LazyPage> },
+          { path: "sso", element: <LazyPage><Sso /></LazyPage> },
+          { path: "audit", element: <LazyPage><AuditLog /></LazyPage> },
         ],
       },
       { path: "*", element: <NotFound /> },

@@ -9,6 +9,10 @@ export function SettingsLayout() {
         <NavLink to="/settings/team" className="tab-link">Team</NavLink>
         <NavLink to="/settings/tokens" className="tab-link">API tokens</NavLink>
         <NavLink to="/settings/profile" className="tab-link">Profile</NavLink>
+        <NavLink to="/settings/notifications" className="tab-link">Notifications</NavLink>
+        <NavLink to="/settings/webhooks" className="tab-link">Webhooks</NavLink>
+        <NavLink to="/settings/sso" className="tab-link">SSO</NavLink>
+        <NavLink to="/settings/audit" className="tab-link">Audit log</NavLink>
       </nav>
       <Outlet />
     </>
