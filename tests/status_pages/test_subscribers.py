@@ -172,3 +172,95 @@ async def test_subscribe_answers_the_same_and_is_rate_limited(client, alice, app
     codes = [(await client.post(f"{PUBLIC}/{p['slug']}/subscribe", json={"email": "a@example.com"})).status_code
              for p in (other, page, other)]
     assert codes == [202, 202, 429]
+
+
+async def _notes(db, tenant_id: str, update_id: str) -> list:
+    from sqlalchemy import select
+    from xinex.models.status_pages import StatusPageNotification
+
+    async with db.session(tenant_id=uuid.UUID(tenant_id)) as session:
+        return list((await session.execute(select(StatusPageNotification).where(
+            StatusPageNotification.update_id == uuid.UUID(update_id)))).scalars().all())
+
+
+async def test_webhook_deliveries_are_retried_durably_and_410_disables(client, alice, outsider, db, http_target):
+    from xinex.status_pages.jobs import RETRY_SCHEDULE_S, dispatch_due
+
+    page = await make_page(client, alice)
+    slug = page["slug"]
+    http_target.flip_status = 200
+    assert (await client.post(f"{PUBLIC}/{slug}/subscribe",
+                              json={"webhook_url": http_target.url(f"/flip?hook={uuid.uuid4().hex}")})).status_code == 202
+
+    def hits(event: str):
+        return [h for h in http_target.hits if h["path"] == "/flip" and h["method"] == "POST"
+                and slug in h["body"].decode() and json.loads(h["body"])["event"] == event]
+
+    async def arrived(event: str, n: int = 1):
+        return hits(event) if len(hits(event)) >= n else None
+
+    [first] = await wait_for(lambda: arrived("subscription.confirm"), timeout=15)
+    data = json.loads(first["body"])["data"]
+    secret, token = data["signing_secret"], data["confirm_url"].split("token=")[1]
+    assert (await client.post(f"{PUBLIC}/{slug}/subscribe/confirm", json={"token": token})).status_code == 200
+
+    # The receiver is down: the delivery is kept and retried on the webhooks' schedule.
+    http_target.flip_status = 503
+    inc = (await client.post(f"{BASE}/{page['id']}/incidents", headers=alice.bearer,
+                             json={"title": "Queue delays", "message": "Jobs are late.", "notify": True})).json()
+    update_id = inc["updates"][0]["id"]
+
+    async def retrying():
+        notes = await _notes(db, alice.tenant_id, update_id)
+        return notes if notes and notes[0].status == "retrying" else None
+
+    [note] = await wait_for(retrying, timeout=15)
+    assert note.attempts == 1 and note.last_error == "HTTP 503"
+    assert 0 < (note.next_attempt_at - note.last_attempt_at).total_seconds() == RETRY_SCHEDULE_S[0]
+    assert len(RETRY_SCHEDULE_S) >= 6 and sum(RETRY_SCHEDULE_S) >= 86400  # about a day before giving up
+    # Back up: the dispatcher's next pass delivers it, with the same webhook-id and a valid signature.
+    http_target.flip_status = 200
+    await dispatch_due(db, note.next_attempt_at)
+
+    async def sent():
+        notes = await _notes(db, alice.tenant_id, update_id)
+        return notes if notes[0].status == "sent" else None
+
+    [note] = await wait_for(sent, timeout=15)
+    tries = hits("incident.update")
+    assert len(tries) == 2 and note.attempts == 2
+    ids = {t["headers"].get("webhook-id") or t["headers"].get("Webhook-Id") for t in tries}
+    assert ids == {f"msg_{note.id.hex}"}
+    assert tries[0]["body"] == tries[1]["body"]
+    assert all(_verify(secret, {k.lower(): v for k, v in t["headers"].items()}, t["body"]) for t in tries)
+    await dispatch_due(db)  # nothing is due: nothing more is sent
+    assert len(hits("incident.update")) == 2
+
+    # 410 Gone: the subscriber is disabled, and later updates are not sent to it.
+    http_target.flip_status = 410
+    r = await client.post(f"{BASE}/{page['id']}/incidents/{inc['id']}/updates", headers=alice.bearer,
+                          json={"status": "identified", "message": "Found it.", "notify": True})
+    second = r.json()["updates"][0]["id"]
+
+    async def failed():
+        notes = await _notes(db, alice.tenant_id, second)
+        return notes if notes and notes[0].status == "failed" else None
+
+    [note] = await wait_for(failed, timeout=15)
+    assert note.attempts == 1 and note.next_attempt_at is None
+    subs = (await client.get(f"{BASE}/{page['id']}/subscribers", headers=alice.bearer)).json()["items"]
+    assert subs[0]["disabled_reason"] == "the receiver answered 410 Gone"
+    assert_error(await client.get(f"{BASE}/{page['id']}/subscribers", headers=outsider.bearer), 404, "NOT_FOUND")
+    http_target.flip_status = 200
+    r = await client.post(f"{BASE}/{page['id']}/incidents/{inc['id']}/updates", headers=alice.bearer,
+                          json={"status": "resolved", "message": "Fixed.", "notify": True})
+    from xinex.status_pages.jobs import notify_subscribers
+
+    await notify_subscribers({"db": db}, update_id=r.json()["updates"][0]["id"], tenant_id=alice.tenant_id)
+    assert await _notes(db, alice.tenant_id, r.json()["updates"][0]["id"]) == []
+    assert len(hits("incident.update")) == 3  # the one answered 410, nothing after
+    # Subscribing again starts over with a new confirmation.
+    assert (await client.post(f"{PUBLIC}/{slug}/subscribe", json={"webhook_url": subs[0]["target"]})).status_code == 202
+    await wait_for(lambda: arrived("subscription.confirm", 2), timeout=15)
+    subs = (await client.get(f"{BASE}/{page['id']}/subscribers", headers=alice.bearer)).json()["items"]
+    assert subs[0]["disabled_reason"] is None and subs[0]["confirmed"] is False

@@ -98,16 +98,23 @@ class StatusPageSubscriber(TenantOwned, table=True):
     secret: str | None = Field(default=None, max_length=100)  # webhook signing secret (whsec_…)
     confirmed_at: datetime | None = utc_field(default=None, nullable=True)
     confirm_sent_at: datetime | None = utc_field(default=None, nullable=True)
+    # Set when the receiver asked to stop (a webhook answering 410 Gone): sent nothing more.
+    disabled_at: datetime | None = utc_field(default=None, nullable=True)
+    disabled_reason: str | None = Field(default=None, max_length=200)
 
 
 class StatusPageNotification(TenantOwned, table=True):
     """One incident update sent (or being sent) to one subscriber: makes the send job idempotent."""
 
     __tablename__ = "status_page_notifications"
-    __table_args__ = (UniqueConstraint("update_id", "subscriber_id"),)
+    __table_args__ = (UniqueConstraint("update_id", "subscriber_id"),
+                      Index("ix_status_page_notifications_due", "status", "next_attempt_at"))
 
     update_id: uuid.UUID = Field(foreign_key="status_page_incident_updates.id", ondelete="CASCADE")
     subscriber_id: uuid.UUID = Field(foreign_key="status_page_subscribers.id", ondelete="CASCADE")
-    status: str = Field(default="pending", max_length=10)  # pending | sent | failed
+    status: str = Field(default="pending", max_length=10)  # pending | sending | retrying | sent | failed
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, max_length=500)
+    next_attempt_at: datetime | None = utc_field(default=None, nullable=True)  # due (pending, retrying)
+    lease_until: datetime | None = utc_field(default=None, nullable=True)  # one sender per attempt (sending)
+    last_attempt_at: datetime | None = utc_field(default=None, nullable=True)

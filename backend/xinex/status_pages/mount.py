@@ -11,3 +11,4 @@ API_ROUTERS = [admin_router]  # under /api/v1
 PUBLIC_API_ROUTERS = [public_router]  # under /api/v1, matched first
 ROOT_ROUTERS = [pages_router]  # /status/{slug}…, matched first among the root routes
 JOBS = [jobs.send_confirmation, jobs.notify_subscribers]  # enqueued after the commits that ask for them
+BACKGROUND = [jobs.run_dispatcher]  # fn(db, stop): notifications due for a retry, and those whose job was lost

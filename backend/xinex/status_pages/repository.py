@@ -218,7 +218,8 @@ async def subscribers(session: AsyncSession, page_id: uuid.UUID, offset: int,
 
 async def confirmed_subscribers(session: AsyncSession, page_id: uuid.UUID) -> list[StatusPageSubscriber]:
     return list((await session.execute(select(StatusPageSubscriber).where(
-        col(StatusPageSubscriber.page_id) == page_id, col(StatusPageSubscriber.confirmed_at).is_not(None)))).scalars().all())
+        col(StatusPageSubscriber.page_id) == page_id, col(StatusPageSubscriber.confirmed_at).is_not(None),
+        col(StatusPageSubscriber.disabled_at).is_(None)))).scalars().all())
 
 
 async def is_member(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> bool:

@@ -329,11 +329,13 @@ class IncidentOut(BaseModel):
 class SubscriberOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "kind": "email", "target": "ops@example.com",
-        "confirmed": True, "created_at": "2026-12-01T08:00:00Z"}]})
+        "confirmed": True, "disabled_reason": None, "created_at": "2026-12-01T08:00:00Z"}]})
     id: uuid.UUID
     kind: Literal["email", "webhook"]
     target: str
     confirmed: bool
+    disabled_reason: str | None = Field(description="set when the receiver asked to stop (a webhook answering "
+                                        "410 Gone): nothing more is sent until it subscribes again")
     created_at: UTCDatetime
 
 

@@ -351,7 +351,7 @@ async def delete_incident(session: AsyncSession, db: Database, actor: Actor, inc
 
 def subscriber_out(s: StatusPageSubscriber) -> SubscriberOut:
     return SubscriberOut(id=s.id, kind=s.kind, target=s.target, confirmed=s.confirmed_at is not None,  # type: ignore[arg-type]
-                         created_at=s.created_at)
+                         disabled_reason=s.disabled_reason, created_at=s.created_at)
 
 
 async def subscriber_for_token(session: AsyncSession, page: StatusPage, purpose: str,
@@ -375,6 +375,9 @@ async def subscribe(session: AsyncSession, page: StatusPage, *, email: str | Non
         sub = StatusPageSubscriber(page_id=page.id, key=tokens.new_key(16), kind=kind, target=target,
                                    secret=new_secret() if kind == "webhook" else None)
         session.add(sub)
+    elif sub.disabled_at is not None:
+        # Its receiver once answered 410 Gone; asked again, it starts over with a new confirmation.
+        sub.confirmed_at = sub.disabled_at = sub.disabled_reason = None
     elif sub.confirmed_at is not None:
         return  # already subscribed: nothing to send, and the answer says nothing
     elif sub.confirm_sent_at is not None and now - sub.confirm_sent_at < RESEND_AFTER:

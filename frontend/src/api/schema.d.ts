@@ -9214,6 +9214,7 @@ export interface components {
          *           "kind": "email",
          *           "target": "ops@example.com",
          *           "confirmed": true,
+         *           "disabled_reason": null,
          *           "created_at": "2026-12-01T08:00:00Z"
          *         }
          *       ],
@@ -11274,6 +11275,7 @@ export interface components {
          *       "kind": "email",
          *       "target": "ops@example.com",
          *       "confirmed": true,
+         *       "disabled_reason": null,
          *       "created_at": "2026-12-01T08:00:00Z"
          *     }
          */
@@ -11292,6 +11294,11 @@ export interface components {
             target: string;
             /** Confirmed */
             confirmed: boolean;
+            /**
+             * Disabled Reason
+             * @description set when the receiver asked to stop (a webhook answering 410 Gone): nothing more is sent until it subscribes again
+             */
+            disabled_reason: string | null;
             /** Created At */
             created_at: string;
         };
@@ -29094,6 +29101,7 @@ export interface operations {
                      *           "kind": "email",
                      *           "target": "ops@example.com",
                      *           "confirmed": true,
+                     *           "disabled_reason": null,
                      *           "created_at": "2026-12-01T08:00:00Z"
                      *         }
                      *       ],
