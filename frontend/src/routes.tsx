@@ -25,6 +25,7 @@ import { Profile } from "./pages/settings/Profile";
 import { SettingsLayout } from "./pages/settings/Settings";
 import { Team } from "./pages/settings/Team";
 import { Tokens } from "./pages/settings/Tokens";
+import { TelemetryLayout } from "./pages/telemetry/Telemetry";
 import { LazyPage } from "./ui/LazyPage";
 
 // Loaded on first visit (kept out of the initial bundle).
@@ -32,6 +33,9 @@ const Webhooks = lazy(() => import("./pages/webhooks/Webhooks").then((m) => ({ d
 const WebhookDetail = lazy(() => import("./pages/webhooks/WebhookDetail").then((m) => ({ default: m.WebhookDetail })));
 const AuditLog = lazy(() => import("./pages/settings/AuditLog").then((m) => ({ default: m.AuditLog })));
 const NotificationPrefs = lazy(() => import("./pages/settings/NotificationPrefs").then((m) => ({ default: m.NotificationPrefs })));
+const Traces = lazy(() => import("./pages/telemetry/Traces").then((m) => ({ default: m.Traces })));
+const TraceView = lazy(() => import("./pages/telemetry/Traces").then((m) => ({ default: m.TraceView })));
+const Logs = lazy(() => import("./pages/telemetry/Logs").then((m) => ({ default: m.Logs })));
 const Sso = lazy(() => import("./pages/settings/Sso").then((m) => ({ default: m.Sso })));
 
 export const router = createBrowserRouter([
@@ -62,6 +66,16 @@ export const router = createBrowserRouter([
       { path: "oncall", element: <Schedules /> },
       { path: "oncall/:id", element: <ScheduleDetail /> },
       { path: "explore", element: <Explore /> },
+      {
+        path: "telemetry",
+        element: <TelemetryLayout />,
+        children: [
+          { index: true, element: <Navigate to="/telemetry/traces" replace /> },
+          { path: "traces", element: <LazyPage><Traces /></LazyPage> },
+          { path: "traces/:traceId", element: <LazyPage><TraceView /></LazyPage> },
+          { path: "logs", element: <LazyPage><Logs /></LazyPage> },
+        ],
+      },
       { path: "notifications", element: <Feed /> },
       {
         path: "settings",

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.conftest import free_port
 from tests.embedded import EmbeddedServer, embedded_server
 from tests.web.node import CHROMIUM, FRONTEND
 
@@ -21,6 +22,7 @@ from tests.web.node import CHROMIUM, FRONTEND
 class WebApp:
     server: EmbeddedServer
     mailbox_url: str
+    otlp_url: str  # the server's OTLP/HTTP receiver, for journeys that send traces and logs
 
 
 def _mailbox_http(box) -> ThreadingHTTPServer:
@@ -52,10 +54,12 @@ def webapp(smtp_server, tmp_path_factory) -> Iterator[WebApp]:
     thread.start()
     try:
         # Every journey signs up and in from 127.0.0.1: the per-address sign-in limits would be what they test.
+        otlp_port = free_port()
         with embedded_server(tmp_path_factory.mktemp("webapp"), XINEX_SMTP_URL=os.environ["XINEX_SMTP_URL"],
                              XINEX_WEB_DIST=str(FRONTEND / "dist"), XINEX_RATE_LIMIT_LOGIN_IP="1000/minute",
-                             XINEX_RATE_LIMIT_RESET="100/minute") as server:
-            yield WebApp(server=server, mailbox_url=f"http://127.0.0.1:{http.server_address[1]}")
+                             XINEX_RATE_LIMIT_RESET="100/minute", XINEX_OTLP_HTTP_PORT=str(otlp_port)) as server:
+            yield WebApp(server=server, mailbox_url=f"http://127.0.0.1:{http.server_address[1]}",
+                         otlp_url=f"http://127.0.0.1:{otlp_port}")
     finally:
         http.shutdown()
         http.server_close()

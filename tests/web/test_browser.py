@@ -18,6 +18,7 @@ SPECS = sorted(p.name for p in (FRONTEND / "e2e").glob("*.e2e.mjs"))
 def test_browser_journey(spec, webapp, tmp_path):
     require_node()
     env = {**os.environ, "BASE_URL": webapp.server.base, "MAILBOX_URL": webapp.mailbox_url, "CHROMIUM": CHROMIUM,
+           "OTLP_URL": webapp.otlp_url,
            "ARTIFACTS_DIR": os.environ.get("XINEX_WEB_SCREENSHOTS", str(tmp_path / "screenshots")), "NO_COLOR": "1"}
     run = subprocess.run(["node", "--test", "--test-reporter=spec", f"e2e/{spec}"], cwd=FRONTEND, env=env,
                          capture_output=True, text=True, timeout=240)

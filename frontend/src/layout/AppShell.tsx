@@ -37,6 +37,7 @@ const NAV: { to: string; label: string; end?: boolean }[] = [
   { to: "/oncall", label: "On-call" },
   { to: "/channels", label: "Channels" },
   { to: "/explore", label: "Explore" },
+  { to: "/telemetry", label: "Telemetry" },
   { to: "/settings", label: "Settings" },
 ];
 

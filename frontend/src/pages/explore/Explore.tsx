@@ -1,9 +1,11 @@
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { api, ApiError, unwrap } from "../../api/client";
+import { localInputToIso, toLocalInput, toMarks } from "../../lib/annotations";
+import { formatDateTime } from "../../lib/format";
 import { offsetOf, toChart, type Cell, type Column } from "../../lib/oql";
 import { useTitle } from "../../lib/useTitle";
-import { Alert, Button, Card, Empty, Loading, PageHead } from "../../ui";
+import { Alert, Button, Card, Empty, ErrorAlert, Loading, PageHead, TextField } from "../../ui";
 
 const TimeChart = lazy(() => import("../../ui/charts/TimeChart"));
 
@@ -26,7 +28,7 @@ export function Explore() {
   const [query, setQuery] = useState(EXAMPLES[0]);
   const editor = useRef<HTMLTextAreaElement>(null);
   const run = useMutation({
-    mutationFn: async (q: string) => unwrap(await api.POST("/api/v1/dsl", { body: { query: q, annotations: false } })),
+    mutationFn: runDsl,
     onError: (err) => {
       const d = err instanceof ApiError ? (err.details as { line?: number; column?: number }) : {};
       if (d.line && editor.current) {
@@ -39,6 +41,9 @@ export function Explore() {
   const columns = (run.data?.columns ?? []) as Column[];
   const rows = (run.data?.rows ?? []) as Cell[][];
   const chart = useMemo(() => (run.data ? toChart(columns, rows) : null), [run.data]); // eslint-disable-line react-hooks/exhaustive-deps
+  const annotations = run.data?.annotations ?? [];
+  const marks = useMemo(() => (chart?.times.length
+    ? toMarks(run.data?.annotations ?? [], chart.times[0], chart.times[chart.times.length - 1]) : []), [chart, run.data]);
   const submit = (e?: FormEvent) => {
     e?.preventDefault();
     if (query.trim()) run.mutate(query);
@@ -75,8 +80,9 @@ export function Explore() {
         {chart && (
           <Card title="Chart">
             <Suspense fallback={<Loading />}>
-              <TimeChart title="Query result over time" times={chart.times} series={chart.series} />
+              <TimeChart title="Query result over time" times={chart.times} series={chart.series} marks={marks} />
             </Suspense>
+            <Annotations items={annotations} onChange={() => run.variables && run.mutate(run.variables)} />
           </Card>
         )}
         {run.data && (
@@ -94,5 +100,58 @@ export function Explore() {
         )}
       </div>
     </>
+  );
+}
+
+type Annotation = NonNullable<Awaited<ReturnType<typeof runDsl>>["annotations"]>[number];
+async function runDsl(query: string) {
+  return unwrap(await api.POST("/api/v1/dsl", { body: { query, annotations: true } }));
+}
+
+/** The annotations of the chart's range (drawn on it as dashed lines), and a form to add one. */
+function Annotations({ items, onChange }: { items: Annotation[]; onChange: () => void }) {
+  const qc = useQueryClient();
+  const [name, setName] = useState("");
+  const [time, setTime] = useState(() => toLocalInput());
+  const [tags, setTags] = useState("");
+  const create = useMutation({
+    mutationFn: async () => unwrap(await api.POST("/api/v1/annotations", { body: {
+      name, time: localInputToIso(time), tags: tags.split(",").map((t) => t.trim()).filter(Boolean) } })),
+    onSuccess: async () => {
+      setName("");
+      setTags("");
+      await qc.invalidateQueries({ queryKey: ["annotations"] });
+      onChange();
+    },
+  });
+  const remove = useMutation({
+    mutationFn: async (id: string) => unwrap(await api.DELETE("/api/v1/annotations/{annotation_id}", { params: { path: { annotation_id: id } } })),
+    onSuccess: onChange,
+  });
+  const fields = create.error instanceof ApiError ? create.error.fields : {};
+  return (
+    <section aria-label="Annotations" style={{ marginTop: "1rem" }}>
+      <h3>Annotations</h3>
+      {items.length === 0 ? <p className="muted">None in this range. Deploys and changes marked here show on every chart of their time.</p> : (
+        <ul className="stack" style={{ listStyle: "none", padding: 0, gap: ".35rem" }}>
+          {items.map((a) => (
+            <li key={a.id} className="row">
+              <span aria-hidden="true" style={{ color: "var(--warn)" }}>┆</span>
+              <strong>{a.name}</strong>
+              <span className="muted">{formatDateTime(a.start || a.time)}{a.end ? ` – ${formatDateTime(a.end)}` : ""}</span>
+              {a.tags.map((t) => <span key={t} className="badge">{t}</span>)}
+              <Button size="sm" aria-label={`Delete annotation ${a.name}`} onClick={() => remove.mutate(a.id)}>Delete</Button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <ErrorAlert error={remove.error || (Object.keys(fields).length ? null : create.error)} />
+      <form className="row" style={{ alignItems: "flex-start" }} onSubmit={(e: FormEvent) => { e.preventDefault(); create.mutate(); }} noValidate>
+        <TextField label="Annotation" value={name} onChange={(e) => setName(e.target.value)} error={fields.name} placeholder="deploy checkout v1.14" />
+        <TextField label="At" type="datetime-local" value={time} onChange={(e) => setTime(e.target.value)} error={fields.time} />
+        <TextField label="Tags" value={tags} onChange={(e) => setTags(e.target.value)} hint="Comma-separated." error={fields.tags} />
+        <div className="field"><span aria-hidden="true">&nbsp;</span><Button type="submit" busy={create.isPending} disabled={!name.trim()}>Add annotation</Button></div>
+      </form>
+    </section>
   );
 }

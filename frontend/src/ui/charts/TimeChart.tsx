@@ -3,10 +3,43 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
 export interface Series { label: string; values: (number | null)[]; color?: string }
+/** A marker on the time axis (an annotation such as a deploy): a line at `at`, or a band to `end`; seconds. */
+export interface Mark { at: number; end?: number | null; label: string }
+
+/** Draws the marks over the plot: dashed lines, shaded bands, their names along the top. */
+function marksPlugin(marks: Mark[], color: string): uPlot.Plugin {
+  return {
+    hooks: {
+      draw: (u: uPlot) => {
+        const { ctx } = u;
+        const { top, height } = u.bbox;
+        ctx.save();
+        ctx.font = `${Math.round(11 * devicePixelRatio)}px system-ui, sans-serif`;
+        for (const m of marks) {
+          const x = u.valToPos(m.at, "x", true);
+          if (m.end && m.end > m.at) {
+            ctx.fillStyle = color + "22";
+            ctx.fillRect(x, top, u.valToPos(m.end, "x", true) - x, height);
+          }
+          ctx.strokeStyle = color;
+          ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
+          ctx.lineWidth = devicePixelRatio;
+          ctx.beginPath();
+          ctx.moveTo(x, top);
+          ctx.lineTo(x, top + height);
+          ctx.stroke();
+          ctx.fillStyle = color;
+          ctx.fillText(m.label.slice(0, 40), x + 3 * devicePixelRatio, top + 12 * devicePixelRatio);
+        }
+        ctx.restore();
+      },
+    },
+  };
+}
 
 /** A time series chart (uPlot: ~50 KB, fast with many points). `times` in seconds since the epoch. */
-export default function TimeChart({ times, series, height = 220, title, unit = "" }:
-  { times: number[]; series: Series[]; height?: number; title: string; unit?: string }) {
+export default function TimeChart({ times, series, height = 220, title, unit = "", marks }:
+  { times: number[]; series: Series[]; height?: number; title: string; unit?: string; marks?: Mark[] }) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = host.current;
@@ -25,6 +58,7 @@ export default function TimeChart({ times, series, height = 220, title, unit = "
       }))],
       axes: [axis, { ...axis, values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${t}${unit}`) }],
       cursor: { drag: { x: true, y: false } },
+      plugins: marks?.length ? [marksPlugin(marks, css.getPropertyValue("--warn").trim() || "#b45309")] : [],
     }, [times, ...series.map((s) => s.values)] as uPlot.AlignedData, el);
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(240, el.clientWidth), height }));
     resize.observe(el);
@@ -32,6 +66,6 @@ export default function TimeChart({ times, series, height = 220, title, unit = "
       resize.disconnect();
       plot.destroy();
     };
-  }, [times, series, height, unit]);
+  }, [times, series, height, unit, marks]);
   return <figure style={{ margin: 0 }} aria-label={title}><div ref={host} /></figure>;
 }
