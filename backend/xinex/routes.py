@@ -30,6 +30,7 @@ from xinex.maintenance import mount as maintenance
 from xinex.monitors import mount as monitors
 from xinex.notify import mount as notify
 from xinex.oncall import mount as oncall
+from xinex.push import mount as push
 from xinex.realtime import mount as realtime
 from xinex.site import mount as site
 from xinex.sso import mount as sso
@@ -41,7 +42,7 @@ from xinex.webhooks import mount as webhooks
 
 # In mounting order (the order of the OpenAPI document and of route matching).
 MOUNTS = [auth, sso, tenants, tiers, audit, heartbeats, monitors, ai_heartbeats, maintenance, analytics,
-          incidents, oncall, notify, webhooks, realtime, telemetry, annotations, status_pages, integrations,
+          incidents, oncall, notify, push, webhooks, realtime, telemetry, annotations, status_pages, integrations,
           billing, account, site]  # site last: the web app's route is the root catch-all
 
 # Unauthenticated pages anyone reads at CDN rates are matched first: FastAPI tries routes in order, and a

@@ -137,6 +137,28 @@ class Settings(BaseSettings):
     page_lease_s: float = Field(default=60, gt=0)
     delivery_lease_s: float = Field(default=120, gt=0)
 
+    # Mobile push (docs/mobile.md). APNs token auth: the .p8 key (PEM text or a file), its key id,
+    # the team id and the app's bundle id (apns-topic). FCM HTTP v1: the service-account key (JSON
+    # text or a file); the project id defaults to the key's. Base URLs exist so tests and proxies can
+    # point them elsewhere; push_ca_file adds a CA to trust for them (a test CA, a corporate proxy).
+    apns_key_id: str = ""
+    apns_team_id: str = ""
+    apns_topic: str = ""
+    apns_private_key: str = ""
+    apns_private_key_file: str = ""
+    apns_url_production: str = "https://api.push.apple.com"
+    apns_url_sandbox: str = "https://api.sandbox.push.apple.com"
+    fcm_service_account: str = ""
+    fcm_service_account_file: str = ""
+    fcm_project_id: str = ""
+    fcm_url: str = "https://fcm.googleapis.com"
+    fcm_token_url: str = ""  # empty: the service account's token_uri
+    push_ca_file: str = ""
+    # A notification's Acknowledge / Resolve token lives this long (and never past the incident's resolve).
+    push_action_ttl_s: int = Field(default=3600, ge=60)
+    # Devices of one fan-out sent to at once (HTTP/2 streams over the pooled provider connections).
+    push_concurrency: int = Field(default=64, ge=1, le=1000)
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.env == "production":

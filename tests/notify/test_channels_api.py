@@ -155,10 +155,11 @@ async def test_email_channel_over_real_smtp(client, alice, smtp_server, app):
     assert msgs and "Test notification" in msgs[-1]["Subject"]
 
 
-async def test_push_channel_records_the_attempt(client, alice):
+async def test_push_channel_to_a_user_without_devices_says_so(client, alice):
+    # Delivery to registered devices: tests/push.
     ch = await make(client, alice, "push", {"user_ids": [alice.user_id]})
     r = await client.post(f"{BASE}/{ch['id']}/test", headers=alice.bearer)
-    assert r.json()["status"] == "recorded" and r.json()["kind"] == "push"
+    assert r.json()["status"] == "no_devices" and r.json()["kind"] == "push"
 
 
 async def test_notification_log_envelope_and_filters(client, alice, receiver):

@@ -6,6 +6,7 @@ reads need `<area>:read`, mutations `<area>:write` and a role above viewer.
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -84,3 +85,28 @@ class Authorize:
         if not principal.has_role(needed):
             raise AppError("FORBIDDEN", f"Requires the {needed.value} role or higher")
         return principal
+
+
+class AuthorizeOrActionToken:
+    """`Authorize(area)` for a mutation that a notification's action token may also perform
+    (identity/action_tokens.py): a bearer `xpa_…` token is spent on this very object (the route's
+    `id_param` path parameter) and action; any other credential goes the usual way."""
+
+    def __init__(self, area: str, action: str, id_param: str) -> None:
+        self.authorize = Authorize(area, write=True)
+        self.action = action
+        self.id_param = id_param
+
+    async def __call__(self, request: Request, session: SessionDep) -> Principal:
+        from xinex.identity import action_tokens
+
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and action_tokens.looks_like_action_token(value.strip()):
+            try:
+                subject = uuid.UUID(str(request.path_params[self.id_param]))
+            except ValueError:
+                raise action_tokens.invalid(f"This action token is not for {self.action} on this object") from None
+            principal = await action_tokens.spend(session, value.strip(), incident_id=subject, action=self.action)
+            request.state.principal = principal
+            return principal
+        return await self.authorize(request, await tenant_principal(await current_principal(request, session)))

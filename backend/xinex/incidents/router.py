@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from xinex.identity.deps import Authorize
+from xinex.identity.deps import Authorize, AuthorizeOrActionToken
 from xinex.identity.principal import Principal
 from xinex.incidents import service
 from xinex.incidents.schemas import (
@@ -27,6 +27,9 @@ from xinex.kit.types import NulFreeStr
 
 router = APIRouter(tags=["incidents"])
 IncidentsPrincipal = Annotated[Principal, Depends(Authorize("incidents"))]
+# A push notification's Acknowledge / Resolve buttons carry a single-use action token (docs/mobile.md).
+AckPrincipal = Annotated[Principal, Depends(AuthorizeOrActionToken("incidents", "ack", "incident_id"))]
+ResolvePrincipal = Annotated[Principal, Depends(AuthorizeOrActionToken("incidents", "resolve", "incident_id"))]
 Status = Literal["triggered", "acknowledged", "resolved", "open"]
 Severity = Literal["critical", "error", "warning", "info"]
 
@@ -54,21 +57,24 @@ async def read_incident(incident_id: uuid.UUID, response: Response, principal: I
 
 
 @router.post("/incidents/{incident_id}/ack", response_model=IncidentDetail,
-             responses=error_responses(401, 403, 404, 409, 422))
-async def ack_incident(incident_id: uuid.UUID, request: Request, principal: IncidentsPrincipal,
+             responses=error_responses(400, 401, 403, 404, 409, 422))
+async def ack_incident(incident_id: uuid.UUID, request: Request, principal: AckPrincipal,
                        session: SessionDep) -> IncidentDetail:
     """Acknowledge: someone is on it, so escalation stops paging further levels. Idempotent (a second ack changes
-    nothing). 409: the incident is already resolved."""
+    nothing). 409: the incident is already resolved. Besides the usual credentials, accepts the `ack` action token of
+    a push notification (`Authorization: Bearer xpa_…`): single use, bound to its user, incident and action, valid
+    for XINEX_PUSH_ACTION_TTL_S; a replayed, expired or foreign one is 400 TOKEN_INVALID."""
     incident = await service.acknowledge_by(session, incident_id, principal, request=request)
     return await service.detail(session, incident)
 
 
 @router.post("/incidents/{incident_id}/resolve", response_model=IncidentDetail,
-             responses=error_responses(401, 403, 404, 422))
-async def resolve_incident(incident_id: uuid.UUID, request: Request, principal: IncidentsPrincipal,
+             responses=error_responses(400, 401, 403, 404, 422))
+async def resolve_incident(incident_id: uuid.UUID, request: Request, principal: ResolvePrincipal,
                            session: SessionDep) -> IncidentDetail:
     """Resolve by hand (it also resolves on its own when the source recovers, unless the route turns that off).
-    Idempotent."""
+    Idempotent. Also accepts the `resolve` action token of a push notification (see acknowledge): 400
+    TOKEN_INVALID when it is replayed, expired or for another incident or action."""
     incident = await service.resolve_by(session, incident_id, principal, request=request)
     return await service.detail(session, incident)
 

@@ -1,9 +1,13 @@
-"""Log setup. Query strings are dropped from access logs: the WebSocket feed carries tokens there."""
+"""Log setup. Query strings are dropped from access logs: the WebSocket feed carries tokens there. A device
+push token in a path (DELETE /api/v1/push-tokens/{token}) is masked too."""
 
 from __future__ import annotations
 
 import logging
+import re
 import time
+
+_PUSH_TOKEN_PATH = re.compile(r"(/push-tokens/)[^/?]+")
 
 
 class _DropQueryString(logging.Filter):
@@ -11,7 +15,7 @@ class _DropQueryString(logging.Filter):
         # uvicorn.access args: (client, method, path_with_query, http_version, status)
         if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) >= 3:
             args = list(record.args)
-            args[2] = str(args[2]).split("?", 1)[0]
+            args[2] = _PUSH_TOKEN_PATH.sub(r"\1…", str(args[2]).split("?", 1)[0])
             record.args = tuple(args)
         return True
 

@@ -442,3 +442,37 @@ def platform_client(base_url: str, token: str, *, timeout: float = 30.0,
                     transport: Transport | None = None) -> PlatformClient:
     return httpx.AsyncClient(base_url=base_url.rstrip("/"), headers={"Authorization": f"Bearer {token}"},
                              timeout=timeout, transport=transport)
+
+
+# Push providers (APNs, FCM and Google's OAuth token endpoint): addresses the operator configured,
+# not user-supplied, so not vetted against private addresses either. APNs speaks HTTP/2 only, and
+# both providers want one long-lived connection carrying many concurrent streams rather than a
+# connection per notification: one pooled client per (event loop, CA file), reused.
+ProviderClient = httpx.AsyncClient
+ProviderResponse = httpx.Response
+_provider_clients: dict[tuple[int, str], tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]] = {}
+
+
+def provider_client(*, ca_file: str = "", timeout: float = 10.0) -> ProviderClient:
+    """The shared HTTP/2 client of this event loop for push providers. `ca_file`: a CA to trust in
+    addition to the system's (a test CA, a TLS-inspecting proxy)."""
+    loop = asyncio.get_running_loop()
+    key = (id(loop), ca_file)
+    found = _provider_clients.get(key)
+    client = found[1] if found is not None and found[0] is loop else None
+    if client is None or client.is_closed:
+        context = httpx.create_ssl_context(verify=True)
+        if ca_file:
+            context.load_verify_locations(cafile=ca_file)
+        client = httpx.AsyncClient(http2=True, verify=context, trust_env=False, follow_redirects=False,
+                                   timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
+                                   limits=httpx.Limits(max_connections=20, max_keepalive_connections=20))
+        _provider_clients[key] = (loop, client)
+    return client
+
+
+async def close_provider_clients() -> None:
+    """Close this loop's provider clients (tests, shutdown)."""
+    loop_id = id(asyncio.get_running_loop())
+    for key in [k for k in _provider_clients if k[0] == loop_id]:
+        await _provider_clients.pop(key)[1].aclose()

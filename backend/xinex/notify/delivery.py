@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.kit import transport
 from xinex.kit.mail import _send_blocking
+from xinex.kit.types import utcnow
 from xinex.models.identity import User
 from xinex.models.notify import NotificationChannel
 from xinex.notify import ledger
@@ -80,14 +81,20 @@ async def to_user_email(session: AsyncSession, user_id: uuid.UUID, message: Noti
 
 
 async def _push_users(session: AsyncSession, user_ids: list[uuid.UUID], message: NotificationMessage) -> Outcome:
+    """Each user's devices get the message once (the push domain keeps a ledger row per device). Delivered
+    when one device got it; still in flight (retried) while a device waits for its retry and none got it."""
     sender = get_push_sender()
     results = [await sender.send(session, user_id, message) for user_id in user_ids]
     statuses = {r.status for r in results}
     if "sent" in statuses:
         return Outcome("succeeded")
+    errors = "; ".join(r.error for r in results if r.error and r.status in ("failed", "in_progress"))
+    if "in_progress" in statuses:
+        due = min((r.retry_at for r in results if r.status == "in_progress" and r.retry_at), default=None)
+        wait = max(0.0, (due - utcnow()).total_seconds()) if due else None
+        return Outcome("failed", error=errors or "a device waits for its retry", retryable=True, retry_after_s=wait)
     if "failed" in statuses:
-        return Outcome("failed", error="; ".join(r.error or "push failed" for r in results if r.status == "failed"),
-                       retryable=True)
+        return Outcome("failed", error=errors or "push failed")
     if statuses == {"no_devices"} or not statuses:
         return Outcome("no_devices")
     return Outcome("recorded")

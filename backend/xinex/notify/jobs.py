@@ -17,6 +17,7 @@ from xinex.kit.loops import wait_or_stop
 from xinex.kit.types import utcnow
 from xinex.models.notify import NotificationAttempt, NotificationChannel
 from xinex.notify import delivery, ledger
+from xinex.notify.channels.push import DEVICE_TARGET_PREFIX, get_push_sender
 from xinex.notify.ledger import Outcome
 from xinex.notify.message import NotificationMessage
 
@@ -50,7 +51,9 @@ async def _retry_one(db: Database, attempt_id: uuid.UUID, tenant_id: uuid.UUID, 
         if row is None:
             return False
         message = NotificationMessage.from_json(row.message)
-        if row.channel_id is not None:
+        if row.target.startswith(DEVICE_TARGET_PREFIX):
+            outcome = await get_push_sender().deliver_device(session, row, message)
+        elif row.channel_id is not None:
             channel = await session.get(NotificationChannel, row.channel_id)
             if channel is None or not channel.enabled:
                 outcome = Outcome("skipped", error="channel deleted or disabled")

@@ -37,6 +37,7 @@ class NotificationMessage:
     test: bool = False  # a channel's "send test": no incident behind it
     opened_at: datetime | None = None
     resolved_at: datetime | None = None
+    service: str | None = None  # the incident's service, when it names one (push payloads carry it)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -117,7 +117,8 @@ def _message(incident: Incident, page: Page, public_url: str, trigger: dict | No
     return NotificationMessage(
         tenant_id=incident.tenant_id, event=page.event, title=title, body=body, severity=severity,
         incident_id=incident.id, url=incident_link(public_url, incident.id), dedup_key=str(page.id),
-        incident_key=incident.dedup_key, opened_at=incident.opened_at, resolved_at=incident.resolved_at)
+        incident_key=incident.dedup_key, opened_at=incident.opened_at, resolved_at=incident.resolved_at,
+        service=incident.service)
 
 
 def _resolved_words(incident: Incident, trigger: dict) -> tuple[str, str]:

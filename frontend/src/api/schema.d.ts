@@ -2037,9 +2037,9 @@ export interface paths {
         /**
          * Ack Incident
          * @description Acknowledge: someone is on it, so escalation stops paging further levels. Idempotent (a second ack changes
-         *     nothing). 409: the incident is already resolved.
-         *
-         *     Scope `incidents:write`.
+         *     nothing). 409: the incident is already resolved. Besides the usual credentials, accepts the `ack` action token of
+         *     a push notification (`Authorization: Bearer xpa_…`): single use, bound to its user, incident and action, valid
+         *     for XINEX_PUSH_ACTION_TTL_S; a replayed, expired or foreign one is 400 TOKEN_INVALID.
          */
         post: operations["ack_incident_api_v1_incidents__incident_id__ack_post"];
         delete?: never;
@@ -2060,9 +2060,8 @@ export interface paths {
         /**
          * Resolve Incident
          * @description Resolve by hand (it also resolves on its own when the source recovers, unless the route turns that off).
-         *     Idempotent.
-         *
-         *     Scope `incidents:write`.
+         *     Idempotent. Also accepts the `resolve` action token of a push notification (see acknowledge): 400
+         *     TOKEN_INVALID when it is replayed, expired or for another incident or action.
          */
         post: operations["resolve_incident_api_v1_incidents__incident_id__resolve_post"];
         delete?: never;
@@ -2745,6 +2744,60 @@ export interface paths {
          */
         post: operations["read_one_api_v1_notifications_feed__item_id__read_post"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Push Tokens
+         * @description Your devices registered for push in this tenant, most recently registered first. A device registered by
+         *     a mobile sign-in disappears when that sign-in is revoked (sign-out, POST /oauth/revoke).
+         *
+         *     Scope `notifications:read`.
+         */
+        get: operations["list_push_tokens_api_v1_push_tokens_get"];
+        put?: never;
+        /**
+         * Register Push Token
+         * @description Register this device for push: 201 when new. Idempotent: the same token again updates it (200) — and
+         *     moves it to you if someone else registered it before (the phone changed hands). Registered with a mobile
+         *     JWT, it belongs to that sign-in and is unregistered when the sign-in is revoked.
+         *
+         *     Scope `notifications:write`; role viewer or above.
+         */
+        post: operations["register_push_token_api_v1_push_tokens_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push-tokens/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unregister Push Token
+         * @description Unregister one of your devices. 404: no such token of yours (another user's token is not yours to
+         *     remove).
+         *
+         *     Scope `notifications:write`; role viewer or above.
+         */
+        delete: operations["unregister_push_token_api_v1_push_tokens__token__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -9000,6 +9053,42 @@ export interface components {
             total_pages: number;
         };
         /**
+         * Page[PushTokenOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f",
+         *           "token": "a3f1c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90",
+         *           "platform": "ios",
+         *           "apns_environment": "production",
+         *           "critical_alerts": true,
+         *           "app_version": "2.4.0",
+         *           "device_name": "Ana's iPhone",
+         *           "locale": "en-GB",
+         *           "signed_in_with": "mobile",
+         *           "created_at": "2026-12-05T03:40:00Z",
+         *           "last_registered_at": "2026-12-05T03:40:00Z"
+         *         }
+         *       ],
+         *       "total": 1,
+         *       "page": 1,
+         *       "per_page": 25,
+         *       "total_pages": 1
+         *     }
+         */
+        Page_PushTokenOut_: {
+            /** Items */
+            items: components["schemas"]["PushTokenOut"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Per Page */
+            per_page: number;
+            /** Total Pages */
+            total_pages: number;
+        };
+        /**
          * Page[RoutingRuleOut]
          * @example {
          *       "items": [
@@ -10261,6 +10350,101 @@ export interface components {
             message: string;
             /** At */
             at: string;
+        };
+        /**
+         * PushTokenIn
+         * @example {
+         *       "token": "a3f1c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90",
+         *       "platform": "ios",
+         *       "app_version": "2.4.0",
+         *       "device_name": "Ana's iPhone",
+         *       "locale": "en-GB",
+         *       "critical_alerts": true
+         *     }
+         */
+        PushTokenIn: {
+            /**
+             * Platform
+             * @enum {string}
+             */
+            platform: "ios" | "android";
+            /**
+             * Token
+             * @description APNs device token (hex) or FCM registration token
+             */
+            token: string;
+            /** App Version */
+            app_version?: string | null;
+            /** Device Name */
+            device_name?: string | null;
+            /** Locale */
+            locale?: string | null;
+            /**
+             * Apns Environment
+             * @description iOS: which APNs environment issued the token (sandbox for development builds); ignored for Android
+             * @default production
+             * @enum {string}
+             */
+            apns_environment: "production" | "sandbox";
+            /**
+             * Critical Alerts
+             * @description iOS: the user allowed critical alerts, so critical pages break through Do Not Disturb
+             * @default false
+             */
+            critical_alerts: boolean;
+        };
+        /**
+         * PushTokenOut
+         * @example {
+         *       "id": "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f",
+         *       "token": "a3f1c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90",
+         *       "platform": "ios",
+         *       "apns_environment": "production",
+         *       "critical_alerts": true,
+         *       "app_version": "2.4.0",
+         *       "device_name": "Ana's iPhone",
+         *       "locale": "en-GB",
+         *       "signed_in_with": "mobile",
+         *       "created_at": "2026-12-05T03:40:00Z",
+         *       "last_registered_at": "2026-12-05T03:40:00Z"
+         *     }
+         */
+        PushTokenOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Token */
+            token: string;
+            /**
+             * Platform
+             * @enum {string}
+             */
+            platform: "ios" | "android";
+            /**
+             * Apns Environment
+             * @enum {string}
+             */
+            apns_environment: "production" | "sandbox";
+            /** Critical Alerts */
+            critical_alerts: boolean;
+            /** App Version */
+            app_version: string | null;
+            /** Device Name */
+            device_name: string | null;
+            /** Locale */
+            locale: string | null;
+            /**
+             * Signed In With
+             * @description mobile: registered by a mobile sign-in, unregistered when that sign-in is revoked
+             * @enum {string}
+             */
+            signed_in_with: "mobile" | "other";
+            /** Created At */
+            created_at: string;
+            /** Last Registered At */
+            last_registered_at: string;
         };
         /** QuietHours */
         QuietHours: {
@@ -21964,6 +22148,15 @@ export interface operations {
                 };
             };
             /** @description Error in the catalog format */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -22089,6 +22282,15 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["IncidentDetail"];
+                };
+            };
+            /** @description Error in the catalog format */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Error in the catalog format */
@@ -25431,6 +25633,201 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_push_tokens_api_v1_push_tokens_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f",
+                     *           "token": "a3f1c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90",
+                     *           "platform": "ios",
+                     *           "apns_environment": "production",
+                     *           "critical_alerts": true,
+                     *           "app_version": "2.4.0",
+                     *           "device_name": "Ana's iPhone",
+                     *           "locale": "en-GB",
+                     *           "signed_in_with": "mobile",
+                     *           "created_at": "2026-12-05T03:40:00Z",
+                     *           "last_registered_at": "2026-12-05T03:40:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "per_page": 25,
+                     *       "total_pages": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_PushTokenOut_"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    register_push_token_api_v1_push_tokens_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushTokenIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f",
+                     *       "token": "a3f1c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90",
+                     *       "platform": "ios",
+                     *       "apns_environment": "production",
+                     *       "critical_alerts": true,
+                     *       "app_version": "2.4.0",
+                     *       "device_name": "Ana's iPhone",
+                     *       "locale": "en-GB",
+                     *       "signed_in_with": "mobile",
+                     *       "created_at": "2026-12-05T03:40:00Z",
+                     *       "last_registered_at": "2026-12-05T03:40:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PushTokenOut"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unregister_push_token_api_v1_push_tokens__token__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
