@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.heartbeats import transitions
+from xinex.heartbeats.live import announce_after_commit
 from xinex.kit.tenancy import SYSTEM_KEY
 from xinex.kit.types import utcnow
 from xinex.models.heartbeats import Heartbeat, HeartbeatPing, HeartbeatRun
@@ -320,6 +321,9 @@ async def apply(session: AsyncSession, items: list[PendingPing], states: dict[uu
         results.append(Applied(_snapshot(hb), record, _snapshot(run) if run is not None else None) if snapshots
                        else Applied(hb, record, run))
     await _write(session, states, per_hb, pings_before, open_runs, records)
+    # Live: each pinged heartbeat's state after its last ping of this batch, once committed.
+    last_kind = {r.heartbeat_id: r.kind for r in records}
+    announce_after_commit(session, [(hb, "ping", last_kind[hb.id]) for hb in states.values() if hb.id in last_kind])
     return results
 
 

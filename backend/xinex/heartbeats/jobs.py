@@ -19,6 +19,7 @@ from sqlalchemy import and_, case, func, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from xinex.heartbeats.live import announce_after_commit
 from xinex.heartbeats.service import down_details, down_reason, emit_event, flag_ran_too_long, ping_words
 from xinex.kit.db import Database
 from xinex.kit.loops import wait_or_stop
@@ -121,6 +122,7 @@ async def flip_due_batch(session: AsyncSession, rows: list[Heartbeat], now: date
         elif hb.notify_late:
             emit_event(session, hb, "heartbeat.late", now, previous_status=previous, reason="missed",
                        expected_at=expected)
+    announce_after_commit(session, [(hb, "deadline", None) for hb in due if hb.id in changed])
     return flipped
 
 

@@ -31,6 +31,7 @@ from xinex.models.monitors import MonitorStatus as S
 from xinex.models.tenant import Tenant
 from xinex.monitors import service
 from xinex.monitors.checks import CheckResult, run_check
+from xinex.monitors.live import announce_after_commit
 from xinex.monitors.repository import MonitorRepository, write_results
 from xinex.monitors.state import apply_outcome
 from xinex.tiers.catalog import limits_for
@@ -181,7 +182,9 @@ async def _record_state(db: Database, tenant_id: uuid.UUID, monitor_id: uuid.UUI
         m = await MonitorRepository(session).lock(monitor_id)
         if m is None or m.status == S.paused:
             return False, None
-        return True, apply_outcome(session, m, result)
+        changed_to = apply_outcome(session, m, result)
+        announce_after_commit(session, m, changed_to)
+        return True, changed_to
 
 
 async def schedule_once(db: Database, now: datetime | None = None) -> int:

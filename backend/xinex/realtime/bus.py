@@ -183,6 +183,32 @@ async def publish(tenant_id: uuid.UUID | str, event: dict, *, redis_url: str | N
             hub.dispatch(tenant_id, data)
 
 
+async def publish_many(events: list[tuple[uuid.UUID, dict[str, Any]]]) -> None:
+    """`publish` for many events at once: one Redis pipeline (a single round trip) per Redis,
+    whatever the number of events or tenants; in-process hubs get them directly, in order."""
+    if not events:
+        return
+    encoded = [(tenant_id, CHANNEL_PREFIX + str(tenant_id), encode(tenant_id, event)) for tenant_id, event in events]
+    urls = {h.redis_url for h in _HUBS if h.redis_url}
+    if not _HUBS:
+        from xinex.settings import get_settings
+
+        if get_settings().redis_url:
+            urls.add(get_settings().redis_url)
+    for url in urls:
+        try:
+            pipe = _publisher(url).pipeline(transaction=False)
+            for _, channel, data in encoded:
+                pipe.publish(channel, data)
+            await pipe.execute()
+        except Exception as exc:  # never fails the caller: open feeds miss the events and resync
+            _warn_redis_down("publish", exc)
+    for hub in list(_HUBS):
+        if not hub.redis_url:
+            for tenant_id, _, data in encoded:
+                hub.dispatch(tenant_id, data)
+
+
 def publish_after_commit(session: AsyncSession, tenant_id: uuid.UUID, event: dict[str, Any]) -> None:
     """`publish` once `session`'s transaction commits (never if it rolls back); best effort: what
     happened is already committed, so a failure is logged, not raised."""

@@ -2,6 +2,8 @@ import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { api, unwrap } from "./client";
 
+const FLUSH_MS = 50;
+
 export type LiveState = "connecting" | "open" | "closed";
 
 export interface LiveEvent {
@@ -9,17 +11,101 @@ export interface LiveEvent {
   [key: string]: unknown;
 }
 
-/** Which cached queries an event from the feed makes stale. */
+/** Which cached queries an event from the feed makes stale (refetched if on screen). */
 export function keysFor(event: LiveEvent): string[][] {
-  if (event.type.startsWith("incident.")) return [["incidents"], ["incident"], ["heartbeats"], ["monitors"], ["ai-heartbeats"]];
+  if (event.type.startsWith("incident.")) return [["incidents"], ["incident"], ["heartbeats"], ["monitors"], ["ai-heartbeats"], ["overview"]];
   if (event.type.startsWith("notification.")) return [["feed"]];
+  if (event.type === "heartbeat.updated") {
+    const id = (event as HeartbeatUpdated).heartbeat?.id;
+    return id ? [["heartbeats", id, "pings"], ["heartbeats", id, "runs"]] : [];
+  }
+  if (event.type === "monitor.checked") {
+    const id = (event as MonitorChecked).monitor?.id;
+    return id ? [["monitors", id, "checks"]] : [];
+  }
   if (event.type.startsWith("monitor.") || event.type.startsWith("check.")) return [["monitors"]];
   if (event.type.startsWith("heartbeat.")) return [["heartbeats"]];
+  if (event.type.startsWith("ai_heartbeat.")) return [["ai-heartbeats"]];
   return [];
 }
 
+/** A heartbeat's state after pings or a missed deadline (the server sends at most one per heartbeat per 0.2 s). */
+export interface HeartbeatUpdated extends LiveEvent {
+  type: "heartbeat.updated";
+  heartbeat: { id: string; status: string; last_ping_at: string | null; last_start_at: string | null;
+    last_duration_ms: number | null; late_at: string | null; down_at: string | null; n_pings: number | null };
+}
+
+/** A monitor's status and last result after a check. */
+export interface MonitorChecked extends LiveEvent {
+  type: "monitor.checked";
+  monitor: { id: string; status: string; last_checked_at: string | null; last_result: string | null;
+    last_latency_ms: number | null; last_status_code: number | null; last_error: string | null };
+}
+
+type Patch = Record<string, unknown> & { id: string };
+
+/** The latest state per id carried by these events (a later event about one id wins). */
+export function statePatches(events: LiveEvent[]): { heartbeats: Map<string, Patch>; monitors: Map<string, Patch> } {
+  const heartbeats = new Map<string, Patch>();
+  const monitors = new Map<string, Patch>();
+  for (const e of events) {
+    if (e.type === "heartbeat.updated" && (e as HeartbeatUpdated).heartbeat?.id) {
+      const h = { ...(e as HeartbeatUpdated).heartbeat } as Patch;
+      if (h.n_pings === null) delete h.n_pings;
+      heartbeats.set(h.id, h);
+    } else if (e.type === "monitor.checked" && (e as MonitorChecked).monitor?.id) {
+      const m = (e as MonitorChecked).monitor as unknown as Patch;
+      monitors.set(m.id, m);
+    }
+  }
+  return { heartbeats, monitors };
+}
+
+/** A cached list (an array, or a page with `items`) with these patches merged into its rows; the same object if none applies. */
+export function patchList<T>(data: T, patches: Map<string, Patch>): T {
+  const rows = Array.isArray(data) ? data : (data as { items?: unknown })?.items;
+  if (!Array.isArray(rows) || patches.size === 0) return data;
+  let changed = false;
+  const next = rows.map((row: { id?: string }) => {
+    const p = row?.id ? patches.get(row.id) : undefined;
+    if (!p) return row;
+    changed = true;
+    return { ...row, ...p };
+  });
+  if (!changed) return data;
+  return (Array.isArray(data) ? next : { ...(data as object), items: next }) as T;
+}
+
+/**
+ * Apply a batch of events: state events are merged into the cached lists and detail records in place
+ * (a thousand pings a second must not refetch a thousand-row list), the rest mark their queries stale.
+ */
+export function applyEvents(qc: QueryClient, events: LiveEvent[]): void {
+  const { heartbeats, monitors } = statePatches(events);
+  const merge = (prefix: string, patches: Map<string, Patch>) => {
+    if (patches.size === 0) return;
+    qc.setQueriesData({ queryKey: [prefix, "all"] }, (old: unknown) => old === undefined ? old : patchList(old, patches));
+    for (const [id, p] of patches) {
+      qc.setQueryData([prefix, id], (old: unknown) => (old && typeof old === "object" ? { ...old, ...p } : old));
+    }
+  };
+  merge("heartbeats", heartbeats);
+  merge("monitors", monitors);
+  if (heartbeats.size || monitors.size) {
+    qc.setQueriesData({ queryKey: ["overview"] }, (old: unknown) => {
+      if (!old || typeof old !== "object") return old;
+      const o = old as { heartbeats?: unknown; monitors?: unknown };
+      return { ...o, heartbeats: patchList(o.heartbeats, heartbeats), monitors: patchList(o.monitors, monitors) };
+    });
+  }
+  const stale = new Map<string, string[]>();
+  for (const e of events) for (const key of keysFor(e)) stale.set(JSON.stringify(key), key);
+  for (const key of stale.values()) void qc.invalidateQueries({ queryKey: key });
+}
+
 export function applyEvent(qc: QueryClient, event: LiveEvent): void {
-  for (const key of keysFor(event)) void qc.invalidateQueries({ queryKey: key });
+  applyEvents(qc, [event]);
 }
 
 /** The WebSocket URL on this origin (works behind the dev server's proxy too). */
@@ -43,6 +129,14 @@ export function useLiveFeed(enabled: boolean): LiveState {
     let pinger: number | undefined;
     let attempt = 0;
     let stopped = false;
+    let pending: LiveEvent[] = [];
+    let flushTimer: number | undefined;
+    const flush = () => {
+      flushTimer = undefined;
+      const batch = pending;
+      pending = [];
+      applyEvents(qc, batch);
+    };
 
     const connect = async () => {
       setState("connecting");
@@ -58,17 +152,19 @@ export function useLiveFeed(enabled: boolean): LiveState {
         attempt = 0;
         setState("open");
         // Anything that happened while we were away: refetch the live views.
-        for (const key of [["incidents"], ["heartbeats"], ["monitors"], ["ai-heartbeats"], ["feed"]]) {
+        for (const key of [["incidents"], ["heartbeats"], ["monitors"], ["ai-heartbeats"], ["feed"], ["overview"]]) {
           void qc.invalidateQueries({ queryKey: key });
         }
         pinger = window.setInterval(() => socket?.readyState === WebSocket.OPEN && socket.send("ping"), 25_000);
       };
       socket.onmessage = (msg) => {
         try {
-          applyEvent(qc, JSON.parse(String(msg.data)) as LiveEvent);
+          pending.push(JSON.parse(String(msg.data)) as LiveEvent);
         } catch {
-          /* not JSON: ignore */
+          return; /* not JSON: ignore */
         }
+        // Events that arrive together are applied together: one cache update and one render per burst.
+        if (flushTimer === undefined) flushTimer = window.setTimeout(flush, FLUSH_MS);
       };
       socket.onclose = () => {
         window.clearInterval(pinger);
@@ -86,6 +182,7 @@ export function useLiveFeed(enabled: boolean): LiveState {
       stopped = true;
       window.clearTimeout(timer);
       window.clearInterval(pinger);
+      window.clearTimeout(flushTimer);
       socket?.close();
     };
   }, [enabled, qc]);
