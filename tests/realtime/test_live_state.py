@@ -13,7 +13,7 @@ from xinex.models.monitors import Monitor
 from xinex.monitors.checks import CheckResult
 from xinex.monitors.jobs import record_result
 from xinex.realtime.bus import Hub
-from xinex.realtime.coalesce import WINDOW_S, Coalescer
+from xinex.realtime.coalesce import MAX_PER_EVENT, WINDOW_S, Coalescer
 
 from tests.realtime.conftest import next_event, ticket
 
@@ -32,6 +32,10 @@ async def make_hb(client, account, **body) -> dict:
     return r.json()
 
 
+def states(event: dict, key: str) -> dict[str, dict]:
+    return {s["id"]: s for s in event[key]}
+
+
 async def test_pings_are_live_coalesced_and_tenant_scoped(client, server, alice, outsider):
     hb = await make_hb(client, alice)
     theirs = await make_hb(client, outsider)
@@ -40,17 +44,18 @@ async def test_pings_are_live_coalesced_and_tenant_scoped(client, server, alice,
         assert (await client.get(f"/ping/{theirs['ping_url'].rsplit('/', 1)[1]}")).status_code == 200
         assert (await client.get(f"/ping/{ping}/start")).status_code == 200
         ev = await next_event(ws)
-        assert ev["type"] == "heartbeat.updated" and ev["cause"] == "ping" and ev["ping_kind"] == "start"
-        assert ev["heartbeat"]["id"] == hb["id"] and ev["tenant_id"] == alice.tenant_id
-        assert ev["heartbeat"]["last_start_at"].endswith("Z")
+        assert ev["type"] == "heartbeat.updated" and ev["tenant_id"] == alice.tenant_id
+        (state,) = ev["heartbeats"]  # never the outsider's heartbeat
+        assert state["id"] == hb["id"] and state["cause"] == "ping" and state["ping_kind"] == "start"
+        assert state["last_start_at"].endswith("Z")
         for _ in range(4):
             await client.get(f"/ping/{ping}")
         assert (await client.get(f"/ping/{ping}/fail")).status_code == 200
-        seen = [await next_event(ws)]
+        seen = [(await next_of(ws, "heartbeat.updated"))["heartbeats"][0]]
         while seen[-1]["ping_kind"] != "fail":
-            seen.append(await next_event(ws))
-        assert len(seen) <= 5 and all(e["type"] == "heartbeat.updated" for e in seen)
-        assert seen[-1]["heartbeat"]["status"] == "down" and seen[-1]["heartbeat"]["n_pings"] == 6
+            seen.append((await next_of(ws, "heartbeat.updated"))["heartbeats"][0])
+        assert len(seen) <= 5  # five pings, at most one message per window
+        assert seen[-1]["status"] == "down" and seen[-1]["n_pings"] == 6
         later = []  # the incident the fail opened may follow; never the outsider's heartbeat
         with pytest.raises(TimeoutError):
             while True:
@@ -65,12 +70,12 @@ async def test_missed_deadline_is_live(client, server, alice, db):
     hb = await make_hb(client, alice, interval=1, grace=1)
     async with connect(f"ws://{server}/api/v1/ws?token={await ticket(client, alice)}") as ws:
         await client.get(f"/ping/{hb['ping_url'].rsplit('/', 1)[1]}")
-        assert (await next_event(ws))["heartbeat"]["status"] == "up"
+        assert (await next_event(ws))["heartbeats"][0]["status"] == "up"
         seen = []  # the incident the down state opens comes too
         while len(seen) < 2:
             event = await next_event(ws, timeout=5)
             if event["type"] == "heartbeat.updated":
-                seen.append((event["cause"], event["heartbeat"]["status"]))
+                seen.append((event["heartbeats"][0]["cause"], event["heartbeats"][0]["status"]))
         assert seen == [("deadline", "late"), ("deadline", "down")]
 
 
@@ -85,32 +90,42 @@ async def test_check_results_are_live(client, server, alice, outsider, db):
             connect(f"ws://{server}/api/v1/ws?token={await ticket(client, outsider)}") as theirs:
         await record_result(db, uuid.UUID(alice.tenant_id), mid, CheckResult("up", latency_ms=12.5, status_code=None))
         ev = await next_event(ws)
-        assert ev["type"] == "monitor.checked" and ev["monitor"]["id"] == str(mid)
-        assert ev["monitor"]["status"] == "up" and ev["monitor"]["last_latency_ms"] == 12.5 and ev["status_changed"]
+        assert ev["type"] == "monitor.checked"
+        state = states(ev, "monitors")[str(mid)]
+        assert state["status"] == "up" and state["last_latency_ms"] == 12.5 and state["status_changed"]
         await asyncio.gather(*(record_result(db, uuid.UUID(alice.tenant_id), mid, CheckResult("down", reason="test"))
                                for _ in range(3)))
-        ev = await next_of(ws, "monitor.checked")
-        assert ev["monitor"]["status"] == "down" and ev["monitor"]["last_result"] == "down"
+        state = states(await next_of(ws, "monitor.checked"), "monitors")[str(mid)]
+        assert state["status"] == "down" and state["last_result"] == "down"
         with pytest.raises(TimeoutError):
             await next_event(theirs, timeout=3 * WINDOW_S)
 
 
-async def test_a_burst_is_one_message_per_subject_in_one_flush():
+async def test_a_burst_is_one_message_per_tenant_in_one_flush():
     hub = Hub()  # in-process: what the coalescer sends is dispatched here directly
     tenant, other = uuid.uuid4(), uuid.uuid4()
     mine, theirs = await hub.subscribe(tenant), await hub.subscribe(other)
     try:
         c = Coalescer(window_s=0.05)
         for n in range(100):
-            c.offer(tenant, "heartbeat:a", {"type": "heartbeat.updated", "n": n})
-        c.offer(tenant, "heartbeat:b", {"type": "heartbeat.updated", "n": "b"})
-        c.offer(other, "heartbeat:a", {"type": "heartbeat.updated", "n": "other"})
-        c.offer(tenant, "heartbeat:a", {"type": "heartbeat.updated", "n": "last"})
+            c.offer(tenant, "heartbeat.updated", "heartbeats", {"id": "a", "n": n})
+        c.offer(tenant, "heartbeat.updated", "heartbeats", {"id": "b", "n": "b"})
+        c.offer(other, "heartbeat.updated", "heartbeats", {"id": "a", "n": "other"})
+        c.offer(tenant, "heartbeat.updated", "heartbeats", {"id": "a", "n": "last"})
+        c.offer(tenant, "monitor.checked", "monitors", {"id": "m", "n": "m"})
         await asyncio.sleep(0.2)
         assert c.flushes == 1
-        got = [json.loads(mine.queue.get_nowait())["n"] for _ in range(mine.queue.qsize())]
-        assert got == ["b", "last"]  # the latest of each, in the order of their last change
-        assert [json.loads(theirs.queue.get_nowait())["n"]] == ["other"] and theirs.queue.empty()
+        got = [json.loads(mine.queue.get_nowait()) for _ in range(mine.queue.qsize())]
+        # One event per kind; the latest state of each subject, in the order they first changed.
+        assert [(e["type"], [s["n"] for s in e.get("heartbeats", e.get("monitors"))]) for e in got] == [
+            ("heartbeat.updated", ["last", "b"]), ("monitor.checked", ["m"])]
+        assert json.loads(theirs.queue.get_nowait())["heartbeats"] == [{"id": "a", "n": "other"}]
+        assert theirs.queue.empty()
+        for n in range(1200):  # a big window is split into frames of at most MAX_PER_EVENT states
+            c.offer(tenant, "heartbeat.updated", "heartbeats", {"id": str(n)})
+        await c.flush()
+        sizes = [len(json.loads(mine.queue.get_nowait())["heartbeats"]) for _ in range(mine.queue.qsize())]
+        assert sizes == [MAX_PER_EVENT, MAX_PER_EVENT, 1200 - 2 * MAX_PER_EVENT]
     finally:
         await mine.close()
         await theirs.close()

@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 
 from xinex.analytics import service
-from xinex.identity.deps import Authorize
+from xinex.analytics.schemas import Overview
+from xinex.identity.deps import Authorize, TenantPrincipal
 from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
 from xinex.kit.errors import AppError, error_responses
@@ -91,3 +92,17 @@ async def response_time(principal: MonitorsPrincipal, session: SessionDep, monit
     if (end - start).total_seconds() / seconds > MAX_BUCKETS:
         raise _bad("bucket", f"at most {MAX_BUCKETS} buckets: widen the bucket or narrow the range")
     return await service.response_time_report(session, monitor_id, start, end, bucket, seconds)
+
+
+@router.get("/overview", response_model=Overview, responses=error_responses(401, 403, 422))
+async def overview(principal: TenantPrincipal, session: SessionDep,
+                   hours: Annotated[int, Query(ge=1, le=168, description="the window, in hours (one sparkline "
+                                               "bucket each)")] = 24) -> dict[str, Any]:
+    """Every heartbeat, AI heartbeat and monitor of the team in one answer, for the web app's overview: status,
+    last activity, uptime over the last `hours` and a sparkline (monitors: mean response time per hour;
+    heartbeats: durations of the last runs). Heartbeats need heartbeats:read, monitors monitors:read; a
+    token with neither gets 403."""
+    can_heartbeats, can_monitors = principal.allows("heartbeats", False), principal.allows("monitors", False)
+    if not (can_heartbeats or can_monitors):
+        raise AppError("FORBIDDEN", "This token lacks the heartbeats:read or monitors:read scope")
+    return await service.overview(session, hours=hours, heartbeats=can_heartbeats, monitors=can_monitors)

@@ -9,12 +9,13 @@ answers 503 SERVICE_UNAVAILABLE.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinex.analytics import repository, uptime
+from xinex.analytics import overview as overview_math
+from xinex.analytics import overview_repository, repository, uptime
 from xinex.kit.errors import AppError
 from xinex.kit.tenancy import bound_tenant
 from xinex.kit.types import to_rfc3339, utcnow
@@ -86,3 +87,51 @@ async def response_time_days(session: AsyncSession, monitor_id: uuid.UUID, start
     except StoreUnavailableError:
         raise _unavailable() from None
     return {d: (float(q[0]), float(q[1]), int(n)) for d, q, n in rows}
+
+
+async def overview(session: AsyncSession, *, hours: int, heartbeats: bool, monitors: bool) -> dict[str, Any]:
+    """Every heartbeat and AI heartbeat (`heartbeats`) and monitor (`monitors`) of the session's tenant with
+    its uptime over the last `hours` and a sparkline; one bucket per hour (`hours` buckets). The store not
+    answering leaves the monitors' sparklines empty rather than failing the page."""
+    tenant_id = bound_tenant(session)
+    end = utcnow()
+    start = end - timedelta(hours=hours)
+    bucket = timedelta(hours=1)
+    down = await overview_repository.downtime(session, tenant_id, start, end)
+    out: dict[str, Any] = {"from": start, "to": end, "hours": hours, "buckets": hours, "history_available": True,
+                           "heartbeats": [], "monitors": [], "ai_heartbeats": []}
+    if heartbeats:
+        durations = await overview_repository.run_durations(session, tenant_id, start)
+        out["heartbeats"] = [{
+            "id": h.id, "name": h.name, "status": h.status, "last_ping_at": h.last_ping_at,
+            "last_duration_ms": h.last_duration_ms, "spark": durations.get(h.id, []),
+            "uptime_pct": overview_math.uptime_pct(start, end, h.created_at, down.get(h.id, ())),
+        } for h in await overview_repository.heartbeats(session, tenant_id)]
+        out["ai_heartbeats"] = [{
+            "id": a.id, "name": a.name, "status": a.status, "last_event_at": a.last_event_at,
+            "uptime_pct": overview_math.uptime_pct(start, end, a.created_at, down.get(a.id, ())),
+        } for a in await overview_repository.ai_heartbeats(session, tenant_id)]
+    if monitors:
+        rows = await overview_repository.monitors(session, tenant_id)
+        spark: dict[uuid.UUID, list[float | None]] = {}
+        if rows:
+            try:
+                buckets = await overview_repository.latency_buckets(_store(), tenant_id, start, end,
+                                                                    int(bucket.total_seconds()))
+            except StoreUnavailableError:
+                out["history_available"] = False
+                buckets = []
+            for monitor_id, at, mean in buckets:
+                at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+                # Buckets are aligned to the clock hour: the first one may start before `start`.
+                i = overview_math.bucket_index(start.replace(minute=0, second=0, microsecond=0), bucket, at, hours + 1)
+                if i is not None:
+                    series = spark.setdefault(uuid.UUID(str(monitor_id)), [None] * (hours + 1))
+                    series[i] = round(float(mean), 1)
+        out["monitors"] = [{
+            "id": m.id, "name": m.name, "type": m.type, "status": m.status, "paused": m.status == "paused",
+            "last_checked_at": m.last_checked_at, "last_latency_ms": m.last_latency_ms,
+            "spark": spark.get(m.id, [None] * (hours + 1))[-hours:],
+            "uptime_pct": overview_math.uptime_pct(start, end, m.created_at, down.get(m.id, ())),
+        } for m in rows]
+    return out

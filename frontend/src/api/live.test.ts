@@ -26,8 +26,9 @@ describe("the live feed", () => {
     qc.setQueryData(["heartbeats", "all"], list);
     qc.setQueryData(["heartbeats", "a"], { id: "a", name: "a", status: "up", n_pings: 1 });
     qc.setQueryData(["heartbeats", "a", "pings"], { items: [] });
-    const ping = (status: string, at: string, n: number | null): LiveEvent => ({ type: "heartbeat.updated", heartbeat: {
-      id: "a", status, last_ping_at: at, last_start_at: null, last_duration_ms: null, late_at: null, down_at: null, n_pings: n } });
+    const ping = (status: string, at: string, n: number | null): LiveEvent => ({ type: "heartbeat.updated", heartbeats: [{
+      id: "a", cause: "ping", ping_kind: "success", status, last_ping_at: at, last_start_at: null, last_duration_ms: null,
+      late_at: null, down_at: null, n_pings: n }] });
     applyEvents(qc, [ping("up", "2026-12-05T03:00:00Z", 2), ping("down", "2026-12-05T03:00:01Z", 3)]);
     const after = qc.getQueryData<typeof list>(["heartbeats", "all"])!;
     expect(after[0]).toMatchObject({ name: "a", status: "down", last_ping_at: "2026-12-05T03:00:01Z" });
@@ -40,8 +41,8 @@ describe("the live feed", () => {
     const qc = new QueryClient();
     qc.setQueryData(["monitors", "all"], [{ id: "m", status: "up", paused: false }]);
     qc.setQueryData(["overview"], { heartbeats: [], monitors: [{ id: "m", status: "up" }], ai_heartbeats: [] });
-    applyEvent(qc, { type: "monitor.checked", monitor: { id: "m", status: "down", last_checked_at: "2026-12-05T03:00:00Z",
-      last_result: "down", last_latency_ms: 3, last_status_code: 500, last_error: "HTTP 500" } });
+    applyEvent(qc, { type: "monitor.checked", monitors: [{ id: "m", status_changed: true, status: "down",
+      last_checked_at: "2026-12-05T03:00:00Z", last_result: "down", last_latency_ms: 3, last_status_code: 500, last_error: "HTTP 500" }] });
     expect(qc.getQueryData<{ status: string }[]>(["monitors", "all"])![0].status).toBe("down");
     expect(qc.getQueryData<{ monitors: { status: string }[] }>(["overview"])!.monitors[0].status).toBe("down");
   });

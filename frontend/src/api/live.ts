@@ -16,12 +16,10 @@ export function keysFor(event: LiveEvent): string[][] {
   if (event.type.startsWith("incident.")) return [["incidents"], ["incident"], ["heartbeats"], ["monitors"], ["ai-heartbeats"], ["overview"]];
   if (event.type.startsWith("notification.")) return [["feed"]];
   if (event.type === "heartbeat.updated") {
-    const id = (event as HeartbeatUpdated).heartbeat?.id;
-    return id ? [["heartbeats", id, "pings"], ["heartbeats", id, "runs"]] : [];
+    return ((event as HeartbeatUpdated).heartbeats ?? []).flatMap((h) => [["heartbeats", h.id, "pings"], ["heartbeats", h.id, "runs"]]);
   }
   if (event.type === "monitor.checked") {
-    const id = (event as MonitorChecked).monitor?.id;
-    return id ? [["monitors", id, "checks"]] : [];
+    return ((event as MonitorChecked).monitors ?? []).map((m) => ["monitors", m.id, "checks"]);
   }
   if (event.type.startsWith("monitor.") || event.type.startsWith("check.")) return [["monitors"]];
   if (event.type.startsWith("heartbeat.")) return [["heartbeats"]];
@@ -29,18 +27,22 @@ export function keysFor(event: LiveEvent): string[][] {
   return [];
 }
 
-/** A heartbeat's state after pings or a missed deadline (the server sends at most one per heartbeat per 0.2 s). */
+/**
+ * The new state of every heartbeat that was pinged or missed a deadline in the last window (the server
+ * sends at most one such event per team per 0.2 s, with the latest state of each heartbeat).
+ */
 export interface HeartbeatUpdated extends LiveEvent {
   type: "heartbeat.updated";
-  heartbeat: { id: string; status: string; last_ping_at: string | null; last_start_at: string | null;
-    last_duration_ms: number | null; late_at: string | null; down_at: string | null; n_pings: number | null };
+  heartbeats: { id: string; cause: "ping" | "deadline"; ping_kind: string | null; status: string;
+    last_ping_at: string | null; last_start_at: string | null; last_duration_ms: number | null;
+    late_at: string | null; down_at: string | null; n_pings: number | null }[];
 }
 
-/** A monitor's status and last result after a check. */
+/** The status and last result of every monitor checked in the last window. */
 export interface MonitorChecked extends LiveEvent {
   type: "monitor.checked";
-  monitor: { id: string; status: string; last_checked_at: string | null; last_result: string | null;
-    last_latency_ms: number | null; last_status_code: number | null; last_error: string | null };
+  monitors: { id: string; status_changed: boolean; status: string; last_checked_at: string | null;
+    last_result: string | null; last_latency_ms: number | null; last_status_code: number | null; last_error: string | null }[];
 }
 
 type Patch = Record<string, unknown> & { id: string };
@@ -50,13 +52,18 @@ export function statePatches(events: LiveEvent[]): { heartbeats: Map<string, Pat
   const heartbeats = new Map<string, Patch>();
   const monitors = new Map<string, Patch>();
   for (const e of events) {
-    if (e.type === "heartbeat.updated" && (e as HeartbeatUpdated).heartbeat?.id) {
-      const h = { ...(e as HeartbeatUpdated).heartbeat } as Patch;
-      if (h.n_pings === null) delete h.n_pings;
-      heartbeats.set(h.id, h);
-    } else if (e.type === "monitor.checked" && (e as MonitorChecked).monitor?.id) {
-      const m = (e as MonitorChecked).monitor as unknown as Patch;
-      monitors.set(m.id, m);
+    if (e.type === "heartbeat.updated") {
+      for (const state of (e as HeartbeatUpdated).heartbeats ?? []) {
+        const { cause: _c, ping_kind: _k, ...h } = state;
+        const patch = { ...h } as Patch;
+        if (patch.n_pings === null) delete patch.n_pings;
+        heartbeats.set(h.id, patch);
+      }
+    } else if (e.type === "monitor.checked") {
+      for (const state of (e as MonitorChecked).monitors ?? []) {
+        const { status_changed: _s, ...m } = state;
+        monitors.set(m.id, m as Patch);
+      }
     }
   }
   return { heartbeats, monitors };
