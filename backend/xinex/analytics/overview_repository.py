@@ -35,38 +35,39 @@ GROUP BY monitor_id, b
 
 async def heartbeats(session: AsyncSession, tenant_id: uuid.UUID) -> list[Any]:
     return list((await session.execute(select(
-        Heartbeat.id, Heartbeat.name, Heartbeat.status, Heartbeat.last_ping_at, Heartbeat.last_duration_ms,
-        Heartbeat.created_at).where(col(Heartbeat.tenant_id) == tenant_id).order_by(col(Heartbeat.name), col(Heartbeat.id)))).all())
+        col(Heartbeat.id), col(Heartbeat.name), col(Heartbeat.status), col(Heartbeat.last_ping_at),
+        col(Heartbeat.last_duration_ms), col(Heartbeat.created_at)).where(col(Heartbeat.tenant_id) == tenant_id).order_by(col(Heartbeat.name), col(Heartbeat.id)))).all())
 
 
 async def monitors(session: AsyncSession, tenant_id: uuid.UUID) -> list[Any]:
     return list((await session.execute(select(
-        Monitor.id, Monitor.name, Monitor.type, Monitor.status, Monitor.last_checked_at, Monitor.last_latency_ms,
-        Monitor.created_at).where(col(Monitor.tenant_id) == tenant_id).order_by(col(Monitor.name), col(Monitor.id)))).all())
+        col(Monitor.id), col(Monitor.name), col(Monitor.type), col(Monitor.status), col(Monitor.last_checked_at),
+        col(Monitor.last_latency_ms), col(Monitor.created_at)).where(col(Monitor.tenant_id) == tenant_id).order_by(col(Monitor.name), col(Monitor.id)))).all())
 
 
 async def ai_heartbeats(session: AsyncSession, tenant_id: uuid.UUID) -> list[Any]:
     return list((await session.execute(select(
-        AiHeartbeat.id, AiHeartbeat.name, AiHeartbeat.status, AiHeartbeat.last_event_at,
-        AiHeartbeat.created_at).where(col(AiHeartbeat.tenant_id) == tenant_id).order_by(col(AiHeartbeat.name), col(AiHeartbeat.id)))).all())
+        col(AiHeartbeat.id), col(AiHeartbeat.name), col(AiHeartbeat.status), col(AiHeartbeat.last_event_at),
+        col(AiHeartbeat.created_at)).where(col(AiHeartbeat.tenant_id) == tenant_id).order_by(col(AiHeartbeat.name), col(AiHeartbeat.id)))).all())
 
 
 async def downtime(session: AsyncSession, tenant_id: uuid.UUID, start: datetime, end: datetime) -> dict[uuid.UUID, list[tuple[datetime, datetime | None]]]:
     """source id → (opened, resolved or None) of its critical incidents overlapping [start, end)."""
-    rows = (await session.execute(select(Incident.source_id, Incident.opened_at, Incident.resolved_at).where(
+    rows = (await session.execute(select(col(Incident.source_id), col(Incident.opened_at), col(Incident.resolved_at)).where(
         col(Incident.tenant_id) == tenant_id, col(Incident.source_id).is_not(None), col(Incident.severity) == "critical", col(Incident.opened_at) < end,
         or_(col(Incident.resolved_at).is_(None), col(Incident.resolved_at) > start)))).all()
     out: dict[uuid.UUID, list[tuple[datetime, datetime | None]]] = defaultdict(list)
     for source_id, opened, resolved in rows:
-        out[source_id].append((opened, resolved))
+        if source_id is not None:
+            out[source_id].append((opened, resolved))
     return out
 
 
 async def run_durations(session: AsyncSession, tenant_id: uuid.UUID, since: datetime) -> dict[uuid.UUID, list[int]]:
     """heartbeat id → durations (ms) of its last RUNS_PER_SPARK finished runs since `since`, oldest first."""
-    rank = func.row_number().over(partition_by=HeartbeatRun.heartbeat_id,
+    rank = func.row_number().over(partition_by=col(HeartbeatRun.heartbeat_id),
                                   order_by=col(HeartbeatRun.started_at).desc()).label("rank")
-    recent = (select(HeartbeatRun.heartbeat_id, HeartbeatRun.started_at, HeartbeatRun.duration_ms, rank)
+    recent = (select(col(HeartbeatRun.heartbeat_id), col(HeartbeatRun.started_at), col(HeartbeatRun.duration_ms), rank)
               .where(and_(col(HeartbeatRun.tenant_id) == tenant_id, col(HeartbeatRun.started_at) >= since, col(HeartbeatRun.duration_ms).is_not(None)))
               .subquery())
     rows = (await session.execute(select(recent.c.heartbeat_id, recent.c.duration_ms)

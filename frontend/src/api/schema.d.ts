@@ -1979,6 +1979,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Overview
+         * @description Every heartbeat, AI heartbeat and monitor of the team in one answer, for the web app's overview: status,
+         *     last activity, uptime over the last `hours` and a sparkline (monitors: mean response time per hour;
+         *     heartbeats: durations of the last runs). Heartbeats need heartbeats:read, monitors monitors:read; a
+         *     token with neither gets 403.
+         */
+        get: operations["overview_api_v1_overview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/incidents": {
         parameters: {
             query?: never;
@@ -7924,6 +7947,154 @@ export interface components {
             created_at: string;
             /** Updated At */
             updated_at: string;
+        };
+        /**
+         * Overview
+         * @example {
+         *       "from": "2026-12-04T09:30:00Z",
+         *       "to": "2026-12-05T09:30:00Z",
+         *       "hours": 24,
+         *       "buckets": 24,
+         *       "history_available": true,
+         *       "heartbeats": [
+         *         {
+         *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+         *           "name": "nightly backup",
+         *           "status": "up",
+         *           "last_ping_at": "2026-12-05T03:00:41Z",
+         *           "last_duration_ms": 41250,
+         *           "uptime_pct": 100,
+         *           "spark": [
+         *             40100,
+         *             39870,
+         *             41250
+         *           ]
+         *         }
+         *       ],
+         *       "monitors": [
+         *         {
+         *           "id": "8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "name": "checkout api",
+         *           "type": "http",
+         *           "status": "up",
+         *           "paused": false,
+         *           "last_checked_at": "2026-12-05T09:29:30Z",
+         *           "last_latency_ms": 182,
+         *           "uptime_pct": 99.861,
+         *           "spark": [
+         *             180.2,
+         *             175,
+         *             null,
+         *             190.4
+         *           ]
+         *         }
+         *       ],
+         *       "ai_heartbeats": [
+         *         {
+         *           "id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+         *           "name": "support agent",
+         *           "status": "ok",
+         *           "last_event_at": "2026-12-05T09:12:00Z",
+         *           "uptime_pct": 100
+         *         }
+         *       ]
+         *     }
+         */
+        Overview: {
+            /** From */
+            from: string;
+            /** To */
+            to: string;
+            /** Hours */
+            hours: number;
+            /** Buckets */
+            buckets: number;
+            /**
+             * History Available
+             * @description false: the time-series store did not answer, monitor sparklines are empty
+             */
+            history_available: boolean;
+            /** Heartbeats */
+            heartbeats: components["schemas"]["OverviewHeartbeat"][];
+            /** Monitors */
+            monitors: components["schemas"]["OverviewMonitor"][];
+            /** Ai Heartbeats */
+            ai_heartbeats: components["schemas"]["OverviewAiHeartbeat"][];
+        };
+        /** OverviewAiHeartbeat */
+        OverviewAiHeartbeat: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Status */
+            status: string;
+            /** Last Event At */
+            last_event_at: string | null;
+            /**
+             * Uptime Pct
+             * @description percent of the window without an open critical incident (from the item's creation if later); null: created after it
+             */
+            uptime_pct: number | null;
+        };
+        /** OverviewHeartbeat */
+        OverviewHeartbeat: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Status */
+            status: string;
+            /** Last Ping At */
+            last_ping_at: string | null;
+            /** Last Duration Ms */
+            last_duration_ms: number | null;
+            /**
+             * Uptime Pct
+             * @description percent of the window without an open critical incident (from the item's creation if later); null: created after it
+             */
+            uptime_pct: number | null;
+            /**
+             * Spark
+             * @description durations (ms) of the last runs that finished in the window, oldest first (at most 24)
+             */
+            spark: number[];
+        };
+        /** OverviewMonitor */
+        OverviewMonitor: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+            /** Status */
+            status: string;
+            /** Paused */
+            paused: boolean;
+            /** Last Checked At */
+            last_checked_at: string | null;
+            /** Last Latency Ms */
+            last_latency_ms: number | null;
+            /**
+             * Uptime Pct
+             * @description percent of the window without an open critical incident (from the item's creation if later); null: created after it
+             */
+            uptime_pct: number | null;
+            /**
+             * Spark
+             * @description mean response time (ms) of the successful checks per bucket, `buckets` of them over the window, oldest first; null: no successful check
+             */
+            spark: (number | null)[];
         };
         /**
          * PageCreateIn
@@ -21840,6 +22011,107 @@ export interface operations {
             };
             /** @description Error in the catalog format */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    overview_api_v1_overview_get: {
+        parameters: {
+            query?: {
+                /** @description the window, in hours (one sparkline bucket each) */
+                hours?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-12-04T09:30:00Z",
+                     *       "to": "2026-12-05T09:30:00Z",
+                     *       "hours": 24,
+                     *       "buckets": 24,
+                     *       "history_available": true,
+                     *       "heartbeats": [
+                     *         {
+                     *           "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
+                     *           "name": "nightly backup",
+                     *           "status": "up",
+                     *           "last_ping_at": "2026-12-05T03:00:41Z",
+                     *           "last_duration_ms": 41250,
+                     *           "uptime_pct": 100,
+                     *           "spark": [
+                     *             40100,
+                     *             39870,
+                     *             41250
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "monitors": [
+                     *         {
+                     *           "id": "8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "name": "checkout api",
+                     *           "type": "http",
+                     *           "status": "up",
+                     *           "paused": false,
+                     *           "last_checked_at": "2026-12-05T09:29:30Z",
+                     *           "last_latency_ms": 182,
+                     *           "uptime_pct": 99.861,
+                     *           "spark": [
+                     *             180.2,
+                     *             175,
+                     *             null,
+                     *             190.4
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "ai_heartbeats": [
+                     *         {
+                     *           "id": "c0a80101-2e4f-4b1d-9a3c-5e6f7a8b9c0d",
+                     *           "name": "support agent",
+                     *           "status": "ok",
+                     *           "last_event_at": "2026-12-05T09:12:00Z",
+                     *           "uptime_pct": 100
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Overview"];
+                };
+            };
+            /** @description Error in the catalog format */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error in the catalog format */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
