@@ -7,6 +7,13 @@ const PASSWORD = process.env.BENCH_PASSWORD;
 const ROWS = Number(process.env.BENCH_ROWS ?? "1000");
 const RUNS = Number(process.env.BENCH_RUNS ?? "5");
 
+/** The overview holds `n` items and draws the ones in view (at least the first screenful, or all of a short list). */
+function drawn(n) {
+  const table = document.querySelector("main table[aria-rowcount]");
+  if (!table || Number(table.getAttribute("aria-rowcount")) < n + 1) return false;
+  return document.querySelectorAll("main tbody tr[aria-rowindex]").length >= Math.min(n, 10);
+}
+
 const chrome = await launch();
 const out = { first_page_ms: [], overview_ms: [], overview_render_ms: [], rows: ROWS };
 try {
@@ -22,15 +29,16 @@ try {
     if (i > 0) out.first_page_ms.push(ms); // the first one warms the server up
     await context.close();
   }
-  // Signed in with ROWS heartbeats: navigation start → every row of the overview on screen
-  // (the app's bundle from cache, the list fetched from the API in pages of 100).
+  // Signed in with ROWS heartbeats: navigation start → the overview drawn: the table holds all ROWS items
+  // (aria-rowcount) and the rows in view are on screen (the list is virtualised: rows further down are drawn
+  // as they scroll into view). The app's bundle from cache, the items from one API request.
   const context = await chrome.browser.newContext({ baseURL: BASE_URL });
   const login = await context.request.post(`${BASE_URL}/api/v1/auth/login`, { data: { email: EMAIL, password: PASSWORD } });
   if (!login.ok()) throw new Error(`login: ${login.status()} ${await login.text()}`);
   const page = await context.newPage();
   for (let i = 0; i < RUNS + 1; i++) {
     await page.goto("/");
-    await page.waitForFunction((n) => document.querySelectorAll("main tbody tr").length >= n, ROWS, { timeout: 60_000 });
+    await page.waitForFunction(drawn, ROWS, { timeout: 60_000 });
     const ms = await page.evaluate(() => performance.now());
     if (i > 0) out.overview_ms.push(ms); // the first load fills the HTTP cache
   }
@@ -43,7 +51,7 @@ try {
     }
   });
   await page.goto("/");
-  await page.waitForFunction((n) => document.querySelectorAll("main tbody tr").length >= n, ROWS, { timeout: 60_000 });
+  await page.waitForFunction(drawn, ROWS, { timeout: 60_000 });
   await page.waitForLoadState("networkidle");
   await page.route("**/api/v1/**", async (route) => {
     const body = recorded.get(route.request().url());
@@ -52,7 +60,7 @@ try {
   });
   for (let i = 0; i < RUNS; i++) {
     await page.goto("/");
-    await page.waitForFunction((n) => document.querySelectorAll("main tbody tr").length >= n, ROWS, { timeout: 60_000 });
+    await page.waitForFunction(drawn, ROWS, { timeout: 60_000 });
     out.overview_render_ms.push(await page.evaluate(() => performance.now()));
   }
   await context.close();

@@ -25,8 +25,9 @@ export async function launch() {
   return { browser, close: () => browser.close() };
 }
 
-export async function newPage(browser) {
-  const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width: 1280, height: 860 } });
+/** A page in a fresh context; `options` may set a phone's viewport (`{ viewport: { width: 375, height: 812 }, isMobile: true }`). */
+export async function newPage(browser, options = {}) {
+  const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width: 1280, height: 860 }, ...options });
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: BASE_URL });
   const page = await context.newPage();
   page.setDefaultTimeout(30_000); // generous: CI machines are shared and busy

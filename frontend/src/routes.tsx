@@ -1,6 +1,7 @@
 import { lazy } from "react";
 import { createBrowserRouter, Navigate } from "react-router";
 import { AppShell, RequireAuth, RouteError } from "./layout/AppShell";
+import { AiHeartbeatDetail } from "./pages/ai/AiHeartbeatDetail";
 import { AcceptInvitation } from "./pages/auth/AcceptInvitation";
 import { Consent } from "./pages/auth/Consent";
 import { ForgotPassword, ResetPassword } from "./pages/auth/Password";
@@ -56,11 +57,13 @@ export const router = createBrowserRouter([
       { path: "heartbeats/new", element: <HeartbeatForm /> },
       { path: "heartbeats/:id", element: <HeartbeatDetail /> },
       { path: "heartbeats/:id/edit", element: <HeartbeatForm /> },
+      { path: "ai-heartbeats/:id", element: <AiHeartbeatDetail /> },
       { path: "incidents", element: <IncidentList /> },
       { path: "incidents/:id", element: <IncidentDetail /> },
       { path: "monitors", element: <MonitorList /> },
       { path: "monitors/new", element: <MonitorForm /> },
       { path: "monitors/:id", element: <MonitorDetail /> },
+      { path: "monitors/:id/edit", element: <MonitorForm /> },
       { path: "channels", element: <Channels /> },
       { path: "notification-channels/:id", element: <Channels /> },
       { path: "oncall", element: <Schedules /> },

@@ -12,6 +12,7 @@ export type Monitor = Item<Ok<"/api/v1/monitors", "get">>;
 export type AiHeartbeat = Item<Ok<"/api/v1/ai-heartbeats", "get">>;
 export type Incident = Item<Ok<"/api/v1/incidents", "get">>;
 export type IncidentDetail = Ok<"/api/v1/incidents/{incident_id}", "get">;
+export type OverviewData = Ok<"/api/v1/overview", "get">;
 
 interface Paged<T> { items: T[]; total_pages: number }
 
@@ -54,6 +55,15 @@ export function useIncidents(status: IncidentStatus[] | null, page = 1) {
     queryFn: async () => unwrap(await api.GET("/api/v1/incidents", {
       params: { query: { status: status ?? undefined, page, per_page: 50 } },
     })),
+    refetchInterval: 60_000,
+  });
+}
+
+/** Every heartbeat, AI heartbeat and monitor with uptime and a sparkline, in one request (kept current by the live feed). */
+export function useOverview() {
+  return useQuery({
+    queryKey: ["overview"],
+    queryFn: async () => unwrap(await api.GET("/api/v1/overview")),
     refetchInterval: 60_000,
   });
 }

@@ -1,4 +1,4 @@
-import { useEffect, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { Navigate, NavLink, Outlet, useLocation, useNavigate, useRouteError } from "react-router";
 import { errorMessage } from "../api/client";
 import { useLiveFeed } from "../api/live";
@@ -48,7 +48,10 @@ export function AppShell() {
   const signOut = useSignOut();
   const navigate = useNavigate();
   const location = useLocation();
+  // On a phone the navigation is a menu: closed on every page change.
+  const [menuOpen, setMenuOpen] = useState(false);
   useEffect(() => {
+    setMenuOpen(false);
     document.getElementById("main")?.focus({ preventScroll: true });
   }, [location.pathname]);
   const tenant = me.data?.tenants?.find((t) => t.id === me.data?.tenant_id);
@@ -56,7 +59,14 @@ export function AppShell() {
     <div className="shell">
       <a className="skip-link" href="#main">Skip to content</a>
       <aside className="sidebar">
-        <NavLink to="/" className="brand"><Logo /> Xinex</NavLink>
+        <div className="sidebar-top">
+          <NavLink to="/" className="brand"><Logo /> Xinex</NavLink>
+          <button type="button" className="btn btn-sm menu-toggle" aria-expanded={menuOpen} aria-controls="app-menu"
+            onClick={() => setMenuOpen((open) => !open)}>
+            <span aria-hidden="true">☰</span> Menu
+          </button>
+        </div>
+        <div id="app-menu" className="sidebar-menu" data-open={menuOpen}>
         <nav className="nav" aria-label="Main">
           {NAV.map((item) => <NavLink key={item.to} to={item.to} end={item.end}>{item.label}</NavLink>)}
           <NavLink to="/notifications">
@@ -77,6 +87,7 @@ export function AppShell() {
               Sign out
             </button>
           </div>
+        </div>
         </div>
       </aside>
       <main id="main" className="main" tabIndex={-1}>

@@ -38,18 +38,23 @@ describe("sign-in redirects", () => {
 });
 
 describe("the overview", () => {
+  const hb = (id: string, name: string, status: string) => ({ id, name, status, last_ping_at: null, last_duration_ms: null, uptime_pct: 100, spark: [] });
+  const mon = (id: string, name: string, status: string, paused = false) => ({ id, name, type: "http", status, paused, last_checked_at: null,
+    last_latency_ms: null, uptime_pct: 99.5, spark: [1, 2, null] });
   it("lists every kind, the worst first", () => {
-    const rows = overviewRows(
-      [{ id: "1", name: "backup", status: "up", last_ping_at: null }, { id: "2", name: "etl", status: "down", last_ping_at: null }],
-      [{ id: "3", name: "site", status: "late", paused: false, last_checked_at: null }, { id: "4", name: "old", status: "up", paused: true, last_checked_at: null }],
-      [{ id: "5", name: "agent", status: "new", last_event_at: null }],
-    );
+    const rows = overviewRows({
+      heartbeats: [hb("1", "backup", "up"), hb("2", "etl", "down")],
+      monitors: [mon("3", "site", "late"), mon("4", "old", "up", true)],
+      ai_heartbeats: [{ id: "5", name: "agent", status: "new", last_event_at: null, uptime_pct: null }],
+    });
     expect(rows.map((r) => `${r.name}:${r.status}`)).toEqual(["etl:down", "site:late", "agent:new", "backup:up", "old:paused"]);
     expect(rows[0].href).toBe("/heartbeats/2");
+    expect(rows.find((r) => r.name === "agent")?.href).toBe("/ai-heartbeats/5");
+    expect(rows.find((r) => r.name === "site")).toMatchObject({ uptime: 99.5, spark: [1, 2, null] });
   });
   it("sorts 1,000 monitors with the down ones first", () => {
-    const many = Array.from({ length: 1000 }, (_, i) => ({ id: String(i), name: `m${i}`, status: i % 7 ? "up" : "down", paused: false, last_checked_at: null }));
-    const rows = overviewRows([], many, []);
+    const many = Array.from({ length: 1000 }, (_, i) => mon(String(i), `m${i}`, i % 7 ? "up" : "down"));
+    const rows = overviewRows({ heartbeats: [], monitors: many, ai_heartbeats: [] });
     expect(rows).toHaveLength(1000);
     expect(rows[0].status).toBe("down");
   });

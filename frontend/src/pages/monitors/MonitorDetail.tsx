@@ -57,6 +57,7 @@ export function MonitorDetail() {
       <p><Link to="/monitors">← Monitors</Link></p>
       <PageHead title={m.name} subtitle={<><StatusBadge status={m.paused ? "paused" : m.status} /> {m.type.toUpperCase()} {target} · every {formatSeconds(m.interval)}</>}
         actions={<>
+          <Link className="btn" to={`/monitors/${id}/edit`}>Edit</Link>
           {m.paused ? <Button onClick={() => action.mutate("resume")}>Resume</Button> : <Button onClick={() => action.mutate("pause")}>Pause</Button>}
           <Button variant="danger" onClick={() => { if (window.confirm(`Delete ${m.name}?`)) action.mutate("delete"); }}>Delete</Button>
         </>} />
