@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 from xinex import __version__
 from xinex.heartbeats.router import PingFastPath
+from xinex.integrations.mount import FAST_PATH as EventsFastPath
 from xinex.integrations.mount import INBOUND_PREFIXES
 from xinex.kit.bodylimit import BodyCap, BodyLimitMiddleware
 from xinex.kit.db import Database
@@ -133,10 +134,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     openapi.install(app)
 
-    # Each add wraps the previous: the ping fast path is innermost, the contract middleware outermost
+    # Each add wraps the previous: the ping and PagerDuty-events fast paths are innermost, the contract middleware outermost
     # (it wraps idempotency so replays carry the headers too). The body cap sits outside everything
     # that reads the body (idempotency hashes it) and inside the contract, so a 413 has its headers.
     app.add_middleware(PingFastPath)
+    app.add_middleware(EventsFastPath)
     app.add_middleware(IdempotencyMiddleware, get_db=lambda: database)
     app.add_middleware(
         BodyLimitMiddleware,

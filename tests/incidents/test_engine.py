@@ -215,3 +215,46 @@ async def test_racing_consumers_open_one_incident_per_dedup_key(db, alice):
     # Whichever racing event won opened the incident (its time is t0..t0+3 s), so step 0 is due by then.
     await run_due(db, now=t0 + timedelta(seconds=5))
     assert len(await pages(db, alice.tenant_id, inc.id)) == 1
+
+
+async def test_a_burst_of_one_key_is_claimed_together_and_applied_in_order(db, alice):
+    """One pass claims several events of a key (not only its oldest) and applies them in order:
+    trigger, two appends, resolve, then a trigger that opens a second incident."""
+    from xinex.events.outbox import apply_claimed, claim_batch, emit
+    from xinex.incidents.engine import handle
+    from xinex.kit.tenancy import system_scope
+
+    t0, source = start_time(), uuid.uuid4()
+    kinds = ["monitor.down", "monitor.down", "monitor.down", "monitor.up", "monitor.down"]
+    # Emitted and claimed in one transaction: the app's own consumer never sees them unclaimed.
+    async with db.session(tenant_id=uuid.UUID(alice.tenant_id)) as s:
+        ids = [emit(s, kind, source_type="monitor", source_id=source, occurred_at=t0 + timedelta(seconds=i)).id
+               for i, kind in enumerate(kinds)]
+        await s.flush()
+        await system_scope(s, "test")
+        events = [e for e in await claim_batch(s) if e.id in ids]
+    assert [e.id for e in events] == ids  # all five, oldest first
+    await apply_claimed(db, events, [handle])
+    first, second = await incidents(db, alice.tenant_id, f"monitor:{source}")
+    assert (first.status, first.alert_count, second.status, second.alert_count) == ("resolved", 3, "triggered", 1)
+    assert [(a.action, a.outcome) for a in await alerts(db, alice.tenant_id, first.id)] == [
+        ("trigger", "opened"), ("trigger", "appended"), ("trigger", "appended"), ("resolve", "recovered")]
+
+
+async def test_a_claim_stops_a_key_at_an_event_another_consumer_holds(db, alice):
+    from xinex.events.outbox import CLAIM_LEASE, claim_batch, emit
+    from xinex.kit.tenancy import system_scope
+    from xinex.kit.types import utcnow
+
+    t0, source = start_time(), uuid.uuid4()
+    async with db.session(tenant_id=uuid.UUID(alice.tenant_id)) as s:
+        before = emit(s, "monitor.down", source_type="monitor", source_id=source, occurred_at=t0)
+        await s.flush()
+        held = emit(s, "monitor.down", source_type="monitor", source_id=source, occurred_at=t0)
+        held.claimed_until, held.attempts = utcnow() + CLAIM_LEASE, 1  # another consumer's
+        await s.flush()
+        after = emit(s, "monitor.up", source_type="monitor", source_id=source, occurred_at=t0)
+        await s.flush()
+        await system_scope(s, "test")
+        claimed = {e.id for e in await claim_batch(s)}
+    assert before.id in claimed and held.id not in claimed and after.id not in claimed

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.kit.db import after_commit
-from xinex.kit.types import to_rfc3339
+from xinex.kit.types import to_rfc3339, utcnow
 from xinex.models.incidents import Incident, IncidentLog
 
 log = logging.getLogger("xinex.incidents")
@@ -38,6 +38,30 @@ def add(session: AsyncSession, incident: Incident, kind: str, message: str, at: 
 
     after_commit(session, _log)
     return entry
+
+
+def alert_rows(session: AsyncSession, incident: Incident,
+               entries: list[tuple[str, datetime, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """`alert` entries (message, at, data) for a burst of alerts on one incident, as rows for one
+    multi-row INSERT by the caller (`insert(IncidentLog)`), with one terminal line for the lot
+    (after commit) instead of one per entry."""
+    rows = []
+    for message, at, data in entries:
+        written = utcnow()
+        rows.append({"id": uuid.uuid4(), "created_at": written, "updated_at": written, "tenant_id": incident.tenant_id,
+                     "incident_id": incident.id, "at": at, "kind": "alert", "actor_type": "system", "actor_id": None,
+                     "message": message[:1000], "data": data})
+    title, incident_id, count, last = incident.title, incident.id, len(entries), entries[-1][0] if entries else ""
+
+    async def _log() -> None:
+        if count == 1:
+            log.info("incident %s %r: alert — %s", str(incident_id)[:8], title, last[:200])
+        else:
+            log.info("incident %s %r: alert — %d alerts appended, the last: %s", str(incident_id)[:8], title, count,
+                     last[:200])
+
+    after_commit(session, _log)
+    return rows
 
 
 def incident_event(event: str, incident: Incident, **extra: Any) -> dict[str, Any]:

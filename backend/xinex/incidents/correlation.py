@@ -3,10 +3,12 @@ only the group's primary pages — one outage, one page."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from xinex.models.incidents import CorrelationGroup, Incident, IncidentStatus
 
@@ -56,3 +58,14 @@ async def touch(session: AsyncSession, incident: Incident, at: datetime) -> None
              ).scalar_one_or_none()
     if group is not None and group.last_alert_at < at:
         group.last_alert_at = at
+
+
+async def touch_many(session: AsyncSession, latest: dict[uuid.UUID, datetime]) -> None:
+    """`touch` for many groups at once (group id → its newest alert time): one query, not one per incident."""
+    if not latest:
+        return
+    groups = (await session.execute(select(CorrelationGroup).where(col(CorrelationGroup.id).in_(list(latest)))
+                                    )).scalars().all()
+    for group in groups:
+        if group.last_alert_at < latest[group.id]:
+            group.last_alert_at = latest[group.id]

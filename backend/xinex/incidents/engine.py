@@ -4,20 +4,26 @@ PagerDuty Events semantics: a trigger with an open incident for its dedup key ap
 (never re-pages; an acknowledged incident stays quiet), a recovery resolves it when the route
 allows, an acknowledgement (`*.acknowledged`: PagerDuty- and Opsgenie-compatible senders)
 acknowledges it and stops its escalation, and a trigger after resolve opens a new incident. Each event is handled in one
-tenant-bound transaction that also marks it processed; the unique `alerts.outbox_event_id` and
-`incidents.open_key` make a replayed or racing event a no-op instead of a duplicate. `handle` is
-the outbox's subscriber (incidents/mount.py declares it); the outbox consumer loop runs it, one copy
-in `xinex run` and one in each `xinex worker`, and the outbox claim hands them the events of one
-dedup key strictly one after another (events/outbox.py).
+tenant-bound transaction that also marks it processed — a tenant's claimed events share one
+(`handle` applies them in order, appending a run of triggers to an open incident at once); the
+unique `alerts.outbox_event_id` and `incidents.open_key` make a replayed or racing event a no-op
+instead of a duplicate. `handle` is the outbox's subscriber (incidents/mount.py declares it); the
+outbox consumer loop runs it, one copy in `xinex run` and one in each `xinex worker`, and the
+outbox claim hands them the events of one dedup key in order, never split between two consumers
+at once (events/outbox.py).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from xinex.events.outbox import apply_one, apply_pending
 from xinex.incidents import correlation, timeline
@@ -25,7 +31,7 @@ from xinex.incidents.service import acknowledge, resolve
 from xinex.incidents.silences import is_suppressed
 from xinex.kit.db import Database
 from xinex.kit.types import to_rfc3339, utcnow
-from xinex.models.incidents import Alert, Incident, IncidentStatus
+from xinex.models.incidents import Alert, Incident, IncidentLog, IncidentStatus
 from xinex.models.outbox import OutboxEvent
 from xinex.oncall import escalation
 from xinex.oncall.paging import create_page
@@ -69,13 +75,6 @@ def summary_of(event: OutboxEvent) -> str:
     name = payload.get("name") or payload.get("url") or f"{event.source_type} {event.source_id}"
     what = event.event_type.split(".", 1)[-1].replace("_", " ")
     return f"{name} is {what}"[:500] if payload.get("summary") is None else str(payload["summary"])[:500]
-
-
-async def _open_incident(session: AsyncSession, event: OutboxEvent) -> Incident | None:
-    stmt = select(Incident).where(Incident.open_key == event.dedup_key)
-    if session.bind.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 def _alert(event: OutboxEvent, facts: AlertFacts, action: str, incident: Incident | None, outcome: str) -> Alert:
@@ -139,20 +138,56 @@ async def _open(session: AsyncSession, event: OutboxEvent, facts: AlertFacts, no
     return incident
 
 
-async def _append(session: AsyncSession, incident: Incident, event: OutboxEvent, facts: AlertFacts,
-                  now: datetime) -> None:
-    at = event.occurred_at
-    session.add(_alert(event, facts, "trigger", incident, "appended"))
-    incident.alert_count += 1
-    incident.last_alert_at = max(incident.last_alert_at, at)
-    if SEVERITY_RANK.get(event.severity, 0) > SEVERITY_RANK.get(incident.severity, 0):
-        # The source got worse (a late heartbeat went down): the incident is titled for what it is now.
-        incident.severity, incident.title = event.severity, summary_of(event)
+@dataclass
+class _Pass:
+    """What `handle` writes once for all its events: appended alerts and their timeline entries as
+    plain rows (an ORM object each cost more than the rest of the append), and the correlation groups
+    appended alerts keep live (a query per incident would also flush per incident)."""
+
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    groups: dict[uuid.UUID, datetime] = field(default_factory=dict)
+
+    async def write(self, session: AsyncSession) -> None:
+        await correlation.touch_many(session, self.groups)
+        if self.alerts:
+            await session.execute(insert(Alert), self.alerts)
+        if self.entries:
+            await session.execute(insert(IncidentLog), self.entries)
+
+
+def _alert_row(event: OutboxEvent, incident: Incident, written: datetime) -> dict[str, Any]:
+    facts = facts_of(event)
+    return {"id": uuid.uuid4(), "created_at": written, "updated_at": written, "tenant_id": event.tenant_id,
+            "outbox_event_id": event.id, "incident_id": incident.id, "action": "trigger",
+            "event_type": event.event_type, "dedup_key": event.dedup_key, "source_type": event.source_type,
+            "source_id": event.source_id, "severity": event.severity, "summary": summary_of(event),
+            "payload": event.payload or {}, "host": facts.host, "service": facts.service, "project": facts.project,
+            "occurred_at": event.occurred_at, "outcome": "appended"}
+
+
+async def _append(session: AsyncSession, incident: Incident, events: Sequence[OutboxEvent], now: datetime,
+                  written: _Pass) -> None:
+    """Append trigger events (in order) to the open incident: one alert and one timeline entry each
+    (rows in `written`), the incident's counters once, one live event for the lot."""
+    entries = []
     note = " (acknowledged: not paging)" if incident.status == IncidentStatus.acknowledged.value else ""
-    timeline.add(session, incident, "alert", f"Alert appended: {summary_of(event)}{note}", at,
-                 data={"event_type": event.event_type, "severity": event.severity})
-    await correlation.touch(session, incident, at)
+    for event in events:
+        written.alerts.append(_alert_row(event, incident, utcnow()))
+        if SEVERITY_RANK.get(event.severity, 0) > SEVERITY_RANK.get(incident.severity, 0):
+            # The source got worse (a late heartbeat went down): the incident is titled for what it is now.
+            incident.severity, incident.title = event.severity, summary_of(event)
+        entries.append((f"Alert appended: {summary_of(event)}{note}", event.occurred_at,
+                        {"event_type": event.event_type, "severity": event.severity}))
+    at = max(event.occurred_at for event in events)
+    incident.alert_count += len(events)
+    incident.last_alert_at = max(incident.last_alert_at, at)
+    written.entries.extend(timeline.alert_rows(session, incident, entries))
+    if incident.group_id is not None:
+        written.groups[incident.group_id] = max(at, written.groups.get(incident.group_id, at))
     if incident.suppressed and incident.status == IncidentStatus.triggered.value:
+        # Only ever one event here: the engine appends to a suppressed incident event by event.
+        facts = facts_of(events[-1])
         still = await is_suppressed(session, facts.source_type, facts.source_id, facts.tags, at,
                                     severity=facts.severity, host=facts.host, service=facts.service,
                                     project=facts.project)
@@ -184,38 +219,71 @@ async def _source_webhook(session: AsyncSession, event: OutboxEvent) -> None:
         "occurred_at": to_rfc3339(event.occurred_at), **{k: v for k, v in event.payload.items() if k != "body"}})
 
 
-async def handle(session: AsyncSession, event: OutboxEvent, now: datetime | None = None) -> Alert | None:
-    """Apply one outbox event inside the caller's transaction (tenant-bound session)."""
+async def handle(session: AsyncSession, events: Sequence[OutboxEvent], now: datetime | None = None) -> None:
+    """Apply a tenant's claimed events, oldest first, inside the caller's transaction (tenant-bound
+    session). The open incidents of their keys are read (and locked) once; a run of triggers of a
+    key with an open incident is appended at once (`_append`); every other event — open,
+    acknowledge, resolve, a trigger on a suppressed incident — is applied alone, in its place."""
     now = now or utcnow()
-    done = (await session.execute(select(Alert).where(Alert.outbox_event_id == event.id))).scalar_one_or_none()
-    if done is not None:
-        return done
-    await _source_webhook(session, event)
-    action = action_for(event.event_type)
-    if action is None:
-        return None
+    done = set((await session.execute(select(col(Alert.outbox_event_id))
+                                      .where(col(Alert.outbox_event_id).in_([e.id for e in events])))).scalars())
+    by_key: dict[str, list[OutboxEvent]] = {}
+    for event in events:
+        if event.id not in done:  # a replayed event (a lease ran out after its commit) is a no-op
+            by_key.setdefault(event.dedup_key, []).append(event)
+    if not by_key:
+        return
+    stmt = select(Incident).where(col(Incident.open_key).in_(sorted(by_key))).order_by(col(Incident.open_key))
+    if session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    open_now = {i.open_key: i for i in (await session.execute(stmt)).scalars()}
+    written = _Pass()
+    for key, key_events in by_key.items():
+        incident = open_now.get(key)
+        run: list[OutboxEvent] = []
+        for event in key_events:
+            await _source_webhook(session, event)
+            action = action_for(event.event_type)
+            if action is None:
+                continue
+            if (action == "trigger" and incident is not None
+                    and not (incident.suppressed and incident.status == IncidentStatus.triggered.value)):
+                run.append(event)
+                continue
+            if run:
+                await _append(session, incident, run, now, written)  # type: ignore[arg-type]
+                run = []
+            incident = await _apply_alone(session, event, action, incident, now, written)
+        if run:
+            await _append(session, incident, run, now, written)  # type: ignore[arg-type]
+    await written.write(session)
+    await session.flush()
+
+
+async def _apply_alone(session: AsyncSession, event: OutboxEvent, action: str, incident: Incident | None,
+                       now: datetime, written: _Pass) -> Incident | None:
+    """One event; returns its key's open incident afterwards (None once resolved)."""
     facts = facts_of(event)
-    incident = await _open_incident(session, event)
     if action == "trigger":
         if incident is None:
-            incident = await _open(session, event, facts, now)
-        else:
-            await _append(session, incident, event, facts, now)
-    elif incident is None:
+            return await _open(session, event, facts, now)
+        await _append(session, incident, [event], now, written)
+        return incident
+    if incident is None:
         session.add(_alert(event, facts, action, None, "no_open_incident"))
-    elif action == "acknowledge":
+        return None
+    if action == "acknowledge":
         session.add(_alert(event, facts, "acknowledge", incident, "acknowledged"))
         await session.flush()
         await acknowledge(session, incident, user_id=None, at=event.occurred_at)
-    else:
-        session.add(_alert(event, facts, "resolve", incident, "recovered"))
-        timeline.add(session, incident, "alert", f"Recovered: {summary_of(event)}", event.occurred_at,
-                     data={"event_type": event.event_type})
-        if incident.auto_resolve:
-            await session.flush()
-            await resolve(session, incident, user_id=None, at=event.occurred_at, reason="recovery")
-    await session.flush()
-    return (await session.execute(select(Alert).where(Alert.outbox_event_id == event.id))).scalar_one_or_none()
+        return incident
+    session.add(_alert(event, facts, "resolve", incident, "recovered"))
+    timeline.add(session, incident, "alert", f"Recovered: {summary_of(event)}", event.occurred_at,
+                 data={"event_type": event.event_type})
+    if incident.auto_resolve:
+        await session.flush()
+        await resolve(session, incident, user_id=None, at=event.occurred_at, reason="recovery")
+    return incident if incident.open_key is not None else None
 
 
 async def process_one(db: Database, event: OutboxEvent, now: datetime | None = None, tries: int = 5) -> None:

@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinex.events.timeline import add, incident_event
+from xinex.events.timeline import add, alert_rows, incident_event
 from xinex.models.incidents import Incident
 from xinex.realtime.bus import publish_after_commit
 
-__all__ = ["WEBHOOK_EVENT_OF", "add", "announce", "incident_event", "publish"]
+__all__ = ["WEBHOOK_EVENT_OF", "add", "alert_rows", "announce", "incident_event", "publish"]
 
 
 def publish(session: AsyncSession, tenant_id: uuid.UUID, event: dict[str, Any]) -> None:

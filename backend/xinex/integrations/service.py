@@ -22,7 +22,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
-from xinex.events.outbox import emit
+from xinex.events.outbox import event_row
 from xinex.identity.principal import Principal
 from xinex.integrations import formats
 from xinex.integrations.formats import InboundAlert, PayloadError
@@ -39,7 +39,6 @@ from xinex.kit.db import after_commit
 from xinex.kit.errors import AppError
 from xinex.kit.types import utcnow
 from xinex.models.integrations import Integration
-from xinex.models.outbox import OutboxEvent
 
 SOURCE_TYPE = "integration"
 EVENT_TYPES = {"trigger": "integration.triggered", "acknowledge": "integration.acknowledged",
@@ -235,11 +234,15 @@ def shape(i: Integration, alert: InboundAlert) -> Shaped:
     return Shaped(alert, severity, alert.labels.get("service") or i.service, tags[:MAX_TAGS])
 
 
-def emit_alerts(session: AsyncSession, i: Integration, alerts: list[InboundAlert], now: datetime) -> list[OutboxEvent]:
-    """One outbox event per alert (each names its tenant), in the caller's transaction."""
-    return [emit(session, EVENT_TYPES[alert.action], source_type=SOURCE_TYPE, source_id=i.id,
-                 dedup_key=outbox_key(i, alert.key), severity=(shaped := shape(i, alert)).severity,
-                 payload=shaped.payload(i), occurred_at=now, tenant_id=i.tenant_id) for alert in alerts]
+def alert_rows(i: Integration, alerts: list[InboundAlert], now: datetime) -> list[dict[str, Any]]:
+    """One outbox event row per alert (each names its tenant), for `events.outbox.insert_rows`."""
+    rows = []
+    for alert in alerts:
+        shaped = shape(i, alert)
+        rows.append(event_row(EVENT_TYPES[alert.action], source_type=SOURCE_TYPE, source_id=i.id,
+                              tenant_id=i.tenant_id, dedup_key=outbox_key(i, alert.key), severity=shaped.severity,
+                              payload=shaped.payload(i), occurred_at=now, created_at=now))
+    return rows
 
 
 def last_event_due(i: Integration, now: datetime) -> bool:

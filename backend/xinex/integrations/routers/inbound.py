@@ -23,6 +23,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from xinex.integrations import formats, repository, service, writer
 from xinex.integrations.formats import PayloadError
@@ -48,7 +49,10 @@ class _NotJson(Exception):
 
 
 async def _json(request: Request) -> Any:
-    raw = await request.body()
+    return _decode(await request.body())
+
+
+def _decode(raw: bytes) -> Any:
     if not raw.strip():
         raise _NotJson("the body is empty: send a JSON object")
     try:
@@ -58,19 +62,20 @@ async def _json(request: Request) -> Any:
     return formats.storable(body)  # PayloadError past MAX_DEPTH
 
 
-async def _limit(request: Request, i: Integration) -> dict[str, str] | None:
-    """None when the request is within the integration's rate limit, else the 429's headers."""
-    settings = request.app.state.settings
-    state = await request.app.state.limiter.hit(
+async def _limit(app: Any, i: Integration) -> dict[str, str] | None:
+    """None when the request is within the integration's rate limit, else the 429's headers. A fixed
+    per-minute window: one counter increment, shared by the requests of one event-loop tick (one
+    Redis round trip for a burst, kit/ratelimit.py), where a moving window took two per request."""
+    settings = app.state.settings
+    state = await app.state.limiter.hit_fixed_window(
         service.rate_limit_text(i, settings.integration_rate_limit_per_minute), "integration", str(i.id))
     return None if state.allowed else rate_limited(state).headers
 
 
 # --- PagerDuty Events API v2 ---------------------------------------------------------------------
 
-def _pd(status: int, errors: list[str], headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"status": "invalid event", "message": PD_INVALID, "errors": errors}, status_code=status,
-                        headers=headers)
+def _pd_invalid(errors: list[str]) -> dict[str, Any]:
+    return {"status": "invalid event", "message": PD_INVALID, "errors": errors}
 
 
 PD_EXAMPLE = {"routing_key": "4f1c2a0b9e8d7c6b5a4f3e2d1c0b9a88", "event_action": "trigger",
@@ -111,27 +116,68 @@ async def enqueue(request: Request) -> JSONResponse:
     one of its dedup key: retries never page twice), acknowledge stops its escalation, resolve resolves
     it. A trigger without dedup_key gets one, returned in the answer. The routing key is the key of an
     integration of kind `pagerduty`. 400 `invalid event` lists every problem; 404 an unknown routing key."""
+    status, content, headers = await pagerduty_event(request.app, await request.body())
+    return JSONResponse(content, status_code=status, headers=headers)  # pragma: no cover - EventsFastPath answers
+
+
+async def pagerduty_event(app: Any, raw: bytes) -> tuple[int, dict[str, Any], dict[str, str] | None]:
+    """The whole of `POST /v2/enqueue` on a read body: (status, JSON answer, headers)."""
     try:
-        body = await _json(request)
-        routing_key, alert = formats.pagerduty_event(body)
+        routing_key, alert = formats.pagerduty_event(_decode(raw))
     except _NotJson as exc:
-        return _pd(400, [exc.problem])
+        return 400, _pd_invalid([exc.problem]), None
     except PayloadError as exc:
-        return _pd(400, exc.errors)
-    i = await repository.by_key(request.app.state.db, routing_key)
+        return 400, _pd_invalid(exc.errors), None
+    i = await repository.by_key(app.state.db, routing_key)
     if i is None:
-        return _pd(404, ["Invalid routing key: no integration has it (rotated or deleted?)"])
+        return 404, _pd_invalid(["Invalid routing key: no integration has it (rotated or deleted?)"]), None
     if i.kind != "pagerduty":
-        return _pd(400, [f"this routing key belongs to an integration of kind {i.kind}, not pagerduty"])
+        return 400, _pd_invalid([f"this routing key belongs to an integration of kind {i.kind}, not pagerduty"]), None
     if not i.enabled:
-        return _pd(403, ["the integration of this routing key is disabled"])
-    throttled = await _limit(request, i)
+        return 403, _pd_invalid(["the integration of this routing key is disabled"]), None
+    throttled = await _limit(app, i)
     if throttled is not None:
-        return JSONResponse({"status": "throttle event", "message": "Requests for this integration are arriving "
-                             "too quickly. Please retry later.", "errors": ["rate limit exceeded"]},
-                            status_code=429, headers=throttled)
-    await writer.writer_for(request.app).submit(i, [alert])
-    return JSONResponse({"status": "success", "message": "Event processed", "dedup_key": alert.key}, status_code=202)
+        return 429, {"status": "throttle event", "message": "Requests for this integration are arriving too quickly. "
+                     "Please retry later.", "errors": ["rate limit exceeded"]}, throttled
+    await writer.writer_for(app).submit(i, [alert])
+    return 202, {"status": "success", "message": "Event processed", "dedup_key": alert.key}, None
+
+
+class EventsFastPath:
+    """ASGI middleware, innermost: answers `POST /v2/enqueue` itself, skipping FastAPI's route
+    matching, dependency solving and response classes, which cost more CPU than storing the event
+    (the inbound path's highest-rate request; like heartbeats' PingFastPath). The contract
+    middlewares (request id, global rate limit, body cap, idempotency) still wrap it; the route
+    above only documents it (OpenAPI)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/v2/enqueue" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # nobody to answer (a body over the cap was answered 413 already)
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        try:
+            status, content, headers = await pagerduty_event(scope["app"], b"".join(chunks))
+        except AppError as exc:  # the database is unreachable: the catalog's 503, retryable
+            await error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)(scope, receive, send)
+            return
+        try:
+            body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+        except UnicodeEncodeError:  # an echoed unpaired surrogate: the same JSON, ASCII-escaped
+            body = json.dumps(content, separators=(",", ":")).encode()
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+            *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items())]})
+        await send({"type": "http.response.body", "body": body})
 
 
 # --- Opsgenie Alert API -----------------------------------------------------------------------------
@@ -158,7 +204,7 @@ async def _genie(request: Request) -> Integration:
         raise _OpsgenieRefusal(403, f"This key belongs to an integration of kind {i.kind}, not opsgenie")
     if not i.enabled:
         raise _OpsgenieRefusal(403, "The integration of this key is disabled")
-    throttled = await _limit(request, i)
+    throttled = await _limit(request.app, i)
     if throttled is not None:
         raise _OpsgenieRefusal(429, "You are making too many requests! To avoid errors, we recommend you limit "
                                     "requests.", throttled)
@@ -298,7 +344,7 @@ async def hook(key: str, request: Request) -> JSONResponse:
         raise AppError("NOT_FOUND", "No integration has this URL (its key was rotated or it was deleted)")
     if not i.enabled:
         raise AppError("FORBIDDEN", "This integration is disabled")
-    throttled = await _limit(request, i)
+    throttled = await _limit(request.app, i)
     if throttled is not None:
         return error_response(429, "RATE_LIMITED", "Too many requests for this integration; retry after "
                               "Retry-After seconds", {"integration_id": str(i.id)}, headers=throttled)
