@@ -37,6 +37,8 @@ const NotificationPrefs = lazy(() => import("./pages/settings/NotificationPrefs"
 const Traces = lazy(() => import("./pages/telemetry/Traces").then((m) => ({ default: m.Traces })));
 const TraceView = lazy(() => import("./pages/telemetry/Traces").then((m) => ({ default: m.TraceView })));
 const Logs = lazy(() => import("./pages/telemetry/Logs").then((m) => ({ default: m.Logs })));
+const StatusPages = lazy(() => import("./pages/statuspages/StatusPages").then((m) => ({ default: m.StatusPages })));
+const StatusPageEditor = lazy(() => import("./pages/statuspages/StatusPageEditor").then((m) => ({ default: m.StatusPageEditor })));
 const Sso = lazy(() => import("./pages/settings/Sso").then((m) => ({ default: m.Sso })));
 
 export const router = createBrowserRouter([
@@ -69,6 +71,8 @@ export const router = createBrowserRouter([
       { path: "oncall", element: <Schedules /> },
       { path: "oncall/:id", element: <ScheduleDetail /> },
       { path: "explore", element: <Explore /> },
+      { path: "status-pages", element: <LazyPage><StatusPages /></LazyPage> },
+      { path: "status-pages/:id", element: <LazyPage><StatusPageEditor /></LazyPage> },
       {
         path: "telemetry",
         element: <TelemetryLayout />,

@@ -36,6 +36,7 @@ const NAV: { to: string; label: string; end?: boolean }[] = [
   { to: "/heartbeats", label: "Heartbeats" },
   { to: "/oncall", label: "On-call" },
   { to: "/channels", label: "Channels" },
+  { to: "/status-pages", label: "Status pages" },
   { to: "/explore", label: "Explore" },
   { to: "/telemetry", label: "Telemetry" },
   { to: "/settings", label: "Settings" },
