@@ -20,8 +20,7 @@ import { Feed } from "./pages/notifications/Feed";
 import { Channels } from "./pages/channels/Channels";
 import { MonitorDetail } from "./pages/monitors/MonitorDetail";
 import { MonitorForm, MonitorList } from "./pages/monitors/Monitors";
-import { ScheduleDetail } from "./pages/oncall/ScheduleDetail";
-import { Schedules } from "./pages/oncall/Schedules";
+import { oncallRoute } from "./pages/oncall/routes";
 import { Profile } from "./pages/settings/Profile";
 import { SettingsLayout } from "./pages/settings/Settings";
 import { Team } from "./pages/settings/Team";
@@ -68,8 +67,7 @@ export const router = createBrowserRouter([
       { path: "monitors/:id/edit", element: <MonitorForm /> },
       { path: "channels", element: <Channels /> },
       { path: "notification-channels/:id", element: <Channels /> },
-      { path: "oncall", element: <Schedules /> },
-      { path: "oncall/:id", element: <ScheduleDetail /> },
+      oncallRoute,
       { path: "explore", element: <Explore /> },
       { path: "status-pages", element: <LazyPage><StatusPages /></LazyPage> },
       { path: "status-pages/:id", element: <LazyPage><StatusPageEditor /></LazyPage> },

@@ -5,6 +5,7 @@ import { useMembers } from "../../api/members";
 import { formatDateTime, timeAgo } from "../../lib/format";
 import { useTitle } from "../../lib/useTitle";
 import { Button, Card, Empty, ErrorAlert, LoadError, Loading, PageHead, StatusBadge } from "../../ui";
+import { ReassignButton } from "./Reassign";
 
 export function IncidentDetail() {
   const { id = "" } = useParams();
@@ -39,6 +40,7 @@ export function IncidentDetail() {
       <PageHead title={i.title} subtitle={<><StatusBadge status={i.status} /> {i.severity} · opened {timeAgo(i.opened_at)}</>}
         actions={<>
           {i.status === "triggered" && <Button variant="primary" busy={act.isPending} onClick={() => act.mutate("ack")}>Acknowledge</Button>}
+          {i.status !== "resolved" && <ReassignButton incidentId={i.id} />}
           {i.status !== "resolved" && <Button busy={act.isPending} onClick={() => act.mutate("resolve")}>Resolve</Button>}
         </>} />
       <ErrorAlert error={act.error} />
@@ -62,6 +64,7 @@ export function IncidentDetail() {
               <dt>Severity</dt><dd>{i.severity}</dd>
               <dt>Source</dt><dd>{i.source_type}{i.source_type === "heartbeat" && i.source_id ? <> · <Link to={`/heartbeats/${i.source_id}`}>open heartbeat</Link></> : null}</dd>
               <dt>Opened</dt><dd>{formatDateTime(i.opened_at)}</dd>
+              <dt>Escalation</dt><dd>{i.escalation_policy?.name ? String(i.escalation_policy.name) : "—"}</dd>
               <dt>Acknowledged</dt><dd>{formatDateTime(i.acknowledged_at)}</dd>
               <dt>Resolved</dt><dd>{formatDateTime(i.resolved_at)}{i.resolve_reason ? ` (${i.resolve_reason})` : ""}</dd>
               <dt>Alerts</dt><dd>{i.alert_count}</dd>

@@ -7,6 +7,7 @@ import { formatDateTime } from "../../lib/format";
 import { addDays, dayFraction, fromLocalInput, startOfDay, toLocalInput } from "../../lib/time";
 import { useTitle } from "../../lib/useTitle";
 import { Button, Card, CopyButton, Empty, ErrorAlert, LoadError, Loading, PageHead, SelectField, TextField } from "../../ui";
+import { Layers } from "./Layers";
 
 const COLORS = ["#2449c9", "#a34d00", "#047857", "#be185d", "#6d28d9", "#0e7490", "#4d7c0f"];
 
@@ -105,6 +106,7 @@ export function ScheduleDetail() {
           )}
           {shifts.data?.shifts.length === 0 && <p className="muted">Nobody is scheduled this week.</p>}
         </Card>
+        <Layers schedule={schedule.data} />
         <div className="grid-2">
           <Card title="Overrides">
             <ErrorAlert error={overrides.error || removeOverride.error} />
@@ -130,14 +132,8 @@ export function ScheduleDetail() {
               </ul>
             )}
           </Card>
-          <Card title="Layers and calendar feed">
-            {schedule.data.layers.length === 0 ? <p className="muted">No layers: nobody is on call except by override.</p> : (
-              <ol>{schedule.data.layers.map((l, i) => (
-                <li key={i}>{l.name || `Layer ${i + 1}`}: {l.rotation}{l.rotation === "custom" ? ` (${l.shift_hours} h)` : ""} from {formatDateTime(l.start)} — {l.users.map((u) => members.nameOf(u)).join(" → ")}
-                  {l.restrictions.length > 0 && <> · only {l.restrictions.map((r) => `${r.start}–${r.end}`).join(", ")}</>}
-                </li>))}</ol>
-            )}
-            <h3>iCalendar feed</h3>
+          <Card title="Calendar feed">
+            <h3>iCalendar link</h3>
             <p className="muted">Subscribe from a calendar app (it needs an API token with oncall:read).</p>
             <div className="row"><code>{ical}</code><CopyButton text={ical} label="Copy the iCal link" /></div>
           </Card>
