@@ -24,11 +24,12 @@ async function openTab(page, tab, heading) {
   await page.getByRole("heading", { name: heading, level: 1 }).waitFor();
 }
 
-/** The whole page, for the pages whose editors sit below the fold. */
-async function fullScreenshot(page, name) {
+/** A screenshot scrolled to `part` of the page, for editors below the fold. */
+async function screenshotAt(page, part, name) {
   if (!process.env.ARTIFACTS_DIR) return;
   mkdirSync(process.env.ARTIFACTS_DIR, { recursive: true });
-  await page.screenshot({ path: join(process.env.ARTIFACTS_DIR, `${name}.png`), fullPage: true });
+  await part.evaluate((el) => el.scrollIntoView({ block: "center" }));
+  await page.screenshot({ path: join(process.env.ARTIFACTS_DIR, `${name}.png`) });
 }
 
 async function confirm(page, title, button) {
@@ -234,7 +235,7 @@ test("schedule layers are added, edited and removed; overrides and the iCal link
     await page.getByRole("button", { name: `Remove the override of ${NAME}` }).waitFor();
     await page.getByText("by override", { exact: true }).waitFor();
     await assertAccessible(page, "schedule with layers");
-    await fullScreenshot(page, "schedule-layers");
+    await screenshotAt(page, page.getByRole("region", { name: "Layers" }), "schedule-layers");
 
     await page.getByRole("button", { name: "Remove Weekdays" }).click();
     await confirm(page, "Remove Weekdays?", "Remove layer");

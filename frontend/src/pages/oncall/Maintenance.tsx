@@ -87,7 +87,7 @@ export function Maintenance() {
                         <td><strong>{w.name}</strong> {phase === "active" && <StatusBadge status="active" />}{w.description && <div className="muted">{w.description}</div>}</td>
                         <td>{when(w)}</td>
                         <td>{scope(w)}</td>
-                        <td><div className="row">
+                        <td><div className="row row-actions">
                           {phase === "active" && (
                             <ConfirmButton label={w.kind === "recurring" ? "End series now" : "End now"} ariaLabel={`${w.kind === "recurring" ? "End series now" : "End now"}: ${w.name}`}
                               title={`End ${w.name} now?`} body="Alerts of what it covers page again from now on; a source still failing pages at once."

@@ -45,7 +45,7 @@ export function Policies() {
                   <td><strong>{p.name}</strong>{p.description && <div className="muted">{p.description}</div>}</td>
                   <td>{describeSteps(p.steps, nameOf)}</td>
                   <td>{p.repeat ? `${p.repeat}× after ${p.repeat_delay_minutes} min` : "no"}</td>
-                  <td><div className="row">
+                  <td><div className="row row-actions">
                     <Button size="sm" aria-label={`Edit ${p.name}`} onClick={() => setEditing(p)}>Edit</Button>
                     <ConfirmButton label="Delete" ariaLabel={`Delete ${p.name}`} title={`Delete the policy ${p.name}?`}
                       body="Open incidents keep escalating on their own copy; a routing rule that uses it must be changed first."

@@ -83,7 +83,7 @@ export function RoutingRules() {
                     <td><strong>{r.is_default ? "Default route" : r.name}</strong> {!r.enabled && <StatusBadge status="disabled" />}</td>
                     <td>{describeMatchers(r)}</td>
                     <td>{pages.length ? pages.join(", ") : r.is_default ? "owners and admins" : "nobody"}</td>
-                    <td><div className="row">
+                    <td><div className="row row-actions">
                       {!r.is_default && <>
                         <Button size="sm" aria-label={`Move ${r.name} up`} disabled={i === 0 || move.isPending} onClick={() => move.mutate({ id: r.id, delta: -1 })}>↑</Button>
                         <Button size="sm" aria-label={`Move ${r.name} down`} disabled={i === ordinary.length - 1 || move.isPending} onClick={() => move.mutate({ id: r.id, delta: 1 })}>↓</Button>

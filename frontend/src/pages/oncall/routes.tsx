@@ -1,11 +1,15 @@
+import { lazy } from "react";
 import type { RouteObject } from "react-router";
-import { Maintenance } from "./Maintenance";
+import { LazyPage } from "../../ui/LazyPage";
 import { OnCallLayout } from "./OnCallLayout";
-import { Policies } from "./Policies";
-import { RoutingRules } from "./RoutingRules";
 import { ScheduleDetail } from "./ScheduleDetail";
 import { Schedules } from "./Schedules";
-import { Silences } from "./Silences";
+
+// The editors are loaded on first visit (kept out of the initial bundle).
+const Policies = lazy(() => import("./Policies").then((m) => ({ default: m.Policies })));
+const RoutingRules = lazy(() => import("./RoutingRules").then((m) => ({ default: m.RoutingRules })));
+const Maintenance = lazy(() => import("./Maintenance").then((m) => ({ default: m.Maintenance })));
+const Silences = lazy(() => import("./Silences").then((m) => ({ default: m.Silences })));
 
 /** The on-call area: schedules, escalation policies, routing rules, maintenance windows and silences. */
 export const oncallRoute: RouteObject = {
@@ -13,10 +17,10 @@ export const oncallRoute: RouteObject = {
   element: <OnCallLayout />,
   children: [
     { index: true, element: <Schedules /> },
-    { path: "policies", element: <Policies /> },
-    { path: "routing", element: <RoutingRules /> },
-    { path: "maintenance", element: <Maintenance /> },
-    { path: "silences", element: <Silences /> },
+    { path: "policies", element: <LazyPage><Policies /></LazyPage> },
+    { path: "routing", element: <LazyPage><RoutingRules /></LazyPage> },
+    { path: "maintenance", element: <LazyPage><Maintenance /></LazyPage> },
+    { path: "silences", element: <LazyPage><Silences /></LazyPage> },
     { path: ":id", element: <ScheduleDetail /> },
   ],
 };
