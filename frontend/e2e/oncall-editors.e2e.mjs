@@ -163,6 +163,18 @@ test("a maintenance window is created in a time zone for a heartbeat, ended earl
     await assertAccessible(page, "maintenance windows");
     await screenshot(page, "maintenance");
 
+    // Recurring: Sundays at 02:00 Berlin time for 90 minutes.
+    await page.getByRole("button", { name: "New window" }).click();
+    await page.getByLabel("Window name", { exact: true }).fill("Sunday backups");
+    await page.getByLabel("Recurring (cron)", { exact: true }).check();
+    await page.getByLabel("Time zone", { exact: true }).fill("Europe/Berlin");
+    await page.getByLabel("Cron expression", { exact: true }).fill("0 2 * * 0");
+    await page.getByLabel("Duration (minutes)", { exact: true }).fill("90");
+    await page.getByLabel("Tags", { exact: true }).fill("backup");
+    await page.getByRole("button", { name: "Create window" }).click();
+    await page.getByRole("region", { name: "Upcoming" })
+      .getByRole("row", { name: /Sunday backups.*0 2 \* \* 0 \(Europe\/Berlin\) for 90 min.*tag backup/ }).waitFor();
+
     await page.getByRole("button", { name: "End now: Database upgrade" }).click();
     await confirm(page, "End Database upgrade now?", "End now");
     await page.getByRole("region", { name: "Past" }).getByRole("row", { name: /Database upgrade/ }).waitFor();

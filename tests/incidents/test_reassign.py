@@ -5,6 +5,7 @@ incident is triggered again; timeline, audit; 409 resolved, 422 bad input, outsi
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from xinex.oncall.escalation import run_due
@@ -113,3 +114,26 @@ async def test_reassign_refuses_bad_input_outsiders_and_viewers(db, client, alic
 
     assert (await client.post(f"/api/v1/incidents/{inc.id}/resolve", headers=alice.bearer)).status_code == 200
     assert_error(await client.post(url, json={"user_id": alice.user_id}, headers=alice.bearer), 409, "CONFLICT")
+
+
+async def test_a_suppressed_incident_changes_hands_and_pages_once_the_silence_ends(db, client, alice, teammate):
+    t0, source = start_time(), uuid.uuid4()
+    r = await client.post("/api/v1/silence", headers=alice.bearer, json={
+        "name": "deploy", "source_id": str(source), "ends_at": (t0 + timedelta(hours=1)).isoformat()})
+    assert r.status_code == 201, r.text
+    silence = r.json()["id"]
+    await settle(db, await emit_event(db, alice.tenant_id, "monitor.down", t0, source_id=source))
+    [inc] = await incidents(db, alice.tenant_id, f"monitor:{source}")
+    assert inc.suppressed
+
+    r = await client.post(f"/api/v1/incidents/{inc.id}/reassign", json={"user_id": teammate.user_id},
+                          headers=alice.bearer)
+    assert r.status_code == 200, r.text
+    assert r.json()["escalation_policy"]["name"].startswith("Reassigned to")
+    assert not [p for p in r.json()["pages"] if p["target_id"] == teammate.user_id]  # quiet while silenced
+
+    assert (await client.delete(f"/api/v1/silence/{silence}", headers=alice.bearer)).status_code == 204
+    await settle(db, await emit_event(db, alice.tenant_id, "monitor.down", t0 + timedelta(minutes=1), source_id=source))
+    await run_due(db, now=t0 + timedelta(minutes=1))
+    paged = [p for p in await pages(db, alice.tenant_id, inc.id) if p.target_id == uuid.UUID(teammate.user_id)]
+    assert len(paged) == 1 and paged[0].event == "incident.escalated"

@@ -89,9 +89,15 @@ export function Maintenance() {
                         <td>{scope(w)}</td>
                         <td><div className="row row-actions">
                           {phase === "active" && (
-                            <ConfirmButton label={w.kind === "recurring" ? "End series now" : "End now"} ariaLabel={`${w.kind === "recurring" ? "End series now" : "End now"}: ${w.name}`}
-                              title={`End ${w.name} now?`} body="Alerts of what it covers page again from now on; a source still failing pages at once."
-                              confirmLabel="End now" busy={endNow.isPending} onConfirm={() => endNow.mutateAsync(w).catch(() => undefined)} />
+                            w.kind === "recurring" ? (
+                              <ConfirmButton label="Stop repeating" ariaLabel={`Stop repeating: ${w.name}`} title={`Stop repeating ${w.name}?`}
+                                body={`The occurrence in progress runs to its end (${formatDateTime(w.current_or_next?.ends_at)}); no later one starts. To end it now as well, delete the window.`}
+                                confirmLabel="Stop repeating" busy={endNow.isPending} onConfirm={() => endNow.mutateAsync(w).catch(() => undefined)} />
+                            ) : (
+                              <ConfirmButton label="End now" ariaLabel={`End now: ${w.name}`} title={`End ${w.name} now?`}
+                                body="Alerts of what it covers page again from now on; a source still failing pages at once."
+                                confirmLabel="End now" busy={endNow.isPending} onConfirm={() => endNow.mutateAsync(w).catch(() => undefined)} />
+                            )
                           )}
                           <ConfirmButton label={phase === "upcoming" ? "Cancel" : "Delete"} ariaLabel={`${phase === "upcoming" ? "Cancel" : "Delete"} ${w.name}`}
                             title={phase === "upcoming" ? `Cancel ${w.name}?` : `Delete ${w.name}?`}
