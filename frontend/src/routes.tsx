@@ -38,6 +38,8 @@ const TraceView = lazy(() => import("./pages/telemetry/Traces").then((m) => ({ d
 const Logs = lazy(() => import("./pages/telemetry/Logs").then((m) => ({ default: m.Logs })));
 const StatusPages = lazy(() => import("./pages/statuspages/StatusPages").then((m) => ({ default: m.StatusPages })));
 const StatusPageEditor = lazy(() => import("./pages/statuspages/StatusPageEditor").then((m) => ({ default: m.StatusPageEditor })));
+const Billing = lazy(() => import("./pages/settings/Billing").then((m) => ({ default: m.Billing })));
+const BillingReturn = lazy(() => import("./pages/settings/Billing").then((m) => ({ default: m.BillingReturn })));
 const Sso = lazy(() => import("./pages/settings/Sso").then((m) => ({ default: m.Sso })));
 
 export const router = createBrowserRouter([
@@ -69,6 +71,7 @@ export const router = createBrowserRouter([
       { path: "notification-channels/:id", element: <Channels /> },
       oncallRoute,
       { path: "explore", element: <Explore /> },
+      { path: "billing", element: <LazyPage><BillingReturn /></LazyPage> },
       { path: "status-pages", element: <LazyPage><StatusPages /></LazyPage> },
       { path: "status-pages/:id", element: <LazyPage><StatusPageEditor /></LazyPage> },
       {
@@ -95,6 +98,7 @@ export const router = createBrowserRouter([
           { path: "webhooks/:id", element: <LazyPage><WebhookDetail /></LazyPage> },
           { path: "sso", element: <LazyPage><Sso /></LazyPage> },
           { path: "audit", element: <LazyPage><AuditLog /></LazyPage> },
+          { path: "billing", element: <LazyPage><Billing /></LazyPage> },
         ],
       },
       { path: "*", element: <NotFound /> },

@@ -13,6 +13,7 @@ export function SettingsLayout() {
         <NavLink to="/settings/webhooks" className="tab-link">Webhooks</NavLink>
         <NavLink to="/settings/sso" className="tab-link">SSO</NavLink>
         <NavLink to="/settings/audit" className="tab-link">Audit log</NavLink>
+        <NavLink to="/settings/billing" className="tab-link">Billing</NavLink>
       </nav>
       <Outlet />
     </>
