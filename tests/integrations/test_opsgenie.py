@@ -58,7 +58,10 @@ async def test_opsgenie_errors(client, alice):
         "Tags must be an array of strings.")
     assert (await refused(422, content=b"{", headers={**genie, "Content-Type": "application/json"})).startswith(
         "the body is not valid JSON")
-    assert "identifierType" in await refused(422, "/v2/alerts/abc/close", headers=genie)
+    assert "identifierType" in await refused(422, "/v2/alerts/abc/close", params={"identifierType": "name"},
+                                             headers=genie)
+    # The default identifierType is id: "abc" is no incident id.
+    assert "does not exist" in await refused(404, "/v2/alerts/abc/close", headers=genie)
     assert (await refused(401, json={"message": "m"})).startswith("Could not authenticate")
     assert (await refused(401, json={"message": "m"}, headers={"Authorization": f"GenieKey {uuid.uuid4()}"})
             ).startswith("Could not authenticate")
@@ -70,3 +73,36 @@ async def test_opsgenie_errors(client, alice):
     assert (await client.post("/v2/alerts", json={"message": "m"}, headers=h)).status_code == 202
     r = await client.post("/v2/alerts", json={"message": "m"}, headers=h)
     assert r.status_code == 429 and "retry-after" in r.headers
+
+
+async def test_acknowledge_and_close_by_incident_id_and_tiny_id(db, client, alice, outsider):
+    og = await make_integration(client, alice, "opsgenie")
+    genie = {"Authorization": f"GenieKey {og['key']}"}
+    for alias in ("web-1/cpu", "web-2/cpu"):
+        r = await client.post("/v2/alerts", json={"message": f"CPU high on {alias}", "alias": alias}, headers=genie)
+        assert r.status_code == 202, r.text
+    await settle_integration(db, alice, og)
+    first = await one_incident(db, alice, og, "web-1/cpu")
+    second = await one_incident(db, alice, og, "web-2/cpu")
+
+    # Opsgenie's default identifierType is id: here the Xinex incident id.
+    r = await client.post(f"/v2/alerts/{first.id}/acknowledge", json={"user": "ops"}, headers=genie)
+    assert r.status_code == 202, r.text
+    tiny = str(second.id)[:8]
+    r = await client.post(f"/v2/alerts/{tiny}/close", params={"identifierType": "tiny"}, headers=genie)
+    assert r.status_code == 202, r.text
+    await settle_integration(db, alice, og)
+    assert (await one_incident(db, alice, og, "web-1/cpu")).status == "acknowledged"
+    assert (await one_incident(db, alice, og, "web-2/cpu")).status == "resolved"
+
+    # Another integration's key (another tenant's too) does not reach these incidents: 404.
+    other = await make_integration(client, alice, "opsgenie")
+    r = await client.post(f"/v2/alerts/{first.id}/close", headers={"Authorization": f"GenieKey {other['key']}"})
+    assert r.status_code == 404 and "does not exist" in r.json()["message"]
+    theirs = await make_integration(client, outsider, "opsgenie")
+    r = await client.post(f"/v2/alerts/{first.id}/close", headers={"Authorization": f"GenieKey {theirs['key']}"})
+    assert r.status_code == 404
+    r = await client.post("/v2/alerts/xyz/close", params={"identifierType": "tiny"}, headers=genie)
+    assert r.status_code == 404
+    await settle_integration(db, alice, og)
+    assert (await one_incident(db, alice, og, "web-1/cpu")).status == "acknowledged"

@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import time
+import uuid
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, String, cast, func, select
 from sqlmodel import col
 
 from xinex.kit.db import Database
 from xinex.kit.repository import Repository
+from xinex.models.incidents import Incident
 from xinex.models.integrations import Integration
 
 KEY_LOOKUP_SCOPE = "integrations.key_lookup"
 KEY_TTL = 2.0  # seconds a key → integration answer is reused by this process
 KEY_CACHE_MAX = 10_000
+TINY = re.compile(r"^[0-9a-fA-F]{8}$")
 
 
 def key_hash(key: str) -> str:
@@ -82,3 +86,27 @@ async def _lookup(db: Database, digest: str) -> Integration | None:
         if integration is not None:
             session.expunge(integration)
     return integration
+
+
+async def sender_key_of_incident(db: Database, i: Integration, identifier: str, identifier_type: str) -> str | None:
+    """The sender's key (Opsgenie's alias) of an incident this integration opened, named by its id
+    (`identifierType=id`: the incident id) or its short id (`tiny`: the id's first 8 hexadecimal digits,
+    as the timeline and the terminal show it); None when it names no incident of this integration."""
+    prefix = f"integration:{i.id}:"
+    stmt = select(col(Incident.dedup_key)).where(col(Incident.source_type) == "integration",
+                                                 col(Incident.source_id) == i.id)
+    if identifier_type == "id":
+        try:
+            stmt = stmt.where(col(Incident.id) == uuid.UUID(identifier))
+        except ValueError:
+            return None
+    else:
+        if not TINY.match(identifier):
+            return None
+        stmt = stmt.where(func.lower(cast(col(Incident.id), String)).startswith(identifier.lower()))
+    async with db.session(tenant_id=i.tenant_id) as session:
+        keys = set((await session.execute(stmt.limit(2))).scalars())
+    if len(keys) != 1:
+        return None  # none, or a short id two incidents share
+    key = keys.pop()
+    return key[len(prefix):] if key.startswith(prefix) else None

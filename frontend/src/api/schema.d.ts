@@ -4577,10 +4577,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Acknowledge an alert by alias (Opsgenie-compatible)
+         * Acknowledge an alert by alias or id (Opsgenie-compatible)
          * @description Acknowledge the open incident of this alias (`identifierType=alias`), as Opsgenie's
          *     `POST /v2/alerts/{identifier}/acknowledge` does: its escalation stops. Nothing open: accepted and
-         *     recorded, nothing changes.
+         *     recorded, nothing changes. `identifierType=id` names the alert by its Xinex incident id, `tiny` by
+         *     that id's first 8 hexadecimal digits (404 when no incident of this integration has it).
          */
         post: operations["opsgenie_acknowledge_v2_alerts__identifier__acknowledge_post"];
         delete?: never;
@@ -4599,10 +4600,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Close an alert by alias (Opsgenie-compatible)
+         * Close an alert by alias or id (Opsgenie-compatible)
          * @description Close the open incident of this alias (`identifierType=alias`), as Opsgenie's
          *     `POST /v2/alerts/{identifier}/close` does: it resolves, unless its routing rule keeps incidents
-         *     open for people to resolve (`auto_resolve: false`).
+         *     open for people to resolve (`auto_resolve: false`). `identifierType=id` (the incident id) and `tiny`
+         *     (its first 8 hexadecimal digits) name it too; 404 when no incident of this integration has it.
          */
         post: operations["opsgenie_close_v2_alerts__identifier__close_post"];
         delete?: never;
@@ -33778,6 +33780,15 @@ export interface operations {
                     "application/json": components["schemas"]["OpsgenieError"];
                 };
             };
+            /** @description identifierType id or tiny naming no incident of this integration */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsgenieError"];
+                };
+            };
             /** @description the body is invalid: the message says what */
             422: {
                 headers: {
@@ -33853,6 +33864,15 @@ export interface operations {
             };
             /** @description the integration is disabled or of another kind */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsgenieError"];
+                };
+            };
+            /** @description identifierType id or tiny naming no incident of this integration */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2,7 +2,7 @@
 
 - `POST /v2/enqueue`: PagerDuty Events API v2 (routing_key in the body); answers as PagerDuty does,
   202 `{status, message, dedup_key}` and 400 `{status: "invalid event", message, errors: [...]}`.
-- `POST /v2/alerts`, `POST /v2/alerts/{alias}/acknowledge|close?identifierType=alias`: Opsgenie's
+- `POST /v2/alerts`, `POST /v2/alerts/{identifier}/acknowledge|close?identifierType=alias|id|tiny`: Opsgenie's
   Alert API (`Authorization: GenieKey <key>`); answers 202 `{result, took, requestId}`, errors
   `{message, took, requestId}` (422 for a bad body, 401/404 for a bad key).
 - `POST /hooks/{key}`: Alertmanager (webhook payload v4), Grafana (unified alerting webhook) and
@@ -233,6 +233,8 @@ OG_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": OpsgenieError, "description": "the integration is disabled or of another kind"},
     422: {"model": OpsgenieError, "description": "the body is invalid: the message says what"},
     429: {"model": OpsgenieError, "description": "past the integration's rate limit"}}
+OG_ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {**OG_RESPONSES, 404: {
+    "model": OpsgenieError, "description": "identifierType id or tiny naming no incident of this integration"}}
 
 
 @router.post("/v2/alerts", status_code=202, response_model=OpsgenieAccepted,
@@ -268,9 +270,14 @@ async def _opsgenie_action(request: Request, identifier: str, identifier_type: s
     started = time.perf_counter()
     try:
         i = await _genie(request)
+        if identifier_type not in ("alias", "id", "tiny"):
+            return _og(422, started, message=f"identifierType {identifier_type!r} is not one of alias, id, tiny")
         if identifier_type != "alias":
-            return _og(422, started, message=f"identifierType {identifier_type!r} is not supported here: "
-                                             "identify the alert by its alias (identifierType=alias)")
+            alias = await repository.sender_key_of_incident(request.app.state.db, i, identifier, identifier_type)
+            if alias is None:
+                return _og(404, started, message=f"Alert with {identifier_type} [{identifier}] does not exist "
+                                                 "among this integration's incidents")
+            identifier = alias
         raw = await request.body()
         body = formats.storable(json.loads(raw)) if raw.strip() else None
         alert = formats.opsgenie_action(formats.storable(identifier), action, body)
@@ -285,24 +292,26 @@ async def _opsgenie_action(request: Request, identifier: str, identifier_type: s
 
 
 @router.post("/v2/alerts/{identifier:path}/acknowledge", status_code=202, response_model=OpsgenieAccepted,
-             summary="Acknowledge an alert by alias (Opsgenie-compatible)",
-             openapi_extra={"requestBody": OG_ACTION_BODY}, responses=OG_RESPONSES)
+             summary="Acknowledge an alert by alias or id (Opsgenie-compatible)",
+             openapi_extra={"requestBody": OG_ACTION_BODY}, responses=OG_ACTION_RESPONSES)
 async def opsgenie_acknowledge(identifier: str, request: Request,
                                identifierType: str = "id") -> JSONResponse:  # noqa: N803 - Opsgenie's name
     """Acknowledge the open incident of this alias (`identifierType=alias`), as Opsgenie's
     `POST /v2/alerts/{identifier}/acknowledge` does: its escalation stops. Nothing open: accepted and
-    recorded, nothing changes."""
+    recorded, nothing changes. `identifierType=id` names the alert by its Xinex incident id, `tiny` by
+    that id's first 8 hexadecimal digits (404 when no incident of this integration has it)."""
     return await _opsgenie_action(request, identifier, identifierType, "acknowledge")
 
 
 @router.post("/v2/alerts/{identifier:path}/close", status_code=202, response_model=OpsgenieAccepted,
-             summary="Close an alert by alias (Opsgenie-compatible)",
-             openapi_extra={"requestBody": OG_ACTION_BODY}, responses=OG_RESPONSES)
+             summary="Close an alert by alias or id (Opsgenie-compatible)",
+             openapi_extra={"requestBody": OG_ACTION_BODY}, responses=OG_ACTION_RESPONSES)
 async def opsgenie_close(identifier: str, request: Request,
                          identifierType: str = "id") -> JSONResponse:  # noqa: N803
     """Close the open incident of this alias (`identifierType=alias`), as Opsgenie's
     `POST /v2/alerts/{identifier}/close` does: it resolves, unless its routing rule keeps incidents
-    open for people to resolve (`auto_resolve: false`)."""
+    open for people to resolve (`auto_resolve: false`). `identifierType=id` (the incident id) and `tiny`
+    (its first 8 hexadecimal digits) name it too; 404 when no incident of this integration has it."""
     return await _opsgenie_action(request, identifier, identifierType, "resolve")
 
 
