@@ -31,6 +31,9 @@ log = logging.getLogger("xinex.worker")
 JOB_TIMEOUT_S = 300
 REDIS_CONNECT_TIMEOUT_S = 2.0
 REDIS_COMMAND_TIMEOUT_S = 10.0  # arq's commands are short (no blocking reads)
+# arq polls its queue (no blocking read): its default 0.5 s wait alone took half of the 1 s an
+# inbound event may take to page someone (bench/integrations.py); ten cheap polls a second instead.
+JOB_POLL_S = 0.1
 
 
 def worker_loops() -> list[Loop]:
@@ -63,7 +66,8 @@ async def run_job_worker(redis_url: str, ctx: dict[str, Any], stop: asyncio.Even
     abandoned: set[asyncio.Task] = set()
     while not stop.is_set():
         worker = Worker(functions=[run_registered_job], redis_pool=_redis_pool(redis_url),
-                        handle_signals=False, ctx=ctx, max_tries=MAX_TRIES, job_timeout=JOB_TIMEOUT_S)
+                        handle_signals=False, ctx=ctx, max_tries=MAX_TRIES, job_timeout=JOB_TIMEOUT_S,
+                        poll_delay=JOB_POLL_S)
         ctx.pop("redis", None)  # arq sets it once the worker has talked to Redis
         began = time.monotonic()
         main = asyncio.create_task(worker.main())
