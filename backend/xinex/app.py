@@ -139,6 +139,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     # that reads the body (idempotency hashes it) and inside the contract, so a 413 has its headers.
     app.add_middleware(PingFastPath)
     app.add_middleware(EventsFastPath)
+    from xinex.routes import MIDDLEWARE
+
+    for middleware in MIDDLEWARE:  # domains' own (status pages' custom domains), inside the contract
+        app.add_middleware(middleware)
     app.add_middleware(IdempotencyMiddleware, get_db=lambda: database)
     app.add_middleware(
         BodyLimitMiddleware,

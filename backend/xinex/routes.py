@@ -1,7 +1,7 @@
 """What the app mounts, one line per domain.
 
 Each domain exposes a `mount` module with `API_ROUTERS` (under /api/v1), optionally `ROOT_ROUTERS`
-(surfaces at the root, e.g. /oauth/*, /ping/{uuid}), `BACKGROUND` (long-running loops: `kit.loops.Loop`
+(surfaces at the root, e.g. /oauth/*, /ping/{uuid}), `MIDDLEWARE` (pure ASGI, around the routes), `BACKGROUND` (long-running loops: `kit.loops.Loop`
 or `fn(db, stop_event)`), `JOBS` (its `@job` functions) and `OUTBOX_SUBSCRIBERS` (what applies each
 outbox event); this module imports nothing else from a domain (docs/architecture.md). `xinex worker`
 and `xinex run` both start the background work listed here (kit/loops.py, kit/jobs.py).
@@ -60,6 +60,9 @@ PUBLIC_ROOT_ROUTERS: list[APIRouter] = [
     *(router for domain in MATCHED_FIRST for router in getattr(domain, "ROOT_ROUTERS", [])),
     *(router for domain in MOUNTS if domain not in MATCHED_FIRST for router in getattr(domain, "ROOT_ROUTERS", [])),
 ]
+# Pure ASGI middleware a domain needs around the routes (innermost, in mounting order): the status pages'
+# custom domains (a request's Host chooses a page).
+MIDDLEWARE: list[type] = [m for domain in MOUNTS for m in getattr(domain, "MIDDLEWARE", [])]
 # Applied to every outbox event, in one transaction per event (events/outbox.py): the incident engine.
 OUTBOX_SUBSCRIBERS: list[Subscriber] = [sub for domain in MOUNTS for sub in getattr(domain, "OUTBOX_SUBSCRIBERS", [])]
 

@@ -19,6 +19,7 @@ from xinex.kit.types import JSONType, utc_field
 
 class StatusPage(TenantOwned, table=True):
     __tablename__ = "status_pages"
+    __table_args__ = (Index("uq_status_pages_custom_domain", "custom_domain", unique=True),)
 
     name: str = Field(max_length=200)
     slug: str = Field(max_length=64, unique=True, index=True)  # unique across tenants: it is the public URL
@@ -28,6 +29,7 @@ class StatusPage(TenantOwned, table=True):
     time_zone: str = Field(default="UTC", max_length=64)
     visibility: str = Field(default="public", max_length=10)  # public | password | members
     password_hash: str | None = Field(default=None, max_length=255)
+    # Unique across tenants: a request whose Host is this domain is served this page (status_pages/domains.py).
     custom_domain: str | None = Field(default=None, max_length=253)
     show_uptime_bars: bool = Field(default=True)
     show_response_times: bool = Field(default=False)

@@ -87,8 +87,10 @@ def _when(value: str | None, tz: str = "UTC") -> str:
     return at.strftime("%d %b %Y, %H:%M %Z")
 
 
-def page(data: dict[str, Any], *, base: str, subscribe: bool = True, message: str | None = None) -> str:
-    return environment().get_template("page.html").render(d=data, base=base, subscribe=subscribe, message=message)
+def page(data: dict[str, Any], *, base: str, page_url: str, subscribe: bool = True, message: str | None = None) -> str:
+    """`page_url`: where the reader reads it (/status/{slug}, or the root of its custom domain)."""
+    return environment().get_template("page.html").render(d=data, base=base, url=page_url, subscribe=subscribe,
+                                                          message=message)
 
 
 def notice(title: str, text: str, *, brand_color: str = "#1f6feb", form: dict[str, Any] | None = None,
@@ -98,12 +100,12 @@ def notice(title: str, text: str, *, brand_color: str = "#1f6feb", form: dict[st
                                                             form=form, note=status_code_note)
 
 
-def feed(data: dict[str, Any], *, base: str, kind: str) -> bytes:
+def feed(data: dict[str, Any], *, page_url: str, kind: str) -> bytes:
     """Atom or RSS 2.0 of the page's incidents (open and recently resolved), one entry per incident whose
     content lists its updates."""
     fg = FeedGenerator()
     info = data["page"]
-    url = f"{base}/status/{info['slug']}"
+    url = page_url
     fg.id(url)
     fg.title(f"{info['name']} — incidents")
     fg.link(href=url, rel="alternate")

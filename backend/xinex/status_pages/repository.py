@@ -67,6 +67,26 @@ async def slug_taken(session: AsyncSession, slug: str, except_id: uuid.UUID | No
         await bind_tenant(session, tenant_id)
 
 
+async def domain_taken(session: AsyncSession, domain: str, except_id: uuid.UUID | None = None) -> bool:
+    """Across tenants: a custom domain routes to one page."""
+    tenant_id = session.sync_session.info.get(TENANT_KEY)
+    await system_scope(session, "status page custom domain uniqueness")
+    try:
+        stmt = select(col(StatusPage.id)).where(col(StatusPage.custom_domain) == domain)
+        if except_id is not None:
+            stmt = stmt.where(col(StatusPage.id) != except_id)
+        return (await session.execute(stmt.limit(1))).first() is not None
+    finally:
+        await bind_tenant(session, tenant_id)
+
+
+async def slug_by_domain(session: AsyncSession, domain: str) -> str | None:
+    """The slug of the page whose custom domain this is (any tenant), or None."""
+    await system_scope(session, "status page lookup by custom domain")
+    return (await session.execute(select(col(StatusPage.slug)).where(col(StatusPage.custom_domain) == domain))
+            ).scalar_one_or_none()
+
+
 async def groups(session: AsyncSession, page_id: uuid.UUID | None, offset: int = 0,
                  limit: int = 1000, *, count: bool = True) -> tuple[list[StatusPageGroup], int]:
     stmt = select(StatusPageGroup)

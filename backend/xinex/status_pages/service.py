@@ -30,7 +30,7 @@ from xinex.models.status_pages import (
     StatusPageSubscriber,
 )
 from xinex.settings import get_settings
-from xinex.status_pages import jobs, repository, snapshot, tokens
+from xinex.status_pages import domains, jobs, repository, snapshot, tokens
 from xinex.status_pages.schemas import (
     AffectedIn,
     ComponentIn,
@@ -75,6 +75,7 @@ def _record(session: AsyncSession, actor: Actor, action: str, target_type: str, 
 def _refresh_after_commit(session: AsyncSession, db: Database, slug: str) -> None:
     async def drop() -> None:
         snapshot.invalidate(db, slug)
+        domains.forget()  # cheap: a page's domain or slug may have changed
 
     after_commit(session, drop)
 
@@ -97,6 +98,12 @@ def page_out(page: StatusPage) -> PageOut:
 async def _apply_page(session: AsyncSession, page: StatusPage, data: PageIn) -> None:
     if await repository.slug_taken(session, data.slug, except_id=page.id):
         raise AppError("CONFLICT", "This slug is taken", details={"fields": {"slug": "already in use"}})
+    if data.custom_domain is not None:
+        if data.custom_domain == domains.own_host(get_settings().public_url):
+            raise _invalid("custom_domain", "is this server's own address")
+        if await repository.domain_taken(session, data.custom_domain, except_id=page.id):
+            raise AppError("CONFLICT", "This custom domain is taken",
+                           details={"fields": {"custom_domain": "already used by another status page"}})
     if data.visibility == "password":
         if data.password:
             page.password_hash = await hash_password(data.password)

@@ -103,8 +103,9 @@ class Entry:
     etag: str
     built_at: float = field(default_factory=time.monotonic)
     gzip_body: bytes = b""  # `body` compressed once, for clients that accept gzip (browsers, CDNs)
-    html: str | None = None  # the rendered page, made once per snapshot by the first HTML reader
-    gzip_html: bytes | None = None
+    # The rendered page (and its gzip copy) per address it is read at (/status/{slug}, a custom domain),
+    # made once per snapshot by the first HTML reader.
+    html: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
 
     @property
     def html_etag(self) -> str:

@@ -8,8 +8,8 @@ import contextlib
 import gzip
 import json
 import time
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from xinex.kit.errors import AppError
 from xinex.models.status_pages import StatusPage
 from xinex.status_pages import render, service, snapshot
+from xinex.status_pages.domains import STATE_KEY
 from xinex.status_pages.routers.access import (
     LOCKED_HEADERS,
     Locked,
@@ -43,7 +44,23 @@ SVG = "image/svg+xml"
 
 
 def _base(request: Request) -> str:
-    return str(request.app.state.settings.public_url).rstrip("/")
+    return _urls(request, "")[0]
+
+
+def _urls(request: Request, slug: str, *, absolute: bool = False) -> tuple[str, str]:
+    """(the site's base URL, the page's URL) as this reader reached it: the page's custom domain serves it at
+    its root — links relative to it (the operator's proxy may speak plain HTTP to us behind HTTPS), absolute
+    only where a format needs them (feeds) —, every other host at /status/{slug} of XINEX_PUBLIC_URL."""
+    host = getattr(request.state, STATE_KEY, None)
+    if host:
+        base = f"{request.url.scheme}://{host}" if absolute else ""
+        return base, base
+    base = str(request.app.state.settings.public_url).rstrip("/")
+    return base, f"{base}/status/{slug}"
+
+
+def _page_path(request: Request, slug: str) -> str:
+    return "/" if getattr(request.state, STATE_KEY, None) else f"/status/{slug}"
 
 
 def _html(body: str, status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
@@ -81,10 +98,12 @@ async def status_page(slug: SlugPath, request: Request) -> Response:
     found = await _entry_or_page(request, slug)
     if isinstance(found, HTMLResponse):
         return found
-    if found.html is None or found.gzip_html is None:
-        found.html = render.page(found.data, base=_base(request))
-        found.gzip_html = gzip.compress(found.html.encode(), compresslevel=1, mtime=0)
-    body, encoding = encoded(request, found.html.encode(), found.gzip_html)
+    base, url = _urls(request, slug)
+    rendered = found.html.get(url)
+    if rendered is None:
+        html = render.page(found.data, base=base, page_url=url).encode()
+        found.html[url] = rendered = (html, gzip.compress(html, compresslevel=1, mtime=0))
+    body, encoding = encoded(request, *rendered)
     return Response(body, media_type="text/html; charset=utf-8",
                     headers={**HTML_HEADERS, "ETag": found.html_etag, **cache_headers(found), **encoding})
 
@@ -99,7 +118,7 @@ async def unlock_form(slug: SlugPath, request: Request, password: Annotated[str,
     await limit_public_form(request, slug)
     if not await service.check_password(entry.password_hash, password):
         return _locked_html(slug, "Wrong password.")
-    response = RedirectResponse(f"/status/{slug}", status_code=303)
+    response = RedirectResponse(_page_path(request, slug), status_code=303)
     set_unlock_cookie(request, response, entry)
     return response
 
@@ -115,7 +134,7 @@ async def subscribe_form(slug: SlugPath, request: Request, email: Annotated[str,
     try:
         data = SubscribeIn(email=email)
     except ValidationError:
-        return _html(render.page(found.data, base=_base(request), message="That is not an e-mail address."), 422,
+        return _html(render.page(found.data, base=_base(request), page_url=_urls(request, slug)[1], message="That is not an e-mail address."), 422,
                      {"Cache-Control": "no-store"})
     await limit_public_form(request, slug)
     async with db_of(request).session(tenant_id=found.tenant_id) as session:
@@ -124,7 +143,7 @@ async def subscribe_form(slug: SlugPath, request: Request, email: Annotated[str,
             return _not_found_html()
         session.sync_session.info["xinex.job_queue"] = getattr(request.app.state, "jobs", None)
         await service.subscribe(session, page, email=data.email, webhook_url=None)
-    return _html(render.page(found.data, base=_base(request), subscribe=False,
+    return _html(render.page(found.data, base=_base(request), page_url=_urls(request, slug)[1], subscribe=False,
                              message="Thanks. If this address can be subscribed, a confirmation mail is on its way: "
                                      "open its link to start receiving updates."), 200, {"Cache-Control": "no-store"})
 
@@ -254,46 +273,42 @@ async def events(slug: SlugPath, request: Request) -> StreamingResponse:
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-@router.head("/status/{slug}/feed.atom", include_in_schema=False)
-@router.get("/status/{slug}/feed.atom", responses={200: {"content": {"application/atom+xml": {}},
-                                                         "description": "Atom feed"},
-                                                   401: {"description": "password page"},
-                                                   404: {"description": "no such page"}})
-async def atom(slug: SlugPath, request: Request) -> Response:
-    """The page's incidents (open and recently resolved) as an Atom feed."""
-    entry = await readable(request, slug)
-    return Response(render.feed(entry.data, base=_base(request), kind="atom"), media_type="application/atom+xml",
-                    headers=cache_headers(entry))
+Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
-@router.head("/status/{slug}/feed.rss", include_in_schema=False)
-@router.get("/status/{slug}/feed.rss", responses={200: {"content": {"application/rss+xml": {}},
-                                                        "description": "RSS 2.0 feed"},
-                                                  401: {"description": "password page"},
-                                                  404: {"description": "no such page"}})
-async def rss(slug: SlugPath, request: Request) -> Response:
-    """The page's incidents (open and recently resolved) as an RSS 2.0 feed."""
-    entry = await readable(request, slug)
-    return Response(render.feed(entry.data, base=_base(request), kind="rss"), media_type="application/rss+xml",
-                    headers=cache_headers(entry))
+def _read_route(path: str, content_type: str, description: str,
+                missing: str = "no such page") -> Callable[[Handler], Handler]:
+    """Register a public read for GET and HEAD (the same answer without its body; HEAD stays out of the schema)."""
+    def register(fn: Handler) -> Handler:
+        router.head(path, include_in_schema=False)(fn)
+        router.get(path, responses={200: {"content": {content_type: {}}, "description": description},
+                                     401: {"description": "password page"}, 404: {"description": missing}})(fn)
+        return fn
+    return register
 
 
-def _svg(body: str, entry: snapshot.Entry) -> Response:
-    return Response(body, media_type=SVG, headers=cache_headers(entry))
+FEEDS = {"atom": ("application/atom+xml", "Atom feed", "an Atom feed"),
+         "rss": ("application/rss+xml", "RSS 2.0 feed", "an RSS 2.0 feed")}
 
 
-@router.head("/status/{slug}/badge.svg", include_in_schema=False)
-@router.get("/status/{slug}/badge.svg", responses={200: {"content": {SVG: {}}, "description": "SVG badge"},
-                                                   401: {"description": "password page"},
-                                                   404: {"description": "no such page"}})
-async def page_badge(slug: SlugPath, request: Request) -> Response:
-    """The page's overall status as a README badge."""
-    entry = await readable(request, slug)
-    status = entry.data["status"]["status"]
-    return _svg(render.badge("status", snapshot.LABELS[status].lower(), render.COLORS[status]), entry)
+def _feed_handler(kind: str) -> Any:
+    media_type = FEEDS[kind][0]
+
+    async def handler(slug: SlugPath, request: Request) -> Response:
+        entry = await readable(request, slug)
+        return Response(render.feed(entry.data, page_url=_urls(request, slug, absolute=True)[1], kind=kind),
+                        media_type=media_type, headers=cache_headers(entry))
+
+    handler.__name__ = handler.__qualname__ = kind  # the operation ids they always had
+    handler.__doc__ = f"The page's incidents (open and recently resolved) as {FEEDS[kind][2]}."
+    return handler
 
 
-def _component(entry: snapshot.Entry, key: str) -> dict[str, object]:
+for _kind, (_media, _what, _) in FEEDS.items():
+    _read_route(f"/status/{{slug}}/feed.{_kind}", _media, _what)(_feed_handler(_kind))
+
+
+def _component(entry: snapshot.Entry, key: str) -> dict[str, Any]:
     for g in entry.data["groups"]:
         for c in g["components"]:
             if c["key"] == key:
@@ -301,28 +316,38 @@ def _component(entry: snapshot.Entry, key: str) -> dict[str, object]:
     raise AppError("NOT_FOUND", "component not found")
 
 
-@router.head("/status/{slug}/components/{key}/badge.svg", include_in_schema=False)
-@router.get("/status/{slug}/components/{key}/badge.svg",
-            responses={200: {"content": {SVG: {}}, "description": "SVG badge"},
-                       401: {"description": "password page"}, 404: {"description": "no such component"}})
-async def component_badge(slug: SlugPath, key: KeyPath, request: Request) -> Response:
-    """One component's current status as a README badge (its key is in the public JSON)."""
+async def _badge(request: Request, slug: str, key: str | None,
+                 draw: Callable[[dict[str, Any]], tuple[str, str, str]]) -> Response:
+    """A README badge of the page (key None) or of one of its components: draw() gives label, text, colour."""
     entry = await readable(request, slug)
-    c = _component(entry, key)
-    status = str(c["status"])
-    return _svg(render.badge(str(c["name"]), snapshot.LABELS[status].lower(), render.COLORS[status]), entry)
+    subject = entry.data if key is None else _component(entry, key)
+    return Response(render.badge(*draw(subject)), media_type=SVG, headers=cache_headers(entry))
 
 
-@router.head("/status/{slug}/components/{key}/uptime.svg", include_in_schema=False)
-@router.get("/status/{slug}/components/{key}/uptime.svg",
-            responses={200: {"content": {SVG: {}}, "description": "SVG badge"},
-                       401: {"description": "password page"}, 404: {"description": "no such component"}})
-async def uptime_badge(slug: SlugPath, key: KeyPath, request: Request) -> Response:
-    """One component's uptime over the last 90 days as a README badge ("no data" when nothing is known)."""
-    entry = await readable(request, slug)
-    c = _component(entry, key)
+def _status_words(label: str, status: str) -> tuple[str, str, str]:
+    return label, snapshot.LABELS[status].lower(), render.COLORS[status]
+
+
+def _uptime_words(c: dict[str, Any]) -> tuple[str, str, str]:
     pct = c["uptime_90d_pct"]
     if not isinstance(pct, (int, float)):
-        return _svg(render.badge("uptime 90d", "no data", render.COLORS["no_data"]), entry)
-    color = render.COLORS[snapshot.day_status(float(pct))]
-    return _svg(render.badge("uptime 90d", f"{pct:.2f}%", color), entry)
+        return "uptime 90d", "no data", render.COLORS["no_data"]
+    return "uptime 90d", f"{pct:.2f}%", render.COLORS[snapshot.day_status(float(pct))]
+
+
+@_read_route("/status/{slug}/badge.svg", SVG, "SVG badge")
+async def page_badge(slug: SlugPath, request: Request) -> Response:
+    """The page's overall status as a README badge."""
+    return await _badge(request, slug, None, lambda d: _status_words("status", d["status"]["status"]))
+
+
+@_read_route("/status/{slug}/components/{key}/badge.svg", SVG, "SVG badge", "no such component")
+async def component_badge(slug: SlugPath, key: KeyPath, request: Request) -> Response:
+    """One component's current status as a README badge (its key is in the public JSON)."""
+    return await _badge(request, slug, key, lambda c: _status_words(str(c["name"]), str(c["status"])))
+
+
+@_read_route("/status/{slug}/components/{key}/uptime.svg", SVG, "SVG badge", "no such component")
+async def uptime_badge(slug: SlugPath, key: KeyPath, request: Request) -> Response:
+    """One component's uptime over the last 90 days as a README badge ("no data" when nothing is known)."""
+    return await _badge(request, slug, key, _uptime_words)
