@@ -84,8 +84,9 @@ test("an escalation policy is created with steps, edited and deleted", async () 
 });
 
 test("routing rules are created with matchers, reordered, edited and deleted", async () => {
-  const { page } = ctx;
+  const { page, context } = ctx;
   await explained(page, async () => {
+    await apiCall(context, "POST", "/api/v1/heartbeats", { name: "nightly export", interval: 3600, grace: 600 });
     await openTab(page, "Routing rules", "Routing rules");
     await page.getByText("No routing rules yet").waitFor();
     for (const [name, tags, severity] of [["Databases", "db, postgres", "critical"], ["Payments", "payments", null]]) {
@@ -113,9 +114,11 @@ test("routing rules are created with matchers, reordered, edited and deleted", a
     await page.getByRole("button", { name: "Edit Payments" }).click();
     const edit = page.getByRole("form", { name: "Edit Payments" });
     await edit.getByLabel("Service", { exact: true }).fill("checkout");
+    await edit.getByLabel("Source", { exact: true }).selectOption({ label: "Heartbeats" });
+    await edit.getByLabel("nightly export", { exact: true }).check();
     await edit.getByLabel("ops-room", { exact: true }).check();
     await edit.getByRole("button", { name: "Save rule" }).click();
-    await page.getByRole("row", { name: /Payments/ }).getByText("tags payments · service checkout").waitFor();
+    await page.getByRole("row", { name: /Payments/ }).getByText("source heartbeat · 1 chosen source(s) · tags payments · service checkout").waitFor();
     await page.getByRole("row", { name: /Payments/ }).getByText("policy Database team, channel ops-room").waitFor();
     await assertAccessible(page, "routing rules");
     await screenshot(page, "routing-rules");
@@ -130,7 +133,6 @@ test("routing rules are created with matchers, reordered, edited and deleted", a
 test("a maintenance window is created in a time zone for a heartbeat, ended early, and cancelled", async () => {
   const { page, context } = ctx;
   await explained(page, async () => {
-    await apiCall(context, "POST", "/api/v1/heartbeats", { name: "nightly export", interval: 3600, grace: 600 });
     await openTab(page, "Maintenance", "Maintenance windows");
     await page.getByText("No maintenance windows").waitFor();
 

@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient, useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { api, ApiError, unwrap } from "../../api/client";
-import { fetchAll } from "../../api/queries";
+import { fetchAll, useHeartbeats, useMonitors } from "../../api/queries";
 import { useTitle } from "../../lib/useTitle";
 import { Button, Card, Checkbox, Empty, ErrorAlert, Loading, PageHead, SelectField, StatusBadge, TextField } from "../../ui";
 import { ConfirmButton } from "../../ui/Dialog";
@@ -110,8 +110,10 @@ function RuleEditor({ rule, position, onDone }: { rule: RoutingRule | null; posi
   const qc = useQueryClient();
   const policies = usePolicies();
   const channels = useChannels();
+  const monitors = useMonitors();
+  const heartbeats = useHeartbeats();
   const [f, setF] = useState(() => ({
-    name: rule?.name ?? "", enabled: rule?.enabled ?? true, source_type: rule?.source_type ?? "", tags: rule?.tags.join(", ") ?? "",
+    name: rule?.name ?? "", enabled: rule?.enabled ?? true, source_type: rule?.source_type ?? "", source_ids: rule?.source_ids ?? [] as string[], tags: rule?.tags.join(", ") ?? "",
     severities: (rule?.severities ?? []) as string[], host: rule?.host ?? "", service: rule?.service ?? "", project: rule?.project ?? "",
     policy: rule?.escalation_policy_id ?? "", channels: rule?.channel_ids ?? [] as string[], auto_resolve: rule?.auto_resolve ?? true,
   }));
@@ -119,7 +121,7 @@ function RuleEditor({ rule, position, onDone }: { rule: RoutingRule | null; posi
     mutationFn: async () => {
       const body = {
         name: f.name, position: rule?.position ?? position, enabled: f.enabled, is_default: rule?.is_default ?? false,
-        source_type: f.source_type || null, source_ids: rule?.source_ids ?? [], tags: splitList(f.tags), severities: f.severities as Severity[],
+        source_type: f.source_type || null, source_ids: f.source_ids, tags: splitList(f.tags), severities: f.severities as Severity[],
         host: f.host.trim() || null, service: f.service.trim() || null, project: f.project.trim() || null,
         escalation_policy_id: f.policy || null, channel_ids: f.channels, auto_resolve: f.auto_resolve,
       };
@@ -145,7 +147,7 @@ function RuleEditor({ rule, position, onDone }: { rule: RoutingRule | null; posi
           <fieldset className="step" style={{ marginBottom: "1rem" }}>
             <legend>Matches incidents with all of</legend>
             <div className="grid-2">
-              <SelectField label="Source" value={f.source_type} onChange={(e) => setF({ ...f, source_type: e.target.value })} error={fields.source_type}>
+              <SelectField label="Source" value={f.source_type} onChange={(e) => setF({ ...f, source_type: e.target.value, source_ids: [] })} error={fields.source_type}>
                 {Object.entries(SOURCES).map(([v, label]) => <option key={v} value={v}>{label}</option>)}
               </SelectField>
               <TextField label="Tags (labels)" hint="comma-separated; the incident must carry every one" value={f.tags}
@@ -154,6 +156,17 @@ function RuleEditor({ rule, position, onDone }: { rule: RoutingRule | null; posi
               <TextField label="Host" value={f.host} onChange={(e) => setF({ ...f, host: e.target.value })} error={fields.host} />
               <TextField label="Project" value={f.project} onChange={(e) => setF({ ...f, project: e.target.value })} error={fields.project} />
             </div>
+            {(f.source_type === "monitor" || f.source_type === "heartbeat") && (
+              <fieldset className="scopes">
+                <legend>Only these {f.source_type}s (none ticked: every one)</legend>
+                {(f.source_type === "monitor" ? monitors.data : heartbeats.data)?.map((x) => (
+                  <Checkbox key={x.id} label={x.name} checked={f.source_ids.includes(x.id)}
+                    onChange={(e) => setF({ ...f, source_ids: e.target.checked ? [...f.source_ids, x.id] : f.source_ids.filter((i) => i !== x.id) })} />
+                ))}
+                {(f.source_type === "monitor" ? monitors.data : heartbeats.data)?.length === 0 && <p className="muted">None yet.</p>}
+                {fields.source_ids && <p className="err">{fields.source_ids}</p>}
+              </fieldset>
+            )}
             <fieldset className="days">
               <legend>Severity (any of; none ticked: every severity)</legend>
               {SEVERITIES.map((s) => (
