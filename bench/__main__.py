@@ -85,6 +85,14 @@ def billing_section() -> str:
         return billing.report(billing.run(pg.app_url, redis_url, data_dir))
 
 
+def push_section() -> str:
+    from bench import push
+    from tests import _services
+
+    with _services.postgres() as pg:
+        return push.report(push.run(pg.app_url))
+
+
 # name → function returning the section's markdown; run in this order.
 SECTIONS: dict[str, Callable[[], str]] = {
     "identity": identity_section,
@@ -96,6 +104,7 @@ SECTIONS: dict[str, Callable[[], str]] = {
     "webapp": lambda: __import__("bench.webapp", fromlist=["section"]).section(),
     "billing": billing_section,
     "status_pages": lambda: _pg_redis_section("status_pages"),
+    "push": push_section,
 }
 _BLOCK = re.compile(r"<!-- section:(?P<name>[\w-]+) -->\n(?P<body>.*?)<!-- /section:(?P=name) -->\n?", re.S)
 

@@ -94,7 +94,8 @@ class H2Request:
     headers: dict[str, str]
     body: bytes
     received_at: float = field(default_factory=time.monotonic)
-    answered_at: float | None = None
+    answered_at: float | None = None  # time.monotonic(), for tests in this process
+    answered_wall: float | None = None  # time.time(), for a benchmark in another process
     answered: bool = False
     status: int | None = None
 
@@ -187,7 +188,8 @@ class H2Server:
             await writer.drain()
         except Exception:  # noqa: BLE001 - a reset stream or a dead connection: not answered
             return
-        request.answered, request.status, request.answered_at = True, status, time.monotonic()
+        request.answered, request.status = True, status
+        request.answered_at, request.answered_wall = time.monotonic(), time.time()
 
 
 class Scripted(H2Server):
@@ -386,3 +388,30 @@ def start_providers(directory: Path) -> Providers:
         "XINEX_PUSH_CA_FILE": str(ca),
     }
     return Providers(apns, fcm, ca, env)
+
+
+def serve() -> None:
+    """`python -m tests.push.fakes DIR`: both fakes in a process of their own (the benchmark: the providers
+    are other machines, they must not share this process's CPU). Prints the settings as one JSON line, then
+    answers commands on stdin, one per line: `clear`, `delivered` (a JSON list of the wall-clock times of
+    the 200s sent since `clear`), `quit`."""
+    import sys
+
+    providers = start_providers(Path(sys.argv[1]))
+    print(json.dumps(providers.env), flush=True)
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "clear":
+            providers.apns.requests.clear()
+            providers.fcm.requests.clear()
+            print("ok", flush=True)
+        elif command == "delivered":
+            done = providers.apns.delivered() + providers.fcm.delivered()
+            print(json.dumps([r.answered_wall for r in done]), flush=True)
+        elif command == "quit":
+            break
+    providers.stop()
+
+
+if __name__ == "__main__":
+    serve()

@@ -84,7 +84,10 @@ async def _push_users(session: AsyncSession, user_ids: list[uuid.UUID], message:
     """Each user's devices get the message once (the push domain keeps a ledger row per device). Delivered
     when one device got it; still in flight (retried) while a device waits for its retry and none got it."""
     sender = get_push_sender()
-    results = [await sender.send(session, user_id, message) for user_id in user_ids]
+    if session.get_bind().dialect.name == "sqlite":  # one writer: the ledger uses the caller's transaction
+        results = [await sender.send(session, user_id, message) for user_id in user_ids]
+    else:  # each device's ledger row has its own short transactions: users' fan-outs run side by side
+        results = list(await asyncio.gather(*(sender.send(session, user_id, message) for user_id in user_ids)))
     statuses = {r.status for r in results}
     if "sent" in statuses:
         return Outcome("succeeded")

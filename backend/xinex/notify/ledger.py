@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -116,6 +117,51 @@ async def current(session: AsyncSession, tenant_id: uuid.UUID, dedup_key: str,
                                 .execution_options(populate_existing=True))).scalar_one_or_none()
 
 
+async def claim_many(session: AsyncSession, tenant_id: uuid.UUID, dedup_key: str, fields_by_target: dict[str, dict],
+                     now: datetime | None = None) -> dict[str, NotificationAttempt]:
+    """`claim` for several targets of one message in one transaction (one commit, not one per target): the
+    rows now held by us, by target. The others are held by another run, final, or waiting for their retry."""
+    now = now or utcnow()
+    if not fields_by_target:
+        return {}
+    lease = now + timedelta(seconds=lease_s())
+    held: dict[str, NotificationAttempt] = {}
+    async with ledger_session(session, tenant_id) as s:
+        dialect = s.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        new = [{"id": uuid.uuid4(), "tenant_id": tenant_id, "created_at": now, "updated_at": now,
+                "dedup_key": dedup_key, "target": target, "status": "sending", "lease_until": lease, "attempts": 0,
+                **fields} for target, fields in fields_by_target.items()]
+        inserted = set((await s.execute(
+            insert(NotificationAttempt).values(new)
+            .on_conflict_do_nothing(index_elements=["tenant_id", "dedup_key", "target"])
+            .returning(NotificationAttempt.id))).scalars().all())
+        rows = (await s.execute(select(NotificationAttempt).where(
+            NotificationAttempt.tenant_id == tenant_id, NotificationAttempt.dedup_key == dedup_key,
+            NotificationAttempt.target.in_(list(fields_by_target))).execution_options(populate_existing=True)
+        )).scalars().all()
+        for row in rows:
+            if row.id in inserted:
+                held[row.target] = row
+            else:
+                taken = await _take(s, row, now)
+                if taken is not None:
+                    held[row.target] = taken
+    return held
+
+
+async def current_many(session: AsyncSession, tenant_id: uuid.UUID, dedup_key: str,
+                       targets: list[str]) -> dict[str, NotificationAttempt]:
+    """`current` for several targets."""
+    if not targets:
+        return {}
+    async with ledger_session(session, tenant_id) as s:
+        rows = (await s.execute(select(NotificationAttempt).where(
+            NotificationAttempt.tenant_id == tenant_id, NotificationAttempt.dedup_key == dedup_key,
+            NotificationAttempt.target.in_(targets)).execution_options(populate_existing=True))).scalars().all()
+    return {row.target: row for row in rows}
+
+
 def _claimable(now: datetime):
     status, cls = NotificationAttempt.status, NotificationAttempt
     return or_(status == "pending",
@@ -192,9 +238,7 @@ def retry_delay(attempts: int, retry_after_s: float | None) -> float:
     return base
 
 
-async def finish(session: AsyncSession, row: NotificationAttempt, outcome: Outcome,
-                 now: datetime | None = None) -> NotificationAttempt:
-    now = now or utcnow()
+def _outcome_values(row: NotificationAttempt, outcome: Outcome, now: datetime) -> dict:
     attempts = row.attempts + 1
     values: dict = {
         "attempts": attempts, "last_attempt_at": now, "lease_until": None, "response_code": outcome.response_code,
@@ -206,9 +250,26 @@ async def finish(session: AsyncSession, row: NotificationAttempt, outcome: Outco
     elif outcome.status == "failed" and outcome.retryable and attempts < MAX_ATTEMPTS:
         values["status"] = "retrying"
         values["next_attempt_at"] = now + timedelta(seconds=retry_delay(attempts, outcome.retry_after_s))
-    async with ledger_session(session, row.tenant_id) as s:
-        await s.execute(update(NotificationAttempt).where(NotificationAttempt.id == row.id).values(**values)
-                        .execution_options(synchronize_session=False))
-    for key, value in values.items():
-        setattr(row, key, value)
+    return values
+
+
+async def finish(session: AsyncSession, row: NotificationAttempt, outcome: Outcome,
+                 now: datetime | None = None) -> NotificationAttempt:
+    await finish_many(session, row.tenant_id, [(row, outcome)], now)
     return row
+
+
+async def finish_many(session: AsyncSession, tenant_id: uuid.UUID,
+                      done: list[tuple[NotificationAttempt, Outcome]], now: datetime | None = None) -> None:
+    """`finish` for several rows in one transaction (a push fan-out records its devices together)."""
+    now = now or utcnow()
+    changes = [(row, _outcome_values(row, outcome, now)) for row, outcome in done]
+    if not changes:
+        return
+    async with ledger_session(session, tenant_id) as s:
+        for row, values in changes:
+            await s.execute(update(NotificationAttempt).where(NotificationAttempt.id == row.id).values(**values)
+                            .execution_options(synchronize_session=False))
+    for row, values in changes:
+        for key, value in values.items():
+            setattr(row, key, value)

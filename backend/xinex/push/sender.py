@@ -26,6 +26,7 @@ from xinex.push.providers import NotConfigured
 from xinex.settings import get_settings
 
 SEND_TIMEOUT_S = 10.0
+_DEVICES_LOCK = "push.devices_lock"
 
 
 def target(device_id: uuid.UUID) -> str:
@@ -34,7 +35,11 @@ def target(device_id: uuid.UUID) -> str:
 
 class ProviderPushSender:
     async def send(self, session: AsyncSession, user_id: uuid.UUID, message: NotificationMessage) -> PushResult:
-        devices = await service.live_devices(session, user_id)
+        # notify fans out to several users at once on PostgreSQL; their device look-ups share the caller's
+        # session, which runs one statement at a time.
+        lock = session.info.setdefault(_DEVICES_LOCK, asyncio.Lock())
+        async with lock:
+            devices = await service.live_devices(session, user_id)
         if not devices:
             return PushResult("no_devices")
         states = await _fan_out(session, devices, message)
@@ -60,28 +65,45 @@ class ProviderPushSender:
 
 
 async def _fan_out(session: AsyncSession, devices: list[PushToken], message: NotificationMessage) -> list[Delivery]:
+    """Claim every device's ledger row in one transaction, send to the claimed ones (side by side on
+    PostgreSQL, bounded per process), record their outcomes in one transaction. A worker that dies in
+    between leaves the rows `sending`: their leases run out and the retrier sends them (docs/delivery.md)."""
+    tenant_id = message.tenant_id
+    by_target = {target(d.id): d for d in devices}
+    stored = message.to_json()
+    fields = {t: {"event": message.event, "severity": message.severity, "incident_id": message.incident_id,
+                  "title": message.title[:500], "message": stored, "user_id": d.user_id, "kind": "push",
+                  "channel_id": None}
+              for t, d in by_target.items()}
+    held = await ledger.claim_many(session, tenant_id, message.dedup_key, fields)
     if session.get_bind().dialect.name == "sqlite":  # one writer: the ledger uses the caller's transaction
-        return [await _one(session, device, message) for device in devices]
-    gate = asyncio.Semaphore(get_settings().push_concurrency)
-
-    async def bounded(device: PushToken) -> Delivery:
-        async with gate:
-            return await _one(session, device, message)
-
-    return list(await asyncio.gather(*(bounded(d) for d in devices)))
-
-
-async def _one(session: AsyncSession, device: PushToken, message: NotificationMessage) -> Delivery:
-    fields = {"event": message.event, "severity": message.severity, "incident_id": message.incident_id,
-              "title": message.title[:500], "message": message.to_json(), "user_id": device.user_id,
-              "kind": "push"}
-    row = await ledger.claim(session, message.tenant_id, message.dedup_key, target(device.id), fields)
-    if row is None:
-        row = await ledger.current(session, message.tenant_id, message.dedup_key, target(device.id))
+        outcomes = [await deliver(session, by_target[t], row.id, message) for t, row in held.items()]
     else:
-        outcome = await deliver(session, device, row.id, message)
-        row = await ledger.finish(session, row, outcome)
-    return Delivery.of(row, utcnow())
+        gate = _gate()
+
+        async def bounded(t: str, row: NotificationAttempt) -> Outcome:
+            async with gate:
+                return await deliver(session, by_target[t], row.id, message)
+
+        outcomes = list(await asyncio.gather(*(bounded(t, row) for t, row in held.items())))
+    await ledger.finish_many(session, tenant_id, list(zip(held.values(), outcomes, strict=True)))
+    others = await ledger.current_many(session, tenant_id, message.dedup_key,
+                                       [t for t in by_target if t not in held])
+    now = utcnow()
+    return [Delivery.of(held.get(t) or others.get(t), now) for t in by_target]
+
+
+_gates: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Semaphore]] = {}
+
+
+def _gate() -> asyncio.Semaphore:
+    """One bound per process (event loop) on devices being sent to at once, across concurrent fan-outs."""
+    loop = asyncio.get_running_loop()
+    found = _gates.get(id(loop))
+    if found is None or found[0] is not loop:
+        found = (loop, asyncio.Semaphore(get_settings().push_concurrency))
+        _gates[id(loop)] = found
+    return found[1]
 
 
 async def deliver(session: AsyncSession, device: PushToken, delivery_id: uuid.UUID,
