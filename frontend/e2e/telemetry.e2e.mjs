@@ -95,6 +95,13 @@ test("a trace sent over OTLP shows as a waterfall, its logs are searchable, and 
   assert.equal(await list.getByRole("listitem").count(), 1);
   await assertAccessible(page, "telemetry: logs");
   await screenshot(page, "logs");
+  // Live tail: a record sent now shows up without searching again.
+  await page.getByLabel("Live tail (refresh every 3 s)", { exact: true }).check();
+  await otlp("/v1/logs", token, { resourceLogs: [{ resource: resource("checkout"), scopeLogs: [{ scope: { name: "e2e" }, logRecords: [
+    { timeUnixNano: String(BigInt(Date.now()) * 1_000_000n), severityNumber: 17, severityText: "ERROR", body: str("refund failed for order 42") },
+  ] }] }] });
+  await list.getByText("refund failed for order 42").waitFor();
+  await page.getByLabel("Live tail (refresh every 3 s)", { exact: true }).uncheck();
   await list.getByRole("link", { name: /Trace of: payment declined/ }).click();
   await page.getByRole("heading", { name: `Trace ${traceId}` }).waitFor();
 

@@ -161,7 +161,7 @@ function SpanRow({ row, collapsed, onToggle, selected, onSelect }:
       <span role="cell" className="wf-bar-cell">
         <span className={`wf-bar${bad ? " wf-bar-error" : ""}`} style={{ left: `${row.offsetPct}%`, width: `max(2px, ${row.widthPct}%)` }}
           title={`${s.name}: ${formatDuration(s.duration_ms)} at +${formatDuration(row.startMs)}`} />
-        <span className="wf-dur" style={{ left: `min(calc(${row.offsetPct + row.widthPct}% + 4px), calc(100% - 5rem))` }}>{formatDuration(s.duration_ms)}</span>
+        <span className="wf-dur" style={{ left: `min(calc(${row.offsetPct + row.widthPct}% + 4px), 100%)` }}>{formatDuration(s.duration_ms)}</span>
       </span>
     </div>
   );

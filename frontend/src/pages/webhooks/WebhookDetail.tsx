@@ -58,7 +58,7 @@ export function WebhookDetail() {
       <div className="grid-2">
         <EditWebhook hook={w} />
         <Card title="Signing secret">
-          <p>Current secret ends in <code>{w.secret_hint}</code>.
+          <p>The current secret starts with <code>{w.secret_hint}</code>.
             {w.previous_secret_expires_at && <> The previous one still signs deliveries until {formatDateTime(w.previous_secret_expires_at)}.</>}</p>
           <ErrorAlert error={rotate.error} />
           <SelectField label="Keep the old secret valid for" value={overlap} onChange={(e) => setOverlap(Number(e.target.value))}

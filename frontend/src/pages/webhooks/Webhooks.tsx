@@ -85,7 +85,7 @@ export function Webhooks() {
                 <td><Link to={`/settings/webhooks/${w.id}`}>{w.url}</Link>{w.description && <div className="muted">{w.description}</div>}</td>
                 <td>{w.event_types.includes("*") ? "every event" : w.event_types.join(", ")}</td>
                 <td><StatusBadge status={w.enabled ? "active" : "paused"} />{w.disabled_reason && <div className="muted">{w.disabled_reason}</div>}</td>
-                <td className="mono">…{w.secret_hint}</td>
+                <td className="mono">{w.secret_hint}</td>
                 <td>{formatDateTime(w.created_at)}</td>
               </tr>))}</tbody>
           </table></div>
