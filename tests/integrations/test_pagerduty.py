@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import assert_error
-from tests.integrations.helpers import make_integration, one_incident, serve, settle_integration
+from tests.integrations.helpers import incidents_of, make_integration, one_incident, serve, settle_integration
 
 
 async def test_the_pagerduty_client_triggers_acknowledges_and_resolves(app, db, client, alice, outsider, tmp_path):
@@ -143,3 +143,29 @@ async def test_concurrent_events_share_a_commit_and_every_one_is_stored_in_order
         first = next(r for r in rows if r.payload["dedup_key"] == f"k{k}")
         assert inc.alert_count == 10 and inc.title == first.payload["summary"]
         assert_error(await client.get(f"/api/v1/incidents/{inc.id}", headers=outsider.bearer), 404, "NOT_FOUND")
+
+
+async def test_change_events_become_annotations(app, db, client, alice, outsider, tmp_path):
+    """PagerDuty's client sends a change event to /v2/change/enqueue: it pages nobody and shows as an
+    annotation of alice's team (outsiders see none of it); a bad one is PagerDuty's 400."""
+    pd = await make_integration(client, alice, "pagerduty", name="deploys")
+    async with serve(app, tmp_path) as (base, cert):
+        events = pagerduty.EventsApiV2Client(pd["key"], base_url=base, verify=ssl.create_default_context(cafile=cert))
+        await asyncio.to_thread(events.send_change_event, payload={
+            "summary": "Deployed checkout v2.14.0", "source": "ci.example.com", "timestamp": "2026-12-04T21:00:00Z",
+            "custom_details": {"commit": "3f9a2c1"}}, links=[{"href": "https://ci.example.com/b/812", "text": "build"}])
+    r = await client.get("/api/v1/annotations", params={"from": "2026-12-04T20:00:00Z",
+                                                        "to": "2026-12-04T22:00:00Z"}, headers=alice.bearer)
+    assert r.status_code == 200, r.text
+    [note] = [a for a in r.json()["items"] if a["name"] == "Deployed checkout v2.14.0"]
+    assert set(note["tags"]) == {"change", "integration=deploys", "source=ci.example.com"}
+    assert "https://ci.example.com/b/812" in note["description"] and "3f9a2c1" in note["description"]
+    theirs = await client.get("/api/v1/annotations", params={"from": "2026-12-04T20:00:00Z",
+                                                             "to": "2026-12-04T22:00:00Z"}, headers=outsider.bearer)
+    assert all(a["name"] != "Deployed checkout v2.14.0" for a in theirs.json()["items"])
+    assert await incidents_of(db, alice, pd) == []
+
+    r = await client.post("/v2/change/enqueue", json={"routing_key": pd["key"], "payload": {"source": "ci"}})
+    assert r.status_code == 400 and r.json()["errors"] == ["'payload.summary' is missing or blank"]
+    r = await client.post("/v2/change/enqueue", json={"routing_key": "0" * 32, "payload": {"summary": "x"}})
+    assert r.status_code == 404 and r.json()["status"] == "invalid event"

@@ -45,6 +45,16 @@ async def create(session: AsyncSession, request: Request, principal: Principal, 
     return a
 
 
+def record_change(session: AsyncSession, tenant_id: uuid.UUID, *, name: str, description: str, at: datetime,
+                  tags: list[str]) -> Annotation:
+    """An annotation a sender wrote (a PagerDuty change event: a deploy, a config change), at a point in
+    time, in the caller's transaction: drawn on charts like any other, no audit record (no person)."""
+    a = Annotation(tenant_id=tenant_id, name=name[:200], description=description, start_at=at, end_at=None,
+                   tags=tags)
+    session.add(a)
+    return a
+
+
 async def get(session: AsyncSession, annotation_id: uuid.UUID) -> Annotation:
     return await AnnotationRepository(session).get_or_404(annotation_id)
 

@@ -17,6 +17,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import jmespath
@@ -148,6 +149,53 @@ def _pd_links(value: Any, name: str, keys: tuple[str, ...], errors: list[str]) -
         errors.append(f"'{name}' must be an array of objects")
         return []
     return [{k: str(item[k])[:2000] for k in keys if item.get(k) is not None} for item in value[:50]]
+
+
+@dataclass
+class ChangeEvent:
+    """A PagerDuty change event (a deploy, a config change): context for responders, never an alert."""
+
+    summary: str
+    source: str | None
+    at: datetime | None  # the sender's timestamp; None: when received
+    details: dict[str, Any]
+    links: list[dict[str, str]]
+
+
+def pagerduty_change(body: Any) -> tuple[str, ChangeEvent]:
+    """One Change Events API event (`/v2/change/enqueue`) -> (routing_key, change). PagerDuty's words."""
+    errors: list[str] = []
+    event = _object(body, errors, "Event object")
+    if errors:
+        raise PayloadError(errors)
+    routing_key = event.get("routing_key")
+    if _blank(routing_key) or not isinstance(routing_key, str):
+        errors.append("'routing_key' is missing or blank")
+        routing_key = ""
+    elif len(routing_key) != 32:
+        errors.append("Length of 'routing_key' is incorrect (should be 32 characters)")
+    raw_payload = event.get("payload")
+    payload: dict[str, Any] = raw_payload if isinstance(raw_payload, dict) else {}
+    if not isinstance(raw_payload, dict):
+        errors.append("'payload' is missing or blank" if raw_payload is None else "'payload' must be an object")
+    elif _blank(payload.get("summary")) or not isinstance(payload.get("summary"), str):
+        errors.append("'payload.summary' is missing or blank")
+    elif len(payload["summary"]) > MAX_SUMMARY:
+        errors.append(f"'payload.summary' is too long (must be at most {MAX_SUMMARY} characters)")
+    at = None
+    if not _blank(payload.get("timestamp")):
+        try:
+            at = datetime.fromisoformat(str(payload["timestamp"]).replace("Z", "+00:00"))
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        except ValueError:
+            errors.append("'payload.timestamp' is not an ISO 8601 date-time")
+    custom = payload.get("custom_details")
+    links = _pd_links(event.get("links"), "links", ("href", "text"), errors)
+    if errors:
+        raise PayloadError(errors)
+    return routing_key, ChangeEvent(summary=str(payload["summary"]), source=_text(payload.get("source")), at=at,
+                                    details=custom if isinstance(custom, dict) else
+                                    ({} if custom is None else {"details": custom}), links=links)
 
 
 def pagerduty_event(body: Any) -> tuple[str, InboundAlert]:

@@ -154,6 +154,13 @@ class TestResult(BaseModel):
 
 # --- the compatible endpoints' own answers -----------------------------------------------------------
 
+class PagerDutyChangeAccepted(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "success", "message": "Change event processed"}]})
+
+    status: str
+    message: str
+
+
 class PagerDutyAccepted(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"status": "success", "message": "Event processed", "dedup_key": "srv01/HTTP"}]})

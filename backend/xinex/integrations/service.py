@@ -12,6 +12,7 @@ it opened instead of opening another, and two integrations never share incidents
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -21,11 +22,12 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinex.annotations import service as annotation_service
 from xinex.audit import service as audit
 from xinex.events.outbox import event_row
 from xinex.identity.principal import Principal
 from xinex.integrations import formats
-from xinex.integrations.formats import InboundAlert, PayloadError
+from xinex.integrations.formats import ChangeEvent, InboundAlert, PayloadError
 from xinex.integrations.repository import IntegrationRepository, forget_keys, key_hash
 from xinex.integrations.schemas import (
     IntegrationCreate,
@@ -35,7 +37,7 @@ from xinex.integrations.schemas import (
     TestAlert,
     TestResult,
 )
-from xinex.kit.db import after_commit
+from xinex.kit.db import Database, after_commit
 from xinex.kit.errors import AppError
 from xinex.kit.types import utcnow
 from xinex.models.integrations import Integration
@@ -243,6 +245,20 @@ def alert_rows(i: Integration, alerts: list[InboundAlert], now: datetime) -> lis
                               tenant_id=i.tenant_id, dedup_key=outbox_key(i, alert.key), severity=shaped.severity,
                               payload=shaped.payload(i), occurred_at=now, created_at=now))
     return rows
+
+
+async def record_change(db: Database, i: Integration, change: ChangeEvent) -> uuid.UUID:
+    """A PagerDuty change event becomes an annotation of the integration's tenant (tagged `change`, the
+    integration and the source), committed before the 202: deploys show on charts next to the incidents."""
+    lines = [change.summary]
+    lines += [f"{link.get('text') or link['href']}: {link['href']}" for link in change.links if link.get("href")]
+    if change.details:
+        lines.append(json.dumps(change.details, ensure_ascii=False, sort_keys=True)[:4000])
+    tags = ["change", f"integration={i.name}"[:200]] + ([f"source={change.source}"[:200]] if change.source else [])
+    async with db.session(tenant_id=i.tenant_id) as session:
+        a = annotation_service.record_change(session, i.tenant_id, name=change.summary, description="\n".join(lines),
+                                      at=change.at or utcnow(), tags=tags)
+    return a.id
 
 
 def last_event_due(i: Integration, now: datetime) -> bool:

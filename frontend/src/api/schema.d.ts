@@ -4544,6 +4544,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/change/enqueue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a change event (PagerDuty Change Events-compatible)
+         * @description A deploy or configuration change, as PagerDuty's `https://events.pagerduty.com/v2/change/enqueue`
+         *     takes it (routing key of an integration of kind `pagerduty`; `payload.summary` required, `timestamp`,
+         *     `source`, `custom_details`, `links` kept). It pages nobody: it becomes an annotation of the team
+         *     (tagged `change`, `integration=<name>`, `source=<source>`), drawn on charts next to the incidents.
+         *     202 once stored; errors as `/v2/enqueue`'s.
+         */
+        post: operations["change_enqueue_v2_change_enqueue_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/alerts": {
         parameters: {
             query?: never;
@@ -9669,6 +9693,19 @@ export interface components {
             message: string;
             /** Dedup Key */
             dedup_key: string;
+        };
+        /**
+         * PagerDutyChangeAccepted
+         * @example {
+         *       "status": "success",
+         *       "message": "Change event processed"
+         *     }
+         */
+        PagerDutyChangeAccepted: {
+            /** Status */
+            status: string;
+            /** Message */
+            message: string;
         };
         /**
          * PagerDutyInvalid
@@ -33574,6 +33611,110 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["PagerDutyAccepted"];
+                };
+            };
+            /** @description the event is invalid: errors name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagerDutyInvalid"];
+                };
+            };
+            /** @description the integration is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagerDutyInvalid"];
+                };
+            };
+            /** @description no integration has this routing key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagerDutyInvalid"];
+                };
+            };
+            /** @description body over the inbound cap (512 KiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description past the integration's rate limit */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagerDutyInvalid"];
+                };
+            };
+        };
+    };
+    change_enqueue_v2_change_enqueue_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "routing_key": "4f1c2a0b9e8d7c6b5a4f3e2d1c0b9a88",
+                 *       "payload": {
+                 *         "summary": "Deployed checkout v2.14.0",
+                 *         "timestamp": "2026-12-04T21:00:00Z",
+                 *         "source": "ci.example.com",
+                 *         "custom_details": {
+                 *           "commit": "3f9a2c1"
+                 *         }
+                 *       },
+                 *       "links": [
+                 *         {
+                 *           "href": "https://ci.example.com/builds/812",
+                 *           "text": "build 812"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    routing_key: string;
+                    payload: {
+                        summary: string;
+                        /** Format: date-time */
+                        timestamp?: string;
+                        source?: string;
+                        custom_details?: Record<string, never>;
+                    };
+                    links?: Record<string, never>[];
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "success",
+                     *       "message": "Change event processed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PagerDutyChangeAccepted"];
                 };
             };
             /** @description the event is invalid: errors name each field */
