@@ -43,7 +43,9 @@ from xinex.timeseries.store import TimeSeriesError
 
 log = logging.getLogger("xinex.status_pages")
 
-CACHE_TTL_S = 0.5  # a status change is on the public page within this plus one build (a few ms to ~0.2 s)
+# A snapshot is fresh for this long from the moment its build began reading (not from when it finished): a
+# status change committed just after a build read the database is on the page within this plus one build.
+CACHE_TTL_S = 0.3
 MISSING_TTL_S = 2.0  # an unknown slug is asked again after this
 BARS_TTL_S = 60.0
 DAYS = 90
@@ -172,6 +174,7 @@ def _shared_build(db: Database, slug: str, key: tuple[int, str]) -> asyncio.Futu
     _INFLIGHT[key] = (generation, future)
 
     async def run() -> None:
+        started = time.monotonic()
         try:
             entry = await build(db, slug)
         except Exception as exc:  # noqa: BLE001 - waiters get it; a stale copy keeps being served meanwhile
@@ -181,7 +184,7 @@ def _shared_build(db: Database, slug: str, key: tuple[int, str]) -> asyncio.Futu
         else:
             future.set_result(entry)
             if _GENERATION.get(key, 0) == generation:
-                _CACHE[key] = (time.monotonic() + (CACHE_TTL_S if entry else MISSING_TTL_S), entry)
+                _CACHE[key] = (started + CACHE_TTL_S if entry else time.monotonic() + MISSING_TTL_S, entry)
         finally:
             if _INFLIGHT.get(key, (None, None))[1] is future:
                 del _INFLIGHT[key]

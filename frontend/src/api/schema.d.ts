@@ -3312,8 +3312,7 @@ export interface paths {
         put?: never;
         /**
          * Create Component
-         * @description Add a component to the page `page_id`, bound to a monitor, heartbeat or AI heartbeat of this tenant
-         *     (`source_type` + `source_id`) or manual. 422: no such source or group.
+         * @description Add a component to the page `page_id`, bound to a monitor, heartbeat or AI heartbeat of this tenant (`source_type` + `source_id`) or manual. 422: no such source or group.
          *
          *     Scope `statuspages:write`.
          */
@@ -3368,8 +3367,7 @@ export interface paths {
         get: operations["read_component_api_v1_status_components__component_id__get"];
         /**
          * Update Component
-         * @description Replace a component (name, group, source, `status_override`: set it to pin a status, null to derive it
-         *     again). If-Match guards (412).
+         * @description Replace a component (name, group, source, `status_override`: set it to pin a status, null to derive it again). If-Match guards (412).
          *
          *     Scope `statuspages:write`.
          */

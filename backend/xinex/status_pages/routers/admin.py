@@ -1,18 +1,23 @@
 """The tenant's status-page API: /status-pages, /status/groups, /status/components, incidents, subscribers."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: the routes made by mount_child() annotate with each kind's schemas,
+# which FastAPI must see as objects, not as names to look up in this module.
 import uuid
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Path as FastPath
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.identity.deps import Authorize
 from xinex.identity.principal import Principal
-from xinex.kit.db import DatabaseDep, SessionDep
+from xinex.kit.db import Database, DatabaseDep, SessionDep
 from xinex.kit.errors import error_responses
 from xinex.kit.etag import check_if_match, set_version
-from xinex.kit.pagination import Page, PageDep
+from xinex.kit.pagination import Page, PageDep, PageParams
 from xinex.models.status_pages import (
     StatusPage,
     StatusPageComponent,
@@ -99,144 +104,130 @@ async def delete_page(page_id: uuid.UUID, request: Request, principal: Writer, s
     return Response(status_code=204)
 
 
-# --- groups -----------------------------------------------------------------------------------------
+# --- groups and components: one CRUD, reachable at /status/{kind} and /status-pages/{id}/{kind} ----------
 
 
-@router.get("/status/groups", response_model=Page[GroupOut], responses=READ)
-async def list_groups(principal: Reader, session: SessionDep, params: PageDep,
-                      page_id: uuid.UUID | None = None) -> Page[GroupOut]:
-    """Component groups, of one page (`page_id`) or of all the tenant's pages, in display order."""
-    rows, total = await repository.groups(session, page_id, params.offset, params.per_page)
-    return Page.of([service.group_out(g) for g in rows], total, params)
+@dataclass(frozen=True)
+class Child:
+    """A page's child objects (groups, components) and the use cases behind their routes."""
+
+    kind: str  # the path segment: "groups" | "components"
+    one: str  # "group" | "component": its id parameter is `{one}_id`, its operations `read_{one}` …
+    model: type[Any]
+    create_in: type[BaseModel]  # the body on /status/{kind} (names its page)
+    body_in: type[BaseModel]  # the body under /status-pages/{id}/{kind} and of PUT
+    out: type[BaseModel]
+    rows: Callable[..., Awaitable[tuple[list[Any], int]]]  # repository.groups / components
+    to_out: Callable[[AsyncSession, Any], Awaitable[Any]]
+    create: Callable[..., Awaitable[Any]]
+    update: Callable[..., Awaitable[None]]
+    delete: Callable[..., Awaitable[None]]
+    docs: dict[str, str]
 
 
-@router.get("/status-pages/{page_id}/groups", response_model=Page[GroupOut], responses=READ)
-async def list_page_groups(page_id: uuid.UUID, principal: Reader, session: SessionDep,
-                           params: PageDep) -> Page[GroupOut]:
-    """The component groups of one page, in display order. 404: no such page."""
-    await repository.get_or_404(session, StatusPage, page_id)
-    rows, total = await repository.groups(session, page_id, params.offset, params.per_page)
-    return Page.of([service.group_out(g) for g in rows], total, params)
-
-
-@router.post("/status/groups", status_code=201, response_model=GroupOut, responses=WRITE)
-async def create_group(data: GroupCreateIn, request: Request, response: Response, principal: Writer, session: SessionDep,
-                       db: DatabaseDep) -> GroupOut:
-    """Add a component group to the page `page_id`. 404: no such page."""
-    g = await service.create_group(session, db, _actor(request, principal), data)
-    set_version(response, g)
+async def _group_out(session: AsyncSession, g: StatusPageGroup) -> GroupOut:
     return service.group_out(g)
 
 
-@router.post("/status-pages/{page_id}/groups", status_code=201, response_model=GroupOut, responses=WRITE)
-async def create_page_group(page_id: uuid.UUID, data: GroupIn, request: Request, response: Response,
-                            principal: Writer, session: SessionDep, db: DatabaseDep) -> GroupOut:
-    """Add a component group to this page (the body's page_id, if given, must be this one)."""
-    data = data.model_copy(update={"page_id": page_id})
-    g = await service.create_group(session, db, _actor(request, principal), data)
-    set_version(response, g)
-    return service.group_out(g)
+GROUPS = Child("groups", "group", StatusPageGroup, GroupCreateIn, GroupIn, GroupOut, repository.groups, _group_out,
+               service.create_group, service.update_group, service.delete_group, {
+                   "list": "Component groups, of one page (`page_id`) or of all the tenant's pages, in display order.",
+                   "list_page": "The component groups of one page, in display order. 404: no such page.",
+                   "create": "Add a component group to the page `page_id`. 404: no such page.",
+                   "create_page": "Add a component group to this page (the body's page_id, if given, must be "
+                                  "this one).",
+                   "read": "One component group. 404: no such group in this tenant.",
+                   "update": "Rename or reorder a group (it stays on its page). If-Match guards (412).",
+                   "delete": "Delete a group; its components stay on the page, outside any group."})
+COMPONENTS = Child(
+    "components", "component", StatusPageComponent, ComponentCreateIn, ComponentIn, ComponentOut,
+    repository.components, service.component_out, service.create_component, service.update_component,
+    service.delete_component, {
+        "list": "Components, of one page (`page_id`) or of all the tenant's pages, with the status each shows now.",
+        "list_page": "The components of one page, in display order. 404: no such page.",
+        "create": "Add a component to the page `page_id`, bound to a monitor, heartbeat or AI heartbeat of this "
+                  "tenant (`source_type` + `source_id`) or manual. 422: no such source or group.",
+        "create_page": "Add a component to this page (as POST /status/components with this page_id).",
+        "read": "One component with the status it shows. 404: no such component in this tenant.",
+        "update": "Replace a component (name, group, source, `status_override`: set it to pin a status, null to "
+                  "derive it again). If-Match guards (412).",
+        "delete": "Remove a component from its page."})
 
 
-@router.get("/status/groups/{group_id}", response_model=GroupOut, responses=READ)
-async def read_group(group_id: uuid.UUID, response: Response, principal: Reader, session: SessionDep) -> GroupOut:
-    """One component group. 404: no such group in this tenant."""
-    g = await repository.get_or_404(session, StatusPageGroup, group_id)
-    set_version(response, g)
-    return service.group_out(g)
+def _named(fn: Any, name: str, doc: str) -> Any:
+    fn.__name__ = fn.__qualname__ = name  # the operation ids the routes always had
+    fn.__doc__ = doc
+    return fn
 
 
-@router.put("/status/groups/{group_id}", response_model=GroupOut, responses=WRITE)
-async def update_group(group_id: uuid.UUID, data: GroupIn, request: Request, response: Response, principal: Writer,
-                       session: SessionDep, db: DatabaseDep) -> GroupOut:
-    """Rename or reorder a group (it stays on its page). If-Match guards (412)."""
-    g = await repository.get_or_404(session, StatusPageGroup, group_id)
-    check_if_match(request, g)
-    await service.update_group(session, db, _actor(request, principal), g, data)
-    set_version(response, g)
-    return service.group_out(g)
+def mount_child(c: Child) -> None:
+    """Register the CRUD of `c` at /status/{kind}[/{id}] and under /status-pages/{page_id}/{kind}."""
+    ItemId = Annotated[uuid.UUID, FastPath(alias=f"{c.one}_id")]
+    flat, under_page = f"/status/{c.kind}", f"/status-pages/{{page_id}}/{c.kind}"
+
+    async def rows(session: AsyncSession, page_id: uuid.UUID | None, params: PageParams) -> Page[Any]:
+        found, total = await c.rows(session, page_id, params.offset, params.per_page)
+        return Page.of([await c.to_out(session, x) for x in found], total, params)
+
+    async def create(data: BaseModel, request: Request, response: Response, principal: Principal,
+                     session: AsyncSession, db: Database) -> Any:
+        obj = await c.create(session, db, _actor(request, principal), data)
+        set_version(response, obj)
+        return await c.to_out(session, obj)
+
+    async def list_all(principal: Reader, session: SessionDep, params: PageDep,
+                       page_id: uuid.UUID | None = None) -> Any:
+        return await rows(session, page_id, params)
+
+    async def list_page(page_id: uuid.UUID, principal: Reader, session: SessionDep, params: PageDep) -> Any:
+        await repository.get_or_404(session, StatusPage, page_id)
+        return await rows(session, page_id, params)
+
+    async def create_flat(data: c.create_in, request: Request, response: Response,  # type: ignore[name-defined]
+                          principal: Writer, session: SessionDep, db: DatabaseDep) -> Any:
+        return await create(data, request, response, principal, session, db)
+
+    async def create_page(page_id: uuid.UUID, data: c.body_in, request: Request,  # type: ignore[name-defined]
+                          response: Response, principal: Writer, session: SessionDep, db: DatabaseDep) -> Any:
+        return await create(data.model_copy(update={"page_id": page_id}), request, response, principal, session, db)
+
+    async def read(item_id: ItemId, response: Response, principal: Reader, session: SessionDep) -> Any:
+        obj = await repository.get_or_404(session, c.model, item_id)
+        set_version(response, obj)
+        return await c.to_out(session, obj)
+
+    async def update(item_id: ItemId, data: c.body_in, request: Request,  # type: ignore[name-defined]
+                     response: Response, principal: Writer, session: SessionDep, db: DatabaseDep) -> Any:
+        obj = await repository.get_or_404(session, c.model, item_id)
+        check_if_match(request, obj)
+        await c.update(session, db, _actor(request, principal), obj, data)
+        set_version(response, obj)
+        return await c.to_out(session, obj)
+
+    async def delete(item_id: ItemId, request: Request, principal: Writer, session: SessionDep,
+                     db: DatabaseDep) -> Response:
+        obj = await repository.get_or_404(session, c.model, item_id)
+        check_if_match(request, obj)
+        await c.delete(session, db, _actor(request, principal), obj)
+        return Response(status_code=204)
+
+    one, many, item = c.one, c.kind, f"{flat}/{{{c.one}_id}}"
+    router.get(flat, response_model=Page[c.out], responses=READ)(  # type: ignore[name-defined]
+        _named(list_all, f"list_{many}", c.docs["list"]))
+    router.get(under_page, response_model=Page[c.out], responses=READ)(  # type: ignore[name-defined]
+        _named(list_page, f"list_page_{many}", c.docs["list_page"]))
+    router.post(flat, status_code=201, response_model=c.out, responses=WRITE)(
+        _named(create_flat, f"create_{one}", c.docs["create"]))
+    router.post(under_page, status_code=201, response_model=c.out, responses=WRITE)(
+        _named(create_page, f"create_page_{one}", c.docs["create_page"]))
+    router.get(item, response_model=c.out, responses=READ)(_named(read, f"read_{one}", c.docs["read"]))
+    router.put(item, response_model=c.out, responses=WRITE)(_named(update, f"update_{one}", c.docs["update"]))
+    router.delete(item, status_code=204, responses=error_responses(401, 403, 404, 412, 422))(
+        _named(delete, f"delete_{one}", c.docs["delete"]))
 
 
-@router.delete("/status/groups/{group_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
-async def delete_group(group_id: uuid.UUID, request: Request, principal: Writer, session: SessionDep,
-                       db: DatabaseDep) -> Response:
-    """Delete a group; its components stay on the page, outside any group."""
-    g = await repository.get_or_404(session, StatusPageGroup, group_id)
-    check_if_match(request, g)
-    await service.delete_group(session, db, _actor(request, principal), g)
-    return Response(status_code=204)
-
-
-# --- components -------------------------------------------------------------------------------------
-
-
-@router.get("/status/components", response_model=Page[ComponentOut], responses=READ)
-async def list_components(principal: Reader, session: SessionDep, params: PageDep,
-                          page_id: uuid.UUID | None = None) -> Page[ComponentOut]:
-    """Components, of one page (`page_id`) or of all the tenant's pages, with the status each shows now."""
-    rows, total = await repository.components(session, page_id, params.offset, params.per_page)
-    return Page.of([await service.component_out(session, c) for c in rows], total, params)
-
-
-@router.get("/status-pages/{page_id}/components", response_model=Page[ComponentOut], responses=READ)
-async def list_page_components(page_id: uuid.UUID, principal: Reader, session: SessionDep,
-                               params: PageDep) -> Page[ComponentOut]:
-    """The components of one page, in display order. 404: no such page."""
-    await repository.get_or_404(session, StatusPage, page_id)
-    rows, total = await repository.components(session, page_id, params.offset, params.per_page)
-    return Page.of([await service.component_out(session, c) for c in rows], total, params)
-
-
-@router.post("/status/components", status_code=201, response_model=ComponentOut, responses=WRITE)
-async def create_component(data: ComponentCreateIn, request: Request, response: Response, principal: Writer,
-                           session: SessionDep, db: DatabaseDep) -> ComponentOut:
-    """Add a component to the page `page_id`, bound to a monitor, heartbeat or AI heartbeat of this tenant
-    (`source_type` + `source_id`) or manual. 422: no such source or group."""
-    c = await service.create_component(session, db, _actor(request, principal), data)
-    set_version(response, c)
-    return await service.component_out(session, c)
-
-
-@router.post("/status-pages/{page_id}/components", status_code=201, response_model=ComponentOut, responses=WRITE)
-async def create_page_component(page_id: uuid.UUID, data: ComponentIn, request: Request, response: Response,
-                                principal: Writer, session: SessionDep, db: DatabaseDep) -> ComponentOut:
-    """Add a component to this page (as POST /status/components with this page_id)."""
-    data = data.model_copy(update={"page_id": page_id})
-    c = await service.create_component(session, db, _actor(request, principal), data)
-    set_version(response, c)
-    return await service.component_out(session, c)
-
-
-@router.get("/status/components/{component_id}", response_model=ComponentOut, responses=READ)
-async def read_component(component_id: uuid.UUID, response: Response, principal: Reader,
-                         session: SessionDep) -> ComponentOut:
-    """One component with the status it shows. 404: no such component in this tenant."""
-    c = await repository.get_or_404(session, StatusPageComponent, component_id)
-    set_version(response, c)
-    return await service.component_out(session, c)
-
-
-@router.put("/status/components/{component_id}", response_model=ComponentOut, responses=WRITE)
-async def update_component(component_id: uuid.UUID, data: ComponentIn, request: Request, response: Response,
-                           principal: Writer, session: SessionDep, db: DatabaseDep) -> ComponentOut:
-    """Replace a component (name, group, source, `status_override`: set it to pin a status, null to derive it
-    again). If-Match guards (412)."""
-    c = await repository.get_or_404(session, StatusPageComponent, component_id)
-    check_if_match(request, c)
-    await service.update_component(session, db, _actor(request, principal), c, data)
-    set_version(response, c)
-    return await service.component_out(session, c)
-
-
-@router.delete("/status/components/{component_id}", status_code=204,
-               responses=error_responses(401, 403, 404, 412, 422))
-async def delete_component(component_id: uuid.UUID, request: Request, principal: Writer, session: SessionDep,
-                           db: DatabaseDep) -> Response:
-    """Remove a component from its page."""
-    c = await repository.get_or_404(session, StatusPageComponent, component_id)
-    check_if_match(request, c)
-    await service.delete_component(session, db, _actor(request, principal), c)
-    return Response(status_code=204)
+mount_child(GROUPS)
+mount_child(COMPONENTS)
 
 
 # --- incidents --------------------------------------------------------------------------------------
