@@ -2,7 +2,7 @@
 // report an incident and take it through the four states, preview it, brand it, and see the public page.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { apiCall, assertAccessible, launch, newPage, screenshot, signUp, uniqueEmail } from "./harness.mjs";
+import { BASE_URL, apiCall, assertAccessible, launch, newPage, screenshot, signUp, uniqueEmail } from "./harness.mjs";
 
 let chrome;
 before(async () => { chrome = await launch(); });
@@ -99,6 +99,18 @@ test("a status page with a group, components, an incident through its four state
   await visitor.page.getByText("Website").first().waitFor();
   await visitor.page.getByText("Live status of Acme's services").waitFor();
   await visitor.context.close();
+
+  // A visitor subscribes on the public page; the editor lists and removes them.
+  const follower = uniqueEmail("follower");
+  const sub = await fetch(`${BASE_URL}/api/v1/public/status-pages/${slug}/subscribe`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email: follower }) });
+  assert.equal(sub.status, 202, await sub.text());
+  await page.getByRole("tab", { name: "Subscribers" }).click();
+  await page.getByRole("table", { name: "Subscribers" }).getByRole("row", { name: new RegExp(`email.*${follower}.*pending`) }).waitFor();
+  await assertAccessible(page, "status page: subscribers");
+  page.once("dialog", (d) => d.accept());
+  await page.getByRole("button", { name: `Remove subscriber ${follower}` }).click();
+  await page.getByText("No subscribers yet").waitFor();
 
   // Back on the list, then delete the page.
   await page.getByRole("link", { name: "← Status pages" }).click();

@@ -9,9 +9,10 @@ import { Alert, Button, Card, Checkbox, ErrorAlert, Loading, LoadError, SelectFi
 import { ComponentsEditor } from "./ComponentsEditor";
 import { useComponents, useGroups, usePageIncidents, type StatusPage } from "./data";
 import { IncidentsEditor } from "./IncidentsEditor";
+import { SubscribersList } from "./SubscribersList";
 import "./statuspages.css";
 
-const TABS = ["Components", "Incidents", "Settings", "Preview"] as const;
+const TABS = ["Components", "Incidents", "Subscribers", "Settings", "Preview"] as const;
 type Tab = (typeof TABS)[number];
 
 export function StatusPageEditor() {
@@ -41,6 +42,7 @@ export function StatusPageEditor() {
       <div role="tabpanel" id={`sp-panel-${tab}`} aria-labelledby={`sp-tab-${tab}`}>
         {tab === "Components" && <ComponentsEditor pageId={p.id} />}
         {tab === "Incidents" && <IncidentsEditor pageId={p.id} />}
+        {tab === "Subscribers" && <SubscribersList pageId={p.id} />}
         {tab === "Settings" && <PageSettings page={p} />}
         {tab === "Preview" && <Preview page={p} />}
       </div>
