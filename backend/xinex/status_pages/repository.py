@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from xinex.kit.errors import AppError
+from xinex.kit.repository import Repository
 from xinex.kit.tenancy import TENANT_KEY, bind_tenant, system_scope
 from xinex.models.ai_heartbeats import AiHeartbeat
 from xinex.models.heartbeats import Heartbeat
@@ -32,14 +32,42 @@ from xinex.models.tenant import Membership
 
 T = TypeVar("T")
 SOURCE_MODELS: dict[str, Any] = {"monitor": Monitor, "heartbeat": Heartbeat, "ai_heartbeat": AiHeartbeat}
-WHAT: dict[type[Any], str] = {StatusPage: "status page", StatusPageGroup: "component group", StatusPageComponent: "component",
-        StatusPageIncident: "status page incident", StatusPageSubscriber: "subscriber"}
+
+
+class PageRepository(Repository[StatusPage]):
+    model = StatusPage
+    label = "status page"
+
+
+class GroupRepository(Repository[StatusPageGroup]):
+    model = StatusPageGroup
+    label = "component group"
+
+
+class ComponentRepository(Repository[StatusPageComponent]):
+    model = StatusPageComponent
+    label = "component"
+
+
+class IncidentRepository(Repository[StatusPageIncident]):
+    model = StatusPageIncident
+    label = "status page incident"
+
+
+class SubscriberRepository(Repository[StatusPageSubscriber]):
+    model = StatusPageSubscriber
+    label = "subscriber"
+
+
+REPOSITORIES: dict[type[Any], type[Repository[Any]]] = {
+    r.model: r for r in (PageRepository, GroupRepository, ComponentRepository, IncidentRepository,
+                         SubscriberRepository)}
 
 
 async def get_or_404(session: AsyncSession, model: type[T], object_id: uuid.UUID) -> T:
-    obj = await session.get(model, object_id)
-    if obj is None:  # another tenant's row is filtered out by the session: the same 404
-        raise AppError("NOT_FOUND", f"{WHAT.get(model, 'object')} not found")
+    """The object in the session's tenant, or 404 "<what> not found" — also when another tenant has it
+    (kit Repository: the tenant criterion comes from the session, never written here)."""
+    obj: T = await REPOSITORIES[model](session).get_or_404(object_id)
     return obj
 
 
