@@ -63,6 +63,10 @@ test("on a phone the menu toggles and no main page overflows; the overview is li
     await page.getByRole("region", { name: /Monitors and heartbeats, scrollable/ }).evaluate((el) => { el.scrollTop = el.scrollHeight; });
     await page.getByRole("row", { name: /checkout api.*paused.*100 %/ }).waitFor();
     assert.ok(await overflow(page) <= 0, "the overview is wider than the screen");
+    // Its columns fit the phone too (no sideways scrolling inside the list), the name column included.
+    const fit = await page.getByRole("region", { name: /Monitors and heartbeats, scrollable/ })
+      .evaluate((el) => ({ over: el.scrollWidth - el.clientWidth, name: el.querySelector("thead th").getBoundingClientRect().width }));
+    assert.ok(fit.over <= 0 && fit.name >= 60, `the overview's columns do not fit: ${JSON.stringify(fit)}`);
     await assertAccessible(page, "overview on a phone");
     await screenshot(page, "phone-overview");
     await page.getByRole("button", { name: "Menu" }).click();

@@ -66,14 +66,15 @@ function OverviewTable({ rows }: { rows: Row[] }) {
         <caption className="sr-only">Monitors and heartbeats, the worst status first ({rows.length})</caption>
         <thead>
           <tr aria-rowindex={1}>
-            <th scope="col">Name</th><th scope="col" className="col-kind">Type</th><th scope="col">Status</th>
-            <th scope="col">Uptime 24 h</th><th scope="col" className="col-spark">Trend</th><th scope="col" className="col-last">Last activity</th>
+            <th scope="col">Name</th><th scope="col" className="col-kind">Type</th><th scope="col" className="col-status">Status</th>
+            <th scope="col" className="col-uptime">Uptime 24 h</th><th scope="col" className="col-spark">Trend</th><th scope="col" className="col-last">Last activity</th>
           </tr>
         </thead>
         <tbody>
-          {range.before > 0 && <tr aria-hidden="true" style={{ height: range.before }}><td colSpan={6} /></tr>}
+          {/* Spacers span one column: a wider span would add phantom columns where a phone hides two. */}
+          {range.before > 0 && <tr aria-hidden="true" className="spacer" style={{ height: range.before }}><td /></tr>}
           {rows.slice(range.start, range.end).map((r, i) => <OverviewRow key={r.key} row={r} index={range.start + i} />)}
-          {range.after > 0 && <tr aria-hidden="true" style={{ height: range.after }}><td colSpan={6} /></tr>}
+          {range.after > 0 && <tr aria-hidden="true" className="spacer" style={{ height: range.after }}><td /></tr>}
         </tbody>
       </table>
     </div>
