@@ -113,3 +113,36 @@ async def test_overview_window_bounds(client, alice, hours):
     r = await client.get("/api/v1/overview", params={"hours": hours}, headers=alice.bearer)
     assert r.status_code == 200, r.text
     assert r.json()["hours"] == hours
+
+
+async def test_overview_on_sqlite(sqlite_db):
+    """The embedded default: the windowed run query and the incident overlap work on SQLite too, per tenant."""
+    from xinex.analytics import service
+    from xinex.kit.types import utcnow
+    from xinex.models.heartbeats import HeartbeatRun
+    from xinex.models.tenant import Tenant
+
+    now = utcnow()
+    tenants = [Tenant(name="t", slug=f"t-{uuid.uuid4().hex[:8]}") for _ in range(2)]
+    async with sqlite_db.session(system="test") as session:
+        session.add_all(tenants)
+    ids = []
+    for tenant in tenants:
+        async with sqlite_db.session(tenant_id=tenant.id) as session:
+            hb = Heartbeat(tenant_id=tenant.id, name="job", slug=f"job-{uuid.uuid4().hex[:6]}", status="up",
+                           created_at=now - timedelta(days=2))
+            session.add(hb)
+            await session.flush()
+            session.add_all([HeartbeatRun(tenant_id=tenant.id, heartbeat_id=hb.id, run_id=f"r{i}", outcome="success",
+                                          started_at=now - timedelta(minutes=30 * i + 15), duration_ms=1000 * i)
+                             for i in range(60)])  # every 30 min for 30 h: 48 in the window, the last 24 kept
+            session.add(Incident(tenant_id=tenant.id, dedup_key=f"heartbeat:{hb.id}", title="down", severity="critical",
+                                 status="open", source_type="heartbeat", source_id=hb.id,
+                                 opened_at=now - timedelta(hours=6), last_alert_at=now - timedelta(hours=6)))
+            ids.append(hb.id)
+    async with sqlite_db.session(tenant_id=tenants[0].id) as session:
+        out = await service.overview(session, hours=24, heartbeats=True, monitors=True)
+    (h,) = out["heartbeats"]
+    assert h["id"] == ids[0]  # never the other tenant's
+    assert h["spark"] == [1000 * i for i in range(23, -1, -1)]  # the 24 latest, oldest first
+    assert 74.9 < h["uptime_pct"] < 75.1 and out["monitors"] == []
