@@ -65,6 +65,39 @@ async def test_same_host_within_window_pages_once(db, client, alice):
     assert listed.json()["total"] >= 2
 
 
+async def test_a_more_severe_incident_in_a_group_pages_and_becomes_its_primary(db, client, alice):
+    """A critical alert on a host whose warning is already paged is not kept quiet behind it."""
+    t0, host = start_time(), f"db-{uuid.uuid4().hex[:6]}"
+    await _route_to_alice(client, alice, host=host)
+    warn, crit, crit2, warn2 = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    e1 = await emit_event(db, alice.tenant_id, "monitor.down", t0, source_id=warn, severity="warning",
+                          payload={"name": "disk 85%", "host": host})
+    await settle(db, e1)
+    e2 = await emit_event(db, alice.tenant_id, "monitor.down", t0 + timedelta(minutes=1), source_id=crit,
+                          payload={"name": "database down", "host": host})
+    await settle(db, e2)
+    # Another critical and a warning on the same host after that: the critical is the primary now.
+    e3 = await emit_event(db, alice.tenant_id, "monitor.down", t0 + timedelta(minutes=2), source_id=crit2,
+                          payload={"name": "replica down", "host": host})
+    e4 = await emit_event(db, alice.tenant_id, "monitor.down", t0 + timedelta(minutes=2), source_id=warn2,
+                          severity="warning", payload={"name": "disk 86%", "host": host})
+    await settle(db, e3, e4)
+    await run_due(db, now=t0 + timedelta(minutes=3))
+    [first] = await incidents(db, alice.tenant_id, f"monitor:{warn}")
+    [critical] = await incidents(db, alice.tenant_id, f"monitor:{crit}")
+    [later_critical] = await incidents(db, alice.tenant_id, f"monitor:{crit2}")
+    [later_warning] = await incidents(db, alice.tenant_id, f"monitor:{warn2}")
+    assert first.group_id == critical.group_id == later_critical.group_id == later_warning.group_id
+    assert len(await pages(db, alice.tenant_id, first.id)) == 1
+    assert len(await pages(db, alice.tenant_id, critical.id)) == 1
+    assert await pages(db, alice.tenant_id, later_critical.id) == []
+    assert await pages(db, alice.tenant_id, later_warning.id) == []
+    assert "correlated" in await timeline_kinds(db, alice.tenant_id, critical.id)
+    r = await client.get("/api/v1/correlation-groups", headers=alice.bearer)
+    group = next(g for g in r.json()["items"] if g["id"] == str(first.group_id))
+    assert group["primary_incident_id"] == str(critical.id) and group["incident_count"] == 4
+
+
 async def test_silence_suppresses_paging_but_keeps_the_record(db, client, alice):
     t0, source = start_time(), uuid.uuid4()
     await _route_to_alice(client, alice, source_ids=[str(source)])

@@ -1,5 +1,7 @@
 """Correlation: incidents on the same host/service/project within a window form one group, and
-only the group's primary pages — one outage, one page."""
+only the group's primary pages — one outage, one page. The primary is the group's most severe
+incident: one more severe than the primary becomes the new primary and pages (a critical alert is
+never kept quiet behind a warning already paged)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from sqlmodel import col
 from xinex.models.incidents import CorrelationGroup, Incident, IncidentStatus
 
 WINDOW = timedelta(minutes=5)
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2, "critical": 3}
 
 
 def key_for(host: str | None, service: str | None, project: str | None) -> str | None:
@@ -25,8 +28,10 @@ def key_for(host: str | None, service: str | None, project: str | None) -> str |
 
 async def attach(session: AsyncSession, incident: Incident, at: datetime,
                  window: timedelta = WINDOW) -> tuple[CorrelationGroup | None, bool]:
-    """Join a live group for this incident's key or start one. Returns (group, is_primary).
-    A group is live while its primary is open, unsuppressed and it saw an alert within `window`."""
+    """Join a live group for this incident's key or start one. Returns (group, pages): `pages` is
+    true for a new group's first incident and for one more severe than the group's primary, which
+    takes the primary's place. A group is live while its primary is open, unsuppressed and it saw
+    an alert within `window`."""
     key = key_for(incident.host, incident.service, incident.project)
     if key is None:
         return None, True
@@ -38,10 +43,13 @@ async def attach(session: AsyncSession, incident: Incident, at: datetime,
         stmt = stmt.with_for_update(of=CorrelationGroup)
     found = (await session.execute(stmt)).first()
     if found is not None:
-        group, _primary = found
+        group, primary = found
         group.incident_count += 1
         group.last_alert_at = max(group.last_alert_at, at)
         incident.group_id = group.id
+        if SEVERITY_RANK.get(incident.severity, 0) > SEVERITY_RANK.get(primary.severity, 0):
+            group.primary_incident_id = incident.id
+            return group, True
         return group, False
     group = CorrelationGroup(tenant_id=incident.tenant_id, key=key, primary_incident_id=incident.id,
                              opened_at=at, last_alert_at=at)

@@ -27,6 +27,7 @@ from sqlmodel import col
 
 from xinex.events.outbox import apply_one, apply_pending
 from xinex.incidents import correlation, timeline
+from xinex.incidents.correlation import SEVERITY_RANK
 from xinex.incidents.service import acknowledge, resolve
 from xinex.incidents.silences import is_suppressed
 from xinex.kit.db import Database
@@ -37,7 +38,6 @@ from xinex.oncall import escalation
 from xinex.oncall.paging import create_page
 from xinex.oncall.routing import AlertFacts, plan
 
-SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2, "critical": 3}
 TRIGGER_SUFFIXES = ("down", "late", "degraded", "ran_too_long", "failed", "missed", "breached", "expiring",
                     "offline", "error", "triggered")
 RESOLVE_SUFFIXES = ("up", "recovered", "resolved", "online", "ok", "renewed")
@@ -126,12 +126,16 @@ async def _open(session: AsyncSession, event: OutboxEvent, facts: AlertFacts, no
         timeline.add(session, incident, "suppressed", f"Paging suppressed by {suppression.kind} {suppression.name}",
                      at, data=suppression.as_dict())
     else:
-        group, primary = await correlation.attach(session, incident, at)
-        if group is not None and not primary:
+        group, pages = await correlation.attach(session, incident, at)
+        if group is not None and group.primary_incident_id != incident.id:
             timeline.add(session, incident, "correlated",
                          f"Grouped with incident {group.primary_incident_id} ({group.key}): not paged separately",
                          at, data={"group_id": str(group.id), "primary_incident_id": str(group.primary_incident_id)})
-        else:
+        elif group is not None and group.incident_count > 1:
+            timeline.add(session, incident, "correlated",
+                         f"Grouped ({group.key}) but more severe than the group's incidents so far: paged",
+                         at, data={"group_id": str(group.id), "primary_incident_id": str(incident.id)})
+        if pages:
             await session.flush()
             await _start_paging(session, incident, now)
     await timeline.announce(session, incident, "incident.triggered")
