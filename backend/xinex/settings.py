@@ -156,7 +156,7 @@ class Settings(BaseSettings):
     push_ca_file: str = ""
     # A notification's Acknowledge / Resolve token lives this long (and never past the incident's resolve).
     push_action_ttl_s: int = Field(default=3600, ge=60)
-    # Devices of one fan-out sent to at once (HTTP/2 streams over the pooled provider connections).
+    # Devices a process sends to at once, across its fan-outs (HTTP/2 streams over the pooled provider connections).
     push_concurrency: int = Field(default=64, ge=1, le=1000)
 
     @model_validator(mode="after")

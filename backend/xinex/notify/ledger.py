@@ -23,7 +23,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, bindparam, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -259,17 +259,28 @@ async def finish(session: AsyncSession, row: NotificationAttempt, outcome: Outco
     return row
 
 
+_OUTCOME_COLUMNS = ("attempts", "last_attempt_at", "lease_until", "response_code", "error", "duration_ms",
+                    "next_attempt_at", "status", "delivered_at")
+
+
+def _outcome_update():
+    """One UPDATE for any number of outcomes (executemany): compiled once, not once per row."""
+    table = NotificationAttempt.__table__
+    return (update(table).where(table.c.id == bindparam("row_id"), table.c.tenant_id == bindparam("row_tenant"))
+            .values({name: bindparam(f"new_{name}") for name in _OUTCOME_COLUMNS}))
+
+
 async def finish_many(session: AsyncSession, tenant_id: uuid.UUID,
                       done: list[tuple[NotificationAttempt, Outcome]], now: datetime | None = None) -> None:
     """`finish` for several rows in one transaction (a push fan-out records its devices together)."""
     now = now or utcnow()
-    changes = [(row, _outcome_values(row, outcome, now)) for row, outcome in done]
+    changes = [(row, {"delivered_at": None, **_outcome_values(row, outcome, now)}) for row, outcome in done]
     if not changes:
         return
+    params = [{"row_id": row.id, "row_tenant": tenant_id, **{f"new_{k}": values[k] for k in _OUTCOME_COLUMNS}}
+              for row, values in changes]
     async with ledger_session(session, tenant_id) as s:
-        for row, values in changes:
-            await s.execute(update(NotificationAttempt).where(NotificationAttempt.id == row.id).values(**values)
-                            .execution_options(synchronize_session=False))
+        await s.execute(_outcome_update(), params)
     for row, values in changes:
         for key, value in values.items():
             setattr(row, key, value)
