@@ -4,58 +4,38 @@ for the importer's tests."""
 
 from __future__ import annotations
 
-import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+from datetime import datetime
 
-PAGE = 2
+from tests.integrations.fake_api import PAGE, FakeApi
 
 
-class FakePagerDuty:
+class FakePagerDuty(FakeApi):
+    record_query = False
     def __init__(self, token: str, data: dict) -> None:
-        self.token, self.data, self.requests = token, data, []
-        fake = self
+        self.token = token
+        super().__init__(data)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                return None
-
-            def _answer(self, status: int, body: dict) -> None:
-                raw = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def do_GET(self):  # noqa: N802
-                url = urlparse(self.path)
-                fake.requests.append(url.path)
-                if self.headers.get("Authorization") != f"Token token={fake.token}":
-                    return self._answer(401, {"error": {"message": "Unauthorized", "code": 2006}})
-                single = re.fullmatch(r"/schedules/(\w+)", url.path)
-                if single:
-                    found = [s for s in fake.data["schedules"] if s["id"] == single.group(1)]
-                    return self._answer(200, {"schedule": found[0]}) if found else self._answer(404, {})
-                name = url.path.strip("/")
-                if name not in fake.data:
-                    return self._answer(404, {"error": {"message": "Not Found", "code": 2100}})
-                items = fake.data[name]
-                if name == "schedules":  # the list has summaries; the layers come with GET /schedules/{id}
-                    items = [{"id": s["id"], "name": s["name"], "type": "schedule"} for s in items]
-                query = parse_qs(url.query)
-                offset = int(query.get("offset", ["0"])[0])
-                limit = min(int(query.get("limit", ["25"])[0]), PAGE)
-                page = items[offset:offset + limit]
-                return self._answer(200, {name: page, "limit": limit, "offset": offset,
-                                          "more": offset + limit < len(items), "total": None})
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, path, query, headers):
+        if headers.get("Authorization") != f"Token token={self.token}":
+            return 401, {"error": {"message": "Unauthorized", "code": 2006}}
+        overrides = re.fullmatch(r"/schedules/(\w+)/overrides", path)
+        if overrides:  # those overlapping [since, until], unpaged, as PagerDuty answers
+            since, until = (datetime.fromisoformat(query[k][0]) for k in ("since", "until"))
+            return 200, {"overrides": [o for o in self.data.get("overrides", {}).get(overrides.group(1), [])
+                                       if datetime.fromisoformat(o["start"].replace("Z", "+00:00")) < until
+                                       and datetime.fromisoformat(o["end"].replace("Z", "+00:00")) > since]}
+        single = re.fullmatch(r"/schedules/(\w+)", path)
+        if single:
+            found = [s for s in self.data["schedules"] if s["id"] == single.group(1)]
+            return (200, {"schedule": found[0]}) if found else (404, {})
+        name = path.strip("/")
+        if name not in self.data:
+            return 404, {"error": {"message": "Not Found", "code": 2100}}
+        items = self.data[name]
+        if name == "schedules":  # the list has summaries; the layers come with GET /schedules/{id}
+            items = [{"id": s["id"], "name": s["name"], "type": "schedule"} for s in items]
+        offset = int(query.get("offset", ["0"])[0])
+        limit = min(int(query.get("limit", ["25"])[0]), PAGE)
+        page = items[offset:offset + limit]
+        return 200, {name: page, "limit": limit, "offset": offset, "more": offset + limit < len(items), "total": None}

@@ -44,6 +44,14 @@ async def one_incident(db, account, integration: dict, sender_key: str) -> Incid
     return found[0]
 
 
+async def assert_on_call(client, account, schedule_id: str, expected: dict[str, str]) -> None:
+    """The imported schedule answers "who is on call at T?" as the source does, for each instant
+    (the importers' tests pick instants on both sides of a DST change: CET -> CEST on 2026-03-29)."""
+    for at, who in expected.items():
+        r = await client.get(f"/api/v1/schedules/{schedule_id}/oncall", params={"at": at}, headers=account.bearer)
+        assert r.status_code == 200 and r.json()["user_id"] == who, (at, r.json())
+
+
 def self_signed(directory) -> tuple[str, str]:
     """A certificate for localhost / 127.0.0.1 and its key, as PEM files in `directory`."""
     import ipaddress

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integrations.fake_grafana_oncall import FakeGrafanaOnCall
+from tests.integrations.helpers import assert_on_call
 from tests.tenancy.helpers import join
 
 TOKEN = "oncall-api-token-0123456789"
@@ -70,10 +71,7 @@ async def test_import_from_grafana_oncall(client, alice, oncall_source):
     expected = {"2026-03-27T12:00:00Z": alice.user_id, "2026-03-28T12:00:00Z": bob.user_id,
                 "2026-03-29T07:30:00Z": bob.user_id, "2026-03-30T06:30:00Z": alice.user_id,
                 "2026-03-30T07:30:00Z": bob.user_id, "2026-03-31T07:01:00Z": alice.user_id}
-    for at, who in expected.items():
-        r = await client.get(f"/api/v1/schedules/{sched['object_id']}/oncall", params={"at": at},
-                             headers=alice.bearer)
-        assert r.json()["user_id"] == who, (at, r.json())
+    await assert_on_call(client, alice, sched["object_id"], expected)
 
     [pol] = [i for i in report["items"] if i["type"] == "escalation_policy"]
     policy = (await client.get(f"/api/v1/escalation-policies/{pol['object_id']}", headers=alice.bearer)).json()

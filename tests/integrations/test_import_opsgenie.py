@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integrations.fake_opsgenie import FakeOpsgenie
+from tests.integrations.helpers import assert_on_call
 from tests.tenancy.helpers import join
 
 KEY = "eb243592-faa2-4ba2-a551-1afdf565c889"
@@ -71,10 +72,7 @@ async def test_import_from_opsgenie(client, alice, opsgenie_source):
                 "2026-03-30T06:30:00Z": alice.user_id,  # Mon 08:30 CEST: Sunday's shift until 09:00 local
                 "2026-03-30T07:30:00Z": bob.user_id,    # Mon 09:30 CEST
                 "2026-03-31T07:01:00Z": alice.user_id}  # Tue 09:01 CEST
-    for at, who in expected.items():
-        r = await client.get(f"/api/v1/schedules/{sched['object_id']}/oncall", params={"at": at},
-                             headers=alice.bearer)
-        assert r.json()["user_id"] == who, (at, r.json())
+    await assert_on_call(client, alice, sched["object_id"], expected)
 
     [pol] = [i for i in report["items"] if i["type"] == "escalation_policy"]
     policy = (await client.get(f"/api/v1/escalation-policies/{pol['object_id']}", headers=alice.bearer)).json()

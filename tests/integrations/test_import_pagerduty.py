@@ -8,13 +8,14 @@ and never duplicates; what cannot be mapped is listed with the reason; the CLI p
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from xinex.cli import main as cli
 
 from tests.conftest import assert_error
 from tests.integrations.fake_pagerduty import FakePagerDuty
-from tests.integrations.helpers import serve
+from tests.integrations.helpers import assert_on_call, serve
 from tests.tenancy.helpers import join
 
 TOKEN = "u+pd-read-only-token"
@@ -56,7 +57,18 @@ def source(alice_email: str, bob_email: str) -> dict:
                  "escalation_policy": {"id": "PEP1", "type": "escalation_policy_reference"}},
                 {"id": "PSVC2", "type": "service", "name": "Legacy",
                  "escalation_policy": {"id": "PGONE", "type": "escalation_policy_reference"}}]
-    return {"users": users, "schedules": [weekdays, odd], "escalation_policies": [policy], "services": services}
+    # Overrides of PSCHED1 (GET /schedules/{id}/overrides): bob covers two hours next month, carol (not a
+    # member) cannot be imported, and one that ended last year is not asked for (PagerDuty's since/until).
+    soon = (datetime.now(UTC) + timedelta(days=30)).replace(hour=10, minute=0, second=0, microsecond=0)
+    overrides = {"PSCHED1": [
+        {"id": "PO1", "start": soon.isoformat(), "end": (soon + timedelta(hours=2)).isoformat(),
+         "user": {"id": "PBOB", "type": "user_reference"}},
+        {"id": "PO2", "start": (soon + timedelta(days=1)).isoformat(), "end": (soon + timedelta(days=2)).isoformat(),
+         "user": {"id": "PCAROL", "type": "user_reference"}},
+        {"id": "PO3", "start": "2025-03-01T00:00:00Z", "end": "2025-03-02T00:00:00Z",
+         "user": {"id": "PBOB", "type": "user_reference"}}]}
+    return {"users": users, "schedules": [weekdays, odd], "escalation_policies": [policy], "services": services,
+            "overrides": overrides}
 
 
 @pytest.fixture
@@ -86,7 +98,7 @@ async def test_import_from_pagerduty(app, client, alice, outsider, pagerduty_sou
     assert r.status_code == 200, r.text
     plan = r.json()
     assert plan["dry_run"] is True and plan["summary"] == {
-        "user": {"matched": 2, "invited": 1}, "schedule": {"create": 2},
+        "user": {"matched": 2, "invited": 1}, "schedule": {"create": 2}, "override": {"create": 1},
         "escalation_policy": {"create": 1}, "service": {"create": 2}}
     assert all(i["key"] is None for i in plan["items"])
     assert {p: await _count(client, alice, p) for p in before} == before
@@ -120,10 +132,15 @@ async def test_import_from_pagerduty(app, client, alice, outsider, pagerduty_sou
                 "2026-03-30T06:30:00Z": alice.user_id,  # Mon 08:30 CEST: Sunday's shift until 09:00 local
                 "2026-03-30T07:30:00Z": bob.user_id,    # Mon 09:30 CEST: handed off at 09:00 local, not 10:00
                 "2026-03-31T07:01:00Z": alice.user_id}  # Tue 09:01 CEST
-    for at, who in expected.items():
-        r = await client.get(f"/api/v1/schedules/{sched['object_id']}/oncall", params={"at": at},
-                             headers=alice.bearer)
-        assert r.status_code == 200 and r.json()["user_id"] == who, (at, r.json())
+    await assert_on_call(client, alice, sched["object_id"], expected)
+    # The override: bob covers the two hours, whoever the layers put there.
+    [ov] = [i for i in report["items"] if i["type"] == "override"]
+    assert ov["external_id"] == "PO1"
+    listed = (await client.get(f"/api/v1/schedules/{sched['object_id']}/overrides", headers=alice.bearer)).json()
+    assert [(o["id"], o["user_id"]) for o in listed["items"]] == [(ov["object_id"], bob.user_id)]
+    start = datetime.fromisoformat(listed["items"][0]["starts_at"].replace("Z", "+00:00"))
+    await assert_on_call(client, alice, sched["object_id"], {(start + timedelta(hours=1)).isoformat(): bob.user_id})
+    assert ("override", "user PCAROL is not a member yet: not imported") in whys
 
     [pol] = [i for i in report["items"] if i["type"] == "escalation_policy"]
     policy = (await client.get(f"/api/v1/escalation-policies/{pol['object_id']}", headers=alice.bearer)).json()
@@ -145,12 +162,14 @@ async def test_import_from_pagerduty(app, client, alice, outsider, pagerduty_sou
     assert r.status_code == 200, r.text
     again = r.json()
     assert again["summary"] == {"user": {"matched": 2, "invited": 1}, "schedule": {"update": 2},
-                                "escalation_policy": {"update": 1}, "service": {"update": 2}}
+                                "override": {"update": 1}, "escalation_policy": {"update": 1}, "service": {"update": 2}}
     assert all(i["key"] is None for i in again["items"])
     assert await _count(client, alice, "/api/v1/schedules") == before["/api/v1/schedules"] + 2
     assert await _count(client, alice, "/api/v1/integrations") == before["/api/v1/integrations"] + 2
     assert await _count(client, alice, "/api/v1/alert-routing-rules") == before["/api/v1/alert-routing-rules"] + 1
     assert len((await client.get("/api/v1/invitations", headers=alice.bearer)).json()["items"]) == 1
+    assert (await client.get(f"/api/v1/schedules/{sched['object_id']}/overrides",
+                             headers=alice.bearer)).json()["total"] == 1
 
     # Another tenant sees none of it; its own dry run matches none of alice's members.
     assert_error(await client.get(f"/api/v1/schedules/{sched['object_id']}", headers=outsider.bearer),
@@ -184,5 +203,5 @@ async def test_the_cli_prints_the_plan(app, client, alice, pagerduty_source, cap
     assert "plan: invited  user               carol-pd-import@example.com" in out
     assert "cannot map schedule Odd turns: layer 'Layer 1': a turn of 5400 s is not whole hours" in out
     assert out.strip().splitlines()[-1] == (
-        "summary (dry run, nothing changed): escalation_policy: 1 create; schedule: 2 create; "
-        "service: 2 create; user: 1 invited, 2 matched; 6 problem(s)")
+        "summary (dry run, nothing changed): escalation_policy: 1 create; override: 1 create; schedule: 2 create; "
+        "service: 2 create; user: 1 invited, 2 matched; 7 problem(s)")

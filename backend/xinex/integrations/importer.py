@@ -25,7 +25,7 @@ import json
 import re
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -42,18 +42,29 @@ from xinex.integrations.schemas import IntegrationCreate
 from xinex.kit import outbound
 from xinex.kit.errors import AppError
 from xinex.kit.fields import valid_timezone
+from xinex.kit.tenancy import bound_tenant
 from xinex.models.identity import User
 from xinex.models.integrations import ImportLink, Integration
-from xinex.models.oncall import EscalationPolicy, RoutingRule, Schedule
+from xinex.models.oncall import EscalationPolicy, RoutingRule, Schedule, ScheduleOverride
 from xinex.models.tenant import Membership, Role
 from xinex.oncall import service as oncall
-from xinex.oncall.schemas import LayerIn, PolicyIn, RestrictionIn, RoutingRuleIn, ScheduleIn, StepIn, Target
+from xinex.oncall.schemas import (
+    LayerIn,
+    OverrideIn,
+    PolicyIn,
+    RestrictionIn,
+    RoutingRuleIn,
+    ScheduleIn,
+    StepIn,
+    Target,
+)
 from xinex.tenants.service import create_invitation
 
 SOURCE = "pagerduty"
 SOURCES = ("pagerduty", "opsgenie", "grafana-oncall")
 LABELS = {"pagerduty": "PagerDuty", "opsgenie": "Opsgenie", "grafana-oncall": "Grafana OnCall"}
 PAGE_LIMIT = 100
+OVERRIDES_AHEAD = timedelta(days=365)  # overrides imported: those overlapping the coming year
 MAX_PAGES = 200  # 20,000 objects per collection: a bound on a source that never says "no more"
 DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
@@ -64,7 +75,7 @@ class ImportFailed(Exception):
 
 @dataclass
 class Item:
-    type: str  # user | schedule | escalation_policy | service
+    type: str  # user | schedule | override | escalation_policy | service
     external_id: str
     name: str
     action: str  # matched | invited | create | update | skip
@@ -428,6 +439,10 @@ class Importer:
         if principal.tenant_id is None:
             raise AppError("FORBIDDEN", "Imports go into a tenant: use a credential of one")
         self.session, self.principal, self.request = session, principal, request
+        # Every query below is scoped by the session's tenant (kit/tenancy.py), none by hand: it must be
+        # bound to the caller's (bound_tenant raises on an unbound session or a system scope).
+        if bound_tenant(session) != principal.tenant_id:
+            raise AppError("FORBIDDEN", "Imports go into the tenant of the credential used")
         self.tenant_id: uuid.UUID = principal.tenant_id
         self.public_url = public_url
         self.source = source
@@ -453,8 +468,7 @@ class Importer:
 
     async def users_step(self, users: list[dict[str, Any]]) -> None:
         rows = await self.session.execute(
-            select(col(User.id), col(User.email)).join(Membership, col(Membership.user_id) == col(User.id))
-            .where(col(Membership.tenant_id) == self.tenant_id))
+            select(col(User.id), col(User.email)).join(Membership, col(Membership.user_id) == col(User.id)))
         members = {email.lower(): user_id for user_id, email in rows.all()}
         for u in users:
             email = str(u.get("email") or "").strip().lower()
@@ -534,6 +548,40 @@ class Importer:
             self.report.items.append(Item("schedule", str(raw["id"]), data.name,
                                           "update" if existing else "create", str(schedule.id),
                                           f"{len(data.layers)} layer(s), {tz_name}"))
+            await self._overrides(raw, schedule.id)
+
+    async def _overrides(self, raw: dict[str, Any], schedule_id: uuid.UUID) -> None:
+        """The schedule's overrides (someone covering a shift), each once: a re-run updates it."""
+        for o in raw.get("overrides") or []:
+            user_ref = str((o.get("user") or {}).get("id"))
+            try:
+                starts = datetime.fromisoformat(str(o.get("start")).replace("Z", "+00:00"))
+                ends = datetime.fromisoformat(str(o.get("end")).replace("Z", "+00:00"))
+            except ValueError:
+                self.problem("override", o, "start or end is not an ISO 8601 date-time")
+                continue
+            if starts.tzinfo is None or ends.tzinfo is None or ends <= starts:
+                self.problem("override", o, "start and end must carry an offset, end after start")
+                continue
+            if user_ref not in self.users:
+                self.problem("override", o, f"user {user_ref} is not a member yet: not imported")
+                continue
+            link = await self._link("override", str(o.get("id")))
+            existing = None
+            if link is not None:
+                existing = (await self.session.execute(select(ScheduleOverride).where(
+                    col(ScheduleOverride.id) == link.object_id))).scalar_one_or_none()
+            if existing is not None:
+                existing.user_id, existing.starts_at, existing.ends_at = self.users[user_ref], starts, ends
+                override = existing
+            else:
+                override = await oncall.create_override(
+                    self.session, self.tenant_id, schedule_id,
+                    OverrideIn(user_id=self.users[user_ref], starts_at=starts, ends_at=ends),
+                    request=self.request, principal=self.principal)
+                await self._remember("override", str(o.get("id")), "schedule_override", override.id)
+            self.report.items.append(Item("override", str(o.get("id")), f"{starts.isoformat()} – {ends.isoformat()}",
+                                          "update" if existing else "create", str(override.id)))
 
     async def policies_step(self, policies: list[dict[str, Any]]) -> None:
         for raw in policies:
@@ -635,6 +683,13 @@ async def read_pagerduty(url: str, token: str) -> dict[str, list[dict[str, Any]]
     users = await reader.collection("/users", "users")
     summaries = await reader.collection("/schedules", "schedules")
     schedules = [(await reader.get(f"/schedules/{s['id']}")).get("schedule") or s for s in summaries if s.get("id")]
+    # Overrides from now on (PagerDuty answers those overlapping [since, until]); past ones change nothing.
+    now = datetime.now(UTC)
+    window = {"since": now.isoformat(), "until": (now + OVERRIDES_AHEAD).isoformat()}
+    for schedule in schedules:
+        if isinstance(schedule, dict) and schedule.get("id"):
+            found = (await reader.get(f"/schedules/{schedule['id']}/overrides", window)).get("overrides")
+            schedule["overrides"] = [o for o in found or [] if isinstance(o, dict)]
     policies = await reader.collection("/escalation_policies", "escalation_policies")
     services = await reader.collection("/services", "services")
     return {"users": users, "schedules": [s for s in schedules if isinstance(s, dict)],
