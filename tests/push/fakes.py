@@ -258,6 +258,8 @@ class FakeAPNs(Scripted):
             return 400, {"apns-id": apns_id}, b'{"reason":"BadDeviceToken"}'
         if answer == "429":
             return 429, {"apns-id": apns_id}, b'{"reason":"TooManyRequests"}'
+        if answer == "expired_provider_token":
+            return 403, {"apns-id": apns_id}, b'{"reason":"ExpiredProviderToken"}'
         return int(answer), {"apns-id": apns_id}, b'{"reason":"InternalServerError"}'
 
     def _check(self, request: H2Request) -> str | None:
@@ -331,6 +333,9 @@ class FakeFCM(Scripted):
             return _fcm_error(400, "INVALID_ARGUMENT", "INVALID_ARGUMENT")
         if answer == "429":
             return _fcm_error(429, "RESOURCE_EXHAUSTED", "QUOTA_EXCEEDED")
+        if answer == "unauthenticated":  # the access token was revoked or expired early
+            self.access_tokens.discard(bearer)
+            return _fcm_error(401, "UNAUTHENTICATED", None)
         return _fcm_error(int(answer), "UNAVAILABLE", "UNAVAILABLE")
 
     def _grant(self, request: H2Request) -> tuple[int, dict[str, str], bytes]:

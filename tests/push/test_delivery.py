@@ -218,3 +218,23 @@ async def test_a_push_channel_reaches_its_users_devices(client, mobile, alice, a
     # A test message has no incident to act on: no action tokens, normal urgency.
     xinex = apns.delivered(ios)[0].json()["xinex"]
     assert "ack_token" not in xinex and xinex["urgency"] == "normal"
+
+
+async def test_a_refused_provider_credential_is_renewed_and_the_push_retried(app, client, mobile, db, alice, apns,
+                                                                             fcm):
+    from xinex.push import apns as apns_client
+    from xinex.push import fcm as fcm_client
+
+    ios, android = await two_phones(client, mobile, alice)
+    apns.script(ios, "expired_provider_token")
+    fcm.script(android, "unauthenticated")
+    grants = fcm.grants
+    page_id, _ = await page_user(app, db, await open_incident(db, alice.tenant_id), alice.user_id)
+    assert apns_client.PROVIDER_TOKEN._value is None and fcm_client.ACCESS_TOKEN._value is None  # both dropped
+    devices = {d.token: d.id for d in await device_rows(db, alice.tenant_id)}
+    rows = {r.target: r for r in await attempts(db, alice.tenant_id, str(page_id))}
+    assert rows[f"push:{devices[ios]}"].status == "retrying" and rows[f"push:{devices[ios]}"].response_code == 403
+    assert rows[f"push:{devices[android]}"].status == "retrying" and rows[f"push:{devices[android]}"].response_code == 401
+    await retry_due(db, now=utcnow() + timedelta(minutes=20))
+    assert len(apns.delivered(ios)) == 1 and len(fcm.delivered(android)) == 1
+    assert fcm.grants > grants  # a new access token was minted for the retry
