@@ -3,11 +3,11 @@ items < 500 ms; initial JavaScript ≤ 200 KB gzipped (also a test: tests/web/te
 
 One `xinex run` (embedded default) serves the built app; Debian's Chromium, driven by playwright-core
 (frontend/e2e/bench.mjs), loads it. Times are the page's own clock: navigation start → the sign-in form
-usable (a fresh browser context each time, so nothing is cached), and navigation start → every row of the
+usable (a fresh browser context each time, so nothing is cached), and navigation start → the
 overview drawn for an account with 1,000 heartbeats (all 1,000 items in its table — aria-rowcount — and the
 rows in view on screen: the list is virtualised, rows further down are drawn as they scroll in; the bundle
-cached, the items with their uptimes and sparklines from one request to GET /api/v1/overview), and the same with the API's recorded answers replayed from memory, which leaves
-what the browser spends itself. The first run of each is a warm-up and not counted.
+cached, the items with their uptimes and sparklines from one request to GET /api/v1/overview), and the same with the API's recorded answers replayed
+from memory, which leaves what the browser spends itself. The first run of each is a warm-up and not counted.
 
 `python -m bench --only webapp`.
 """
