@@ -129,6 +129,9 @@ NOT_EXPRESSIBLE = {
     "POST /api/v1/status-pages/{page_id}/incidents": "components of this page; an existing linked incident",
     "PATCH /api/v1/status-pages/{page_id}/incidents/{incident_id}": "as POST",
     "POST /api/v1/public/status-pages/{slug}/subscribe": "exactly one of email and webhook_url",
+    "POST /api/v1/incidents/{incident_id}/reassign": "exactly one of user_id and escalation_policy_id, naming a "
+                                                     "member or a policy of the team",
+    "POST /api/v1/push-tokens": "an APNs device token (64 to 200 hex digits) when the platform is ios",
     "POST /v2/enqueue": "the Events API's cross-field rules (a payload for trigger, a dedup_key for acknowledge "
                         "and resolve), answered in PagerDuty's 400",
 }

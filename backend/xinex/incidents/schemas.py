@@ -172,7 +172,7 @@ class ReassignIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"user_id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f"},
         {"escalation_policy_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"},
-    ]})
+    ], "oneOf": [{"required": ["user_id"]}, {"required": ["escalation_policy_id"]}]})
 
     user_id: uuid.UUID | None = None
     escalation_policy_id: uuid.UUID | None = None

@@ -10705,7 +10705,7 @@ export interface components {
             user_id?: string | null;
             /** Escalation Policy Id */
             escalation_policy_id?: string | null;
-        };
+        } & (unknown | unknown);
         /** RegionStatus */
         RegionStatus: {
             /** Region */
