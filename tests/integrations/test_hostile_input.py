@@ -48,3 +48,24 @@ async def test_deep_nesting_is_a_400(client, alice):
     r = await client.post("/v2/alerts", content=b"{" * 50_000, headers={
         "Authorization": f"GenieKey {og['key']}", "Content-Type": "application/json"})
     assert r.status_code == 422 and "JSON" in r.json()["message"], r.text
+
+
+async def test_change_events_take_hostile_bodies_too(client, alice):
+    pd = await make_integration(client, alice, "pagerduty")
+    raw = ('{"routing_key": "KEY", "payload": {"summary": "deploy \\u0000 \\ud800", "timestamp": '
+           '"2026-12-04t21:00:00z", "custom_details": {"k\\u0000": "\\udfff"}}}').replace("KEY", pd["key"])
+    r = await client.post("/v2/change/enqueue", content=raw.encode(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 202, r.text
+    r = await client.get("/api/v1/annotations", params={"from": "2026-12-04T20:00:00Z", "to": "2026-12-04T22:00:00Z"},
+                         headers=alice.bearer)
+    assert "deploy  \ufffd" in [a["name"] for a in r.json()["items"]]
+    deep = {"routing_key": pd["key"], "payload": {"summary": "s", "custom_details": {}}}
+    node = deep["payload"]["custom_details"]
+    for _ in range(100):
+        node["n"] = {}
+        node = node["n"]
+    r = await client.post("/v2/change/enqueue", json=deep)
+    assert r.status_code == 400 and r.json()["errors"] == ["the body nests deeper than 64 levels"], r.text
+    r = await client.post("/v2/change/enqueue", json={"routing_key": pd["key"], "payload": {
+        "summary": "s", "timestamp": "yesterday"}})
+    assert r.status_code == 400 and r.json()["errors"] == ["'payload.timestamp' is not an ISO 8601 date-time"]

@@ -185,7 +185,8 @@ def pagerduty_change(body: Any) -> tuple[str, ChangeEvent]:
     at = None
     if not _blank(payload.get("timestamp")):
         try:
-            at = datetime.fromisoformat(str(payload["timestamp"]).replace("Z", "+00:00"))
+            # RFC 3339 allows a lower-case t and z; fromisoformat wants them upper-case.
+            at = datetime.fromisoformat(str(payload["timestamp"]).strip().upper().replace("Z", "+00:00"))
             at = at if at.tzinfo else at.replace(tzinfo=UTC)
         except ValueError:
             errors.append("'payload.timestamp' is not an ISO 8601 date-time")
