@@ -31,6 +31,7 @@ def providers(tmp_path_factory, settings) -> Providers:
 def apns(providers):
     providers.apns.requests.clear()
     providers.apns.scripts.clear()
+    providers.apns.rearm()
     return providers.apns
 
 
@@ -38,4 +39,5 @@ def apns(providers):
 def fcm(providers):
     providers.fcm.requests.clear()
     providers.fcm.scripts.clear()
+    providers.fcm.rearm()
     return providers.fcm

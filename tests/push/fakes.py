@@ -204,6 +204,14 @@ class Scripted(H2Server):
     def script(self, token: str, *answers: str) -> None:
         self.scripts[token] = list(answers)
 
+    def rearm(self) -> None:
+        """Make the next `stall` wait again (a released gate stays open)."""
+        async def go() -> None:
+            self._released = None
+
+        asyncio.run_coroutine_threadsafe(go(), self.loop).result(10)
+        self.stalled.clear()
+
     def release(self) -> None:
         async def go() -> None:
             self._gate().set()
@@ -329,8 +337,10 @@ class FakeFCM(Scripted):
                 {"name": f"projects/{self.project_id}/messages/{uuid.uuid4().int % 10**16}"}).encode()
         if answer == "unregistered":
             return _fcm_error(404, "NOT_FOUND", "UNREGISTERED")
-        if answer == "bad_token":
-            return _fcm_error(400, "INVALID_ARGUMENT", "INVALID_ARGUMENT")
+        if answer == "bad_token":  # as FCM answers a malformed registration token
+            return _fcm_error(400, "INVALID_ARGUMENT", "INVALID_ARGUMENT", field="message.token")
+        if answer == "bad_payload":  # as FCM answers a message it refuses (here its ttl)
+            return _fcm_error(400, "INVALID_ARGUMENT", "INVALID_ARGUMENT", field="message.android.ttl")
         if answer == "429":
             return _fcm_error(429, "RESOURCE_EXHAUSTED", "QUOTA_EXCEEDED")
         if answer == "unauthenticated":  # the access token was revoked or expired early
@@ -358,9 +368,13 @@ class FakeFCM(Scripted):
             {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}).encode()
 
 
-def _fcm_error(code: int, status: str, error_code: str | None) -> tuple[int, dict[str, str], bytes]:
-    details = [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": error_code}] \
+def _fcm_error(code: int, status: str, error_code: str | None, *,
+               field: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    details: list[dict] = [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": error_code}] \
         if error_code else []
+    if field:
+        details.append({"@type": "type.googleapis.com/google.rpc.BadRequest",
+                        "fieldViolations": [{"field": field, "description": f"invalid {field}"}]})
     return code, {"content-type": "application/json"}, json.dumps(
         {"error": {"code": code, "message": status.lower(), "status": status, "details": details}}).encode()
 

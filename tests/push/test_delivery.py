@@ -29,7 +29,7 @@ async def two_phones(client, mobile, account, **ios_extra) -> tuple[str, str]:
     headers = jwt_headers(await signed_in_phone(mobile, account))
     ios, android = ios_token(), android_token()
     assert (await register(client, headers, ios, "ios", **ios_extra)).status_code == 201
-    assert (await register(client, headers, android, "android")).status_code == 201
+    assert (await register(client, headers, android, "android", device_name="Pixel")).status_code == 201
     return ios, android
 
 
@@ -109,6 +109,13 @@ async def test_unregistered_and_bad_tokens_are_removed_and_never_logged(app, cli
                            headers=alice.bearer)
     assert log.status_code == 200 and log.json()["total"] >= 3
     assert ios not in log.text and android not in log.text
+    # Each device's attempt says which phone it was for, after its token is gone: platform, name, token end.
+    by_platform = {i["device"]["platform"]: i for i in log.json()["items"] if i["kind"] == "push" and i["device"]}
+    assert by_platform["ios"]["device"]["token_end"] == ios[-6:] and "410" in by_platform["ios"]["error"]
+    assert by_platform["android"]["device"]["token_end"] == android[-6:]
+    assert by_platform["android"]["device"]["name"] == "Pixel"
+    assert {i["device"]["id"] for i in by_platform.values()} == {r.target.removeprefix("push:") for r in device_attempts}
+    assert len([i for i in log.json()["items"] if i["kind"] == "push" and i["device"] is None]) == 1  # the user's
 
     # BadDeviceToken / INVALID_ARGUMENT remove the token too.
     ios, android = await two_phones(client, mobile, alice)
@@ -116,6 +123,22 @@ async def test_unregistered_and_bad_tokens_are_removed_and_never_logged(app, cli
     fcm.script(android, "bad_token")
     await page_user(app, db, await open_incident(db, alice.tenant_id), alice.user_id)
     assert await device_rows(db, alice.tenant_id) == []
+
+
+async def test_fcm_invalid_argument_about_the_message_keeps_the_token(app, client, mobile, db, settings, alice,
+                                                                      apns, fcm):
+    """FCM answers INVALID_ARGUMENT for a message it refuses too (a bad ttl, a value too large): only one whose
+    field violations name message.token unregisters the device."""
+    headers = jwt_headers(await signed_in_phone(mobile, alice))
+    android = android_token()
+    assert (await register(client, headers, android, "android")).status_code == 201
+    fcm.script(android, "bad_payload")
+    page_id, outcome = await page_user(app, db, await open_incident(db, alice.tenant_id), alice.user_id)
+    assert [d.token for d in await device_rows(db, alice.tenant_id)] == [android]
+    [row] = [r for r in await attempts(db, alice.tenant_id, str(page_id)) if r.target.startswith("push:")]
+    assert row.status == "failed" and row.response_code == 400 and row.attempts == 1  # failed, not retried
+    assert "INVALID_ARGUMENT" in row.error and "message.android.ttl" in row.error and android not in row.error
+    assert len(fcm.delivered(android)) == 0
 
 
 async def test_429_then_success_delivers_once_and_only_to_that_device(app, client, mobile, db, settings, alice, apns,

@@ -10,9 +10,11 @@ The protocol (docs/delivery.md):
   tell "delivered" from "still in someone's hands", never inferring success from a held lease.
 - HTTP sends stop at half the lease (`send_timeout_s`), so a lease only runs out under a dead run.
 
-On PostgreSQL the claim and the outcome are written in their own short transactions, so a job
-killed after sending still leaves "sending"/"succeeded" on record and a re-run does not page twice.
-SQLite (embedded, one process) allows a single writer: there the caller's transaction is used.
+The claim and the outcome are each committed before the ledger call returns, so no transaction is
+open across a send and a job killed after sending still leaves "sending"/"succeeded" on record (a
+re-run does not page twice, and reuses the row's id). On PostgreSQL they are written in their own
+short transactions. SQLite (embedded, one process) allows a single writer: there the caller's session
+writes them and is committed at once — its write gate is never held across a network call.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from xinex.kit import sqlite_gate
+from xinex.kit.db import commit
 from xinex.kit.tenancy import bind_tenant
 from xinex.kit.types import utcnow
 from xinex.models.notify import NotificationAttempt
@@ -68,6 +71,9 @@ async def ledger_session(session: AsyncSession, tenant_id: uuid.UUID) -> AsyncIt
         await sqlite_gate.hold(session)
         async with session.begin_nested():
             yield session
+        # Committed now, with whatever the caller wrote before: the claim is durable before the send,
+        # and no write of the process waits on a provider's answer (kit.db.commit runs after-commit hooks).
+        await commit(session)
         return
     maker = async_sessionmaker(session.bind, expire_on_commit=False, class_=AsyncSession)
     async with maker() as own:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -49,12 +49,16 @@ class NotificationMessage:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> NotificationMessage:
-        # Rows stored before a field existed lack it: the dataclass defaults apply.
+        # Rows stored before a field existed lack it: the dataclass defaults apply. Keys that are not fields
+        # (a push row's `device`, what the notification log shows) stay with the row.
+        data = {key: value for key, value in data.items() if key in _FIELDS}
         return cls(**{**data, "tenant_id": uuid.UUID(data["tenant_id"]),
                       "incident_id": uuid.UUID(data["incident_id"]) if data.get("incident_id") else None,
                       **{key: datetime.fromisoformat(data[key]) for key in ("opened_at", "resolved_at")
                          if data.get(key)}})
 
+
+_FIELDS = {f.name for f in fields(NotificationMessage)}
 
 EVENT_LABELS = {
     "incident.triggered": "Triggered",

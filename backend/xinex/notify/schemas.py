@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
@@ -13,6 +13,7 @@ from xinex.kit.fields import NonBlankStr
 from xinex.kit.outbound import HTTP_URL_SCHEMA
 from xinex.kit.pagination import Page
 from xinex.kit.types import UTCDatetime
+from xinex.notify.channels.push import DEVICE_KEY
 from xinex.notify.message import SEVERITIES
 from xinex.notify.prefs import USER_MEDIA
 
@@ -80,6 +81,15 @@ class ChannelOut(BaseModel):
     updated_at: UTCDatetime
 
 
+class AttemptDevice(BaseModel):
+    """The phone a push attempt was for (kind `push`, one row per device): never its token, only its end."""
+
+    id: uuid.UUID = Field(description="the push token's id (/api/v1/push-tokens), kept after the token is removed")
+    platform: str = Field(description="ios | android")
+    name: str | None = Field(description="the device name the app registered")
+    token_end: str = Field(description="the token's last 6 characters, to tell two phones apart")
+
+
 class AttemptOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f", "tenant_id": "7d5e2c1a-9b8f-4a6e-8d3c-2b1a0f9e8d7c",
@@ -90,7 +100,7 @@ class AttemptOut(BaseModel):
         "status": "succeeded", "attempts": 1, "response_code": 200, "error": None, "duration_ms": 120,
         "last_attempt_at": "2026-12-04T09:30:00Z", "next_attempt_at": None,
         "delivered_at": "2026-12-04T09:30:00Z", "created_at": "2026-12-01T08:00:00Z",
-        "updated_at": "2026-12-04T09:30:00Z"}]})
+        "updated_at": "2026-12-04T09:30:00Z", "device": None}]})
     id: uuid.UUID
     tenant_id: uuid.UUID
     dedup_key: str
@@ -111,6 +121,15 @@ class AttemptOut(BaseModel):
     delivered_at: UTCDatetime | None
     created_at: UTCDatetime
     updated_at: UTCDatetime
+    device: AttemptDevice | None = Field(default=None, description="a push attempt to one device: which one")
+
+    @classmethod
+    def of(cls, row: Any) -> AttemptOut:
+        out = cls.model_validate(row, from_attributes=True)
+        stored = row.message if isinstance(row.message, dict) else {}
+        if isinstance(stored.get(DEVICE_KEY), dict):
+            out.device = AttemptDevice.model_validate(stored[DEVICE_KEY])
+        return out
 
 
 class QuietHours(BaseModel):

@@ -174,7 +174,7 @@ async def log_page(session: AsyncSession, params: PageParams, *, channel_id: uui
     repo = AttemptRepository(session)
     return await repo.page(params, repo.filtered(channel_id=channel_id, incident_id=incident_id, user_id=user_id,
                                                  status=status),
-                           out=lambda r: AttemptOut.model_validate(r, from_attributes=True))
+                           out=AttemptOut.of)
 
 
 # --- the caller's own preferences and feed ---------------------------------------------------------

@@ -23,8 +23,11 @@ from xinex.settings import Settings
 
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-# FCM error codes (google.firebase.fcm.v1.FcmError) and statuses that mean the token is dead.
-DEAD_TOKEN_CODES = {"UNREGISTERED", "INVALID_ARGUMENT"}
+# The FCM error code (google.firebase.fcm.v1.FcmError) that means the token is dead. INVALID_ARGUMENT means
+# so only when its BadRequest field violations name the token: FCM answers it for a bad payload too (a
+# value too large, a bad ttl), and that must not unregister every Android device a message goes to.
+UNREGISTERED = "UNREGISTERED"
+TOKEN_FIELD = "message.token"
 
 
 @dataclass
@@ -137,9 +140,13 @@ async def send(settings: Settings, message: dict[str, Any], *, timeout: float = 
     ms = _ms(started)
     if resp.status_code == 200:
         return ProviderResult(True, 200, duration_ms=ms)
-    code = _error_code(resp.content)
-    if code in DEAD_TOKEN_CODES:
+    code, fields = _error(resp.content)
+    if code == UNREGISTERED or (code == "INVALID_ARGUMENT" and TOKEN_FIELD in fields):
         return ProviderResult(False, resp.status_code, code, unregistered=True, duration_ms=ms)
+    if code == "INVALID_ARGUMENT":  # the message, not the token: a failed delivery, not retried
+        named = ", ".join(sorted(f for f in fields if f)) or "not named"
+        return ProviderResult(False, resp.status_code, scrub(f"{code} (field: {named})", device_token)[:300],
+                              duration_ms=ms)
     if resp.status_code == 401:
         ACCESS_TOKEN.drop()
         return ProviderResult(False, 401, code or "UNAUTHENTICATED", retryable=True, duration_ms=ms)
@@ -148,17 +155,27 @@ async def send(settings: Settings, message: dict[str, Any], *, timeout: float = 
                           retryable=transport.classify(resp.status_code), retry_after_s=retry_after, duration_ms=ms)
 
 
-def _error_code(content: bytes) -> str | None:
-    """FcmError.errorCode from the details when present (UNREGISTERED…), else the google.rpc status."""
+def _error(content: bytes) -> tuple[str | None, set[str]]:
+    """FcmError.errorCode from the details when present (UNREGISTERED…), else the google.rpc status; and the
+    fields the error's google.rpc.BadRequest violations name."""
     try:
         error = json.loads(content or b"{}").get("error") or {}
     except (ValueError, AttributeError):
-        return None
+        return None, set()
+    if not isinstance(error, dict):
+        return None, set()
+    code: str | None = None
+    fields: set[str] = set()
     for detail in error.get("details") or []:
-        if isinstance(detail, dict) and detail.get("errorCode"):
-            return str(detail["errorCode"])[:60]
+        if not isinstance(detail, dict):
+            continue
+        if detail.get("errorCode") and code is None:
+            code = str(detail["errorCode"])[:60]
+        for violation in detail.get("fieldViolations") or []:
+            if isinstance(violation, dict) and violation.get("field"):
+                fields.add(str(violation["field"])[:100])
     status = error.get("status")
-    return str(status)[:60] if status else None
+    return code or (str(status)[:60] if status else None), fields
 
 
 def _ms(started: float) -> int:

@@ -18,7 +18,7 @@ from xinex.kit.types import utcnow
 from xinex.models.notify import NotificationAttempt
 from xinex.models.push import PushToken
 from xinex.notify import ledger
-from xinex.notify.channels.push import DEVICE_TARGET_PREFIX, PushResult
+from xinex.notify.channels.push import DEVICE_KEY, DEVICE_TARGET_PREFIX, TOKEN_END_CHARS, PushResult
 from xinex.notify.ledger import Delivery, Outcome
 from xinex.notify.message import NotificationMessage
 from xinex.push import apns, fcm, payload, service
@@ -33,13 +33,21 @@ def target(device_id: uuid.UUID) -> str:
     return f"{DEVICE_TARGET_PREFIX}{device_id}"
 
 
+def device_ref(device: PushToken) -> dict[str, str | None]:
+    """Which phone a ledger row is for, as the notification log shows it (kept when the token is removed):
+    never the token, only its last characters."""
+    return {"id": str(device.id), "platform": device.platform, "name": device.device_name,
+            "token_end": device.token[-TOKEN_END_CHARS:]}
+
+
 class ProviderPushSender:
     async def send(self, session: AsyncSession, user_id: uuid.UUID, message: NotificationMessage) -> PushResult:
         # notify fans out to several users at once on PostgreSQL; their device look-ups share the caller's
-        # session, which runs one statement at a time.
+        # session, which runs one statement at a time. The look-up drops signed-out devices: that write is
+        # committed at once (ledger_session), so no row lock is held while the providers answer.
         lock = session.info.setdefault(_DEVICES_LOCK, asyncio.Lock())
-        async with lock:
-            devices = await service.live_devices(session, user_id)
+        async with lock, ledger.ledger_session(session, message.tenant_id) as own:
+            devices = await service.live_devices(own, user_id)
         if not devices:
             return PushResult("no_devices")
         states = await _fan_out(session, devices, message)
@@ -65,27 +73,33 @@ class ProviderPushSender:
 
 
 async def _fan_out(session: AsyncSession, devices: list[PushToken], message: NotificationMessage) -> list[Delivery]:
-    """Claim every device's ledger row in one transaction, send to the claimed ones (side by side on
-    PostgreSQL, bounded per process), record their outcomes in one transaction. A worker that dies in
+    """Claim every device's ledger row in one committed transaction, send to the claimed ones (side by side,
+    bounded per process, no transaction open), record their outcomes in one transaction. A worker that dies in
     between leaves the rows `sending`: their leases run out and the retrier sends them (docs/delivery.md)."""
     tenant_id = message.tenant_id
     by_target = {target(d.id): d for d in devices}
     stored = message.to_json()
     fields = {t: {"event": message.event, "severity": message.severity, "incident_id": message.incident_id,
-                  "title": message.title[:500], "message": stored, "user_id": d.user_id, "kind": "push",
-                  "channel_id": None}
+                  "title": message.title[:500], "message": {**stored, DEVICE_KEY: device_ref(d)}, "user_id": d.user_id,
+                  "kind": "push", "channel_id": None}
               for t, d in by_target.items()}
+    # Committed before any send (see ledger_session): a worker killed mid-send leaves these rows `sending`,
+    # and whoever takes them over sends with the same delivery id (apns-id) and counts the lost attempt.
     held = await ledger.claim_many(session, tenant_id, message.dedup_key, fields)
-    if session.get_bind().dialect.name == "sqlite":  # one writer: the ledger uses the caller's transaction
-        outcomes = [await deliver(session, by_target[t], row.id, message) for t, row in held.items()]
-    else:
-        gate = _gate()
+    gate = _gate()
 
-        async def bounded(t: str, row: NotificationAttempt) -> Outcome:
-            async with gate:
-                return await deliver(session, by_target[t], row.id, message)
+    async def bounded(t: str, row: NotificationAttempt) -> tuple[Outcome, bool]:
+        async with gate:
+            return await _send(by_target[t], row.id, message)
 
-        outcomes = list(await asyncio.gather(*(bounded(t, row) for t, row in held.items())))
+    # No transaction is open here, on either database: the devices go out side by side.
+    sent = list(await asyncio.gather(*(bounded(t, row) for t, row in held.items())))
+    dead = [by_target[t].id for (t, _), (_, gone) in zip(held.items(), sent, strict=True) if gone]
+    if dead:
+        async with ledger.ledger_session(session, tenant_id) as own:
+            for device_id in dead:
+                await service.forget(own, device_id)
+    outcomes = [outcome for outcome, _ in sent]
     await ledger.finish_many(session, tenant_id, list(zip(held.values(), outcomes, strict=True)))
     others = await ledger.current_many(session, tenant_id, message.dedup_key,
                                        [t for t in by_target if t not in held])
@@ -108,7 +122,16 @@ def _gate() -> asyncio.Semaphore:
 
 async def deliver(session: AsyncSession, device: PushToken, delivery_id: uuid.UUID,
                   message: NotificationMessage) -> Outcome:
-    """One send to one device, as a ledger outcome."""
+    """One send to one device, as a ledger outcome; a dead token is forgotten."""
+    outcome, dead = await _send(device, delivery_id, message)
+    if dead:
+        async with ledger.ledger_session(session, device.tenant_id) as own:
+            await service.forget(own, device.id)
+    return outcome
+
+
+async def _send(device: PushToken, delivery_id: uuid.UUID, message: NotificationMessage) -> tuple[Outcome, bool]:
+    """The provider call alone (it touches no database): its outcome, and whether the token is dead."""
     settings = get_settings()
     timeout = ledger.send_timeout_s(SEND_TIMEOUT_S)
     try:
@@ -122,13 +145,11 @@ async def deliver(session: AsyncSession, device: PushToken, delivery_id: uuid.UU
             provider = "FCM"
             result = await fcm.send(settings, payload.fcm(message, device, delivery_id, settings), timeout=timeout)
     except NotConfigured as exc:
-        return Outcome("failed", error=str(exc))
+        return Outcome("failed", error=str(exc)), False
     if result.delivered:
-        return Outcome("succeeded", result.status, None, result.duration_ms)
+        return Outcome("succeeded", result.status, None, result.duration_ms), False
     if result.unregistered:
-        async with ledger.ledger_session(session, device.tenant_id) as own:
-            await service.forget(own, device.id)
         return Outcome("failed", result.status, f"{result.describe(provider)}: the device token was removed",
-                       result.duration_ms)
+                       result.duration_ms), True
     return Outcome("failed", result.status, result.describe(provider), result.duration_ms,
-                   retryable=result.retryable, retry_after_s=result.retry_after_s)
+                   retryable=result.retryable, retry_after_s=result.retry_after_s), False

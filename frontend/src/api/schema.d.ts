@@ -5052,6 +5052,33 @@ export interface components {
             }[];
         };
         /**
+         * AttemptDevice
+         * @description The phone a push attempt was for (kind `push`, one row per device): never its token, only its end.
+         */
+        AttemptDevice: {
+            /**
+             * Id
+             * Format: uuid
+             * @description the push token's id (/api/v1/push-tokens), kept after the token is removed
+             */
+            id: string;
+            /**
+             * Platform
+             * @description ios | android
+             */
+            platform: string;
+            /**
+             * Name
+             * @description the device name the app registered
+             */
+            name: string | null;
+            /**
+             * Token End
+             * @description the token's last 6 characters, to tell two phones apart
+             */
+            token_end: string;
+        };
+        /**
          * AttemptOut
          * @example {
          *       "id": "3f2b8c1e-5d4a-4e7b-9c6d-1a2b3c4d5e6f",
@@ -5073,7 +5100,8 @@ export interface components {
          *       "next_attempt_at": null,
          *       "delivered_at": "2026-12-04T09:30:00Z",
          *       "created_at": "2026-12-01T08:00:00Z",
-         *       "updated_at": "2026-12-04T09:30:00Z"
+         *       "updated_at": "2026-12-04T09:30:00Z",
+         *       "device": null
          *     }
          */
         AttemptOut: {
@@ -5123,6 +5151,8 @@ export interface components {
             created_at: string;
             /** Updated At */
             updated_at: string;
+            /** @description a push attempt to one device: which one */
+            device?: components["schemas"]["AttemptDevice"] | null;
         };
         /** Attribution */
         Attribution: {
@@ -8427,7 +8457,8 @@ export interface components {
          *           "next_attempt_at": null,
          *           "delivered_at": "2026-12-04T09:30:00Z",
          *           "created_at": "2026-12-01T08:00:00Z",
-         *           "updated_at": "2026-12-04T09:30:00Z"
+         *           "updated_at": "2026-12-04T09:30:00Z",
+         *           "device": null
          *         }
          *       ],
          *       "total": 1,
@@ -10578,7 +10609,7 @@ export interface components {
             platform: "ios" | "android";
             /**
              * Token
-             * @description APNs device token (hex) or FCM registration token
+             * @description APNs device token (hex; stored in lower case) or FCM registration token
              */
             token: string;
             /** App Version */
@@ -25393,7 +25424,8 @@ export interface operations {
                      *       "next_attempt_at": null,
                      *       "delivered_at": "2026-12-04T09:30:00Z",
                      *       "created_at": "2026-12-01T08:00:00Z",
-                     *       "updated_at": "2026-12-04T09:30:00Z"
+                     *       "updated_at": "2026-12-04T09:30:00Z",
+                     *       "device": null
                      *     }
                      */
                     "application/json": components["schemas"]["AttemptOut"];
@@ -25482,7 +25514,8 @@ export interface operations {
                      *           "next_attempt_at": null,
                      *           "delivered_at": "2026-12-04T09:30:00Z",
                      *           "created_at": "2026-12-01T08:00:00Z",
-                     *           "updated_at": "2026-12-04T09:30:00Z"
+                     *           "updated_at": "2026-12-04T09:30:00Z",
+                     *           "device": null
                      *         }
                      *       ],
                      *       "total": 1,

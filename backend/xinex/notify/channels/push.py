@@ -18,6 +18,9 @@ from xinex.notify.message import NotificationMessage
 
 TRANSPORT = "push"
 DEVICE_TARGET_PREFIX = "push:"
+# A device row's stored message carries which device it is for under this key ({id, platform, name, token_end}).
+DEVICE_KEY = "device"
+TOKEN_END_CHARS = 6
 
 
 @dataclass
