@@ -102,3 +102,18 @@ def test_the_access_log_masks_a_push_token_in_a_path():
                                ("127.0.0.1:1", "DELETE", f"/api/v1/push-tokens/{token}?x=1", "1.1", 204), None)
     _DropQueryString().filter(record)
     assert token not in record.getMessage() and "/api/v1/push-tokens/…" in record.getMessage()
+
+
+async def test_an_apns_token_is_one_device_whatever_its_case(client, mobile, alice):
+    headers = jwt_headers(await signed_in_phone(mobile, alice))
+    token = ios_token()
+    first = await register(client, headers, token.upper(), "ios")
+    assert first.status_code == 201, first.text
+    assert first.json()["token"] == token  # stored as APNs spells it: lower case
+    again = await register(client, headers, token, "ios")
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    listed = (await client.get("/api/v1/push-tokens", headers=headers)).json()
+    assert [i["token"] for i in listed["items"] if i["platform"] == "ios"] == [token]
+    # Unregistering in either case removes it.
+    assert (await client.delete(f"/api/v1/push-tokens/{token.upper()}", headers=headers)).status_code == 204
+    assert (await client.get("/api/v1/push-tokens", headers=headers)).json()["total"] == 0

@@ -38,7 +38,7 @@ class PushTokenIn(BaseModel):
     # platform first: the token's shape is checked against it.
     platform: Literal["ios", "android"]
     token: NulFreeStr = Field(min_length=20, max_length=1024,
-                              description="APNs device token (hex) or FCM registration token")
+                              description="APNs device token (hex; stored in lower case) or FCM registration token")
     app_version: NulFreeStr | None = Field(default=None, max_length=50)
     device_name: NulFreeStr | None = Field(default=None, max_length=200)
     locale: NulFreeStr | None = Field(default=None, max_length=35, pattern=r"^[A-Za-z]{2,8}([_-][A-Za-z0-9]{1,8})*$")
@@ -52,8 +52,10 @@ class PushTokenIn(BaseModel):
     @classmethod
     def _token_shape(cls, value: str, info: ValidationInfo) -> str:
         platform = info.data.get("platform")
-        if platform == "ios" and not _APNS_TOKEN.fullmatch(value):
-            raise ValueError("not an APNs device token (64 to 200 hex digits)")
+        if platform == "ios":
+            if not _APNS_TOKEN.fullmatch(value):
+                raise ValueError("not an APNs device token (64 to 200 hex digits)")
+            return value.lower()  # hex is case-free: one phone is one device, however the app spells it
         if platform == "android" and not _FCM_TOKEN.fullmatch(value):
             raise ValueError("not an FCM registration token (letters, digits, ':', '_', '-', '.')")
         return value
@@ -74,3 +76,7 @@ class PushTokenOut(BaseModel):
         description="mobile: registered by a mobile sign-in, unregistered when that sign-in is revoked")
     created_at: UTCDatetime
     last_registered_at: UTCDatetime
+
+
+def is_apns_token(value: str) -> bool:
+    return _APNS_TOKEN.fullmatch(value) is not None

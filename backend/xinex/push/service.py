@@ -16,7 +16,7 @@ from xinex.kit.pagination import Page, PageParams
 from xinex.kit.types import utcnow
 from xinex.models.push import PushToken
 from xinex.push.repository import PushTokenRepository
-from xinex.push.schemas import PushTokenIn, PushTokenOut
+from xinex.push.schemas import PushTokenIn, PushTokenOut, is_apns_token
 
 
 def token_out(row: PushToken) -> PushTokenOut:
@@ -80,6 +80,8 @@ async def unregister(session: AsyncSession, principal: Principal, token: str, *,
     """404 unless the token is the caller's (another user's token is not theirs to remove)."""
     repo = PushTokenRepository(session)
     row = await repo.by_token(token)
+    if row is None and is_apns_token(token):  # stored in lower case (schemas.PushTokenIn)
+        row = await repo.by_token(token.lower())
     if row is None or row.user_id != principal.user_id:
         raise not_found("push token")
     await repo.delete_by_id(row.id)
