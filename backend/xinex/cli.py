@@ -153,9 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--port", type=int)
     args = parser.parse_args(argv)
 
-    from xinex.settings import get_settings
+    from xinex.settings import SettingsInvalid, get_settings
 
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except SettingsInvalid as exc:
+        print(f"xinex: {exc}", file=sys.stderr)
+        return 2
     if args.command == "migrate":
         _migrate()
         return 0

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev-insecure-secret-key"}
@@ -204,6 +204,20 @@ def apply_embedded_defaults(settings: Settings) -> list[str]:
             "set XINEX_OUTBOUND_ALLOW_PRIVATE=false to refuse them)"]
 
 
+class SettingsInvalid(ValueError):
+    """An XINEX_ variable the settings refuse, said the way an operator sets it (no traceback)."""
+
+    def __init__(self, error: ValidationError) -> None:
+        lines = []
+        for item in error.errors():
+            name = "XINEX_" + "_".join(str(part) for part in item["loc"]).upper() if item["loc"] else "settings"
+            lines.append(f"{name}: {item['msg']}")  # not the value: it may be a secret
+        super().__init__("invalid settings: " + "; ".join(lines))
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsInvalid(exc) from None

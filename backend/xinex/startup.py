@@ -43,7 +43,21 @@ def describe(settings: Settings, *, embedded_jobs: bool) -> list[str]:
     if not settings.smtp_url:
         lines.append("mail      not configured (XINEX_SMTP_URL): e-mail notifications and links are logged, "
                      "not sent")
+    lines.append("push      " + push_line(settings))
     return lines
+
+
+def push_line(settings: Settings) -> str:
+    """Whether pages reach phones: the APNs/FCM endpoints in use, or which variables are missing."""
+    apns = all((settings.apns_key_id, settings.apns_team_id, settings.apns_topic)) and bool(
+        settings.apns_private_key or settings.apns_private_key_file)
+    fcm = bool(settings.fcm_service_account or settings.fcm_service_account_file)
+    parts = [f"APNs {urlsplit(settings.apns_url_production).netloc} (sandbox "
+             f"{urlsplit(settings.apns_url_sandbox).netloc})" if apns else
+             "APNs not configured (XINEX_APNS_KEY_ID, _TEAM_ID, _TOPIC, _PRIVATE_KEY or _PRIVATE_KEY_FILE)",
+             f"FCM {urlsplit(settings.fcm_url).netloc}" if fcm else
+             "FCM not configured (XINEX_FCM_SERVICE_ACCOUNT or _FILE)"]
+    return "; ".join(parts)
 
 
 async def announce(settings: Settings, db: Database, *, embedded_jobs: bool) -> None:
