@@ -91,6 +91,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
             await close_inbound_writer(app)
             await app.state.oql_gate.close()
+            from xinex.kit.outbound import close_provider_clients
+
+            await close_provider_clients()  # the pooled APNs/FCM connections of this process
             await queue.close()
             set_queue(previous_queue)  # another app in the same process (tests) keeps its own
             if db is None:

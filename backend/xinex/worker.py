@@ -24,6 +24,7 @@ from xinex.kit.db import Database
 from xinex.kit.jobs import MAX_TRIES, ArqQueue, InProcessQueue, run_registered_job, set_queue
 from xinex.kit.logging import configure_logging
 from xinex.kit.loops import HEALTHY_RUN_S, MAX_BACKOFF_S, Loop, start, wait_or_stop
+from xinex.kit.outbound import close_provider_clients
 from xinex.settings import Settings, get_settings
 
 log = logging.getLogger("xinex.worker")
@@ -131,6 +132,7 @@ async def run(settings: Settings | None = None) -> None:
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await close_provider_clients()  # the pooled APNs/FCM connections of this process
         await queue.close()
         await db.dispose()
         log.info("worker stopped")

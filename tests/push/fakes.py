@@ -111,6 +111,7 @@ class H2Server:
         self.context.load_cert_chain(str(cert), str(key))
         self.context.set_alpn_protocols(["h2"])
         self.requests: list[H2Request] = []
+        self.connections = 0  # TLS connections accepted so far (a pooled client opens few)
         self.loop = asyncio.new_event_loop()
         self.port = 0
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -143,6 +144,7 @@ class H2Server:
         raise NotImplementedError
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False,
                                                                           header_encoding="utf-8"))
         conn.local_settings.max_concurrent_streams = 1000

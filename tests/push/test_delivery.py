@@ -261,3 +261,17 @@ async def test_a_refused_provider_credential_is_renewed_and_the_push_retried(app
     await retry_due(db, now=utcnow() + timedelta(minutes=20))
     assert len(apns.delivered(ios)) == 1 and len(fcm.delivered(android)) == 1
     assert fcm.grants > grants  # a new access token was minted for the retry
+
+
+async def test_provider_connections_stay_open_between_pages(app, client, mobile, db, settings, alice, apns, fcm):
+    """One pooled HTTP/2 connection per provider and process, kept across idle spells longer than an HTTP
+    client's usual keep-alive (5 s): Apple asks providers not to connect per notification."""
+    import asyncio
+
+    ios, android = await two_phones(client, mobile, alice)
+    await page_user(app, db, await open_incident(db, alice.tenant_id), alice.user_id)
+    opened = (apns.connections, fcm.connections)
+    await asyncio.sleep(6)
+    await page_user(app, db, await open_incident(db, alice.tenant_id), alice.user_id)
+    assert len(apns.delivered(ios)) == 2 and len(fcm.delivered(android)) == 2
+    assert (apns.connections, fcm.connections) == opened

@@ -451,6 +451,10 @@ def platform_client(base_url: str, token: str, *, timeout: float = 30.0,
 ProviderClient = httpx.AsyncClient
 ProviderResponse = httpx.Response
 _provider_clients: dict[tuple[int, str], tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]] = {}
+# An idle provider connection is kept this long (httpx's default is 5 s): Apple asks providers to keep their
+# connections open rather than connect per notification, and treats rapid reconnects as possible abuse.
+# A connection the provider closed meanwhile (GOAWAY) is replaced on the next send.
+PROVIDER_KEEPALIVE_S = 3600.0
 
 
 def provider_client(*, ca_file: str = "", timeout: float = 10.0) -> ProviderClient:
@@ -466,13 +470,14 @@ def provider_client(*, ca_file: str = "", timeout: float = 10.0) -> ProviderClie
             context.load_verify_locations(cafile=ca_file)
         client = httpx.AsyncClient(http2=True, verify=context, trust_env=False, follow_redirects=False,
                                    timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
-                                   limits=httpx.Limits(max_connections=20, max_keepalive_connections=20))
+                                   limits=httpx.Limits(max_connections=20, max_keepalive_connections=20,
+                                                       keepalive_expiry=PROVIDER_KEEPALIVE_S))
         _provider_clients[key] = (loop, client)
     return client
 
 
 async def close_provider_clients() -> None:
-    """Close this loop's provider clients (tests, shutdown)."""
+    """Close this loop's provider clients (the app's and the worker's shutdown, tests)."""
     loop_id = id(asyncio.get_running_loop())
     for key in [k for k in _provider_clients if k[0] == loop_id]:
         await _provider_clients.pop(key)[1].aclose()
