@@ -79,6 +79,30 @@ async def test_monitor_resume_is_refused_over_the_limit(client, alice, db):
     assert r.json()["total"] == 2
 
 
+async def test_an_upgrade_counts_only_the_tenants_own_monitors(client, alice, outsider, db):
+    """Tier changes run in a system scope (the operator's, Stripe's events): resuming what a downgrade paused
+    counts the tenant's own running monitors against its new limit, never every tenant's."""
+    async def add(account, n: int, prefix: str) -> list[str]:
+        made = []
+        for i in range(n):
+            r = await client.post("/api/v1/monitors", headers=account.bearer, json={
+                "type": "tcp", "name": f"{prefix}{i}", "host": "127.0.0.1", "port": 5432, "interval": 300})
+            assert r.status_code == 201, r.text
+            made.append(r.json()["id"])
+        return made
+
+    await _set(db, outsider, "team")
+    await add(outsider, 45, "other-")  # running elsewhere: with alice's 10, past pro's 50 if counted together
+    await _set(db, alice, "pro")
+    ids = await add(alice, 11, "m")
+    await _set(db, alice, "free")
+    assert (await client.get(f"/api/v1/monitors/{ids[-1]}", headers=alice.bearer)).json()["paused_reason"] == "tier_limit"
+    await _set(db, alice, "pro")
+    r = await client.get(f"/api/v1/monitors/{ids[-1]}", headers=alice.bearer)
+    assert (r.json()["paused"], r.json()["paused_reason"]) == (False, None), r.text
+    assert_error(await client.get(f"/api/v1/monitors/{ids[-1]}", headers=outsider.bearer), 404, "NOT_FOUND")
+
+
 async def test_sso_enforcement_is_suspended_below_enterprise_and_restored(client, alice, db):
     from xinex.models.tenant import Tenant
 

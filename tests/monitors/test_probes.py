@@ -59,6 +59,30 @@ async def test_probe_api_needs_a_prober_token(client, alice):
                                   headers={"Authorization": "Bearer xinex_probe_" + "0" * 64}), 401, "UNAUTHENTICATED")
 
 
+async def test_prober_token_resolves_to_a_prober_principal_only_on_the_probe_api(app, client, signup, db):
+    """The one credential resolver knows prober tokens: on the probe-facing API it gives the `Principal` of kind
+    prober (no user, the probe's id, the probe's tenant); everywhere else the token is refused like any
+    malformed API token, whether sent as a bearer token or as X-API-Key."""
+    from starlette.requests import Request
+    from xinex.identity.credentials import resolve_principal
+    from xinex.identity.principal import NO_USER
+
+    account = await signup()
+    p = await make_probe(client, account, "eu-2")
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": [
+        (b"authorization", f"Bearer {p['token']}".encode())], "app": app}
+    async with db.session() as session:
+        principal = await resolve_principal(session, Request(scope), prober=True)
+    assert principal.kind == "prober" and principal.user_id == NO_USER and principal.role is None
+    assert str(principal.credential_id) == p["id"] and str(principal.tenant_id) == account.tenant_id
+    assert principal.allows("probes", write=True) and not principal.allows("monitors", write=False)
+    for headers in (probe_headers(p), {"X-API-Key": p["token"]}):
+        for path in ("/api/v1/monitors", "/api/v1/me", "/api/v1/probes"):
+            r = await client.get(path, headers=headers)
+            assert_error(r, 401, "UNAUTHENTICATED")
+            assert r.json()["error"] == "Invalid API token"
+
+
 async def test_xinex_probe_round_runs_assignments(app, client, signup, tcp_listener):
     account = await signup()
     p = await make_probe(client, account, "eu-1")

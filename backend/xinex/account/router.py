@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from xinex.account import service
 from xinex.account.schemas import BrandOut, ExportOut, OnboardingOut
+from xinex.audit.context import AuditCtx
 from xinex.identity.deps import Authorize
 from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
@@ -30,12 +31,12 @@ def _store(request: Request) -> TimeSeriesStore | None:
 
 
 @router.get("/account/export", status_code=202, response_model=ExportOut, responses=error_responses(401, 403))
-async def request_export(principal: Exporter, request: Request, session: SessionDep) -> ExportOut:
+async def request_export(principal: Exporter, audit_ctx: AuditCtx, session: SessionDep) -> ExportOut:
     """Start an export of everything the tenant owns (owners and admins): a zip with one JSON file per
     domain, the tenant and its members, credentials left out (hashes, secrets, tokens, keys, authorization
     headers, chat-webhook URLs). Answers 202 with `status_url`; when ready, `download_url` is a link signed
     for the requester, valid 24 hours. Audited."""
-    return await service.request_export(session, request, principal)
+    return await service.request_export(session, audit_ctx, principal)
 
 
 @router.get("/account/exports/{export_id}", response_model=ExportOut, responses=error_responses(401, 403, 404, 422))
@@ -48,12 +49,12 @@ async def export_status(export_id: uuid.UUID, principal: Exporter, session: Sess
 @router.get("/account/exports/{export_id}/download", response_class=Response,
             responses={200: {"content": {"application/zip": {}}, "description": "The zip"},
                        **error_responses(401, 403, 404, 422)})
-async def download_export(export_id: uuid.UUID, principal: Exporter, request: Request, session: SessionDep,
+async def download_export(export_id: uuid.UUID, principal: Exporter, audit_ctx: AuditCtx, session: SessionDep,
                           expires: Annotated[int, Query(ge=0, le=2**40)],
                           signature: Annotated[str, Query(pattern=r"^[0-9a-f]{64}$")]) -> Response:
     """Download a ready export through its signed link, as the requester (403 for a link that does not verify,
     404 once expired or for anyone else). Audited."""
-    name, content = await service.download(session, request, principal, export_id, expires, signature)
+    name, content = await service.download(session, audit_ctx, principal, export_id, expires, signature)
     return Response(content, media_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
@@ -68,9 +69,10 @@ async def get_onboarding(principal: OnboardingReader, request: Request, session:
 
 @router.post("/onboarding/{step}/complete", response_model=OnboardingOut, responses=error_responses(401, 403, 404))
 async def complete_onboarding_step(step: str, principal: OnboardingWriter, request: Request,
+                                   audit_ctx: AuditCtx,
                                    session: SessionDep) -> OnboardingOut:
     """Mark a step done by hand (e.g. skipped); idempotent. 404 for a step that does not exist."""
-    return await service.complete_step(session, request, principal, step, _store(request))
+    return await service.complete_step(session, audit_ctx, principal, step, _store(request))
 
 
 public_router = APIRouter(tags=["account"])

@@ -13,12 +13,12 @@ import zipfile
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.account import repository
 from xinex.account.schemas import BrandOut, ExportOut, OnboardingOut, OnboardingStep
 from xinex.audit import service as audit
+from xinex.audit.context import AuditContext
 from xinex.identity.principal import Principal
 from xinex.kit.errors import AppError
 from xinex.kit.jobs import enqueue
@@ -59,13 +59,13 @@ def export_out(row: AccountExport, user_id: uuid.UUID) -> ExportOut:
                      expires_at=row.expires_at, error=row.error)
 
 
-async def request_export(session: AsyncSession, request: Request, principal: Principal) -> ExportOut:
+async def request_export(session: AsyncSession, audit_ctx: AuditContext, principal: Principal) -> ExportOut:
     assert principal.tenant_id is not None
     await repository.delete_expired_exports(session, utcnow())
     row = AccountExport(tenant_id=principal.tenant_id, requested_by=principal.user_id)
     session.add(row)
     await session.flush()
-    audit.record(session, "account.export_requested", request=request, principal=principal,
+    audit.record(session, "account.export_requested", context=audit_ctx, principal=principal,
                  target_type="export", target_id=row.id)
     enqueue(session, BUILD_JOB, export_id=str(row.id), tenant_id=str(principal.tenant_id))
     return export_out(row, principal.user_id)
@@ -78,7 +78,7 @@ async def export_status(session: AsyncSession, principal: Principal, export_id: 
     return export_out(row, principal.user_id)
 
 
-async def download(session: AsyncSession, request: Request, principal: Principal, export_id: uuid.UUID,
+async def download(session: AsyncSession, audit_ctx: AuditContext, principal: Principal, export_id: uuid.UUID,
                    expires: int, signature: str) -> tuple[str, bytes]:
     row = await repository.export(session, export_id)
     if row.requested_by != principal.user_id:
@@ -89,7 +89,7 @@ async def download(session: AsyncSession, request: Request, principal: Principal
     if row.status != "ready" or row.content is None or row.expires_at is None or now >= row.expires_at \
             or now.timestamp() >= expires:
         raise AppError("NOT_FOUND", "The export is not ready or has expired (exports are kept 24 hours)")
-    audit.record(session, "account.export_downloaded", request=request, principal=principal,
+    audit.record(session, "account.export_downloaded", context=audit_ctx, principal=principal,
                  target_type="export", target_id=row.id, details={"size_bytes": row.size_bytes})
     return f"xinex-export-{row.created_at:%Y%m%d-%H%M%S}.zip", row.content
 
@@ -194,7 +194,7 @@ async def onboarding(session: AsyncSession, tenant_id: uuid.UUID, store: TimeSer
     return OnboardingOut(steps=steps, completed=sum(s.done for s in steps), total=len(steps))
 
 
-async def complete_step(session: AsyncSession, request: Request, principal: Principal, step: str,
+async def complete_step(session: AsyncSession, audit_ctx: AuditContext, principal: Principal, step: str,
                         store: TimeSeriesStore | None) -> OnboardingOut:
     assert principal.tenant_id is not None
     if step not in STEPS:
@@ -202,7 +202,7 @@ async def complete_step(session: AsyncSession, request: Request, principal: Prin
     if step not in await repository.completions(session):
         session.add(OnboardingCompletion(tenant_id=principal.tenant_id, step=step, completed_by=principal.user_id))
         await session.flush()
-        audit.record(session, "onboarding.step_completed", request=request, principal=principal,
+        audit.record(session, "onboarding.step_completed", context=audit_ctx, principal=principal,
                      target_type="onboarding_step", target_id=step)
     return await onboarding(session, principal.tenant_id, store)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from xinex.ai_heartbeats import service
 from xinex.ai_heartbeats.schemas import (
@@ -16,6 +16,7 @@ from xinex.ai_heartbeats.schemas import (
     RunOut,
     Summary,
 )
+from xinex.audit.context import AuditCtx
 from xinex.identity.deps import Authorize
 from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
@@ -38,12 +39,12 @@ async def list_ai_heartbeats(principal: HeartbeatsPrincipal, session: SessionDep
 
 
 @router.post(BASE, status_code=201, response_model=AiHeartbeatOut, responses=error_responses(401, 403, 422))
-async def create_ai_heartbeat(data: AiHeartbeatIn, request: Request, response: Response,
+async def create_ai_heartbeat(data: AiHeartbeatIn, audit_ctx: AuditCtx, response: Response,
                               principal: HeartbeatsPrincipal, session: SessionDep):
     """Create an AI heartbeat with an optional schedule (interval + grace, or cron + timezone + grace; not both,
     422) and budgets (failure rate over a window, cost per run and per day, p95 latency) whose breach raises an
     alert."""
-    hb = await service.create_audited(session, principal.tenant_id, data, request=request, principal=principal)
+    hb = await service.create_audited(session, principal.tenant_id, data, audit_ctx=audit_ctx, principal=principal)
     set_version(response, hb)
     return service.to_out(hb)
 
@@ -58,20 +59,20 @@ async def read_ai_heartbeat(hb_id: uuid.UUID, response: Response, principal: Hea
 
 
 @router.put(BASE + "/{hb_id}", response_model=AiHeartbeatOut, responses=error_responses(401, 403, 404, 412, 422))
-async def update_ai_heartbeat(hb_id: uuid.UUID, data: AiHeartbeatIn, request: Request, response: Response,
+async def update_ai_heartbeat(hb_id: uuid.UUID, data: AiHeartbeatIn, audit_ctx: AuditCtx, response: Response,
                               principal: HeartbeatsPrincipal, session: SessionDep, if_match: IfMatch):
     """Replace an AI heartbeat's definition (the whole body, as on create). If-Match guards against lost updates
     (412)."""
-    hb = await service.update_checked(session, hb_id, data, if_match, request=request, principal=principal)
+    hb = await service.update_checked(session, hb_id, data, if_match, audit_ctx=audit_ctx, principal=principal)
     set_version(response, hb)
     return service.to_out(hb)
 
 
 @router.delete(BASE + "/{hb_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
-async def delete_ai_heartbeat(hb_id: uuid.UUID, request: Request, principal: HeartbeatsPrincipal,
+async def delete_ai_heartbeat(hb_id: uuid.UUID, audit_ctx: AuditCtx, principal: HeartbeatsPrincipal,
                               session: SessionDep, if_match: IfMatch):
     """Delete an AI heartbeat and its runs. If-Match guards (412)."""
-    await service.delete(session, hb_id, if_match, request=request, principal=principal)
+    await service.delete(session, hb_id, if_match, audit_ctx=audit_ctx, principal=principal)
     return Response(status_code=204)
 
 

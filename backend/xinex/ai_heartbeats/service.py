@@ -12,7 +12,6 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +21,7 @@ from xinex.ai_heartbeats import budgets, repository
 from xinex.ai_heartbeats.repository import AiHeartbeatRepository
 from xinex.ai_heartbeats.schemas import AiHeartbeatIn, AiHeartbeatOut, Budgets, RunEventIn, RunOut, Summary
 from xinex.audit import service as audit
+from xinex.audit.context import AuditContext
 from xinex.events.outbox import emit
 from xinex.heartbeats.schedule import deadlines
 from xinex.identity.principal import Principal
@@ -253,27 +253,27 @@ async def list_page(session: AsyncSession, params: PageParams, *, status: str | 
 
 
 async def create_audited(session: AsyncSession, tenant_id: uuid.UUID, data: AiHeartbeatIn, *,
-                         request: Request | None = None, principal: Principal | None = None) -> AiHeartbeat:
+                         audit_ctx: AuditContext | None = None, principal: Principal | None = None) -> AiHeartbeat:
     hb = await create(session, tenant_id, data)
-    audit.record(session, "ai_heartbeat.created", request=request, principal=principal, target_type="ai_heartbeat",
+    audit.record(session, "ai_heartbeat.created", context=audit_ctx, principal=principal, target_type="ai_heartbeat",
                  target_id=hb.id, details={"name": hb.name})
     return hb
 
 
 async def update_checked(session: AsyncSession, hb_id: uuid.UUID, data: AiHeartbeatIn, if_match: str | None, *,
-                         request: Request | None = None, principal: Principal | None = None) -> AiHeartbeat:
+                         audit_ctx: AuditContext | None = None, principal: Principal | None = None) -> AiHeartbeat:
     """The versioned update of the API: a stale If-Match is a 412 before anything changes."""
     return await AiHeartbeatRepository(session).update_checked(
         hb_id, if_match, lambda hb: update_definition(session, hb, data),
-        audit=lambda hb: audit.record(session, "ai_heartbeat.updated", request=request, principal=principal,
+        audit=lambda hb: audit.record(session, "ai_heartbeat.updated", context=audit_ctx, principal=principal,
                                       target_type="ai_heartbeat", target_id=hb.id, details={"name": hb.name}))
 
 
-async def delete(session: AsyncSession, hb_id: uuid.UUID, if_match: str | None, *, request: Request | None = None,
+async def delete(session: AsyncSession, hb_id: uuid.UUID, if_match: str | None, *, audit_ctx: AuditContext | None = None,
                  principal: Principal | None = None) -> None:
     """Delete an AI heartbeat and its runs."""
     await AiHeartbeatRepository(session).delete_checked(hb_id, if_match, audit=lambda hb: audit.record(
-        session, "ai_heartbeat.deleted", request=request, principal=principal, target_type="ai_heartbeat",
+        session, "ai_heartbeat.deleted", context=audit_ctx, principal=principal, target_type="ai_heartbeat",
         target_id=hb.id, details={"name": hb.name}))
 
 

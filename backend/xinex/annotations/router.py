@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from xinex.annotations import service
 from xinex.annotations.schemas import (
@@ -16,6 +16,7 @@ from xinex.annotations.schemas import (
     AnnotationUpdate,
     clean_tags,
 )
+from xinex.audit.context import AuditCtx
 from xinex.identity.deps import Authorize
 from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
@@ -49,11 +50,11 @@ async def list_annotations(principal: TelemetryPrincipal, session: SessionDep, p
 
 
 @router.post("/annotations", status_code=201, response_model=AnnotationOut, responses=error_responses(401, 403, 422))
-async def create_annotation(data: AnnotationCreate, request: Request, response: Response,
+async def create_annotation(data: AnnotationCreate, audit_ctx: AuditCtx, response: Response,
                             principal: TelemetryPrincipal, session: SessionDep) -> AnnotationOut:
     """Mark a moment (time) or a period (start, optional end) with a title, text and tags, e.g. from a deploy
     script. 422: neither time nor start given."""
-    a = await service.create(session, request, principal, data)
+    a = await service.create(session, audit_ctx, principal, data)
     set_version(response, a)
     return service.to_out(a)
 
@@ -70,17 +71,17 @@ async def read_annotation(annotation_id: uuid.UUID, response: Response, principa
 
 @router.put("/annotations/{annotation_id}", response_model=AnnotationOut,
             responses=error_responses(401, 403, 404, 412, 422))
-async def update_annotation(annotation_id: uuid.UUID, data: AnnotationUpdate, request: Request, response: Response,
+async def update_annotation(annotation_id: uuid.UUID, data: AnnotationUpdate, audit_ctx: AuditCtx, response: Response,
                             principal: TelemetryPrincipal, session: SessionDep, if_match: IfMatch) -> AnnotationOut:
     """Change an annotation; fields left out stay. If-Match guards against lost updates (412)."""
-    a = await service.update(session, request, principal, annotation_id, data, if_match)
+    a = await service.update(session, audit_ctx, principal, annotation_id, data, if_match)
     set_version(response, a)
     return service.to_out(a)
 
 
 @router.delete("/annotations/{annotation_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
-async def delete_annotation(annotation_id: uuid.UUID, request: Request, principal: TelemetryPrincipal,
+async def delete_annotation(annotation_id: uuid.UUID, audit_ctx: AuditCtx, principal: TelemetryPrincipal,
                             session: SessionDep, if_match: IfMatch) -> Response:
     """Delete an annotation. If-Match guards (412)."""
-    await service.delete(session, request, principal, annotation_id, if_match)
+    await service.delete(session, audit_ctx, principal, annotation_id, if_match)
     return Response(status_code=204)

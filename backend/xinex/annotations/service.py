@@ -6,12 +6,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.annotations.repository import AnnotationRepository
 from xinex.annotations.schemas import AnnotationCreate, AnnotationOut, AnnotationUpdate
 from xinex.audit import service as audit
+from xinex.audit.context import AuditContext
 from xinex.identity.principal import Principal
 from xinex.kit.errors import AppError
 from xinex.kit.pagination import Page, PageParams
@@ -31,7 +31,7 @@ def _invalid(field: str, message: str) -> AppError:
     return AppError("VALIDATION_FAILED", "The request did not validate", details={"fields": {field: message}})
 
 
-async def create(session: AsyncSession, request: Request, principal: Principal, data: AnnotationCreate) -> Annotation:
+async def create(session: AsyncSession, audit_ctx: AuditContext, principal: Principal, data: AnnotationCreate) -> Annotation:
     assert principal.tenant_id is not None  # Authorize: an active tenant
     start = data.time or data.start or utcnow()
     if data.end is not None and data.end < start:
@@ -40,7 +40,7 @@ async def create(session: AsyncSession, request: Request, principal: Principal, 
                    start_at=start, end_at=data.end, tags=data.tags or [])
     session.add(a)
     await session.flush()
-    audit.record(session, "annotation.created", request=request, principal=principal, target_type="annotation",
+    audit.record(session, "annotation.created", context=audit_ctx, principal=principal, target_type="annotation",
                  target_id=a.id, details={"name": a.name})
     return a
 
@@ -79,21 +79,21 @@ def _apply(a: Annotation, data: AnnotationUpdate) -> None:
     a.updated_at = utcnow()
 
 
-async def update(session: AsyncSession, request: Request, principal: Principal, annotation_id: uuid.UUID,
+async def update(session: AsyncSession, audit_ctx: AuditContext, principal: Principal, annotation_id: uuid.UUID,
                  data: AnnotationUpdate, if_match: str | None) -> Annotation:
     """Fields left out stay; a stale If-Match is a 412 before anything changes."""
     return await AnnotationRepository(session).update_checked(
         annotation_id, if_match, lambda a: _apply(a, data), refresh=True,
-        audit=lambda a: audit.record(session, "annotation.updated", request=request, principal=principal,
+        audit=lambda a: audit.record(session, "annotation.updated", context=audit_ctx, principal=principal,
                                      target_type="annotation", target_id=a.id,
                                      details={"fields": sorted(data.model_fields_set)}))
 
 
-async def delete(session: AsyncSession, request: Request, principal: Principal, annotation_id: uuid.UUID,
+async def delete(session: AsyncSession, audit_ctx: AuditContext, principal: Principal, annotation_id: uuid.UUID,
                  if_match: str | None) -> None:
     await AnnotationRepository(session).delete_checked(
         annotation_id, if_match,
-        audit=lambda a: audit.record(session, "annotation.deleted", request=request, principal=principal,
+        audit=lambda a: audit.record(session, "annotation.deleted", context=audit_ctx, principal=principal,
                                      target_type="annotation", target_id=a.id, details={"name": a.name}))
 
 

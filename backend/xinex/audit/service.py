@@ -9,6 +9,7 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinex.audit.context import AuditContext
 from xinex.identity.principal import Principal
 from xinex.kit.pagination import PageParams, paginate
 from xinex.kit.tenancy import bound_tenant
@@ -26,6 +27,7 @@ def record(
     action: str,
     *,
     request: Request | None = None,
+    context: AuditContext | None = None,
     principal: Principal | None = None,
     tenant_id: uuid.UUID | None = None,
     actor_user_id: uuid.UUID | None = None,
@@ -36,6 +38,12 @@ def record(
     outcome: str = "success",
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    """One audit event, added to the session (kept when the use case commits). Where from: `context` (what
+    services get, `audit/context.py`) or `request` (the sign-in flows that hold the request anyway).
+    Who: `principal` (a service passes the one it authorized, `context.actor` where it has no other), else
+    the named actor fields, else anonymous."""
+    if context is None and request is not None:
+        context = AuditContext.of(request)
     event = AuditEvent(
         tenant_id=tenant_id or (principal.tenant_id if principal else None),
         actor_user_id=actor_user_id or (principal.user_id if principal else None),
@@ -45,8 +53,8 @@ def record(
         target_type=target_type,
         target_id=str(target_id) if target_id is not None else None,
         outcome=outcome,
-        ip=getattr(request.state, "client_ip", None) if request else None,
-        user_agent=(request.headers.get("user-agent", "")[:400] or None) if request else None,
+        ip=context.ip if context else None,
+        user_agent=context.user_agent if context else None,
         details=_clean(details or {}),
     )
     session.add(event)

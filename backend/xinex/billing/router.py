@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
+from xinex.audit.context import AuditCtx
 from xinex.billing import repository, service
 from xinex.billing.schemas import (
     CheckoutIn,
@@ -54,44 +55,44 @@ async def get_subscription(principal: BillingReader, session: SessionDep) -> Sub
 
 
 @router.post("/billing/create-checkout-session", response_model=CheckoutOut, responses=STRIPE_ERRORS)
-async def create_checkout_session(data: CheckoutIn, principal: BillingOwner, request: Request,
+async def create_checkout_session(data: CheckoutIn, principal: BillingOwner, audit_ctx: AuditCtx,
                                   session: SessionDep) -> CheckoutOut:
     """Start Stripe Checkout for a paid tier (owners). The tenant's Stripe customer is created once and
     reused; the answer's `url` is where the browser goes to pay. 409 CONFLICT when the tenant already has
     a subscription (change it through the portal, /billing/downgrade or /billing/interval) or when
     billing is not configured (BILLING_NOT_CONFIGURED)."""
-    return await service.create_checkout(session, request, principal, data.tier, data.interval, data.currency)
+    return await service.create_checkout(session, audit_ctx, principal, data.tier, data.interval, data.currency)
 
 
 @router.post("/billing/portal-session", response_model=PortalOut, responses=STRIPE_ERRORS)
-async def create_portal_session(principal: BillingOwner, request: Request, session: SessionDep) -> PortalOut:
+async def create_portal_session(principal: BillingOwner, audit_ctx: AuditCtx, session: SessionDep) -> PortalOut:
     """A Stripe customer-portal session (owners): payment methods, invoices, plan changes."""
-    return await service.create_portal(session, request, principal)
+    return await service.create_portal(session, audit_ctx, principal)
 
 
 @router.post("/billing/downgrade", response_model=SubscriptionOut, responses=STRIPE_ERRORS)
-async def schedule_downgrade(data: DowngradeIn, principal: BillingOwner, request: Request,
+async def schedule_downgrade(data: DowngradeIn, principal: BillingOwner, audit_ctx: AuditCtx,
                              session: SessionDep) -> SubscriptionOut:
     """Schedule a downgrade at the end of the paid period (owners). `free` cancels at period end; a lower
     paid tier becomes the price of the next period (a Stripe subscription schedule, no proration). The
     tier stays until then. 422 when the target is not below the current tier, 409 without a subscription."""
-    return await service.schedule_downgrade(session, request, principal, data.target_tier)
+    return await service.schedule_downgrade(session, audit_ctx, principal, data.target_tier)
 
 
 @router.delete("/billing/downgrade", response_model=SubscriptionOut, responses={**STRIPE_ERRORS,
                                                                                 **error_responses(404)})
-async def cancel_downgrade(principal: BillingOwner, request: Request, session: SessionDep) -> SubscriptionOut:
+async def cancel_downgrade(principal: BillingOwner, audit_ctx: AuditCtx, session: SessionDep) -> SubscriptionOut:
     """Cancel a scheduled downgrade (owners): the subscription renews on its current tier. 404 when none
     is scheduled."""
-    return await service.cancel_downgrade(session, request, principal)
+    return await service.cancel_downgrade(session, audit_ctx, principal)
 
 
 @router.post("/billing/interval", response_model=IntervalOut, responses=STRIPE_ERRORS)
-async def switch_interval(data: IntervalIn, principal: BillingOwner, request: Request,
+async def switch_interval(data: IntervalIn, principal: BillingOwner, audit_ctx: AuditCtx,
                           session: SessionDep) -> IntervalOut:
     """Switch between monthly and yearly billing now, on the same tier (owners). Stripe prorates and
     invoices the difference at once: the answer has the new period and the proration amount."""
-    return await service.switch_interval(session, request, principal, data.interval)
+    return await service.switch_interval(session, audit_ctx, principal, data.interval)
 
 
 @router.get("/billing/invoices", response_model=InvoicePage, responses=error_responses(401, 403, 422))
@@ -118,11 +119,11 @@ async def get_tax_info(principal: BillingReader, session: SessionDep) -> TaxInfo
 
 
 @router.put("/billing/tax-info", response_model=TaxInfoOut, responses=STRIPE_ERRORS)
-async def put_tax_info(data: TaxInfoIn, principal: BillingOwner, request: Request, session: SessionDep) -> TaxInfoOut:
+async def put_tax_info(data: TaxInfoIn, principal: BillingOwner, audit_ctx: AuditCtx, session: SessionDep) -> TaxInfoOut:
     """Set the country and tax id (owners). The type must be one Stripe knows for that country and the
     number must have its format (e.g. `eu_vat` DE123456789); a number Stripe refuses is a 422 naming
     the field. Written to the Stripe customer, so invoices carry it."""
-    return await service.put_tax_info(session, request, principal, data)
+    return await service.put_tax_info(session, audit_ctx, principal, data)
 
 
 @router.get("/billing/currencies", response_model=CurrenciesOut, responses=error_responses(401, 403))

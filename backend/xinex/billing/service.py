@@ -16,10 +16,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
+from xinex.audit.context import AuditContext
 from xinex.billing import catalog, enforcement, repository, stripe_api, tax
 from xinex.billing.schemas import (
     CheckoutOut,
@@ -175,7 +175,7 @@ def _live_subscription(acct: BillingAccount | None) -> BillingAccount:
 
 # --- user actions --------------------------------------------------------------------------------
 
-async def create_checkout(session: AsyncSession, request: Request, principal: Principal, tier: str, interval: str,
+async def create_checkout(session: AsyncSession, audit_ctx: AuditContext, principal: Principal, tier: str, interval: str,
                           currency: str | None) -> CheckoutOut:
     assert principal.tenant_id is not None
     tenant_id = principal.tenant_id
@@ -198,24 +198,24 @@ async def create_checkout(session: AsyncSession, request: Request, principal: Pr
         "success_url": f"{base}/billing?checkout=success&session_id={{CHECKOUT_SESSION_ID}}",
         "cancel_url": f"{base}/billing?checkout=canceled",
     }))
-    audit.record(session, "billing.checkout_started", request=request, principal=principal,
+    audit.record(session, "billing.checkout_started", context=audit_ctx, principal=principal,
                  target_type="checkout_session", target_id=checkout.id,
                  details={"tier": tier, "interval": interval, "currency": chosen, "expired_sessions": expired})
     return CheckoutOut(id=checkout.id, url=checkout.url or "")
 
 
-async def create_portal(session: AsyncSession, request: Request, principal: Principal) -> PortalOut:
+async def create_portal(session: AsyncSession, audit_ctx: AuditContext, principal: Principal) -> PortalOut:
     assert principal.tenant_id is not None
     stripe_api.client()
     acct = await ensure_customer(session, principal.tenant_id, principal)
     portal = await stripe_api.call(stripe_api.client().v1.billing_portal.sessions.create_async({
         "customer": acct.stripe_customer_id or "", "return_url": f"{get_settings().public_url.rstrip('/')}/billing"}))
-    audit.record(session, "billing.portal_opened", request=request, principal=principal,
+    audit.record(session, "billing.portal_opened", context=audit_ctx, principal=principal,
                  target_type="customer", target_id=acct.stripe_customer_id)
     return PortalOut(url=portal.url)
 
 
-async def schedule_downgrade(session: AsyncSession, request: Request, principal: Principal,
+async def schedule_downgrade(session: AsyncSession, audit_ctx: AuditContext, principal: Principal,
                              target_tier: str) -> SubscriptionOut:
     """Free: cancel at period end. A lower paid tier: a subscription schedule whose next phase,
     from the period end, has the lower price (no proration: the paid period is kept)."""
@@ -252,14 +252,14 @@ async def schedule_downgrade(session: AsyncSession, request: Request, principal:
             ],
         }))
     await refresh_from_stripe(session, acct)
-    audit.record(session, "billing.downgrade_scheduled", request=request, principal=principal,
+    audit.record(session, "billing.downgrade_scheduled", context=audit_ctx, principal=principal,
                  target_type="subscription", target_id=sub_id,
                  details={"from": current, "to": target_tier,
                           "at": acct.current_period_end.isoformat() if acct.current_period_end else None})
     return await subscription_view(session, principal.tenant_id)
 
 
-async def cancel_downgrade(session: AsyncSession, request: Request, principal: Principal) -> SubscriptionOut:
+async def cancel_downgrade(session: AsyncSession, audit_ctx: AuditContext, principal: Principal) -> SubscriptionOut:
     assert principal.tenant_id is not None
     stripe_api.client()
     acct = _live_subscription(await repository.account(session, principal.tenant_id, lock=True))
@@ -273,12 +273,12 @@ async def cancel_downgrade(session: AsyncSession, request: Request, principal: P
         await stripe_api.call(subs.subscriptions.update_async(acct.stripe_subscription_id or "",
                                                               {"cancel_at_period_end": False}))
     await refresh_from_stripe(session, acct)
-    audit.record(session, "billing.downgrade_canceled", request=request, principal=principal,
+    audit.record(session, "billing.downgrade_canceled", context=audit_ctx, principal=principal,
                  target_type="subscription", target_id=acct.stripe_subscription_id, details={"was": was})
     return await subscription_view(session, principal.tenant_id)
 
 
-async def switch_interval(session: AsyncSession, request: Request, principal: Principal, interval: str) -> IntervalOut:
+async def switch_interval(session: AsyncSession, audit_ctx: AuditContext, principal: Principal, interval: str) -> IntervalOut:
     """Month <-> year on the same tier, now, with Stripe's proration invoiced at once."""
     assert principal.tenant_id is not None
     stripe_api.client()
@@ -301,14 +301,14 @@ async def switch_interval(session: AsyncSession, request: Request, principal: Pr
                              invoice_id=invoice.get("id") if isinstance(invoice, dict) else None)
     old = acct.interval
     await refresh_from_stripe(session, acct)
-    audit.record(session, "billing.interval_switched", request=request, principal=principal,
+    audit.record(session, "billing.interval_switched", context=audit_ctx, principal=principal,
                  target_type="subscription", target_id=sub_id,
                  details={"from": old, "to": interval, "proration_amount": proration.amount,
                           "currency": proration.currency})
     return IntervalOut(subscription=await subscription_view(session, principal.tenant_id), proration=proration)
 
 
-async def put_tax_info(session: AsyncSession, request: Request, principal: Principal, data: TaxInfoIn) -> TaxInfoOut:
+async def put_tax_info(session: AsyncSession, audit_ctx: AuditContext, principal: Principal, data: TaxInfoIn) -> TaxInfoOut:
     assert principal.tenant_id is not None
     stripe_api.client()
     try:
@@ -337,7 +337,7 @@ async def put_tax_info(session: AsyncSession, request: Request, principal: Princ
     acct.stripe_tax_id_id = created.id
     verification = stripe_api.plain(created).get("verification") or {}
     acct.tax_id_verification = verification.get("status") if isinstance(verification, dict) else None
-    audit.record(session, "billing.tax_info_updated", request=request, principal=principal,
+    audit.record(session, "billing.tax_info_updated", context=audit_ctx, principal=principal,
                  target_type="customer", target_id=customer,
                  details={"country": data.country, "tax_id_type": data.tax_id_type, "previous": previous})
     return TaxInfoOut(country=acct.tax_country, tax_id=acct.tax_id, tax_id_type=acct.tax_id_type,
@@ -441,7 +441,7 @@ async def refresh_from_stripe(session: AsyncSession, acct: BillingAccount, reaso
 
 
 async def change_tier(session: AsyncSession, tenant_id: uuid.UUID, tier: str, *, reason: str,
-                      principal: Principal | None = None, request: Request | None = None,
+                      principal: Principal | None = None, audit_ctx: AuditContext | None = None,
                       actor_label: str | None = None) -> tiers.TierChange:
     """The tier through the tiers domain, then what it means for existing objects, audited; the
     owners are told by e-mail what was paused or resumed."""
@@ -464,7 +464,7 @@ async def change_tier(session: AsyncSession, tenant_id: uuid.UUID, tier: str, *,
         details["sso_enforcement"] = "suspended"
     if restored:
         details["sso_enforcement"] = "restored"
-    audit.record(session, "tier.changed", request=request, principal=principal, tenant_id=tenant_id,
+    audit.record(session, "tier.changed", context=audit_ctx, principal=principal, tenant_id=tenant_id,
                  actor_type=None if principal else "system", actor_label=actor_label or (None if principal else reason),
                  target_type="tenant", target_id=tenant_id, details=details)
     if effects.paused_any or effects.resumed_monitors or effects.resumed_heartbeats:

@@ -18,6 +18,7 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from xinex.audit.context import AuditContext, AuditCtx
 from xinex.heartbeats import intake, service
 from xinex.heartbeats.schemas import (
     SLUG_RE,
@@ -68,13 +69,13 @@ async def list_heartbeats(request: Request, principal: HeartbeatsPrincipal, sess
 
 @router.post("/heartbeats", status_code=201, response_model=HeartbeatOut,
              responses=error_responses(401, 403, 409, 422))
-async def create_heartbeat(data: HeartbeatCreate, request: Request, response: Response,
+async def create_heartbeat(data: HeartbeatCreate, request: Request, audit_ctx: AuditCtx, response: Response,
                            principal: HeartbeatsPrincipal, session: SessionDep):
     """Create a heartbeat: a job that must ping within `interval` seconds (or on its `cron` schedule in `timezone`)
     plus `grace`. It is late during grace (shown, not paged) and down after it, which opens an incident and
     pages. The answer holds the ping URLs to paste in the job. 409: the slug is taken; 403: the plan's
     heartbeat limit."""
-    hb = await service.create_audited(session, principal.tenant_id, data, request=request, principal=principal)
+    hb = await service.create_audited(session, principal.tenant_id, data, audit_ctx=audit_ctx, principal=principal)
     set_version(response, hb)
     return _out(request, hb)
 
@@ -90,45 +91,45 @@ async def read_heartbeat(heartbeat_id: uuid.UUID, request: Request, response: Re
 
 @router.put("/heartbeats/{heartbeat_id}", response_model=HeartbeatOut,
             responses=error_responses(401, 403, 404, 409, 412, 422))
-async def update_heartbeat(heartbeat_id: uuid.UUID, data: HeartbeatUpdate, request: Request, response: Response,
+async def update_heartbeat(heartbeat_id: uuid.UUID, data: HeartbeatUpdate, request: Request, audit_ctx: AuditCtx, response: Response,
                            principal: HeartbeatsPrincipal, session: SessionDep, if_match: IfMatch):
     """Change a heartbeat; fields left out stay. 409: the slug is
     taken; If-Match guards against lost updates (412)."""
-    hb = await service.update_checked(session, heartbeat_id, data, if_match, request=request, principal=principal)
+    hb = await service.update_checked(session, heartbeat_id, data, if_match, audit_ctx=audit_ctx, principal=principal)
     set_version(response, hb)
     return _out(request, hb)
 
 
 @router.delete("/heartbeats/{heartbeat_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
-async def delete_heartbeat(heartbeat_id: uuid.UUID, request: Request, principal: HeartbeatsPrincipal,
+async def delete_heartbeat(heartbeat_id: uuid.UUID, audit_ctx: AuditCtx, principal: HeartbeatsPrincipal,
                            session: SessionDep, if_match: IfMatch):
     """Delete a heartbeat; its ping URLs answer 404 from now on. If-Match guards (412)."""
-    await service.delete(session, heartbeat_id, if_match, request=request, principal=principal)
+    await service.delete(session, heartbeat_id, if_match, audit_ctx=audit_ctx, principal=principal)
     return Response(status_code=204)
 
 
-async def _set_paused(heartbeat_id: uuid.UUID, request: Request, response: Response, principal: Principal,
-                      session: SessionDep, paused: bool) -> HeartbeatOut:
-    hb = await service.set_paused(session, heartbeat_id, paused, request=request, principal=principal)
+async def _set_paused(heartbeat_id: uuid.UUID, request: Request, audit_ctx: AuditContext, response: Response,
+                      principal: Principal, session: SessionDep, paused: bool) -> HeartbeatOut:
+    hb = await service.set_paused(session, heartbeat_id, paused, audit_ctx=audit_ctx, principal=principal)
     set_version(response, hb)
     return _out(request, hb)
 
 
 @router.post("/heartbeats/{heartbeat_id}/pause", response_model=HeartbeatOut,
              responses=error_responses(401, 403, 404, 422))
-async def pause_heartbeat(heartbeat_id: uuid.UUID, request: Request, response: Response,
+async def pause_heartbeat(heartbeat_id: uuid.UUID, request: Request, audit_ctx: AuditCtx, response: Response,
                           principal: HeartbeatsPrincipal, session: SessionDep):
     """Stop expecting pings: a paused heartbeat is never late or down. A success or fail ping resumes it (as healthchecks does).
     Idempotent."""
-    return await _set_paused(heartbeat_id, request, response, principal, session, True)
+    return await _set_paused(heartbeat_id, request, audit_ctx, response, principal, session, True)
 
 
 @router.post("/heartbeats/{heartbeat_id}/resume", response_model=HeartbeatOut,
              responses=error_responses(401, 403, 404, 422))
-async def resume_heartbeat(heartbeat_id: uuid.UUID, request: Request, response: Response,
+async def resume_heartbeat(heartbeat_id: uuid.UUID, request: Request, audit_ctx: AuditCtx, response: Response,
                            principal: HeartbeatsPrincipal, session: SessionDep):
     """Expect pings again, counting from now. Idempotent."""
-    return await _set_paused(heartbeat_id, request, response, principal, session, False)
+    return await _set_paused(heartbeat_id, request, audit_ctx, response, principal, session, False)
 
 
 @router.get("/heartbeats/{heartbeat_id}/runs", response_model=Page[RunOut],

@@ -22,12 +22,12 @@ import re
 import uuid
 from datetime import datetime, timedelta
 
-from fastapi import Request
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
+from xinex.audit.context import AuditContext
 from xinex.heartbeats import apply as batch
 from xinex.heartbeats.apply import Applied as PingResult
 from xinex.heartbeats.repository import HeartbeatRepository
@@ -335,39 +335,39 @@ async def list_page(session: AsyncSession, params: PageParams, public_url: str, 
 
 
 async def create_audited(session: AsyncSession, tenant_id: uuid.UUID, data: HeartbeatCreate, *,
-                         request: Request | None = None, principal: Principal | None = None) -> Heartbeat:
+                         audit_ctx: AuditContext | None = None, principal: Principal | None = None) -> Heartbeat:
     hb = await create(session, tenant_id, data)
-    audit.record(session, "heartbeat.created", request=request, principal=principal, target_type="heartbeat",
+    audit.record(session, "heartbeat.created", context=audit_ctx, principal=principal, target_type="heartbeat",
                  target_id=hb.id, details={"name": hb.name, "slug": hb.slug})
     return hb
 
 
 async def update_checked(session: AsyncSession, hb_id: uuid.UUID, data: HeartbeatUpdate, if_match: str | None, *,
-                         request: Request | None = None, principal: Principal | None = None) -> Heartbeat:
+                         audit_ctx: AuditContext | None = None, principal: Principal | None = None) -> Heartbeat:
     """The versioned update of the API: a stale If-Match is a 412 before anything changes."""
     return await HeartbeatRepository(session).update_checked(
         hb_id, if_match, lambda hb: update(session, hb, data),
-        audit=lambda hb: audit.record(session, "heartbeat.updated", request=request, principal=principal,
+        audit=lambda hb: audit.record(session, "heartbeat.updated", context=audit_ctx, principal=principal,
                                       target_type="heartbeat", target_id=hb.id,
                                       details={"fields": sorted(data.model_fields_set)}),
         refresh=True)
 
 
-async def delete(session: AsyncSession, hb_id: uuid.UUID, if_match: str | None, *, request: Request | None = None,
+async def delete(session: AsyncSession, hb_id: uuid.UUID, if_match: str | None, *, audit_ctx: AuditContext | None = None,
                  principal: Principal | None = None) -> None:
     """Delete a heartbeat; its ping URLs answer 404 from then on."""
     await HeartbeatRepository(session).delete_checked(hb_id, if_match, audit=lambda hb: audit.record(
-        session, "heartbeat.deleted", request=request, principal=principal, target_type="heartbeat", target_id=hb.id,
+        session, "heartbeat.deleted", context=audit_ctx, principal=principal, target_type="heartbeat", target_id=hb.id,
         details={"name": hb.name}))
 
 
-async def set_paused(session: AsyncSession, hb_id: uuid.UUID, paused: bool, *, request: Request | None = None,
+async def set_paused(session: AsyncSession, hb_id: uuid.UUID, paused: bool, *, audit_ctx: AuditContext | None = None,
                      principal: Principal | None = None) -> Heartbeat:
     hb = await get(session, hb_id)
     if not paused:
         await ensure_room_to_resume(session, hb)
     pause(hb) if paused else resume(hb)
-    audit.record(session, "heartbeat.paused" if paused else "heartbeat.resumed", request=request,
+    audit.record(session, "heartbeat.paused" if paused else "heartbeat.resumed", context=audit_ctx,
                  principal=principal, target_type="heartbeat", target_id=hb.id)
     await session.flush()
     await session.refresh(hb)

@@ -1,6 +1,10 @@
 """The one `Principal` resolver: whatever credential a request carries — a browser session, an API token,
-a mobile access token (JWT) or an extra bearer kind registered by the app — becomes a `Principal`, or
-the request is refused with 401."""
+a mobile access token (JWT), a remote probe's prober token or an extra bearer kind registered by the app —
+becomes a `Principal`, or the request is refused with 401.
+
+A prober token is accepted only where a route asks for one (`resolve_principal(..., prober=True)`, the
+probe-facing API): everywhere else it is refused like any malformed API token, so no user-facing code
+meets a principal without a user."""
 
 from __future__ import annotations
 
@@ -16,12 +20,19 @@ from sqlmodel import col
 from xinex.identity import credential_cache
 from xinex.identity.access_jwt import InvalidAccessToken, peek_kid, verify_access_token
 from xinex.identity.keys import verification_keys
-from xinex.identity.principal import Principal
-from xinex.identity.secrets import constant_time_equal, looks_like_api_token, sha256_hex
+from xinex.identity.principal import NO_USER, Principal
+from xinex.identity.secrets import (
+    PROBER_TOKEN_PREFIX,
+    constant_time_equal,
+    looks_like_api_token,
+    looks_like_prober_token,
+    sha256_hex,
+)
 from xinex.kit.errors import AppError
 from xinex.kit.tenancy import bind_tenant, system_scope
 from xinex.kit.types import utcnow
 from xinex.models.identity import ApiToken, User, UserSession
+from xinex.models.monitors import Probe
 from xinex.models.oauth_server import OAuthTokenFamily
 from xinex.models.tenant import Membership, Role, Tenant
 from xinex.settings import get_settings
@@ -32,6 +43,7 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # last-used/last-seen are written at most this often, so reads stay reads.
 TOUCH_EVERY = timedelta(seconds=60)
+PROBER_TOUCH_EVERY = timedelta(seconds=30)  # a probe's last_seen_at, shown to admins as its liveness
 
 
 def unauthenticated(message: str = "A valid credential is required") -> AppError:
@@ -52,6 +64,8 @@ def presented_credential(request: Request) -> tuple[str, str] | None:
         if scheme.lower() != "bearer" or not value.strip():
             raise unauthenticated("Authorization must be 'Bearer <token>'")
         value = value.strip()
+        if value.startswith(PROBER_TOKEN_PREFIX):
+            return "prober", value
         if value.startswith("xinex_"):
             return "api_token", value
         if value.count(".") == 2:
@@ -235,11 +249,39 @@ async def sso_blocks_session(session: AsyncSession, session_sso_tenant_id: uuid.
     return bool(enforced)
 
 
-async def resolve_principal(session: AsyncSession, request: Request) -> Principal:
+def prober_refused() -> AppError:
+    return unauthenticated("A valid prober token is required")
+
+
+async def resolve_prober_token(session: AsyncSession, raw: str | None) -> Principal:
+    """A remote probe's principal (kind `prober`, user `NO_USER`, `credential_id` = the probe's id, the session
+    bound to its tenant); its `last_seen_at` is touched at most every 30 seconds."""
+    if not raw or not looks_like_prober_token(raw):
+        raise prober_refused()
+    digest = sha256_hex(raw)
+    await system_scope(session, "probes.authenticate")
+    probe = (await session.scalars(select(Probe).where(col(Probe.token_hash) == digest))).one_or_none()
+    if probe is None or not probe.enabled or not constant_time_equal(probe.token_hash, digest):
+        raise prober_refused()
+    await bind_tenant(session, probe.tenant_id)
+    now = utcnow()
+    if probe.last_seen_at is None or now - probe.last_seen_at > PROBER_TOUCH_EVERY:
+        probe.last_seen_at = now
+    return Principal(user_id=NO_USER, tenant_id=probe.tenant_id, role=None, kind="prober", credential_id=probe.id,
+                     scopes=frozenset({"probes:read", "probes:write"}), email=probe.name)
+
+
+async def resolve_principal(session: AsyncSession, request: Request, *, prober: bool = False) -> Principal:
+    """The caller's principal. `prober=True` (the probe-facing API) takes a bearer prober token and nothing else."""
+    if prober:
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        return await resolve_prober_token(session, value.strip() if scheme.lower() == "bearer" else None)
     presented = presented_credential(request)
     if presented is None:
         raise unauthenticated()
     kind, raw = presented
+    if kind == "prober":
+        raise unauthenticated("Invalid API token")  # not a credential of the user-facing API
     if kind == "api_token":
         return await resolve_api_token(session, raw)
     if kind == "session":

@@ -28,8 +28,14 @@ def valid_scope(scope: str) -> bool:
     return level in ("read", "write") and (area == "*" or area in SCOPE_AREAS)
 
 
+# The user id of a principal that is no user (a prober): the nil UUID, which names no user row.
+NO_USER = uuid.UUID(int=0)
+
+
 @dataclass(frozen=True)
 class Principal:
+    # NO_USER for a prober: a remote probe agent acts as itself (`credential_id` is the probe's id), not as a
+    # user. The dependencies of the user-facing API never let a prober in (identity/credentials.py).
     user_id: uuid.UUID
     tenant_id: uuid.UUID | None
     role: Role | None

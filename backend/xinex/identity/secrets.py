@@ -9,6 +9,9 @@ import secrets
 
 API_TOKEN_PREFIX = "xinex_"
 _API_TOKEN = re.compile(re.escape(API_TOKEN_PREFIX) + "[0-9a-f]{64}")
+# A remote probe agent's token (monitors' probe registration issues it).
+PROBER_TOKEN_PREFIX = "xinex_probe_"
+_PROBER_TOKEN = re.compile(re.escape(PROBER_TOKEN_PREFIX) + "[0-9a-f]{64}")
 
 
 def sha256_hex(value: str) -> str:
@@ -21,6 +24,10 @@ def new_api_token() -> str:
 
 def looks_like_api_token(value: str) -> bool:
     return _API_TOKEN.fullmatch(value) is not None
+
+
+def looks_like_prober_token(value: str) -> bool:
+    return _PROBER_TOKEN.fullmatch(value) is not None
 
 
 def new_opaque_token() -> str:

@@ -35,11 +35,12 @@ async def attach(session: AsyncSession, incident: Incident, at: datetime,
     key = key_for(incident.host, incident.service, incident.project)
     if key is None:
         return None, True
-    stmt = (select(CorrelationGroup, Incident).join(Incident, Incident.id == CorrelationGroup.primary_incident_id)
-            .where(CorrelationGroup.key == key, CorrelationGroup.last_alert_at >= at - window,
-                   Incident.status != IncidentStatus.resolved.value, Incident.suppressed.is_(False))
-            .order_by(CorrelationGroup.opened_at.desc()).limit(1))
-    if session.bind.dialect.name == "postgresql":
+    stmt = (select(CorrelationGroup, Incident)
+            .join(Incident, col(Incident.id) == col(CorrelationGroup.primary_incident_id))
+            .where(col(CorrelationGroup.key) == key, col(CorrelationGroup.last_alert_at) >= at - window,
+                   col(Incident.status) != IncidentStatus.resolved.value, col(Incident.suppressed).is_(False))
+            .order_by(col(CorrelationGroup.opened_at).desc()).limit(1))
+    if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=CorrelationGroup)
     found = (await session.execute(stmt)).first()
     if found is not None:
@@ -62,7 +63,7 @@ async def touch(session: AsyncSession, incident: Incident, at: datetime) -> None
     """A new alert on a grouped incident keeps its group live."""
     if incident.group_id is None:
         return
-    group = (await session.execute(select(CorrelationGroup).where(CorrelationGroup.id == incident.group_id))
+    group = (await session.execute(select(CorrelationGroup).where(col(CorrelationGroup.id) == incident.group_id))
              ).scalar_one_or_none()
     if group is not None and group.last_alert_at < at:
         group.last_alert_at = at

@@ -56,7 +56,7 @@ def action_for(event_type: str) -> str | None:
     return None
 
 
-def _attr(payload: dict, name: str) -> str | None:
+def _attr(payload: dict[str, Any], name: str) -> str | None:
     value = payload.get(name) or (payload.get("attribution") or {}).get(name)
     return str(value)[:255] if value else None
 
@@ -238,7 +238,7 @@ async def handle(session: AsyncSession, events: Sequence[OutboxEvent], now: date
     if not by_key:
         return
     stmt = select(Incident).where(col(Incident.open_key).in_(sorted(by_key))).order_by(col(Incident.open_key))
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     open_now = {i.open_key: i for i in (await session.execute(stmt)).scalars()}
     written = _Pass()

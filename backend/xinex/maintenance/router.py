@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
+from xinex.audit.context import AuditCtx
 from xinex.identity.deps import Authorize
 from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
@@ -47,11 +48,11 @@ async def active_windows(principal: MonitorsPrincipal, session: SessionDep, para
 
 @router.post("/maintenance-windows", status_code=201, response_model=WindowOut,
              responses=error_responses(401, 403, 422))
-async def create_window(data: WindowIn, request: Request, response: Response, principal: MonitorsPrincipal,
+async def create_window(data: WindowIn, audit_ctx: AuditCtx, response: Response, principal: MonitorsPrincipal,
                         session: SessionDep) -> WindowOut:
     """Plan maintenance: a one-off window needs starts_at and ends_at; a recurring one a cron and a duration.
     Applies to the sources listed (or all). 422 when neither form is complete."""
-    w, sched = await service.create(session, data, request=request, principal=principal)
+    w, sched = await service.create(session, data, audit_ctx=audit_ctx, principal=principal)
     set_version(response, w)
     return service.to_out(w, sched)
 
@@ -68,17 +69,17 @@ async def read_window(window_id: uuid.UUID, response: Response, principal: Monit
 
 @router.put("/maintenance-windows/{window_id}", response_model=WindowOut,
             responses=error_responses(401, 403, 404, 412, 422))
-async def update_window(window_id: uuid.UUID, data: WindowIn, request: Request, response: Response,
+async def update_window(window_id: uuid.UUID, data: WindowIn, audit_ctx: AuditCtx, response: Response,
                         principal: MonitorsPrincipal, session: SessionDep, if_match: IfMatch) -> WindowOut:
     """Replace a window's definition (the whole body, as on create). If-Match guards against lost updates (412)."""
-    w, sched = await service.update(session, window_id, data, if_match, request=request, principal=principal)
+    w, sched = await service.update(session, window_id, data, if_match, audit_ctx=audit_ctx, principal=principal)
     set_version(response, w)
     return service.to_out(w, sched)
 
 
 @router.delete("/maintenance-windows/{window_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
-async def delete_window(window_id: uuid.UUID, request: Request, principal: MonitorsPrincipal, session: SessionDep,
+async def delete_window(window_id: uuid.UUID, audit_ctx: AuditCtx, principal: MonitorsPrincipal, session: SessionDep,
                         if_match: IfMatch) -> Response:
     """Delete a window; checks page again at once if it was in force. If-Match guards (412)."""
-    await service.delete(session, window_id, if_match, request=request, principal=principal)
+    await service.delete(session, window_id, if_match, audit_ctx=audit_ctx, principal=principal)
     return Response(status_code=204)

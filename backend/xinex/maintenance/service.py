@@ -11,10 +11,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
+from xinex.audit.context import AuditContext
 from xinex.identity.principal import Principal
 from xinex.kit.errors import AppError
 from xinex.kit.pagination import Page, PageParams
@@ -124,7 +124,7 @@ def _apply(w: MaintenanceWindow, sched: MaintenanceSchedule, data: WindowIn, now
     w.updated_at = sched.updated_at = now
 
 
-async def create(session: AsyncSession, data: WindowIn, *, request: Request | None = None,
+async def create(session: AsyncSession, data: WindowIn, *, audit_ctx: AuditContext | None = None,
                  principal: Principal | None = None) -> tuple[MaintenanceWindow, MaintenanceSchedule]:
     await _check_scope(session, data)
     now = utcnow()
@@ -135,13 +135,13 @@ async def create(session: AsyncSession, data: WindowIn, *, request: Request | No
     await session.flush()
     session.add(sched)
     await session.flush()
-    audit.record(session, "maintenance_window.created", request=request, principal=principal,
+    audit.record(session, "maintenance_window.created", context=audit_ctx, principal=principal,
                  target_type="maintenance_window", target_id=w.id, details={"name": w.name, "kind": sched.kind})
     return w, sched
 
 
 async def update(session: AsyncSession, window_id: uuid.UUID, data: WindowIn, if_match: str | None, *,
-                 request: Request | None = None, principal: Principal | None = None) -> WindowRow:
+                 audit_ctx: AuditContext | None = None, principal: Principal | None = None) -> WindowRow:
     """Replace a window's definition; a stale If-Match is a 412 before anything is checked or changed."""
     repo = WindowRepository(session)
     w, existing = await repo.get_with_schedule(window_id)
@@ -154,16 +154,16 @@ async def update(session: AsyncSession, window_id: uuid.UUID, data: WindowIn, if
         _apply(w, sched, data, utcnow())
 
     await repo.update_checked(w, if_match, change, audit=lambda w: audit.record(
-        session, "maintenance_window.updated", request=request, principal=principal,
+        session, "maintenance_window.updated", context=audit_ctx, principal=principal,
         target_type="maintenance_window", target_id=w.id, details={"name": w.name, "kind": sched.kind}))
     return w, sched
 
 
 async def delete(session: AsyncSession, window_id: uuid.UUID, if_match: str | None, *,
-                 request: Request | None = None, principal: Principal | None = None) -> None:
+                 audit_ctx: AuditContext | None = None, principal: Principal | None = None) -> None:
     """Delete a window; its schedule row goes with it (ON DELETE CASCADE)."""
     await WindowRepository(session).delete_checked(window_id, if_match, audit=lambda w: audit.record(
-        session, "maintenance_window.deleted", request=request, principal=principal,
+        session, "maintenance_window.deleted", context=audit_ctx, principal=principal,
         target_type="maintenance_window", target_id=w.id, details={"name": w.name}))
 
 

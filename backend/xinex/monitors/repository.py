@@ -49,9 +49,10 @@ class MonitorRepository(Repository[Monitor]):
                                   .bindparams(tag=tag))
         return stmt.order_by(col(Monitor.name), col(Monitor.id))
 
-    def count_running(self) -> Select[Any]:
-        """The tenant's monitors that are not paused (what a plan's limit holds after a downgrade)."""
-        return self.count().where(col(Monitor.status) != S.paused.value)
+    def count_running(self, tenant_id: uuid.UUID) -> Select[Any]:
+        """The tenant's monitors that are not paused (what a plan's limit holds after a downgrade). Names its
+        tenant: billing resumes monitors from its jobs' system scope, where the session adds no criterion."""
+        return self.count().where(col(Monitor.tenant_id) == tenant_id, col(Monitor.status) != S.paused.value)
 
     def count(self) -> Select[Any]:
         return select(func.count()).select_from(Monitor)
@@ -103,10 +104,6 @@ class ProbeRepository(Repository[Probe]):
 
     async def name_taken(self, name: str) -> bool:
         return (await self.session.execute(select(col(Probe.id)).where(col(Probe.name) == name))).first() is not None
-
-    async def by_token_hash(self, digest: str) -> Probe | None:
-        """Under a system scope: the token names the tenant."""
-        return (await self.session.scalars(select(Probe).where(col(Probe.token_hash) == digest))).one_or_none()
 
     async def enabled_regions(self) -> set[str]:
         return set((await self.session.scalars(select(col(Probe.region)).where(col(Probe.enabled).is_(True)))).all())

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
+from xinex.audit.context import AuditContext, AuditCtx
+from xinex.identity.credentials import resolve_principal
 from xinex.identity.deps import Authorize
 from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
@@ -60,7 +62,7 @@ async def list_monitors(principal: MonitorsPrincipal, session: SessionDep, param
 
 @router.post("/monitors", status_code=201, response_model=MonitorOut, responses=error_responses(401, 403, 409, 422),
              openapi_extra=typed_body(MonitorIn, MONITOR_EXAMPLES))
-async def create_monitor(request: Request, response: Response, principal: MonitorsPrincipal, session: SessionDep,
+async def create_monitor(request: Request, audit_ctx: AuditCtx, response: Response, principal: MonitorsPrincipal, session: SessionDep,
                          body: Annotated[dict[str, Any], Body(description="flat monitor; `type` picks the fields")]):
     """Create an uptime check. The body is flat: `type` (http, tcp, dns, tls) picks the fields that
     apply besides the common ones. The target must be reachable under the server's outbound policy
@@ -68,7 +70,7 @@ async def create_monitor(request: Request, response: Response, principal: Monito
     minimum interval, region and monitor limits apply (403 TIER_LIMIT_EXCEEDED / FEATURE_NOT_IN_TIER).
     The answer's ETag is the version for `If-Match` on update and delete."""
     m = await service.create(session, principal.tenant_id, body, allow_private=_allow_private(request),
-                             request=request, principal=principal)
+                             audit_ctx=audit_ctx, principal=principal)
     set_version(response, m)
     return service.to_out(m)
 
@@ -84,47 +86,47 @@ async def read_monitor(monitor_id: uuid.UUID, response: Response, principal: Mon
 
 @router.put("/monitors/{monitor_id}", response_model=MonitorOut,
             responses=error_responses(401, 403, 404, 412, 422))
-async def update_monitor(monitor_id: uuid.UUID, data: MonitorUpdate, request: Request, response: Response,
+async def update_monitor(monitor_id: uuid.UUID, data: MonitorUpdate, request: Request, audit_ctx: AuditCtx, response: Response,
                          principal: MonitorsPrincipal, session: SessionDep, if_match: IfMatch):
     """Change a monitor: the fields given replace the current ones and the result is validated as a whole (a
     changed `type` drops the old type's fields; an explicit null clears an optional field; masked header
     values sent back keep the stored ones). Same target and plan rules as create (422/403). If-Match guards
     against lost updates (412)."""
     m = await service.update_checked(session, monitor_id, data, if_match, allow_private=_allow_private(request),
-                                     request=request, principal=principal)
+                                     audit_ctx=audit_ctx, principal=principal)
     set_version(response, m)
     return service.to_out(m)
 
 
 @router.delete("/monitors/{monitor_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
-async def delete_monitor(monitor_id: uuid.UUID, request: Request, principal: MonitorsPrincipal, session: SessionDep,
+async def delete_monitor(monitor_id: uuid.UUID, audit_ctx: AuditCtx, principal: MonitorsPrincipal, session: SessionDep,
                          if_match: IfMatch):
     """Delete a monitor and stop its checks; its history in the time-series store expires on its own. If-Match
     guards against deleting a version you have not seen (412)."""
-    await service.delete(session, monitor_id, if_match, request=request, principal=principal)
+    await service.delete(session, monitor_id, if_match, audit_ctx=audit_ctx, principal=principal)
     return Response(status_code=204)
 
 
-async def _set_paused(monitor_id: uuid.UUID, request: Request, response: Response, principal: Principal,
+async def _set_paused(monitor_id: uuid.UUID, audit_ctx: AuditContext, response: Response, principal: Principal,
                       session: SessionDep, paused: bool) -> MonitorOut:
-    m = await service.set_paused(session, monitor_id, paused, request=request, principal=principal)
+    m = await service.set_paused(session, monitor_id, paused, audit_ctx=audit_ctx, principal=principal)
     set_version(response, m)
     return service.to_out(m)
 
 
 @router.post("/monitors/{monitor_id}/pause", response_model=MonitorOut, responses=error_responses(401, 403, 404, 422))
-async def pause_monitor(monitor_id: uuid.UUID, request: Request, response: Response, principal: MonitorsPrincipal,
+async def pause_monitor(monitor_id: uuid.UUID, audit_ctx: AuditCtx, response: Response, principal: MonitorsPrincipal,
                         session: SessionDep):
     """Stop checking until resumed; a paused monitor opens no incident. Idempotent."""
-    return await _set_paused(monitor_id, request, response, principal, session, True)
+    return await _set_paused(monitor_id, audit_ctx, response, principal, session, True)
 
 
 @router.post("/monitors/{monitor_id}/resume", response_model=MonitorOut,
              responses=error_responses(401, 403, 404, 422))
-async def resume_monitor(monitor_id: uuid.UUID, request: Request, response: Response, principal: MonitorsPrincipal,
+async def resume_monitor(monitor_id: uuid.UUID, audit_ctx: AuditCtx, response: Response, principal: MonitorsPrincipal,
                          session: SessionDep):
     """Check again from now; the state restarts as pending until the first result. Idempotent."""
-    return await _set_paused(monitor_id, request, response, principal, session, False)
+    return await _set_paused(monitor_id, audit_ctx, response, principal, session, False)
 
 
 @router.get("/monitors/{monitor_id}/status", response_model=MonitorStatusOut,
@@ -159,12 +161,12 @@ async def list_probes(principal: ReaderPrincipal, session: SessionDep, params: P
 
 @probes_router.post("/probes", status_code=201, response_model=ProbeCreated,
                     responses=error_responses(401, 403, 409, 422))
-async def create_probe(data: ProbeIn, request: Request, response: Response, principal: AdminPrincipal,
+async def create_probe(data: ProbeIn, audit_ctx: AuditCtx, response: Response, principal: AdminPrincipal,
                        session: SessionDep) -> ProbeCreated:
     """Register a probe for a region and get its prober token, shown only once: run the agent with it. Admins only.
     409: a probe of that name exists."""
     probe, raw = await service.register(session, principal.tenant_id, data.name.strip(), data.region,
-                                        request=request, principal=principal)
+                                        audit_ctx=audit_ctx, principal=principal)
     set_version(response, probe)
     return ProbeCreated(**service.probe_out(probe).model_dump(), token=raw)
 
@@ -179,18 +181,18 @@ async def read_probe(probe_id: uuid.UUID, response: Response, principal: ReaderP
 
 
 @probes_router.delete("/probes/{probe_id}", status_code=204, responses=error_responses(401, 403, 404, 422))
-async def delete_probe(probe_id: uuid.UUID, request: Request, principal: AdminPrincipal,
+async def delete_probe(probe_id: uuid.UUID, audit_ctx: AuditCtx, principal: AdminPrincipal,
                        session: SessionDep) -> Response:
     """Remove a probe; its token stops working at once. Admins only."""
-    await service.delete_probe(session, probe_id, request=request, principal=principal)
+    await service.delete_probe(session, probe_id, audit_ctx=audit_ctx, principal=principal)
     return Response(status_code=204)
 
 
 # --- the probe-facing API (prober token) --------------------------------------------------------------
 
 async def current_probe(request: Request, session: SessionDep) -> Probe:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    return await service.authenticate(session, value.strip() if scheme.lower() == "bearer" else None)
+    """The calling probe: its bearer prober token resolves through the one credential resolver."""
+    return await service.probe_of(session, await resolve_principal(session, request, prober=True))
 
 
 CurrentProbe = Annotated[Probe, Depends(current_probe)]

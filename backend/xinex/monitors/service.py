@@ -12,24 +12,23 @@ Each result updates its region's row; the monitor's verdict is the quorum over i
 from __future__ import annotations
 
 import hashlib
-import hmac
 import random
 import secrets
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import Request
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
+from xinex.audit.context import AuditContext
 from xinex.identity.principal import Principal
+from xinex.identity.secrets import PROBER_TOKEN_PREFIX
 from xinex.kit import outbound
 from xinex.kit.db import commit
 from xinex.kit.errors import AppError
 from xinex.kit.pagination import Page, PageParams
-from xinex.kit.tenancy import bind_tenant, system_scope
 from xinex.kit.types import utcnow
 from xinex.models.monitors import Monitor, MonitorRegion, Probe
 from xinex.models.monitors import MonitorStatus as S
@@ -56,9 +55,8 @@ from xinex.tiers.catalog import limits_for
 from xinex.tiers.service import ensure_feature, ensure_within_limit, history_retention_days, tenant_tier
 from xinex.timeseries.store import TimeSeriesError, TimeSeriesStore
 
-TOKEN_PREFIX = "xinex_probe_"
+TOKEN_PREFIX = PROBER_TOKEN_PREFIX  # the identity layer resolves these tokens (identity/credentials.py)
 ASSIGNMENT_LIMIT = 100
-TOUCH_EVERY = timedelta(seconds=30)
 
 # Common input field -> model attribute.
 COLUMN_OF = {"interval": "interval_s", "timeout": "timeout_s"}
@@ -195,7 +193,7 @@ async def _sync_regions(session: AsyncSession, m: Monitor, now: datetime) -> Non
 
 
 async def create(session: AsyncSession, tenant_id: uuid.UUID, body: dict[str, Any], *, allow_private: bool,
-                 now: datetime | None = None, request: Request | None = None,
+                 now: datetime | None = None, audit_ctx: AuditContext | None = None,
                  principal: Principal | None = None) -> Monitor:
     now = now or utcnow()
     data = parse(body)
@@ -209,36 +207,36 @@ async def create(session: AsyncSession, tenant_id: uuid.UUID, body: dict[str, An
     session.add(m)
     await session.flush()
     await _sync_regions(session, m, now)
-    audit.record(session, "monitor.created", request=request, principal=principal, target_type="monitor",
+    audit.record(session, "monitor.created", context=audit_ctx, principal=principal, target_type="monitor",
                  target_id=m.id, details={"name": m.name, "type": m.type})
     return m
 
 
 async def update_checked(session: AsyncSession, monitor_id: uuid.UUID, data: MonitorUpdate, if_match: str | None, *,
-                         allow_private: bool, request: Request | None = None,
+                         allow_private: bool, audit_ctx: AuditContext | None = None,
                          principal: Principal | None = None) -> Monitor:
     """The versioned update of the API: a stale If-Match is a 412 before anything is checked."""
     return await MonitorRepository(session).update_checked(
         monitor_id, if_match, lambda m: update(session, m, data, allow_private=allow_private),
-        audit=lambda m: audit.record(session, "monitor.updated", request=request, principal=principal,
+        audit=lambda m: audit.record(session, "monitor.updated", context=audit_ctx, principal=principal,
                                      target_type="monitor", target_id=m.id,
                                      details={"fields": sorted(data.model_dump(exclude_unset=True))}),
         refresh=True)
 
 
-async def delete(session: AsyncSession, monitor_id: uuid.UUID, if_match: str | None, *, request: Request | None = None,
+async def delete(session: AsyncSession, monitor_id: uuid.UUID, if_match: str | None, *, audit_ctx: AuditContext | None = None,
                  principal: Principal | None = None) -> None:
     """Delete a monitor and stop its checks; its history in the store expires on its own."""
     await MonitorRepository(session).delete_checked(monitor_id, if_match, audit=lambda m: audit.record(
-        session, "monitor.deleted", request=request, principal=principal, target_type="monitor", target_id=m.id,
+        session, "monitor.deleted", context=audit_ctx, principal=principal, target_type="monitor", target_id=m.id,
         details={"name": m.name}))
 
 
-async def set_paused(session: AsyncSession, monitor_id: uuid.UUID, paused: bool, *, request: Request | None = None,
+async def set_paused(session: AsyncSession, monitor_id: uuid.UUID, paused: bool, *, audit_ctx: AuditContext | None = None,
                      principal: Principal | None = None) -> Monitor:
     m = await get(session, monitor_id)
     await (pause(session, m) if paused else resume(session, m))
-    audit.record(session, "monitor.paused" if paused else "monitor.resumed", request=request, principal=principal,
+    audit.record(session, "monitor.paused" if paused else "monitor.resumed", context=audit_ctx, principal=principal,
                  target_type="monitor", target_id=m.id)
     await session.flush()
     await session.refresh(m)
@@ -288,7 +286,7 @@ async def resume(session: AsyncSession, m: Monitor, now: datetime | None = None)
     if m.paused_reason == "tier_feature":  # multi-region, paused by a downgrade: only on a plan with probes
         await ensure_feature(session, m.tenant_id, "multi_region_probes")
     if m.paused_reason == "tier_limit":  # paused by a downgrade: only within the plan's limit
-        await ensure_within_limit(session, m.tenant_id, "monitors", MonitorRepository(session).count_running())
+        await ensure_within_limit(session, m.tenant_id, "monitors", MonitorRepository(session).count_running(m.tenant_id))
     m.status = S.pending.value
     m.paused_reason = None
     m.status_changed_at = now or utcnow()
@@ -350,11 +348,6 @@ def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def looks_like_probe_token(raw: str) -> bool:
-    body = raw[len(TOKEN_PREFIX):]
-    return raw.startswith(TOKEN_PREFIX) and len(body) == 64 and all(c in "0123456789abcdef" for c in body)
-
-
 def probe_out(p: Probe) -> ProbeOut:
     return ProbeOut.model_validate(p, from_attributes=True)
 
@@ -369,7 +362,7 @@ async def get_probe(session: AsyncSession, probe_id: uuid.UUID) -> Probe:
 
 
 async def register(session: AsyncSession, tenant_id: uuid.UUID, name: str, region: str, *,
-                   request: Request | None = None, principal: Principal | None = None) -> tuple[Probe, str]:
+                   audit_ctx: AuditContext | None = None, principal: Principal | None = None) -> tuple[Probe, str]:
     if await ProbeRepository(session).name_taken(name):
         raise AppError("CONFLICT", "a probe with this name exists", details={"fields": {"name": "taken"}})
     raw = new_token()
@@ -377,32 +370,24 @@ async def register(session: AsyncSession, tenant_id: uuid.UUID, name: str, regio
                   token_prefix=raw[:len(TOKEN_PREFIX) + 6])
     session.add(probe)
     await session.flush()
-    audit.record(session, "probe.created", request=request, principal=principal, target_type="probe",
+    audit.record(session, "probe.created", context=audit_ctx, principal=principal, target_type="probe",
                  target_id=probe.id, details={"name": probe.name, "region": probe.region})
     return probe, raw
 
 
-async def delete_probe(session: AsyncSession, probe_id: uuid.UUID, *, request: Request | None = None,
+async def delete_probe(session: AsyncSession, probe_id: uuid.UUID, *, audit_ctx: AuditContext | None = None,
                        principal: Principal | None = None) -> None:
     """Remove a probe; its token stops working at once (no If-Match: a probe has no editable version)."""
     await ProbeRepository(session).delete_checked(probe_id, None, audit=lambda probe: audit.record(
-        session, "probe.deleted", request=request, principal=principal, target_type="probe", target_id=probe.id,
+        session, "probe.deleted", context=audit_ctx, principal=principal, target_type="probe", target_id=probe.id,
         details={"name": probe.name, "region": probe.region}))
 
 
-async def authenticate(session: AsyncSession, raw: str | None) -> Probe:
-    """The probe a bearer prober token belongs to; binds the session to its tenant."""
-    if not raw or not looks_like_probe_token(raw):
-        raise AppError("UNAUTHENTICATED", "A valid prober token is required", headers={"WWW-Authenticate": "Bearer"})
-    digest = token_hash(raw)
-    await system_scope(session, "probes.authenticate")
-    probe = await ProbeRepository(session).by_token_hash(digest)
-    if probe is None or not probe.enabled or not hmac.compare_digest(probe.token_hash, digest):
-        raise AppError("UNAUTHENTICATED", "A valid prober token is required", headers={"WWW-Authenticate": "Bearer"})
-    await bind_tenant(session, probe.tenant_id)
-    now = utcnow()
-    if probe.last_seen_at is None or now - probe.last_seen_at > TOUCH_EVERY:
-        probe.last_seen_at = now
+async def probe_of(session: AsyncSession, principal: Principal) -> Probe:
+    """The probe behind a prober principal (`identity.credentials.resolve_prober_token` read it a moment ago:
+    the session's identity map answers without a query)."""
+    probe = await session.get(Probe, principal.credential_id)
+    assert probe is not None and principal.kind == "prober"
     return probe
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from xinex.audit.context import AuditCtx
 from xinex.identity.deps import Authorize
 from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
@@ -51,14 +52,14 @@ async def list_channels(principal: NotifyPrincipal, session: SessionDep, params:
 
 @router.post("/notification-channels", status_code=201, response_model=ChannelOut,
              responses=error_responses(401, 403, 409, 422), openapi_extra=typed_body(ChannelCreateDoc, CHANNEL_EXAMPLES))
-async def create_channel(data: ChannelCreate, request: Request, response: Response, principal: NotifyPrincipal,
+async def create_channel(data: ChannelCreate, audit_ctx: AuditCtx, response: Response, principal: NotifyPrincipal,
                          session: SessionDep) -> ChannelOut:
     """Create a channel: where pages go (Slack, Discord, Teams, a signed webhook, e-mail addresses, or
     members' phones). `kind` decides the shape of `config`. A URL that can never be reached under the
     server's outbound policy is refused here (422), not at the first page. With `default: true` (the
     default) the channel joins the default route and gets every alert no routing rule matched.
     At most 200 channels per tenant (409)."""
-    channel = await service.create(session, principal.tenant_id, principal.user_id, data, request=request,
+    channel = await service.create(session, principal.tenant_id, principal.user_id, data, audit_ctx=audit_ctx,
                                    principal=principal)
     set_version(response, channel)
     return await service.out(session, channel)
@@ -77,34 +78,34 @@ async def read_channel(channel_id: uuid.UUID, response: Response, principal: Not
             responses=error_responses(401, 403, 404, 412, 422),
             openapi_extra=typed_body(ChannelUpdateDoc, {"rename": {"name": "#ops-eu"},
                                                         "leave the default route": {"default": False}}))
-async def update_channel(channel_id: uuid.UUID, data: ChannelUpdate, request: Request, response: Response,
+async def update_channel(channel_id: uuid.UUID, data: ChannelUpdate, audit_ctx: AuditCtx, response: Response,
                          principal: NotifyPrincipal, session: SessionDep,
                          if_match: IfMatch) -> ChannelOut:
     """Change a channel; fields left out stay. `config` replaces the whole config of the channel's kind
     (the kind cannot change); masked values read back from GET keep the stored secrets. `If-Match`
     with the ETag guards against lost updates (412)."""
-    channel = await service.update(session, channel_id, data, if_match, request=request, principal=principal)
+    channel = await service.update(session, channel_id, data, if_match, audit_ctx=audit_ctx, principal=principal)
     set_version(response, channel)
     return await service.out(session, channel)
 
 
 @router.delete("/notification-channels/{channel_id}", status_code=204,
                responses=error_responses(401, 403, 404, 409, 412, 422))
-async def delete_channel(channel_id: uuid.UUID, request: Request, principal: NotifyPrincipal, session: SessionDep,
+async def delete_channel(channel_id: uuid.UUID, audit_ctx: AuditCtx, principal: NotifyPrincipal, session: SessionDep,
                          if_match: IfMatch) -> Response:
     """Delete a channel; it leaves the default route. 409: a routing rule or escalation policy still sends to it
     (the answer names them). If-Match guards (412)."""
-    await service.delete(session, channel_id, if_match, request=request, principal=principal)
+    await service.delete(session, channel_id, if_match, audit_ctx=audit_ctx, principal=principal)
     return Response(status_code=204)
 
 
 @router.post("/notification-channels/{channel_id}/test", response_model=AttemptOut,
              responses=error_responses(401, 403, 404, 422))
-async def test_channel(channel_id: uuid.UUID, request: Request, principal: NotifyPrincipal, session: SessionDep) -> AttemptOut:
+async def test_channel(channel_id: uuid.UUID, request: Request, audit_ctx: AuditCtx, principal: NotifyPrincipal, session: SessionDep) -> AttemptOut:
     """Sends a real message now and answers with its log entry (status, response code, timing). The message is
     marked as a test: event `test`, `test: true` and no incident (`incident_id` null) in a webhook's JSON, "[Test]"
     in the chat and e-mail formats; it links to the web app, not to an incident."""
-    row = await service.send_test(session, channel_id, request.app.state.settings.public_url, request=request,
+    row = await service.send_test(session, channel_id, request.app.state.settings.public_url, audit_ctx=audit_ctx,
                                   principal=principal)
     return AttemptOut.model_validate(row, from_attributes=True)
 
@@ -133,12 +134,12 @@ async def read_prefs(response: Response, principal: Reader, session: SessionDep)
 
 
 @router.put("/users/me/notification-prefs", response_model=PrefsOut, responses=error_responses(401, 403, 412, 422))
-async def update_prefs(data: PrefsIn, request: Request, response: Response, principal: Writer, session: SessionDep,
+async def update_prefs(data: PrefsIn, audit_ctx: AuditCtx, response: Response, principal: Writer, session: SessionDep,
                        if_match: IfMatch) -> PrefsOut:
     """Set your notification preferences: severities you give replace their media (the others keep the defaults);
     quiet hours (in their own time zone)
     suppress all but critical pages to you. If-Match guards against lost updates (412)."""
-    pref = await service.update_prefs(session, principal, data, if_match, request=request)
+    pref = await service.update_prefs(session, principal, data, if_match, audit_ctx=audit_ctx)
     set_version(response, pref)
     return service.prefs_out(pref)
 

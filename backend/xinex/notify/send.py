@@ -10,9 +10,11 @@ message is still in flight, never that it was delivered (docs/delivery.md).
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from xinex.kit.types import utcnow
 from xinex.models.notify import NotificationAttempt, NotificationChannel
@@ -24,7 +26,7 @@ from xinex.notify.repository import PrefRepository
 __all__ = ["Delivery", "NotificationMessage", "deliver_to_channel", "send_to_channel", "send_to_user"]
 
 
-def _fields(message: NotificationMessage, **extra) -> dict:
+def _fields(message: NotificationMessage, **extra: Any) -> dict[str, Any]:
     return {"event": message.event, "severity": message.severity, "incident_id": message.incident_id,
             "title": message.title[:500], "message": message.to_json(), **extra}
 
@@ -32,8 +34,9 @@ def _fields(message: NotificationMessage, **extra) -> dict:
 async def send_to_channel(session: AsyncSession, channel_id: uuid.UUID,
                           message: NotificationMessage) -> NotificationAttempt | None:
     """Send `message` to one channel once. Returns the attempt row (None if already handled)."""
+    # Names the message's tenant: the channel must be the message's, whatever the session is bound to.
     channel = (await session.execute(select(NotificationChannel).where(
-        NotificationChannel.id == channel_id, NotificationChannel.tenant_id == message.tenant_id,
+        col(NotificationChannel.id) == channel_id, col(NotificationChannel.tenant_id) == message.tenant_id,
     ))).scalar_one_or_none()
     kind = channel.kind if channel else "unknown"
     row = await ledger.claim(session, message.tenant_id, message.dedup_key, f"channel:{channel_id}",
@@ -87,7 +90,8 @@ async def send_to_user(session: AsyncSession, user_id: uuid.UUID, message: Notif
 def _combine(results: list[Delivery], in_feed: bool) -> Delivery:
     waiting = [r for r in results if r.state == "in_progress"]
     if waiting:
-        return Delivery("in_progress", min(r.retry_at for r in waiting), waiting[0].error)
+        return Delivery("in_progress", min((r.retry_at for r in waiting if r.retry_at is not None), default=None),
+                        waiting[0].error)
     if in_feed or any(r.state == "delivered" for r in results):
         return Delivery("delivered")
     # Nothing reached the user (no SMTP, no device, no medium chosen): a failed page, made visible.

@@ -7,10 +7,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
+from xinex.audit.context import AuditContext
 from xinex.identity.principal import Principal
 from xinex.kit import outbound
 from xinex.kit.errors import AppError
@@ -82,7 +82,7 @@ async def _validate(session: AsyncSession, kind: str,
 
 
 async def create(session: AsyncSession, tenant_id: uuid.UUID | None, user_id: uuid.UUID | None,
-                 data: ChannelCreate, *, request: Request | None = None,
+                 data: ChannelCreate, *, audit_ctx: AuditContext | None = None,
                  principal: Principal | None = None) -> NotificationChannel:
     if await ChannelRepository(session).count() >= MAX_CHANNELS:
         raise AppError("CONFLICT", f"At most {MAX_CHANNELS} notification channels per tenant")
@@ -95,7 +95,7 @@ async def create(session: AsyncSession, tenant_id: uuid.UUID | None, user_id: uu
     await session.flush()
     if data.default:
         await default_route.set_on_default_route(session, channel.tenant_id, channel.id, True)
-    audit.record(session, "notification_channel.created", request=request, principal=principal,
+    audit.record(session, "notification_channel.created", context=audit_ctx, principal=principal,
                  target_type="notification_channel", target_id=channel.id,
                  details={"name": channel.name, "kind": channel.kind, "default": data.default})
     return channel
@@ -116,11 +116,11 @@ async def _apply(session: AsyncSession, channel: NotificationChannel, data: Chan
 
 
 async def update(session: AsyncSession, channel_id: uuid.UUID, data: ChannelUpdate, if_match: str | None, *,
-                 request: Request | None = None, principal: Principal | None = None) -> NotificationChannel:
+                 audit_ctx: AuditContext | None = None, principal: Principal | None = None) -> NotificationChannel:
     """Fields left out stay; `config` replaces the kind's whole config (masked values keep the stored secrets)."""
     return await ChannelRepository(session).update_checked(
         channel_id, if_match, lambda channel: _apply(session, channel, data), refresh=True,
-        audit=lambda channel: audit.record(session, "notification_channel.updated", request=request,
+        audit=lambda channel: audit.record(session, "notification_channel.updated", context=audit_ctx,
                                            principal=principal, target_type="notification_channel",
                                            target_id=channel.id, details={"fields": sorted(data.model_fields_set)}))
 
@@ -136,7 +136,7 @@ async def users_of(session: AsyncSession, channel_id: uuid.UUID) -> list[str]:
 
 
 async def delete(session: AsyncSession, channel_id: uuid.UUID, if_match: str | None, *,
-                 request: Request | None = None, principal: Principal | None = None) -> None:
+                 audit_ctx: AuditContext | None = None, principal: Principal | None = None) -> None:
     """Refused while a rule or policy sends to it (they would page nothing, 409; after If-Match's 412);
     leaves the default route."""
     repo = ChannelRepository(session)
@@ -148,11 +148,11 @@ async def delete(session: AsyncSession, channel_id: uuid.UUID, if_match: str | N
                        details={"used_by": users})
     await default_route.set_on_default_route(session, channel.tenant_id, channel.id, False)
     await repo.delete_checked(channel, if_match, audit=lambda c: audit.record(
-        session, "notification_channel.deleted", request=request, principal=principal,
+        session, "notification_channel.deleted", context=audit_ctx, principal=principal,
         target_type="notification_channel", target_id=c.id, details={"name": c.name}))
 
 
-async def send_test(session: AsyncSession, channel_id: uuid.UUID, public_url: str, *, request: Request | None = None,
+async def send_test(session: AsyncSession, channel_id: uuid.UUID, public_url: str, *, audit_ctx: AuditContext | None = None,
                     principal: Principal | None = None) -> NotificationAttempt | None:
     """A real message now, marked as a test; the log entry of its attempt."""
     channel = await get(session, channel_id)
@@ -162,7 +162,7 @@ async def send_test(session: AsyncSession, channel_id: uuid.UUID, public_url: st
         severity="info", incident_id=None, url=public_url.rstrip("/") + "/",
         dedup_key=f"test:{uuid.uuid4()}", test=True)
     row = await send_to_channel(session, channel.id, message)
-    audit.record(session, "notification_channel.tested", request=request, principal=principal,
+    audit.record(session, "notification_channel.tested", context=audit_ctx, principal=principal,
                  target_type="notification_channel", target_id=channel.id,
                  details={"status": row.status if row else None})
     return row
@@ -197,14 +197,14 @@ async def own_pref(session: AsyncSession, principal: Principal) -> NotificationP
 
 
 async def update_prefs(session: AsyncSession, principal: Principal, data: PrefsIn, if_match: str | None, *,
-                       request: Request | None = None) -> NotificationPref:
+                       audit_ctx: AuditContext | None = None) -> NotificationPref:
     def change(pref: NotificationPref) -> None:
         pref.rules = dict(data.rules)
         pref.quiet_hours = data.quiet_hours.model_dump() if data.quiet_hours else None
 
     return await PrefRepository(session).update_checked(
         await own_pref(session, principal), if_match, change, refresh=True,
-        audit=lambda pref: audit.record(session, "notification_prefs.updated", request=request, principal=principal,
+        audit=lambda pref: audit.record(session, "notification_prefs.updated", context=audit_ctx, principal=principal,
                                         target_type="notification_prefs", target_id=pref.id,
                                         details={"severities": sorted(data.rules),
                                                  "quiet_hours": data.quiet_hours is not None}))

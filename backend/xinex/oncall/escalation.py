@@ -16,9 +16,11 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from xinex.events import timeline
 from xinex.kit.db import Database
@@ -36,7 +38,7 @@ BATCH = 200
 MAX_SLEEP_S = 0.5  # the loop (oncall/jobs.py) looks at least this often
 
 
-def _steps(incident: Incident) -> list[dict]:
+def _steps(incident: Incident) -> list[dict[str, Any]]:
     return list((incident.policy_snapshot or {}).get("steps") or [])
 
 
@@ -66,7 +68,7 @@ def following(incident: Incident, step: int, cycle: int, fired_at: datetime) -> 
 
 
 async def _schedule_user(session: AsyncSession, schedule_id: uuid.UUID, at: datetime) -> uuid.UUID | None:
-    schedule = (await session.execute(select(Schedule).where(Schedule.id == schedule_id))).scalar_one_or_none()
+    schedule = (await session.execute(select(Schedule).where(col(Schedule.id) == schedule_id))).scalar_one_or_none()
     if schedule is None:
         return None
     found = await calendar.oncall_at(session, schedule, at)
@@ -117,11 +119,11 @@ async def advance(session: AsyncSession, incident: Incident, now: datetime) -> i
             break
         nstep, ncycle, nxt = following(incident, step, cycle, due)
         won = (await session.execute(
-            update(Incident).where(Incident.id == incident.id, Incident.esc_step == step,
-                                   Incident.esc_cycle == cycle, Incident.next_escalation_at == due,
-                                   Incident.status == IncidentStatus.triggered.value)
+            update(Incident).where(col(Incident.id) == incident.id, col(Incident.esc_step) == step,
+                                   col(Incident.esc_cycle) == cycle, col(Incident.next_escalation_at) == due,
+                                   col(Incident.status) == IncidentStatus.triggered.value)
             .values(esc_step=nstep, esc_cycle=ncycle, next_escalation_at=nxt)
-            .returning(Incident.id).execution_options(synchronize_session=False)
+            .returning(col(Incident.id)).execution_options(synchronize_session=False)
         )).scalar_one_or_none()
         await session.refresh(incident)
         if won is None:
@@ -136,15 +138,15 @@ async def run_due(db: Database, now: datetime | None = None, limit: int = BATCH)
     now = now or utcnow()
     async with db.session(system=SCOPE) as session:
         rows = (await session.execute(
-            select(Incident.id, Incident.tenant_id).where(
-                Incident.next_escalation_at <= now, Incident.status == IncidentStatus.triggered.value,
-                Incident.suppressed.is_(False))
-            .order_by(Incident.next_escalation_at).limit(limit))).all()
+            select(col(Incident.id), col(Incident.tenant_id)).where(
+                col(Incident.next_escalation_at) <= now, col(Incident.status) == IncidentStatus.triggered.value,
+                col(Incident.suppressed).is_(False))
+            .order_by(col(Incident.next_escalation_at)).limit(limit))).all()
     fired = 0
     for incident_id, tenant_id in rows:
         try:
             async with db.session(tenant_id=tenant_id) as session:
-                incident = (await session.execute(select(Incident).where(Incident.id == incident_id))).scalar_one()
+                incident = (await session.execute(select(Incident).where(col(Incident.id) == incident_id))).scalar_one()
                 fired += await advance(session, incident, now)
         except Exception:
             log.exception("escalation failed", extra={"incident_id": str(incident_id)})
@@ -153,6 +155,6 @@ async def run_due(db: Database, now: datetime | None = None, limit: int = BATCH)
 
 async def next_due(db: Database) -> datetime | None:
     async with db.session(system=SCOPE) as session:
-        return (await session.execute(select(func.min(Incident.next_escalation_at)).where(
-            Incident.status == IncidentStatus.triggered.value, Incident.suppressed.is_(False)))).scalar_one_or_none()
+        return (await session.execute(select(func.min(col(Incident.next_escalation_at))).where(
+            col(Incident.status) == IncidentStatus.triggered.value, col(Incident.suppressed).is_(False)))).scalar_one_or_none()
 

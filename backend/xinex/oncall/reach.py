@@ -11,10 +11,13 @@ is shown. A later delivery that succeeds (a retry, an escalation step) clears th
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from xinex.events import timeline
 from xinex.kit.tenancy import bound_tenant
@@ -34,14 +37,14 @@ async def review(session: AsyncSession, incident: Incident, now: datetime) -> st
     Returns the warning when this call set it."""
     if incident.status != IncidentStatus.triggered.value or incident.suppressed:
         return None
-    page_rows = (await session.execute(select(Page.target_type, Page.status).where(
-        Page.incident_id == incident.id, Page.event.in_(PAGING_EVENTS)))).all()
+    page_rows = (await session.execute(select(col(Page.target_type), col(Page.status)).where(
+        col(Page.incident_id) == incident.id, col(Page.event).in_(PAGING_EVENTS)))).all()
     if any(status in (PageStatus.pending.value, PageStatus.sending.value) for _, status in page_rows):
         return None  # a page is still on its way
     attempts = (await session.execute(select(
-        NotificationAttempt.status, NotificationAttempt.kind, NotificationAttempt.channel_id,
-        NotificationAttempt.error).where(NotificationAttempt.incident_id == incident.id,
-                                         NotificationAttempt.event.in_(PAGING_EVENTS)))).all()
+        col(NotificationAttempt.status), col(NotificationAttempt.kind), col(NotificationAttempt.channel_id),
+        col(NotificationAttempt.error)).where(col(NotificationAttempt.incident_id) == incident.id,
+                                         col(NotificationAttempt.event).in_(PAGING_EVENTS)))).all()
     if any(a.status == "succeeded" for a in attempts):
         if incident.delivery_warning is not None:
             await _clear(session, incident, now)
@@ -50,8 +53,8 @@ async def review(session: AsyncSession, incident: Incident, now: datetime) -> st
         return None
     warning = await _explain(session, page_rows, attempts)
     won = (await session.execute(
-        update(Incident).where(Incident.id == incident.id, Incident.delivery_warning.is_(None))
-        .values(delivery_warning=warning).returning(Incident.id).execution_options(synchronize_session=False)
+        update(Incident).where(col(Incident.id) == incident.id, col(Incident.delivery_warning).is_(None))
+        .values(delivery_warning=warning).returning(col(Incident.id)).execution_options(synchronize_session=False)
     )).scalar_one_or_none()
     if won is None:
         return None  # another delivery ending at the same time said it first
@@ -63,12 +66,12 @@ async def review(session: AsyncSession, incident: Incident, now: datetime) -> st
     return warning
 
 
-async def _explain(session: AsyncSession, page_rows, attempts) -> str:
-    names = {}
+async def _explain(session: AsyncSession, page_rows: Sequence[Any], attempts: Sequence[Any]) -> str:
+    names: dict[uuid.UUID, str] = {}
     channel_ids = {a.channel_id for a in attempts if a.channel_id}
     if channel_ids:
-        names = dict((await session.execute(select(NotificationChannel.id, NotificationChannel.name)
-                                            .where(NotificationChannel.id.in_(channel_ids)))).all())
+        names = dict((await session.execute(select(col(NotificationChannel.id), col(NotificationChannel.name))
+                                            .where(col(NotificationChannel.id).in_(channel_ids)))).all())
     reasons: list[str] = []
     if not any(target_type == "channel" for target_type, _ in page_rows):
         reasons.append("no channel on the route")
@@ -87,7 +90,7 @@ async def _explain(session: AsyncSession, page_rows, attempts) -> str:
 
 
 async def _clear(session: AsyncSession, incident: Incident, now: datetime) -> None:
-    await session.execute(update(Incident).where(Incident.id == incident.id)
+    await session.execute(update(Incident).where(col(Incident.id) == incident.id)
                           .values(delivery_warning=None).execution_options(synchronize_session=False))
     incident.delivery_warning = None
     timeline.add(session, incident, "delivery_recovered", "A page has now been delivered", now)
@@ -99,8 +102,8 @@ async def _tell_owners(session: AsyncSession, incident: Incident, warning: str) 
     from xinex.settings import get_settings
 
     bound_tenant(session)  # memberships: the bound tenant's criterion (an unbound session would read every tenant's)
-    users = (await session.execute(select(Membership.user_id).where(
-        Membership.role.in_([Role.owner.value, Role.admin.value])))).scalars().all()
+    users = (await session.execute(select(col(Membership.user_id)).where(
+        col(Membership.role).in_([Role.owner.value, Role.admin.value])))).scalars().all()
     message = NotificationMessage(
         tenant_id=incident.tenant_id, event="incident.unreached", title=f"Nobody was reached: {incident.title}",
         body=warning, severity="warning", incident_id=incident.id,

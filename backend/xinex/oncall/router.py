@@ -7,8 +7,9 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
+from xinex.audit.context import AuditCtx
 from xinex.identity.deps import Authorize
 from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
@@ -52,12 +53,12 @@ async def list_rules(principal: OnCallPrincipal, session: SessionDep, params: Pa
 
 @router.post("/alert-routing-rules", status_code=201, response_model=RoutingRuleOut,
              responses=error_responses(401, 403, 409, 422))
-async def create_rule(data: RoutingRuleIn, request: Request, response: Response, principal: OnCallPrincipal,
+async def create_rule(data: RoutingRuleIn, audit_ctx: AuditCtx, response: Response, principal: OnCallPrincipal,
                       session: SessionDep) -> RoutingRuleOut:
     """Add a routing rule that sends matching alerts to an escalation policy and/or channels (at least one, else
     422). The default route exists once per tenant and cannot be created (is_default true is refused);
     channels and policies must be this tenant's."""
-    rule = await service.create_rule(session, data, request=request, principal=principal)
+    rule = await service.create_rule(session, data, audit_ctx=audit_ctx, principal=principal)
     set_version(response, rule)
     return service.rule_out(rule)
 
@@ -73,23 +74,23 @@ async def read_rule(rule_id: uuid.UUID, response: Response, principal: OnCallPri
 
 @router.put("/alert-routing-rules/{rule_id}", response_model=RoutingRuleOut,
             responses=error_responses(401, 403, 404, 409, 412, 422))
-async def update_rule(rule_id: uuid.UUID, data: RoutingRuleIn, request: Request, response: Response,
+async def update_rule(rule_id: uuid.UUID, data: RoutingRuleIn, audit_ctx: AuditCtx, response: Response,
                       principal: OnCallPrincipal, session: SessionDep,
     if_match: IfMatch) -> RoutingRuleOut:
     """Replace a rule's definition (the whole body, as on create). The default route stays the default route:
     change its channels or disable it. If-Match guards against lost updates (412)."""
-    rule = await service.update_rule(session, rule_id, data, if_match, request=request, principal=principal)
+    rule = await service.update_rule(session, rule_id, data, if_match, audit_ctx=audit_ctx, principal=principal)
     set_version(response, rule)
     return service.rule_out(rule)
 
 
 @router.delete("/alert-routing-rules/{rule_id}", status_code=204,
                responses=error_responses(401, 403, 404, 409, 412, 422))
-async def delete_rule(rule_id: uuid.UUID, request: Request, principal: OnCallPrincipal, session: SessionDep,
+async def delete_rule(rule_id: uuid.UUID, audit_ctx: AuditCtx, principal: OnCallPrincipal, session: SessionDep,
     if_match: IfMatch) -> Response:
     """Delete a routing rule. 409: the default route cannot be deleted (disable it or take its channels off).
     If-Match guards (412)."""
-    await service.delete_rule(session, rule_id, if_match, request=request, principal=principal)
+    await service.delete_rule(session, rule_id, if_match, audit_ctx=audit_ctx, principal=principal)
     return Response(status_code=204)
 
 
@@ -101,12 +102,12 @@ async def list_policies(principal: OnCallPrincipal, session: SessionDep, params:
 
 @router.post("/escalation-policies", status_code=201, response_model=PolicyOut,
              responses=error_responses(401, 403, 422))
-async def create_policy(data: PolicyIn, request: Request, response: Response, principal: OnCallPrincipal,
+async def create_policy(data: PolicyIn, audit_ctx: AuditCtx, response: Response, principal: OnCallPrincipal,
                         session: SessionDep) -> PolicyOut:
     """Create an escalation policy: steps, each after delay_minutes, paging its targets (users, schedules' on-call
     person, channels; round-robin optional), repeated `repeat` times. Targets must belong to this tenant
     (422 naming the unknown ones)."""
-    policy = await service.create_policy(session, principal.tenant_id, data, request=request, principal=principal)
+    policy = await service.create_policy(session, principal.tenant_id, data, audit_ctx=audit_ctx, principal=principal)
     set_version(response, policy)
     return PolicyOut.model_validate(policy)
 
@@ -121,11 +122,11 @@ async def read_policy(policy_id: uuid.UUID, response: Response, principal: OnCal
 
 @router.put("/escalation-policies/{policy_id}", response_model=PolicyOut,
             responses=error_responses(401, 403, 404, 412, 422))
-async def update_policy(policy_id: uuid.UUID, data: PolicyIn, request: Request, response: Response,
+async def update_policy(policy_id: uuid.UUID, data: PolicyIn, audit_ctx: AuditCtx, response: Response,
                         principal: OnCallPrincipal, session: SessionDep,
     if_match: IfMatch) -> PolicyOut:
     """Replace a policy's definition (the whole body, as on create). If-Match guards against lost updates (412)."""
-    policy = await service.update_policy(session, principal.tenant_id, policy_id, data, if_match, request=request,
+    policy = await service.update_policy(session, principal.tenant_id, policy_id, data, if_match, audit_ctx=audit_ctx,
                                          principal=principal)
     set_version(response, policy)
     return PolicyOut.model_validate(policy)
@@ -133,10 +134,10 @@ async def update_policy(policy_id: uuid.UUID, data: PolicyIn, request: Request, 
 
 @router.delete("/escalation-policies/{policy_id}", status_code=204,
                responses=error_responses(401, 403, 404, 409, 412, 422))
-async def delete_policy(policy_id: uuid.UUID, request: Request, principal: OnCallPrincipal, session: SessionDep,
+async def delete_policy(policy_id: uuid.UUID, audit_ctx: AuditCtx, principal: OnCallPrincipal, session: SessionDep,
     if_match: IfMatch) -> Response:
     """Delete an escalation policy. 409: a routing rule still uses it. If-Match guards (412)."""
-    await service.delete_policy(session, policy_id, if_match, request=request, principal=principal)
+    await service.delete_policy(session, policy_id, if_match, audit_ctx=audit_ctx, principal=principal)
     return Response(status_code=204)
 
 
@@ -147,12 +148,12 @@ async def list_schedules(principal: OnCallPrincipal, session: SessionDep, params
 
 
 @router.post("/schedules", status_code=201, response_model=ScheduleOut, responses=error_responses(401, 403, 422))
-async def create_schedule(data: ScheduleIn, request: Request, response: Response, principal: OnCallPrincipal,
+async def create_schedule(data: ScheduleIn, audit_ctx: AuditCtx, response: Response, principal: OnCallPrincipal,
                           session: SessionDep) -> ScheduleOut:
     """Create a schedule of layers: each rotates its users daily, weekly or every shift_hours (custom) from its
     start (local wall-clock time of the schedule's timezone), optionally restricted to days and hours.
     Users must be members of this tenant (422)."""
-    schedule = await service.create_schedule(session, principal.tenant_id, data, request=request, principal=principal)
+    schedule = await service.create_schedule(session, principal.tenant_id, data, audit_ctx=audit_ctx, principal=principal)
     set_version(response, schedule)
     return service.schedule_out(schedule)
 
@@ -166,21 +167,21 @@ async def read_schedule(schedule_id: uuid.UUID, response: Response, principal: O
 
 
 @router.put("/schedules/{schedule_id}", response_model=ScheduleOut, responses=error_responses(401, 403, 404, 412, 422))
-async def update_schedule(schedule_id: uuid.UUID, data: ScheduleIn, request: Request, response: Response,
+async def update_schedule(schedule_id: uuid.UUID, data: ScheduleIn, audit_ctx: AuditCtx, response: Response,
                           principal: OnCallPrincipal, session: SessionDep,
     if_match: IfMatch) -> ScheduleOut:
     """Replace a schedule's definition (the whole body, as on create). If-Match guards against lost updates (412)."""
     schedule = await service.update_schedule(session, principal.tenant_id, schedule_id, data, if_match,
-                                             request=request, principal=principal)
+                                             audit_ctx=audit_ctx, principal=principal)
     set_version(response, schedule)
     return service.schedule_out(schedule)
 
 
 @router.delete("/schedules/{schedule_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
-async def delete_schedule(schedule_id: uuid.UUID, request: Request, principal: OnCallPrincipal, session: SessionDep,
+async def delete_schedule(schedule_id: uuid.UUID, audit_ctx: AuditCtx, principal: OnCallPrincipal, session: SessionDep,
     if_match: IfMatch) -> Response:
     """Delete a schedule and its overrides. If-Match guards (412)."""
-    await service.delete_schedule(session, schedule_id, if_match, request=request, principal=principal)
+    await service.delete_schedule(session, schedule_id, if_match, audit_ctx=audit_ctx, principal=principal)
     return Response(status_code=204)
 
 
@@ -235,11 +236,11 @@ async def list_overrides(schedule_id: uuid.UUID, principal: OnCallPrincipal, ses
 
 @router.post("/schedules/{schedule_id}/overrides", status_code=201, response_model=OverrideOut,
              responses=error_responses(401, 403, 404, 422))
-async def create_override(schedule_id: uuid.UUID, data: OverrideIn, request: Request, response: Response,
+async def create_override(schedule_id: uuid.UUID, data: OverrideIn, audit_ctx: AuditCtx, response: Response,
                           principal: OnCallPrincipal, session: SessionDep) -> OverrideOut:
     """Put a user on call from starts_at to ends_at (both with a UTC offset, the end after the start), above every
     layer. The user must be a member of this tenant (422)."""
-    override = await service.create_override(session, principal.tenant_id, schedule_id, data, request=request,
+    override = await service.create_override(session, principal.tenant_id, schedule_id, data, audit_ctx=audit_ctx,
                                              principal=principal)
     set_version(response, override)
     return OverrideOut.model_validate(override)
@@ -247,8 +248,8 @@ async def create_override(schedule_id: uuid.UUID, data: OverrideIn, request: Req
 
 @router.delete("/schedules/{schedule_id}/overrides/{override_id}", status_code=204,
                responses=error_responses(401, 403, 404, 422))
-async def delete_override(schedule_id: uuid.UUID, override_id: uuid.UUID, request: Request,
+async def delete_override(schedule_id: uuid.UUID, override_id: uuid.UUID, audit_ctx: AuditCtx,
                           principal: OnCallPrincipal, session: SessionDep) -> Response:
     """Remove an override; the layers decide again. 404: no such override on this schedule."""
-    await service.delete_override(session, schedule_id, override_id, request=request, principal=principal)
+    await service.delete_override(session, schedule_id, override_id, audit_ctx=audit_ctx, principal=principal)
     return Response(status_code=204)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from xinex.kit.tenancy import bound_tenant
 from xinex.models.oncall import EscalationPolicy, RoutingRule
@@ -46,23 +48,25 @@ def rule_matches(rule: RoutingRule, facts: AlertFacts) -> bool:
 
 async def route(session: AsyncSession, facts: AlertFacts) -> RoutingRule | None:
     rules = (await session.execute(
-        select(RoutingRule).where(RoutingRule.enabled.is_(True))
-        .order_by(RoutingRule.is_default, RoutingRule.position, RoutingRule.created_at, RoutingRule.id)
+        select(RoutingRule).where(col(RoutingRule.enabled).is_(True))
+        .order_by(col(RoutingRule.is_default), col(RoutingRule.position), col(RoutingRule.created_at),
+                  col(RoutingRule.id))
     )).scalars().all()
     return next((r for r in rules if rule_matches(r, facts)), None)
 
 
-async def snapshot_policy(session: AsyncSession, policy_id: uuid.UUID) -> tuple[dict | None, int]:
+async def snapshot_policy(session: AsyncSession, policy_id: uuid.UUID) -> tuple[dict[str, Any] | None, int]:
     """A frozen copy of the policy plus this incident's round-robin offset (the policy's cursor,
     bumped atomically so concurrent incidents get different offsets)."""
-    policy = (await session.execute(select(EscalationPolicy).where(EscalationPolicy.id == policy_id))).scalar_one_or_none()
+    policy = (await session.execute(select(EscalationPolicy).where(col(EscalationPolicy.id) == policy_id))
+              ).scalar_one_or_none()
     if policy is None:
         return None, 0
     offset = 0
     if any(step.get("round_robin") for step in policy.steps or []):
         offset = (await session.execute(
-            update(EscalationPolicy).where(EscalationPolicy.id == policy_id)
-            .values(rr_cursor=EscalationPolicy.rr_cursor + 1).returning(EscalationPolicy.rr_cursor)
+            update(EscalationPolicy).where(col(EscalationPolicy.id) == policy_id)
+            .values(rr_cursor=col(EscalationPolicy.rr_cursor) + 1).returning(col(EscalationPolicy.rr_cursor))
             .execution_options(synchronize_session=False)
         )).scalar_one() - 1
     return {"id": str(policy.id), "name": policy.name, "steps": list(policy.steps or []),
@@ -75,7 +79,7 @@ class RoutePlan:
 
     rule: RoutingRule | None
     channel_ids: list[str]
-    policy_snapshot: dict | None
+    policy_snapshot: dict[str, Any] | None
     rr_offset: int = 0
     auto_resolve: bool = True
 
@@ -95,12 +99,12 @@ async def plan(session: AsyncSession, facts: AlertFacts, tenant_id: uuid.UUID) -
     return RoutePlan(rule, [str(c) for c in rule.channel_ids or []], snapshot, offset, rule.auto_resolve)
 
 
-async def fallback_policy(session: AsyncSession, why: str = "no routing rule matched") -> dict:
+async def fallback_policy(session: AsyncSession, why: str = "no routing rule matched") -> dict[str, Any]:
     """Page the tenant's owners and admins so no incident goes unannounced."""
     bound_tenant(session)  # memberships: the bound tenant's criterion (an unbound session would read every tenant's)
     users = (await session.execute(
-        select(Membership.user_id).where(Membership.role.in_([Role.owner.value, Role.admin.value]))
-        .order_by(Membership.created_at)
+        select(col(Membership.user_id)).where(col(Membership.role).in_([Role.owner.value, Role.admin.value]))
+        .order_by(col(Membership.created_at))
     )).scalars().all()
     return {"id": None, "name": f"Tenant owners and admins ({why})",
             "steps": [{"delay_minutes": 0, "round_robin": False,

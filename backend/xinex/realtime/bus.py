@@ -16,12 +16,16 @@ import time
 import uuid
 import weakref
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.kit.db import after_commit
 from xinex.kit.types import to_rfc3339, utcnow
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.asyncio.client import PubSub
 
 log = logging.getLogger("xinex.realtime")
 
@@ -55,9 +59,9 @@ class Hub:
     def __init__(self, redis_url: str = "") -> None:
         self.redis_url = redis_url
         self.subscribers: dict[uuid.UUID, set[Subscription]] = defaultdict(set)
-        self._redis = None
-        self._pubsub = None
-        self._reader: asyncio.Task | None = None
+        self._redis: Redis | None = None
+        self._pubsub: PubSub | None = None
+        self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         _HUBS.add(self)
 
@@ -87,18 +91,18 @@ class Hub:
         from redis.asyncio import Redis
 
         self._redis = Redis.from_url(self.redis_url, socket_connect_timeout=REDIS_TIMEOUT_S)
-        self._pubsub = self._redis.pubsub()
+        self._pubsub = pubsub = self._redis.pubsub()
         try:
-            await self._pubsub.psubscribe(CHANNEL_PREFIX + "*")
+            await pubsub.psubscribe(CHANNEL_PREFIX + "*")
             # Wait for the confirmation: events published after subscribe() returns must not be missed.
             for _ in range(50):
-                msg = await self._pubsub.get_message(timeout=0.1)
+                msg = await pubsub.get_message(timeout=0.1)
                 if msg and msg.get("type") == "psubscribe":
                     break
         except BaseException:
             await self._stop_redis()  # Redis down: the next subscriber tries afresh (the client gets 1013)
             raise
-        self._reader = asyncio.create_task(self._read())
+        self._reader = asyncio.create_task(self._read(pubsub))
 
     async def _stop_redis(self) -> None:
         reader, self._reader = self._reader, None
@@ -108,24 +112,24 @@ class Hub:
                 await reader
         if self._pubsub is not None:
             with contextlib.suppress(Exception):
-                await self._pubsub.aclose()
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
             self._pubsub = None
         if self._redis is not None:
             with contextlib.suppress(Exception):
                 await self._redis.aclose()
             self._redis = None
 
-    async def _read(self) -> None:
+    async def _read(self, pubsub: PubSub) -> None:
         while True:
             try:
-                msg = await self._pubsub.get_message(timeout=1.0)
+                msg = await pubsub.get_message(timeout=1.0)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 _warn_redis_down("subscription", exc)
                 await asyncio.sleep(1)
                 with contextlib.suppress(Exception):
-                    await self._pubsub.psubscribe(CHANNEL_PREFIX + "*")
+                    await pubsub.psubscribe(CHANNEL_PREFIX + "*")
                 continue
             if not msg or msg.get("type") != "pmessage":
                 continue
@@ -143,11 +147,11 @@ class Hub:
 
 
 _HUBS: weakref.WeakSet[Hub] = weakref.WeakSet()
-_publishers: dict[str, Any] = {}
+_publishers: dict[str, Redis] = {}
 PENDING_KEY = "xinex.realtime.pending"  # session.info: events to publish after its commit
 
 
-def hub_for(app) -> Hub:
+def hub_for(app: Any) -> Hub:
     hub = getattr(app.state, "realtime_hub", None)
     if hub is None:
         hub = Hub(app.state.settings.redis_url)
@@ -155,12 +159,12 @@ def hub_for(app) -> Hub:
     return hub
 
 
-def encode(tenant_id: uuid.UUID, event: dict) -> str:
+def encode(tenant_id: uuid.UUID, event: dict[str, Any]) -> str:
     body = {"ts": to_rfc3339(utcnow()), **event, "tenant_id": str(tenant_id)}
     return json.dumps(body, separators=(",", ":"), default=str)
 
 
-async def publish(tenant_id: uuid.UUID | str, event: dict, *, redis_url: str | None = None) -> None:
+async def publish(tenant_id: uuid.UUID | str, event: dict[str, Any], *, redis_url: str | None = None) -> None:
     """Send `event` (a JSON-able dict with a "type") to every subscriber of `tenant_id`.
 
     Redis-backed hubs (and processes with XINEX_REDIS_URL but no hub, e.g. workers) publish once
@@ -231,7 +235,7 @@ def publish_after_commit(session: AsyncSession, tenant_id: uuid.UUID, event: dic
     pending.append((uuid.UUID(str(tenant_id)), event))
 
 
-def _publisher(url: str):
+def _publisher(url: str) -> Redis:
     # One client per (url, event loop): redis.asyncio connections belong to the loop that made them.
     key = f"{url}|{id(asyncio.get_running_loop())}"
     client = _publishers.get(key)

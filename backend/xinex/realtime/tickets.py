@@ -12,8 +12,12 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from xinex.identity.secrets import sha256_hex
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 TICKET_PREFIX = "wst_"
 TICKET_TTL_S = 30
@@ -36,11 +40,13 @@ class TicketStore:
         self._local: dict[str, str] = {}
         self._lock = asyncio.Lock()
 
-    def _redis(self):
+    def _redis(self) -> Redis:
         from redis.asyncio import Redis
 
         # Bounded: a Redis that stops answering must not hold the request (then 503, redis).
-        return Redis.from_url(self.redis_url, socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S)
+        client: Redis = Redis.from_url(self.redis_url, socket_connect_timeout=REDIS_TIMEOUT_S,
+                                       socket_timeout=REDIS_TIMEOUT_S)
+        return client
 
     async def issue(self, user_id: uuid.UUID | None, tenant_id: uuid.UUID | None, scopes: frozenset[str] | None) -> tuple[str, int]:
         raw = TICKET_PREFIX + secrets.token_urlsafe(32)
@@ -68,7 +74,9 @@ class TicketStore:
             client = self._redis()
             try:
                 async with client.pipeline(transaction=True) as pipe:
-                    value, _ = await pipe.get(KEY_PREFIX + key).delete(KEY_PREFIX + key).execute()
+                    pipe.get(KEY_PREFIX + key)
+                    pipe.delete(KEY_PREFIX + key)
+                    value, _ = await pipe.execute()
             finally:
                 await client.aclose()
         else:
@@ -83,7 +91,7 @@ class TicketStore:
                       tuple(data["s"]) if data["s"] is not None else None, data["e"])
 
 
-def store_for(app) -> TicketStore:
+def store_for(app: Any) -> TicketStore:
     store = getattr(app.state, "realtime_tickets", None)
     if store is None:
         store = TicketStore(app.state.settings.redis_url)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
+from xinex.audit.context import AuditCtx
 from xinex.identity.deps import Authorize
 from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
@@ -42,25 +43,25 @@ async def get_config(principal: Admin, response: Response, session: SessionDep) 
 
 @router.put("/config", response_model=SamlConfigOut, dependencies=[SamlWorks], responses={
     201: {"model": SamlConfigOut, "description": "Created"}, **error_responses(401, 403, 412, 422)})
-async def put_config(data: SamlConfigIn, principal: Admin, request: Request, response: Response,
+async def put_config(data: SamlConfigIn, principal: Admin, audit_ctx: AuditCtx, response: Response,
                      session: SessionDep, if_match: IfMatch) -> SamlConfigOut:
     """Create (201) or replace (200) the SAML configuration: the IdP's https SSO URL, its signing certificate (one
     PEM), entity id, and whether SSO is enforced (members must then sign in through it). Admins only;
     If-Match guards a replacement (412)."""
     assert principal.tenant_id is not None  # Authorize("tenant"): an active tenant
     await ensure_feature(session, principal.tenant_id, "sso")
-    config, created = await service.put_config(session, request, principal, data, if_match)
+    config, created = await service.put_config(session, audit_ctx, principal, data, if_match)
     response.status_code = 201 if created else 200
     set_version(response, config)
     return service.config_out(config, await service.tenant_by_id(session, principal.tenant_id))
 
 
 @router.delete("/config", status_code=204, responses=error_responses(401, 403, 404, 412))
-async def delete_config(principal: Admin, request: Request, session: SessionDep, if_match: IfMatch) -> Response:
+async def delete_config(principal: Admin, audit_ctx: AuditCtx, session: SessionDep, if_match: IfMatch) -> Response:
     # Not tier-gated: a tenant that left the enterprise plan can still remove its config.
     """Remove the SAML configuration (allowed even after leaving the plan that includes SSO). If-Match guards
     (412). 404: none configured."""
-    await service.delete_config(session, request, principal, if_match)
+    await service.delete_config(session, audit_ctx, principal, if_match)
     return Response(status_code=204)
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
+from xinex.audit.context import AuditContext
 from xinex.auth.revocation import end_password_sign_ins_of_tenant
 from xinex.identity.principal import Principal
 from xinex.kit.errors import AppError
@@ -63,7 +63,7 @@ def _check_working(config: SamlConfig, tenant: Tenant, enforce: bool) -> None:
             raise _invalid("enforce", "the IdP certificate has expired; members could not sign in")
 
 
-async def put_config(session: AsyncSession, request: Request, principal: Principal, data: SamlConfigIn,
+async def put_config(session: AsyncSession, audit_ctx: AuditContext, principal: Principal, data: SamlConfigIn,
                      if_match: str | None) -> tuple[SamlConfig, bool]:
     """Create the config, or replace it through `update_checked` (If-Match: 412 before anything changes)."""
     assert principal.tenant_id is not None  # Authorize: an active tenant
@@ -89,7 +89,7 @@ async def put_config(session: AsyncSession, request: Request, principal: Princip
             ended = (await end_password_sign_ins_of_tenant(session, tenant.id, "sso_enforced")).summary()
 
     def record(config: SamlConfig, created: bool, changed: list[str]) -> None:
-        audit.record(session, "sso.config_updated", request=request, principal=principal, target_type="saml_config",
+        audit.record(session, "sso.config_updated", context=audit_ctx, principal=principal, target_type="saml_config",
                      target_id=config.id, details={
                          "created": created, "changed": changed, "enabled": config.enabled,
                          "enforce": data.enforce, "enforce_changed": was_enforced != data.enforce,
@@ -110,7 +110,7 @@ async def put_config(session: AsyncSession, request: Request, principal: Princip
     return config, False
 
 
-async def delete_config(session: AsyncSession, request: Request, principal: Principal, if_match: str | None) -> None:
+async def delete_config(session: AsyncSession, audit_ctx: AuditContext, principal: Principal, if_match: str | None) -> None:
     """Delete the config through `delete_checked` (404 when none, If-Match: 412); enforcement goes with it."""
     assert principal.tenant_id is not None  # Authorize: an active tenant
     repo = SamlConfigRepository(session)
@@ -123,7 +123,7 @@ async def delete_config(session: AsyncSession, request: Request, principal: Prin
     def deleted(config: SamlConfig) -> None:
         # Without a config nobody could sign in through SSO, so enforcement goes with it.
         tenant.sso_enforced = False
-        audit.record(session, "sso.config_deleted", request=request, principal=principal, target_type="saml_config",
+        audit.record(session, "sso.config_deleted", context=audit_ctx, principal=principal, target_type="saml_config",
                      target_id=config.id, details={"idp_entity_id": config.idp_entity_id,
                                                    "enforce_was": was_enforced})
 

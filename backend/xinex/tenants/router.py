@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from xinex.audit.context import AuditCtx
 from xinex.identity.deps import Authorize, CurrentPrincipal
 from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
@@ -84,17 +85,17 @@ async def list_my_tenants(principal: CurrentPrincipal, params: PageDep, session:
 
 
 @tenants.post("", status_code=201, response_model=TenantBrief, responses=error_responses(401, 403, 422))
-async def create_tenant(data: TenantCreate, principal: CurrentPrincipal, request: Request, session: SessionDep) -> TenantBrief:
+async def create_tenant(data: TenantCreate, principal: CurrentPrincipal, audit_ctx: AuditCtx, session: SessionDep) -> TenantBrief:
     """Create a tenant with you as its owner (a signed-in user, not an API token: 403). Switch to it with POST
     /tenants/switch."""
-    return await service.create_tenant(session, request, principal, data.name)
+    return await service.create_tenant(session, audit_ctx, principal, data.name)
 
 
 @tenants.post("/switch", response_model=TenantBrief, responses=error_responses(401, 403, 404, 422))
-async def switch_tenant(data: SwitchIn, principal: CurrentPrincipal, request: Request, session: SessionDep) -> TenantBrief:
+async def switch_tenant(data: SwitchIn, principal: CurrentPrincipal, audit_ctx: AuditCtx, session: SessionDep) -> TenantBrief:
     """Make another of your tenants the active one for this browser or app session (API tokens are bound to one
     tenant: 403). 404: not a tenant of yours; 403 SSO_REQUIRED: it requires single sign-on."""
-    return await service.switch_tenant(session, request, principal, data.tenant_id)
+    return await service.switch_tenant(session, audit_ctx, principal, data.tenant_id)
 
 
 @tenants.get("/current", response_model=TenantOut, responses=error_responses(401, 403))
@@ -109,25 +110,25 @@ async def get_current(principal: TenantReader, request: Request, response: Respo
 
 
 @tenants.put("/current", response_model=TenantOut, responses=error_responses(401, 403, 412, 422))
-async def update_current(data: TenantUpdate, principal: TenantAdmin, request: Request, response: Response,
+async def update_current(data: TenantUpdate, principal: TenantAdmin, request: Request, audit_ctx: AuditCtx, response: Response,
                          session: SessionDep) -> TenantOut:
     """Rename the active tenant. Admins only; If-Match guards against lost updates (412)."""
     assert principal.tenant_id is not None  # Authorize: an active tenant
     tenant = await service.get_tenant(session, principal.tenant_id)
     require_match(request, _tenant_tag(await _tenant_out(session, tenant, principal)))
-    tenant = await service.rename_tenant(session, request, principal, tenant, data.name)
+    tenant = await service.rename_tenant(session, audit_ctx, principal, tenant, data.name)
     out = await _tenant_out(session, tenant, principal)
     response.headers["ETag"] = _tenant_tag(out)
     return out
 
 
 @tenants.delete("/current", status_code=204, responses=error_responses(401, 403, 409, 422))
-async def delete_current(principal: TenantOwner, request: Request, session: SessionDep,
+async def delete_current(principal: TenantOwner, audit_ctx: AuditCtx, session: SessionDep,
                          confirm: Annotated[str, Query(min_length=1, max_length=80,
                                                        description="The tenant's slug, to confirm")]) -> Response:
     """Delete the active tenant and everything in it. Owners only; `confirm` must be the tenant's slug (422
     otherwise). 409: it is your only tenant."""
-    await service.delete_tenant(session, request, principal, confirm)
+    await service.delete_tenant(session, audit_ctx, principal, confirm)
     return Response(status_code=204)
 
 
@@ -162,22 +163,22 @@ async def get_member(user_id: uuid.UUID, principal: MemberReader, request: Reque
 
 
 @members.put("/{user_id}", response_model=MemberOut, responses=error_responses(401, 403, 404, 409, 412, 422))
-async def update_member(user_id: uuid.UUID, data: MemberUpdate, principal: MemberAdmin, request: Request,
+async def update_member(user_id: uuid.UUID, data: MemberUpdate, principal: MemberAdmin, request: Request, audit_ctx: AuditCtx,
                         response: Response, session: SessionDep) -> MemberOut:
     """Change a member's role. Admins only; only an owner grants or revokes owner (403); 409: the tenant would be
     left without an owner. If-Match guards against lost updates (412)."""
     membership, user = await service.get_member(session, user_id)
     require_match(request, member_tag(membership, user))
-    membership, user = await service.change_role(session, request, principal, user_id, data.role)
+    membership, user = await service.change_role(session, audit_ctx, principal, user_id, data.role)
     response.headers["ETag"] = member_tag(membership, user)
     return member_out(membership, user)
 
 
 @members.delete("/{user_id}", status_code=204, responses=error_responses(401, 403, 404, 409, 422))
-async def remove_member(user_id: uuid.UUID, principal: MemberWriter, request: Request, session: SessionDep) -> Response:
+async def remove_member(user_id: uuid.UUID, principal: MemberWriter, audit_ctx: AuditCtx, session: SessionDep) -> Response:
     """Remove a member, or leave the tenant (your own user id). Removing others needs admin, removing an owner
     needs owner (403); 409: the last owner cannot go."""
-    await service.remove_member(session, request, principal, user_id)
+    await service.remove_member(session, audit_ctx, principal, user_id)
     return Response(status_code=204)
 
 
@@ -209,20 +210,20 @@ async def list_invitations(principal: InviteReader, params: PageDep, session: Se
 
 
 @invitations.delete("/{invitation_id}", status_code=204, responses=error_responses(401, 403, 404, 409, 422))
-async def revoke_invitation(invitation_id: uuid.UUID, principal: InviteAdmin, request: Request, session: SessionDep) -> Response:
+async def revoke_invitation(invitation_id: uuid.UUID, principal: InviteAdmin, audit_ctx: AuditCtx, session: SessionDep) -> Response:
     """Revoke a pending invitation: its link stops working. 409: it was already accepted (remove the member
     instead)."""
-    await service.revoke_invitation(session, request, principal, invitation_id)
+    await service.revoke_invitation(session, audit_ctx, principal, invitation_id)
     return Response(status_code=204)
 
 
 @invitations.post("/accept", status_code=201, response_model=InvitationAccepted,
                   responses=error_responses(400, 401, 403, 409, 422))
-async def accept_invitation(data: InvitationAccept, principal: CurrentPrincipal, request: Request,
+async def accept_invitation(data: InvitationAccept, principal: CurrentPrincipal, audit_ctx: AuditCtx,
                             session: SessionDep) -> InvitationAccepted:
     """Join a tenant with the token of an invitation e-mail, signed in as the invited address (403 otherwise). 400
     TOKEN_INVALID: invalid, expired, revoked or already used; 409: already a member."""
-    membership, user, tenant = await service.accept_invitation(session, request, principal, data.token)
+    membership, user, tenant = await service.accept_invitation(session, audit_ctx, principal, data.token)
     return InvitationAccepted(**member_out(membership, user).model_dump(), tenant=service.brief(tenant, membership.role))
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from xinex.audit import service as audit
+from xinex.audit.context import AuditContext
 from xinex.identity.credentials import sso_blocks_session
 from xinex.identity.principal import Principal
 from xinex.identity.secrets import new_opaque_token, sha256_hex
@@ -103,17 +104,17 @@ async def my_tenants(session: AsyncSession, user_id: uuid.UUID) -> list[TenantBr
     return [brief(tenant, role) for tenant, role in await repo.tenants_of_user(session, user_id)]
 
 
-async def create_tenant(session: AsyncSession, request: Request, principal: Principal, name: str) -> TenantBrief:
+async def create_tenant(session: AsyncSession, audit_ctx: AuditContext, principal: Principal, name: str) -> TenantBrief:
     require_interactive(principal, "Creating a tenant")
     user = await session.get(User, principal.user_id)
     assert user is not None  # the principal resolved from this user a moment ago
     tenant = await create_tenant_with_owner(session, user, name)
-    audit.record(session, "tenant.created", request=request, principal=principal, tenant_id=tenant.id,
+    audit.record(session, "tenant.created", context=audit_ctx, principal=principal, tenant_id=tenant.id,
                  target_type="tenant", target_id=tenant.id)
     return brief(tenant, Role.owner.value)
 
 
-async def switch_tenant(session: AsyncSession, request: Request, principal: Principal,
+async def switch_tenant(session: AsyncSession, audit_ctx: AuditContext, principal: Principal,
                         tenant_id: uuid.UUID) -> TenantBrief:
     if principal.kind != "session":
         raise AppError("FORBIDDEN", "Only a browser or app session switches tenants; tokens are bound to one")
@@ -124,24 +125,24 @@ async def switch_tenant(session: AsyncSession, request: Request, principal: Prin
         raise AppError("SSO_REQUIRED", "This tenant requires single sign-on: sign in through /api/v1/sso/login")
     await session.execute(update(UserSession).where(col(UserSession.id) == principal.credential_id)
                           .values(active_tenant_id=tenant_id))
-    audit.record(session, "tenant.switched", request=request, principal=principal, tenant_id=tenant_id,
+    audit.record(session, "tenant.switched", context=audit_ctx, principal=principal, tenant_id=tenant_id,
                  target_type="tenant", target_id=tenant_id)
     return mine[tenant_id]
 
 
-async def rename_tenant(session: AsyncSession, request: Request, principal: Principal, tenant: Tenant,
+async def rename_tenant(session: AsyncSession, audit_ctx: AuditContext, principal: Principal, tenant: Tenant,
                         name: str) -> Tenant:
     old = tenant.name
     if name != old:
         tenant.name = name
         tenant.updated_at = utcnow()
         await session.flush()
-        audit.record(session, "tenant.renamed", request=request, principal=principal, target_type="tenant",
+        audit.record(session, "tenant.renamed", context=audit_ctx, principal=principal, target_type="tenant",
                      target_id=tenant.id, details={"from": old, "to": name})
     return tenant
 
 
-async def delete_tenant(session: AsyncSession, request: Request, principal: Principal, confirm: str) -> None:
+async def delete_tenant(session: AsyncSession, audit_ctx: AuditContext, principal: Principal, confirm: str) -> None:
     """Hard delete: every tenant-owned row goes with it (ON DELETE CASCADE).
 
     Refused when it is the caller's only tenant, so no account is left without a workspace by
@@ -163,7 +164,7 @@ async def delete_tenant(session: AsyncSession, request: Request, principal: Prin
                           .values(default_tenant_id=next_tenant))
     await session.execute(delete(Tenant).where(col(Tenant.id) == tenant.id))
     # Recorded outside the deleted tenant (its own audit trail goes with it) so operators keep a trace.
-    audit.record(session, "tenant.deleted", request=request, actor_user_id=principal.user_id,
+    audit.record(session, "tenant.deleted", context=audit_ctx, actor_user_id=principal.user_id,
                  actor_label=principal.email, target_type="tenant", target_id=tenant.id,
                  details={"name": tenant.name, "slug": tenant.slug})
 
@@ -187,7 +188,7 @@ async def _ensure_another_owner(session: AsyncSession, user_id: uuid.UUID) -> No
                        details={"reason": "last_owner"})
 
 
-async def change_role(session: AsyncSession, request: Request, principal: Principal, user_id: uuid.UUID,
+async def change_role(session: AsyncSession, audit_ctx: AuditContext, principal: Principal, user_id: uuid.UUID,
                       role: Role) -> tuple[Membership, User]:
     assert principal.tenant_id is not None  # Authorize: an active tenant
     membership, user = await repo.get_member(session, user_id, lock=True)
@@ -201,12 +202,12 @@ async def change_role(session: AsyncSession, request: Request, principal: Princi
     membership.role = role.value
     membership.updated_at = utcnow()
     await session.flush()
-    audit.record(session, "member.role_changed", request=request, principal=principal, target_type="user",
+    audit.record(session, "member.role_changed", context=audit_ctx, principal=principal, target_type="user",
                  target_id=user_id, details={"email": user.email, "from": current.value, "to": role.value})
     return membership, user
 
 
-async def remove_member(session: AsyncSession, request: Request, principal: Principal, user_id: uuid.UUID) -> None:
+async def remove_member(session: AsyncSession, audit_ctx: AuditContext, principal: Principal, user_id: uuid.UUID) -> None:
     """Admins remove others (owners only by an owner); anyone may remove themselves (leave)."""
     assert principal.tenant_id is not None  # Authorize: an active tenant
     membership, user = await repo.get_member(session, user_id, lock=True)
@@ -226,7 +227,7 @@ async def remove_member(session: AsyncSession, request: Request, principal: Prin
     if user.default_tenant_id == principal.tenant_id:
         user.default_tenant_id = await repo.other_tenant_of(session, user_id, principal.tenant_id)
     await session.flush()
-    audit.record(session, "member.left" if leaving else "member.removed", request=request, principal=principal,
+    audit.record(session, "member.left" if leaving else "member.removed", context=audit_ctx, principal=principal,
                  target_type="user", target_id=user_id, details={"email": user.email, "role": current.value})
 
 
@@ -289,7 +290,7 @@ async def create_invitation(session: AsyncSession, request: Request, principal: 
     return invitation
 
 
-async def revoke_invitation(session: AsyncSession, request: Request, principal: Principal,
+async def revoke_invitation(session: AsyncSession, audit_ctx: AuditContext, principal: Principal,
                             invitation_id: uuid.UUID) -> None:
     invitation = await InvitationRepository(session).get_or_404(invitation_id)
     if invitation.accepted_at is not None:
@@ -297,11 +298,11 @@ async def revoke_invitation(session: AsyncSession, request: Request, principal: 
     # Deleting the row is the revocation: its token then matches nothing (TOKEN_INVALID).
     await session.delete(invitation)
     await session.flush()
-    audit.record(session, "invitation.revoked", request=request, principal=principal, target_type="invitation",
+    audit.record(session, "invitation.revoked", context=audit_ctx, principal=principal, target_type="invitation",
                  target_id=invitation_id, details={"email": invitation.email, "role": invitation.role})
 
 
-async def accept_invitation(session: AsyncSession, request: Request, principal: Principal,
+async def accept_invitation(session: AsyncSession, audit_ctx: AuditContext, principal: Principal,
                             raw: str) -> tuple[Membership, User, Tenant]:
     require_interactive(principal, "Accepting an invitation")
     invalid = AppError("TOKEN_INVALID", "This invitation is invalid, expired, revoked or already used")
@@ -335,7 +336,7 @@ async def accept_invitation(session: AsyncSession, request: Request, principal: 
         await session.execute(update(UserSession).where(col(UserSession.id) == principal.credential_id)
                               .values(active_tenant_id=tenant_id))
     await session.flush()
-    audit.record(session, "invitation.accepted", request=request, principal=principal, tenant_id=tenant_id,
+    audit.record(session, "invitation.accepted", context=audit_ctx, principal=principal, tenant_id=tenant_id,
                  target_type="invitation", target_id=invitation.id,
                  details={"email": user.email, "role": invitation.role})
     tenant = await get_tenant(session, tenant_id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 
+from xinex.audit.context import AuditCtx
 from xinex.identity.deps import Authorize
 from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
@@ -38,11 +39,11 @@ async def list_webhooks(principal: WebhooksPrincipal, session: SessionDep, param
 
 @router.post("/webhooks", status_code=201, response_model=WebhookWithSecret,
              responses=error_responses(401, 403, 409, 422))
-async def create_webhook(data: WebhookCreate, request: Request, response: Response, principal: WebhooksPrincipal,
+async def create_webhook(data: WebhookCreate, audit_ctx: AuditCtx, response: Response, principal: WebhooksPrincipal,
                          session: SessionDep) -> WebhookOut:
     """Subscribe a URL to event types. The answer holds the signing secret, shown only once (Cache-Control:
     no-store). The URL must be http(s) and reachable under the outbound policy (422)."""
-    sub = await service.create(session, principal.tenant_id, principal.user_id, data, request=request,
+    sub = await service.create(session, principal.tenant_id, principal.user_id, data, audit_ctx=audit_ctx,
                                principal=principal)
     set_version(response, sub)
     response.headers["Cache-Control"] = "no-store"
@@ -58,40 +59,40 @@ async def read_webhook(webhook_id: uuid.UUID, response: Response, principal: Web
 
 
 @router.put("/webhooks/{webhook_id}", response_model=WebhookOut, responses=error_responses(401, 403, 404, 412, 422))
-async def update_webhook(webhook_id: uuid.UUID, data: WebhookUpdate, request: Request, response: Response,
+async def update_webhook(webhook_id: uuid.UUID, data: WebhookUpdate, audit_ctx: AuditCtx, response: Response,
                          principal: WebhooksPrincipal, session: SessionDep,
                          if_match: IfMatch) -> WebhookOut:
     """Change URL, description, event types or enabled; fields left out stay. If-Match guards against lost updates
     (412)."""
-    sub = await service.update(session, webhook_id, data, if_match, request=request, principal=principal)
+    sub = await service.update(session, webhook_id, data, if_match, audit_ctx=audit_ctx, principal=principal)
     set_version(response, sub)
     return service.to_out(sub)
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204, responses=error_responses(401, 403, 404, 412, 422))
-async def delete_webhook(webhook_id: uuid.UUID, request: Request, principal: WebhooksPrincipal, session: SessionDep,
+async def delete_webhook(webhook_id: uuid.UUID, audit_ctx: AuditCtx, principal: WebhooksPrincipal, session: SessionDep,
                          if_match: IfMatch) -> Response:
     """Unsubscribe. If-Match guards (412)."""
-    await service.delete(session, webhook_id, if_match, request=request, principal=principal)
+    await service.delete(session, webhook_id, if_match, audit_ctx=audit_ctx, principal=principal)
     return Response(status_code=204)
 
 
 @router.post("/webhooks/{webhook_id}/rotate-secret", response_model=WebhookWithSecret,
              responses=error_responses(401, 403, 404, 422))
-async def rotate_secret(webhook_id: uuid.UUID, request: Request, response: Response, principal: WebhooksPrincipal,
+async def rotate_secret(webhook_id: uuid.UUID, audit_ctx: AuditCtx, response: Response, principal: WebhooksPrincipal,
                         session: SessionDep, data: RotateIn | None = None) -> WebhookOut:
     """Issue a new signing secret, shown once; the old one keeps signing alongside for overlap_seconds so receivers
     can switch without losing a delivery."""
     data = data or RotateIn()
-    sub = await service.rotate(session, webhook_id, data.overlap_seconds, request=request, principal=principal)
+    sub = await service.rotate(session, webhook_id, data.overlap_seconds, audit_ctx=audit_ctx, principal=principal)
     response.headers["Cache-Control"] = "no-store"
     return service.to_out(sub, with_secret=True)
 
 
 @router.post("/webhooks/{webhook_id}/test", response_model=DeliveryOut, responses=error_responses(401, 403, 404, 422))
-async def test_webhook(webhook_id: uuid.UUID, request: Request, principal: WebhooksPrincipal, session: SessionDep) -> DeliveryOut:
+async def test_webhook(webhook_id: uuid.UUID, audit_ctx: AuditCtx, principal: WebhooksPrincipal, session: SessionDep) -> DeliveryOut:
     """Signs and sends a `webhook.test` event now; answers with the delivery after the attempt."""
-    delivery = await service.send_test(session, webhook_id, request=request, principal=principal)
+    delivery = await service.send_test(session, webhook_id, audit_ctx=audit_ctx, principal=principal)
     return DeliveryOut.model_validate(delivery, from_attributes=True)
 
 

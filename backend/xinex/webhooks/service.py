@@ -7,10 +7,10 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
+from xinex.audit.context import AuditContext
 from xinex.identity.principal import Principal
 from xinex.kit import outbound
 from xinex.kit.errors import AppError
@@ -53,7 +53,7 @@ async def refuse_unreachable(url: str) -> None:
 
 
 async def create(session: AsyncSession, tenant_id: uuid.UUID | None, user_id: uuid.UUID | None,
-                 data: WebhookCreate, *, request: Request | None = None,
+                 data: WebhookCreate, *, audit_ctx: AuditContext | None = None,
                  principal: Principal | None = None) -> WebhookSubscription:
     await refuse_unreachable(data.url)
     if await SubscriptionRepository(session).count() >= MAX_WEBHOOKS:
@@ -64,7 +64,7 @@ async def create(session: AsyncSession, tenant_id: uuid.UUID | None, user_id: uu
         sub.tenant_id = tenant_id
     session.add(sub)
     await session.flush()
-    audit.record(session, "webhook.created", request=request, principal=principal, target_type="webhook",
+    audit.record(session, "webhook.created", context=audit_ctx, principal=principal, target_type="webhook",
                  target_id=sub.id, details={"event_types": sub.event_types})
     return sub
 
@@ -84,25 +84,25 @@ async def _apply(sub: WebhookSubscription, data: WebhookUpdate) -> None:
 
 
 async def update(session: AsyncSession, webhook_id: uuid.UUID, data: WebhookUpdate, if_match: str | None, *,
-                 request: Request | None = None, principal: Principal | None = None) -> WebhookSubscription:
+                 audit_ctx: AuditContext | None = None, principal: Principal | None = None) -> WebhookSubscription:
     """Fields left out stay."""
     return await SubscriptionRepository(session).update_checked(
         webhook_id, if_match, lambda sub: _apply(sub, data), refresh=True,
-        audit=lambda sub: audit.record(session, "webhook.updated", request=request, principal=principal,
+        audit=lambda sub: audit.record(session, "webhook.updated", context=audit_ctx, principal=principal,
                                        target_type="webhook", target_id=sub.id,
                                        details={"fields": sorted(data.model_fields_set)}))
 
 
 async def delete(session: AsyncSession, webhook_id: uuid.UUID, if_match: str | None, *,
-                 request: Request | None = None, principal: Principal | None = None) -> None:
+                 audit_ctx: AuditContext | None = None, principal: Principal | None = None) -> None:
     await SubscriptionRepository(session).delete_checked(
-        webhook_id, if_match, audit=lambda sub: audit.record(session, "webhook.deleted", request=request,
+        webhook_id, if_match, audit=lambda sub: audit.record(session, "webhook.deleted", context=audit_ctx,
                                                              principal=principal, target_type="webhook",
                                                              target_id=sub.id))
 
 
 async def rotate(session: AsyncSession, webhook_id: uuid.UUID, overlap_seconds: int, *,
-                 request: Request | None = None, principal: Principal | None = None) -> WebhookSubscription:
+                 audit_ctx: AuditContext | None = None, principal: Principal | None = None) -> WebhookSubscription:
     """A new secret; the old one keeps signing alongside for `overlap_seconds`."""
     sub = await get(session, webhook_id)
     sub.previous_secret = sub.secret if overlap_seconds > 0 else None
@@ -110,12 +110,12 @@ async def rotate(session: AsyncSession, webhook_id: uuid.UUID, overlap_seconds: 
     sub.secret = signing.new_secret()
     await session.flush()
     await session.refresh(sub)
-    audit.record(session, "webhook.secret_rotated", request=request, principal=principal, target_type="webhook",
+    audit.record(session, "webhook.secret_rotated", context=audit_ctx, principal=principal, target_type="webhook",
                  target_id=sub.id, details={"overlap_seconds": overlap_seconds})
     return sub
 
 
-async def send_test(session: AsyncSession, webhook_id: uuid.UUID, *, request: Request | None = None,
+async def send_test(session: AsyncSession, webhook_id: uuid.UUID, *, audit_ctx: AuditContext | None = None,
                     principal: Principal | None = None) -> WebhookDelivery:
     """Sign and send a `webhook.test` event now; the delivery after the attempt."""
     sub = await get(session, webhook_id)
@@ -129,7 +129,7 @@ async def send_test(session: AsyncSession, webhook_id: uuid.UUID, *, request: Re
     result = await dispatcher.send(sub, delivery, now)
     dispatcher.record_result(delivery, result, now)
     await session.flush()
-    audit.record(session, "webhook.tested", request=request, principal=principal, target_type="webhook",
+    audit.record(session, "webhook.tested", context=audit_ctx, principal=principal, target_type="webhook",
                  target_id=sub.id, details={"status": delivery.status, "response_code": delivery.response_code})
     return delivery
 
