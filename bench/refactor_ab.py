@@ -146,11 +146,69 @@ def ingest(base: str, rounds: int, repeat: int, n: int) -> list[str]:
     return out
 
 
+def http_contract(base: str, rounds: int, repeat: int) -> list[str]:
+    """The HTTP contract layer around a bare endpoint, old (one module) vs new (kit/http/), on the requests
+    that cross it most: a heartbeat ping (GET, no credential: buffered for its ETag), an API GET with a token
+    and a matching If-None-Match (304), and a POST ping with a body."""
+    import asyncio
+
+    from xinex.kit.http import HttpContractMiddleware as New
+    from xinex.kit.ratelimit import RateLimiter
+
+    Old = load_old(base, "backend/xinex/kit/http.py", "_old_kit_http").HttpContractMiddleware
+    ping = str(uuid.uuid4())
+
+    async def endpoint(scope: dict, receive: Callable, send: Callable) -> None:
+        body = b"OK" if scope["path"].startswith("/ping/") else b'{"id": "' + ping.encode() + b'", "name": "x"}'
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    def scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict:
+        return {"type": "http", "method": method, "path": path, "headers": [
+            (b"host", b"xinex.example"), (b"user-agent", b"curl/8.5.0"), (b"accept", b"*/*"), *headers],
+            "client": ("203.0.113.7", 50000), "query_string": b""}
+
+    tag = 'W/"' + __import__("hashlib").sha256(b'{"id": "' + ping.encode() + b'", "name": "x"}').hexdigest()[:32] + '"'
+    cases = [("ping GET /ping/{uuid}", scope("GET", f"/ping/{ping}", [])),
+             ("API GET, token, If-None-Match → 304", scope("GET", "/api/v1/heartbeats/x", [
+                 (b"authorization", b"Bearer xinex_" + b"a" * 64), (b"if-none-match", tag.encode())])),
+             ("ping POST /ping/{uuid} with a body", scope("POST", f"/ping/{ping}", [
+                 (b"content-type", b"text/plain"), (b"content-length", b"12")]))]
+    loop = asyncio.new_event_loop()
+    out = []
+    for label, sc in cases:
+        def run(cls: type, sc: dict = sc) -> Callable[[], object]:
+            mw = cls(endpoint, limiter=RateLimiter(), default_limit="100000000/minute", trusted_proxies=())
+
+            async def many() -> list[object]:
+                answers: list[object] = []
+                for _ in range(repeat):
+                    sent: list[dict] = []
+
+                    async def send(message: dict, sent: list[dict] = sent) -> None:
+                        sent.append(message)
+
+                    async def receive() -> dict:
+                        return {"type": "http.request", "body": b"backup done", "more_body": False}
+                    await mw(dict(sc, state={}), receive, send)
+                    # the rate limit's remaining/reset and the request id differ per call: compare the rest
+                    answers.append([(m.get("status"), sorted((k, v) for k, v in m.get("headers", [])
+                                                             if k not in (b"x-request-id", b"x-ratelimit-remaining",
+                                                                          b"x-ratelimit-reset")), m.get("body"))
+                                    for m in sent])
+                return answers
+            return lambda: loop.run_until_complete(many())
+        out.append(ab(f"HTTP contract: {label}", run(Old), run(New), rounds, f"{repeat} requests"))
+    loop.close()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", required=True, help="the git revision holding the old code")
     parser.add_argument("--rounds", type=int, default=31)
-    parser.add_argument("--only", choices=["oql", "ingest"], default=None)
+    parser.add_argument("--only", choices=["oql", "ingest", "http"], default=None)
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}; base {args.base}")
     print("| path | work per sample | old ms (median) | new ms (median) | new/old |")
@@ -159,6 +217,8 @@ def main() -> None:
         print(oql(args.base, args.rounds, 20))
     if args.only in (None, "ingest"):
         print("\n".join(ingest(args.base, args.rounds, 5, 1000)))
+    if args.only in (None, "http"):
+        print("\n".join(http_contract(args.base, args.rounds, 2000)))
 
 
 if __name__ == "__main__":

@@ -12,12 +12,10 @@ from xinex import __version__
 from xinex.heartbeats.router import PingFastPath
 from xinex.integrations.mount import FAST_PATH as EventsFastPath
 from xinex.integrations.mount import INBOUND_PREFIXES
-from xinex.kit.bodylimit import BodyCap, BodyLimitMiddleware
+from xinex.kit import http
 from xinex.kit.db import Database
-from xinex.kit.errors import install_error_handlers
 from xinex.kit.heap import settle_heap_for_serving
-from xinex.kit.http import HttpContractMiddleware
-from xinex.kit.idempotency import IdempotencyMiddleware
+from xinex.kit.http.bodylimit import BodyCap
 from xinex.kit.jobs import ArqQueue, InProcessQueue, current_queue, set_queue
 from xinex.kit.logging import configure_logging
 from xinex.kit.loops import start as start_loops
@@ -121,7 +119,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     app.state.saml_self_test = saml_self_test()  # once per process; SSO answers 503 if it failed
     app.state.oql_gate = query_gate_for(settings)
-    install_error_handlers(app)
 
     from xinex.kit.health import router as health_router
 
@@ -137,26 +134,15 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     openapi.install(app)
 
-    # Each add wraps the previous: the ping and PagerDuty-events fast paths are innermost, the contract middleware outermost
-    # (it wraps idempotency so replays carry the headers too). The body cap sits outside everything
-    # that reads the body (idempotency hashes it) and inside the contract, so a 413 has its headers.
-    app.add_middleware(PingFastPath)
-    app.add_middleware(EventsFastPath)
+    # The error catalog and the middlewares in their one order (kit/http/__init__.py): the contract
+    # outermost, the body caps, idempotency, then the app's own layers, innermost first in this list: the
+    # ping and the PagerDuty-events fast paths, then the domains' own (status pages' custom domains).
     from xinex.routes import MIDDLEWARE
 
-    for middleware in MIDDLEWARE:  # domains' own (status pages' custom domains), inside the contract
-        app.add_middleware(middleware)
-    app.add_middleware(IdempotencyMiddleware, get_db=lambda: database)
-    app.add_middleware(
-        BodyLimitMiddleware,
-        default=BodyCap(settings.body_limit),
-        by_prefix=(("/ping/", BodyCap(settings.ping_body_limit, truncate=True)),
-                   *((prefix, BodyCap(settings.integration_body_limit)) for prefix in INBOUND_PREFIXES)),
-    )
-    app.add_middleware(
-        HttpContractMiddleware,
-        limiter=limiter,
-        default_limit=settings.rate_limit_default,
-        trusted_proxies=tuple(settings.trusted_proxies),
-    )
+    http.install(
+        app, limiter=limiter, default_limit=settings.rate_limit_default, trusted_proxies=settings.trusted_proxies,
+        body_cap=BodyCap(settings.body_limit),
+        body_caps_by_prefix=(("/ping/", BodyCap(settings.ping_body_limit, truncate=True)),
+                             *((prefix, BodyCap(settings.integration_body_limit)) for prefix in INBOUND_PREFIXES)),
+        get_db=lambda: database, innermost=[PingFastPath, EventsFastPath, *MIDDLEWARE])
     return app

@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     rate_limit_status_subscribe_page: str = "200/hour"
     trusted_proxies: list[str] = Field(default_factory=list)
 
-    # Request-body caps in bytes (kit/bodylimit.py): every API route, and the /ping/{uuid} bodies,
+    # Request-body caps in bytes (kit/http/bodylimit.py): every API route, and the /ping/{uuid} bodies,
     # which are cut to this size and stored rather than refused (like healthchecks' 100 kB).
     body_limit: int = Field(default=1024 * 1024, ge=1024)
     ping_body_limit: int = Field(default=100_000, ge=1)

@@ -1,4 +1,4 @@
-"""Request-body caps (kit/bodylimit.py): 413 PAYLOAD_TOO_LARGE while the body streams in, never
+"""Request-body caps (kit/http/bodylimit.py): 413 PAYLOAD_TOO_LARGE while the body streams in, never
 after reading it whole; ping bodies are cut at XINEX_PING_BODY_LIMIT and the ping still recorded.
 
 The denial-of-service case runs against a real `xinex api` process over TCP: concurrent 100 MB

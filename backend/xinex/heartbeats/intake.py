@@ -18,7 +18,7 @@ async def read_bounded_body(request: Request, limit: int) -> tuple[bytes, int]:
     body's size (healthchecks semantics: the body is cut to Ping-Body-Limit), the rest is never
     held in memory, and the server discards what the client still sends. Returns the kept bytes
     and the size received — the Content-Length when the client declared one, since the rest is
-    not read; for a chunked body, what kit/bodylimit.py counted while draining the rest (exact up
+    not read; for a chunked body, what kit/http/bodylimit.py counted while draining the rest (exact up
     to the limit + 8 MiB, a lower bound past that)."""
     kept = bytearray()
     async for chunk in request.stream():

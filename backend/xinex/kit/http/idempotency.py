@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from xinex.kit.http import credential_of
+from xinex.kit.http.headers import credential_of
 from xinex.kit.types import Entity, JSONType, utc_field, utcnow
 
 
