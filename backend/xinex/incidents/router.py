@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
+from xinex.audit.context import AuditCtx
 from xinex.identity.deps import Authorize, AuthorizeOrActionToken
 from xinex.identity.principal import Principal
 from xinex.incidents import service
@@ -58,37 +59,37 @@ async def read_incident(incident_id: uuid.UUID, response: Response, principal: I
 
 @router.post("/incidents/{incident_id}/ack", response_model=IncidentDetail,
              responses=error_responses(400, 401, 403, 404, 409, 422))
-async def ack_incident(incident_id: uuid.UUID, request: Request, principal: AckPrincipal,
+async def ack_incident(incident_id: uuid.UUID, audit_ctx: AuditCtx, principal: AckPrincipal,
                        session: SessionDep) -> IncidentDetail:
     """Acknowledge: someone is on it, so escalation stops paging further levels. Idempotent (a second ack changes
     nothing). 409: the incident is already resolved. Besides the usual credentials, accepts the `ack` action token of
     a push notification (`Authorization: Bearer xpa_…`): single use, bound to its user, incident and action, valid
     for XINEX_PUSH_ACTION_TTL_S; a replayed, expired or foreign one is 400 TOKEN_INVALID."""
-    incident = await service.acknowledge_by(session, incident_id, principal, request=request)
+    incident = await service.acknowledge_by(session, incident_id, principal, audit_ctx=audit_ctx)
     return await service.detail(session, incident)
 
 
 @router.post("/incidents/{incident_id}/resolve", response_model=IncidentDetail,
              responses=error_responses(400, 401, 403, 404, 422))
-async def resolve_incident(incident_id: uuid.UUID, request: Request, principal: ResolvePrincipal,
+async def resolve_incident(incident_id: uuid.UUID, audit_ctx: AuditCtx, principal: ResolvePrincipal,
                            session: SessionDep) -> IncidentDetail:
     """Resolve by hand (it also resolves on its own when the source recovers, unless the route turns that off).
     Idempotent. Also accepts the `resolve` action token of a push notification (see acknowledge): 400
     TOKEN_INVALID when it is replayed, expired or for another incident or action."""
-    incident = await service.resolve_by(session, incident_id, principal, request=request)
+    incident = await service.resolve_by(session, incident_id, principal, audit_ctx=audit_ctx)
     return await service.detail(session, incident)
 
 
 @router.post("/incidents/{incident_id}/reassign", response_model=IncidentDetail,
              responses=error_responses(401, 403, 404, 409, 422))
-async def reassign_incident(incident_id: uuid.UUID, data: ReassignIn, request: Request, principal: IncidentsPrincipal,
+async def reassign_incident(incident_id: uuid.UUID, data: ReassignIn, audit_ctx: AuditCtx, principal: IncidentsPrincipal,
                             session: SessionDep) -> IncidentDetail:
     """Hand the incident to a teammate (`user_id`) or an escalation policy (`escalation_policy_id`), exactly one.
     It becomes triggered again (an acknowledgement is cleared) and escalates on the new assignee from now: the
     teammate, or the policy's first step, is paged at once; a later step follows its delay. The timeline and the
     audit log record who reassigned it. 404: no such incident in this tenant; 409: already resolved; 422: both or
     neither given, a user who is not a member, or a policy this tenant does not have."""
-    incident = await service.reassign_by(session, incident_id, data, principal, request=request)
+    incident = await service.reassign_by(session, incident_id, data, principal, audit_ctx=audit_ctx)
     return await service.detail(session, incident)
 
 
@@ -121,11 +122,11 @@ async def list_silences(principal: IncidentsPrincipal, session: SessionDep, para
 
 
 @router.post("/silence", status_code=201, response_model=SilenceOut, responses=error_responses(401, 403, 422))
-async def create_silence(data: SilenceIn, request: Request, response: Response, principal: IncidentsPrincipal,
+async def create_silence(data: SilenceIn, audit_ctx: AuditCtx, response: Response, principal: IncidentsPrincipal,
                          session: SessionDep) -> SilenceOut:
     """Silence pages for matching alerts (by source, severities, tags, host, service, project) from starts_at (default now) until ends_at:
     alerts still open incidents, but nobody is paged. 422: no matcher, or ends_at not after the start."""
-    rule = await service.create_silence(session, data, principal, request=request)
+    rule = await service.create_silence(session, data, principal, audit_ctx=audit_ctx)
     set_version(response, rule)
     return service.silence_out(rule)
 
@@ -140,8 +141,8 @@ async def read_silence(silence_id: uuid.UUID, response: Response, principal: Inc
 
 
 @router.delete("/silence/{silence_id}", status_code=204, responses=error_responses(401, 403, 404, 422))
-async def delete_silence(silence_id: uuid.UUID, request: Request, principal: IncidentsPrincipal,
+async def delete_silence(silence_id: uuid.UUID, audit_ctx: AuditCtx, principal: IncidentsPrincipal,
                          session: SessionDep) -> Response:
     """End a silence early by deleting it; pages resume for new alerts."""
-    await service.delete_silence(session, silence_id, principal, request=request)
+    await service.delete_silence(session, silence_id, principal, audit_ctx=audit_ctx)
     return Response(status_code=204)

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from xinex.audit import service as audit
+from xinex.audit.context import AuditContext
 from xinex.identity.principal import Principal
 from xinex.incidents import timeline
 from xinex.incidents.repository import (
@@ -161,23 +161,23 @@ async def resolve(session: AsyncSession, incident: Incident, *, user_id: uuid.UU
 
 
 async def acknowledge_by(session: AsyncSession, incident_id: uuid.UUID, principal: Principal, *,
-                         request: Request | None = None) -> Incident:
+                         audit_ctx: AuditContext | None = None) -> Incident:
     """Someone is on it (idempotent); 409 when the incident is already resolved."""
     incident = await get(session, incident_id, lock=True)
     if incident.status == "resolved":
         raise AppError("CONFLICT", "the incident is already resolved")
     if await acknowledge(session, incident, user_id=principal.user_id, at=utcnow()):
-        audit.record(session, "incident.acknowledged", request=request, principal=principal, target_type="incident",
+        audit.record(session, "incident.acknowledged", context=audit_ctx, principal=principal, target_type="incident",
                      target_id=incident.id)
     return incident
 
 
 async def resolve_by(session: AsyncSession, incident_id: uuid.UUID, principal: Principal, *,
-                     request: Request | None = None) -> Incident:
+                     audit_ctx: AuditContext | None = None) -> Incident:
     """Resolve by hand (idempotent)."""
     incident = await get(session, incident_id, lock=True)
     if await resolve(session, incident, user_id=principal.user_id, at=utcnow(), reason="manual"):
-        audit.record(session, "incident.resolved", request=request, principal=principal, target_type="incident",
+        audit.record(session, "incident.resolved", context=audit_ctx, principal=principal, target_type="incident",
                      target_id=incident.id)
     return incident
 
@@ -209,7 +209,7 @@ async def _new_snapshot(session: AsyncSession, incident: Incident, data: Reassig
 
 
 async def reassign_by(session: AsyncSession, incident_id: uuid.UUID, data: ReassignIn, principal: Principal, *,
-                      request: Request | None = None) -> Incident:
+                      audit_ctx: AuditContext | None = None) -> Incident:
     """Hand the incident to a teammate or an escalation policy: it becomes triggered again (an
     acknowledgement belonged to the previous assignee) and escalates on the new snapshot from now,
     its first step paging at once through the usual page delivery. 409 when already resolved."""
@@ -230,7 +230,7 @@ async def reassign_by(session: AsyncSession, incident_id: uuid.UUID, data: Reass
                  data={"user_id": str(data.user_id) if data.user_id else None,
                        "escalation_policy_id": str(data.escalation_policy_id) if data.escalation_policy_id else None,
                        "previous": previous})
-    audit.record(session, "incident.reassigned", request=request, principal=principal, target_type="incident",
+    audit.record(session, "incident.reassigned", context=audit_ctx, principal=principal, target_type="incident",
                  target_id=incident.id, details={"user_id": str(data.user_id) if data.user_id else None,
                                                  "escalation_policy_id": str(data.escalation_policy_id)
                                                  if data.escalation_policy_id else None})
@@ -254,7 +254,7 @@ async def get_silence(session: AsyncSession, silence_id: uuid.UUID) -> SilenceRu
 
 
 async def create_silence(session: AsyncSession, data: SilenceIn, principal: Principal, *,
-                         request: Request | None = None) -> SilenceRule:
+                         audit_ctx: AuditContext | None = None) -> SilenceRule:
     """422 when ends_at is not after the start (now, by default)."""
     starts_at = data.starts_at or utcnow()
     if data.ends_at <= starts_at:
@@ -264,14 +264,14 @@ async def create_silence(session: AsyncSession, data: SilenceIn, principal: Prin
     rule = SilenceRule(**values, starts_at=starts_at, created_by=principal.user_id)
     session.add(rule)
     await session.flush()
-    audit.record(session, "silence.created", request=request, principal=principal, target_type="silence",
+    audit.record(session, "silence.created", context=audit_ctx, principal=principal, target_type="silence",
                  target_id=rule.id, details={"name": rule.name})
     return rule
 
 
 async def delete_silence(session: AsyncSession, silence_id: uuid.UUID, principal: Principal, *,
-                         request: Request | None = None) -> None:
+                         audit_ctx: AuditContext | None = None) -> None:
     """End a silence early (no If-Match on silences)."""
     await SilenceRepository(session).delete_checked(silence_id, None, audit=lambda rule: audit.record(
-        session, "silence.deleted", request=request, principal=principal, target_type="silence",
+        session, "silence.deleted", context=audit_ctx, principal=principal, target_type="silence",
         target_id=rule.id, details={"name": rule.name}))
