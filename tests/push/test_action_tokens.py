@@ -78,3 +78,24 @@ async def test_an_expired_token_or_one_of_a_removed_member_is_refused(app, clien
     token = action_tokens.issue(user_id=uuid.UUID(viewer.user_id), tenant_id=uuid.UUID(alice.tenant_id),
                                 incident_id=incident.id, action="ack")
     assert_error(await client.post(f"/api/v1/incidents/{incident.id}/ack", headers=bearer(token)), 403, "FORBIDDEN")
+
+
+async def test_a_token_issued_before_a_disable_stays_dead_after_enable(app, client, smtp_server, signup, db, alice,
+                                                                       settings):
+    """security.md: disabling ends every credential, enabling restores sign-in only."""
+    from xinex.auth.account_status import set_disabled
+
+    incident = await open_incident(db, alice.tenant_id)
+    member = await join(app, client, smtp_server, signup, alice)
+    before = action_tokens.issue(user_id=uuid.UUID(member.user_id), tenant_id=uuid.UUID(alice.tenant_id),
+                                 incident_id=incident.id, action="ack", now=utcnow() - timedelta(seconds=2))
+    await set_disabled(db, member.email, True, reason="lost phone")
+    assert_error(await client.post(f"/api/v1/incidents/{incident.id}/ack", headers=bearer(before)), 403, "FORBIDDEN")
+    await set_disabled(db, member.email, False)
+    r = await client.post(f"/api/v1/incidents/{incident.id}/ack", headers=bearer(before))
+    assert "before its user was disabled" in assert_error(r, 403, "FORBIDDEN")["error"]
+    # One issued after the enable works.
+    after = action_tokens.issue(user_id=uuid.UUID(member.user_id), tenant_id=uuid.UUID(alice.tenant_id),
+                                incident_id=incident.id, action="ack", now=utcnow() + timedelta(seconds=1))
+    r = await client.post(f"/api/v1/incidents/{incident.id}/ack", headers=bearer(after))
+    assert r.status_code == 200 and r.json()["status"] == "acknowledged"

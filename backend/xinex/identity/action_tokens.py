@@ -28,6 +28,7 @@ from xinex.identity.principal import Principal
 from xinex.kit.errors import AppError
 from xinex.kit.tenancy import bind_tenant
 from xinex.kit.types import utcnow
+from xinex.models.audit import AuditEvent
 from xinex.models.identity import User
 from xinex.models.push import PushActionUse
 from xinex.models.tenant import ROLE_RANK, Membership, Role
@@ -45,6 +46,7 @@ class ActionClaims:
     action: str
     expires_at: datetime
     jti: str
+    issued_at: datetime
 
 
 def _key() -> bytes:
@@ -63,9 +65,11 @@ def issue(*, user_id: uuid.UUID, tenant_id: uuid.UUID, incident_id: uuid.UUID, a
           ttl_s: int | None = None, now: datetime | None = None) -> str:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
-    expires = (now or utcnow()) + timedelta(seconds=ttl_s or get_settings().push_action_ttl_s)
+    issued = now or utcnow()
+    expires = issued + timedelta(seconds=ttl_s or get_settings().push_action_ttl_s)
+    # `n`: when it was issued — a token issued before its user was disabled stays dead after re-enabling.
     claims = {"u": str(user_id), "t": str(tenant_id), "i": str(incident_id), "a": action,
-              "x": int(expires.timestamp()), "j": secrets.token_hex(16)}
+              "x": int(expires.timestamp()), "j": secrets.token_hex(16), "n": int(issued.timestamp())}
     body = PREFIX + _b64(json.dumps(claims, separators=(",", ":")).encode())
     return body + "." + _b64(hmac.new(_key(), body.encode(), hashlib.sha256).digest())
 
@@ -88,8 +92,12 @@ def verify(raw: str, now: datetime | None = None) -> ActionClaims:
         if not hmac.compare_digest(expected, _unb64(signature)):
             raise invalid("Invalid action token")
         data = json.loads(_unb64(body[len(PREFIX):]))
+        expires = datetime.fromtimestamp(int(data["x"]), tz=utcnow().tzinfo)
+        # Tokens from before `n` existed: issued at most one TTL before they expire.
+        issued = (datetime.fromtimestamp(int(data["n"]), tz=utcnow().tzinfo) if "n" in data
+                  else expires - timedelta(seconds=get_settings().push_action_ttl_s))
         claims = ActionClaims(uuid.UUID(data["u"]), uuid.UUID(data["t"]), uuid.UUID(data["i"]), str(data["a"]),
-                              datetime.fromtimestamp(int(data["x"]), tz=utcnow().tzinfo), str(data["j"]))
+                              expires, str(data["j"]), issued)
     except (ValueError, KeyError, TypeError):
         raise invalid("Invalid action token") from None
     if claims.expires_at <= (now or utcnow()):
@@ -112,6 +120,15 @@ async def spend(session: AsyncSession, raw: str, *, incident_id: uuid.UUID, acti
     )).first()
     if row is None or row[2] is not None:
         raise AppError("FORBIDDEN", "The user of this action token can no longer act in this tenant")
+    # Disabling a user ends all its credentials, and enabling restores sign-in only (docs/security.md): a
+    # token issued before the latest disable stays refused. The disable is on record in the audit log.
+    disabled_since = (await session.execute(
+        select(col(AuditEvent.id)).where(col(AuditEvent.action) == "user.disabled",
+                                    col(AuditEvent.target_type) == "user",
+                                    col(AuditEvent.target_id) == str(claims.user_id),
+                                    col(AuditEvent.created_at) >= claims.issued_at).limit(1))).first()
+    if disabled_since is not None:
+        raise AppError("FORBIDDEN", "This action token was issued before its user was disabled; it no longer works")
     role = Role(row[0])
     if ROLE_RANK[role] < ROLE_RANK[Role.member]:
         raise AppError("FORBIDDEN", f"Requires the {Role.member.value} role or higher")
