@@ -117,3 +117,16 @@ async def test_an_apns_token_is_one_device_whatever_its_case(client, mobile, ali
     # Unregistering in either case removes it.
     assert (await client.delete(f"/api/v1/push-tokens/{token.upper()}", headers=headers)).status_code == 204
     assert (await client.get("/api/v1/push-tokens", headers=headers)).json()["total"] == 0
+
+
+async def test_a_missing_scope_is_named_in_the_403(client, alice, outsider):
+    r = await client.post("/api/v1/api-tokens", json={"name": "monitors only", "scopes": ["monitors:read"]},
+                          headers=alice.bearer)
+    assert r.status_code == 201, r.text
+    narrow = {"Authorization": f"Bearer {r.json()['token']}"}
+    body = assert_error(await client.get("/api/v1/push-tokens", headers=narrow), 403, "FORBIDDEN")
+    assert body["details"]["required_scope"] == "notifications:read"
+    body = assert_error(await register(client, narrow, ios_token(), "ios"), 403, "FORBIDDEN")
+    assert body["details"]["required_scope"] == "notifications:write"
+    # Another tenant's owner lists only their own (none of Alice's).
+    assert (await client.get("/api/v1/push-tokens", headers=outsider.bearer)).json()["total"] == 0

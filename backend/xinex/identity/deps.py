@@ -80,7 +80,9 @@ class Authorize:
     async def __call__(self, request: Request, principal: TenantPrincipal) -> Principal:
         write = self.write if self.write is not None else request.method in WRITE_METHODS
         if not principal.allows(self.area, write):
-            raise AppError("FORBIDDEN", f"This token lacks the {self.area}:{'write' if write else 'read'} scope")
+            scope = f"{self.area}:{'write' if write else 'read'}"
+            # As require_scope: the details name what was missing (docs/security.md).
+            raise AppError("FORBIDDEN", f"This token lacks the {scope} scope", details={"required_scope": scope})
         needed = self.min_role or (Role.member if write else Role.viewer)
         if not principal.has_role(needed):
             raise AppError("FORBIDDEN", f"Requires the {needed.value} role or higher")
