@@ -109,3 +109,38 @@ async def test_a_send_cut_short_is_taken_over_with_the_same_identity(sqlite_db, 
     assert done.status == "succeeded" and done.attempts == 2  # the lost try counts
     # One identity on both tries: had APNs taken the first, the phone shows one notification (apns-id).
     assert [r.headers["apns-id"] for r in apns.requests] == [str(row.id)] * 2
+
+
+async def test_on_postgresql_no_lock_is_held_while_apns_answers(db, providers, apns):
+    """PostgreSQL: while a push is on the wire the page's unit of work holds no row lock (its feed item and the
+    ledger claims are committed first; the provider call happens outside any writing transaction)."""
+    from sqlalchemy import text
+
+    tenant = Tenant(name="pg", slug=f"pg-{uuid.uuid4().hex[:8]}")
+    user = User(email=f"oncall-{uuid.uuid4().hex[:8]}@example.com", name="On call")
+    async with db.session(system="test: seed") as s:
+        s.add_all([tenant, user])
+    token = ios_token()
+    async with db.session(tenant_id=tenant.id) as s:
+        s.add(PushToken(user_id=user.id, token=token, platform="ios"))
+    message = NotificationMessage(tenant_id=tenant.id, event="incident.triggered", title="[CRITICAL] db down",
+                                  body="", severity="critical", incident_id=uuid.uuid4(), url="",
+                                  dedup_key=f"page-{uuid.uuid4()}")
+    apns.script(token, "stall")
+
+    async def page() -> None:
+        async with db.session(tenant_id=tenant.id) as s:
+            await send_to_user(s, user.id, message)
+
+    paging = asyncio.create_task(page())
+    try:
+        assert await asyncio.to_thread(apns.stalled.wait, 30), "the push never reached APNs"
+        async with db.session(system="test: locks") as s:
+            held = (await s.execute(text(
+                "SELECT c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                "WHERE l.pid <> pg_backend_pid() AND l.mode = 'RowExclusiveLock' "
+                "AND c.relname IN ('notification_feed_items', 'notification_attempts', 'push_tokens')"))).all()
+        assert held == []
+    finally:
+        apns.release()
+    await asyncio.wait_for(paging, 30)

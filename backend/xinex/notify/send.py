@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from xinex.kit.db import commit
 from xinex.kit.types import utcnow
 from xinex.models.notify import NotificationAttempt, NotificationChannel
 from xinex.notify import delivery, feed, ledger, prefs
@@ -70,6 +71,9 @@ async def send_to_user(session: AsyncSession, user_id: uuid.UUID, message: Notif
     in_feed = "feed" in media or quiet
     if in_feed:
         await feed.add(session, user_id, message)  # idempotent per dedup key
+    # The feed item is committed (and published) before any medium is sent: no lock of this unit of work is
+    # held while a provider answers (the ledger commits its own steps; docs/delivery.md).
+    await commit(session)
     results: list[Delivery] = []
     for medium in (m for m in media if m in ("email", "push")):
         target = f"user:{user_id}:{medium}"
