@@ -1,5 +1,7 @@
-"""The heartbeat use cases. The one heartbeat engine: every dialect's ping lands in `record_ping`; the sweeper and the
-pings share `transitions._apply_status`, which writes the outbox event in the same transaction as the state.
+"""The heartbeat use cases. Pings of the native and compat dialects land in `record_ping`; the hot
+`/ping/{uuid}` path is served by `router.PingFastPath` → `intake` → `writer` (group commit) → `apply`. The
+sweeper and the pings share `transitions._apply_status`, which writes the outbox event in the same
+transaction as the state.
 
 Semantics follow healthchecks.io: new -> up on the first success; up -> late when the expected
 ping is overdue; late -> down when grace runs out; a fail ping (or a non-zero exit code) -> down

@@ -11,9 +11,9 @@ to top):
    the app → `caching` on the answer (rate-limit and request-id headers, `Cache-Control: no-store` and
    `Vary` on what depends on the caller, ETag and If-None-Match → 304) → `failure` (an exception nothing
    answered: 500 `INTERNAL_ERROR` or 503 for a dependency, still with the headers above).
-2. `kit.bodylimit.BodyLimitMiddleware` — the body caps (413), inside the contract so a 413 has its headers,
+2. `kit.http.bodylimit.BodyLimitMiddleware` — the body caps (413), inside the contract so a 413 has its headers,
    outside everything that reads the body.
-3. `kit.idempotency.IdempotencyMiddleware` — Idempotency-Key replays (they carry the contract's headers).
+3. `kit.http.idempotency.IdempotencyMiddleware` — Idempotency-Key replays (they carry the contract's headers).
 4. the layers the app passes, innermost first (the heartbeat ping and PagerDuty-events fast paths, the
    domains' own middlewares), then FastAPI: the error catalog's
    exception handlers (`kit.errors.install_error_handlers`) answer the `AppError`s.
