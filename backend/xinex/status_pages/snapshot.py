@@ -46,6 +46,10 @@ log = logging.getLogger("xinex.status_pages")
 # A snapshot is fresh for this long from the moment its build began reading (not from when it finished): a
 # status change committed just after a build read the database is on the page within this plus one build.
 CACHE_TTL_S = 0.3
+# A snapshot whose sources' statuses are unchanged is kept without a rebuild (one small query per CACHE_TTL_S
+# instead of the page's whole read and serialisation) for at most this long: the bound on what that query does
+# not see - time (maintenance windows starting, new bars, the day turning) and an admin change in another process.
+REBUILD_EVERY_S = 1.0
 MISSING_TTL_S = 2.0  # an unknown slug is asked again after this
 BARS_TTL_S = 60.0
 DAYS = 90
@@ -108,6 +112,10 @@ class Entry:
     # The rendered page (and its gzip copy) per address it is read at (/status/{slug}, a custom domain),
     # made once per snapshot by the first HTML reader.
     html: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
+    # What a cheap freshness check compares: the components (for their sources) and their sources' states.
+    components: list[StatusPageComponent] = field(default_factory=list)
+    source_states: dict[uuid.UUID, tuple[str, list[str]]] = field(default_factory=dict)
+    read_at: float = 0.0  # when the build that made it began reading the database
 
     @property
     def html_etag(self) -> str:
@@ -159,13 +167,14 @@ async def get(db: Database, slug: str) -> Entry | None:
     cached = _CACHE.get(key)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
-    future = _shared_build(db, slug, key)
+    future = _shared_build(db, slug, key, cached[1] if cached is not None else None)
     if cached is not None:
         return cached[1]
     return await asyncio.shield(future)
 
 
-def _shared_build(db: Database, slug: str, key: tuple[int, str]) -> asyncio.Future[Entry | None]:
+def _shared_build(db: Database, slug: str, key: tuple[int, str],
+                  previous: Entry | None = None) -> asyncio.Future[Entry | None]:
     generation = _GENERATION.get(key, 0)
     pending = _INFLIGHT.get(key)
     if pending is not None and pending[0] == generation:
@@ -176,7 +185,11 @@ def _shared_build(db: Database, slug: str, key: tuple[int, str]) -> asyncio.Futu
     async def run() -> None:
         started = time.monotonic()
         try:
-            entry = await build(db, slug)
+            entry = await _unchanged(db, previous, started)
+            if entry is None:
+                entry = await build(db, slug)
+                if entry is not None:
+                    entry.read_at = started
         except Exception as exc:  # noqa: BLE001 - waiters get it; a stale copy keeps being served meanwhile
             log.warning("status page snapshot not rebuilt (%s)", type(exc).__name__)
             future.set_exception(exc)
@@ -193,6 +206,15 @@ def _shared_build(db: Database, slug: str, key: tuple[int, str]) -> asyncio.Futu
     _TASKS.add(task)
     task.add_done_callback(_TASKS.discard)
     return future
+
+
+async def _unchanged(db: Database, previous: Entry | None, now: float) -> Entry | None:
+    """The previous snapshot when it is younger than REBUILD_EVERY_S and none of its sources changed state."""
+    if previous is None or now - previous.read_at >= REBUILD_EVERY_S:
+        return None
+    async with db.session(tenant_id=previous.tenant_id) as session:
+        states = await repository.source_states(session, previous.components)
+    return previous if states == previous.source_states else None
 
 
 def _impacts(incidents: list[StatusPageIncident]) -> dict[str, str]:
@@ -296,7 +318,7 @@ async def build(db: Database, slug: str) -> Entry | None:
     body = (spliced[:-1] + f',"generated_at":"{data["generated_at"]}"}}').encode()
     return Entry(page_id=page.id, tenant_id=page.tenant_id, slug=page.slug, visibility=page.visibility,
                  password_hash=page.password_hash, data=data, body=body, etag=representation_tag(stable + bars.tag),
-                 gzip_body=gzip.compress(body, compresslevel=1, mtime=0))
+                 gzip_body=gzip.compress(body, compresslevel=1, mtime=0), components=comps, source_states=states)
 
 
 # --- the 90 daily bars ------------------------------------------------------------------------------
