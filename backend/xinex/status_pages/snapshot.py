@@ -1,10 +1,11 @@
 """The public read model of a status page: what its JSON, HTML, feeds, badges and SSE show.
 
 A snapshot is built from the database (page, components and the status of what each is bound to,
-open incidents, maintenance) and cached per page for CACHE_TTL_S; the 90 daily bars come from the
+open incidents, maintenance) and cached per page; every CACHE_TTL_S one query checks its sources'
+states and it is rebuilt only when they changed, after an admin change, or once REBUILD_EVERY_S old; the 90 daily bars come from the
 time-series store (the same check results and computation as /analytics/uptime) and are cached for
 BARS_TTL_S, refreshed in the background while the old ones are served. Nothing on a monitor's or
-heartbeat's write path touches this module: a status change is seen by the next snapshot, at most
+heartbeat's write path touches this module: a status change is seen by the next check, at most
 CACHE_TTL_S later in every process (docs/status-pages.md, "Caching").
 """
 
@@ -161,7 +162,8 @@ def invalidate(db: Database, slug: str) -> None:
 
 async def get(db: Database, slug: str) -> Entry | None:
     """The page's current snapshot (None: no such page). Built at most once at a time per page; once a
-    snapshot is older than CACHE_TTL_S it is still served while one rebuild runs in the background, so
+    snapshot is older than CACHE_TTL_S it is still served while one check (a rebuild if its sources changed
+or it is REBUILD_EVERY_S old) runs in the background, so
     readers never queue behind the database (after an admin change, invalidate() makes them wait for it)."""
     key = (id(db), slug)
     cached = _CACHE.get(key)
