@@ -24,7 +24,7 @@ from xinex.kit.types import utcnow
 from xinex.models.ai_heartbeats import AiHeartbeat, AiRunEvent
 from xinex.models.ai_heartbeats import AiStatus as S
 from xinex.tiers.catalog import feature_enabled
-from xinex.tiers.repository import tenant_tier
+from xinex.tiers.service import tenant_tier
 
 log = logging.getLogger("xinex.ai_heartbeats")
 SWEEP_SCOPE = "ai_heartbeats.sweeper"

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from xinex.audit import service as audit
+from xinex.audit.context import AuditContext
 from xinex.identity.principal import Principal
 from xinex.integrations import service
 from xinex.integrations.schemas import IntegrationCreate
@@ -439,6 +440,7 @@ class Importer:
         if principal.tenant_id is None:
             raise AppError("FORBIDDEN", "Imports go into a tenant: use a credential of one")
         self.session, self.principal, self.request = session, principal, request
+        self.audit_ctx = AuditContext.of(request) if request is not None else None
         # Every query below is scoped by the session's tenant (kit/tenancy.py), none by hand: it must be
         # bound to the caller's (bound_tenant raises on an unbound session or a system scope).
         if bound_tenant(session) != principal.tenant_id:
@@ -578,7 +580,7 @@ class Importer:
                 override = await oncall.create_override(
                     self.session, self.tenant_id, schedule_id,
                     OverrideIn(user_id=self.users[user_ref], starts_at=starts, ends_at=ends),
-                    request=self.request, principal=self.principal)
+                    audit_ctx=self.audit_ctx, principal=self.principal)
                 await self._remember("override", str(o.get("id")), "schedule_override", override.id)
             self.report.items.append(Item("override", str(o.get("id")), f"{starts.isoformat()} – {ends.isoformat()}",
                                           "update" if existing else "create", str(override.id)))
@@ -643,7 +645,7 @@ class Importer:
                     col(Integration.id) == link.object_id))).scalar_one_or_none()
             key = None
             if integration is None:
-                made = await service.create(self.session, self.principal, self.request,
+                made = await service.create(self.session, self.principal, self.audit_ctx,
                                             IntegrationCreate(name=f"{LABELS[self.source]}: {name}",
                                                               kind=raw.get("kind") or (
                                                                   "opsgenie" if self.source == "opsgenie"

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.annotations import service as annotation_service
 from xinex.audit import service as audit
+from xinex.audit.context import AuditContext
 from xinex.events.outbox import event_row
 from xinex.identity.principal import Principal
 from xinex.integrations import formats
@@ -117,7 +117,7 @@ def _set_key(i: Integration, key: str) -> None:
     i.key_hash, i.key_hint, i.key_rotated_at = key_hash(key), key[-4:], utcnow()
 
 
-async def create(session: AsyncSession, principal: Principal, request: Request | None, data: IntegrationCreate,
+async def create(session: AsyncSession, principal: Principal, audit_ctx: AuditContext | None, data: IntegrationCreate,
                  public_url: str) -> IntegrationSecretOut:
     _check_mapping(data.kind, data.mapping)
     if principal.tenant_id is None:
@@ -131,18 +131,18 @@ async def create(session: AsyncSession, principal: Principal, request: Request |
     _set_key(i, key)
     session.add(i)
     await session.flush()
-    audit.record(session, "integration.created", request=request, principal=principal, target_type="integration",
+    audit.record(session, "integration.created", context=audit_ctx, principal=principal, target_type="integration",
                  target_id=i.id, details={"name": i.name, "kind": i.kind})
     return secret_out(i, key, public_url)
 
 
-async def update(session: AsyncSession, principal: Principal, request: Request | None, integration_id: uuid.UUID,
+async def update(session: AsyncSession, principal: Principal, audit_ctx: AuditContext | None, integration_id: uuid.UUID,
                  data: IntegrationUpdate, if_match: str | None) -> Integration:
     """If-Match (412 when stale) → change the fields given → audit."""
     fields = data.model_fields_set
 
     def audited(i: Integration) -> None:
-        audit.record(session, "integration.updated", request=request, principal=principal,
+        audit.record(session, "integration.updated", context=audit_ctx, principal=principal,
                      target_type="integration", target_id=i.id, details={"fields": sorted(fields)})
 
     _forget_keys(session)
@@ -170,13 +170,13 @@ def _apply(i: Integration, data: IntegrationUpdate, fields: set[str]) -> None:
         i.rate_limit_per_minute = data.rate_limit_per_minute
 
 
-async def rotate(session: AsyncSession, principal: Principal, request: Request | None, integration_id: uuid.UUID,
+async def rotate(session: AsyncSession, principal: Principal, audit_ctx: AuditContext | None, integration_id: uuid.UUID,
                  if_match: str | None, public_url: str) -> IntegrationSecretOut:
     """A new key; the old one stops working when this commits. If-Match guards (412)."""
     key = new_key()
 
     def audited(i: Integration) -> None:
-        audit.record(session, "integration.key_rotated", request=request, principal=principal,
+        audit.record(session, "integration.key_rotated", context=audit_ctx, principal=principal,
                      target_type="integration", target_id=i.id, details={"name": i.name})
 
     _forget_keys(session)
@@ -185,10 +185,10 @@ async def rotate(session: AsyncSession, principal: Principal, request: Request |
     return secret_out(i, key, public_url)
 
 
-async def delete(session: AsyncSession, principal: Principal, request: Request | None, integration_id: uuid.UUID,
+async def delete(session: AsyncSession, principal: Principal, audit_ctx: AuditContext | None, integration_id: uuid.UUID,
                  if_match: str | None) -> None:
     def audited(i: Integration) -> None:
-        audit.record(session, "integration.deleted", request=request, principal=principal,
+        audit.record(session, "integration.deleted", context=audit_ctx, principal=principal,
                      target_type="integration", target_id=i.id, details={"name": i.name, "kind": i.kind})
 
     await IntegrationRepository(session).delete_checked(integration_id, if_match, audit=audited)

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
@@ -284,12 +283,9 @@ async def overrides_page(session: AsyncSession, schedule_id: uuid.UUID, params: 
 
 
 async def create_override(session: AsyncSession, tenant_id: uuid.UUID | None, schedule_id: uuid.UUID, data: OverrideIn,
-                          *, audit_ctx: AuditContext | None = None, principal: Principal | None = None,
-                          request: Request | None = None) -> ScheduleOverride:
-    """The user must be a member of this tenant (422). `request`: integrations' importer still passes the
-    request instead of an `AuditContext` (its move was under way elsewhere); drop it once it does not."""
-    if audit_ctx is None and request is not None:
-        audit_ctx = AuditContext.of(request)
+                          *, audit_ctx: AuditContext | None = None, principal: Principal | None = None
+                          ) -> ScheduleOverride:
+    """The user must be a member of this tenant (422)."""
     schedule = await get_schedule(session, schedule_id)
     await check_members(session, {data.user_id}, "user_id")
     override = ScheduleOverride(schedule_id=schedule.id, user_id=data.user_id, starts_at=data.starts_at,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Response
 
+from xinex.audit.context import AuditCtx
 from xinex.identity.deps import Authorize
 from xinex.identity.principal import Principal
 from xinex.kit.db import SessionDep
@@ -30,12 +31,12 @@ async def list_push_tokens(principal: Reader, session: SessionDep, params: PageD
 
 @router.post("/push-tokens", response_model=PushTokenOut, status_code=201,
              responses=error_responses(401, 403, 422))
-async def register_push_token(data: PushTokenIn, request: Request, response: Response, principal: Writer,
+async def register_push_token(data: PushTokenIn, audit_ctx: AuditCtx, response: Response, principal: Writer,
                               session: SessionDep) -> PushTokenOut:
     """Register this device for push: 201 when new. Idempotent: the same token again updates it (200) — and
     moves it to you if someone else registered it before (the phone changed hands). Registered with a mobile
     JWT, it belongs to that sign-in and is unregistered when the sign-in is revoked."""
-    row, created = await service.register(session, principal, data, request=request)
+    row, created = await service.register(session, principal, data, audit_ctx=audit_ctx)
     if not created:
         response.status_code = 200
     return service.token_out(row)
@@ -43,9 +44,9 @@ async def register_push_token(data: PushTokenIn, request: Request, response: Res
 
 @router.delete("/push-tokens/{token}", status_code=204, response_class=Response,
                responses=error_responses(401, 403, 404))
-async def unregister_push_token(token: Annotated[str, Path(min_length=1, max_length=1024)], request: Request,
+async def unregister_push_token(token: Annotated[str, Path(min_length=1, max_length=1024)], audit_ctx: AuditCtx,
                                 principal: Writer, session: SessionDep) -> Response:
     """Unregister one of your devices. 404: no such token of yours (another user's token is not yours to
     remove)."""
-    await service.unregister(session, principal, token, request=request)
+    await service.unregister(session, principal, token, audit_ctx=audit_ctx)
     return Response(status_code=204)

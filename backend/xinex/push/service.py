@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import Request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinex.audit import service as audit
+from xinex.audit.context import AuditContext
 from xinex.identity.principal import Principal
 from xinex.kit.errors import not_found
 from xinex.kit.pagination import Page, PageParams
@@ -40,7 +40,7 @@ async def tokens_page(session: AsyncSession, principal: Principal, params: PageP
 
 
 async def register(session: AsyncSession, principal: Principal, data: PushTokenIn, *,
-                   request: Request | None = None) -> tuple[PushToken, bool]:
+                   audit_ctx: AuditContext | None = None) -> tuple[PushToken, bool]:
     """The token, now the caller's, and whether it was new. The same token again updates it; registered by
     someone else before (the phone changed hands), it moves to the caller."""
     repo = PushTokenRepository(session)
@@ -66,17 +66,17 @@ async def register(session: AsyncSession, principal: Principal, data: PushTokenI
             setattr(row, key, value)
         row.updated_at = utcnow()
         if moved_from is not None:
-            audit.record(session, "push_token.moved", request=request, principal=principal,
+            audit.record(session, "push_token.moved", context=audit_ctx, principal=principal,
                          target_type="push_token", target_id=row.id, details={"from_user_id": str(moved_from)})
     if created:
-        audit.record(session, "push_token.registered", request=request, principal=principal,
+        audit.record(session, "push_token.registered", context=audit_ctx, principal=principal,
                      target_type="push_token", target_id=row.id, details={"platform": data.platform})
     await session.flush()
     await session.refresh(row)
     return row, created
 
 
-async def unregister(session: AsyncSession, principal: Principal, token: str, *, request: Request | None = None) -> None:
+async def unregister(session: AsyncSession, principal: Principal, token: str, *, audit_ctx: AuditContext | None = None) -> None:
     """404 unless the token is the caller's (another user's token is not theirs to remove)."""
     repo = PushTokenRepository(session)
     row = await repo.by_token(token)
@@ -85,7 +85,7 @@ async def unregister(session: AsyncSession, principal: Principal, token: str, *,
     if row is None or row.user_id != principal.user_id:
         raise not_found("push token")
     await repo.delete_by_id(row.id)
-    audit.record(session, "push_token.unregistered", request=request, principal=principal,
+    audit.record(session, "push_token.unregistered", context=audit_ctx, principal=principal,
                  target_type="push_token", target_id=row.id)
 
 

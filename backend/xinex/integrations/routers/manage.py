@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from xinex.audit.context import AuditContext
 from xinex.identity.deps import Authorize
 from xinex.identity.principal import Principal
 from xinex.integrations import importer, repository, service
@@ -57,7 +58,7 @@ async def create_integration(data: IntegrationCreate, request: Request, principa
     ingestion URL otherwise), the `ingestion_url` and the `sender_config` to paste — once: only the
     key's hash is stored. 422: an unknown kind, a mapping on a kind other than webhook, a JMESPath
     expression that does not compile (details name it)."""
-    return await service.create(session, principal, request, data, _public_url(request))
+    return await service.create(session, principal, AuditContext.of(request), data, _public_url(request))
 
 
 @router.get("/integrations/{integration_id}", response_model=IntegrationOut,
@@ -77,7 +78,7 @@ async def update_integration(integration_id: uuid.UUID, data: IntegrationUpdate,
     """Change name, default routing (service, tags, severities), mapping, rate limit or enabled;
     fields left out stay. The kind and the key do not change here (rotate the key with
     POST …/rotate-key). If-Match guards against lost updates (412)."""
-    i = await service.update(session, principal, request, integration_id, data, request.headers.get("if-match"))
+    i = await service.update(session, principal, AuditContext.of(request), integration_id, data, request.headers.get("if-match"))
     set_version(response, i)
     return service.to_out(i)
 
@@ -88,7 +89,7 @@ async def rotate_key(integration_id: uuid.UUID, request: Request, principal: Adm
                      session: SessionDep) -> IntegrationSecretOut:
     """A new secret key, answered once; the old key is refused (404) from this moment on, so
     update the sender right after. If-Match guards (412)."""
-    return await service.rotate(session, principal, request, integration_id, request.headers.get("if-match"),
+    return await service.rotate(session, principal, AuditContext.of(request), integration_id, request.headers.get("if-match"),
                                 _public_url(request))
 
 
@@ -98,7 +99,7 @@ async def delete_integration(integration_id: uuid.UUID, request: Request, princi
                              session: SessionDep) -> Response:
     """Delete an integration: its key is refused from now on. Incidents it opened stay.
     If-Match guards (412)."""
-    await service.delete(session, principal, request, integration_id, request.headers.get("if-match"))
+    await service.delete(session, principal, AuditContext.of(request), integration_id, request.headers.get("if-match"))
     return Response(status_code=204)
 
 
