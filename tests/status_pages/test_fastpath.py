@@ -5,7 +5,6 @@ route and its catalog errors."""
 from __future__ import annotations
 
 import httpx
-
 from xinex.status_pages.fastpath import PublicJsonFastPath
 
 from tests.conftest import assert_error
