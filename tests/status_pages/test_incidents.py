@@ -134,3 +134,45 @@ async def test_incident_input_and_links(client, alice):
     assert r.status_code == 200 and r.json()["title"] == "Renamed"
     assert (await client.delete(f"{base}/{inc['id']}", headers=alice.bearer)).status_code == 204
     assert_error(await client.get(f"{base}/{inc['id']}", headers=alice.bearer), 404, "NOT_FOUND")
+
+
+async def test_a_stream_ends_when_its_reader_loses_access(app, client, alice):
+    """A page made members-only while an anonymous stream is open: the next incident is not sent to it,
+    the stream ends (EventSource reconnects, and the reconnection is refused)."""
+    page = await make_page(client, alice)
+    slug = page["slug"]
+    events: list = []
+    ready = asyncio.Event()
+    async with serve(app) as addr:
+        reader = asyncio.create_task(_events(addr, slug, events, ready))
+        try:
+            await asyncio.wait_for(asyncio.shield(ready.wait()), 10)
+            current = await client.get(f"{BASE}/{page['id']}", headers=alice.bearer)
+            body = {k: v for k, v in current.json().items() if k in ("name", "slug")}
+            r = await client.put(f"{BASE}/{page['id']}", headers={**alice.bearer, "If-Match": current.headers["etag"]},
+                                 json={**body, "visibility": "members"})
+            assert r.status_code == 200, r.text
+            assert_error(await client.get(f"{PUBLIC}/{slug}"), 404, "NOT_FOUND")
+            r = await client.post(f"{BASE}/{page['id']}/incidents", headers=alice.bearer,
+                                  json={"title": "Members-only incident", "message": "internal only"})
+            assert r.status_code == 201, r.text
+            await asyncio.wait_for(reader, 10)  # the stream ended on its own
+        finally:
+            reader.cancel()
+    assert [e for e, _ in events] == ["hello"]
+    assert "internal only" not in json.dumps(events)
+
+
+async def test_rss_carries_incident_text_escaped_for_html(client, alice):
+    """RSS readers render <description> as HTML: the tenant's text arrives as text, never as markup."""
+    page = await make_page(client, alice)
+    evil = "<script>alert(1)</script><img src=x onerror=alert(2)> a < b & c"
+    r = await client.post(f"{BASE}/{page['id']}/incidents", headers=alice.bearer,
+                          json={"title": "Markup", "message": evil})
+    assert r.status_code == 201, r.text
+    rss = ElementTree.fromstring((await client.get(f"/status/{page['slug']}/feed.rss")).content)
+    [item] = rss.findall("./channel/item")
+    description = item.find("description").text  # the HTML a reader renders, after XML decoding
+    assert "<script>" not in description and "<img" not in description
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in description and "a &lt; b &amp; c" in description
+    assert item.find("{http://purl.org/rss/1.0/modules/content/}encoded") is None

@@ -3,6 +3,7 @@ Atom and RSS feeds of its incidents (feedgen) and SVG badges."""
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -110,7 +111,8 @@ def feed(data: dict[str, Any], *, page_url: str, kind: str) -> bytes:
     fg.title(f"{info['name']} — incidents")
     fg.link(href=url, rel="alternate")
     fg.link(href=f"{url}/feed.{kind}", rel="self")
-    fg.description(info["description"] or f"Incident history of {info['name']}")
+    channel = info["description"] or f"Incident history of {info['name']}"
+    fg.description(html.escape(channel) if kind == "rss" else channel)
     fg.language("en")
     incidents = [*data["incidents"], *data.get("past_incidents", [])]
     latest = max((u["at"] for i in incidents for u in i["updates"]), default=data["generated_at"])
@@ -123,9 +125,13 @@ def feed(data: dict[str, Any], *, page_url: str, kind: str) -> bytes:
         entry.link(href=f"{url}#incident-{inc['key']}")
         entry.published(inc["started_at"])
         entry.updated(max((u["at"] for u in inc["updates"]), default=inc["started_at"]))
-        text = "\n\n".join(f"{u['status'].capitalize()} ({u['at']}): {u['message']}" for u in inc["updates"])
-        entry.description(text)
-        entry.content(text, type="text")
+        lines = [f"{u['status'].capitalize()} ({u['at']}): {u['message']}" for u in inc["updates"]]
+        if kind == "rss":
+            # RSS readers render <description> as HTML: the tenant's text goes in escaped, never as markup.
+            entry.description("<br/><br/>".join(html.escape(line) for line in lines))
+        else:
+            entry.description("\n\n".join(lines))
+            entry.content("\n\n".join(lines), type="text")
     out: bytes = fg.atom_str(pretty=False) if kind == "atom" else fg.rss_str(pretty=False)
     return out
 

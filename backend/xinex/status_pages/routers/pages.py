@@ -238,7 +238,9 @@ def _sse(event: str, data: object) -> bytes:
 async def events(slug: SlugPath, request: Request) -> StreamingResponse:
     """Server-sent events of the page: `hello` (the overall status) at once, then `component.status_changed`,
     `incident.created`, `incident.updated`, `incident.resolved` and `status.changed` as they happen (within
-    about a second). The stream ends after 15 minutes; EventSource reconnects."""
+    about a second). The stream ends after 15 minutes; EventSource reconnects. Access is checked again before
+    every event: a stream whose reader may no longer read the page (its password changed, the page became
+    members-only, the member left) ends instead of sending it."""
     entry = await readable(request, slug)
     db = db_of(request)
 
@@ -260,6 +262,10 @@ async def events(slug: SlugPath, request: Request) -> StreamingResponse:
                 except StopAsyncIteration:
                     return
                 pending = None
+                try:  # access as of now: a password change or a page made private ends the stream
+                    await readable(request, slug)
+                except AppError:
+                    return
                 yield _sse(name, data)
         finally:
             if pending is not None:

@@ -29,7 +29,7 @@ SlugPath = Annotated[str, Path(max_length=64, pattern=SLUG_PATTERN)]
 ACCEPTED = "If this can be subscribed, a confirmation is on its way."
 # Read-only JSON of PUBLIC pages may be read by any site's script (no credentials: `*` forbids them);
 # password and members-only pages never get CORS headers.
-CORS = {"Access-Control-Allow-Origin": "*"}
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag"}  # a script may revalidate
 PREFLIGHT = {**CORS, "Access-Control-Allow-Methods": "GET, HEAD", "Access-Control-Allow-Headers": "If-None-Match",
              "Access-Control-Max-Age": "600"}
 
