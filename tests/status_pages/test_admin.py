@@ -124,3 +124,16 @@ async def test_read_only_token_cannot_write(client, signup):
     assert (await client.get(BASE, headers=account.bearer)).status_code == 200
     r = await client.post(BASE, json={"name": "x", "slug": slug()}, headers=account.bearer)
     assert_error(r, 403, "FORBIDDEN")
+
+
+async def test_logo_url_pattern_enforced_and_custom_domain_case_folded(client, alice, outsider):
+    bad = "https://example.com/l.png?a=\"><script>alert(9)</script>"
+    body = assert_error(await client.post(BASE, json={"name": "Logo", "slug": slug(), "logo_url": bad},
+                                          headers=alice.bearer), 422, "VALIDATION_FAILED")
+    assert "logo_url" in body["details"]["fields"]
+    domain = f"Status-{uuid.uuid4().hex[:6]}.Acme.TEST."
+    r = await client.post(BASE, json={"name": "Domain", "slug": slug(), "custom_domain": domain,
+                                      "logo_url": "https://cdn.example.com/logo.png?v=2"}, headers=alice.bearer)
+    assert r.status_code == 201, r.text
+    assert r.json()["custom_domain"] == domain.lower().rstrip(".")
+    assert_error(await client.get(f"{BASE}/{r.json()['id']}", headers=outsider.bearer), 404, "NOT_FOUND")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated, Any, Literal, get_args
 
@@ -97,7 +98,17 @@ class PageIn(BaseModel):
     @field_validator("logo_url")
     @classmethod
     def _logo(cls, v: str | None) -> str | None:
-        return _https_url(v)
+        v = _https_url(v)
+        if v is not None and not re.fullmatch(HTTP_URL_SCHEMA, v):  # the schema's pattern, enforced
+            raise ValueError("must be an http(s) URL of letters, digits and URL punctuation (no quotes, spaces, "
+                             "< or >)")
+        return v
+
+    @field_validator("custom_domain", mode="before")
+    @classmethod
+    def _domain_case(cls, v: Any) -> Any:
+        # Domain names are case-insensitive: STATUS.Acme.com. is status.acme.com.
+        return v.strip().lower().rstrip(".") if isinstance(v, str) else v
 
     @field_validator("slug")
     @classmethod
