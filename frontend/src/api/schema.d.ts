@@ -4187,7 +4187,9 @@ export interface paths {
          * Events
          * @description Server-sent events of the page: `hello` (the overall status) at once, then `component.status_changed`,
          *     `incident.created`, `incident.updated`, `incident.resolved` and `status.changed` as they happen (within
-         *     about a second). The stream ends after 15 minutes; EventSource reconnects.
+         *     about a second). The stream ends after 15 minutes; EventSource reconnects. Access is checked again before
+         *     every event: a stream whose reader may no longer read the page (its password changed, the page became
+         *     members-only, the member left) ends instead of sending it.
          */
         get: operations["events_status__slug__events_get"];
         put?: never;
