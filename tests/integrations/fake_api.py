@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from abc import ABC, abstractmethod
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -13,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 PAGE = 2  # every fake pages its lists two objects at a time, whatever size is asked
 
 
-class FakeApi:
+class FakeApi(ABC):
     record_query = True  # `requests` keeps each path with its query string (False: the path alone)
 
     def __init__(self, data: dict) -> None:
@@ -40,8 +41,9 @@ class FakeApi:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    @abstractmethod
     def answer(self, path: str, query: dict[str, list[str]], headers: Any) -> tuple[int, dict]:
-        raise NotImplementedError
+        """(status, JSON body) of a GET: each fake speaks its own API here."""
 
     def envelope(self, body: dict) -> dict:
         """What every answer of this API carries besides its body (Opsgenie's took and requestId)."""

@@ -18,6 +18,7 @@ import ssl
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,7 @@ class H2Request:
         return json.loads(self.body)
 
 
-class H2Server:
+class H2Server(ABC):
     """HTTP/2 over TLS (ALPN h2 only) on 127.0.0.1; `handle(request) -> (status, headers, body)` may await."""
 
     def __init__(self, cert: Path, key: Path) -> None:
@@ -140,8 +141,9 @@ class H2Server:
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 
+    @abstractmethod
     async def handle(self, request: H2Request) -> tuple[int, dict[str, str], bytes]:
-        raise NotImplementedError
+        """(status, headers, body) of one request: FakeAPNs and FakeFCM speak their provider's API here."""
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
